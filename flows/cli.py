@@ -1,0 +1,129 @@
+"""The `fir` command: build, check and list editions.
+
+Exit codes: 0 success (warnings allowed), 1 the inputs are wrong (message says where), 2 bad usage.
+A user's mistake never prints a traceback; a bug in this program does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from flows import paths
+from flows.edition.errors import InputError
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+# Offline by design: no telemetry, and enough time for Prefect's first local database set-up.
+PREFECT_DEFAULTS = {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except InputError as exc:
+        _print_problems(exc)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fir", description="Brochure annuelle du Fonds d'intervention régional (FIR).")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def edition_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--region", required=True, help="région (nom du dossier, ex. hauts-de-france)")
+        p.add_argument("--year", required=True, type=int, help="année de l'édition, ex. 2024")
+        p.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR, help="dossier des données (défaut : inputs/)")
+        p.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)")
+
+    build = sub.add_parser("build", help="valider, construire et publier la brochure d'une édition")
+    edition_args(build)
+    build.set_defaults(handler=cmd_build)
+
+    check = sub.add_parser("check", help="valider les données d'une édition sans construire")
+    edition_args(check)
+    check.set_defaults(handler=cmd_check)
+
+    listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
+    listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
+    listing.set_defaults(handler=cmd_list)
+    return parser
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    report = _check(args)
+    return EXIT_INPUT if report.errors else EXIT_OK
+
+
+def _check(args: argparse.Namespace):
+    from flows.edition import ingest, reconcile
+
+    edition = ingest.read_edition(args.inputs, args.region, args.year)
+    report = reconcile.validate(edition)
+    print(f"Édition {args.region} {args.year} : {len(edition.tables)} tables, {len(edition.texts)} textes, "
+          f"{report.checks} rapprochements.")
+    titles = reconcile.TABLE_TITLES
+    for table, findings in report.by_table().items():
+        print(f"\n{titles.get(table, table)} ({edition.sources.get(table, table)})")
+        for finding in findings:
+            label = "ERREUR" if finding.level == "error" else "avertissement"
+            print(f"  [{label}] {finding.message}")
+            if finding.where:
+                print(f"      où : {finding.where}")
+    verdict = "des erreurs empêchent la construction" if report.errors else "données utilisables"
+    print(f"\nBilan : {len(report.errors)} erreur(s), {len(report.warnings)} avertissement(s) — {verdict}.")
+    return report
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    report = _check(args)  # fail fast, before paying for Prefect's start-up
+    if report.errors:
+        print("\nRien n'a été publié.", file=sys.stderr)
+        return EXIT_INPUT
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from flows.brochure import build_brochure
+
+    print("\nConstruction…")
+    result = build_brochure(region=args.region, year=args.year, inputs=str(args.inputs), outputs=str(args.outputs))
+    for warning in result.render_warnings:
+        print(f"  [mise en page] {warning}")
+    print(f"Publié : {result.pdf_path} ({result.pages} pages, {time.perf_counter() - started:.1f} s)")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from flows.edition.ingest import list_editions
+
+    editions = list_editions(args.inputs)
+    for region, year in editions:
+        print(f"{region} {year}")
+    if not editions:
+        print(f"Aucune édition dans {args.inputs}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _print_problems(exc: InputError) -> None:
+    problems = exc.problems or [str(exc)]
+    print(f"Données invalides ({len(problems)} problème(s)) :", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    print("Rien n'a été publié. Voir inputs/README.md pour le format attendu.", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

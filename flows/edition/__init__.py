@@ -1,0 +1,1 @@
+"""Pure code of the domain: ingest → validate → compute → charts → render → publish."""

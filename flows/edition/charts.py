@@ -1,0 +1,178 @@
+"""The brochure's charts (plotnine). Each function returns the plot and its alternative text;
+turning a plot into SVG is `render.chart_svg`'s job.
+
+Charts must read in print and in greyscale: a dark and a light fill with outlines, values written on
+the bars, French number formats on axes and labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from mizani.labels import label_number
+from plotnine import (
+    aes,
+    coord_flip,
+    element_blank,
+    element_line,
+    element_text,
+    geom_col,
+    geom_text,
+    ggplot,
+    labs,
+    position_dodge,
+    scale_fill_manual,
+    scale_x_discrete,
+    scale_y_continuous,
+    theme,
+    theme_minimal,
+)
+
+from flows.edition.french import NNBSP, format_compact, format_pct
+
+FONT_FAMILY = "Inter"
+INK = "#1d1d1b"
+LIGHT = "#b9c9dc"
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str  # stable name, used for the file and the anchor
+    title: str
+    plot: ggplot
+    alt: str  # alternative text derived from the data
+    width_cm: float
+    height_cm: float
+
+
+def _millions() -> label_number:
+    return label_number(scale=1e-6, suffix=f"{NNBSP}M€", big_mark=NNBSP, decimal_mark=",")
+
+
+def _theme(base_size: float = 8.5) -> theme:
+    return theme_minimal(base_size=base_size, base_family=FONT_FAMILY) + theme(
+        panel_grid_major_x=element_blank(),
+        panel_grid_minor=element_blank(),
+        panel_grid_major_y=element_line(color="#d9d9d9", size=0.4),
+        axis_text=element_text(color=INK),
+        axis_title=element_text(color=INK),
+        legend_position="top",
+        legend_title=element_blank(),
+        plot_background=None,
+    )
+
+
+def _top_lines(frame: pl.DataFrame, label: str, amount: str, share: str, n: int = 3) -> str:
+    parts = [f"{row[label]} {format_compact(row[amount])} ({format_pct(row[share])})"
+             for row in frame.head(n).iter_rows(named=True)]
+    return "; ".join(parts)
+
+
+def missions_chart(split: pl.DataFrame, primary: str) -> Chart:
+    """AE and CP by mission, side by side."""
+    long = pl.concat([
+        split.select(pl.format("Mission {}", "mission").alias("mission"), pl.col("ae").alias("amount"),
+                     pl.lit("AE").alias("budget")),
+        split.select(pl.format("Mission {}", "mission").alias("mission"), pl.col("cp").alias("amount"),
+                     pl.lit("CP").alias("budget")),
+    ]).with_columns(pl.col("amount").map_elements(format_compact, return_dtype=pl.String).alias("text"))
+    dodge = position_dodge(width=0.8)
+    plot = (
+        ggplot(long.to_pandas(), aes("mission", "amount", fill="budget"))
+        + geom_col(position=dodge, width=0.75, color=INK, size=0.25)
+        + geom_text(aes(label="text"), position=dodge, va="bottom", size=6.5, family=FONT_FAMILY, color=INK,
+                    nudge_y=1.2e6)
+        + scale_fill_manual(values={"AE": primary, "CP": LIGHT},
+                            labels=["Autorisations d'engagement (AE)", "Crédits de paiement (CP)"])
+        + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.08, 0))
+        + labs(x="", y="")
+        + _theme()
+    )
+    ordered = split.sort("ae", descending=True)
+    alt = ("Graphique en barres groupées des AE et CP par mission. "
+           + "; ".join(f"Mission {r['mission']} : AE {format_compact(r['ae'])} ({format_pct(r['ae_share'])}), "
+                       f"CP {format_compact(r['cp'])} ({format_pct(r['cp_share'])})"
+                       for r in ordered.iter_rows(named=True)) + ".")
+    return Chart("missions", "Dépenses par mission (AE et CP)", plot, alt, 17, 8)
+
+
+def thematics_chart(split: pl.DataFrame, primary: str, key: str = "thematics",
+                    title: str = "Répartition par grande thématique", share_column: str = "share_display") -> Chart:
+    """Thematic lines as horizontal bars, largest on top, with amount and share written at the end."""
+    order = split["label"].to_list()[::-1]
+    data = split.with_columns(
+        pl.struct("amount", share_column).map_elements(
+            lambda r: f"{format_compact(r['amount'])} · {format_pct(r[share_column], _dp(r[share_column]))}",
+            return_dtype=pl.String).alias("text"),
+        pl.col("label").map_elements(_wrap, return_dtype=pl.String).alias("wrapped"),
+    )
+    wrapped_order = [_wrap(label) for label in order]
+    height = max(6.0, 0.62 * split.height + 1.2)
+    plot = (
+        ggplot(data.to_pandas(), aes("wrapped", "amount"))
+        + geom_col(fill=primary, color=INK, size=0.2, width=0.72)
+        + geom_text(aes(label="text"), ha="left", nudge_y=float(split["amount"].max()) * 0.012, size=6.3,
+                    family=FONT_FAMILY, color=INK)
+        + scale_x_discrete(limits=wrapped_order)
+        + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.28, 0))
+        + coord_flip()
+        + labs(x="", y="")
+        + _theme(7.5)
+        + theme(panel_grid_major_y=element_blank(), panel_grid_major_x=element_line(color="#d9d9d9", size=0.4))
+    )
+    alt = (f"Graphique en barres horizontales, {split.height} thématiques classées par montant. "
+           f"Les plus importantes : {_top_lines(split, 'label', 'amount', share_column)}.")
+    return Chart(key, title, plot, alt, 17, height)
+
+
+def revenue_stages_chart(stages: pl.DataFrame, primary: str) -> Chart:
+    """Total revenue at each budget stage, from the previous year's final to this year's."""
+    data = stages.with_columns(
+        pl.col("amount").map_elements(lambda a: format_compact(a, 1), return_dtype=pl.String).alias("text"),
+        pl.when(pl.col("stage") == "previous_year").then(pl.lit("prev")).otherwise(pl.lit("year")).alias("group"),
+    )
+    plot = (
+        ggplot(data.to_pandas(), aes("label", "amount", fill="group"))
+        + geom_col(color=INK, size=0.25, width=0.62, show_legend=False)
+        + geom_text(aes(label="text"), va="bottom", size=7, family=FONT_FAMILY, color=INK, nudge_y=3e6)
+        + scale_fill_manual(values={"prev": LIGHT, "year": primary})
+        + scale_x_discrete(limits=stages["label"].to_list())
+        + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.1, 0))
+        + labs(x="", y="")
+        + _theme()
+    )
+    alt = ("Graphique en barres du total des recettes à chaque étape budgétaire : "
+           + "; ".join(f"{r['label']} {format_compact(r['amount'])}" for r in stages.iter_rows(named=True)) + ".")
+    return Chart("revenue-stages", "Recettes aux étapes budgétaires", plot, alt, 17, 7)
+
+
+def _dp(share: float) -> int:
+    return 2 if 0 < share < 0.1 else 1
+
+
+def _wrap(text: str, width: int = 48) -> str:
+    words, lines, current = text.split(), [], ""
+    for word in words:
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    lines.append(current)
+    return "\n".join(lines)
+
+
+def make_charts(figures, primary: str, subset_title: str | None) -> list[Chart]:
+    """Every chart the edition's data allows, in the order they appear."""
+    charts = []
+    if figures.revenue_stages.height > 1:
+        charts.append(revenue_stages_chart(figures.revenue_stages, primary))
+    if figures.missions is not None:
+        charts.append(missions_chart(figures.missions, primary))
+    if figures.thematics is not None:
+        charts.append(thematics_chart(figures.thematics, primary))
+    if figures.thematic_subset is not None:
+        charts.append(thematics_chart(figures.thematic_subset, primary, "thematic-subset",
+                                      subset_title or "Répartition hors thématiques exclues"))
+    return charts

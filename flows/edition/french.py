@@ -1,0 +1,100 @@
+"""French number formats for everything a reader sees, and the parser of typed-in amounts.
+
+Conventions (CLDR `fr`, as printed by the agency): narrow no-break space (U+202F) between thousands,
+decimal comma, a no-break space (U+00A0) before `€`, `k€`, `M€` and `%`. Rounding is half-up, the
+way a reader rounds by hand (Python's default half-even would print 0,125 as 0,12).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_decimal
+
+NNBSP = "\u202f"  # thousands separator
+NBSP = "\u00a0"  # before units and %
+
+UNIT_FACTORS: dict[str, int] = {"€": 1, "k€": 1_000, "M€": 1_000_000}
+
+_NUMBER = re.compile(r"^(?:\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d+))?$")
+
+
+def round_half_up(value: Decimal | int | float, decimals: int) -> Decimal:
+    """`value` rounded to `decimals` places, halves away from zero."""
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def format_number(value: Decimal | int | float, decimals: int = 0) -> str:
+    """`1234567.891` → `1 234 567,9` (with decimals=1)."""
+    rounded = round_half_up(value, decimals)
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    return format_decimal(rounded, format=pattern, locale="fr", decimal_quantization=False)
+
+
+def format_eur(euros: int) -> str:
+    """Whole euros: `303543407` → `303 543 407 €`."""
+    return f"{format_number(euros)}{NBSP}€"
+
+
+def format_amount(euros: int, unit: str = "€", decimals: int = 0) -> str:
+    """An amount at the precision it is published with: `(2_900_000, "M€", 1)` → `2,9 M€`."""
+    value = Decimal(euros) / UNIT_FACTORS[unit]
+    return f"{format_number(value, decimals)}{NBSP}{unit}"
+
+
+def format_compact(euros: int, decimals: int = 1) -> str:
+    """A rounded amount for headings and chart labels: `153285611` → `153,3 M€`, `208058` → `208 k€`.
+
+    A trailing `,0` is dropped (`9 M€`, not `9,0 M€`), as the agency prints it.
+    """
+    if abs(euros) >= 1_000_000:
+        unit = "M€"
+    elif abs(euros) >= 1_000:
+        unit, decimals = "k€", 0
+    else:
+        return format_eur(euros)
+    value = round_half_up(Decimal(euros) / UNIT_FACTORS[unit], decimals)
+    if value == value.to_integral_value():
+        decimals = 0
+    return f"{format_number(value, decimals)}{NBSP}{unit}"
+
+
+def format_pct(value: float | Decimal, decimals: int = 1, signed: bool = False) -> str:
+    """A percentage given in percent: `99.08` → `99,1 %`; signed: `1.8435` → `+1,84 %`."""
+    text = format_number(abs(Decimal(str(value))), decimals)
+    sign = ""
+    if signed and round_half_up(value, decimals) != 0:
+        sign = "+" if value > 0 else "−"
+    elif value < 0 and round_half_up(value, decimals) != 0:
+        sign = "−"
+    return f"{sign}{text}{NBSP}%"
+
+
+def format_signed_eur(euros: int) -> str:
+    """A variance in euros: `+3 752 723 €`, `−12 €`, `0 €`."""
+    sign = "+" if euros > 0 else "−" if euros < 0 else ""
+    return f"{sign}{format_eur(abs(euros))}"
+
+
+def parse_number(text: str) -> tuple[Decimal, int]:
+    """Parse a typed-in non-negative number; return it with the number of decimals typed.
+
+    Accepts `303 543 407` (plain, no-break or narrow no-break spaces between thousands),
+    `2,9` or `2.9`. Raises ValueError for anything else (signs, currency symbols, letters).
+    """
+    cleaned = text.strip()
+    match = _NUMBER.match(cleaned)
+    if not match:
+        raise ValueError(text)
+    decimals = len(match.group(1) or "")
+    digits = re.sub(r"[ \u00a0\u202f]", "", cleaned).replace(",", ".")
+    return Decimal(digits), decimals
+
+
+def to_euros(value: Decimal, unit: str) -> int:
+    """`Decimal("2.9")`, `"M€"` → `2900000`; raises ValueError when not a whole number of euros."""
+    euros = value * UNIT_FACTORS[unit]
+    if euros != euros.to_integral_value():
+        raise ValueError(f"{value} {unit}")
+    return int(euros)

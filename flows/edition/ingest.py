@@ -1,0 +1,370 @@
+"""Read one edition folder (metadata, figure tables, narrative) into typed frames and texts.
+
+This is the only module that reads `inputs/`. Every failure is an InputError naming the file,
+the line or cell, the column, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tomllib
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import frontmatter
+import polars as pl
+import yaml
+
+from flows.edition.contract import SLUG, TABLES, RawTable, parse_table
+from flows.edition.errors import InputError, Problem
+
+WORKBOOK = "figures.xlsx"
+MAX_TABLE_BYTES = 50 * 1024 * 1024  # a yearly aggregate table is a few kB; refuse before reading
+MAX_TEXT_BYTES = 1 * 1024 * 1024  # one narrative file is a few kB
+REFERENCE_DIR = "_reference"
+
+
+@dataclass(frozen=True)
+class EditionMeta:
+    region: str
+    region_name: str
+    agency: str
+    agency_short: str
+    year: int
+    title: str
+    part_label: str = "Partie"
+    website: str | None = None
+    primary: str = "#00467f"
+    accent: str = "#d4006e"
+    logo: Path | None = None
+    subset_title: str | None = None
+    subset_exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Text:
+    key: str  # "fir", "actions", "actions/<action_id>", "parts/<part_id>", "thematics/<id>"
+    source: str  # path relative to the inputs folder, for messages
+    body: str  # Markdown, front matter removed
+    front: dict = field(default_factory=dict)
+    body_line: int = 1  # file line where the body starts
+
+
+@dataclass
+class Edition:
+    meta: EditionMeta
+    folder: Path
+    tables: dict[str, pl.DataFrame]
+    sources: dict[str, str]  # table name → where it was read from
+    texts: dict[str, Text]
+    missions_ref: pl.DataFrame
+    files: list[Path]  # every input file read, for checksums
+
+    def table(self, name: str) -> pl.DataFrame | None:
+        return self.tables.get(name)
+
+
+def list_editions(inputs: Path) -> list[tuple[str, int]]:
+    """Every (region, year) folder under `inputs`, sorted."""
+    found = []
+    for region_dir in sorted(p for p in inputs.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        for year_dir in sorted(region_dir.iterdir()):
+            if year_dir.is_dir() and year_dir.name.isdigit() and (year_dir / "edition.toml").exists():
+                found.append((region_dir.name, int(year_dir.name)))
+    return found
+
+
+def read_edition(inputs: Path, region: str, year: int) -> Edition:
+    """Read and type everything an edition's brochure needs."""
+    folder = inputs / region / str(year)
+    if not folder.is_dir():
+        available = ", ".join(f"{r}/{y}" for r, y in list_editions(inputs)) if inputs.is_dir() else "aucune"
+        raise InputError(Problem(_rel(folder, inputs), f"un dossier d'édition existant (disponibles : {available})"))
+    meta = read_meta(folder / "edition.toml", inputs, region, year)
+    raws, files = read_raw_tables(folder, inputs)
+    problems: list[Problem] = []
+    tables: dict[str, pl.DataFrame] = {}
+    for name, raw in raws.items():
+        try:
+            tables[name] = parse_table(raw, TABLES[name])
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    texts = read_texts(folder / "texts", inputs)
+    files += [folder / "edition.toml"] + [inputs / t.source for t in texts.values()]
+    missions_ref = read_missions_reference(inputs)
+    return Edition(meta, folder, tables, {n: r.source for n, r in raws.items()}, texts, missions_ref, sorted(files))
+
+
+def read_meta(path: Path, inputs: Path, region: str, year: int) -> EditionMeta:
+    """Parse edition.toml and check it agrees with the folder it sits in."""
+    source = _rel(path, inputs)
+    if not path.exists():
+        raise InputError(Problem(source, "un fichier edition.toml décrivant l'édition (voir inputs/README.md)"))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(source, "un fichier encodé en UTF-8", _line_of(path.read_bytes(), exc.start))) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(Problem(source, f"un fichier TOML valide ({exc})")) from None
+    problems = []
+    for key in ("region", "region_name", "agency", "agency_short", "year", "title"):
+        if key not in data:
+            problems.append(Problem(source, f"une clé « {key} »", column=key))
+    if problems:
+        raise InputError(problems)
+    if data["region"] != region or not SLUG.match(str(data["region"])):
+        problems.append(Problem(source, f"« {region} », le nom du dossier de la région", column="region",
+                                value=str(data["region"])))
+    if data["year"] != year:
+        problems.append(Problem(source, f"{year}, le nom du dossier de l'année", column="year", value=str(data["year"])))
+    brand = data.get("brand", {})
+    subset = data.get("thematic_subset", {})
+    logo = None
+    if brand.get("logo"):
+        logo = (path.parent / brand["logo"]).resolve()
+        if not logo.is_file() or path.parent.resolve() not in logo.parents:
+            problems.append(Problem(source, "un fichier logo dans le dossier de l'édition", column="brand.logo",
+                                    value=str(brand["logo"])))
+    for key in ("primary", "accent"):
+        value = str(brand.get(key, "#000000"))
+        if not (len(value) == 7 and value.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in value[1:])):
+            problems.append(Problem(source, "une couleur « #rrggbb »", column=f"brand.{key}", value=value))
+    if problems:
+        raise InputError(problems)
+    return EditionMeta(
+        region=data["region"], region_name=data["region_name"], agency=data["agency"],
+        agency_short=data["agency_short"], year=int(data["year"]), title=data["title"],
+        part_label=data.get("part_label", "Partie"), website=data.get("website"),
+        primary=brand.get("primary", EditionMeta.primary), accent=brand.get("accent", EditionMeta.accent),
+        logo=logo, subset_title=subset.get("title"), subset_exclude=tuple(subset.get("exclude", ())),
+    )
+
+
+def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], list[Path]]:
+    """Collect every table as text cells, from `<table>.csv` files or sheets of figures.xlsx."""
+    problems: list[Problem] = []
+    raws: dict[str, RawTable] = {}
+    files: list[Path] = []
+    for path in sorted(folder.glob("*.csv")):
+        if path.stem not in TABLES:
+            problems.append(Problem(_rel(path, inputs), f"un nom de table parmi : {', '.join(TABLES)}", value=path.name))
+            continue
+        try:
+            raws[path.stem] = read_csv_cells(path, path.stem, _rel(path, inputs))
+            files.append(path)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    workbook = folder / WORKBOOK
+    if workbook.exists():
+        try:
+            sheets = read_xlsx_cells(workbook, _rel(workbook, inputs))
+            files.append(workbook)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            sheets = {}
+        for name, raw in sheets.items():
+            if name in raws:
+                problems.append(Problem(raw.source, f"une seule source pour la table « {name} » "
+                                        f"(elle existe aussi en {name}.csv)"))
+            raws[name] = raw
+    for name, spec in TABLES.items():
+        if spec.required and name not in raws:
+            problems.append(Problem(_rel(folder / f"{name}.csv", inputs),
+                                    f"la table « {name} » ({name}.csv, ou une feuille « {name} » de {WORKBOOK})"))
+    if problems:
+        raise InputError(problems)
+    return raws, files
+
+
+def read_csv_cells(path: Path, name: str, source: str) -> RawTable:
+    """A CSV file as text cells: UTF-8 (BOM allowed), `;` or `,` separated, LF or CRLF."""
+    data = _read_bounded(path, source, MAX_TABLE_BYTES)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        byte = data[exc.start]
+        raise InputError(Problem(
+            source, "un fichier encodé en UTF-8 (ré-exporter en « CSV UTF-8 » ; ce fichier semble être en "
+            "Latin-1 / Windows-1252)", _line_of(data, exc.start), value=f"octet 0x{byte:02X}")) from None
+    if "\x00" in text:
+        raise InputError(Problem(source, "un fichier texte CSV (il contient des octets nuls)"))
+    if not text.strip():
+        raise InputError(Problem(source, "un en-tête de colonnes puis des lignes de données (le fichier est vide)", 1))
+    first_line = text.lstrip("\r\n").splitlines()[0]
+    delimiter = ";" if ";" in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    header_line = 1
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    problems: list[Problem] = []
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header, header_line = row, line
+                continue
+            if len(row) > len(header):
+                problems.append(Problem(source, f"{len(header)} colonnes comme l'en-tête (trouvé : {len(row)} ; "
+                                        f"séparateur « {delimiter} » dans une valeur non protégée par des guillemets ?)",
+                                        line, value=delimiter.join(row)))
+                continue
+            rows.append(row + [""] * (len(header) - len(row)))
+            lines.append(line)
+    except csv.Error as exc:
+        raise InputError(Problem(source, f"un CSV bien formé ({exc})", reader.line_num)) from None
+    if problems:
+        raise InputError(problems)
+    return RawTable(name, source, header or [], rows, lines, header_line)
+
+
+def read_xlsx_cells(path: Path, source: str) -> dict[str, RawTable]:
+    """Every table sheet of a workbook as text cells. Formulas and merged cells are refused."""
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    _read_bounded(path, source, MAX_TABLE_BYTES, read=False)
+    try:
+        workbook = load_workbook(path, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise InputError(Problem(source, f"un classeur Excel .xlsx valide (ouverture impossible : {type(exc).__name__})")) from None
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    for sheet in workbook.worksheets:
+        if sheet.title.startswith("_"):
+            continue
+        sheet_source = f"{source}, feuille « {sheet.title} »"
+        if sheet.title not in TABLES:
+            problems.append(Problem(source, f"des feuilles nommées parmi : {', '.join(TABLES)}", value=sheet.title))
+            continue
+        for merged in sheet.merged_cells.ranges:
+            problems.append(Problem(sheet_source, "des cellules non fusionnées (défusionner et recopier la valeur)",
+                                    cell=str(merged), value=str(merged)))
+        grid: list[tuple[int, list[str]]] = []
+        for row in sheet.iter_rows():
+            cells = []
+            for cell in row:
+                if cell.data_type == "f":
+                    problems.append(Problem(sheet_source, "une valeur, pas une formule (coller en valeurs)",
+                                            cell=cell.coordinate, value=str(cell.value)))
+                cells.append(_cell_text(cell.value))
+            if any(c.strip() for c in cells):
+                grid.append((row[0].row, cells))
+        if not grid:
+            problems.append(Problem(sheet_source, "un en-tête de colonnes en ligne 1 puis des lignes de données", 1))
+            continue
+        header_line, header = grid[0]
+        while header and not header[-1].strip():
+            header.pop()
+        rows = [cells[: len(header)] + [""] * max(0, len(header) - len(cells)) for _, cells in grid[1:]]
+        overflow = [(line, cells) for line, cells in grid[1:] if any(c.strip() for c in cells[len(header):])]
+        for line, _ in overflow:
+            problems.append(Problem(sheet_source, f"{len(header)} colonnes comme l'en-tête", line))
+        tables[sheet.title] = RawTable(
+            sheet.title, sheet_source, header, rows, [line for line, _ in grid[1:]], header_line,
+            cell_ref=lambda line, col: f"{get_column_letter(col + 1)}{line}",
+        )
+    if problems:
+        raise InputError(problems)
+    return tables
+
+
+def _cell_text(value: object) -> str:
+    """A workbook cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def read_texts(folder: Path, inputs: Path) -> dict[str, Text]:
+    """Every Markdown file under texts/, keyed by its path without `.md`."""
+    texts: dict[str, Text] = {}
+    problems: list[Problem] = []
+    if not folder.is_dir():
+        return texts
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir():
+            continue
+        source = _rel(path, inputs)
+        if path.suffix != ".md":
+            problems.append(Problem(source, "des fichiers Markdown (.md) dans texts/", value=path.name))
+            continue
+        try:
+            texts[path.relative_to(folder).with_suffix("").as_posix()] = read_text(path, source)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return texts
+
+
+def read_text(path: Path, source: str) -> Text:
+    """One Markdown file with its optional YAML front matter."""
+    data = _read_bounded(path, source, MAX_TEXT_BYTES)
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        raw = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(source, "un texte encodé en UTF-8", _line_of(data, exc.start),
+                                 value=f"octet 0x{data[exc.start]:02X}")) from None
+    raw = raw.replace("\r\n", "\n")
+    key = path.with_suffix("").name
+    try:
+        post = frontmatter.loads(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1  # +1 for 1-based, +1 for the opening ---
+        raise InputError(Problem(source, f"un en-tête YAML valide entre deux lignes « --- » ({getattr(exc, 'problem', exc)})",
+                                 line)) from None
+    if not isinstance(post.metadata, dict):
+        raise InputError(Problem(source, "un en-tête YAML de la forme « clé: valeur »", 2))
+    body_line = raw[: len(raw) - len(post.content)].count("\n") + 1 if post.metadata else 1
+    return Text(key, source, post.content, dict(post.metadata), body_line)
+
+
+def read_missions_reference(inputs: Path) -> pl.DataFrame:
+    """The national list of FIR missions (number → short label)."""
+    path = inputs / REFERENCE_DIR / "missions.csv"
+    raw = read_csv_cells(path, "missions_reference", _rel(path, inputs)) if path.exists() else None
+    if raw is None:
+        raise InputError(Problem(_rel(path, inputs), "la liste nationale des missions du FIR"))
+    frame = pl.DataFrame([dict(zip(raw.header, row)) for row in raw.rows])
+    return frame.with_columns(pl.col("mission").cast(pl.Int64))
+
+
+def _read_bounded(path: Path, source: str, limit: int, read: bool = True) -> bytes:
+    size = path.stat().st_size
+    if size > limit:
+        raise InputError(Problem(source, f"un fichier de moins de {limit // (1024 * 1024)} Mo "
+                                 f"(taille : {size / (1024 * 1024):.0f} Mo)"))
+    return path.read_bytes() if read else b""
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _rel(path: Path, inputs: Path) -> str:
+    try:
+        return path.resolve().relative_to(inputs.resolve()).as_posix()
+    except ValueError:
+        return str(path)

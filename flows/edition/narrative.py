@@ -1,0 +1,46 @@
+"""Narrative Markdown → HTML fragments for the templates.
+
+Narrative is written by several people and is untrusted: raw HTML in it is escaped, not passed
+through, and links may only point to http(s) and mailto addresses.
+"""
+
+from __future__ import annotations
+
+from markdown_it import MarkdownIt
+
+ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def _validate_link(url: str) -> bool:
+    return url.lower().startswith(ALLOWED_SCHEMES)
+
+
+def _renderer() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.validateLink = _validate_link
+    md.disable("image")  # narrative pictures would be fetched at print time; none are allowed
+
+    def heading_open(tokens, idx, options, env):
+        # A narrative heading sits inside an action: keep it out of the outline and sommaire.
+        token = tokens[idx]
+        level = min(6, int(token.tag[1]) + 3)
+        token.tag = f"h{level}"
+        token.attrSet("class", "narrative-heading")
+        return md.renderer.renderToken(tokens, idx, options, env)
+
+    def heading_close(tokens, idx, options, env):
+        token = tokens[idx]
+        token.tag = f"h{min(6, int(token.tag[1]) + 3)}"
+        return md.renderer.renderToken(tokens, idx, options, env)
+
+    md.add_render_rule("heading_open", heading_open)
+    md.add_render_rule("heading_close", heading_close)
+    return md
+
+
+_MD = _renderer()
+
+
+def to_html(markdown: str) -> str:
+    """Render one narrative text; raw HTML comes out escaped."""
+    return _MD.render(markdown)

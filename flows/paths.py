@@ -1,0 +1,21 @@
+"""Every path the job uses, derived from one project root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INPUTS_DIR = PROJECT_ROOT / "inputs"
+OUTPUTS_DIR = PROJECT_ROOT / "outputs"
+TEMPLATES_DIR = PROJECT_ROOT / "templates"
+FONTS_DIR = TEMPLATES_DIR / "fonts"
+
+
+def edition_dir(inputs: Path, region: str, year: int) -> Path:
+    """Folder holding one edition's inputs."""
+    return inputs / region / str(year)
+
+
+def brochure_path(outputs: Path, region: str, year: int) -> Path:
+    """Where the current brochure of an edition is published."""
+    return outputs / region / str(year) / f"fir-{region}-{year}.pdf"
