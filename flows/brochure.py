@@ -47,7 +47,7 @@ def validate_edition(edition: ingest.Edition) -> reconcile.Report:
     report = reconcile.validate(edition)
     logger = get_run_logger()
     for finding in report.warnings:
-        logger.warning("%s", finding)
+        logger.info("avertissement : %s", finding)
     if report.errors:
         raise ValidationFailed(report)
     return report

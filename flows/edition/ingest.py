@@ -150,6 +150,7 @@ def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], li
     problems: list[Problem] = []
     raws: dict[str, RawTable] = {}
     files: list[Path] = []
+    unreadable: set[str] = set()
     for path in sorted(folder.glob("*.csv")):
         if path.stem not in TABLES:
             problems.append(Problem(_rel(path, inputs), f"un nom de table parmi : {', '.join(TABLES)}", value=path.name))
@@ -159,6 +160,7 @@ def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], li
             files.append(path)
         except InputError as exc:
             problems.extend(exc.problems)
+            unreadable.add(path.stem)
     workbook = folder / WORKBOOK
     if workbook.exists():
         try:
@@ -166,6 +168,7 @@ def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], li
             files.append(workbook)
         except InputError as exc:
             problems.extend(exc.problems)
+            unreadable.update(TABLES)
             sheets = {}
         for name, raw in sheets.items():
             if name in raws:
@@ -173,7 +176,7 @@ def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], li
                                         f"(elle existe aussi en {name}.csv)"))
             raws[name] = raw
     for name, spec in TABLES.items():
-        if spec.required and name not in raws:
+        if spec.required and name not in raws and name not in unreadable:
             problems.append(Problem(_rel(folder / f"{name}.csv", inputs),
                                     f"la table « {name} » ({name}.csv, ou une feuille « {name} » de {WORKBOOK})"))
     if problems:
@@ -257,7 +260,7 @@ def read_xlsx_cells(path: Path, source: str) -> dict[str, RawTable]:
                 if cell.data_type == "f":
                     problems.append(Problem(sheet_source, "une valeur, pas une formule (coller en valeurs)",
                                             cell=cell.coordinate, value=str(cell.value)))
-                cells.append(_cell_text(cell.value))
+                cells.append(_cell_text(cell.value, cell.number_format))
             if any(c.strip() for c in cells):
                 grid.append((row[0].row, cells))
         if not grid:
@@ -279,19 +282,36 @@ def read_xlsx_cells(path: Path, source: str) -> dict[str, RawTable]:
     return tables
 
 
-def _cell_text(value: object) -> str:
-    """A workbook cell as the text a CSV export would hold."""
+def _cell_text(value: object, number_format: str = "General") -> str:
+    """A workbook cell as the text a CSV export would hold.
+
+    A number keeps the decimals its cell format shows (`0.0` → `100.0`), which is the precision it is
+    printed with; in the General format it is written in full.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
+    if isinstance(value, (int, float)):
+        shown = _format_decimals(number_format)
+        if shown is not None:
+            return f"{value:.{shown}f}"
+        if isinstance(value, int):
+            return str(value)
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     return str(value)
+
+
+def _format_decimals(number_format: str) -> int | None:
+    """Decimals shown by an Excel number format (`#,##0.00` → 2); None for General or text."""
+    section = number_format.split(";")[0]
+    if section in ("General", "@") or not any(c in section for c in "0#"):
+        return None
+    if "." not in section:
+        return 0
+    return sum(1 for c in section.split(".", 1)[1] if c in "0#")
 
 
 def read_texts(folder: Path, inputs: Path) -> dict[str, Text]:

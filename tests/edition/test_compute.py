@@ -1,0 +1,94 @@
+from decimal import Decimal
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from flows.edition import compute
+
+
+def test_2018_revenue_growth_is_plus_1_84_percent(edition_2018):
+    delta, pct = compute.revenue_growth(edition_2018.tables["revenue"])
+    assert delta == 305_600_382 - 300_068_674
+    assert round(pct, 2) == 1.84
+
+
+def test_2018_budget_stage_variances(edition_2018):
+    stages = compute.revenue_stages(edition_2018.tables["revenue"], 2018)
+    assert stages["label"].to_list() == ["Recettes 2017", "BR1 2018", "BR2 2018", "BR3 2018", "Recettes 2018"]
+    assert stages["amount"].to_list() == [300_068_674, 299_310_111, 303_062_834, 304_053_570, 305_600_382]
+    assert stages["delta"].to_list() == [None, -758_563, 3_752_723, 990_736, 1_546_812]
+
+
+def test_2024_has_a_single_stage_and_no_growth(edition_2024):
+    assert compute.revenue_stages(edition_2024.tables["revenue"], 2024)["amount"].to_list() == [522_200_000]
+    assert compute.revenue_growth(edition_2024.tables["revenue"]) == (None, None)
+
+
+@pytest.mark.parametrize(("edition", "budget", "rate"),
+                         [("2018", "AE", 99.1), ("2018", "CP", 99.5), ("2024", "AE", 99.9), ("2024", "CP", 99.8)])
+def test_published_execution_rates_are_inputs_not_invented_bases(edition, budget, rate, request):
+    ed = request.getfixturevalue(f"edition_{edition}")
+    rates = compute.execution_rates(ed.tables["execution"]).filter(pl.col("budget") == budget).row(0, named=True)
+    assert rates["rate"] == rate
+    assert rates["opened"] is None and rates["rate_source"] == "publié"
+
+
+def test_execution_rate_is_computed_when_credits_opened_are_known():
+    execution = pl.DataFrame({"budget": ["AE"], "executed": [991], "opened": [1000], "rate_pct": [None],
+                              "rate_pct_dp": [None]}, schema_overrides={"rate_pct": pl.Float64, "rate_pct_dp": pl.Int8})
+    row = compute.execution_rates(execution).row(0, named=True)
+    assert row["rate"] == pytest.approx(99.1) and row["rate_source"] == "calculé"
+
+
+def test_2024_thematic_shares(edition_2024):
+    split = compute.thematic_split(edition_2024.tables["thematics"])
+    shares = dict(zip(split["thematic_id"], split["share"]))
+    assert shares["investissements"] == 28.5
+    assert shares["permanence-des-soins"] == 21.4
+    assert shares["vulnerabilite"] == 7.6
+    assert split.height == 25
+    assert round(sum(split["share"]), 1) == 100.0
+
+
+def test_2024_subset_without_investment_and_permanence(edition_2024):
+    subset = compute.thematic_subset(edition_2024.tables["thematics"], ("investissements", "permanence-des-soins"))
+    assert subset.height == 23
+    assert int(subset["amount"].sum()) == 538_736_882 - 153_285_611 - 115_072_012
+    assert subset["thematic_id"][0] == "vulnerabilite"
+    assert round(subset["share_exact"][0], 1) == round(41_139_625 / 270_379_259 * 100, 1) == 15.2
+    assert round(sum(subset["share"]), 1) == 100.0
+
+
+def test_2018_mission_shares(edition_2018):
+    split = compute.mission_split(edition_2018.tables["missions"], edition_2018.tables["execution"],
+                                  edition_2018.missions_ref)
+    assert split["ae_share"].to_list() == [14.8, 24.9, 27.6, 32.6, 0.1]  # largest remainder: 27,534 % gets the tenth
+    assert round(sum(split["cp_share"]), 1) == 100.0
+
+
+def test_largest_remainder_adds_up_and_favours_largest_remainders():
+    assert compute.largest_remainder([33.333, 33.333, 33.334]) == [Decimal("33.3"), Decimal("33.3"), Decimal("33.4")]
+    assert compute.largest_remainder([]) == []
+    assert compute.largest_remainder([100.0]) == [Decimal("100.0")]
+
+
+def test_shares_of_a_zero_total_are_empty():
+    frame = compute.with_shares(pl.DataFrame({"amount": [0, 0]}), "amount", 0)
+    assert frame["share"].to_list() == [None, None]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**10), min_size=1, max_size=40).filter(lambda xs: sum(xs) > 0))
+def test_displayed_shares_always_add_up_to_the_displayed_total(amounts):
+    frame = compute.with_shares(pl.DataFrame({"amount": amounts}), "amount", sum(amounts))
+    assert round(sum(Decimal(str(s)) for s in frame["share"]), 1) == Decimal("100.0")
+    assert all(abs(s - e) < 0.1 + 1e-9 for s, e in zip(frame["share"], frame["share_exact"]))
+
+
+def test_compare_reports_a_gap_explained_by_rounding_as_a_warning():
+    result = compute.compare(538_736_879, "€", 0, 538_736_882, [Decimal(1)] * 25)
+    assert (result.gap, result.status) == (-3, "warning")
+    assert compute.compare(522_200_000, "M€", 1, 522_200_000, [Decimal(100_000)] * 2).status == "ok"
+    assert compute.compare(538_700_000, "M€", 1, 538_736_879, [Decimal(1)]).status == "ok"
+    assert compute.compare(1_000, "€", 0, 1_100, [Decimal(1)] * 3).status == "error"

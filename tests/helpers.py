@@ -1,0 +1,37 @@
+"""Test helpers: turn an edition's CSV files into the workbook a user would export from Excel."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from flows.edition.french import parse_number
+
+
+def csv_to_xlsx(folder: Path, numbers_as_numbers: bool = True) -> Path:
+    """Replace every <table>.csv of `folder` by one sheet of figures.xlsx; numeric cells as numbers."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for path in sorted(folder.glob("*.csv")):
+        sheet = workbook.create_sheet(path.stem)
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            for row in csv.reader(handle, delimiter=";"):
+                sheet.append([_cell(value) if numbers_as_numbers else value for value in row])
+                for cell, value in zip(sheet[sheet.max_row], row):
+                    if numbers_as_numbers and isinstance(cell.value, (int, float)):
+                        decimals = parse_number(value)[1]
+                        cell.number_format = "#,##0" + ("." + "0" * decimals if decimals else "")
+        path.unlink()
+    target = folder / "figures.xlsx"
+    workbook.save(target)
+    return target
+
+
+def _cell(value: str):
+    try:
+        number, decimals = parse_number(value)
+    except ValueError:
+        return value if value != "" else None
+    return int(number) if decimals == 0 else float(number)  # Excel stores numbers, formats show decimals
