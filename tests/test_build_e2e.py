@@ -1,0 +1,118 @@
+"""End to end, as a user runs it: `fir build` through the Prefect flow, then the PDF's text read back.
+
+Every figure of the "en chiffres" parts must come out exactly as the published brochures print it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flows import paths
+from flows.edition import ingest
+from flows.edition.french import format_amount, format_number
+from tests.conftest import REGION
+
+SEEDS = paths.PROJECT_ROOT.parent / "shared" / "seeds"
+
+FIGURES_2018 = [
+    # revenue table: 2017, BR1, BR2, BR3, 2018 and the legal reference of each notification
+    "295 115 924 €", "299 310 111 €", "2 658 808 €", "990 736 €", "4 952 750 €", "1 093 915 €", "2 640 727 €",
+    "300 068 674 €", "303 062 834 €", "304 053 570 €", "305 600 382 €",
+    "Circulaire du 11 mai 2018", "Arrêté du 22 juin 2018", "Arrêté du 31 octobre 2018",
+    # AE and CP by mission
+    "45 022 026 €", "75 670 273 €", "83 576 684 €", "99 045 234 €", "229 191 €",
+    "43 721 399 €", "79 854 978 €", "83 813 575 €", "98 995 487 €", "235 264 €",
+    # consumption and growth
+    "303 543 407 €", "306 620 703 €", "99,1 %", "99,5 %", "+1,84 %",
+    # highlighted actions and call-outs
+    "2,9 M€", "750 000 €", "9,5 M€", "68,3 M€", "10,5 M€", "75 M€", "1 041 638 €", "208 942 €",
+    "3 010 PHARMACIENS", "119 474 VACCINS", "113 MSP",
+]
+FIGURES_2024 = [
+    "522,2 M€", "517,1 M€", "5,1 M€", "6,7 M€", "plus de 2 M€", "1,8 M€",
+    "536,9 M€", "538,7 M€", "99,9 %", "99,8 %", "3 M€", "535,7 M€",
+    "538 736 879 €", "100,0 %", "0,04 %",
+    "20,5 M€", "645 k€", "2,35 M€", "80 M€", "16 M€", "358 k€", "138 k€", "4,5 M€",
+    "279 MSP",
+]
+
+
+def _plain(text: str) -> str:
+    text = re.sub(r"(\w)-\n(\w)", r"\1-\2", text)  # a compound word split at a line end
+    return re.sub(r"\s+", " ", text.replace("\u202f", " ").replace("\u00a0", " "))
+
+
+def _pdf_text(pdf: Path) -> str:
+    return _plain(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[int, tuple[Path, str]]:
+    """Build both editions once with the real command."""
+    outputs = tmp_path_factory.mktemp("outputs")
+    result = {}
+    for year in (2018, 2024):
+        run = subprocess.run([sys.executable, "-m", "flows.cli", "build", "--region", REGION, "--year", str(year),
+                              "--outputs", str(outputs)], capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "[mise en page]" not in run.stdout, run.stdout  # WeasyPrint warned about something
+        pdf = paths.brochure_path(outputs, REGION, year)
+        result[year] = (pdf, _pdf_text(pdf))
+    return result
+
+
+def test_pdf_is_written_where_users_expect_it(built):
+    pdf, _ = built[2024]
+    assert pdf.name == "fir-hauts-de-france-2024.pdf" and pdf.parent.name == "2024"
+    assert pdf.read_bytes().startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize(("year", "figures"), [(2018, FIGURES_2018), (2024, FIGURES_2024)])
+def test_every_published_figure_is_printed_as_published(built, year, figures):
+    _, text = built[year]
+    missing = [f for f in figures if f not in text and f.upper() not in text]
+    assert not missing, missing
+
+
+def test_the_2024_thematic_table_matches_the_seed_line_by_line(built):
+    _, text = built[2024]
+    seed = (SEEDS / "001_9a348408cb204dc1.txt").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| ([^|<]+?)\s+\| ([\d ]+ €)\s+\| ([\d,]+)%", seed, re.M)
+    assert len(rows) == 25
+    for label, amount, share in rows:
+        assert f"{amount} {share} %" in text, (label, amount, share)
+
+
+@pytest.mark.parametrize("year", [2018, 2024])
+def test_every_action_amount_and_key_figure_of_the_inputs_is_printed(built, year):
+    _, text = built[year]
+    edition = ingest.read_edition(paths.INPUTS_DIR, REGION, year)
+    amounts = [_plain(format_amount(r["amount"], r["unit"], r["amount_dp"]))
+               for r in edition.tables["action_amounts"].iter_rows(named=True)]
+    # a call-out floats beside the text, so its value and label are looked for separately
+    figures = [_plain(format_number(r["value"], r["value_dp"]) + (f" {r['unit']}" if r["unit"] else ""))
+               for r in edition.tables["key_figures"].iter_rows(named=True)]
+    figures += [r["label"].upper() for r in edition.tables["key_figures"].iter_rows(named=True)]
+    titles = [_plain(t).upper() for t in edition.tables["actions"]["title"]]
+    unhyphenated = text.upper().replace("-", "")  # pdftotext drops the hyphen of a word split at a line end
+    missing = [x for x in amounts + figures if x not in text and x not in text.upper()]
+    missing += [t for t in titles if t.replace("-", "") not in unhyphenated]
+    assert not missing, missing
+
+
+def test_thematic_headings_carry_amount_and_share(built):
+    _, text = built[2024]
+    assert "INVESTISSEMENTS EN ES ET ESMS : 153,3 M€, SOIT 28,5 % DU FIR" in text
+    assert "DÉMOCRATIE SANITAIRE : 208 K€, SOIT 0,04 % DU FIR" in text
+
+
+def test_running_footer_and_structure(built):
+    _, text = built[2018]
+    assert "ARS Hauts-de-France - FIR 2018 | 6" in text
+    for heading in ("Sommaire", "EN ACTIONS", "EN CHIFFRES", "Orientation 7"):
+        assert heading.upper() in text.upper()
