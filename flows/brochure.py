@@ -65,14 +65,20 @@ def draw_charts(figures: compute.Figures, edition: ingest.Edition) -> dict[str, 
     render.register_fonts(paths.FONTS_DIR)
     drawn = {}
     for chart in charts_mod.make_charts(figures, edition.meta.primary, edition.meta.subset_title):
-        drawn[chart.key] = {"key": chart.key, "title": chart.title, "alt": chart.alt, "width_cm": chart.width_cm,
-                            "src": render.svg_data_uri(render.chart_svg(chart))}
+        drawn[chart.key] = {
+            "key": chart.key,
+            "title": chart.title,
+            "alt": chart.alt,
+            "width_cm": chart.width_cm,
+            "src": render.svg_data_uri(render.chart_svg(chart)),
+        }
     return drawn
 
 
 @task(name="render-html", cache_policy=NO_CACHE)
-def render_html(edition: ingest.Edition, figures: compute.Figures, report: reconcile.Report,
-                charts: dict[str, dict]) -> str:
+def render_html(
+    edition: ingest.Edition, figures: compute.Figures, report: reconcile.Report, charts: dict[str, dict]
+) -> str:
     """Fill the brochure templates."""
     return render.render_html(context.build_context(edition, figures, report, charts), paths.TEMPLATES_DIR)
 
@@ -80,8 +86,12 @@ def render_html(edition: ingest.Edition, figures: compute.Figures, report: recon
 @task(name="print-pdf", cache_policy=NO_CACHE)
 def print_pdf(html: str, edition: ingest.Edition) -> tuple[bytes, int, list[str]]:
     """Lay out the pages and write the PDF bytes."""
-    return render.print_pdf(html, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR, edition.folder],
-                            {"identifier": f"fir-{edition.meta.region}-{edition.meta.year}"})
+    return render.print_pdf(
+        html,
+        paths.TEMPLATES_DIR,
+        [paths.TEMPLATES_DIR, edition.folder],
+        {"identifier": f"fir-{edition.meta.region}-{edition.meta.year}"},
+    )
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -91,8 +101,9 @@ def publish_brochure(pdf: bytes, outputs: Path, region: str, year: int) -> Path:
 
 
 @flow(name="fir-brochure", log_prints=True)
-def build_brochure(region: str = "hauts-de-france", year: int = 2024, inputs: str | None = None,
-                   outputs: str | None = None) -> BuildResult:
+def build_brochure(
+    region: str = "hauts-de-france", year: int = 2024, inputs: str | None = None, outputs: str | None = None
+) -> BuildResult:
     """Build and publish the FIR brochure of one region and year."""
     inputs_dir = Path(inputs) if inputs else paths.INPUTS_DIR
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR

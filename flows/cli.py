@@ -40,14 +40,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fir", description="Brochure annuelle du Fonds d'intervention régional (FIR).")
+    parser = argparse.ArgumentParser(
+        prog="fir", description="Brochure annuelle du Fonds d'intervention régional (FIR)."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     def edition_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--region", required=True, help="région (nom du dossier, ex. hauts-de-france)")
         p.add_argument("--year", required=True, type=int, help="année de l'édition, ex. 2024")
         p.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR, help="dossier des données (défaut : inputs/)")
-        p.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)")
+        p.add_argument(
+            "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
+        )
 
     build = sub.add_parser("build", help="valider, construire et publier la brochure d'une édition")
     edition_args(build)
@@ -73,8 +77,10 @@ def _check(args: argparse.Namespace):
 
     edition = ingest.read_edition(args.inputs, args.region, args.year)
     report = reconcile.validate(edition)
-    print(f"Édition {args.region} {args.year} : {len(edition.tables)} tables, {len(edition.texts)} textes, "
-          f"{report.checks} rapprochements.")
+    print(
+        f"Édition {args.region} {args.year} : {len(edition.tables)} tables, {len(edition.texts)} textes, "
+        f"{report.checks} rapprochements."
+    )
     titles = reconcile.TABLE_TITLES
     for table, findings in report.by_table().items():
         print(f"\n{titles.get(table, table)} ({edition.sources.get(table, table)})")

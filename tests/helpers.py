@@ -19,7 +19,7 @@ def csv_to_xlsx(folder: Path, numbers_as_numbers: bool = True) -> Path:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             for row in csv.reader(handle, delimiter=";"):
                 sheet.append([_cell(value) if numbers_as_numbers else value for value in row])
-                for cell, value in zip(sheet[sheet.max_row], row):
+                for cell, value in zip(sheet[sheet.max_row], row, strict=False):
                     if numbers_as_numbers and isinstance(cell.value, (int, float)):
                         decimals = parse_number(value)[1]
                         cell.number_format = "#,##0" + ("." + "0" * decimals if decimals else "")

@@ -21,23 +21,74 @@ SEEDS = paths.PROJECT_ROOT.parent / "shared" / "seeds"
 
 FIGURES_2018 = [
     # revenue table: 2017, BR1, BR2, BR3, 2018 and the legal reference of each notification
-    "295 115 924 €", "299 310 111 €", "2 658 808 €", "990 736 €", "4 952 750 €", "1 093 915 €", "2 640 727 €",
-    "300 068 674 €", "303 062 834 €", "304 053 570 €", "305 600 382 €",
-    "Circulaire du 11 mai 2018", "Arrêté du 22 juin 2018", "Arrêté du 31 octobre 2018",
+    "295 115 924 €",
+    "299 310 111 €",
+    "2 658 808 €",
+    "990 736 €",
+    "4 952 750 €",
+    "1 093 915 €",
+    "2 640 727 €",
+    "300 068 674 €",
+    "303 062 834 €",
+    "304 053 570 €",
+    "305 600 382 €",
+    "Circulaire du 11 mai 2018",
+    "Arrêté du 22 juin 2018",
+    "Arrêté du 31 octobre 2018",
     # AE and CP by mission
-    "45 022 026 €", "75 670 273 €", "83 576 684 €", "99 045 234 €", "229 191 €",
-    "43 721 399 €", "79 854 978 €", "83 813 575 €", "98 995 487 €", "235 264 €",
+    "45 022 026 €",
+    "75 670 273 €",
+    "83 576 684 €",
+    "99 045 234 €",
+    "229 191 €",
+    "43 721 399 €",
+    "79 854 978 €",
+    "83 813 575 €",
+    "98 995 487 €",
+    "235 264 €",
     # consumption and growth
-    "303 543 407 €", "306 620 703 €", "99,1 %", "99,5 %", "+1,84 %",
+    "303 543 407 €",
+    "306 620 703 €",
+    "99,1 %",
+    "99,5 %",
+    "+1,84 %",
     # highlighted actions and call-outs
-    "2,9 M€", "750 000 €", "9,5 M€", "68,3 M€", "10,5 M€", "75 M€", "1 041 638 €", "208 942 €",
-    "3 010 PHARMACIENS", "119 474 VACCINS", "113 MSP",
+    "2,9 M€",
+    "750 000 €",
+    "9,5 M€",
+    "68,3 M€",
+    "10,5 M€",
+    "75 M€",
+    "1 041 638 €",
+    "208 942 €",
+    "3 010 PHARMACIENS",
+    "119 474 VACCINS",
+    "113 MSP",
 ]
 FIGURES_2024 = [
-    "522,2 M€", "517,1 M€", "5,1 M€", "6,7 M€", "plus de 2 M€", "1,8 M€",
-    "536,9 M€", "538,7 M€", "99,9 %", "99,8 %", "3 M€", "535,7 M€",
-    "538 736 879 €", "100,0 %", "0,04 %",
-    "20,5 M€", "645 k€", "2,35 M€", "80 M€", "16 M€", "358 k€", "138 k€", "4,5 M€",
+    "522,2 M€",
+    "517,1 M€",
+    "5,1 M€",
+    "6,7 M€",
+    "plus de 2 M€",
+    "1,8 M€",
+    "536,9 M€",
+    "538,7 M€",
+    "99,9 %",
+    "99,8 %",
+    "3 M€",
+    "535,7 M€",
+    "538 736 879 €",
+    "100,0 %",
+    "0,04 %",
+    "20,5 M€",
+    "645 k€",
+    "2,35 M€",
+    "80 M€",
+    "16 M€",
+    "358 k€",
+    "138 k€",
+    "4,5 M€",
     "279 MSP",
 ]
 
@@ -57,8 +108,23 @@ def built(tmp_path_factory) -> dict[int, tuple[Path, str]]:
     outputs = tmp_path_factory.mktemp("outputs")
     result = {}
     for year in (2018, 2024):
-        run = subprocess.run([sys.executable, "-m", "flows.cli", "build", "--region", REGION, "--year", str(year),
-                              "--outputs", str(outputs)], capture_output=True, text=True, timeout=600)
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flows.cli",
+                "build",
+                "--region",
+                REGION,
+                "--year",
+                str(year),
+                "--outputs",
+                str(outputs),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert run.returncode == 0, run.stdout + run.stderr
         assert "[mise en page]" not in run.stdout, run.stdout  # WeasyPrint warned about something
         pdf = paths.brochure_path(outputs, REGION, year)
@@ -92,11 +158,15 @@ def test_the_2024_thematic_table_matches_the_seed_line_by_line(built):
 def test_every_action_amount_and_key_figure_of_the_inputs_is_printed(built, year):
     _, text = built[year]
     edition = ingest.read_edition(paths.INPUTS_DIR, REGION, year)
-    amounts = [_plain(format_amount(r["amount"], r["unit"], r["amount_dp"]))
-               for r in edition.tables["action_amounts"].iter_rows(named=True)]
+    amounts = [
+        _plain(format_amount(r["amount"], r["unit"], r["amount_dp"]))
+        for r in edition.tables["action_amounts"].iter_rows(named=True)
+    ]
     # a call-out floats beside the text, so its value and label are looked for separately
-    figures = [_plain(format_number(r["value"], r["value_dp"]) + (f" {r['unit']}" if r["unit"] else ""))
-               for r in edition.tables["key_figures"].iter_rows(named=True)]
+    figures = [
+        _plain(format_number(r["value"], r["value_dp"]) + (f" {r['unit']}" if r["unit"] else ""))
+        for r in edition.tables["key_figures"].iter_rows(named=True)
+    ]
     figures += [r["label"].upper() for r in edition.tables["key_figures"].iter_rows(named=True)]
     titles = [_plain(t).upper() for t in edition.tables["actions"]["title"]]
     unhyphenated = text.upper().replace("-", "")  # pdftotext drops the hyphen of a word split at a line end

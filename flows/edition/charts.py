@@ -64,47 +64,72 @@ def _theme(base_size: float = 8.5) -> theme:
 
 
 def _top_lines(frame: pl.DataFrame, label: str, amount: str, share: str, n: int = 3) -> str:
-    parts = [f"{row[label]} {format_compact(row[amount])} ({format_pct(row[share])})"
-             for row in frame.head(n).iter_rows(named=True)]
+    parts = [
+        f"{row[label]} {format_compact(row[amount])} ({format_pct(row[share])})"
+        for row in frame.head(n).iter_rows(named=True)
+    ]
     return "; ".join(parts)
 
 
 def missions_chart(split: pl.DataFrame, primary: str) -> Chart:
     """AE and CP by mission, side by side."""
-    long = pl.concat([
-        split.select(pl.format("Mission {}", "mission").alias("mission"), pl.col("ae").alias("amount"),
-                     pl.lit("AE").alias("budget")),
-        split.select(pl.format("Mission {}", "mission").alias("mission"), pl.col("cp").alias("amount"),
-                     pl.lit("CP").alias("budget")),
-    ]).with_columns(pl.col("amount").map_elements(format_compact, return_dtype=pl.String).alias("text"))
+    long = pl.concat(
+        [
+            split.select(
+                pl.format("Mission {}", "mission").alias("mission"),
+                pl.col("ae").alias("amount"),
+                pl.lit("AE").alias("budget"),
+            ),
+            split.select(
+                pl.format("Mission {}", "mission").alias("mission"),
+                pl.col("cp").alias("amount"),
+                pl.lit("CP").alias("budget"),
+            ),
+        ]
+    ).with_columns(pl.col("amount").map_elements(format_compact, return_dtype=pl.String).alias("text"))
     dodge = position_dodge(width=0.8)
     plot = (
         ggplot(long.to_pandas(), aes("mission", "amount", fill="budget"))
         + geom_col(position=dodge, width=0.75, color=INK, size=0.25)
-        + geom_text(aes(label="text"), position=dodge, va="bottom", size=6.5, family=FONT_FAMILY, color=INK,
-                    nudge_y=1.2e6)
-        + scale_fill_manual(values={"AE": primary, "CP": LIGHT},
-                            labels=["Autorisations d'engagement (AE)", "Crédits de paiement (CP)"])
+        + geom_text(
+            aes(label="text"), position=dodge, va="bottom", size=6.5, family=FONT_FAMILY, color=INK, nudge_y=1.2e6
+        )
+        + scale_fill_manual(
+            values={"AE": primary, "CP": LIGHT}, labels=["Autorisations d'engagement (AE)", "Crédits de paiement (CP)"]
+        )
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.08, 0))
         + labs(x="", y="")
         + _theme()
     )
     ordered = split.sort("ae", descending=True)
-    alt = ("Graphique en barres groupées des AE et CP par mission. "
-           + "; ".join(f"Mission {r['mission']} : AE {format_compact(r['ae'])} ({format_pct(r['ae_share'])}), "
-                       f"CP {format_compact(r['cp'])} ({format_pct(r['cp_share'])})"
-                       for r in ordered.iter_rows(named=True)) + ".")
+    alt = (
+        "Graphique en barres groupées des AE et CP par mission. "
+        + "; ".join(
+            f"Mission {r['mission']} : AE {format_compact(r['ae'])} ({format_pct(r['ae_share'])}), "
+            f"CP {format_compact(r['cp'])} ({format_pct(r['cp_share'])})"
+            for r in ordered.iter_rows(named=True)
+        )
+        + "."
+    )
     return Chart("missions", "Dépenses par mission (AE et CP)", plot, alt, 17, 8)
 
 
-def thematics_chart(split: pl.DataFrame, primary: str, key: str = "thematics",
-                    title: str = "Répartition par grande thématique", share_column: str = "share_display") -> Chart:
+def thematics_chart(
+    split: pl.DataFrame,
+    primary: str,
+    key: str = "thematics",
+    title: str = "Répartition par grande thématique",
+    share_column: str = "share_display",
+) -> Chart:
     """Thematic lines as horizontal bars, largest on top, with amount and share written at the end."""
     order = split["label"].to_list()[::-1]
     data = split.with_columns(
-        pl.struct("amount", share_column).map_elements(
+        pl.struct("amount", share_column)
+        .map_elements(
             lambda r: f"{format_compact(r['amount'])} · {format_pct(r[share_column], _dp(r[share_column]))}",
-            return_dtype=pl.String).alias("text"),
+            return_dtype=pl.String,
+        )
+        .alias("text"),
         pl.col("label").map_elements(_wrap, return_dtype=pl.String).alias("wrapped"),
     )
     wrapped_order = [_wrap(label) for label in order]
@@ -112,8 +137,14 @@ def thematics_chart(split: pl.DataFrame, primary: str, key: str = "thematics",
     plot = (
         ggplot(data.to_pandas(), aes("wrapped", "amount"))
         + geom_col(fill=primary, color=INK, size=0.2, width=0.72)
-        + geom_text(aes(label="text"), ha="left", nudge_y=float(split["amount"].max()) * 0.012, size=6.3,
-                    family=FONT_FAMILY, color=INK)
+        + geom_text(
+            aes(label="text"),
+            ha="left",
+            nudge_y=float(split["amount"].max()) * 0.012,
+            size=6.3,
+            family=FONT_FAMILY,
+            color=INK,
+        )
         + scale_x_discrete(limits=wrapped_order)
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.28, 0))
         + coord_flip()
@@ -121,8 +152,10 @@ def thematics_chart(split: pl.DataFrame, primary: str, key: str = "thematics",
         + _theme(7.5)
         + theme(panel_grid_major_y=element_blank(), panel_grid_major_x=element_line(color="#d9d9d9", size=0.4))
     )
-    alt = (f"Graphique en barres horizontales, {split.height} thématiques classées par montant. "
-           f"Les plus importantes : {_top_lines(split, 'label', 'amount', share_column)}.")
+    alt = (
+        f"Graphique en barres horizontales, {split.height} thématiques classées par montant. "
+        f"Les plus importantes : {_top_lines(split, 'label', 'amount', share_column)}."
+    )
     return Chart(key, title, plot, alt, 17, height)
 
 
@@ -142,8 +175,11 @@ def revenue_stages_chart(stages: pl.DataFrame, primary: str) -> Chart:
         + labs(x="", y="")
         + _theme()
     )
-    alt = ("Graphique en barres du total des recettes à chaque étape budgétaire : "
-           + "; ".join(f"{r['label']} {format_compact(r['amount'])}" for r in stages.iter_rows(named=True)) + ".")
+    alt = (
+        "Graphique en barres du total des recettes à chaque étape budgétaire : "
+        + "; ".join(f"{r['label']} {format_compact(r['amount'])}" for r in stages.iter_rows(named=True))
+        + "."
+    )
     return Chart("revenue-stages", "Recettes aux étapes budgétaires", plot, alt, 17, 7)
 
 
@@ -173,6 +209,12 @@ def make_charts(figures, primary: str, subset_title: str | None) -> list[Chart]:
     if figures.thematics is not None:
         charts.append(thematics_chart(figures.thematics, primary))
     if figures.thematic_subset is not None:
-        charts.append(thematics_chart(figures.thematic_subset, primary, "thematic-subset",
-                                      subset_title or "Répartition hors thématiques exclues"))
+        charts.append(
+            thematics_chart(
+                figures.thematic_subset,
+                primary,
+                "thematic-subset",
+                subset_title or "Répartition hors thématiques exclues",
+            )
+        )
     return charts

@@ -58,8 +58,9 @@ def largest_remainder(exact_pcts: list[float], decimals: int = 1, target: float 
 def with_shares(frame: pl.DataFrame, amount: str, base: int, prefix: str = "share") -> pl.DataFrame:
     """Add `<prefix>_exact` (percent, unrounded) and `<prefix>` (one decimal, coherent with 100,0 %)."""
     if base <= 0:
-        return frame.with_columns(pl.lit(None, pl.Float64).alias(f"{prefix}_exact"),
-                                  pl.lit(None, pl.Float64).alias(prefix))
+        return frame.with_columns(
+            pl.lit(None, pl.Float64).alias(f"{prefix}_exact"), pl.lit(None, pl.Float64).alias(prefix)
+        )
     exact = frame.select((pl.col(amount) / base * 100).alias("x"))["x"].to_list()
     target = float(round_half_up(Decimal(sum(frame[amount].to_list())) / base * 100, 1))
     rounded = largest_remainder(exact, 1, target)
@@ -86,14 +87,26 @@ def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
     rows = []
     for column, label in STAGES:
         if column in revenue.columns and total[column] is not None:
-            rows.append({"stage": column, "label": label.format(year=year, previous=year - 1),
-                         "amount": total[column], "dp": total[f"{column}_dp"]})
+            rows.append(
+                {
+                    "stage": column,
+                    "label": label.format(year=year, previous=year - 1),
+                    "amount": total[column],
+                    "dp": total[f"{column}_dp"],
+                }
+            )
     previous = None
     for row in rows:
         row["delta"], row["delta_pct"] = variance(row["amount"], previous)
         previous = row["amount"]
-    schema = {"stage": pl.String, "label": pl.String, "amount": pl.Int64, "dp": pl.Int8,
-              "delta": pl.Int64, "delta_pct": pl.Float64}
+    schema = {
+        "stage": pl.String,
+        "label": pl.String,
+        "amount": pl.Int64,
+        "dp": pl.Int8,
+        "delta": pl.Int64,
+        "delta_pct": pl.Float64,
+    }
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -112,8 +125,13 @@ def execution_rates(execution: pl.DataFrame) -> pl.DataFrame:
     return execution.with_columns(
         computed.alias("rate_computed"),
         pl.coalesce(computed, pl.col("rate_pct")).alias("rate"),
-        pl.when(pl.col("opened").is_not_null()).then(pl.lit("calculé")).otherwise(pl.lit("publié")).alias("rate_source"),
-        pl.when(pl.col("rate_pct_dp").is_not_null()).then(pl.col("rate_pct_dp")).otherwise(pl.lit(1, pl.Int8))
+        pl.when(pl.col("opened").is_not_null())
+        .then(pl.lit("calculé"))
+        .otherwise(pl.lit("publié"))
+        .alias("rate_source"),
+        pl.when(pl.col("rate_pct_dp").is_not_null())
+        .then(pl.col("rate_pct_dp"))
+        .otherwise(pl.lit(1, pl.Int8))
         .alias("rate_dp"),
     ).sort("budget")
 
@@ -161,8 +179,9 @@ class Comparison:
         return "warning" if abs(self.gap) <= self.tolerance else "error"
 
 
-def compare(declared: int, declared_unit: str, declared_dp: int | None,
-            computed: int, line_steps: list[Decimal]) -> Comparison:
+def compare(
+    declared: int, declared_unit: str, declared_dp: int | None, computed: int, line_steps: list[Decimal]
+) -> Comparison:
     """Compare a declared total with the sum of its lines, at the precision it is printed with.
 
     A gap that the rounding of the printed figures can explain (half a step per figure) is a
@@ -187,8 +206,9 @@ class Figures:
     thematic_subset: pl.DataFrame | None
 
 
-def compute_figures(tables: dict[str, pl.DataFrame], year: int, missions_ref: pl.DataFrame,
-                    subset_exclude: tuple[str, ...]) -> Figures:
+def compute_figures(
+    tables: dict[str, pl.DataFrame], year: int, missions_ref: pl.DataFrame, subset_exclude: tuple[str, ...]
+) -> Figures:
     """All shares, variances and rates the brochure prints."""
     missions = tables.get("missions")
     thematics = tables.get("thematics")
@@ -196,13 +216,17 @@ def compute_figures(tables: dict[str, pl.DataFrame], year: int, missions_ref: pl
     if split is not None:
         published = "published_share_pct" in split.columns
         split = split.with_columns(
-            (pl.coalesce("published_share_pct", "share") if published else pl.col("share")).alias("share_display"))
+            (pl.coalesce("published_share_pct", "share") if published else pl.col("share")).alias("share_display")
+        )
     return Figures(
         revenue_stages=revenue_stages(tables["revenue"], year),
         revenue_growth=revenue_growth(tables["revenue"]),
         rates=execution_rates(tables["execution"]),
         missions=mission_split(missions, tables["execution"], missions_ref) if missions is not None else None,
         thematics=split,
-        thematic_subset=(thematic_subset(thematics, subset_exclude).with_columns(pl.col("share").alias("share_display"))
-                         if thematics is not None and subset_exclude else None),
+        thematic_subset=(
+            thematic_subset(thematics, subset_exclude).with_columns(pl.col("share").alias("share_display"))
+            if thematics is not None and subset_exclude
+            else None
+        ),
     )

@@ -38,7 +38,9 @@ def _share_text(share: float | None) -> str:
     return format_pct(share, 2 if 0 < share < 0.1 else 1)
 
 
-def build_context(edition: Edition, figures: compute.Figures, report: Report, charts: dict[str, dict]) -> dict[str, Any]:
+def build_context(
+    edition: Edition, figures: compute.Figures, report: Report, charts: dict[str, dict]
+) -> dict[str, Any]:
     """Gather the brochure's content in reading order."""
     meta = edition.meta
     parts = _parts(edition)
@@ -51,9 +53,15 @@ def build_context(edition: Edition, figures: compute.Figures, report: Report, ch
     sommaire += [{"href": f"#{s['anchor']}", "title": s["title"], "level": 3} for s in chiffres["sections"]]
     return {
         "meta": {
-            "title": meta.title, "year": meta.year, "region_name": meta.region_name, "agency": meta.agency,
-            "agency_short": meta.agency_short, "website": meta.website, "primary": meta.primary,
-            "accent": meta.accent, "logo": meta.logo.as_uri() if meta.logo else None,
+            "title": meta.title,
+            "year": meta.year,
+            "region_name": meta.region_name,
+            "agency": meta.agency,
+            "agency_short": meta.agency_short,
+            "website": meta.website,
+            "primary": meta.primary,
+            "accent": meta.accent,
+            "logo": meta.logo.as_uri() if meta.logo else None,
             "running_title": f"{meta.agency_short} - FIR {meta.year}",
             "description": f"Rapport annuel du Fonds d'intervention régional {meta.year} de l'{meta.agency}",
             "keywords": f"FIR, Fonds d'intervention régional, {meta.region_name}, {meta.year}, ARS",
@@ -71,8 +79,9 @@ def _badges(edition: Edition, action_id: str) -> list[dict]:
     if amounts is None:
         return []
     rows = amounts.filter(pl.col("action_id") == action_id).iter_rows(named=True)
-    return [{"amount": _amount(r, "amount"), "label": r["label"] or "", "qualifier": r["qualifier"] or ""}
-            for r in rows]
+    return [
+        {"amount": _amount(r, "amount"), "label": r["label"] or "", "qualifier": r["qualifier"] or ""} for r in rows
+    ]
 
 
 def _key_figures(edition: Edition, action_id: str) -> list[dict]:
@@ -83,8 +92,9 @@ def _key_figures(edition: Edition, action_id: str) -> list[dict]:
     for row in figures.filter(pl.col("action_id") == action_id).iter_rows(named=True):
         unit = row["unit"] or ""
         value = format_number(row["value"], row["value_dp"] or 0)
-        result.append({"value": f"{value}\u00a0{unit}" if unit else value, "label": row["label"],
-                       "detail": row["detail"] or ""})
+        result.append(
+            {"value": f"{value}\u00a0{unit}" if unit else value, "label": row["label"], "detail": row["detail"] or ""}
+        )
     return result
 
 
@@ -94,21 +104,33 @@ def _parts(edition: Edition) -> list[dict]:
     parts = []
     for part in edition.tables["parts"].sort("number").iter_rows(named=True):
         sections = []
-        for section in actions.filter((pl.col("part_id") == part["part_id"]) & pl.col("parent_id").is_null()).iter_rows(named=True):
+        for section in actions.filter((pl.col("part_id") == part["part_id"]) & pl.col("parent_id").is_null()).iter_rows(
+            named=True
+        ):
             children = actions.filter(pl.col("parent_id") == section["action_id"])
-            sections.append({**_action(edition, section), "actions": [_action(edition, c) for c in children.iter_rows(named=True)]})
-        parts.append({
-            "anchor": f"partie-{part['part_id']}", "number": part["number"], "title": part["title"],
-            "kicker": f"{label} {part['number']}", "intro_html": _text(edition, f"parts/{part['part_id']}"),
-            "sections": sections,
-        })
+            sections.append(
+                {**_action(edition, section), "actions": [_action(edition, c) for c in children.iter_rows(named=True)]}
+            )
+        parts.append(
+            {
+                "anchor": f"partie-{part['part_id']}",
+                "number": part["number"],
+                "title": part["title"],
+                "kicker": f"{label} {part['number']}",
+                "intro_html": _text(edition, f"parts/{part['part_id']}"),
+                "sections": sections,
+            }
+        )
     return parts
 
 
 def _action(edition: Edition, row: dict) -> dict:
     return {
-        "anchor": row["action_id"], "title": row["title"], "badges": _badges(edition, row["action_id"]),
-        "key_figures": _key_figures(edition, row["action_id"]), "html": _text(edition, f"actions/{row['action_id']}"),
+        "anchor": row["action_id"],
+        "title": row["title"],
+        "badges": _badges(edition, row["action_id"]),
+        "key_figures": _key_figures(edition, row["action_id"]),
+        "html": _text(edition, f"actions/{row['action_id']}"),
     }
 
 
@@ -125,19 +147,32 @@ def _chiffres(edition: Edition, figures: compute.Figures, report: Report, charts
     total = compute.total_row(revenue)
     growth_abs, growth_pct = figures.revenue_growth
     variances = [
-        {"label": r["label"], "amount": format_amount(r["amount"], total["unit"], r["dp"] or 0),
-         "delta": format_signed_eur(r["delta"]) if r["delta"] is not None else "",
-         "delta_pct": format_pct(r["delta_pct"], 2, signed=True) if r["delta_pct"] is not None else ""}
+        {
+            "label": r["label"],
+            "amount": format_amount(r["amount"], total["unit"], r["dp"] or 0),
+            "delta": format_signed_eur(r["delta"]) if r["delta"] is not None else "",
+            "delta_pct": format_pct(r["delta_pct"], 2, signed=True) if r["delta_pct"] is not None else "",
+        }
         for r in figures.revenue_stages.iter_rows(named=True)
     ]
     revenue_ctx = {
-        "anchor": "recettes", "title": f"Les recettes {meta.year}",
+        "anchor": "recettes",
+        "title": f"Les recettes {meta.year}",
         "headers": [STAGE_HEADERS[c].format(year=meta.year, previous=meta.year - 1) for c in stage_columns],
-        "rows": [{"label": r["label"], "reference": r["reference"] or "", "is_total": r["kind"] == "total",
-                  "cells": [_amount(r, c) for c in stage_columns]} for r in revenue.iter_rows(named=True)],
+        "rows": [
+            {
+                "label": r["label"],
+                "reference": r["reference"] or "",
+                "is_total": r["kind"] == "total",
+                "cells": [_amount(r, c) for c in stage_columns],
+            }
+            for r in revenue.iter_rows(named=True)
+        ],
         "total": _amount(total, "final"),
-        "lines": [{"label": r["label"], "amount": _amount(r, "final")}
-                  for r in compute.lines(revenue).filter(pl.col("final").is_not_null()).iter_rows(named=True)],
+        "lines": [
+            {"label": r["label"], "amount": _amount(r, "final")}
+            for r in compute.lines(revenue).filter(pl.col("final").is_not_null()).iter_rows(named=True)
+        ],
         "growth_pct": format_pct(growth_pct, 2, signed=True) if growth_pct is not None else None,
         "growth_abs": format_signed_eur(growth_abs) if growth_abs is not None else None,
         "previous_total": _amount(total, "previous_year") if "previous_year" in stage_columns else None,
@@ -150,28 +185,46 @@ def _chiffres(edition: Edition, figures: compute.Figures, report: Report, charts
     if priorities is not None:
         revenue_ctx["priorities"] = [
             {"label": r["label"], "amount": (f"{r['qualifier']} " if r["qualifier"] else "") + _amount(r, "amount")}
-            for r in priorities.iter_rows(named=True)]
+            for r in priorities.iter_rows(named=True)
+        ]
     sections.append(revenue_ctx)
 
     execution = [
-        {"budget": r["budget"], "label": r["label"], "executed": _amount(r, "executed"),
-         "opened": _amount(r, "opened"), "rate": format_pct(r["rate"], r["rate_dp"]), "rate_source": r["rate_source"]}
+        {
+            "budget": r["budget"],
+            "label": r["label"],
+            "executed": _amount(r, "executed"),
+            "opened": _amount(r, "opened"),
+            "rate": format_pct(r["rate"], r["rate_dp"]),
+            "rate_source": r["rate_source"],
+        }
         for r in figures.rates.iter_rows(named=True)
     ]
     natures = edition.table("cp_by_nature")
     spending: dict[str, Any] = {
-        "anchor": "depenses", "title": f"Les dépenses {meta.year}", "execution": execution,
+        "anchor": "depenses",
+        "title": f"Les dépenses {meta.year}",
+        "execution": execution,
         "natures": [{"label": r["label"], "amount": _amount(r, "amount")} for r in natures.iter_rows(named=True)]
-        if natures is not None else [],
-        "missions": None, "notes": _notes(report, "missions") + _notes(report, "cp_by_nature"),
+        if natures is not None
+        else [],
+        "missions": None,
+        "notes": _notes(report, "missions") + _notes(report, "cp_by_nature"),
     }
     if figures.missions is not None:
         executed = {r["budget"]: r for r in figures.rates.iter_rows(named=True)}
         spending["missions"] = {
-            "rows": [{"mission": r["mission"], "label": r["short_label"] or "",
-                      "ae": _amount({**r, "unit": r["unit"]}, "ae"), "ae_share": _share_text(r["ae_share"]),
-                      "cp": _amount(r, "cp"), "cp_share": _share_text(r["cp_share"])}
-                     for r in figures.missions.iter_rows(named=True)],
+            "rows": [
+                {
+                    "mission": r["mission"],
+                    "label": r["short_label"] or "",
+                    "ae": _amount({**r, "unit": r["unit"]}, "ae"),
+                    "ae_share": _share_text(r["ae_share"]),
+                    "cp": _amount(r, "cp"),
+                    "cp_share": _share_text(r["cp_share"]),
+                }
+                for r in figures.missions.iter_rows(named=True)
+            ],
             "total_ae": _amount(executed["AE"], "executed") if "AE" in executed else "",
             "total_cp": _amount(executed["CP"], "executed") if "CP" in executed else "",
             "chart": charts.get("missions"),
@@ -183,18 +236,35 @@ def _chiffres(edition: Edition, figures: compute.Figures, report: Report, charts
         total_row = compute.total_row(edition.tables["thematics"])
         rows = []
         for r in thematics.iter_rows(named=True):
-            headline = (format_amount(r["published_headline"], r["published_headline_unit"], r["published_headline_dp"] or 0)
-                        if r.get("published_headline") is not None else format_compact(r["amount"]))
-            rows.append({"id": r["thematic_id"], "label": r["label"], "amount": _amount(r, "amount"),
-                         "share": _share_text(r["share_display"]), "headline": headline,
-                         "html": _text(edition, f"thematics/{r['thematic_id']}")})
+            headline = (
+                format_amount(r["published_headline"], r["published_headline_unit"], r["published_headline_dp"] or 0)
+                if r.get("published_headline") is not None
+                else format_compact(r["amount"])
+            )
+            rows.append(
+                {
+                    "id": r["thematic_id"],
+                    "label": r["label"],
+                    "amount": _amount(r, "amount"),
+                    "share": _share_text(r["share_display"]),
+                    "headline": headline,
+                    "html": _text(edition, f"thematics/{r['thematic_id']}"),
+                }
+            )
         top2 = thematics.head(2)
-        sections.append({
-            "anchor": "thematiques", "title": f"Répartition du FIR {meta.year} par grandes thématiques de dépense",
-            "rows": rows, "total": _amount(total_row, "amount"), "total_share": format_pct(100.0, 1),
-            "top2_share": format_pct(float(top2["share"].sum()) if top2.height else 0.0, 1),
-            "top2": [r["label"] for r in top2.iter_rows(named=True)],
-            "chart": charts.get("thematics"), "subset_chart": charts.get("thematic-subset"),
-            "subset_title": meta.subset_title, "notes": _notes(report, "thematics"),
-        })
+        sections.append(
+            {
+                "anchor": "thematiques",
+                "title": f"Répartition du FIR {meta.year} par grandes thématiques de dépense",
+                "rows": rows,
+                "total": _amount(total_row, "amount"),
+                "total_share": format_pct(100.0, 1),
+                "top2_share": format_pct(float(top2["share"].sum()) if top2.height else 0.0, 1),
+                "top2": [r["label"] for r in top2.iter_rows(named=True)],
+                "chart": charts.get("thematics"),
+                "subset_chart": charts.get("thematic-subset"),
+                "subset_title": meta.subset_title,
+                "notes": _notes(report, "thematics"),
+            }
+        )
     return {"intro_html": _text(edition, "chiffres"), "sections": sections}

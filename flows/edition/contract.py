@@ -203,8 +203,13 @@ def parse_table(raw: RawTable, spec: TableSpec) -> pl.DataFrame:
     """Type a raw table against its spec; every problem found is reported at once."""
     problems: list[Problem] = []
 
-    def problem(expected: str, line: int | None = None, column: str | None = None,
-                value: str | None = None, col_index: int | None = None) -> None:
+    def problem(
+        expected: str,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+        col_index: int | None = None,
+    ) -> None:
         cell = raw.cell_ref(line, col_index) if line is not None and col_index is not None else None
         problems.append(Problem(raw.source, expected, line, column, value, cell))
 
@@ -212,8 +217,13 @@ def parse_table(raw: RawTable, spec: TableSpec) -> pl.DataFrame:
     known = set(spec.column_names)
     for index, name in enumerate(header):
         if name not in known:
-            problem(f"une colonne parmi : {', '.join(spec.column_names)}", raw.header_line,
-                    name or f"n° {index + 1}", name, index)
+            problem(
+                f"une colonne parmi : {', '.join(spec.column_names)}",
+                raw.header_line,
+                name or f"n° {index + 1}",
+                name,
+                index,
+            )
     seen: set[str] = set()
     for name in header:
         if name in seen:
@@ -235,7 +245,7 @@ def parse_table(raw: RawTable, spec: TableSpec) -> pl.DataFrame:
             continue
         i = index_of[column.name]
         values, extras = [], []
-        for row, line in zip(raw.rows, raw.lines):
+        for row, line in zip(raw.rows, raw.lines, strict=True):
             text = row[i].strip() if i < len(row) else ""
             try:
                 value, extra = _parse_cell(text, column, row, index_of)
@@ -332,9 +342,17 @@ def _add_column(data: dict[str, list], column: Column, values: list, extras: lis
 
 
 _DTYPES = {
-    "slug": pl.String, "text": pl.String, "kind": pl.String, "budget": pl.String,
-    "unit": pl.String, "key_unit": pl.String, "int": pl.Int64, "amount": pl.Int64,
-    "pct": pl.Float64, "number": pl.Float64, "headline": pl.Int64,
+    "slug": pl.String,
+    "text": pl.String,
+    "kind": pl.String,
+    "budget": pl.String,
+    "unit": pl.String,
+    "key_unit": pl.String,
+    "int": pl.Int64,
+    "amount": pl.Int64,
+    "pct": pl.Float64,
+    "number": pl.Float64,
+    "headline": pl.Int64,
 }
 
 
@@ -353,8 +371,13 @@ def _check_rows(frame: pl.DataFrame, spec: TableSpec, raw: RawTable, problem) ->
     if spec.key:
         duplicated = frame.filter(pl.col(spec.key).is_duplicated())
         for line, value in duplicated.select("_line", spec.key).iter_rows():
-            problem(f"une valeur de « {spec.key} » unique dans la table (doublon)", line, spec.key, str(value),
-                    raw.header.index(spec.key) if spec.key in raw.header else None)
+            problem(
+                f"une valeur de « {spec.key} » unique dans la table (doublon)",
+                line,
+                spec.key,
+                str(value),
+                raw.header.index(spec.key) if spec.key in raw.header else None,
+            )
     if spec.single_total:
         totals = frame.filter(pl.col("kind") == "total")
         if totals.height != 1:

@@ -108,7 +108,9 @@ def read_meta(path: Path, inputs: Path, region: str, year: int) -> EditionMeta:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
-        raise InputError(Problem(source, "un fichier encodé en UTF-8", _line_of(path.read_bytes(), exc.start))) from None
+        raise InputError(
+            Problem(source, "un fichier encodé en UTF-8", _line_of(path.read_bytes(), exc.start))
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(Problem(source, f"un fichier TOML valide ({exc})")) from None
     problems = []
@@ -118,18 +120,27 @@ def read_meta(path: Path, inputs: Path, region: str, year: int) -> EditionMeta:
     if problems:
         raise InputError(problems)
     if data["region"] != region or not SLUG.match(str(data["region"])):
-        problems.append(Problem(source, f"« {region} », le nom du dossier de la région", column="region",
-                                value=str(data["region"])))
+        problems.append(
+            Problem(source, f"« {region} », le nom du dossier de la région", column="region", value=str(data["region"]))
+        )
     if data["year"] != year:
-        problems.append(Problem(source, f"{year}, le nom du dossier de l'année", column="year", value=str(data["year"])))
+        problems.append(
+            Problem(source, f"{year}, le nom du dossier de l'année", column="year", value=str(data["year"]))
+        )
     brand = data.get("brand", {})
     subset = data.get("thematic_subset", {})
     logo = None
     if brand.get("logo"):
         logo = (path.parent / brand["logo"]).resolve()
         if not logo.is_file() or path.parent.resolve() not in logo.parents:
-            problems.append(Problem(source, "un fichier logo dans le dossier de l'édition", column="brand.logo",
-                                    value=str(brand["logo"])))
+            problems.append(
+                Problem(
+                    source,
+                    "un fichier logo dans le dossier de l'édition",
+                    column="brand.logo",
+                    value=str(brand["logo"]),
+                )
+            )
     for key in ("primary", "accent"):
         value = str(brand.get(key, "#000000"))
         if not (len(value) == 7 and value.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in value[1:])):
@@ -137,11 +148,19 @@ def read_meta(path: Path, inputs: Path, region: str, year: int) -> EditionMeta:
     if problems:
         raise InputError(problems)
     return EditionMeta(
-        region=data["region"], region_name=data["region_name"], agency=data["agency"],
-        agency_short=data["agency_short"], year=int(data["year"]), title=data["title"],
-        part_label=data.get("part_label", "Partie"), website=data.get("website"),
-        primary=brand.get("primary", EditionMeta.primary), accent=brand.get("accent", EditionMeta.accent),
-        logo=logo, subset_title=subset.get("title"), subset_exclude=tuple(subset.get("exclude", ())),
+        region=data["region"],
+        region_name=data["region_name"],
+        agency=data["agency"],
+        agency_short=data["agency_short"],
+        year=int(data["year"]),
+        title=data["title"],
+        part_label=data.get("part_label", "Partie"),
+        website=data.get("website"),
+        primary=brand.get("primary", EditionMeta.primary),
+        accent=brand.get("accent", EditionMeta.accent),
+        logo=logo,
+        subset_title=subset.get("title"),
+        subset_exclude=tuple(subset.get("exclude", ())),
     )
 
 
@@ -153,7 +172,9 @@ def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], li
     unreadable: set[str] = set()
     for path in sorted(folder.glob("*.csv")):
         if path.stem not in TABLES:
-            problems.append(Problem(_rel(path, inputs), f"un nom de table parmi : {', '.join(TABLES)}", value=path.name))
+            problems.append(
+                Problem(_rel(path, inputs), f"un nom de table parmi : {', '.join(TABLES)}", value=path.name)
+            )
             continue
         try:
             raws[path.stem] = read_csv_cells(path, path.stem, _rel(path, inputs))
@@ -172,13 +193,18 @@ def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], li
             sheets = {}
         for name, raw in sheets.items():
             if name in raws:
-                problems.append(Problem(raw.source, f"une seule source pour la table « {name} » "
-                                        f"(elle existe aussi en {name}.csv)"))
+                problems.append(
+                    Problem(raw.source, f"une seule source pour la table « {name} » (elle existe aussi en {name}.csv)")
+                )
             raws[name] = raw
     for name, spec in TABLES.items():
         if spec.required and name not in raws and name not in unreadable:
-            problems.append(Problem(_rel(folder / f"{name}.csv", inputs),
-                                    f"la table « {name} » ({name}.csv, ou une feuille « {name} » de {WORKBOOK})"))
+            problems.append(
+                Problem(
+                    _rel(folder / f"{name}.csv", inputs),
+                    f"la table « {name} » ({name}.csv, ou une feuille « {name} » de {WORKBOOK})",
+                )
+            )
     if problems:
         raise InputError(problems)
     return raws, files
@@ -193,9 +219,15 @@ def read_csv_cells(path: Path, name: str, source: str) -> RawTable:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         byte = data[exc.start]
-        raise InputError(Problem(
-            source, "un fichier encodé en UTF-8 (ré-exporter en « CSV UTF-8 » ; ce fichier semble être en "
-            "Latin-1 / Windows-1252)", _line_of(data, exc.start), value=f"octet 0x{byte:02X}")) from None
+        raise InputError(
+            Problem(
+                source,
+                "un fichier encodé en UTF-8 (ré-exporter en « CSV UTF-8 » ; ce fichier semble être en "
+                "Latin-1 / Windows-1252)",
+                _line_of(data, exc.start),
+                value=f"octet 0x{byte:02X}",
+            )
+        ) from None
     if "\x00" in text:
         raise InputError(Problem(source, "un fichier texte CSV (il contient des octets nuls)"))
     if not text.strip():
@@ -217,9 +249,15 @@ def read_csv_cells(path: Path, name: str, source: str) -> RawTable:
                 header, header_line = row, line
                 continue
             if len(row) > len(header):
-                problems.append(Problem(source, f"{len(header)} colonnes comme l'en-tête (trouvé : {len(row)} ; "
-                                        f"séparateur « {delimiter} » dans une valeur non protégée par des guillemets ?)",
-                                        line, value=delimiter.join(row)))
+                problems.append(
+                    Problem(
+                        source,
+                        f"{len(header)} colonnes comme l'en-tête (trouvé : {len(row)} ; "
+                        f"séparateur « {delimiter} » dans une valeur non protégée par des guillemets ?)",
+                        line,
+                        value=delimiter.join(row),
+                    )
+                )
                 continue
             rows.append(row + [""] * (len(header) - len(row)))
             lines.append(line)
@@ -240,7 +278,9 @@ def read_xlsx_cells(path: Path, source: str) -> dict[str, RawTable]:
     try:
         workbook = load_workbook(path, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise InputError(Problem(source, f"un classeur Excel .xlsx valide (ouverture impossible : {type(exc).__name__})")) from None
+        raise InputError(
+            Problem(source, f"un classeur Excel .xlsx valide (ouverture impossible : {type(exc).__name__})")
+        ) from None
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
     for sheet in workbook.worksheets:
@@ -251,15 +291,27 @@ def read_xlsx_cells(path: Path, source: str) -> dict[str, RawTable]:
             problems.append(Problem(source, f"des feuilles nommées parmi : {', '.join(TABLES)}", value=sheet.title))
             continue
         for merged in sheet.merged_cells.ranges:
-            problems.append(Problem(sheet_source, "des cellules non fusionnées (défusionner et recopier la valeur)",
-                                    cell=str(merged), value=str(merged)))
+            problems.append(
+                Problem(
+                    sheet_source,
+                    "des cellules non fusionnées (défusionner et recopier la valeur)",
+                    cell=str(merged),
+                    value=str(merged),
+                )
+            )
         grid: list[tuple[int, list[str]]] = []
         for row in sheet.iter_rows():
             cells = []
             for cell in row:
                 if cell.data_type == "f":
-                    problems.append(Problem(sheet_source, "une valeur, pas une formule (coller en valeurs)",
-                                            cell=cell.coordinate, value=str(cell.value)))
+                    problems.append(
+                        Problem(
+                            sheet_source,
+                            "une valeur, pas une formule (coller en valeurs)",
+                            cell=cell.coordinate,
+                            value=str(cell.value),
+                        )
+                    )
                 cells.append(_cell_text(cell.value, cell.number_format))
             if any(c.strip() for c in cells):
                 grid.append((row[0].row, cells))
@@ -270,11 +322,16 @@ def read_xlsx_cells(path: Path, source: str) -> dict[str, RawTable]:
         while header and not header[-1].strip():
             header.pop()
         rows = [cells[: len(header)] + [""] * max(0, len(header) - len(cells)) for _, cells in grid[1:]]
-        overflow = [(line, cells) for line, cells in grid[1:] if any(c.strip() for c in cells[len(header):])]
+        overflow = [(line, cells) for line, cells in grid[1:] if any(c.strip() for c in cells[len(header) :])]
         for line, _ in overflow:
             problems.append(Problem(sheet_source, f"{len(header)} colonnes comme l'en-tête", line))
         tables[sheet.title] = RawTable(
-            sheet.title, sheet_source, header, rows, [line for line, _ in grid[1:]], header_line,
+            sheet.title,
+            sheet_source,
+            header,
+            rows,
+            [line for line, _ in grid[1:]],
+            header_line,
             cell_ref=lambda line, col: f"{get_column_letter(col + 1)}{line}",
         )
     if problems:
@@ -344,8 +401,11 @@ def read_text(path: Path, source: str) -> Text:
     try:
         raw = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(Problem(source, "un texte encodé en UTF-8", _line_of(data, exc.start),
-                                 value=f"octet 0x{data[exc.start]:02X}")) from None
+        raise InputError(
+            Problem(
+                source, "un texte encodé en UTF-8", _line_of(data, exc.start), value=f"octet 0x{data[exc.start]:02X}"
+            )
+        ) from None
     raw = raw.replace("\r\n", "\n")
     key = path.with_suffix("").name
     try:
@@ -353,8 +413,9 @@ def read_text(path: Path, source: str) -> Text:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1  # +1 for 1-based, +1 for the opening ---
-        raise InputError(Problem(source, f"un en-tête YAML valide entre deux lignes « --- » ({getattr(exc, 'problem', exc)})",
-                                 line)) from None
+        raise InputError(
+            Problem(source, f"un en-tête YAML valide entre deux lignes « --- » ({getattr(exc, 'problem', exc)})", line)
+        ) from None
     if not isinstance(post.metadata, dict):
         raise InputError(Problem(source, "un en-tête YAML de la forme « clé: valeur »", 2))
     body_line = raw[: len(raw) - len(post.content)].count("\n") + 1 if post.metadata else 1
@@ -367,15 +428,18 @@ def read_missions_reference(inputs: Path) -> pl.DataFrame:
     raw = read_csv_cells(path, "missions_reference", _rel(path, inputs)) if path.exists() else None
     if raw is None:
         raise InputError(Problem(_rel(path, inputs), "la liste nationale des missions du FIR"))
-    frame = pl.DataFrame([dict(zip(raw.header, row)) for row in raw.rows])
+    frame = pl.DataFrame([dict(zip(raw.header, row, strict=False)) for row in raw.rows])
     return frame.with_columns(pl.col("mission").cast(pl.Int64))
 
 
 def _read_bounded(path: Path, source: str, limit: int, read: bool = True) -> bytes:
     size = path.stat().st_size
     if size > limit:
-        raise InputError(Problem(source, f"un fichier de moins de {limit // (1024 * 1024)} Mo "
-                                 f"(taille : {size / (1024 * 1024):.0f} Mo)"))
+        raise InputError(
+            Problem(
+                source, f"un fichier de moins de {limit // (1024 * 1024)} Mo (taille : {size / (1024 * 1024):.0f} Mo)"
+            )
+        )
     return path.read_bytes() if read else b""
 
 

@@ -89,9 +89,20 @@ def _where(edition: Edition, table: str, line: int | None, column: str | None) -
     return ", ".join(parts)
 
 
-def _reconcile(report: Report, edition: Edition, table: str, subject: str, declared_row: dict,
-               declared_col: str, declared_unit: str, computed: int, line_steps: list[Decimal],
-               declared_name: str, computed_name: str, declared_table: str | None = None) -> None:
+def _reconcile(
+    report: Report,
+    edition: Edition,
+    table: str,
+    subject: str,
+    declared_row: dict,
+    declared_col: str,
+    declared_unit: str,
+    computed: int,
+    line_steps: list[Decimal],
+    declared_name: str,
+    computed_name: str,
+    declared_table: str | None = None,
+) -> None:
     declared = declared_row[declared_col]
     dp = declared_row.get(f"{declared_col}_dp")
     result = compute.compare(declared, declared_unit, dp, computed, line_steps)
@@ -99,22 +110,38 @@ def _reconcile(report: Report, edition: Edition, table: str, subject: str, decla
     if result.status == "ok":
         return
     shown = format_amount(declared, declared_unit, dp or 0)
-    message = (f"{subject} : {declared_name} {shown} ≠ {computed_name} {format_eur(computed)} "
-               f"(écart {'+' if result.gap > 0 else '−'}{format_eur(abs(result.gap))}")
+    message = (
+        f"{subject} : {declared_name} {shown} ≠ {computed_name} {format_eur(computed)} "
+        f"(écart {'+' if result.gap > 0 else '−'}{format_eur(abs(result.gap))}"
+    )
     if result.status == "warning":
         message += "). Écart publié, valeurs conservées telles que publiées."
     else:
         message += f", au-delà de la tolérance d'arrondi de {format_eur(int(result.tolerance))})."
-    note = (f"Les montants détaillés totalisent {format_eur(computed)} ; le total publié ({shown}) est "
-            "conservé tel qu'arrêté dans les comptes (écart d'arrondi).")
-    report.findings.append(Finding(
-        result.status, table, message, shown, format_eur(computed), format_eur(result.gap),
-        _where(edition, declared_table or table, declared_row.get("_line"), declared_col), note))
+    note = (
+        f"Les montants détaillés totalisent {format_eur(computed)} ; le total publié ({shown}) est "
+        "conservé tel qu'arrêté dans les comptes (écart d'arrondi)."
+    )
+    report.findings.append(
+        Finding(
+            result.status,
+            table,
+            message,
+            shown,
+            format_eur(computed),
+            format_eur(result.gap),
+            _where(edition, declared_table or table, declared_row.get("_line"), declared_col),
+            note,
+        )
+    )
 
 
 def _steps(frame: pl.DataFrame, column: str) -> list[Decimal]:
-    return [compute.precision_eur(u, d) for u, d, v in
-            frame.select("unit", f"{column}_dp", column).iter_rows() if v is not None]
+    return [
+        compute.precision_eur(u, d)
+        for u, d, v in frame.select("unit", f"{column}_dp", column).iter_rows()
+        if v is not None
+    ]
 
 
 def _revenue(edition: Edition, report: Report) -> None:
@@ -126,8 +153,19 @@ def _revenue(edition: Edition, report: Report) -> None:
             continue
         values = detail.filter(pl.col(column).is_not_null())
         stage = label.format(year=edition.meta.year, previous=edition.meta.year - 1)
-        _reconcile(report, edition, "revenue", f"Recettes, {stage}", total, column, total["unit"],
-                   int(values[column].sum()), _steps(values, column), "total déclaré", "somme des lignes")
+        _reconcile(
+            report,
+            edition,
+            "revenue",
+            f"Recettes, {stage}",
+            total,
+            column,
+            total["unit"],
+            int(values[column].sum()),
+            _steps(values, column),
+            "total déclaré",
+            "somme des lignes",
+        )
 
 
 def _execution(edition: Edition, report: Report) -> None:
@@ -135,20 +173,33 @@ def _execution(edition: Edition, report: Report) -> None:
     for row in rates.iter_rows(named=True):
         where = _where(edition, "execution", row["_line"], "rate_pct")
         if row["opened"] is None and row["rate_pct"] is None:
-            report.findings.append(Finding("error", "execution", f"{row['budget']} : ni crédits ouverts ni taux "
-                                           "publié — impossible de donner un taux d'exécution", where=where))
+            report.findings.append(
+                Finding(
+                    "error",
+                    "execution",
+                    f"{row['budget']} : ni crédits ouverts ni taux publié — impossible de donner un taux d'exécution",
+                    where=where,
+                )
+            )
         if row["opened"] is not None and row["executed"] > row["opened"]:
-            report.findings.append(Finding("warning", "execution", f"{row['budget']} : exécuté supérieur aux "
-                                           "crédits ouverts", where=where))
+            report.findings.append(
+                Finding("warning", "execution", f"{row['budget']} : exécuté supérieur aux crédits ouverts", where=where)
+            )
         if row["rate_computed"] is not None and row["rate_pct"] is not None:
             report.checks += 1
             dp = row["rate_pct_dp"] or 0
             if round_half_up(row["rate_computed"], dp) != round_half_up(row["rate_pct"], dp):
-                report.findings.append(Finding(
-                    "warning", "execution",
-                    f"{row['budget']} : taux publié {format_pct(row['rate_pct'], dp)} ≠ taux calculé "
-                    f"{format_pct(row['rate_computed'], dp)} (exécuté / ouvert). Taux publié conservé.",
-                    format_pct(row["rate_pct"], dp), format_pct(row["rate_computed"], dp), where=where))
+                report.findings.append(
+                    Finding(
+                        "warning",
+                        "execution",
+                        f"{row['budget']} : taux publié {format_pct(row['rate_pct'], dp)} ≠ taux calculé "
+                        f"{format_pct(row['rate_computed'], dp)} (exécuté / ouvert). Taux publié conservé.",
+                        format_pct(row["rate_pct"], dp),
+                        format_pct(row["rate_computed"], dp),
+                        where=where,
+                    )
+                )
 
 
 def _executed(edition: Edition, budget: str) -> dict | None:
@@ -164,9 +215,20 @@ def _missions(edition: Edition, report: Report) -> None:
         row = _executed(edition, budget)
         if row is None:
             continue
-        _reconcile(report, edition, "missions", f"{budget} par mission", row, "executed", row["unit"],
-                   int(missions[column].sum()), _steps(missions, column),
-                   f"{budget} exécutées (table execution)", "somme des missions", "execution")
+        _reconcile(
+            report,
+            edition,
+            "missions",
+            f"{budget} par mission",
+            row,
+            "executed",
+            row["unit"],
+            int(missions[column].sum()),
+            _steps(missions, column),
+            f"{budget} exécutées (table execution)",
+            "somme des missions",
+            "execution",
+        )
 
 
 def _cp_by_nature(edition: Edition, report: Report) -> None:
@@ -174,8 +236,20 @@ def _cp_by_nature(edition: Edition, report: Report) -> None:
     row = _executed(edition, "CP")
     if natures is None or row is None:
         return
-    _reconcile(report, edition, "cp_by_nature", "CP par nature", row, "executed", row["unit"],
-               int(natures["amount"].sum()), _steps(natures, "amount"), "CP exécutés", "somme des natures", "execution")
+    _reconcile(
+        report,
+        edition,
+        "cp_by_nature",
+        "CP par nature",
+        row,
+        "executed",
+        row["unit"],
+        int(natures["amount"].sum()),
+        _steps(natures, "amount"),
+        "CP exécutés",
+        "somme des natures",
+        "execution",
+    )
 
 
 def _thematics(edition: Edition, report: Report) -> None:
@@ -184,13 +258,35 @@ def _thematics(edition: Edition, report: Report) -> None:
         return
     total = compute.total_row(thematics)
     detail = compute.lines(thematics)
-    _reconcile(report, edition, "thematics", "Dépenses par thématique", total, "amount", total["unit"],
-               int(detail["amount"].sum()), _steps(detail, "amount"), "total publié", "somme des lignes")
+    _reconcile(
+        report,
+        edition,
+        "thematics",
+        "Dépenses par thématique",
+        total,
+        "amount",
+        total["unit"],
+        int(detail["amount"].sum()),
+        _steps(detail, "amount"),
+        "total publié",
+        "somme des lignes",
+    )
     cp = _executed(edition, "CP")
     if cp is not None:
-        _reconcile(report, edition, "thematics", "Dépenses par thématique et CP exécutés", cp, "executed",
-                   cp["unit"], total["amount"], [compute.precision_eur(total["unit"], total["amount_dp"])],
-                   "CP exécutés", "total des thématiques", "execution")
+        _reconcile(
+            report,
+            edition,
+            "thematics",
+            "Dépenses par thématique et CP exécutés",
+            cp,
+            "executed",
+            cp["unit"],
+            total["amount"],
+            [compute.precision_eur(total["unit"], total["amount_dp"])],
+            "CP exécutés",
+            "total des thématiques",
+            "execution",
+        )
     split = compute.thematic_split(thematics)
     if "published_share_pct" in split.columns and split["published_share_pct"].is_not_null().any():
         printed_sum = 0.0
@@ -203,25 +299,46 @@ def _thematics(edition: Edition, report: Report) -> None:
             dp = row["published_share_pct_dp"] or 0
             where = _where(edition, "thematics", row["_line"], "published_share_pct")
             if abs(printed - row["share_exact"]) > SHARE_TOLERANCE_PT:
-                report.findings.append(Finding(
-                    "error", "thematics",
-                    f"« {row['label']} » : part publiée {format_pct(printed, dp)} incompatible avec le montant "
-                    f"({format_pct(row['share_exact'], 2)} du total) — corriger ou vider la cellule pour que la part "
-                    "soit calculée", format_pct(printed, dp), format_pct(row["share_exact"], 2), where=where))
+                report.findings.append(
+                    Finding(
+                        "error",
+                        "thematics",
+                        f"« {row['label']} » : part publiée {format_pct(printed, dp)} incompatible avec le montant "
+                        f"({format_pct(row['share_exact'], 2)} du total) — corriger ou vider la cellule "
+                        "pour que la part soit calculée",
+                        format_pct(printed, dp),
+                        format_pct(row["share_exact"], 2),
+                        where=where,
+                    )
+                )
             elif round_half_up(printed, 1) != round_half_up(row["share"], 1) and dp <= 1:
-                report.findings.append(Finding(
-                    "warning", "thematics",
-                    f"« {row['label']} » : part publiée {format_pct(printed, dp)}, part arrondie de façon cohérente "
-                    f"avec le total {format_pct(row['share'], 1)} (exacte : {format_pct(row['share_exact'], 3)}). "
-                    "Part publiée conservée.", format_pct(printed, dp), format_pct(row["share"], 1), where=where))
+                report.findings.append(
+                    Finding(
+                        "warning",
+                        "thematics",
+                        f"« {row['label']} » : part publiée {format_pct(printed, dp)}, "
+                        f"part arrondie de façon cohérente avec le total {format_pct(row['share'], 1)} "
+                        f"(exacte : {format_pct(row['share_exact'], 3)}). "
+                        "Part publiée conservée.",
+                        format_pct(printed, dp),
+                        format_pct(row["share"], 1),
+                        where=where,
+                    )
+                )
         report.checks += 1
         if round(printed_sum, 2) != 100.0:
-            report.findings.append(Finding(
-                "warning", "thematics",
-                f"La somme des parts publiées fait {format_pct(printed_sum, 2)} et non 100,0 % "
-                "(arrondis publiés ligne à ligne). Parts publiées conservées.",
-                format_pct(printed_sum, 2), "100,0 %", where=edition.sources.get("thematics"),
-                note="Parts arrondies ligne à ligne : leur somme peut s'écarter légèrement de 100 %."))
+            report.findings.append(
+                Finding(
+                    "warning",
+                    "thematics",
+                    f"La somme des parts publiées fait {format_pct(printed_sum, 2)} et non 100,0 % "
+                    "(arrondis publiés ligne à ligne). Parts publiées conservées.",
+                    format_pct(printed_sum, 2),
+                    "100,0 %",
+                    where=edition.sources.get("thematics"),
+                    note="Parts arrondies ligne à ligne : leur somme peut s'écarter légèrement de 100 %.",
+                )
+            )
     if "published_headline" in split.columns:
         for row in split.filter(pl.col("published_headline").is_not_null()).iter_rows(named=True):
             report.checks += 1
@@ -230,17 +347,37 @@ def _thematics(edition: Edition, report: Report) -> None:
             gap = abs(Decimal(row["published_headline"] - row["amount"]))
             where = _where(edition, "thematics", row["_line"], "published_headline")
             shown = format_amount(row["published_headline"], unit, dp)
-            rounded = format_amount(int(round_half_up(Decimal(row["amount"]) / compute.UNIT_FACTORS[unit], dp)
-                                        * compute.UNIT_FACTORS[unit]), unit, dp)
+            rounded = format_amount(
+                int(
+                    round_half_up(Decimal(row["amount"]) / compute.UNIT_FACTORS[unit], dp) * compute.UNIT_FACTORS[unit]
+                ),
+                unit,
+                dp,
+            )
             if gap >= step:
-                report.findings.append(Finding(
-                    "error", "thematics", f"« {row['label']} » : titre publié {shown} incompatible avec le montant "
-                    f"{format_eur(row['amount'])}", shown, rounded, where=where))
+                report.findings.append(
+                    Finding(
+                        "error",
+                        "thematics",
+                        f"« {row['label']} » : titre publié {shown} incompatible avec le montant "
+                        f"{format_eur(row['amount'])}",
+                        shown,
+                        rounded,
+                        where=where,
+                    )
+                )
             elif shown != rounded:
-                report.findings.append(Finding(
-                    "warning", "thematics", f"« {row['label']} » : titre publié {shown}, le montant "
-                    f"{format_eur(row['amount'])} s'arrondit à {rounded}. Titre publié conservé.",
-                    shown, rounded, where=where))
+                report.findings.append(
+                    Finding(
+                        "warning",
+                        "thematics",
+                        f"« {row['label']} » : titre publié {shown}, le montant "
+                        f"{format_eur(row['amount'])} s'arrondit à {rounded}. Titre publié conservé.",
+                        shown,
+                        rounded,
+                        where=where,
+                    )
+                )
 
 
 def _priorities(edition: Edition, report: Report) -> None:
@@ -251,9 +388,15 @@ def _priorities(edition: Edition, report: Report) -> None:
     for row in priorities.iter_rows(named=True):
         report.checks += 1
         if total is not None and row["amount"] > total:
-            report.findings.append(Finding(
-                "error", "revenue_priorities", f"« {row['label']} » ({format_eur(row['amount'])}) dépasse le total "
-                f"des recettes ({format_eur(total)})", where=_where(edition, "revenue_priorities", row["_line"], "amount")))
+            report.findings.append(
+                Finding(
+                    "error",
+                    "revenue_priorities",
+                    f"« {row['label']} » ({format_eur(row['amount'])}) dépasse le total "
+                    f"des recettes ({format_eur(total)})",
+                    where=_where(edition, "revenue_priorities", row["_line"], "amount"),
+                )
+            )
 
 
 def check_references(edition: Edition) -> None:
@@ -269,8 +412,15 @@ def check_references(edition: Edition) -> None:
         for line, value in frame.select("_line", column).iter_rows():
             if value is not None and value not in allowed:
                 shown = ", ".join(str(a) for a in sorted(allowed, key=str)[:12])
-                problems.append(Problem(source[table], f"{what or 'un identifiant connu'} (parmi : {shown}"
-                                        f"{'…' if len(allowed) > 12 else ''})", line, column, str(value)))
+                problems.append(
+                    Problem(
+                        source[table],
+                        f"{what or 'un identifiant connu'} (parmi : {shown}{'…' if len(allowed) > 12 else ''})",
+                        line,
+                        column,
+                        str(value),
+                    )
+                )
 
     parts = set(tables["parts"]["part_id"].to_list())
     actions = tables["actions"]
@@ -279,10 +429,17 @@ def check_references(edition: Edition) -> None:
     missing("actions", "part_id", parts, what="une partie déclarée dans parts")
     missing("actions", "parent_id", sections, what="une section (action sans parent) déclarée plus haut")
     part_of = dict(actions.select("action_id", "part_id").iter_rows())
-    for line, action, parent, part in actions.select("_line", "action_id", "parent_id", "part_id").iter_rows():
+    for line, parent, part in actions.select("_line", "parent_id", "part_id").iter_rows():
         if parent is not None and parent in part_of and part_of[parent] != part:
-            problems.append(Problem(source["actions"], f"la même partie que sa section « {parent} » ({part_of[parent]})",
-                                    line, "part_id", part))
+            problems.append(
+                Problem(
+                    source["actions"],
+                    f"la même partie que sa section « {parent} » ({part_of[parent]})",
+                    line,
+                    "part_id",
+                    part,
+                )
+            )
     missing("action_amounts", "action_id", action_ids, what="une action déclarée dans actions")
     missing("key_figures", "action_id", action_ids, what="une action déclarée dans actions")
     numbers = tables["parts"].filter(pl.col("number").is_duplicated())
@@ -294,15 +451,31 @@ def check_references(edition: Edition) -> None:
     thematic_ids = set(thematics["thematic_id"].to_list()) if thematics is not None else set()
     for excluded in edition.meta.subset_exclude:
         if excluded not in thematic_ids:
-            problems.append(Problem(f"{edition.meta.region}/{edition.meta.year}/edition.toml",
-                                    "une thématique de la table thematics", None, "thematic_subset.exclude", excluded))
+            problems.append(
+                Problem(
+                    f"{edition.meta.region}/{edition.meta.year}/edition.toml",
+                    "une thématique de la table thematics",
+                    None,
+                    "thematic_subset.exclude",
+                    excluded,
+                )
+            )
     known = {"actions": action_ids, "parts": parts, "thematics": thematic_ids}
     for key, text in edition.texts.items():
         folder, _, name = key.rpartition("/")
         if folder in known and name not in known[folder]:
-            problems.append(Problem(text.source, f"un nom de fichier égal à un identifiant de {folder}", None, None, name))
+            problems.append(
+                Problem(text.source, f"un nom de fichier égal à un identifiant de {folder}", None, None, name)
+            )
         elif not folder and key not in ("fir", "actions", "chiffres"):
-            problems.append(Problem(text.source, "fir.md, actions.md, chiffres.md ou un sous-dossier actions/, "
-                                    "parts/, thematics/", None, None, key))
+            problems.append(
+                Problem(
+                    text.source,
+                    "fir.md, actions.md, chiffres.md ou un sous-dossier actions/, parts/, thematics/",
+                    None,
+                    None,
+                    key,
+                )
+            )
     if problems:
         raise InputError(problems)

@@ -42,8 +42,9 @@ def chart_svg(chart: Chart) -> str:
     figure = chart.plot.draw()
     figure.set_size_inches(chart.width_cm / 2.54, chart.height_cm / 2.54)
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.02,
-                   transparent=True)
+    figure.savefig(
+        buffer, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.02, transparent=True
+    )
     plt.close(figure)
     return buffer.getvalue().decode("utf-8")
 
@@ -94,8 +95,9 @@ class _LogCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def print_pdf(html: str, base_dir: Path, allowed_roots: list[Path],
-              metadata: dict[str, str]) -> tuple[bytes, int, list[str]]:
+def print_pdf(
+    html: str, base_dir: Path, allowed_roots: list[Path], metadata: dict[str, str]
+) -> tuple[bytes, int, list[str]]:
     """Lay out and write the PDF; return its bytes, its page count and what WeasyPrint warned about."""
     from weasyprint import HTML
 
@@ -103,8 +105,7 @@ def print_pdf(html: str, base_dir: Path, allowed_roots: list[Path],
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        document = HTML(string=html, base_url=str(base_dir) + "/",
-                        url_fetcher=_allowed_fetcher(allowed_roots)).render()
+        document = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots)).render()
         pdf = document.write_pdf(pdf_identifier=metadata.get("identifier", "").encode() or None)
     finally:
         logger.removeHandler(collector)

@@ -26,8 +26,10 @@ def test_2024_has_a_single_stage_and_no_growth(edition_2024):
     assert compute.revenue_growth(edition_2024.tables["revenue"]) == (None, None)
 
 
-@pytest.mark.parametrize(("edition", "budget", "rate"),
-                         [("2018", "AE", 99.1), ("2018", "CP", 99.5), ("2024", "AE", 99.9), ("2024", "CP", 99.8)])
+@pytest.mark.parametrize(
+    ("edition", "budget", "rate"),
+    [("2018", "AE", 99.1), ("2018", "CP", 99.5), ("2024", "AE", 99.9), ("2024", "CP", 99.8)],
+)
 def test_published_execution_rates_are_inputs_not_invented_bases(edition, budget, rate, request):
     ed = request.getfixturevalue(f"edition_{edition}")
     rates = compute.execution_rates(ed.tables["execution"]).filter(pl.col("budget") == budget).row(0, named=True)
@@ -36,15 +38,17 @@ def test_published_execution_rates_are_inputs_not_invented_bases(edition, budget
 
 
 def test_execution_rate_is_computed_when_credits_opened_are_known():
-    execution = pl.DataFrame({"budget": ["AE"], "executed": [991], "opened": [1000], "rate_pct": [None],
-                              "rate_pct_dp": [None]}, schema_overrides={"rate_pct": pl.Float64, "rate_pct_dp": pl.Int8})
+    execution = pl.DataFrame(
+        {"budget": ["AE"], "executed": [991], "opened": [1000], "rate_pct": [None], "rate_pct_dp": [None]},
+        schema_overrides={"rate_pct": pl.Float64, "rate_pct_dp": pl.Int8},
+    )
     row = compute.execution_rates(execution).row(0, named=True)
     assert row["rate"] == pytest.approx(99.1) and row["rate_source"] == "calculé"
 
 
 def test_2024_thematic_shares(edition_2024):
     split = compute.thematic_split(edition_2024.tables["thematics"])
-    shares = dict(zip(split["thematic_id"], split["share"]))
+    shares = dict(zip(split["thematic_id"], split["share"], strict=True))
     assert shares["investissements"] == 28.5
     assert shares["permanence-des-soins"] == 21.4
     assert shares["vulnerabilite"] == 7.6
@@ -62,8 +66,9 @@ def test_2024_subset_without_investment_and_permanence(edition_2024):
 
 
 def test_2018_mission_shares(edition_2018):
-    split = compute.mission_split(edition_2018.tables["missions"], edition_2018.tables["execution"],
-                                  edition_2018.missions_ref)
+    split = compute.mission_split(
+        edition_2018.tables["missions"], edition_2018.tables["execution"], edition_2018.missions_ref
+    )
     assert split["ae_share"].to_list() == [14.8, 24.9, 27.6, 32.6, 0.1]  # largest remainder: 27,534 % gets the tenth
     assert round(sum(split["cp_share"]), 1) == 100.0
 
@@ -83,7 +88,7 @@ def test_shares_of_a_zero_total_are_empty():
 def test_displayed_shares_always_add_up_to_the_displayed_total(amounts):
     frame = compute.with_shares(pl.DataFrame({"amount": amounts}), "amount", sum(amounts))
     assert round(sum(Decimal(str(s)) for s in frame["share"]), 1) == Decimal("100.0")
-    assert all(abs(s - e) < 0.1 + 1e-9 for s, e in zip(frame["share"], frame["share_exact"]))
+    assert all(abs(s - e) < 0.1 + 1e-9 for s, e in zip(frame["share"], frame["share_exact"], strict=True))
 
 
 def test_compare_reports_a_gap_explained_by_rounding_as_a_warning():

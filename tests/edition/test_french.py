@@ -58,8 +58,14 @@ def test_rounding_is_half_up_like_a_reader():
 
 @pytest.mark.parametrize(
     ("text", "value", "decimals"),
-    [("303 543 407", 303543407, 0), ("303\u202f543\u00a0407", 303543407, 0), ("2,9", Decimal("2.9"), 1),
-     ("2.35", Decimal("2.35"), 2), ("0", 0, 0), ("1234567", 1234567, 0)],
+    [
+        ("303 543 407", 303543407, 0),
+        ("303\u202f543\u00a0407", 303543407, 0),
+        ("2,9", Decimal("2.9"), 1),
+        ("2.35", Decimal("2.35"), 2),
+        ("0", 0, 0),
+        ("1234567", 1234567, 0),
+    ],
 )
 def test_parse_accepts_french_and_plain_numbers(text, value, decimals):
     assert parse_number(text) == (Decimal(value), decimals)

@@ -46,13 +46,15 @@ def test_latin1_file_is_refused_with_its_line(inputs_copy):
 
 def test_missing_required_table_is_named(inputs_copy):
     (inputs_copy / REGION / "2024" / "execution.csv").unlink()
-    with pytest.raises(InputError, match="execution.csv.*la table « execution »"):
+    with pytest.raises(InputError, match=r"execution\.csv.*la table « execution »"):
         ingest.read_edition(inputs_copy, REGION, 2024)
 
 
 def test_misspelled_column_names_file_line_and_column(inputs_copy):
     path = inputs_copy / REGION / "2018" / "missions.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace("mission;unit;ae;cp", "mision;unit;ae;cp"), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("mission;unit;ae;cp", "mision;unit;ae;cp"), encoding="utf-8"
+    )
     with pytest.raises(InputError) as caught:
         ingest.read_edition(inputs_copy, REGION, 2018)
     text = str(caught.value)
@@ -67,7 +69,11 @@ def test_non_numeric_amount_names_line_column_value(inputs_copy):
         ingest.read_edition(inputs_copy, REGION, 2018)
     problem = caught.value.problems[0]
     assert (problem.file, problem.line, problem.column, problem.value) == (
-        f"{REGION}/2018/missions.csv", 4, "ae", "83 576 68A")
+        f"{REGION}/2018/missions.csv",
+        4,
+        "ae",
+        "83 576 68A",
+    )
     assert "montant" in problem.expected
 
 
@@ -90,14 +96,14 @@ def test_xlsx_formula_and_merged_cells_are_refused_with_cell_reference(inputs_co
 def test_not_a_workbook(inputs_copy):
     folder = inputs_copy / REGION / "2018"
     shutil.copy(folder / "missions.csv", folder / "figures.xlsx")
-    with pytest.raises(InputError, match="figures.xlsx.*classeur Excel .xlsx valide"):
+    with pytest.raises(InputError, match=r"figures\.xlsx.*classeur Excel \.xlsx valide"):
         ingest.read_edition(inputs_copy, REGION, 2018)
 
 
 def test_year_folder_must_agree_with_metadata(inputs_copy):
     path = inputs_copy / REGION / "2018" / "edition.toml"
     path.write_text(path.read_text(encoding="utf-8").replace("year = 2018", "year = 2019"), encoding="utf-8")
-    with pytest.raises(InputError, match="edition.toml, colonne « year » : valeur « 2019 » — attendu : 2018"):
+    with pytest.raises(InputError, match=r"edition\.toml, colonne « year » : valeur « 2019 » — attendu : 2018"):
         ingest.read_edition(inputs_copy, REGION, 2018)
 
 

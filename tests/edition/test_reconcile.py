@@ -51,7 +51,8 @@ def test_gap_beyond_rounding_is_an_error_naming_the_cell(inputs_copy):
 def test_unknown_mission_and_unknown_part_are_input_errors(inputs_copy):
     folder = inputs_copy / REGION / "2018"
     (folder / "missions.csv").write_text(
-        (folder / "missions.csv").read_text(encoding="utf-8").replace("\n5;", "\n6;"), encoding="utf-8")
+        (folder / "missions.csv").read_text(encoding="utf-8").replace("\n5;", "\n6;"), encoding="utf-8"
+    )
     actions = folder / "actions.csv"
     lines = actions.read_text(encoding="utf-8").splitlines()
     first = lines[1].split(";")
