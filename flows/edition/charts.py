@@ -29,7 +29,7 @@ from plotnine import (
     theme_minimal,
 )
 
-from flows.edition.french import NNBSP, format_compact, format_pct
+from flows.edition.french import NNBSP, format_amount, format_compact, format_number, format_pct
 
 FONT_FAMILY = "Inter"
 INK = "#1d1d1b"
@@ -86,19 +86,19 @@ def missions_chart(split: pl.DataFrame, primary: str) -> Chart:
                 pl.lit("CP").alias("budget"),
             ),
         ]
-    ).with_columns(pl.col("amount").map_elements(format_compact, return_dtype=pl.String).alias("text"))
+    )
+    # values in M€ with one decimal; the caption says the unit, which keeps ten labels from colliding
+    long = long.with_columns(pl.Series("text", [format_number(a / 1e6, 1) for a in long["amount"]], pl.String))
     dodge = position_dodge(width=0.8)
     plot = (
         ggplot(long.to_pandas(), aes("mission", "amount", fill="budget"))
         + geom_col(position=dodge, width=0.75, color=INK, size=0.25)
-        + geom_text(
-            aes(label="text"), position=dodge, va="bottom", size=6.5, family=FONT_FAMILY, color=INK, nudge_y=1.2e6
-        )
+        + geom_text(aes(label="text"), position=dodge, va="bottom", size=5.8, family=FONT_FAMILY, color=INK)
         + scale_fill_manual(
             values={"AE": primary, "CP": LIGHT}, labels=["Autorisations d'engagement (AE)", "Crédits de paiement (CP)"]
         )
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.08, 0))
-        + labs(x="", y="")
+        + labs(x="", y="", caption="Montants en millions d'euros")
         + _theme()
     )
     ordered = split.sort("ae", descending=True)
@@ -123,14 +123,11 @@ def thematics_chart(
 ) -> Chart:
     """Thematic lines as horizontal bars, largest on top, with amount and share written at the end."""
     order = split["label"].to_list()[::-1]
+    texts = [
+        f"{_headline(r)} · {format_pct(r[share_column], _dp(r[share_column]))}" for r in split.iter_rows(named=True)
+    ]
     data = split.with_columns(
-        pl.struct("amount", share_column)
-        .map_elements(
-            lambda r: f"{format_compact(r['amount'])} · {format_pct(r[share_column], _dp(r[share_column]))}",
-            return_dtype=pl.String,
-        )
-        .alias("text"),
-        pl.col("label").map_elements(_wrap, return_dtype=pl.String).alias("wrapped"),
+        pl.Series("text", texts, pl.String), pl.Series("wrapped", [_wrap(x) for x in split["label"]], pl.String)
     )
     wrapped_order = [_wrap(label) for label in order]
     height = max(6.0, 0.62 * split.height + 1.2)
@@ -180,7 +177,15 @@ def revenue_stages_chart(stages: pl.DataFrame, primary: str) -> Chart:
         + "; ".join(f"{r['label']} {format_compact(r['amount'])}" for r in stages.iter_rows(named=True))
         + "."
     )
-    return Chart("revenue-stages", "Recettes aux étapes budgétaires", plot, alt, 17, 7)
+    return Chart("revenue-stages", "Recettes aux étapes budgétaires", plot, alt, 15, 5.5)
+
+
+def _headline(row: dict) -> str:
+    """A thematic's rounded amount: as published when the edition printed one (so chart and heading
+    agree), else computed."""
+    if row.get("published_headline") is not None:
+        return format_amount(row["published_headline"], row["published_headline_unit"], row["published_headline_dp"])
+    return format_compact(row["amount"])
 
 
 def _dp(share: float) -> int:
