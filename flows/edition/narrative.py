@@ -6,7 +6,11 @@ through, and links may only point to http(s) and mailto addresses.
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
+
+from flows.edition.french import NBSP, NNBSP
 
 ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -20,7 +24,7 @@ def _renderer() -> MarkdownIt:
     md.validateLink = _validate_link
     md.disable("image")  # narrative pictures would be fetched at print time; none are allowed
 
-    def heading_open(tokens, idx, options, env):
+    def heading_open(renderer, tokens, idx, options, env):
         # A narrative heading sits inside an action: keep it out of the outline and sommaire.
         token = tokens[idx]
         level = min(6, int(token.tag[1]) + 3)
@@ -28,7 +32,7 @@ def _renderer() -> MarkdownIt:
         token.attrSet("class", "narrative-heading")
         return md.renderer.renderToken(tokens, idx, options, env)
 
-    def heading_close(tokens, idx, options, env):
+    def heading_close(renderer, tokens, idx, options, env):
         token = tokens[idx]
         token.tag = f"h{min(6, int(token.tag[1]) + 3)}"
         return md.renderer.renderToken(tokens, idx, options, env)
@@ -41,6 +45,15 @@ def _renderer() -> MarkdownIt:
 _MD = _renderer()
 
 
+_THOUSANDS = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+_BEFORE_UNIT = re.compile(r"(?<=\d) (?=(?:€|k€|M€|%))")
+
+
+def french_spacing(text: str) -> str:
+    """Typed `630 000 €` → no-break spaces, so an amount never splits across two lines."""
+    return _BEFORE_UNIT.sub(NBSP, _THOUSANDS.sub(NNBSP, text))
+
+
 def to_html(markdown: str) -> str:
     """Render one narrative text; raw HTML comes out escaped."""
-    return _MD.render(markdown)
+    return _MD.render(french_spacing(markdown))
