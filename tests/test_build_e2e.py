@@ -61,9 +61,12 @@ FIGURES_2018 = [
     "75 M€",
     "1 041 638 €",
     "208 942 €",
-    "3 010 PHARMACIENS",
-    "119 474 VACCINS",
-    "113 MSP",
+    "3 010",
+    "PHARMACIENS",
+    "119 474",
+    "VACCINS",
+    "113",
+    "MSP",
 ]
 FIGURES_2024 = [
     "522,2 M€",
