@@ -187,6 +187,26 @@ def test_thematic_headings_carry_amount_and_share(built):
     assert "DÉMOCRATIE SANITAIRE : 208 K€, SOIT 0,04 % DU FIR" in text
 
 
+@pytest.mark.parametrize("year", [2018, 2024])
+def test_published_pdf_is_pdf_ua_1(built, year):
+    import page
+
+    pdf, _ = built[year]
+    report = page.validate_pdf(str(pdf), profile="ua1")
+    assert report.is_compliant, [(f.rule_id, f.message) for f in report.failures]
+
+
+def test_pdf_metadata_says_french_title_and_author(built):
+    from pypdf import PdfReader
+
+    reader = PdfReader(built[2024][0])
+    assert reader.metadata.title == "Le Fonds d'intervention régional 2024"
+    assert reader.metadata.author == "Agence régionale de santé Hauts-de-France"
+    assert reader.trailer["/Root"]["/Lang"] == "fr"
+    outline = [item.title for item in reader.outline if not isinstance(item, list)]
+    assert "Sommaire" in outline and any("EN CHIFFRES" in t.upper() for t in outline)
+
+
 def test_running_footer_and_structure(built):
     _, text = built[2018]
     assert "ARS Hauts-de-France - FIR 2018 | 6" in text

@@ -96,7 +96,7 @@ class _LogCollector(logging.Handler):
 
 
 def print_pdf(
-    html: str, base_dir: Path, allowed_roots: list[Path], metadata: dict[str, str]
+    html: str, base_dir: Path, allowed_roots: list[Path], metadata: dict[str, str], variant: str | None = "pdf/ua-1"
 ) -> tuple[bytes, int, list[str]]:
     """Lay out and write the PDF; return its bytes, its page count and what WeasyPrint warned about."""
     from weasyprint import HTML
@@ -105,8 +105,10 @@ def print_pdf(
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        document = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots)).render()
-        pdf = document.write_pdf(pdf_identifier=metadata.get("identifier", "").encode() or None)
+        options = {"pdf_variant": variant} if variant else {}
+        html_doc = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots))
+        document = html_doc.render(**options)
+        pdf = document.write_pdf(pdf_identifier=metadata.get("identifier", "").encode() or None, **options)
     finally:
         logger.removeHandler(collector)
     return pdf, len(document.pages), collector.messages
