@@ -6,6 +6,7 @@ Each task is a thin wrapper over a pure function of `flows.edition`.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,20 +85,23 @@ def render_html(
 
 
 @task(name="print-pdf", cache_policy=NO_CACHE)
-def print_pdf(html: str, edition: ingest.Edition) -> tuple[bytes, int, list[str]]:
-    """Lay out the pages and write the PDF bytes."""
+def print_pdf(html: str, edition: ingest.Edition) -> render.PrintedPdf:
+    """Lay out the pages; write the published (PDF/UA-1) and archival (PDF/A-3a, data attached) PDFs."""
     return render.print_pdf(
         html,
         paths.TEMPLATES_DIR,
         [paths.TEMPLATES_DIR, edition.folder],
-        {"identifier": f"fir-{edition.meta.region}-{edition.meta.year}"},
+        identifier=f"fir-{edition.meta.region}-{edition.meta.year}",
+        attachments=ingest.figure_tables_as_csv(edition),
+        attachment_date=dt.datetime(edition.meta.year + 1, 1, 1, tzinfo=dt.UTC),
     )
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_brochure(pdf: bytes, outputs: Path, region: str, year: int) -> Path:
-    """Make the new brochure the current one, atomically."""
-    return publish.publish_pdf(pdf, outputs, region, year)
+def publish_brochure(printed: render.PrintedPdf, outputs: Path, region: str, year: int) -> Path:
+    """Make the new brochure (and its archival copy) the current one, atomically."""
+    publish.publish_pdf(printed.archival, outputs, region, year, archival=True)
+    return publish.publish_pdf(printed.published, outputs, region, year)
 
 
 @flow(name="fir-brochure", log_prints=True)
@@ -112,6 +116,6 @@ def build_brochure(
     figures = compute_figures(edition)
     charts = draw_charts(figures, edition)
     html = render_html(edition, figures, report, charts)
-    pdf, pages, render_warnings = print_pdf(html, edition)
-    pdf_path = publish_brochure(pdf, outputs_dir, region, year)
-    return BuildResult(pdf_path, pages, [str(f) for f in report.warnings], render_warnings)
+    printed = print_pdf(html, edition)
+    pdf_path = publish_brochure(printed, outputs_dir, region, year)
+    return BuildResult(pdf_path, printed.pages, [str(f) for f in report.warnings], printed.warnings)

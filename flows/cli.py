@@ -109,6 +109,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     for warning in result.render_warnings:
         print(f"  [mise en page] {warning}")
     print(f"Publié : {result.pdf_path} ({result.pages} pages, {time.perf_counter() - started:.1f} s)")
+    print(f"Copie d'archivage (PDF/A-3, données jointes) : {paths.archive_path(args.outputs, args.region, args.year)}")
     return EXIT_OK
 
 

@@ -19,3 +19,8 @@ def edition_dir(inputs: Path, region: str, year: int) -> Path:
 def brochure_path(outputs: Path, region: str, year: int) -> Path:
     """Where the current brochure of an edition is published."""
     return outputs / region / str(year) / f"fir-{region}-{year}.pdf"
+
+
+def archive_path(outputs: Path, region: str, year: int) -> Path:
+    """Where the archival (PDF/A-3, data attached) copy of the current brochure is published."""
+    return outputs / region / str(year) / f"fir-{region}-{year}-archive.pdf"

@@ -196,6 +196,21 @@ def test_published_pdf_is_pdf_ua_1(built, year):
     assert report.is_compliant, [(f.rule_id, f.message) for f in report.failures]
 
 
+@pytest.mark.parametrize("year", [2018, 2024])
+def test_archival_copy_is_pdf_a_3a_and_carries_the_input_tables(built, year):
+    import page
+    import pikepdf
+
+    pdf, _ = built[year]
+    archive = paths.archive_path(pdf.parent.parent.parent, REGION, year)
+    report = page.validate_pdf(str(archive), profile="3a")
+    assert report.is_compliant, [(f.rule_id, f.message) for f in report.failures]
+    folder = paths.INPUTS_DIR / REGION / str(year)
+    with pikepdf.open(archive) as document:
+        attached = {name: spec.get_file().read_bytes() for name, spec in document.attachments.items()}
+    assert attached == {path.name: path.read_bytes() for path in folder.glob("*.csv")}
+
+
 def test_pdf_metadata_says_french_title_and_author(built):
     from pypdf import PdfReader
 

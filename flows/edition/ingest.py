@@ -371,6 +371,25 @@ def _format_decimals(number_format: str) -> int | None:
     return sum(1 for c in section.split(".", 1)[1] if c in "0#")
 
 
+def figure_tables_as_csv(edition: Edition) -> list[tuple[str, bytes]]:
+    """The edition's figure tables as CSV files, to attach to the archival PDF: a CSV input as it was
+    read, byte for byte; a workbook sheet exported as `;`-separated UTF-8 CSV."""
+    files: list[tuple[str, bytes]] = []
+    workbook = edition.folder / WORKBOOK
+    sheets = read_xlsx_cells(workbook, WORKBOOK) if workbook.exists() else {}
+    for name in sorted(edition.tables):
+        path = edition.folder / f"{name}.csv"
+        if path.exists():
+            files.append((path.name, path.read_bytes()))
+        elif name in sheets:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+            writer.writerow(sheets[name].header)
+            writer.writerows(sheets[name].rows)
+            files.append((f"{name}.csv", buffer.getvalue().encode("utf-8")))
+    return files
+
+
 def read_texts(folder: Path, inputs: Path) -> dict[str, Text]:
     """Every Markdown file under texts/, keyed by its path without `.md`."""
     texts: dict[str, Text] = {}

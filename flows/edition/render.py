@@ -8,8 +8,10 @@ assets, the edition's folder and inline `data:` URIs.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -95,20 +97,85 @@ class _LogCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+PUBLISHED_VARIANT = "pdf/ua-1"  # accessible: tagged, reading order, alt texts
+ARCHIVAL_VARIANT = "pdf/a-3a"  # archival, tagged, and may carry the edition's data as attachments
+
+
+@dataclass
+class PrintedPdf:
+    published: bytes  # PDF/UA-1
+    archival: bytes  # PDF/A-3a with the figure tables attached
+    pages: int
+    warnings: list[str]  # what WeasyPrint logged: missing glyphs, refused resources, dropped CSS
+
+
 def print_pdf(
-    html: str, base_dir: Path, allowed_roots: list[Path], metadata: dict[str, str], variant: str | None = "pdf/ua-1"
-) -> tuple[bytes, int, list[str]]:
-    """Lay out and write the PDF; return its bytes, its page count and what WeasyPrint warned about."""
-    from weasyprint import HTML
+    html: str,
+    base_dir: Path,
+    allowed_roots: list[Path],
+    identifier: str,
+    attachments: list[tuple[str, bytes]],
+    attachment_date: dt.datetime,
+) -> PrintedPdf:
+    """Lay the pages out once, then write the published and the archival PDF from the same layout."""
+    from weasyprint import HTML, Attachment
 
     collector = _LogCollector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
-        options = {"pdf_variant": variant} if variant else {}
-        html_doc = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots))
-        document = html_doc.render(**options)
-        pdf = document.write_pdf(pdf_identifier=metadata.get("identifier", "").encode() or None, **options)
+        source = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots))
+        document = source.render(pdf_variant=PUBLISHED_VARIANT)
+        pdf_id = identifier.encode()
+        published = document.write_pdf(pdf_variant=PUBLISHED_VARIANT, pdf_identifier=pdf_id)
+        files = [
+            Attachment(
+                file_obj=io.BytesIO(data),
+                name=name,
+                description=f"Données de l'édition : {name}",
+                created=attachment_date,
+                modified=attachment_date,
+                relationship="Data",
+            )
+            for name, data in attachments
+        ]
+        archival = document.write_pdf(pdf_variant=ARCHIVAL_VARIANT, pdf_identifier=pdf_id, attachments=files)
     finally:
         logger.removeHandler(collector)
-    return pdf, len(document.pages), collector.messages
+    return PrintedPdf(published, fix_pdfa(archival), len(document.pages), collector.messages)
+
+
+def fix_pdfa(pdf: bytes) -> bytes:
+    """Mend the two PDF/A rules WeasyPrint 70 breaks.
+
+    - PDFA3A-METADATA-FILTER-001: the XMP metadata stream must not be compressed.
+    - PDFA3A-STREAM-LENGTH-001: a stream's /Length must match the bytes between `stream` and
+      `endstream`. A compressed stream whose last byte is a carriage return reads, to a validator, as
+      ending one byte early (CR + the LF before `endstream` look like one end-of-line marker), so such
+      streams are compressed again at another level until they do not end with CR.
+    """
+    import zlib
+
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        metadata = document.Root.Metadata
+        metadata.write(metadata.read_bytes())  # written back without a filter
+        for obj in document.objects:
+            if not isinstance(obj, pikepdf.Stream) or not obj.read_raw_bytes().endswith(b"\r"):
+                continue
+            data = obj.read_bytes()
+            if obj.get("/Filter") == pikepdf.Name.FlateDecode and "/DecodeParms" not in obj:
+                for level in (8, 7, 6, 5, 4, 3, 2, 1):
+                    encoded = zlib.compress(data, level)
+                    if not encoded.endswith(b"\r"):
+                        obj.write(encoded, filter=pikepdf.Name.FlateDecode)
+                        break
+                else:
+                    obj.write(data)
+            elif not data.endswith(b"\r"):
+                obj.write(data)
+        out = io.BytesIO()
+        # compress_streams=False: pikepdf must not compress (and possibly end in CR) what WeasyPrint left plain
+        document.save(out, deterministic_id=True, compress_streams=False)
+    return out.getvalue()

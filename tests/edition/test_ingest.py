@@ -93,6 +93,20 @@ def test_xlsx_formula_and_merged_cells_are_refused_with_cell_reference(inputs_co
     assert "cellule C2:D2" in text and "fusionn" in text
 
 
+def test_workbook_tables_are_attached_as_csv_that_read_back_identically(inputs_copy, edition_2024):
+    csv_to_xlsx(inputs_copy / REGION / "2024")
+    edition = ingest.read_edition(inputs_copy, REGION, 2024)
+    attachments = dict(ingest.figure_tables_as_csv(edition))
+    assert set(attachments) == {f"{name}.csv" for name in edition_2024.tables}
+    folder = inputs_copy / REGION / "2024"
+    (folder / "figures.xlsx").unlink()
+    for name, data in attachments.items():
+        (folder / name).write_bytes(data)
+    back = ingest.read_edition(inputs_copy, REGION, 2024)
+    for name, frame in edition_2024.tables.items():
+        assert_frame_equal(back.tables[name], frame)
+
+
 def test_not_a_workbook(inputs_copy):
     folder = inputs_copy / REGION / "2018"
     shutil.copy(folder / "missions.csv", folder / "figures.xlsx")
