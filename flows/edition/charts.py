@@ -63,12 +63,12 @@ def _theme(base_size: float = 8.5) -> theme:
     )
 
 
-def _top_lines(frame: pl.DataFrame, label: str, amount: str, share: str, n: int = 3) -> str:
-    parts = [
-        f"{row[label]} {format_compact(row[amount])} ({format_pct(row[share])})"
+def _top_lines(frame: pl.DataFrame, n: int = 3) -> str:
+    """The alternative text's summary: the `n` largest lines with the amount and share shown."""
+    return "; ".join(
+        f"{row['label']} {displayed_amount(row)} ({displayed_share(row)})"
         for row in frame.head(n).iter_rows(named=True)
-    ]
-    return "; ".join(parts)
+    )
 
 
 def missions_chart(split: pl.DataFrame, primary: str) -> Chart:
@@ -119,13 +119,10 @@ def thematics_chart(
     primary: str,
     key: str = "thematics",
     title: str = "Répartition par grande thématique",
-    share_column: str = "share_display",
 ) -> Chart:
     """Thematic lines as horizontal bars, largest on top, with amount and share written at the end."""
     order = split["label"].to_list()[::-1]
-    texts = [
-        f"{_headline(r)} · {format_pct(r[share_column], _dp(r[share_column]))}" for r in split.iter_rows(named=True)
-    ]
+    texts = [f"{displayed_amount(r)} · {displayed_share(r)}" for r in split.iter_rows(named=True)]
     data = split.with_columns(
         pl.Series("text", texts, pl.String), pl.Series("wrapped", [_wrap(x) for x in split["label"]], pl.String)
     )
@@ -151,7 +148,7 @@ def thematics_chart(
     )
     alt = (
         f"Graphique en barres horizontales, {split.height} thématiques classées par montant. "
-        f"Les plus importantes : {_top_lines(split, 'label', 'amount', share_column)}."
+        f"Les plus importantes : {_top_lines(split)}."
     )
     return Chart(key, title, plot, alt, 17, height)
 
@@ -180,16 +177,13 @@ def revenue_stages_chart(stages: pl.DataFrame, primary: str) -> Chart:
     return Chart("revenue-stages", "Recettes aux étapes budgétaires", plot, alt, 15, 5.5)
 
 
-def _headline(row: dict) -> str:
-    """A thematic's rounded amount: as published when the edition printed one (so chart and heading
-    agree), else computed."""
-    if row.get("published_headline") is not None:
-        return format_amount(row["published_headline"], row["published_headline_unit"], row["published_headline_dp"])
-    return format_compact(row["amount"])
+def displayed_amount(row: dict) -> str:
+    """A line's rounded amount as the brochure shows it (see compute.with_displayed_values)."""
+    return format_amount(row["headline"], row["headline_unit"], row["headline_dp"])
 
 
-def _dp(share: float) -> int:
-    return 2 if 0 < share < 0.1 else 1
+def displayed_share(row: dict) -> str:
+    return format_pct(row["share_display"], row["share_display_dp"])
 
 
 def _wrap(text: str, width: int = 48) -> str:

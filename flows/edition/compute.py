@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from flows.edition.french import UNIT_FACTORS, round_half_up
+from flows.edition.french import UNIT_FACTORS, compact_parts, round_half_up
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("previous_year", "Recettes {previous}"),
@@ -194,6 +194,54 @@ def compare(
     return Comparison(declared, computed, declared - computed, tolerance, int(shown) == declared)
 
 
+SHARE_TOLERANCE_PT = 0.1  # a published share within one printed tenth of the exact share is still valid
+
+
+def published_share_valid(published: float | None, exact: float | None) -> bool:
+    """A published share is kept while it is a rounding of the current exact share."""
+    return published is not None and exact is not None and abs(published - exact) <= SHARE_TOLERANCE_PT + 1e-9
+
+
+def published_headline_valid(published: int | None, unit: str | None, decimals: int | None, amount: int) -> bool:
+    """A published rounded amount is kept while it is less than one printed step from the amount."""
+    return published is not None and unit is not None and abs(published - amount) < precision_eur(unit, decimals)
+
+
+def with_displayed_values(split: pl.DataFrame, use_published: bool = True) -> pl.DataFrame:
+    """The share and rounded amount each line displays: the published ones where the edition printed
+    them and they still agree with the data (a corrected amount makes them stale), else computed."""
+    shares, share_dps, headlines, units, dps = [], [], [], [], []
+    for row in split.iter_rows(named=True):
+        published_share = row.get("published_share_pct") if use_published else None
+        if published_share_valid(published_share, row["share_exact"]):
+            shares.append(published_share)
+            share_dps.append(row["published_share_pct_dp"])
+        else:
+            shares.append(row["share"])
+            share_dps.append(2 if row["share"] == 0 and row["amount"] > 0 else 1)
+            if share_dps[-1] == 2:
+                shares[-1] = float(round_half_up(row["share_exact"], 2))
+        head = row.get("published_headline") if use_published else None
+        if published_headline_valid(
+            head, row.get("published_headline_unit"), row.get("published_headline_dp"), row["amount"]
+        ):
+            headlines.append(head)
+            units.append(row["published_headline_unit"])
+            dps.append(row["published_headline_dp"])
+        else:
+            rounded, unit, decimals = compact_parts(row["amount"])
+            headlines.append(rounded)
+            units.append(unit)
+            dps.append(decimals)
+    return split.with_columns(
+        pl.Series("share_display", shares, pl.Float64),
+        pl.Series("share_display_dp", share_dps, pl.Int8),
+        pl.Series("headline", headlines, pl.Int64),
+        pl.Series("headline_unit", units, pl.String),
+        pl.Series("headline_dp", dps, pl.Int8),
+    )
+
+
 @dataclass
 class Figures:
     """Everything computed for one edition; None where the edition has no such data."""
@@ -212,12 +260,7 @@ def compute_figures(
     """All shares, variances and rates the brochure prints."""
     missions = tables.get("missions")
     thematics = tables.get("thematics")
-    split = thematic_split(thematics) if thematics is not None else None
-    if split is not None:
-        published = "published_share_pct" in split.columns
-        split = split.with_columns(
-            (pl.coalesce("published_share_pct", "share") if published else pl.col("share")).alias("share_display")
-        )
+    split = with_displayed_values(thematic_split(thematics)) if thematics is not None else None
     return Figures(
         revenue_stages=revenue_stages(tables["revenue"], year),
         revenue_growth=revenue_growth(tables["revenue"]),
@@ -225,7 +268,7 @@ def compute_figures(
         missions=mission_split(missions, tables["execution"], missions_ref) if missions is not None else None,
         thematics=split,
         thematic_subset=(
-            thematic_subset(thematics, subset_exclude).with_columns(pl.col("share").alias("share_display"))
+            with_displayed_values(thematic_subset(thematics, subset_exclude), use_published=False)
             if thematics is not None and subset_exclude
             else None
         ),

@@ -7,9 +7,9 @@ from typing import Any
 import polars as pl
 
 from flows.edition import compute
+from flows.edition.charts import displayed_amount, displayed_share
 from flows.edition.french import (
     format_amount,
-    format_compact,
     format_number,
     format_pct,
     format_signed_eur,
@@ -236,18 +236,13 @@ def _chiffres(edition: Edition, figures: compute.Figures, report: Report, charts
         total_row = compute.total_row(edition.tables["thematics"])
         rows = []
         for r in thematics.iter_rows(named=True):
-            headline = (
-                format_amount(r["published_headline"], r["published_headline_unit"], r["published_headline_dp"] or 0)
-                if r.get("published_headline") is not None
-                else format_compact(r["amount"])
-            )
             rows.append(
                 {
                     "id": r["thematic_id"],
                     "label": r["label"],
                     "amount": _amount(r, "amount"),
-                    "share": _share_text(r["share_display"]),
-                    "headline": headline,
+                    "share": displayed_share(r),
+                    "headline": displayed_amount(r),
                     "html": _text(edition, f"thematics/{r['thematic_id']}"),
                 }
             )

@@ -43,21 +43,27 @@ def format_amount(euros: int, unit: str = "€", decimals: int = 0) -> str:
     return f"{format_number(value, decimals)}{NBSP}{unit}"
 
 
-def format_compact(euros: int, decimals: int = 1) -> str:
-    """A rounded amount for headings and chart labels: `153285611` → `153,3 M€`, `208058` → `208 k€`.
+def compact_parts(euros: int, decimals: int = 1) -> tuple[int, str, int]:
+    """How an amount is rounded for headings and chart labels: (rounded euros, unit, decimals).
 
-    A trailing `,0` is dropped (`9 M€`, not `9,0 M€`), as the agency prints it.
+    M€ with one decimal from a million, whole k€ from a thousand; a trailing `,0` is dropped
+    (`9 M€`, not `9,0 M€`), as the agency prints it.
     """
     if abs(euros) >= 1_000_000:
         unit = "M€"
     elif abs(euros) >= 1_000:
         unit, decimals = "k€", 0
     else:
-        return format_eur(euros)
+        return euros, "€", 0
     value = round_half_up(Decimal(euros) / UNIT_FACTORS[unit], decimals)
     if value == value.to_integral_value():
         decimals = 0
-    return f"{format_number(value, decimals)}{NBSP}{unit}"
+    return int(value * UNIT_FACTORS[unit]), unit, decimals
+
+
+def format_compact(euros: int, decimals: int = 1) -> str:
+    """A rounded amount for headings and chart labels: `153285611` → `153,3 M€`, `208058` → `208 k€`."""
+    return format_amount(*compact_parts(euros, decimals))
 
 
 def format_pct(value: float | Decimal, decimals: int = 1, signed: bool = False) -> str:

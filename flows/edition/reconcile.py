@@ -14,7 +14,7 @@ import polars as pl
 
 from flows.edition import compute
 from flows.edition.errors import InputError, Problem
-from flows.edition.french import format_amount, format_eur, format_pct, round_half_up
+from flows.edition.french import UNIT_FACTORS, format_amount, format_eur, format_pct, round_half_up
 from flows.edition.ingest import Edition
 
 TABLE_TITLES = {
@@ -26,7 +26,6 @@ TABLE_TITLES = {
     "revenue_priorities": "Priorités nationales",
     "narrative": "Textes",
 }
-SHARE_TOLERANCE_PT = 0.1  # a published share may differ from the exact one by one printed tenth
 
 
 @dataclass(frozen=True)
@@ -287,97 +286,84 @@ def _thematics(edition: Edition, report: Report) -> None:
             "total des thématiques",
             "execution",
         )
-    split = compute.thematic_split(thematics)
-    if "published_share_pct" in split.columns and split["published_share_pct"].is_not_null().any():
-        printed_sum = 0.0
-        for row in split.iter_rows(named=True):
-            printed = row["published_share_pct"]
-            if printed is None:
-                continue
-            printed_sum += printed
-            report.checks += 1
-            dp = row["published_share_pct_dp"] or 0
-            where = _where(edition, "thematics", row["_line"], "published_share_pct")
-            if abs(printed - row["share_exact"]) > SHARE_TOLERANCE_PT:
-                report.findings.append(
-                    Finding(
-                        "error",
-                        "thematics",
-                        f"« {row['label']} » : part publiée {format_pct(printed, dp)} incompatible avec le montant "
-                        f"({format_pct(row['share_exact'], 2)} du total) — corriger ou vider la cellule "
-                        "pour que la part soit calculée",
-                        format_pct(printed, dp),
-                        format_pct(row["share_exact"], 2),
-                        where=where,
-                    )
-                )
-            elif round_half_up(printed, 1) != round_half_up(row["share"], 1) and dp <= 1:
-                report.findings.append(
-                    Finding(
-                        "warning",
-                        "thematics",
-                        f"« {row['label']} » : part publiée {format_pct(printed, dp)}, "
-                        f"part arrondie de façon cohérente avec le total {format_pct(row['share'], 1)} "
-                        f"(exacte : {format_pct(row['share_exact'], 3)}). "
-                        "Part publiée conservée.",
-                        format_pct(printed, dp),
-                        format_pct(row["share"], 1),
-                        where=where,
-                    )
-                )
+    split = compute.with_displayed_values(compute.thematic_split(thematics))
+    _published_shares(edition, report, split)
+    _published_headlines(edition, report, split)
+
+
+def _published_shares(edition: Edition, report: Report, split: pl.DataFrame) -> None:
+    """Published shares are kept while they still round the data; stale ones are replaced."""
+    if "published_share_pct" not in split.columns or split["published_share_pct"].is_null().all():
+        return
+    printed_sum = 0.0
+    for row in split.iter_rows(named=True):
+        printed = row["published_share_pct"]
+        if printed is None:
+            continue
+        printed_sum += printed
         report.checks += 1
-        if round(printed_sum, 2) != 100.0:
+        dp = row["published_share_pct_dp"] or 0
+        where = _where(edition, "thematics", row["_line"], "published_share_pct")
+        exact = format_pct(row["share_exact"], 3)
+        if not compute.published_share_valid(printed, row["share_exact"]):
+            message = (
+                f"« {row['label']} » : part publiée {format_pct(printed, dp)} périmée (part exacte {exact}) : "
+                f"remplacée par la part calculée {format_pct(row['share_display'], row['share_display_dp'])}."
+            )
+            report.findings.append(
+                Finding("warning", "thematics", message, format_pct(printed, dp), exact, where=where)
+            )
+        elif dp <= 1 and round_half_up(printed, 1) != round_half_up(row["share"], 1):
+            message = (
+                f"« {row['label']} » : part publiée {format_pct(printed, dp)}, part arrondie de façon "
+                f"cohérente avec le total {format_pct(row['share'], 1)} (exacte : {exact}). "
+                "Part publiée conservée."
+            )
             report.findings.append(
                 Finding(
-                    "warning",
-                    "thematics",
-                    f"La somme des parts publiées fait {format_pct(printed_sum, 2)} et non 100,0 % "
-                    "(arrondis publiés ligne à ligne). Parts publiées conservées.",
-                    format_pct(printed_sum, 2),
-                    "100,0 %",
-                    where=edition.sources.get("thematics"),
-                    note="Parts arrondies ligne à ligne : leur somme peut s'écarter légèrement de 100 %.",
+                    "warning", "thematics", message, format_pct(printed, dp), format_pct(row["share"], 1), where=where
                 )
             )
-    if "published_headline" in split.columns:
-        for row in split.filter(pl.col("published_headline").is_not_null()).iter_rows(named=True):
-            report.checks += 1
-            unit, dp = row["published_headline_unit"], row["published_headline_dp"] or 0
-            step = compute.precision_eur(unit, dp)
-            gap = abs(Decimal(row["published_headline"] - row["amount"]))
-            where = _where(edition, "thematics", row["_line"], "published_headline")
-            shown = format_amount(row["published_headline"], unit, dp)
-            rounded = format_amount(
-                int(
-                    round_half_up(Decimal(row["amount"]) / compute.UNIT_FACTORS[unit], dp) * compute.UNIT_FACTORS[unit]
-                ),
-                unit,
-                dp,
+    report.checks += 1
+    if round(printed_sum, 2) != 100.0:
+        report.findings.append(
+            Finding(
+                "warning",
+                "thematics",
+                f"La somme des parts publiées fait {format_pct(printed_sum, 2)} et non 100,0 % "
+                "(arrondis publiés ligne à ligne). Parts publiées conservées.",
+                format_pct(printed_sum, 2),
+                "100,0 %",
+                where=edition.sources.get("thematics"),
+                note="Parts arrondies ligne à ligne : leur somme peut s'écarter légèrement de 100 %.",
             )
-            if gap >= step:
-                report.findings.append(
-                    Finding(
-                        "error",
-                        "thematics",
-                        f"« {row['label']} » : titre publié {shown} incompatible avec le montant "
-                        f"{format_eur(row['amount'])}",
-                        shown,
-                        rounded,
-                        where=where,
-                    )
-                )
-            elif shown != rounded:
-                report.findings.append(
-                    Finding(
-                        "warning",
-                        "thematics",
-                        f"« {row['label']} » : titre publié {shown}, le montant "
-                        f"{format_eur(row['amount'])} s'arrondit à {rounded}. Titre publié conservé.",
-                        shown,
-                        rounded,
-                        where=where,
-                    )
-                )
+        )
+
+
+def _published_headlines(edition: Edition, report: Report, split: pl.DataFrame) -> None:
+    """Published rounded amounts are kept while they are less than one printed step from the data."""
+    if "published_headline" not in split.columns:
+        return
+    for row in split.filter(pl.col("published_headline").is_not_null()).iter_rows(named=True):
+        report.checks += 1
+        unit, dp = row["published_headline_unit"], row["published_headline_dp"] or 0
+        shown = format_amount(row["published_headline"], unit, dp)
+        rounded = format_amount(
+            int(round_half_up(Decimal(row["amount"]) / UNIT_FACTORS[unit], dp) * UNIT_FACTORS[unit]), unit, dp
+        )
+        where = _where(edition, "thematics", row["_line"], "published_headline")
+        if not compute.published_headline_valid(row["published_headline"], unit, dp, row["amount"]):
+            message = (
+                f"« {row['label']} » : titre publié {shown} périmé (montant {format_eur(row['amount'])}) : "
+                f"remplacé par {format_amount(row['headline'], row['headline_unit'], row['headline_dp'])}."
+            )
+            report.findings.append(Finding("warning", "thematics", message, shown, rounded, where=where))
+        elif shown != rounded:
+            message = (
+                f"« {row['label']} » : titre publié {shown}, le montant {format_eur(row['amount'])} "
+                f"s'arrondit à {rounded}. Titre publié conservé."
+            )
+            report.findings.append(Finding("warning", "thematics", message, shown, rounded, where=where))
 
 
 def _priorities(edition: Edition, report: Report) -> None:

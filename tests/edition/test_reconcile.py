@@ -64,3 +64,24 @@ def test_unknown_mission_and_unknown_part_are_input_errors(inputs_copy):
     text = str(caught.value)
     assert "missions.csv, ligne 6, colonne « mission » : valeur « 6 »" in text
     assert "actions.csv, ligne 2, colonne « part_id » : valeur « orientation-inconnue »" in text
+
+
+def test_a_corrected_amount_replaces_stale_published_heading_and_share(inputs_copy):
+    from flows.edition import compute
+
+    path = inputs_copy / REGION / "2024" / "thematics.csv"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("208 058;0,04;208 k€", "1 208 058;0,04;208 k€").replace("538 736 879", "539 736 879")
+    path.write_text(text, encoding="utf-8")
+    for name, old, new in (("execution.csv", "538,7", "539,7"), ("cp_by_nature.csv", "535,7", "536,7")):
+        other = inputs_copy / REGION / "2024" / name  # the CP executed follow the correction
+        other.write_text(other.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    edition = ingest.read_edition(inputs_copy, REGION, 2024)
+    report = reconcile.validate(edition)
+    assert not report.errors
+    messages = " | ".join(_messages(report))
+    assert "titre publié 208 k€ périmé" in messages and "remplacé par 1,2 M€" in messages
+    assert "part publiée 0,04 % périmée" in messages
+    figures = compute.compute_figures(edition.tables, 2024, edition.missions_ref, edition.meta.subset_exclude)
+    row = figures.thematics.filter(figures.thematics["thematic_id"] == "democratie-sanitaire").row(0, named=True)
+    assert (row["headline"], row["headline_unit"], row["share_display"]) == (1_200_000, "M€", 0.2)
