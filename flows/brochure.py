@@ -42,6 +42,15 @@ def ingest_edition(inputs: Path, region: str, year: int) -> ingest.Edition:
     return ingest.read_edition(inputs, region, year)
 
 
+@task(name="ingest-earlier-editions", cache_policy=NO_CACHE)
+def ingest_earlier_editions(inputs: Path, region: str, year: int) -> dict[int, dict]:
+    """Read the region's earlier editions, for the comparison across years."""
+    editions, skipped = ingest.read_other_editions(inputs, region, year)
+    for reason in skipped:
+        get_run_logger().warning("%s", reason)
+    return editions
+
+
 @task(name="validate", cache_policy=NO_CACHE)
 def validate_edition(edition: ingest.Edition) -> reconcile.Report:
     """Reconcile every total; stop on errors, keep published gaps as warnings."""
@@ -55,9 +64,10 @@ def validate_edition(edition: ingest.Edition) -> reconcile.Report:
 
 
 @task(name="compute", cache_policy=NO_CACHE)
-def compute_figures(edition: ingest.Edition) -> compute.Figures:
-    """Shares, variances and execution rates."""
-    return compute.compute_figures(edition.tables, edition.meta.year, edition.missions_ref, edition.meta.subset_exclude)
+def compute_figures(edition: ingest.Edition, earlier: dict[int, dict]) -> compute.Figures:
+    """Shares, variances, execution rates and the comparison with earlier editions."""
+    meta = edition.meta
+    return compute.compute_figures(edition.tables, meta.year, edition.missions_ref, meta.subset_exclude, earlier)
 
 
 @task(name="charts", cache_policy=NO_CACHE)
@@ -112,8 +122,9 @@ def build_brochure(
     inputs_dir = Path(inputs) if inputs else paths.INPUTS_DIR
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
     edition = ingest_edition(inputs_dir, region, year)
+    earlier = ingest_earlier_editions(inputs_dir, region, year)
     report = validate_edition(edition)
-    figures = compute_figures(edition)
+    figures = compute_figures(edition, earlier)
     charts = draw_charts(figures, edition)
     html = render_html(edition, figures, report, charts)
     printed = print_pdf(html, edition)

@@ -181,6 +181,13 @@ def test_every_action_amount_and_key_figure_of_the_inputs_is_printed(built, year
     assert not missing, missing
 
 
+def test_2024_compares_with_the_2018_edition(built):
+    text = built[2024][1]
+    assert "LE FIR DE 2018 À 2024" in text.upper()
+    assert "2018 → 2024 305 600 382 € 522,2 M€ +216,6 M€ +70,9 %" in text
+    assert "LE FIR DE" not in built[2018][1].upper()
+
+
 def test_thematic_headings_carry_amount_and_share(built):
     _, text = built[2024]
     assert "INVESTISSEMENTS EN ES ET ESMS : 153,3 M€, SOIT 28,5 % DU FIR" in text

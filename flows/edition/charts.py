@@ -34,6 +34,7 @@ from flows.edition.french import NNBSP, format_amount, format_compact, format_nu
 FONT_FAMILY = "Inter"
 INK = "#1d1d1b"
 LIGHT = "#b9c9dc"
+MID = "#6f8fb3"
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,50 @@ def _wrap(text: str, width: int = 48) -> str:
     return "\n".join(lines)
 
 
+def history_chart(history: pl.DataFrame, primary: str) -> Chart:
+    """Revenue, AE and CP of each edition, grouped by year."""
+    measures = (("revenue", "Recettes"), ("ae", "AE exécutées"), ("cp", "CP exécutés"))
+    rows = [
+        {"year": str(r["year"]), "measure": label, "amount": r[key], "text": format_compact(r[key])}
+        for r in history.iter_rows(named=True)
+        for key, label in measures
+        if r[key] is not None
+    ]
+    order = [label for _, label in measures]
+    data = pl.DataFrame(rows).with_columns(pl.col("measure").cast(pl.Enum(order)))  # bars in reading order
+    dodge = position_dodge(width=0.82)
+    plot = (
+        ggplot(data.to_pandas(), aes("year", "amount", fill="measure"))
+        + geom_col(position=dodge, width=0.78, color=INK, size=0.25)
+        + geom_text(aes(label="text"), position=dodge, va="bottom", size=6, family=FONT_FAMILY, color=INK)
+        + scale_fill_manual(
+            values={"Recettes": primary, "AE exécutées": MID, "CP exécutés": LIGHT},
+            breaks=[label for _, label in measures],
+        )
+        + scale_x_discrete(limits=[str(y) for y in history["year"]])
+        + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.1, 0))
+        + labs(x="", y="")
+        + _theme()
+    )
+    alt = (
+        "Graphique en barres des recettes, AE et CP par édition : "
+        + "; ".join(
+            f"{r['year']} : recettes {format_compact(r['revenue'])}, AE {format_compact(r['ae'])}, "
+            f"CP {format_compact(r['cp'])}"
+            for r in history.iter_rows(named=True)
+        )
+        + "."
+    )
+    return Chart(
+        "history",
+        f"Recettes et dépenses du FIR, éditions {history['year'][0]} à {history['year'][-1]}",
+        plot,
+        alt,
+        16,
+        7,
+    )
+
+
 def make_charts(figures, primary: str, subset_title: str | None) -> list[Chart]:
     """Every chart the edition's data allows, in the order they appear."""
     charts = []
@@ -207,6 +252,8 @@ def make_charts(figures, primary: str, subset_title: str | None) -> list[Chart]:
         charts.append(missions_chart(figures.missions, primary))
     if figures.thematics is not None:
         charts.append(thematics_chart(figures.thematics, primary))
+    if figures.history is not None:
+        charts.append(history_chart(figures.history, primary))
     if figures.thematic_subset is not None:
         charts.append(
             thematics_chart(

@@ -194,6 +194,53 @@ def compare(
     return Comparison(declared, computed, declared - computed, tolerance, int(shown) == declared)
 
 
+def editions_history(editions: dict[int, dict[str, pl.DataFrame]]) -> pl.DataFrame:
+    """Revenue, AE and CP of each edition, oldest first, with the change since the edition before.
+
+    Each amount keeps the precision it is published with (`unit`, `dp`); a change is shown at the
+    coarser precision of its two ends (see `coarser`).
+    """
+    rows = []
+    for year in sorted(editions):
+        tables = editions[year]
+        revenue = total_row(tables["revenue"])
+        row: dict = {"year": year}
+        executed = {r["budget"]: r for r in tables["execution"].iter_rows(named=True)}
+        for key, source, column in (
+            ("revenue", revenue, "final"),
+            ("ae", executed.get("AE"), "executed"),
+            ("cp", executed.get("CP"), "executed"),
+        ):
+            row[key] = source[column] if source else None
+            row[f"{key}_unit"] = source["unit"] if source else None
+            row[f"{key}_dp"] = (source[f"{column}_dp"] or 0) if source else None
+        rows.append(row)
+    previous: dict | None = None
+    for row in rows:
+        for key in ("revenue", "ae", "cp"):
+            delta, pct = variance(row[key], previous[key]) if previous else (None, None)
+            row[f"{key}_delta"], row[f"{key}_delta_pct"] = delta, pct
+            row[f"{key}_delta_from"] = previous["year"] if previous else None
+        previous = row
+    schema: dict[str, pl.DataType] = {"year": pl.Int64}
+    for key in ("revenue", "ae", "cp"):
+        schema |= {
+            key: pl.Int64,
+            f"{key}_unit": pl.String,
+            f"{key}_dp": pl.Int8,
+            f"{key}_delta": pl.Int64,
+            f"{key}_delta_pct": pl.Float64,
+            f"{key}_delta_from": pl.Int64,
+        }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def coarser(a: tuple[str, int], b: tuple[str, int]) -> tuple[str, int]:
+    """Of two printing precisions (unit, decimals), the coarser: a change between `305 600 382 €` and
+    `522,2 M€` is only known to 0,1 M€."""
+    return a if precision_eur(*a) >= precision_eur(*b) else b
+
+
 SHARE_TOLERANCE_PT = 0.1  # a published share within one printed tenth of the exact share is still valid
 
 
@@ -252,10 +299,15 @@ class Figures:
     missions: pl.DataFrame | None
     thematics: pl.DataFrame | None
     thematic_subset: pl.DataFrame | None
+    history: pl.DataFrame | None  # this edition and the earlier ones, when there are any
 
 
 def compute_figures(
-    tables: dict[str, pl.DataFrame], year: int, missions_ref: pl.DataFrame, subset_exclude: tuple[str, ...]
+    tables: dict[str, pl.DataFrame],
+    year: int,
+    missions_ref: pl.DataFrame,
+    subset_exclude: tuple[str, ...],
+    earlier_editions: dict[int, dict[str, pl.DataFrame]] | None = None,
 ) -> Figures:
     """All shares, variances and rates the brochure prints."""
     missions = tables.get("missions")
@@ -272,4 +324,5 @@ def compute_figures(
             if thematics is not None and subset_exclude
             else None
         ),
+        history=editions_history({**earlier_editions, year: tables}) if earlier_editions else None,
     )

@@ -262,4 +262,51 @@ def _chiffres(edition: Edition, figures: compute.Figures, report: Report, charts
                 "notes": _notes(report, "thematics"),
             }
         )
-    return {"intro_html": _text(edition, "chiffres"), "sections": sections}
+    if figures.history is not None:
+        sections.append(_history(figures.history, charts))
+    by_anchor = {s["anchor"]: s for s in sections}
+    return {
+        "intro_html": _text(edition, "chiffres"),
+        "sections": sections,
+        "revenue": by_anchor["recettes"],
+        "spending": by_anchor["depenses"],
+        "thematics": by_anchor.get("thematiques"),
+        "history": by_anchor.get("evolution"),
+    }
+
+
+def _history(history: pl.DataFrame, charts: dict[str, dict]) -> dict:
+    """The comparison across editions: one row per edition, then the change since the one before."""
+    measures = (("revenue", "Recettes"), ("ae", "AE exécutées"), ("cp", "CP exécutés"))
+
+    def shown(row: dict, key: str) -> str:
+        return format_amount(row[key], row[f"{key}_unit"], row[f"{key}_dp"]) if row[key] is not None else ""
+
+    rows = list(history.iter_rows(named=True))
+    changes = []
+    for row, before in zip(rows[1:], rows[:-1], strict=True):
+        for key, label in measures:
+            if row[f"{key}_delta"] is None:
+                continue
+            unit, dp = compute.coarser(
+                (row[f"{key}_unit"], row[f"{key}_dp"]), (before[f"{key}_unit"], before[f"{key}_dp"])
+            )
+            delta = row[f"{key}_delta"]
+            changes.append(
+                {
+                    "label": label,
+                    "period": f"{before['year']} → {row['year']}",
+                    "from": shown(before, key),
+                    "to": shown(row, key),
+                    "delta": ("+" if delta > 0 else "−" if delta < 0 else "") + format_amount(abs(delta), unit, dp),
+                    "pct": format_pct(row[f"{key}_delta_pct"], 1, signed=True),
+                }
+            )
+    first, last = rows[0]["year"], rows[-1]["year"]
+    return {
+        "anchor": "evolution",
+        "title": f"Le FIR de {first} à {last}",
+        "rows": [{"year": r["year"], **{key: shown(r, key) for key, _ in measures}} for r in rows],
+        "changes": changes,
+        "chart": charts.get("history"),
+    }

@@ -100,6 +100,24 @@ def read_edition(inputs: Path, region: str, year: int) -> Edition:
     return Edition(meta, folder, tables, {n: r.source for n, r in raws.items()}, texts, missions_ref, sorted(files))
 
 
+def read_other_editions(inputs: Path, region: str, year: int) -> tuple[dict[int, dict[str, pl.DataFrame]], list[str]]:
+    """The tables of the region's earlier editions, for the comparison across editions.
+
+    An edition published after `year` is left out (a brochure never shows the future); one that
+    cannot be read is left out too, and said why, without stopping this edition's build.
+    """
+    found: dict[int, dict[str, pl.DataFrame]] = {}
+    skipped: list[str] = []
+    for other_region, other_year in list_editions(inputs):
+        if other_region != region or other_year >= year:
+            continue
+        try:
+            found[other_year] = read_edition(inputs, region, other_year).tables
+        except InputError as exc:
+            skipped.append(f"édition {other_year} écartée de la comparaison : {exc.problems[0]}")
+    return found, skipped
+
+
 def read_meta(path: Path, inputs: Path, region: str, year: int) -> EditionMeta:
     """Parse edition.toml and check it agrees with the folder it sits in."""
     source = _rel(path, inputs)

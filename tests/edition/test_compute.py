@@ -97,3 +97,22 @@ def test_compare_reports_a_gap_explained_by_rounding_as_a_warning():
     assert compute.compare(522_200_000, "M€", 1, 522_200_000, [Decimal(100_000)] * 2).status == "ok"
     assert compute.compare(538_700_000, "M€", 1, 538_736_879, [Decimal(1)]).status == "ok"
     assert compute.compare(1_000, "€", 0, 1_100, [Decimal(1)] * 3).status == "error"
+
+
+def test_history_across_editions_2018_to_2024(edition_2018, edition_2024):
+    history = compute.editions_history({2018: edition_2018.tables, 2024: edition_2024.tables})
+    assert history["year"].to_list() == [2018, 2024]
+    assert history["revenue"].to_list() == [305_600_382, 522_200_000]
+    last = history.row(1, named=True)
+    assert last["revenue_delta"] == 216_599_618 and round(last["revenue_delta_pct"], 1) == 70.9
+    assert (last["ae"], last["cp"]) == (536_900_000, 538_700_000)
+    assert compute.coarser(("€", 0), ("M€", 1)) == ("M€", 1)
+
+
+def test_an_edition_never_compares_with_later_ones():
+    from flows import paths
+    from flows.edition import ingest
+
+    assert ingest.read_other_editions(paths.INPUTS_DIR, "hauts-de-france", 2018) == ({}, [])
+    earlier, skipped = ingest.read_other_editions(paths.INPUTS_DIR, "hauts-de-france", 2024)
+    assert list(earlier) == [2018] and skipped == []
