@@ -89,6 +89,14 @@ def _check(args: argparse.Namespace):
             print(f"  [{label}] {finding.message}")
             if finding.where:
                 print(f"      où : {finding.where}")
+    if report.typed_amounts:
+        files = len({t.source for t in report.typed_amounts})
+        print(
+            f"\nMontants saisis à la main dans les textes, non reliés aux tables ({len(report.typed_amounts)} "
+            f"dans {files} fichier(s)) — à relire à chaque correction, ou à remplacer par [[nom]] :"
+        )
+        for typed in report.typed_amounts:
+            print(f"  {typed.source}, ligne {typed.line} : {typed.text}")
     verdict = "des erreurs empêchent la construction" if report.errors else "données utilisables"
     print(f"\nBilan : {len(report.errors)} erreur(s), {len(report.warnings)} avertissement(s) — {verdict}.")
     return report

@@ -234,3 +234,44 @@ def test_running_footer_and_structure(built):
     assert "ARS Hauts-de-France - FIR 2018 | 6" in text
     for heading in ("Sommaire", "EN ACTIONS", "EN CHIFFRES", "Orientation 7"):
         assert heading.upper() in text.upper()
+
+
+def test_a_corrected_thematic_amount_changes_everywhere(inputs_copy, tmp_path):
+    """Correct one thematic (and the totals it feeds) on a copy: table, chart, heading and prose follow."""
+    folder = inputs_copy / REGION / "2024"
+    for name, old, new in (
+        ("thematics.csv", "153 285 611;28,5", "163 285 611;28,5"),
+        ("thematics.csv", "538 736 879", "548 736 879"),
+        ("execution.csv", "538,7", "548,7"),
+        ("cp_by_nature.csv", "535,7", "545,7"),
+    ):
+        path = folder / name
+        assert old in path.read_text(encoding="utf-8")
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    outputs = tmp_path / "outputs"
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "build",
+            "--region",
+            REGION,
+            "--year",
+            "2024",
+            "--inputs",
+            str(inputs_copy),
+            "--outputs",
+            str(outputs),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    text = _pdf_text(paths.brochure_path(outputs, REGION, 2024))
+    assert "153 285 611" not in text and "153,3 M€" not in text
+    assert text.count("163 285 611 €") == 2  # the table row and the thematic's text
+    assert "163,3 M€ · 29,8 %" in text  # the chart's label (stale published share 28,5 % replaced)
+    assert "INVESTISSEMENTS EN ES ET ESMS : 163,3 M€, SOIT 29,8 % DU FIR" in text.upper()
+    assert "Avec 163 285 611 €, soit 29,8 % des crédits de paiement" in text

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
 
-from flows.edition import compute
+from flows.edition import compute, references
 from flows.edition.charts import displayed_amount, displayed_share
+from flows.edition.errors import InputError
 from flows.edition.french import (
     format_amount,
     format_number,
@@ -21,9 +23,15 @@ from flows.edition.reconcile import Report
 STAGE_HEADERS = {column: label for column, label in compute.STAGES}
 
 
-def _text(edition: Edition, key: str) -> str:
+def _text(edition: Edition, key: str, names: dict[str, str]) -> str:
+    """A narrative text as HTML, its `[[figures]]` replaced by the numbers of the tables."""
     text = edition.texts.get(key)
-    return to_html(text.body) if text else ""
+    if not text:
+        return ""
+    body, problems = references.resolve(text.body, names, text.source, text.body_line)
+    if problems:  # validation stops a build before this; kept for callers that skip it
+        raise InputError(problems)
+    return to_html(body)
 
 
 def _amount(row: dict, column: str) -> str:
@@ -43,8 +51,13 @@ def build_context(
 ) -> dict[str, Any]:
     """Gather the brochure's content in reading order."""
     meta = edition.meta
-    parts = _parts(edition)
-    chiffres = _chiffres(edition, figures, report, charts)
+    names = references.catalogue(edition.tables, figures)
+
+    def text(key: str) -> str:
+        return _text(edition, key, names)
+
+    parts = _parts(edition, text)
+    chiffres = _chiffres(edition, figures, report, charts, text)
     sommaire = [{"href": "#en-actions", "title": f"{meta.title}… en actions", "level": 1}]
     for part in parts:
         sommaire.append({"href": f"#{part['anchor']}", "title": f"{part['kicker']} – {part['title']}", "level": 2})
@@ -66,8 +79,8 @@ def build_context(
             "description": f"Rapport annuel du Fonds d'intervention régional {meta.year} de l'{meta.agency}",
             "keywords": f"FIR, Fonds d'intervention régional, {meta.region_name}, {meta.year}, ARS",
         },
-        "fir_html": _text(edition, "fir"),
-        "actions_intro_html": _text(edition, "actions"),
+        "fir_html": text("fir"),
+        "actions_intro_html": text("actions"),
         "parts": parts,
         "chiffres": chiffres,
         "sommaire": sommaire,
@@ -98,7 +111,7 @@ def _key_figures(edition: Edition, action_id: str) -> list[dict]:
     return result
 
 
-def _parts(edition: Edition) -> list[dict]:
+def _parts(edition: Edition, text: Callable[[str], str]) -> list[dict]:
     actions = edition.tables["actions"]
     label = edition.meta.part_label
     parts = []
@@ -109,7 +122,10 @@ def _parts(edition: Edition) -> list[dict]:
         ):
             children = actions.filter(pl.col("parent_id") == section["action_id"])
             sections.append(
-                {**_action(edition, section), "actions": [_action(edition, c) for c in children.iter_rows(named=True)]}
+                {
+                    **_action(edition, section, text),
+                    "actions": [_action(edition, c, text) for c in children.iter_rows(named=True)],
+                }
             )
         parts.append(
             {
@@ -117,20 +133,20 @@ def _parts(edition: Edition) -> list[dict]:
                 "number": part["number"],
                 "title": part["title"],
                 "kicker": f"{label} {part['number']}",
-                "intro_html": _text(edition, f"parts/{part['part_id']}"),
+                "intro_html": text(f"parts/{part['part_id']}"),
                 "sections": sections,
             }
         )
     return parts
 
 
-def _action(edition: Edition, row: dict) -> dict:
+def _action(edition: Edition, row: dict, text: Callable[[str], str]) -> dict:
     return {
         "anchor": row["action_id"],
         "title": row["title"],
         "badges": _badges(edition, row["action_id"]),
         "key_figures": _key_figures(edition, row["action_id"]),
-        "html": _text(edition, f"actions/{row['action_id']}"),
+        "html": text(f"actions/{row['action_id']}"),
     }
 
 
@@ -139,7 +155,9 @@ def _notes(report: Report, table: str) -> list[str]:
     return [f.note for f in report.findings if f.table == table and f.level == "warning" and f.note]
 
 
-def _chiffres(edition: Edition, figures: compute.Figures, report: Report, charts: dict[str, dict]) -> dict:
+def _chiffres(
+    edition: Edition, figures: compute.Figures, report: Report, charts: dict[str, dict], text: Callable[[str], str]
+) -> dict:
     meta = edition.meta
     sections: list[dict] = []
     revenue = edition.tables["revenue"]
@@ -243,7 +261,7 @@ def _chiffres(edition: Edition, figures: compute.Figures, report: Report, charts
                     "amount": _amount(r, "amount"),
                     "share": displayed_share(r),
                     "headline": displayed_amount(r),
-                    "html": _text(edition, f"thematics/{r['thematic_id']}"),
+                    "html": text(f"thematics/{r['thematic_id']}"),
                 }
             )
         top2 = thematics.head(2)
@@ -266,7 +284,7 @@ def _chiffres(edition: Edition, figures: compute.Figures, report: Report, charts
         sections.append(_history(figures.history, charts))
     by_anchor = {s["anchor"]: s for s in sections}
     return {
-        "intro_html": _text(edition, "chiffres"),
+        "intro_html": text("chiffres"),
         "sections": sections,
         "revenue": by_anchor["recettes"],
         "spending": by_anchor["depenses"],

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from flows.edition import compute
+from flows.edition import compute, references
 from flows.edition.errors import InputError, Problem
 from flows.edition.french import UNIT_FACTORS, format_amount, format_eur, format_pct, round_half_up
 from flows.edition.ingest import Edition
@@ -50,6 +50,7 @@ class Finding:
 class Report:
     findings: list[Finding] = field(default_factory=list)
     checks: int = 0  # how many comparisons were made
+    typed_amounts: list[references.TypedAmount] = field(default_factory=list)  # in texts, not tied to data
 
     @property
     def errors(self) -> list[Finding]:
@@ -69,7 +70,7 @@ class Report:
 def validate(edition: Edition) -> Report:
     """Check every reference and every reconciliation of an edition; never modifies a value."""
     check_references(edition)  # raises InputError: the brochure cannot be laid out without them
-    report = Report()
+    report = Report(typed_amounts=check_texts(edition))
     _revenue(edition, report)
     _execution(edition, report)
     _missions(edition, report)
@@ -383,6 +384,22 @@ def _priorities(edition: Edition, report: Report) -> None:
                     where=_where(edition, "revenue_priorities", row["_line"], "amount"),
                 )
             )
+
+
+def check_texts(edition: Edition) -> list[references.TypedAmount]:
+    """Every `[[figure]]` named in a text exists (InputError otherwise); return the amounts typed by hand."""
+    figures = compute.compute_figures(
+        edition.tables, edition.meta.year, edition.missions_ref, edition.meta.subset_exclude
+    )
+    names = references.catalogue(edition.tables, figures)
+    problems: list[Problem] = []
+    typed: list[references.TypedAmount] = []
+    for text in edition.texts.values():
+        problems += references.resolve(text.body, names, text.source, text.body_line)[1]
+        typed += references.typed_amounts(text.body, text.source, text.body_line)
+    if problems:
+        raise InputError(problems)
+    return typed
 
 
 def check_references(edition: Edition) -> None:

@@ -1,0 +1,120 @@
+"""Figures named in narrative texts: `[[thematics.investissements.rounded]]` prints the same number as
+the table, and changes with it. Amounts typed by hand are found and listed, so an editor can see
+which numbers in the prose are not tied to the data.
+
+Syntax (documented in inputs/README.md): `[[table.id]]` or `[[table.id.field]]`, e.g.
+`[[revenue.total]]`, `[[execution.AE.rate]]`, `[[thematics.cancer.share]]`, `[[action.p2-msp]]`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from flows.edition import compute
+from flows.edition.errors import Problem
+from flows.edition.french import (
+    format_amount,
+    format_number,
+    format_pct,
+)
+
+REFERENCE = re.compile(r"\[\[\s*([^\[\]]*?)\s*\]\]")
+TYPED_AMOUNT = re.compile(
+    r"(?<![\w,.])\d{1,3}(?:[ \u00a0\u202f]\d{3})*(?:,\d+)?[ \u00a0\u202f]?(?:k€|K€|M€|€|millions? d['’]euros)"
+)
+
+
+def _amount(row: dict, column: str) -> str | None:
+    if row.get(column) is None:
+        return None
+    return format_amount(row[column], row["unit"], row.get(f"{column}_dp") or 0)
+
+
+def catalogue(tables: dict[str, pl.DataFrame], figures: compute.Figures) -> dict[str, str]:
+    """Every figure a text may name, already formatted as the brochure prints it."""
+    names: dict[str, str] = {}
+    revenue = tables["revenue"]
+    for row in revenue.iter_rows(named=True):
+        for column, _ in compute.STAGES:
+            if column in revenue.columns and (text := _amount(row, column)):
+                names[f"revenue.{row['line_id']}.{column}"] = text
+        if text := _amount(row, "final"):
+            names[f"revenue.{row['line_id']}"] = text
+    growth = figures.revenue_growth[1]
+    if growth is not None:
+        names["revenue.growth"] = format_pct(growth, 2, signed=True)
+    for row in figures.rates.iter_rows(named=True):
+        names[f"execution.{row['budget']}"] = _amount(row, "executed")
+        names[f"execution.{row['budget']}.rate"] = format_pct(row["rate"], row["rate_dp"])
+        if opened := _amount(row, "opened"):
+            names[f"execution.{row['budget']}.opened"] = opened
+    if figures.missions is not None:
+        for row in figures.missions.iter_rows(named=True):
+            for budget in ("ae", "cp"):
+                names[f"missions.{row['mission']}.{budget}"] = _amount(row, budget)
+                names[f"missions.{row['mission']}.{budget}_share"] = format_pct(row[f"{budget}_share"])
+    for table, key in (("cp_by_nature", "nature_id"), ("revenue_priorities", "item_id")):
+        if (frame := tables.get(table)) is not None:
+            for row in frame.iter_rows(named=True):
+                names[f"{table}.{row[key]}"] = _amount(row, "amount")
+    if figures.thematics is not None:
+        total = compute.total_row(tables["thematics"])
+        names["thematics.total"] = _amount(total, "amount")
+        for row in figures.thematics.iter_rows(named=True):
+            base = f"thematics.{row['thematic_id']}"
+            names[base] = _amount(row, "amount")
+            names[f"{base}.share"] = format_pct(row["share_display"], row["share_display_dp"])
+            names[f"{base}.rounded"] = format_amount(row["headline"], row["headline_unit"], row["headline_dp"])
+    if (amounts := tables.get("action_amounts")) is not None:
+        for action_id, group in amounts.group_by("action_id", maintain_order=True):
+            for index, row in enumerate(group.iter_rows(named=True), start=1):
+                text = _amount(row, "amount")
+                names[f"action.{action_id[0]}.{index}"] = text
+                if index == 1:
+                    names[f"action.{action_id[0]}"] = text
+    if (key_figures := tables.get("key_figures")) is not None:
+        for action_id, group in key_figures.group_by("action_id", maintain_order=True):
+            for index, row in enumerate(group.iter_rows(named=True), start=1):
+                value = format_number(row["value"], row["value_dp"] or 0)
+                names[f"key_figure.{action_id[0]}.{index}"] = f"{value}\u00a0{row['unit']}" if row["unit"] else value
+    return names
+
+
+@dataclass(frozen=True)
+class TypedAmount:
+    source: str
+    line: int
+    text: str
+
+
+def resolve(markdown: str, names: dict[str, str], source: str, first_line: int = 1) -> tuple[str, list[Problem]]:
+    """Replace every `[[name]]` by its figure; unknown names are problems located by line and column."""
+    problems: list[Problem] = []
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1)
+        if name in names:
+            return names[name]
+        line = first_line + markdown.count("\n", 0, match.start())
+        column = match.start() - (markdown.rfind("\n", 0, match.start()) + 1) + 1
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+        hint = f" (proche : {', '.join(close)})" if close else " (voir inputs/README.md, « Chiffres dans les textes »)"
+        problems.append(
+            Problem(source, f"le nom d'un chiffre des tables{hint}", line, f"caractère {column}", match.group(0))
+        )
+        return match.group(0)
+
+    return REFERENCE.sub(replace, markdown), problems
+
+
+def typed_amounts(markdown: str, source: str, first_line: int = 1) -> list[TypedAmount]:
+    """Amounts written by hand (not through `[[…]]`), with their line."""
+    without_references = REFERENCE.sub(lambda m: " " * len(m.group(0)), markdown)
+    return [
+        TypedAmount(source, first_line + without_references.count("\n", 0, m.start()), m.group(0))
+        for m in TYPED_AMOUNT.finditer(without_references)
+    ]
