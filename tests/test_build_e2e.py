@@ -275,3 +275,89 @@ def test_a_corrected_thematic_amount_changes_everywhere(inputs_copy, tmp_path):
     assert "163,3 M€ · 29,8 %" in text  # the chart's label (stale published share 28,5 % replaced)
     assert "INVESTISSEMENTS EN ES ET ESMS : 163,3 M€, SOIT 29,8 % DU FIR" in text.upper()
     assert "Avec 163 285 611 €, soit 29,8 % des crédits de paiement" in text
+
+
+def _sommaire(pdf: Path) -> list[tuple[str, int | None, int, str]]:
+    """(anchor, page number printed in the sommaire, page the link really leads to, entry text)."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(pdf)
+    page = reader.pages[1]
+    fragments = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():  # text position in page space: text matrix × current matrix
+            fragments.append((tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5], text))
+
+    page.extract_text(visitor_text=visit)
+    lines: dict[str, list] = {}
+    for annotation in page["/Annots"]:
+        link = annotation.get_object()
+        x0, x1 = sorted(float(v) for v in (link["/Rect"][0], link["/Rect"][2]))
+        y0, y1 = sorted(float(v) for v in (link["/Rect"][1], link["/Rect"][3]))
+        inside = [(-round(y), x, t) for x, y, t in fragments if x0 - 1 <= x <= x1 + 1 and y0 - 1 <= y <= y1 + 1]
+        lines.setdefault(str(link["/Dest"]), []).extend(inside)
+    entries = []
+    for anchor, parts in lines.items():
+        text = "".join(t for _, _, t in sorted(parts))
+        printed = re.search(r"(\d+)\s*$", text)
+        target = reader.get_destination_page_number(reader.named_destinations[anchor]) + 1
+        entries.append((anchor, int(printed.group(1)) if printed else None, target, text))
+    return entries
+
+
+@pytest.mark.parametrize("year", [2018, 2024])
+def test_sommaire_page_numbers_are_the_pages_of_the_headings(built, year):
+    pdf, _ = built[year]
+    entries = _sommaire(pdf)
+    edition = ingest.read_edition(paths.INPUTS_DIR, REGION, year)
+    sections = edition.tables["actions"].filter(edition.tables["actions"]["parent_id"].is_null())
+    chiffres_sections = 2 if year == 2018 else 4  # recettes, dépenses (+ thématiques, évolution in 2024)
+    assert len(entries) == 2 + edition.tables["parts"].height + sections.height + chiffres_sections
+    for anchor, printed, target, text in entries:
+        assert printed == target, (anchor, text)
+        heading = _plain(
+            subprocess.run(
+                ["pdftotext", "-f", str(target), "-l", str(target), str(pdf), "-"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        words = re.sub(r"\.{2,}.*$", "", text).split("–")[-1].strip()[:25]
+        assert words.upper().replace("-", "") in heading.upper().replace("-", ""), (anchor, words, target)
+
+
+def test_outline_has_every_part_and_section(built):
+    from pypdf import PdfReader
+
+    def titles(items):
+        for item in items:
+            yield from titles(item) if isinstance(item, list) else [item.title]
+
+    outline = [_plain(t).upper() for t in titles(PdfReader(built[2024][0]).outline)]
+    edition = ingest.read_edition(paths.INPUTS_DIR, REGION, 2024)
+    sections = edition.tables["actions"].filter(edition.tables["actions"]["parent_id"].is_null())
+    for title in [*edition.tables["parts"]["title"], *sections["title"]]:
+        assert _plain(title).upper() in outline, title
+    assert "LES RECETTES 2024" in outline and "LE FIR DE 2018 À 2024" in outline
+
+
+def test_every_chart_carries_alternative_text_from_its_data(built):
+    import pikepdf
+
+    pdf, _ = built[2024]
+    alts = []
+    with pikepdf.open(pdf) as document:
+        stack = [document.Root.StructTreeRoot]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, pikepdf.Dictionary):
+                if node.get("/S") == "/Figure" and "/Alt" in node:
+                    alts.append(_plain(str(node.Alt)))
+                kids = node.get("/K")
+                if kids is not None:
+                    stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids])
+    assert len(alts) == 3  # thematics, thematic subset, history
+    thematics = next(a for a in alts if "25 thématiques" in a)
+    assert "Investissements en ES et ESMS 153,3 M€ (28,5 %)" in thematics
