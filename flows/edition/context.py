@@ -226,6 +226,7 @@ def _chiffres(
         "natures": [{"label": r["label"], "amount": _amount(r, "amount")} for r in natures.iter_rows(named=True)]
         if natures is not None
         else [],
+        "cp_total": next((e["executed"] for e in execution if e["budget"] == "CP"), ""),
         "missions": None,
         "notes": _notes(report, "missions") + _notes(report, "cp_by_nature"),
     }

@@ -1,0 +1,49 @@
+"""Templates render from a plain context; the PDF renderer only reads what it is allowed to."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from flows import paths
+from flows.edition import compute, context, reconcile, render
+
+
+def _html(edition) -> str:
+    figures = compute.compute_figures(
+        edition.tables, edition.meta.year, edition.missions_ref, edition.meta.subset_exclude
+    )
+    ctx = context.build_context(edition, figures, reconcile.validate(edition), charts={})
+    return render.render_html(ctx, paths.TEMPLATES_DIR)
+
+
+def test_brand_colours_and_logo_come_from_the_edition_metadata(edition_2024, tmp_path):
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', encoding="utf-8")
+    branded = dataclasses.replace(
+        edition_2024, meta=dataclasses.replace(edition_2024.meta, primary="#2e7d32", logo=logo)
+    )
+    html = _html(branded)
+    assert "--primary: #2e7d32" in html
+    assert f'<img class="cover-logo" src="{logo.as_uri()}"' in html
+
+
+def test_text_is_escaped_by_the_templates(edition_2018):
+    actions = edition_2018.tables["actions"]
+    hostile = actions.with_columns(actions["title"].str.replace("^", "<script>x</script>"))
+    edition = dataclasses.replace(edition_2018, tables={**edition_2018.tables, "actions": hostile})
+    html = _html(edition)
+    assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_the_renderer_refuses_files_outside_the_allowed_folders(tmp_path):
+    html = (
+        '<html lang="fr"><head><title>t</title></head><body><p>x</p>'
+        '<img src="file:///etc/passwd" alt="a"><img src="../../../etc/hostname" alt="b"></body></html>'
+    )
+    printed = render.print_pdf(
+        html, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], "test", [], dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    )
+    refused = [w for w in printed.warnings if "refusée" in w]
+    assert len(refused) == 2, printed.warnings
+    assert b"root:" not in printed.published
