@@ -273,7 +273,7 @@ def _chiffres(
                 "rows": rows,
                 "total": _amount(total_row, "amount"),
                 "total_share": format_pct(100.0, 1),
-                "top2_share": format_pct(float(top2["share"].sum()) if top2.height else 0.0, 1),
+                "top2_share": format_pct(float(top2["share_display"].sum()) if top2.height else 0.0, 1),
                 "top2": [r["label"] for r in top2.iter_rows(named=True)],
                 "chart": charts.get("thematics"),
                 "subset_chart": charts.get("thematic-subset"),
