@@ -105,30 +105,34 @@ def _pdf_text(pdf: Path) -> str:
     return _plain(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
 
 
+def _fir_build(year: int, outputs: Path, inputs: Path | None = None) -> subprocess.CompletedProcess:
+    """`fir build` as a user types it; fails the test on a non-zero exit."""
+    command = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "build",
+        "--region",
+        REGION,
+        "--year",
+        str(year),
+        "--outputs",
+        str(outputs),
+    ]
+    if inputs is not None:
+        command += ["--inputs", str(inputs)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[int, tuple[Path, str]]:
     """Build both editions once with the real command."""
     outputs = tmp_path_factory.mktemp("outputs")
     result = {}
     for year in (2018, 2024):
-        run = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flows.cli",
-                "build",
-                "--region",
-                REGION,
-                "--year",
-                str(year),
-                "--outputs",
-                str(outputs),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert run.returncode == 0, run.stdout + run.stderr
+        run = _fir_build(year, outputs)
         assert "[mise en page]" not in run.stdout, run.stdout  # WeasyPrint warned about something
         pdf = paths.brochure_path(outputs, REGION, year)
         result[year] = (pdf, _pdf_text(pdf))
@@ -249,26 +253,7 @@ def test_a_corrected_thematic_amount_changes_everywhere(inputs_copy, tmp_path):
         assert old in path.read_text(encoding="utf-8")
         path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
     outputs = tmp_path / "outputs"
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flows.cli",
-            "build",
-            "--region",
-            REGION,
-            "--year",
-            "2024",
-            "--inputs",
-            str(inputs_copy),
-            "--outputs",
-            str(outputs),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    _fir_build(2024, outputs, inputs_copy)
     text = _pdf_text(paths.brochure_path(outputs, REGION, 2024))
     assert "153 285 611" not in text and "153,3 M€" not in text
     assert text.count("163 285 611 €") == 2  # the table row and the thematic's text
