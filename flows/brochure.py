@@ -1,22 +1,30 @@
-"""The Prefect flow that builds one edition's brochure. It reads like the job's table of contents:
-ingest → validate → compute → charts → render HTML → print PDF → publish.
+"""The Prefect flow that builds and publishes one edition's brochure. It reads like the job's table
+of contents: ingest → validate → compute → charts → render HTML → print PDF → publish.
 
-Each task is a thin wrapper over a pure function of `flows.edition`.
+Each task is a thin wrapper over a pure function of `flows.edition`. Tasks are cached on the content
+of their inputs (results persisted by Prefect), so a correction re-runs only the steps it touches.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
 
 from flows import paths
 from flows.edition import charts as charts_mod
-from flows.edition import compute, context, ingest, publish, reconcile, render
+from flows.edition import compute, context, ingest, publish, reconcile, references, render, revisions
 from flows.edition.errors import InputError
+from flows.version import code_version
+
+TIMEZONE = ZoneInfo("Europe/Paris")
+CONTENT = INPUTS + TASK_SOURCE  # same inputs and same code: same result
+DOWNLOAD_URL = os.environ.get("FIR_DOWNLOAD_URL", "http://127.0.0.1:8000")
 
 
 class ValidationFailed(InputError):
@@ -28,18 +36,24 @@ class ValidationFailed(InputError):
         self.problems = []
 
 
-@dataclass(frozen=True)
+@dataclass
 class BuildResult:
     pdf_path: Path
-    pages: int
-    warnings: list[str]
-    render_warnings: list[str]
+    revision: int
+    published: bool  # False when the inputs had not changed since the latest revision
+    message: str
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+    render_warnings: list[str] = field(default_factory=list)
+    erratum: list[dict] = field(default_factory=list)
+    cached_steps: list[str] = field(default_factory=list)
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
-def ingest_edition(inputs: Path, region: str, year: int) -> ingest.Edition:
-    """Read the edition's tables and texts."""
-    return ingest.read_edition(inputs, region, year)
+def ingest_edition(inputs: Path, region: str, year: int) -> tuple[ingest.Edition, dict[str, str]]:
+    """Read the edition's tables and texts, and checksum every input file."""
+    edition = ingest.read_edition(inputs, region, year)
+    return edition, ingest.input_checksums(edition, inputs)
 
 
 @task(name="ingest-earlier-editions", cache_policy=NO_CACHE)
@@ -51,82 +65,195 @@ def ingest_earlier_editions(inputs: Path, region: str, year: int) -> dict[int, d
     return editions
 
 
-@task(name="validate", cache_policy=NO_CACHE)
+@task(name="decide-revision", cache_policy=NO_CACHE)
+def decide_revision(
+    outputs: Path, region: str, year: int, checksums: dict[str, str], reason: str | None, trigger: str, force: bool
+) -> tuple[revisions.Decision, dict | None]:
+    """Compare the inputs with the latest revision: publish a new one, or nothing."""
+    manifest = publish.read_manifest(outputs, region, year)
+    return revisions.decide(manifest, checksums, reason, trigger, force), manifest
+
+
+@task(name="validate", cache_policy=CONTENT)
 def validate_edition(edition: ingest.Edition) -> reconcile.Report:
     """Reconcile every total; stop on errors, keep published gaps as warnings."""
     report = reconcile.validate(edition)
-    logger = get_run_logger()
-    for finding in report.warnings:
-        logger.info("avertissement : %s", finding)
     if report.errors:
         raise ValidationFailed(report)
     return report
 
 
-@task(name="compute", cache_policy=NO_CACHE)
-def compute_figures(edition: ingest.Edition, earlier: dict[int, dict]) -> compute.Figures:
+@task(name="compute", cache_policy=CONTENT)
+def compute_figures(
+    tables: dict, year: int, missions_ref, subset_exclude: tuple[str, ...], earlier: dict[int, dict]
+) -> compute.Figures:
     """Shares, variances, execution rates and the comparison with earlier editions."""
-    meta = edition.meta
-    return compute.compute_figures(edition.tables, meta.year, edition.missions_ref, meta.subset_exclude, earlier)
+    return compute.compute_figures(tables, year, missions_ref, subset_exclude, earlier)
 
 
-@task(name="charts", cache_policy=NO_CACHE)
-def draw_charts(figures: compute.Figures, edition: ingest.Edition) -> dict[str, dict]:
-    """Draw every chart to SVG, with its alternative text."""
+@task(name="chart", cache_policy=CONTENT, task_run_name="chart-{key}")
+def draw_chart(key: str, data, primary: str, title: str | None) -> dict:
+    """Draw one chart to SVG, with its alternative text; cached on the chart's own data."""
     render.register_fonts(paths.FONTS_DIR)
-    drawn = {}
-    for chart in charts_mod.make_charts(figures, edition.meta.primary, edition.meta.subset_title):
-        drawn[chart.key] = {
-            "key": chart.key,
-            "title": chart.title,
-            "alt": chart.alt,
-            "width_cm": chart.width_cm,
-            "src": render.svg_data_uri(render.chart_svg(chart)),
-        }
-    return drawn
+    chart = charts_mod.build(key, data, primary, title)
+    return {
+        "key": chart.key,
+        "title": chart.title,
+        "alt": chart.alt,
+        "width_cm": chart.width_cm,
+        "src": render.svg_data_uri(render.chart_svg(chart)),
+    }
 
 
-@task(name="render-html", cache_policy=NO_CACHE)
+@task(name="render-html", cache_policy=CONTENT)
 def render_html(
-    edition: ingest.Edition, figures: compute.Figures, report: reconcile.Report, charts: dict[str, dict]
+    edition: ingest.Edition, figures: compute.Figures, report: reconcile.Report, charts: dict[str, dict], revision: dict
 ) -> str:
     """Fill the brochure templates."""
-    return render.render_html(context.build_context(edition, figures, report, charts), paths.TEMPLATES_DIR)
+    ctx = context.build_context(edition, figures, report, charts, revision)
+    return render.render_html(ctx, paths.TEMPLATES_DIR)
 
 
-@task(name="print-pdf", cache_policy=NO_CACHE)
-def print_pdf(html: str, edition: ingest.Edition) -> render.PrintedPdf:
+@task(name="print-pdf", cache_policy=CONTENT)
+def print_pdf(
+    html: str, folder: Path, identifier: str, attachments: list[tuple[str, bytes]], year: int
+) -> render.PrintedPdf:
     """Lay out the pages; write the published (PDF/UA-1) and archival (PDF/A-3a, data attached) PDFs."""
     return render.print_pdf(
         html,
         paths.TEMPLATES_DIR,
-        [paths.TEMPLATES_DIR, edition.folder],
-        identifier=f"fir-{edition.meta.region}-{edition.meta.year}",
-        attachments=ingest.figure_tables_as_csv(edition),
-        attachment_date=dt.datetime(edition.meta.year + 1, 1, 1, tzinfo=dt.UTC),
+        [paths.TEMPLATES_DIR, folder],
+        identifier,
+        attachments,
+        dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC),
     )
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_brochure(printed: render.PrintedPdf, outputs: Path, region: str, year: int) -> Path:
-    """Make the new brochure (and its archival copy) the current one, atomically."""
-    publish.publish_pdf(printed.archival, outputs, region, year, archival=True)
-    return publish.publish_pdf(printed.published, outputs, region, year)
+def publish_brochure(
+    outputs: Path, edition: ingest.Edition, decision: revisions.Decision, printed: render.PrintedPdf, record: dict
+) -> dict:
+    """Make the new revision the current brochure: files first, manifest last."""
+    meta = edition.meta
+    return publish.publish_revision(
+        outputs,
+        meta.region,
+        meta.year,
+        decision.revision,
+        printed.published,
+        printed.archival,
+        record,
+        meta.region_name,
+    )
+
+
+@task(name="report", cache_policy=NO_CACHE)
+def report_run(region: str, year: int, revision: int, figures: dict[str, str], warnings: list[str]) -> None:
+    """Prefect artifacts: a link to the brochure's download, a table of key figures and warnings."""
+    from prefect.artifacts import create_link_artifact, create_table_artifact
+
+    key = f"fir-{region}-{year}"
+    create_link_artifact(
+        key=key,
+        link=f"{DOWNLOAD_URL}/download/{region}/{year}/{revision}",
+        link_text=f"FIR {year} {region}, révision {revision}",
+        description="Télécharger la brochure publiée",
+    )
+    rows = [
+        {"chiffre": name, "valeur": figures[name]}
+        for name in ("revenue.total", "execution.AE", "execution.AE.rate", "execution.CP", "execution.CP.rate")
+        if name in figures
+    ]
+    rows += [{"chiffre": "avertissement", "valeur": w} for w in warnings]
+    create_table_artifact(
+        key=f"{key}-chiffres", table=rows, description=f"Chiffres clés et avertissements, révision {revision}"
+    )
+
+
+def _step(cached: list[str], task_obj, *args, **kwargs):
+    """Run a task; note its name when Prefect served it from the cache."""
+    state = task_obj(*args, return_state=True, **kwargs)
+    if state.name == "Cached":
+        cached.append(f"{task_obj.name}-{kwargs['key']}" if "key" in kwargs else task_obj.name)
+    return state.result()
 
 
 @flow(name="fir-brochure", log_prints=True)
 def build_brochure(
-    region: str = "hauts-de-france", year: int = 2024, inputs: str | None = None, outputs: str | None = None
+    region: str = "hauts-de-france",
+    year: int = 2024,
+    inputs: str | None = None,
+    outputs: str | None = None,
+    reason: str | None = None,
+    trigger: str = revisions.MANUAL,
+    force: bool = False,
 ) -> BuildResult:
-    """Build and publish the FIR brochure of one region and year."""
+    """Build and publish the FIR brochure of one region and year as a new revision."""
     inputs_dir = Path(inputs) if inputs else paths.INPUTS_DIR
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
-    edition = ingest_edition(inputs_dir, region, year)
-    earlier = ingest_earlier_editions(inputs_dir, region, year)
-    report = validate_edition(edition)
-    figures = compute_figures(edition, earlier)
-    charts = draw_charts(figures, edition)
-    html = render_html(edition, figures, report, charts)
-    printed = print_pdf(html, edition)
-    pdf_path = publish_brochure(printed, outputs_dir, region, year)
-    return BuildResult(pdf_path, printed.pages, [str(f) for f in report.warnings], printed.warnings)
+    logger = get_run_logger()
+    cached: list[str] = []
+    edition, checksums = ingest_edition(inputs_dir, region, year)
+    with publish.edition_lock(outputs_dir, region, year):
+        decision, manifest = decide_revision(outputs_dir, region, year, checksums, reason, trigger, force)
+        logger.info("%s %s : %s", region, year, decision.message)
+        if not decision.build:
+            return BuildResult(
+                paths.brochure_path(outputs_dir, region, year), decision.revision, False, decision.message
+            )
+        earlier = ingest_earlier_editions(inputs_dir, region, year)
+        report = _step(cached, validate_edition, edition)
+        meta = edition.meta
+        figures = _step(
+            cached, compute_figures, edition.tables, year, edition.missions_ref, meta.subset_exclude, earlier
+        )
+        charts = {
+            key: _step(cached, draw_chart, key=key, data=data, primary=meta.primary, title=title)
+            for key, data, title in charts_mod.chart_data(figures, meta.subset_title)
+        }
+        names = references.catalogue(edition.tables, figures)
+        previous = revisions.latest(manifest)
+        erratum = (
+            revisions.erratum(
+                previous["figures"], names, revisions.figure_labels(edition.tables, [*names, *previous["figures"]])
+            )
+            if previous
+            else []
+        )
+        revision = {
+            "number": decision.revision,
+            "reason": decision.reason,
+            "erratum": erratum,
+            "previous": previous["revision"] if previous else None,
+        }
+        html = _step(cached, render_html, edition, figures, report, charts, revision)
+        printed = _step(
+            cached, print_pdf, html, edition.folder, f"fir-{region}-{year}", ingest.figure_tables_as_csv(edition), year
+        )
+        record = {
+            "published_at": dt.datetime.now(TIMEZONE).isoformat(timespec="seconds"),
+            "reason": decision.reason,
+            "trigger": trigger,
+            "code_version": code_version(),
+            "inputs_digest": revisions.inputs_digest(checksums),
+            "inputs": checksums,
+            "pages": printed.pages,
+            "warnings": [f.message for f in report.warnings],
+            "erratum": erratum,
+            "figures": names,
+        }
+        publish_brochure(outputs_dir, edition, decision, printed, record)
+    if cached:
+        logger.info("étapes reprises du cache : %s", ", ".join(cached))
+    report_run(region, year, decision.revision, names, [f.message for f in report.warnings])
+    return BuildResult(
+        paths.brochure_path(outputs_dir, region, year),
+        decision.revision,
+        True,
+        decision.message,
+        printed.pages,
+        [str(f) for f in report.warnings],
+        printed.warnings,
+        erratum,
+        cached,
+    )

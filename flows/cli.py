@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
 
     build = sub.add_parser("build", help="valider, construire et publier la brochure d'une édition")
     edition_args(build)
+    build.add_argument("--reason", help="motif de la nouvelle publication (obligatoire si l'édition est déjà publiée)")
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="publier une nouvelle révision même si les données n'ont pas changé (ex. correction de mise en page)",
+    )
     build.set_defaults(handler=cmd_build)
 
     check = sub.add_parser("check", help="valider les données d'une édition sans construire")
@@ -103,22 +109,60 @@ def _check(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from flows.edition import ingest, publish, revisions
+
     started = time.perf_counter()
     report = _check(args)  # fail fast, before paying for Prefect's start-up
     if report.errors:
         print("\nRien n'a été publié.", file=sys.stderr)
         return EXIT_INPUT
+    edition = ingest.read_edition(args.inputs, args.region, args.year)
+    manifest = publish.read_manifest(args.outputs, args.region, args.year)
+    try:
+        decision = revisions.decide(
+            manifest, ingest.input_checksums(edition, args.inputs), args.reason, revisions.MANUAL, args.force
+        )
+    except revisions.ReasonRequired as exc:
+        print(f"\nRien n'a été publié : {exc}.", file=sys.stderr)
+        return EXIT_USAGE
+    if not decision.build:
+        print(
+            f"\n{decision.message[0].upper()}{decision.message[1:]}. Publication actuelle : "
+            f"{paths.brochure_path(args.outputs, args.region, args.year)}"
+        )
+        return EXIT_OK
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from flows.brochure import build_brochure
 
-    print("\nConstruction…")
-    result = build_brochure(region=args.region, year=args.year, inputs=str(args.inputs), outputs=str(args.outputs))
+    print(f"\nConstruction ({decision.message})…")
+    result = build_brochure(
+        region=args.region,
+        year=args.year,
+        inputs=str(args.inputs),
+        outputs=str(args.outputs),
+        reason=args.reason,
+        force=args.force,
+    )
+    _print_result(result, args, time.perf_counter() - started)
+    return EXIT_OK
+
+
+def _print_result(result, args: argparse.Namespace, seconds: float) -> None:
+    if not result.published:
+        print(f"{result.message[0].upper()}{result.message[1:]}.")
+        return
     for warning in result.render_warnings:
         print(f"  [mise en page] {warning}")
-    print(f"Publié : {result.pdf_path} ({result.pages} pages, {time.perf_counter() - started:.1f} s)")
+    if result.cached_steps:
+        print(f"Étapes reprises du cache : {', '.join(result.cached_steps)}")
+    if result.erratum:
+        print(f"Erratum de la révision {result.revision} ({len(result.erratum)} chiffre(s) modifié(s)) :")
+        for change in result.erratum:
+            print(f"  {change['label']} : {change['old']} → {change['new']}")
+    print(f"Publié : {result.pdf_path} — révision {result.revision} ({result.pages} pages, {seconds:.1f} s)")
     print(f"Copie d'archivage (PDF/A-3, données jointes) : {paths.archive_path(args.outputs, args.region, args.year)}")
-    return EXIT_OK
+    print(f"Historique des révisions : {result.pdf_path.parent / 'manifest.json'}")
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -243,24 +243,42 @@ def history_chart(history: pl.DataFrame, primary: str) -> Chart:
     )
 
 
+def chart_data(figures, subset_title: str | None) -> list[tuple[str, pl.DataFrame, str | None]]:
+    """(key, data, title) of every chart the edition's data allows, in the order they appear.
+
+    Each chart is drawn from its own data only, so a chart whose data did not change can be reused.
+    """
+    found: list[tuple[str, pl.DataFrame, str | None]] = []
+    if figures.revenue_stages.height > 1:
+        found.append(("revenue-stages", figures.revenue_stages, None))
+    if figures.missions is not None:
+        found.append(("missions", figures.missions, None))
+    if figures.thematics is not None:
+        found.append(("thematics", figures.thematics, None))
+    if figures.history is not None:
+        found.append(("history", figures.history, None))
+    if figures.thematic_subset is not None:
+        found.append(
+            ("thematic-subset", figures.thematic_subset, subset_title or "Répartition hors thématiques exclues")
+        )
+    return found
+
+
+def build(key: str, data: pl.DataFrame, primary: str, title: str | None = None) -> Chart:
+    """The chart named `key` drawn from `data`."""
+    if key == "revenue-stages":
+        return revenue_stages_chart(data, primary)
+    if key == "missions":
+        return missions_chart(data, primary)
+    if key == "thematics":
+        return thematics_chart(data, primary)
+    if key == "history":
+        return history_chart(data, primary)
+    if key == "thematic-subset":
+        return thematics_chart(data, primary, key, title or "")
+    raise KeyError(key)
+
+
 def make_charts(figures, primary: str, subset_title: str | None) -> list[Chart]:
     """Every chart the edition's data allows, in the order they appear."""
-    charts = []
-    if figures.revenue_stages.height > 1:
-        charts.append(revenue_stages_chart(figures.revenue_stages, primary))
-    if figures.missions is not None:
-        charts.append(missions_chart(figures.missions, primary))
-    if figures.thematics is not None:
-        charts.append(thematics_chart(figures.thematics, primary))
-    if figures.history is not None:
-        charts.append(history_chart(figures.history, primary))
-    if figures.thematic_subset is not None:
-        charts.append(
-            thematics_chart(
-                figures.thematic_subset,
-                primary,
-                "thematic-subset",
-                subset_title or "Répartition hors thématiques exclues",
-            )
-        )
-    return charts
+    return [build(key, data, primary, title) for key, data, title in chart_data(figures, subset_title)]

@@ -47,7 +47,7 @@ def _share_text(share: float | None) -> str:
 
 
 def build_context(
-    edition: Edition, figures: compute.Figures, report: Report, charts: dict[str, dict]
+    edition: Edition, figures: compute.Figures, report: Report, charts: dict[str, dict], revision: dict | None = None
 ) -> dict[str, Any]:
     """Gather the brochure's content in reading order."""
     meta = edition.meta
@@ -84,6 +84,7 @@ def build_context(
         "parts": parts,
         "chiffres": chiffres,
         "sommaire": sommaire,
+        "revision": revision or {"number": 1, "reason": "", "erratum": [], "previous": None},
     }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import tomllib
 import zipfile
@@ -97,7 +98,13 @@ def read_edition(inputs: Path, region: str, year: int) -> Edition:
     texts = read_texts(folder / "texts", inputs)
     files += [folder / "edition.toml"] + [inputs / t.source for t in texts.values()]
     missions_ref = read_missions_reference(inputs)
+    files.append(inputs / REFERENCE_DIR / "missions.csv")
     return Edition(meta, folder, tables, {n: r.source for n, r in raws.items()}, texts, missions_ref, sorted(files))
+
+
+def input_checksums(edition: Edition, inputs: Path) -> dict[str, str]:
+    """SHA-256 of every input file the edition was built from, by path relative to `inputs`."""
+    return {_rel(path, inputs): hashlib.sha256(path.read_bytes()).hexdigest() for path in edition.files}
 
 
 def read_other_editions(inputs: Path, region: str, year: int) -> tuple[dict[int, dict[str, pl.DataFrame]], list[str]]:

@@ -1,24 +1,111 @@
-"""Writing the brochure into outputs/: never a half-written file where a reader can see it."""
+"""Writing into outputs/: revisions, the current brochure and the manifest, never half-written.
+
+Layout of one edition's folder:
+
+    outputs/<region>/<year>/
+      fir-<region>-<year>.pdf            the current brochure (latest revision)
+      fir-<region>-<year>-archive.pdf    its archival copy
+      revisions/r<N>/                    every revision's two PDFs, kept forever
+      manifest.json                      one record per revision (see inputs of `publish_revision`)
+
+A revision becomes visible in three atomic steps: its folder is written aside then renamed, the
+current copies are replaced (write aside, rename), then the manifest is replaced. A run that fails
+before these steps leaves every published byte as it was.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from filelock import FileLock
 
 from flows.paths import archive_path, brochure_path
 
+MANIFEST = "manifest.json"
+LOCK_TIMEOUT_S = 3600  # a build takes seconds; an hour means another run is stuck
 
-def publish_pdf(pdf: bytes, outputs: Path, region: str, year: int, archival: bool = False) -> Path:
-    """Write the PDF beside its final place, then move it there in one atomic step."""
-    target = (archive_path if archival else brochure_path)(outputs, region, year)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+
+def edition_dir(outputs: Path, region: str, year: int) -> Path:
+    return outputs / region / str(year)
+
+
+def read_manifest(outputs: Path, region: str, year: int) -> dict | None:
+    """The edition's manifest, or None before its first publication."""
+    path = edition_dir(outputs, region, year) / MANIFEST
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+@contextmanager
+def edition_lock(outputs: Path, region: str, year: int) -> Iterator[None]:
+    """Serialise the runs of one edition: a second run waits until the first has published."""
+    folder = edition_dir(outputs, region, year)
+    folder.mkdir(parents=True, exist_ok=True)
+    with FileLock(folder / ".lock", timeout=LOCK_TIMEOUT_S):
+        yield
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def publish_revision(
+    outputs: Path,
+    region: str,
+    year: int,
+    number: int,
+    published: bytes,
+    archival: bytes,
+    record: dict,
+    region_name: str,
+) -> dict:
+    """Publish revision `number` and return the new manifest. `record` describes the revision (time,
+    reason, trigger, input checksums, code version, figures, erratum); file entries are added here."""
+    folder = edition_dir(outputs, region, year)
+    revisions = folder / "revisions"
+    revisions.mkdir(parents=True, exist_ok=True)
+    target = revisions / f"r{number}"
+    if target.exists():
+        raise FileExistsError(f"la révision {number} existe déjà dans {folder}")
+    names = {"pdf": brochure_path(outputs, region, year).name, "archive": archive_path(outputs, region, year).name}
+    contents = {"pdf": published, "archive": archival}
+    aside = revisions / f".r{number}.{os.getpid()}.part"
+    aside.mkdir()
+    for key, data in contents.items():
+        _write(aside / names[key], data)
+    os.rename(aside, target)  # the revision appears whole, or not at all
+    for key, path in (("pdf", brochure_path(outputs, region, year)), ("archive", archive_path(outputs, region, year))):
+        _replace(path, contents[key])
+    entry = {**record, "revision": number}
+    for key, data in contents.items():
+        entry[key] = {"file": f"revisions/r{number}/{names[key]}", "sha256": sha256(data), "size": len(data)}
+    manifest = read_manifest(outputs, region, year) or {
+        "region": region,
+        "region_name": region_name,
+        "year": year,
+        "revisions": [],
+    }
+    manifest["revisions"].append(entry)
+    _replace(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
+    return manifest
+
+
+def _write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write beside the target, then rename over it in one atomic step."""
+    aside = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(pdf)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        _write(aside, data)
+        os.replace(aside, path)
     finally:
-        temporary.unlink(missing_ok=True)
-    return target
+        aside.unlink(missing_ok=True)

@@ -1,0 +1,125 @@
+"""Revisions of a published edition: when a build makes a new one, and what changed since the last.
+
+Pure: the manifest is a plain dictionary here; reading and writing it is publish.py's job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import polars as pl
+
+from flows.edition import compute
+
+SCHEDULED = "scheduled"
+MANUAL = "manual"
+FIRST_PUBLICATION = "Première publication"
+SCHEDULED_REASON = "Exécution planifiée annuelle"
+
+
+class ReasonRequired(Exception):
+    """A manual re-run of an edition already published must say why."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    build: bool  # False: the inputs are those of the latest revision, nothing to publish
+    revision: int  # number of the revision to publish (or the latest one when build is False)
+    reason: str
+    message: str  # what the user is told
+
+
+def inputs_digest(checksums: dict[str, str]) -> str:
+    """One checksum for all input files (their relative paths and contents)."""
+    joined = "\n".join(f"{path}  {digest}" for path, digest in sorted(checksums.items()))
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def latest(manifest: dict | None) -> dict | None:
+    return manifest["revisions"][-1] if manifest and manifest.get("revisions") else None
+
+
+def decide(
+    manifest: dict | None, checksums: dict[str, str], reason: str | None, trigger: str, force: bool = False
+) -> Decision:
+    """Whether this run publishes a new revision, its number and its recorded reason."""
+    last = latest(manifest)
+    if last is None:
+        return Decision(
+            True,
+            1,
+            reason or (SCHEDULED_REASON if trigger == SCHEDULED else FIRST_PUBLICATION),
+            "première publication de l'édition (révision 1)",
+        )
+    if last["inputs_digest"] == inputs_digest(checksums) and not force:
+        return Decision(
+            False,
+            last["revision"],
+            last["reason"],
+            f"données inchangées depuis la révision {last['revision']} du {last['published_at']} : "
+            "aucune nouvelle révision",
+        )
+    if trigger == MANUAL and not (reason and reason.strip()):
+        raise ReasonRequired(
+            f"l'édition est déjà publiée (révision {last['revision']}) : une nouvelle publication doit dire "
+            'pourquoi, avec --reason "…" (ex. --reason "correction du montant de la mission 2")'
+        )
+    number = last["revision"] + 1
+    return Decision(True, number, (reason or SCHEDULED_REASON).strip(), f"nouvelle révision {number}")
+
+
+def erratum(previous: dict[str, str], current: dict[str, str], labels: dict[str, str]) -> list[dict]:
+    """Every figure whose printed value changed since the previous revision, old and new value."""
+    changed = []
+    for name in sorted(set(previous) | set(current), key=lambda n: (labels.get(n, n), n)):
+        old, new = previous.get(name), current.get(name)
+        if old != new:
+            changed.append({"figure": name, "label": labels.get(name, name), "old": old or "—", "new": new or "—"})
+    return changed
+
+
+def figure_labels(tables: dict[str, pl.DataFrame], names: list[str]) -> dict[str, str]:
+    """A reader's label for every figure name of references.catalogue."""
+    titles: dict[tuple[str, str], str] = {}
+    for table, key, column in (
+        ("revenue", "line_id", "label"),
+        ("thematics", "thematic_id", "label"),
+        ("cp_by_nature", "nature_id", "label"),
+        ("revenue_priorities", "item_id", "label"),
+        ("actions", "action_id", "title"),
+        ("execution", "budget", "label"),
+    ):
+        if (frame := tables.get(table)) is not None:
+            titles.update({(table, str(k)): v for k, v in frame.select(key, column).iter_rows()})
+    stages = dict(compute.STAGES)
+    fields = {
+        "share": "part",
+        "rounded": "montant arrondi",
+        "rate": "taux d'exécution",
+        "opened": "crédits ouverts",
+        "ae": "AE",
+        "cp": "CP",
+        "ae_share": "part des AE",
+        "cp_share": "part des CP",
+    }
+    labels = {}
+    for name in names:
+        table, _, rest = name.partition(".")
+        key, _, field = rest.partition(".")
+        if table == "action" or table == "key_figure":
+            title = titles.get(("actions", key), key)
+            what = "montant" if table == "action" else "chiffre clé"
+            labels[name] = f"« {title} » — {what}{f' {field}' if field else ''}"
+        elif table == "missions":
+            labels[name] = f"Mission {key} — {fields.get(field, field)}"
+        elif table == "revenue" and key == "growth":
+            labels[name] = "Recettes — évolution sur un an"
+        elif table == "revenue":
+            stage = stages.get(field or "final", field).replace("Recettes {year}", "recettes de l'année")
+            stage = stage.replace(" {year}", "").replace("Recettes {previous}", "recettes de l'année précédente")
+            labels[name] = f"Recettes — {titles.get(('revenue', key), key)}, {stage}"
+        else:
+            title = titles.get((table, key), "Total" if key == "total" else key)
+            labels[name] = f"{title}{f' — {fields.get(field, field)}' if field else ''}"
+    return labels
