@@ -67,6 +67,21 @@ def _parser() -> argparse.ArgumentParser:
     edition_args(check)
     check.set_defaults(handler=cmd_check)
 
+    schedule = sub.add_parser(
+        "schedule",
+        help="servir les déploiements Prefect : exécution annuelle planifiée "
+        "et exécution manuelle (démarre un serveur Prefect local si PREFECT_API_URL est vide)",
+    )
+    schedule.set_defaults(handler=cmd_schedule)
+
+    serve = sub.add_parser("serve", help="page web de téléchargement des brochures publiées")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
+    )
+    serve.set_defaults(handler=cmd_serve)
+
     listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
     listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
     listing.set_defaults(handler=cmd_list)
@@ -163,6 +178,25 @@ def _print_result(result, args: argparse.Namespace, seconds: float) -> None:
     print(f"Publié : {result.pdf_path} — révision {result.revision} ({result.pages} pages, {seconds:.1f} s)")
     print(f"Copie d'archivage (PDF/A-3, données jointes) : {paths.archive_path(args.outputs, args.region, args.year)}")
     print(f"Historique des révisions : {result.pdf_path.parent / 'manifest.json'}")
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from flows.deploy import serve
+
+    serve()
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from flows.web import create_app
+
+    print(f"Téléchargements : http://{args.host}:{args.port}/ (publications de {args.outputs})")
+    uvicorn.run(create_app(args.outputs), host=args.host, port=args.port, log_level="warning")
+    return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:

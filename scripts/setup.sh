@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core)
+# WeasyPrint: Pango, HarfBuzz subsetter. Tests: poppler (PDF text), Chromium (download page, driven by Playwright).
+APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium)
 
 PYTHON=${PYTHON:-}
 if [ -z "$PYTHON" ]; then

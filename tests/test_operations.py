@@ -1,0 +1,231 @@
+"""Running it like an agency: the annual schedule, corrections as revisions, safe publishing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from flows import paths
+from flows.edition import revisions
+from tests.conftest import REGION
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def fir(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, timeout=600)
+
+
+def _plain(text: str) -> str:
+    return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    """Every file under `folder` with its SHA-256: what 'byte for byte unchanged' is checked on."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }
+
+
+def _correct_mission_2(inputs: Path, new_ae: str = "75 670 274", new_total: str = "303 543 408") -> None:
+    """Set mission 2's AE and the AE executed (whatever they are now) in the 2018 inputs."""
+    folder = inputs / REGION / "2018"
+    missions = folder / "missions.csv"
+    text = re.sub(r"^2;€;[\d ]+;", f"2;€;{new_ae};", missions.read_text(encoding="utf-8"), flags=re.M)
+    missions.write_text(text, encoding="utf-8")
+    execution = folder / "execution.csv"
+    text = re.sub(r"^AE;(.*?);€;[\d ]+;", rf"AE;\1;€;{new_total};", execution.read_text(encoding="utf-8"), flags=re.M)
+    execution.write_text(text, encoding="utf-8")
+
+
+# --- schedule ---------------------------------------------------------------------------------------------
+
+
+def test_annual_deployment_schedule_and_time_zone():
+    from flows.deploy import ANNUAL_CRON, deployments
+
+    annual, manual = deployments()
+    [schedule] = annual.schedules
+    assert schedule.schedule.cron == ANNUAL_CRON == "0 6 15 3 *"
+    assert schedule.schedule.timezone == "Europe/Paris"
+    assert annual.name == "annuel" and manual.name == "manuel" and not manual.schedules
+
+
+@pytest.mark.parametrize(
+    ("run_time", "year"),
+    [
+        (dt.datetime(2025, 3, 15, 6, 0, tzinfo=PARIS), 2024),
+        (dt.datetime(2025, 1, 1, 0, 30, tzinfo=PARIS), 2024),
+        (dt.datetime(2024, 12, 31, 23, 30, tzinfo=dt.UTC), 2024),  # already 1 January 2025 in Paris
+        (dt.datetime(2024, 12, 31, 22, 30, tzinfo=dt.UTC), 2023),  # still 31 December in Paris
+    ],
+)
+def test_the_scheduled_run_builds_the_year_before_the_run_date_in_paris(run_time, year):
+    from flows.deploy import edition_year
+
+    assert edition_year(run_time) == year
+
+
+def test_a_scheduled_run_builds_every_region_and_records_itself(inputs_copy, tmp_path):
+    from flows.deploy import annual_run
+
+    outputs = tmp_path / "outputs"
+    built = annual_run(inputs=str(inputs_copy), outputs=str(outputs), run_date="2019-03-15T06:00:00+01:00")
+    assert built == [f"{REGION} 2018 : première publication de l'édition (révision 1)"]
+    manifest = json.loads((outputs / REGION / "2018" / "manifest.json").read_text(encoding="utf-8"))
+    [entry] = manifest["revisions"]
+    assert (entry["trigger"], entry["reason"]) == (revisions.SCHEDULED, revisions.SCHEDULED_REASON)
+
+
+# --- revisions --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> tuple[Path, Path]:
+    """An inputs copy and an outputs folder where 2018 has been published once (revision 1)."""
+    base = tmp_path_factory.mktemp("ops")
+    inputs, outputs = base / "inputs", base / "outputs"
+    shutil.copytree(paths.INPUTS_DIR, inputs)
+    run = fir("build", "--region", REGION, "--year", "2018", "--inputs", str(inputs), "--outputs", str(outputs))
+    assert run.returncode == 0, run.stdout + run.stderr
+    return inputs, outputs
+
+
+def _manifest(outputs: Path) -> dict:
+    return json.loads((outputs / REGION / "2018" / "manifest.json").read_text(encoding="utf-8"))
+
+
+def test_first_publication_is_revision_1_with_checksums(published):
+    inputs, outputs = published
+    [entry] = _manifest(outputs)["revisions"]
+    assert entry["revision"] == 1 and entry["reason"] == revisions.FIRST_PUBLICATION
+    assert (
+        entry["inputs"][f"{REGION}/2018/missions.csv"]
+        == hashlib.sha256((inputs / REGION / "2018" / "missions.csv").read_bytes()).hexdigest()
+    )
+    pdf = outputs / REGION / "2018" / entry["pdf"]["file"]
+    assert entry["pdf"]["sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert (outputs / REGION / "2018" / "fir-hauts-de-france-2018.pdf").read_bytes() == pdf.read_bytes()
+    assert entry["code_version"].startswith("0.1.0")
+
+
+def test_an_unchanged_rerun_creates_nothing_and_says_so(published):
+    inputs, outputs = published
+    before = _tree(outputs)
+    run = fir("build", "--region", REGION, "--year", "2018", "--inputs", str(inputs), "--outputs", str(outputs))
+    assert run.returncode == 0
+    assert "aucune nouvelle révision" in run.stdout
+    assert _tree(outputs) == before
+
+
+def test_a_correction_needs_a_reason_then_creates_revision_2_with_its_erratum(published):
+    inputs, outputs = published
+    before = _tree(outputs)
+    _correct_mission_2(inputs)
+    refused = fir("build", "--region", REGION, "--year", "2018", "--inputs", str(inputs), "--outputs", str(outputs))
+    assert refused.returncode == 2 and "--reason" in refused.stderr and "Traceback" not in refused.stderr
+    assert _tree(outputs) == before
+
+    run = fir(
+        "build",
+        "--region",
+        REGION,
+        "--year",
+        "2018",
+        "--inputs",
+        str(inputs),
+        "--outputs",
+        str(outputs),
+        "--reason",
+        "correction du montant de la mission 2",
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    manifest = _manifest(outputs)
+    assert [e["revision"] for e in manifest["revisions"]] == [1, 2]
+    second = manifest["revisions"][1]
+    assert second["reason"] == "correction du montant de la mission 2"
+    erratum = {(e["label"], _plain(e["old"]), _plain(e["new"])) for e in second["erratum"]}
+    assert erratum == {
+        ("Mission 2 — AE", "75 670 273 €", "75 670 274 €"),
+        ("Autorisations d'engagement", "303 543 407 €", "303 543 408 €"),
+    }
+    assert "Mission 2 — AE : 75 670 273 € → 75 670 274 €" in _plain(run.stdout)
+    for path, digest in before.items():  # revision 1 is kept intact
+        if path.startswith("revisions/r1/") or path.endswith("revisions/r1"):
+            assert _tree(outputs)[path] == digest
+    text = _plain(
+        subprocess.run(
+            ["pdftotext", str(outputs / REGION / "2018" / "fir-hauts-de-france-2018.pdf"), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
+    assert "Erratum — révision 2" in text and "correction du montant de la mission 2" in text
+    assert "75 670 273 € 75 670 274 €" in text
+
+
+def test_a_run_failing_midway_leaves_published_bytes_unchanged(published, monkeypatch):
+    from flows.brochure import build_brochure
+    from flows.edition import render
+
+    inputs, outputs = published
+    before = _tree(outputs)
+    _correct_mission_2(inputs, "75 670 275", "303 543 409")
+
+    def broken_printer(*args, **kwargs):
+        raise RuntimeError("panne simulée pendant l'impression")
+
+    monkeypatch.setattr(render, "print_pdf", broken_printer)
+    with pytest.raises(RuntimeError, match="panne simulée"):
+        build_brochure(region=REGION, year=2018, inputs=str(inputs), outputs=str(outputs), reason="essai")
+    assert _tree(outputs) == before
+    _correct_mission_2(inputs, "75 670 274", "303 543 408")  # back to revision 2's figures
+
+
+def test_two_concurrent_runs_of_one_edition_end_with_consistent_revisions(published):
+    inputs, outputs = published
+    _correct_mission_2(inputs, "75 670 276", "303 543 410")
+    command = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "build",
+        "--region",
+        REGION,
+        "--year",
+        "2018",
+        "--inputs",
+        str(inputs),
+        "--outputs",
+        str(outputs),
+        "--reason",
+        "correction concurrente",
+    ]
+    runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outs
+    manifest = _manifest(outputs)
+    assert [e["revision"] for e in manifest["revisions"]] == [1, 2, 3]
+    assert sum("— révision 3 (" in out for out, _ in outs) == 1  # one published, the other found nothing new
+    assert sum("aucune nouvelle révision" in out for out, _ in outs) == 1
+    folder = outputs / REGION / "2018"
+    for entry in manifest["revisions"]:
+        for variant in ("pdf", "archive"):
+            data = (folder / entry[variant]["file"]).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == entry[variant]["sha256"]
+    assert (folder / "fir-hauts-de-france-2018.pdf").read_bytes() == (
+        folder / "revisions/r3/fir-hauts-de-france-2018.pdf"
+    ).read_bytes()
+    assert not list(folder.rglob("*.part"))
