@@ -346,3 +346,14 @@ def test_every_chart_carries_alternative_text_from_its_data(built):
     assert len(alts) == 3  # thematics, thematic subset, history
     thematics = next(a for a in alts if "25 thématiques" in a)
     assert "Investissements en ES et ESMS 153,3 M€ (28,5 %)" in thematics
+
+
+def test_two_builds_of_the_same_inputs_give_byte_identical_pdfs(built, tmp_path):
+    """Reproducible output: what makes the manifest's checksums meaningful."""
+    import hashlib
+
+    _fir_build(2024, tmp_path / "again")
+    for path in (paths.brochure_path, paths.archive_path):
+        first = path(built[2024][0].parent.parent.parent, REGION, 2024).read_bytes()
+        second = path(tmp_path / "again", REGION, 2024).read_bytes()
+        assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
