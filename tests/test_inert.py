@@ -1,0 +1,156 @@
+"""Untrusted text is inert: nothing in the inputs makes the renderer read a local file or call a URL."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+
+from flows import paths
+from flows.edition import compute, context, ingest, reconcile, render
+from tests.conftest import REGION
+
+
+@pytest.fixture
+def server():
+    """A local HTTP server that counts the requests it receives."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.end_headers()
+            self.wfile.write(b"body { color: red; }")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", hits
+    httpd.shutdown()
+
+
+@pytest.fixture
+def fetched(monkeypatch) -> list[str]:
+    """Every URL the PDF renderer's fetcher was asked for, refused or not."""
+    urls: list[str] = []
+    original = render._allowed_fetcher
+
+    def recording(roots):
+        fetcher = original(roots)
+        fetch = fetcher.fetch
+
+        def wrapper(url, headers=None):
+            urls.append(url)
+            return fetch(url, headers)
+
+        fetcher.fetch = wrapper
+        return fetcher
+
+    monkeypatch.setattr(render, "_allowed_fetcher", recording)
+    return urls
+
+
+def _print(html: str, roots: list[Path]) -> render.PrintedPdf:
+    return render.print_pdf(html, paths.TEMPLATES_DIR, roots, "inert", [], dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+
+
+def _allowed(url: str, roots: list[Path]) -> bool:
+    if url.startswith("data:"):
+        return True
+    path = Path(url.removeprefix("file://")).resolve()
+    return any(root.resolve() in path.parents for root in roots)
+
+
+def test_hostile_markdown_through_the_whole_pipeline_reaches_nothing(inputs_copy, server, fetched):
+    base, hits = server
+    hostile = f"""Texte.
+
+<img src="{base}/img-raw"> <link rel="stylesheet" href="{base}/link-raw">
+<style>@import url("{base}/import-raw"); body {{ background: url("{base}/bg-raw"); }}</style>
+<script>document.write('<img src="{base}/script">')</script>
+<link rel="attachment" href="file:///etc/passwd">
+
+![image]({base}/img-md) ![local](file:///etc/passwd) ![up](../../../../etc/hostname)
+
+[lien local](file:///etc/passwd) [javascript](javascript:alert(1))
+"""
+    (inputs_copy / REGION / "2024" / "texts" / "chiffres.md").write_text(hostile, encoding="utf-8")
+    edition = ingest.read_edition(inputs_copy, REGION, 2024)
+    figures = compute.compute_figures(edition.tables, 2024, edition.missions_ref, edition.meta.subset_exclude)
+    html = render.render_html(
+        context.build_context(edition, figures, reconcile.validate(edition), {}), paths.TEMPLATES_DIR
+    )
+    assert "<script>" not in html and '<img src="http' not in html and 'href="file:' not in html
+    roots = [paths.TEMPLATES_DIR, edition.folder]
+    printed = _print(html, roots)
+    assert hits == []
+    assert all(_allowed(url, roots) for url in fetched), fetched
+    assert b"root:x:0:0" not in printed.published and b"root:x:0:0" not in printed.archival
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<img src="{base}/img" alt="x">',
+        '<link rel="stylesheet" href="{base}/style.css">',
+        '<style>@import url("{base}/import.css");</style>',
+        "<p style=\"background: url('{base}/bg.png')\">x</p>",
+        '<svg xmlns="http://www.w3.org/2000/svg"><image href="{base}/svg-image"/></svg>',
+        '<img src="file:///etc/passwd" alt="x">',
+        '<img src="../../../../../etc/hostname" alt="x">',
+        '<link rel="stylesheet" href="file:///etc/ssl/openssl.cnf">',
+        '<style>@font-face {{ font-family: x; src: url("{base}/font.otf"); }} p {{ font-family: x; }}</style><p>x</p>',
+    ],
+)
+def test_the_pdf_fetcher_refuses_urls_and_files_outside_the_allowed_folders(server, fetched, markup):
+    base, hits = server
+    html = f'<html lang="fr"><head><title>t</title></head><body><p>x</p>{markup.format(base=base)}</body></html>'
+    roots = [paths.TEMPLATES_DIR]
+    printed = _print(html, roots)
+    assert hits == []
+    assert all(_allowed(url, roots) for url in fetched if url.startswith("data:")), fetched
+    refused = [url for url in fetched if not _allowed(url, roots)]
+    assert refused, fetched  # it was asked, and said no
+    assert b"root:x:0:0" not in printed.published
+
+
+def test_a_refused_attachment_link_fails_closed(server, fetched):
+    """WeasyPrint 70 crashes (AttributeError in its error path) when an attachment link is refused: the
+    build fails and publishes nothing — never the file. Our templates emit no such link and narrative
+    HTML is escaped, so only hand-made HTML can reach this."""
+    html = '<html lang="fr"><head><title>t</title><link rel="attachment" href="file:///etc/passwd"></head><body></body></html>'
+    with pytest.raises(AttributeError):
+        _print(html, [paths.TEMPLATES_DIR])
+    assert fetched == ["file:///etc/passwd"]
+
+
+def test_metadata_cannot_point_the_logo_outside_the_edition(inputs_copy):
+    from flows.edition.errors import InputError
+
+    path = inputs_copy / REGION / "2024" / "edition.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("[brand]", '[brand]\nlogo = "../../../../etc/passwd"'),
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError, match=r"brand\.logo"):
+        ingest.read_edition(inputs_copy, REGION, 2024)
+
+
+def test_table_text_is_escaped_in_the_html(edition_2024):
+    parts = edition_2024.tables["parts"]
+    hostile = parts.with_columns(parts["title"].str.replace("^", '<img src="http://127.0.0.1:9/x">'))
+    edition = dataclasses.replace(edition_2024, tables={**edition_2024.tables, "parts": hostile})
+    figures = compute.compute_figures(edition.tables, 2024, edition.missions_ref, edition.meta.subset_exclude)
+    html = render.render_html(
+        context.build_context(edition, figures, reconcile.validate(edition), {}), paths.TEMPLATES_DIR
+    )
+    assert '<img src="http://127.0.0.1:9/x">' not in html and "&lt;img src=" in html
