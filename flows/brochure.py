@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
 
 from flows import paths
 from flows.edition import charts as charts_mod
 from flows.edition import compute, context, ingest, publish, reconcile, references, render, revisions
 from flows.edition.errors import InputError
-from flows.version import code_version
+from flows.version import code_digest, code_version
 
 TIMEZONE = ZoneInfo("Europe/Paris")
-CONTENT = INPUTS + TASK_SOURCE  # same inputs and same code: same result
+# Same inputs, same task, same code, templates and libraries: same result.
+CONTENT = INPUTS + TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=lambda context, parameters: code_digest())
 DOWNLOAD_URL = os.environ.get("FIR_DOWNLOAD_URL", "http://127.0.0.1:8000")
+# Wall-clock time set by the command line just before it calls the flow: how long Prefect took to start it.
+CALLED_AT_ENV = "FIR_FLOW_CALLED_AT"
 
 
 class ValidationFailed(InputError):
@@ -47,6 +51,7 @@ class BuildResult:
     render_warnings: list[str] = field(default_factory=list)
     erratum: list[dict] = field(default_factory=list)
     cached_steps: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # per step, for the benchmark
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
@@ -170,12 +175,27 @@ def report_run(region: str, year: int, revision: int, figures: dict[str, str], w
     )
 
 
-def _step(cached: list[str], task_obj, *args, **kwargs):
-    """Run a task; note its name when Prefect served it from the cache."""
-    state = task_obj(*args, return_state=True, **kwargs)
-    if state.name == "Cached":
-        cached.append(f"{task_obj.name}-{kwargs['key']}" if "key" in kwargs else task_obj.name)
-    return state.result()
+@dataclass
+class _Steps:
+    """Runs tasks, noting which ones Prefect served from its cache and how long each step took."""
+
+    cached: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    no_cache: bool = field(default_factory=lambda: os.environ.get("FIR_NO_CACHE") == "1")  # the bench's baseline
+
+    def run(self, task_obj, *args, **kwargs):
+        name = f"{task_obj.name}-{kwargs['key']}" if "key" in kwargs else task_obj.name
+        if self.no_cache:
+            task_obj = task_obj.with_options(cache_policy=NO_CACHE)
+        started = time.perf_counter()
+        state = task_obj(*args, return_state=True, **kwargs)
+        self.add(task_obj.name, time.perf_counter() - started)
+        if state.name == "Cached":
+            self.cached.append(name)
+        return state.result()
+
+    def add(self, step: str, seconds: float) -> None:
+        self.seconds[step] = self.seconds.get(step, 0.0) + seconds
 
 
 @flow(name="fir-brochure", log_prints=True)
@@ -192,23 +212,27 @@ def build_brochure(
     inputs_dir = Path(inputs) if inputs else paths.INPUTS_DIR
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
     logger = get_run_logger()
-    cached: list[str] = []
-    edition, checksums = ingest_edition(inputs_dir, region, year)
+    steps = _Steps()
+    if called_at := os.environ.get(CALLED_AT_ENV):
+        steps.add("prefect-start", time.time() - float(called_at))
+    edition, checksums = steps.run(ingest_edition, inputs_dir, region, year)
     with publish.edition_lock(outputs_dir, region, year):
-        decision, manifest = decide_revision(outputs_dir, region, year, checksums, reason, trigger, force)
+        decision, manifest = steps.run(decide_revision, outputs_dir, region, year, checksums, reason, trigger, force)
         logger.info("%s %s : %s", region, year, decision.message)
         if not decision.build:
             return BuildResult(
-                paths.brochure_path(outputs_dir, region, year), decision.revision, False, decision.message
+                paths.brochure_path(outputs_dir, region, year),
+                decision.revision,
+                False,
+                decision.message,
+                seconds=steps.seconds,
             )
-        earlier = ingest_earlier_editions(inputs_dir, region, year)
-        report = _step(cached, validate_edition, edition)
+        earlier = steps.run(ingest_earlier_editions, inputs_dir, region, year)
+        report = steps.run(validate_edition, edition)
         meta = edition.meta
-        figures = _step(
-            cached, compute_figures, edition.tables, year, edition.missions_ref, meta.subset_exclude, earlier
-        )
+        figures = steps.run(compute_figures, edition.tables, year, edition.missions_ref, meta.subset_exclude, earlier)
         charts = {
-            key: _step(cached, draw_chart, key=key, data=data, primary=meta.primary, title=title)
+            key: steps.run(draw_chart, key=key, data=data, primary=meta.primary, title=title)
             for key, data, title in charts_mod.chart_data(figures, meta.subset_title)
         }
         names = references.catalogue(edition.tables, figures)
@@ -226,9 +250,9 @@ def build_brochure(
             "erratum": erratum,
             "previous": previous["revision"] if previous else None,
         }
-        html = _step(cached, render_html, edition, figures, report, charts, revision)
-        printed = _step(
-            cached, print_pdf, html, edition.folder, f"fir-{region}-{year}", ingest.figure_tables_as_csv(edition), year
+        html = steps.run(render_html, edition, figures, report, charts, revision)
+        printed = steps.run(
+            print_pdf, html, edition.folder, f"fir-{region}-{year}", ingest.figure_tables_as_csv(edition), year
         )
         record = {
             "published_at": dt.datetime.now(TIMEZONE).isoformat(timespec="seconds"),
@@ -242,10 +266,11 @@ def build_brochure(
             "erratum": erratum,
             "figures": names,
         }
-        publish_brochure(outputs_dir, edition, decision, printed, record)
-    if cached:
-        logger.info("étapes reprises du cache : %s", ", ".join(cached))
-    report_run(region, year, decision.revision, names, [f.message for f in report.warnings])
+        steps.run(publish_brochure, outputs_dir, edition, decision, printed, record)
+    steps.seconds["pdf-layout"], steps.seconds["pdf-write"] = printed.layout_seconds, printed.write_seconds
+    if steps.cached:
+        logger.info("étapes reprises du cache : %s", ", ".join(steps.cached))
+    steps.run(report_run, region, year, decision.revision, names, [f.message for f in report.warnings])
     return BuildResult(
         paths.brochure_path(outputs_dir, region, year),
         decision.revision,
@@ -255,5 +280,6 @@ def build_brochure(
         [str(f) for f in report.warnings],
         printed.warnings,
         erratum,
-        cached,
+        steps.cached,
+        steps.seconds,
     )

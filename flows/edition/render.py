@@ -11,6 +11,7 @@ import base64
 import datetime as dt
 import io
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -107,6 +108,8 @@ class PrintedPdf:
     archival: bytes  # PDF/A-3a with the figure tables attached
     pages: int
     warnings: list[str]  # what WeasyPrint logged: missing glyphs, refused resources, dropped CSS
+    layout_seconds: float = 0.0
+    write_seconds: float = 0.0
 
 
 def print_pdf(
@@ -124,8 +127,10 @@ def print_pdf(
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
+        started = time.perf_counter()
         source = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots))
         document = source.render(pdf_variant=PUBLISHED_VARIANT)
+        laid_out = time.perf_counter()
         pdf_id = identifier.encode()
         published = document.write_pdf(pdf_variant=PUBLISHED_VARIANT, pdf_identifier=pdf_id)
         files = [
@@ -142,7 +147,10 @@ def print_pdf(
         archival = document.write_pdf(pdf_variant=ARCHIVAL_VARIANT, pdf_identifier=pdf_id, attachments=files)
     finally:
         logger.removeHandler(collector)
-    return PrintedPdf(published, fix_pdfa(archival), len(document.pages), collector.messages)
+    archival = fix_pdfa(archival)
+    return PrintedPdf(
+        published, archival, len(document.pages), collector.messages, laid_out - started, time.perf_counter() - laid_out
+    )
 
 
 def fix_pdfa(pdf: bytes) -> bytes:

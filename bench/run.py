@@ -1,0 +1,160 @@
+"""Benchmark of `fir build` on the 2024 brochure: cold build, correction re-run, no-change re-run, and a
+naive baseline (no cache) in the same run. Medians over several runs; writes a Markdown table.
+
+    .venv/bin/python bench/run.py [--runs 3] [--server]
+
+--server starts one local Prefect server for the whole benchmark (as an agency would run it), instead
+of Prefect's temporary server started by each command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REGION, YEAR = "hauts-de-france", 2024
+STEPS = [
+    "import",
+    "prefect-start",
+    "ingest",
+    "decide-revision",
+    "validate",
+    "compute",
+    "chart",
+    "render-html",
+    "pdf-layout",
+    "pdf-write",
+    "print-pdf",
+    "publish",
+    "report",
+]
+
+
+def run_build(inputs: Path, outputs: Path, storage: Path, env: dict[str, str], reason: str | None = None) -> dict:
+    """One `fir build` in a child process: wall time, peak memory, and the steps' durations."""
+    timings = Path(tempfile.mkstemp(suffix=".json")[1])
+    command = [
+        str(ROOT / ".venv/bin/fir"),
+        "build",
+        "--region",
+        REGION,
+        "--year",
+        str(YEAR),
+        "--inputs",
+        str(inputs),
+        "--outputs",
+        str(outputs),
+    ]
+    if reason:
+        command += ["--reason", reason]
+    child_env = {**os.environ, **env, "FIR_TIMINGS": str(timings), "PREFECT_LOCAL_STORAGE_PATH": str(storage)}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    out, err = process.stdout.read(), process.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"fir build failed:\n{out}\n{err}")
+    steps = json.loads(timings.read_text()) if timings.stat().st_size else {}
+    timings.unlink()
+    return {"wall": wall, "peak_mb": usage.ru_maxrss / 1024, "steps": steps, "out": out}
+
+
+def correct_one_figure(inputs: Path, step: int) -> None:
+    """Change one call-out figure (no total depends on it): the brochure changes in one place."""
+    path = inputs / REGION / str(YEAR) / "key_figures.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    fields = lines[1].split(";")
+    fields[1] = str(int(fields[1].replace(" ", "")) + step)
+    lines[1] = ";".join(fields)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def scenario_runs(runs: int, env: dict[str, str], naive: bool) -> dict[str, list[dict]]:
+    results: dict[str, list[dict]] = {"cold": [], "correction": [], "no-change": []}
+    extra = {"FIR_NO_CACHE": "1"} if naive else {}
+    for index in range(runs):
+        work = Path(tempfile.mkdtemp(prefix="fir-bench-"))
+        inputs, outputs, storage = work / "inputs", work / "outputs", work / "results"
+        shutil.copytree(ROOT / "inputs", inputs)
+        results["cold"].append(run_build(inputs, outputs, storage, {**env, **extra}))
+        if not naive:
+            correct_one_figure(inputs, index + 1)
+            results["correction"].append(run_build(inputs, outputs, storage, env, reason="bench: correction"))
+            results["no-change"].append(run_build(inputs, outputs, storage, env, reason="bench: no change"))
+        shutil.rmtree(work)
+    return results
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def table(results: dict[str, list[dict]], baseline: list[dict]) -> str:
+    cold = median([r["wall"] for r in results["cold"]])
+    rows = [
+        "| scenario | wall (s) | × cold | peak memory (MB) | Prefect start (s) | Prefect share |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, runs in [("naive baseline (no cache)", baseline), *[(k, v) for k, v in results.items()]]:
+        if not runs:
+            continue
+        wall = median([r["wall"] for r in runs])
+        prefect = median([r["steps"].get("prefect-start", 0.0) for r in runs])
+        rows.append(
+            f"| {name} | {wall:.2f} | {wall / cold:.2f} | {median([r['peak_mb'] for r in runs]):.0f} | "
+            f"{prefect:.2f} | {prefect / wall:.0%} |"
+        )
+    rows += ["", "Median time per step (s):", "", "| step | naive | cold | correction |", "|---|---:|---:|---:|"]
+    for step in STEPS:
+        cells = [
+            median([r["steps"].get(step, 0.0) for r in runs])
+            for runs in (baseline, results["cold"], results["correction"])
+        ]
+        rows.append(f"| {step} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--server", action="store_true", help="one Prefect server for the whole benchmark")
+    args = parser.parse_args()
+    env = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    if args.server:
+        from flows.deploy import prefect_server
+
+        with prefect_server(port=4299) as url:
+            env["PREFECT_API_URL"] = url
+            results = scenario_runs(args.runs, env, naive=False)
+            baseline = scenario_runs(args.runs, env, naive=True)["cold"]
+    else:
+        results = scenario_runs(args.runs, env, naive=False)
+        baseline = scenario_runs(args.runs, env, naive=True)["cold"]
+    mode = "running Prefect server" if args.server else "Prefect temporary server per command"
+    text = (
+        f"# fir build, {REGION} {YEAR} — {dt.datetime.now():%Y-%m-%d %H:%M}, {args.runs} runs, {mode}, "
+        f"{os.cpu_count()} CPUs\n\n" + table(results, baseline) + "\n"
+    )
+    out = ROOT / "bench" / "results" / f"build-{'server' if args.server else 'temporary'}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    print(text)
+    print(f"(écrit dans {out})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
