@@ -19,6 +19,9 @@ from flows.edition.french import UNIT_FACTORS, parse_number, to_euros
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_PROBLEMS = 50
+# Far beyond any figure of a regional fund, and within the frame's Int64 (euros) and Int8 (decimals).
+MAX_DECIMALS = 6
+MAX_VALUE = 10**15
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,8 @@ class TableSpec:
     required: bool = True
     key: str | None = None  # column whose values must be unique
     single_total: bool = False  # a `kind` column with exactly one `total` row
+    base_of_shares: str | None = None  # column of the total row that shares are divided by: not 0
+    needs_rate: bool = False  # each row gives non-zero `opened` credits or a published `rate_pct`
 
     @property
     def column_names(self) -> list[str]:
@@ -90,6 +95,7 @@ TABLES: dict[str, TableSpec] = {
                 Column("rate_pct", "pct", optional=True, nullable=True),
             ),
             key="budget",
+            needs_rate=True,
         ),
         TableSpec(
             "missions",
@@ -127,6 +133,7 @@ TABLES: dict[str, TableSpec] = {
             required=False,
             key="thematic_id",
             single_total=True,
+            base_of_shares="amount",
         ),
         TableSpec(
             "parts",
@@ -297,8 +304,8 @@ def _parse_cell(text: str, column: Column, row: list[str], index_of: dict[str, i
             raise ValueError(EXPECTED[kind])
         return text, None
     if kind == "int":
-        if not re.fullmatch(r"\d+", text):
-            raise ValueError(EXPECTED[kind])
+        if not re.fullmatch(r"\d{1,9}", text):
+            raise ValueError(EXPECTED[kind] + " (au plus 9 chiffres)")
         return int(text), None
     if kind in ("pct", "number"):
         number, decimals = _number(text, kind)
@@ -308,24 +315,36 @@ def _parse_cell(text: str, column: Column, row: list[str], index_of: dict[str, i
         unit = row[index_of["unit"]].strip() if "unit" in index_of else "€"
         if unit not in UNIT_FACTORS:
             return None, None  # reported on the unit column
-        try:
-            return to_euros(number, unit), decimals
-        except ValueError:
-            raise ValueError(f"un nombre entier d'euros ({text} {unit} n'en est pas un)") from None
+        return _euros(number, unit, text), decimals
     if kind == "headline":
         match = re.fullmatch(r"(.+?)\s*(k€|M€|€)", text)
         if not match:
             raise ValueError(EXPECTED[kind])
         number, decimals = _number(match.group(1), kind)
-        return to_euros(number, match.group(2)), (match.group(2), decimals)
+        return _euros(number, match.group(2), match.group(1)), (match.group(2), decimals)
     raise AssertionError(kind)
 
 
 def _number(text: str, kind: str):
     try:
-        return parse_number(text)
+        number, decimals = parse_number(text)
     except ValueError:
         raise ValueError(EXPECTED[kind]) from None
+    if decimals > MAX_DECIMALS:
+        raise ValueError(f"{EXPECTED[kind]}, avec au plus {MAX_DECIMALS} décimales")
+    if number >= MAX_VALUE:
+        raise ValueError("un nombre inférieur à 10¹⁵ (unité ou séparateurs erronés ?)")
+    return number, decimals
+
+
+def _euros(number, unit: str, text: str) -> int:
+    try:
+        euros = to_euros(number, unit)
+    except ValueError:
+        raise ValueError(f"un nombre entier d'euros ({text} {unit} n'en est pas un)") from None
+    if euros >= MAX_VALUE:
+        raise ValueError(f"un montant inférieur à 10¹⁵ € ({text} {unit} : unité ou séparateurs erronés ?)")
+    return euros
 
 
 def _add_missing_column(data: dict[str, list], column: Column, n: int) -> None:
@@ -383,3 +402,31 @@ def _check_rows(frame: pl.DataFrame, spec: TableSpec, raw: RawTable, problem) ->
         if totals.height != 1:
             lines = ", ".join(str(x) for x in totals["_line"].to_list()) or "aucune"
             problem(f"exactement une ligne « total » (trouvé : {totals.height}, lignes {lines})", None, "kind")
+        elif spec.base_of_shares and not totals[spec.base_of_shares][0]:
+            line = totals["_line"][0]
+            problem(
+                "un total non nul (les parts des lignes sont calculées sur ce total)",
+                line,
+                spec.base_of_shares,
+                *_cell(raw, line, spec.base_of_shares),
+            )
+    if spec.needs_rate:
+        no_rate = frame.filter(pl.col("opened").fill_null(0).eq(0) & pl.col("rate_pct").is_null())
+        for line in no_rate["_line"]:
+            problem(
+                "des crédits ouverts non nuls (« opened ») ou un taux publié (« rate_pct ») : "
+                "sans l'un ni l'autre, pas de taux d'exécution",
+                line,
+                "opened",
+                *_cell(raw, line, "opened"),
+            )
+
+
+def _cell(raw: RawTable, line: int, column: str) -> tuple[str, int | None]:
+    """The text of one cell (empty when the column is left out) and its column index, for a message."""
+    header = [h.strip() for h in raw.header]
+    if column not in header:
+        return "", None
+    index = header.index(column)
+    row = raw.rows[raw.lines.index(line)]
+    return (row[index].strip() if index < len(row) else ""), index

@@ -10,8 +10,8 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 import tomllib
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -137,27 +137,67 @@ def read_meta(path: Path, inputs: Path, region: str, year: int) -> EditionMeta:
             Problem(source, "un fichier encodé en UTF-8", _line_of(path.read_bytes(), exc.start))
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(Problem(source, f"un fichier TOML valide ({exc})")) from None
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        if where is None:
+            raise InputError(Problem(source, f"un fichier TOML valide ({exc})")) from None
+        line, reason = int(where.group(1)), str(exc)[: where.start()].strip()
+        hint = " ; un texte s'écrit entre guillemets" if reason == "Invalid value" else ""
+        text = path.read_text(encoding="utf-8").splitlines()
+        raise InputError(
+            Problem(
+                source,
+                f"un fichier TOML valide ({reason}, caractère {where.group(2)}{hint})",
+                line,
+                value=text[line - 1] if line <= len(text) else None,
+            )
+        ) from None
     problems = []
     for key in ("region", "region_name", "agency", "agency_short", "year", "title"):
         if key not in data:
             problems.append(Problem(source, f"une clé « {key} »", column=key))
     if problems:
         raise InputError(problems)
+    for key in ("region_name", "agency", "agency_short", "title", "part_label", "website"):
+        if key in data and not (isinstance(data[key], str) and data[key].strip()):
+            problems.append(Problem(source, "un texte non vide entre guillemets", column=key, value=str(data[key])))
+    for key in ("brand", "thematic_subset"):
+        if not isinstance(data.get(key, {}), dict):
+            problems.append(
+                Problem(source, f"une section « [{key}] » de lignes « clé = valeur »", column=key, value=str(data[key]))
+            )
+    if problems:
+        raise InputError(problems)
     if data["region"] != region or not SLUG.match(str(data["region"])):
         problems.append(
             Problem(source, f"« {region} », le nom du dossier de la région", column="region", value=str(data["region"]))
         )
-    if data["year"] != year:
+    if type(data["year"]) is not int:
+        problems.append(Problem(source, f"le nombre {year}, sans guillemets", column="year", value=str(data["year"])))
+    elif data["year"] != year:
         problems.append(
             Problem(source, f"{year}, le nom du dossier de l'année", column="year", value=str(data["year"]))
         )
     brand = data.get("brand", {})
     subset = data.get("thematic_subset", {})
+    exclude = subset.get("exclude", [])
+    if not (isinstance(exclude, list) and all(isinstance(e, str) for e in exclude)):
+        problems.append(
+            Problem(
+                source,
+                'une liste d\'identifiants de thématiques (ex. ["investissements"])',
+                column="thematic_subset.exclude",
+                value=str(exclude),
+            )
+        )
+    if not isinstance(subset.get("title", ""), str):
+        problems.append(
+            Problem(source, "un texte entre guillemets", column="thematic_subset.title", value=str(subset["title"]))
+        )
     logo = None
     if brand.get("logo"):
-        logo = (path.parent / brand["logo"]).resolve()
-        if not logo.is_file() or path.parent.resolve() not in logo.parents:
+        name = str(brand["logo"])
+        logo = None if "\x00" in name else (path.parent / name).resolve()  # a NUL byte names no file
+        if logo is None or not logo.is_file() or path.parent.resolve() not in logo.parents:
             problems.append(
                 Problem(
                     source,
@@ -226,7 +266,7 @@ def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], li
         if spec.required and name not in raws and name not in unreadable:
             problems.append(
                 Problem(
-                    _rel(folder / f"{name}.csv", inputs),
+                    _rel(workbook if workbook.exists() else folder / f"{name}.csv", inputs),
                     f"la table « {name} » ({name}.csv, ou une feuille « {name} » de {WORKBOOK})",
                 )
             )
@@ -259,15 +299,16 @@ def read_csv_cells(path: Path, name: str, source: str) -> RawTable:
         raise InputError(Problem(source, "un en-tête de colonnes puis des lignes de données (le fichier est vide)", 1))
     first_line = text.lstrip("\r\n").splitlines()[0]
     delimiter = ";" if ";" in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     header_line = 1
     rows: list[list[str]] = []
     lines: list[int] = []
     problems: list[Problem] = []
+    start = 1  # file line where the next row starts (a quoted value may span lines)
     try:
         for row in reader:
-            line = reader.line_num
+            line, start = start, reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
             if header is None:
@@ -287,7 +328,16 @@ def read_csv_cells(path: Path, name: str, source: str) -> RawTable:
             rows.append(row + [""] * (len(header) - len(row)))
             lines.append(line)
     except csv.Error as exc:
-        raise InputError(Problem(source, f"un CSV bien formé ({exc})", reader.line_num)) from None
+        message = str(exc)
+        at = start if "end of data" in message else reader.line_num
+        if "end of data" in message:  # a quote never closed: the value would run to the end of the file
+            expected = 'un guillemet « " » fermant la valeur ouverte sur cette ligne'
+        elif "expected after" in message:  # `"a"b`: text after a closing quote
+            expected = f"un guillemet fermant suivi du séparateur « {delimiter} » ou de la fin de ligne"
+        else:
+            expected = f"un CSV bien formé ({message})"
+        file_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        raise InputError(Problem(source, expected, at, value=file_lines[at - 1][:200])) from None
     if problems:
         raise InputError(problems)
     return RawTable(name, source, header or [], rows, lines, header_line)
@@ -297,12 +347,11 @@ def read_xlsx_cells(path: Path, source: str) -> dict[str, RawTable]:
     """Every table sheet of a workbook as text cells. Formulas and merged cells are refused."""
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
-    from openpyxl.utils.exceptions import InvalidFileException
 
     _read_bounded(path, source, MAX_TABLE_BYTES, read=False)
     try:
         workbook = load_workbook(path, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except Exception as exc:  # a damaged file fails deep in zip / zlib / XML parsing, with any exception type
         raise InputError(
             Problem(source, f"un classeur Excel .xlsx valide (ouverture impossible : {type(exc).__name__})")
         ) from None
@@ -455,10 +504,15 @@ def read_text(path: Path, source: str) -> Text:
     try:
         post = frontmatter.loads(raw)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1  # +1 for 1-based, +1 for the opening ---
+        # The YAML text handed to the parser starts with the end of the opening `---` line, so a mark's
+        # 0-based line is the file's line number minus one.
+        mark, opened = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        detail = str(getattr(exc, "problem", None) or exc)
+        if opened is not None and opened.line != mark.line:
+            detail += f" ; élément commencé ligne {opened.line + 1}"
         raise InputError(
-            Problem(source, f"un en-tête YAML valide entre deux lignes « --- » ({getattr(exc, 'problem', exc)})", line)
+            Problem(source, f"un en-tête YAML valide entre deux lignes « --- » ({detail})", line)
         ) from None
     if not isinstance(post.metadata, dict):
         raise InputError(Problem(source, "un en-tête YAML de la forme « clé: valeur »", 2))

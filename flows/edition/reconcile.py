@@ -470,6 +470,10 @@ def check_references(edition: Edition) -> None:
             problems.append(
                 Problem(text.source, f"un nom de fichier égal à un identifiant de {folder}", None, None, name)
             )
+        elif folder and folder not in known:
+            problems.append(
+                Problem(text.source, "un fichier de texts/actions/, texts/parts/ ou texts/thematics/", None, None, key)
+            )
         elif not folder and key not in ("fir", "actions", "chiffres"):
             problems.append(
                 Problem(
