@@ -206,6 +206,9 @@ def read_meta(path: Path, inputs: Path, region: str, year: int) -> EditionMeta:
                     value=str(brand["logo"]),
                 )
             )
+        elif problem := check_logo(logo, f"{source}, brand.logo"):
+            problems.append(problem)
+            logo = None
     for key in ("primary", "accent"):
         value = str(brand.get(key, "#000000"))
         if not (len(value) == 7 and value.startswith("#") and all(c in "0123456789abcdefABCDEF" for c in value[1:])):
@@ -227,6 +230,35 @@ def read_meta(path: Path, inputs: Path, region: str, year: int) -> EditionMeta:
         subset_title=subset.get("title"),
         subset_exclude=tuple(subset.get("exclude", ())),
     )
+
+
+LOGO_FORMATS = {".svg", ".png", ".jpg", ".jpeg"}
+MAX_LOGO_BYTES = 5 * 1024 * 1024
+MAX_LOGO_PIXELS = 4000 * 4000  # a print logo needs a few hundred pixels; a huge one would exhaust memory
+
+
+def check_logo(path: Path, source: str) -> Problem | None:
+    """Refuse a logo that is not a small SVG, PNG or JPEG, before anything decodes it."""
+    if path.suffix.lower() not in LOGO_FORMATS:
+        return Problem(source, "un logo SVG, PNG ou JPEG", value=path.name)
+    size = path.stat().st_size
+    if size > MAX_LOGO_BYTES:
+        return Problem(source, f"un logo de moins de {MAX_LOGO_BYTES // (1024 * 1024)} Mo", value=f"{size} octets")
+    if path.suffix.lower() == ".svg":
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    too_big = f"une image d'au plus {MAX_LOGO_PIXELS // 1_000_000} millions de pixels"
+    try:
+        with Image.open(path) as image:  # reads the header only
+            width, height = image.size
+    except Image.DecompressionBombError:  # Pillow's own guard, from the header too
+        return Problem(source, too_big, value=f"{path.name} (image démesurée)")
+    except (UnidentifiedImageError, OSError):
+        return Problem(source, "une image PNG ou JPEG lisible", value=path.name)
+    if width * height > MAX_LOGO_PIXELS:
+        return Problem(source, too_big, value=f"{width} × {height} px")
+    return None
 
 
 def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], list[Path]]:

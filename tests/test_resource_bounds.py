@@ -1,0 +1,72 @@
+"""Absurdly large inputs are refused early, with a clear message, before they exhaust memory."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from tests.conftest import REGION
+
+
+def check(inputs: Path) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "check",
+        "--region",
+        REGION,
+        "--year",
+        "2024",
+        "--inputs",
+        str(inputs),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def _sparse(path: Path, size: int) -> None:
+    """A file of `size` bytes that takes no disk space (the reader must refuse it without reading it)."""
+    with open(path, "wb") as handle:
+        handle.truncate(size)
+
+
+def test_a_2_gb_csv_is_refused_before_reading(inputs_copy):
+    _sparse(inputs_copy / REGION / "2024" / "thematics.csv", 2 * 1024**3)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = check(inputs_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "thematics.csv — attendu : un fichier de moins de 50 Mo (taille : 2048 Mo)" in result.stderr
+    assert max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) < 1024 * 1024  # < 1 GB peak
+
+
+def test_a_50_mb_markdown_file_is_refused(inputs_copy):
+    _sparse(inputs_copy / REGION / "2024" / "texts" / "chiffres.md", 50 * 1024**2)
+    result = check(inputs_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "texts/chiffres.md — attendu : un fichier de moins de 1 Mo (taille : 50 Mo)" in result.stderr
+
+
+def test_a_20000_px_logo_is_refused_from_its_header(inputs_copy):
+    folder = inputs_copy / REGION / "2024"
+    Image.new("1", (20_000, 20_000)).save(folder / "logo.png", optimize=True)  # tiny file, huge image
+    toml = folder / "edition.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[brand]", '[brand]\nlogo = "logo.png"'), encoding="utf-8")
+    result = check(inputs_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "brand.logo : valeur « logo.png (image démesurée) » — attendu : une image d'au plus 16 millions" in (
+        result.stderr
+    )
+
+
+def test_a_5000_px_logo_is_refused_with_its_size(inputs_copy):
+    folder = inputs_copy / REGION / "2024"
+    Image.new("1", (5_000, 5_000)).save(folder / "logo.png", optimize=True)
+    toml = folder / "edition.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[brand]", '[brand]\nlogo = "logo.png"'), encoding="utf-8")
+    result = check(inputs_copy)
+    assert result.returncode == 1
+    assert "valeur « 5000 × 5000 px » — attendu : une image d'au plus 16 millions de pixels" in result.stderr
