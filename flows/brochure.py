@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ CONTENT = INPUTS + TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=lambda context, p
 DOWNLOAD_URL = os.environ.get("FIR_DOWNLOAD_URL", "http://127.0.0.1:8000")
 # Wall-clock time set by the command line just before it calls the flow: how long Prefect took to start it.
 CALLED_AT_ENV = "FIR_FLOW_CALLED_AT"
+_PYPLOT = threading.Lock()
 
 
 class ValidationFailed(InputError):
@@ -99,14 +101,16 @@ def compute_figures(
 @task(name="chart", cache_policy=CONTENT, task_run_name="chart-{key}")
 def draw_chart(key: str, data, primary: str, title: str | None) -> dict:
     """Draw one chart to SVG, with its alternative text; cached on the chart's own data."""
-    render.register_fonts(paths.FONTS_DIR)
-    chart = charts_mod.build(key, data, primary, title)
+    with _PYPLOT:  # matplotlib's pyplot is not thread-safe: one chart at a time per process
+        render.register_fonts(paths.FONTS_DIR)
+        chart = charts_mod.build(key, data, primary, title)
+        svg = render.chart_svg(chart)
     return {
         "key": chart.key,
         "title": chart.title,
         "alt": chart.alt,
         "width_cm": chart.width_cm,
-        "src": render.svg_data_uri(render.chart_svg(chart)),
+        "src": render.svg_data_uri(svg),
     }
 
 

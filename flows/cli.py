@@ -83,6 +83,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=cmd_serve)
 
+    national = sub.add_parser("national", help="construire en parallèle les éditions de plusieurs régions")
+    national.add_argument("--editions", nargs="*", help="ex. bretagne/2024 corse/2024 (défaut : toutes)")
+    national.add_argument("--runner", choices=["process", "thread", "dask"], default="process")
+    national.add_argument("--workers", type=int, default=2)
+    national.add_argument("--address", help="adresse d'un ordonnanceur Dask existant (tcp://…), avec --runner dask")
+    national.add_argument("--reason", help="motif, pour les éditions déjà publiées")
+    national.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
+    national.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR)
+    national.set_defaults(handler=cmd_national)
+
     listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
     listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
     listing.set_defaults(handler=cmd_list)
@@ -195,6 +205,30 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from flows.deploy import serve
 
     serve()
+    return EXIT_OK
+
+
+def cmd_national(args: argparse.Namespace) -> int:
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from flows.deploy import prefect_server
+    from flows.edition import revisions
+    from flows.national import national_run, task_runner
+
+    started = time.perf_counter()
+    with prefect_server():  # workers in other processes need an API server to report their runs to
+        run = national_run.with_options(task_runner=task_runner(args.runner, args.workers, args.address))
+        outcomes = run(
+            editions=args.editions,
+            inputs=str(args.inputs),
+            outputs=str(args.outputs),
+            reason=args.reason,
+            trigger=revisions.MANUAL if args.reason else revisions.SCHEDULED,
+        )
+    for outcome in outcomes:
+        print(f"  {outcome.region} {outcome.year} : {outcome.message} ({outcome.seconds:.1f} s)")
+    minutes = (time.perf_counter() - started) / 60
+    print(f"{len(outcomes)} édition(s) en {minutes * 60:.0f} s, soit {len(outcomes) / minutes:.1f} brochures/minute")
     return EXIT_OK
 
 

@@ -1,0 +1,74 @@
+"""The national batch: several synthetic regions built concurrently, each publishing its brochure."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.make_editions import make_editions
+from flows import paths
+from flows.national import eta_text
+
+
+def _published(outputs: Path, editions: list[tuple[str, int]]) -> None:
+    for region, year in editions:
+        pdf = paths.brochure_path(outputs, region, year)
+        assert pdf.read_bytes().startswith(b"%PDF-"), pdf
+        manifest = json.loads((pdf.parent / "manifest.json").read_text(encoding="utf-8"))
+        assert [r["revision"] for r in manifest["revisions"]] == [1]
+        assert "(données synthétiques)" in manifest["region_name"]
+
+
+def test_eta_text():
+    assert eta_text(0, 18, 0.0) == "0/18 éditions"
+    assert eta_text(6, 18, 30.0) == "6/18 éditions — reste ≈ 60 s"
+    assert eta_text(18, 18, 90.0) == "18/18 éditions"
+
+
+def test_synthetic_editions_are_never_written_into_inputs():
+    run = subprocess.run(
+        [sys.executable, "bench/make_editions.py", "--out", str(paths.INPUTS_DIR)],
+        capture_output=True,
+        text=True,
+        cwd=paths.PROJECT_ROOT,
+    )
+    assert run.returncode == 2 and "jamais dans inputs/" in run.stderr
+
+
+def test_three_regions_built_concurrently_in_threads(tmp_path):
+    from flows.national import national_run, task_runner
+
+    editions = make_editions(tmp_path / "inputs", count=3)
+    outcomes = national_run.with_options(task_runner=task_runner("thread", 2))(
+        inputs=str(tmp_path / "inputs"), outputs=str(tmp_path / "outputs")
+    )
+    assert [(o.region, o.year, o.revision, o.published) for o in outcomes] == [(r, y, 1, True) for r, y in editions]
+    _published(tmp_path / "outputs", editions)
+
+
+def test_three_regions_built_on_a_dask_local_cluster(tmp_path):
+    editions = make_editions(tmp_path / "inputs", count=3)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "national",
+            "--runner",
+            "dask",
+            "--workers",
+            "2",
+            "--inputs",
+            str(tmp_path / "inputs"),
+            "--outputs",
+            str(tmp_path / "outputs"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "3 édition(s) en" in run.stdout and "brochures/minute" in run.stdout
+    _published(tmp_path / "outputs", editions)
