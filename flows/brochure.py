@@ -123,7 +123,8 @@ def render_html(
     return render.render_html(ctx, paths.TEMPLATES_DIR)
 
 
-@task(name="print-pdf", cache_policy=CONTENT)
+# Not cached: its input (the HTML) changes with any correction, so storing two PDFs per run never pays.
+@task(name="print-pdf", cache_policy=NO_CACHE)
 def print_pdf(
     html: str, folder: Path, identifier: str, attachments: list[tuple[str, bytes]], year: int
 ) -> render.PrintedPdf:
