@@ -63,6 +63,7 @@ class Edition:
     texts: dict[str, Text]
     missions_ref: pl.DataFrame
     files: list[Path]  # every input file read, for checksums
+    ledger_notes: list[str] = field(default_factory=list)  # line-level ledger vs tables (see inputs/LEDGER.md)
 
     def table(self, name: str) -> pl.DataFrame | None:
         return self.tables.get(name)
@@ -99,7 +100,45 @@ def read_edition(inputs: Path, region: str, year: int) -> Edition:
     files += [folder / "edition.toml"] + [inputs / t.source for t in texts.values()]
     missions_ref = read_missions_reference(inputs)
     files.append(inputs / REFERENCE_DIR / "missions.csv")
-    return Edition(meta, folder, tables, {n: r.source for n, r in raws.items()}, texts, missions_ref, sorted(files))
+    sources = {n: r.source for n, r in raws.items()}
+    notes = read_ledger(folder, inputs, year, tables, sources, files)
+    return Edition(meta, folder, tables, sources, texts, missions_ref, sorted(files), notes)
+
+
+LEDGER_NAMES = ("ledger.parquet", "ledger.csv")
+NOMENCLATURE = "nomenclature.csv"
+
+
+def read_ledger(
+    folder: Path, inputs: Path, year: int, tables: dict[str, pl.DataFrame], sources: dict[str, str], files: list[Path]
+) -> list[str]:
+    """When the edition has a line-level ledger, aggregate it: it supplies the `missions` and
+    `thematics` tables the edition does not give, and is reconciled with those it gives.
+    Returns what the validation report should say about it."""
+    from flows.edition import ledger
+
+    found = [folder / name for name in LEDGER_NAMES if (folder / name).exists()]
+    if not found:
+        return []
+    nomenclature = folder / NOMENCLATURE
+    if len(found) > 1 or not nomenclature.exists():
+        expected = (
+            "un seul grand livre (ledger.csv ou ledger.parquet)"
+            if len(found) > 1
+            else f"la nomenclature {NOMENCLATURE} à côté du grand livre"
+        )
+        raise InputError(Problem(_rel(found[0], inputs), expected))
+    totals = ledger.aggregate(
+        ledger.scan_ledger(found[0]), ledger.read_nomenclature(nomenclature), year, source=_rel(found[0], inputs)
+    )
+    files += [found[0], nomenclature]
+    given = {name: tables.get(name) for name in ("missions", "thematics")}
+    notes = ledger.reconcile(totals, given["missions"], given["thematics"], tables.get("execution"))
+    for name, frame in ledger.as_tables(totals).items():
+        if given[name] is None:
+            tables[name] = frame
+            sources[name] = f"{_rel(found[0], inputs)} (agrégé)"
+    return notes + ledger.describe(totals)
 
 
 def input_checksums(edition: Edition, inputs: Path) -> dict[str, str]:
@@ -268,6 +307,8 @@ def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], li
     files: list[Path] = []
     unreadable: set[str] = set()
     for path in sorted(folder.glob("*.csv")):
+        if path.name == NOMENCLATURE or path.name in LEDGER_NAMES:
+            continue  # read by read_ledger
         if path.stem not in TABLES:
             problems.append(
                 Problem(_rel(path, inputs), f"un nom de table parmi : {', '.join(TABLES)}", value=path.name)

@@ -25,6 +25,7 @@ TABLE_TITLES = {
     "thematics": "Dépenses par thématique",
     "revenue_priorities": "Priorités nationales",
     "narrative": "Textes",
+    "ledger": "Grand livre (lignes d'engagement et de paiement)",
 }
 
 
@@ -77,6 +78,7 @@ def validate(edition: Edition) -> Report:
     _cp_by_nature(edition, report)
     _thematics(edition, report)
     _priorities(edition, report)
+    report.findings += [Finding("warning", "ledger", note) for note in edition.ledger_notes]
     return report
 
 
