@@ -1,4 +1,4 @@
-"""The `fir` command: build, check and list editions.
+"""The `fir` command: check, build, list, national, schedule and serve.
 
 Exit codes: 0 success (warnings allowed), 1 the inputs are wrong (message says where), 2 bad usage.
 A user's mistake never prints a traceback; a bug in this program does.
