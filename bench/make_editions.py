@@ -15,13 +15,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_REGION, SOURCE_YEAR = "hauts-de-france", 2024
 REGIONS = [
-    ("auvergne-rhone-alpes", "Auvergne-Rhône-Alpes"), ("bourgogne-franche-comte", "Bourgogne-Franche-Comté"),
-    ("bretagne", "Bretagne"), ("centre-val-de-loire", "Centre-Val de Loire"), ("corse", "Corse"),
-    ("grand-est", "Grand Est"), ("hauts-de-france", "Hauts-de-France"), ("ile-de-france", "Île-de-France"),
-    ("normandie", "Normandie"), ("nouvelle-aquitaine", "Nouvelle-Aquitaine"), ("occitanie", "Occitanie"),
-    ("pays-de-la-loire", "Pays de la Loire"), ("provence-alpes-cote-d-azur", "Provence-Alpes-Côte d'Azur"),
-    ("guadeloupe", "Guadeloupe"), ("martinique", "Martinique"), ("guyane", "Guyane"),
-    ("la-reunion", "La Réunion"), ("mayotte", "Mayotte"),
+    ("auvergne-rhone-alpes", "Auvergne-Rhône-Alpes"),
+    ("bourgogne-franche-comte", "Bourgogne-Franche-Comté"),
+    ("bretagne", "Bretagne"),
+    ("centre-val-de-loire", "Centre-Val de Loire"),
+    ("corse", "Corse"),
+    ("grand-est", "Grand Est"),
+    ("hauts-de-france", "Hauts-de-France"),
+    ("ile-de-france", "Île-de-France"),
+    ("normandie", "Normandie"),
+    ("nouvelle-aquitaine", "Nouvelle-Aquitaine"),
+    ("occitanie", "Occitanie"),
+    ("pays-de-la-loire", "Pays de la Loire"),
+    ("provence-alpes-cote-d-azur", "Provence-Alpes-Côte d'Azur"),
+    ("guadeloupe", "Guadeloupe"),
+    ("martinique", "Martinique"),
+    ("guyane", "Guyane"),
+    ("la-reunion", "La Réunion"),
+    ("mayotte", "Mayotte"),
 ]
 
 
