@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -35,3 +37,26 @@ def _cell(value: str):
     except ValueError:
         return value if value != "" else None
     return int(number) if decimals == 0 else float(number)  # Excel stores numbers, formats show decimals
+
+
+REGION = "hauts-de-france"
+
+
+def fir(*args: object, timeout: int = 600) -> subprocess.CompletedProcess:
+    """The `fir` command as a user types it, in a child process."""
+    command = [sys.executable, "-m", "flows.cli", *(str(a) for a in args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+
+
+def fir_build(
+    year: int, outputs: Path, inputs: Path | None = None, reason: str | None = None, region: str = REGION
+) -> subprocess.CompletedProcess:
+    """`fir build`, failing the test on a non-zero exit."""
+    args: list[object] = ["build", "--region", region, "--year", year, "--outputs", outputs]
+    if inputs is not None:
+        args += ["--inputs", inputs]
+    if reason is not None:
+        args += ["--reason", reason]
+    run = fir(*args)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run

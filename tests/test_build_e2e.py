@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from flows import paths
 from flows.edition import ingest
 from flows.edition.french import format_amount, format_number
 from tests.conftest import REGION
+from tests.helpers import fir_build
 
 SEEDS = paths.PROJECT_ROOT.parent / "shared" / "seeds"
 
@@ -106,24 +106,7 @@ def _pdf_text(pdf: Path) -> str:
 
 
 def _fir_build(year: int, outputs: Path, inputs: Path | None = None) -> subprocess.CompletedProcess:
-    """`fir build` as a user types it; fails the test on a non-zero exit."""
-    command = [
-        sys.executable,
-        "-m",
-        "flows.cli",
-        "build",
-        "--region",
-        REGION,
-        "--year",
-        str(year),
-        "--outputs",
-        str(outputs),
-    ]
-    if inputs is not None:
-        command += ["--inputs", str(inputs)]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return run
+    return fir_build(year, outputs, inputs)
 
 
 @pytest.fixture(scope="module")

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import REGION
+from tests.helpers import fir
 
-FIR = [sys.executable, "-m", "flows.cli"]
 
-
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([*FIR, *args], capture_output=True, text=True, timeout=300)
+def run(*args: object) -> subprocess.CompletedProcess:
+    return fir(*args, timeout=300)
 
 
 def _plain(text: str) -> str:

@@ -4,12 +4,12 @@ supplies those the edition does not give."""
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 from flows import paths
 from flows.edition import ingest, reconcile
 from tests.conftest import REGION
+from tests.helpers import fir_build
 
 AE = {1: 45_022_026, 2: 75_670_273, 3: 83_576_684, 4: 99_045_234, 5: 229_191}
 CP = {1: 43_721_399, 2: 79_854_978, 3: 83_813_575, 4: 98_995_487, 5: 235_264}
@@ -58,26 +58,7 @@ def test_without_the_missions_table_the_brochure_is_fed_by_the_ledger(inputs_cop
     edition = ingest.read_edition(inputs_copy, REGION, 2018)
     assert edition.sources["missions"] == f"{REGION}/2018/ledger.csv (agrégé)"
     assert edition.tables["missions"]["ae"].to_list() == list(AE.values())
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "flows.cli",
-            "build",
-            "--region",
-            REGION,
-            "--year",
-            "2018",
-            "--inputs",
-            str(inputs_copy),
-            "--outputs",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    fir_build(2018, tmp_path / "out", inputs_copy)
     pdf = paths.brochure_path(tmp_path / "out", REGION, 2018)
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     text = " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())

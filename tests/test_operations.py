@@ -17,12 +17,9 @@ import pytest
 from flows import paths
 from flows.edition import revisions
 from tests.conftest import REGION
+from tests.helpers import fir
 
 PARIS = ZoneInfo("Europe/Paris")
-
-
-def fir(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, timeout=600)
 
 
 def _plain(text: str) -> str:

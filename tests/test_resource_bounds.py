@@ -4,28 +4,16 @@ from __future__ import annotations
 
 import resource
 import subprocess
-import sys
 from pathlib import Path
 
 from PIL import Image
 
 from tests.conftest import REGION
+from tests.helpers import fir
 
 
 def check(inputs: Path) -> subprocess.CompletedProcess:
-    command = [
-        sys.executable,
-        "-m",
-        "flows.cli",
-        "check",
-        "--region",
-        REGION,
-        "--year",
-        "2024",
-        "--inputs",
-        str(inputs),
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    return fir("check", "--region", REGION, "--year", 2024, "--inputs", inputs, timeout=120)
 
 
 def _sparse(path: Path, size: int) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,6 +15,7 @@ from fastapi.testclient import TestClient
 from flows import paths
 from flows.web import create_app
 from tests.conftest import REGION
+from tests.helpers import fir_build
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -28,40 +27,10 @@ def outputs(tmp_path_factory) -> Path:
     inputs, outputs = base / "inputs", base / "outputs"
     shutil.copytree(paths.INPUTS_DIR, inputs)
     for year in (2024, 2018):
-        command = [
-            sys.executable,
-            "-m",
-            "flows.cli",
-            "build",
-            "--region",
-            REGION,
-            "--year",
-            str(year),
-            "--inputs",
-            str(inputs),
-            "--outputs",
-            str(outputs),
-        ]
-        assert subprocess.run(command, capture_output=True, timeout=600).returncode == 0
+        fir_build(year, outputs, inputs)
     texts = inputs / REGION / "2024" / "texts" / "chiffres.md"
     texts.write_text(texts.read_text(encoding="utf-8") + "\nTexte complété.\n", encoding="utf-8")
-    command = [
-        sys.executable,
-        "-m",
-        "flows.cli",
-        "build",
-        "--region",
-        REGION,
-        "--year",
-        "2024",
-        "--inputs",
-        str(inputs),
-        "--outputs",
-        str(outputs),
-        "--reason",
-        "précision ajoutée au texte des chiffres",
-    ]
-    assert subprocess.run(command, capture_output=True, timeout=600).returncode == 0
+    fir_build(2024, outputs, inputs, reason="précision ajoutée au texte des chiffres")
     return outputs
 
 
