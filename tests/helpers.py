@@ -48,15 +48,24 @@ def fir(*args: object, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout)
 
 
-def fir_build(
+def build_command(
     year: int, outputs: Path, inputs: Path | None = None, reason: str | None = None, region: str = REGION
-) -> subprocess.CompletedProcess:
-    """`fir build`, failing the test on a non-zero exit."""
+) -> list[str]:
+    """The `fir build` command line, for tests that start it themselves (e.g. two at once)."""
     args: list[object] = ["build", "--region", region, "--year", year, "--outputs", outputs]
     if inputs is not None:
         args += ["--inputs", inputs]
     if reason is not None:
         args += ["--reason", reason]
-    run = fir(*args)
+    return [sys.executable, "-m", "flows.cli", *(str(a) for a in args)]
+
+
+def fir_build(
+    year: int, outputs: Path, inputs: Path | None = None, reason: str | None = None, region: str = REGION
+) -> subprocess.CompletedProcess:
+    """`fir build`, failing the test on a non-zero exit."""
+    run = subprocess.run(
+        build_command(year, outputs, inputs, reason, region), capture_output=True, text=True, timeout=600
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     return run

@@ -8,7 +8,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +16,7 @@ import pytest
 from flows import paths
 from flows.edition import revisions
 from tests.conftest import REGION
-from tests.helpers import fir
+from tests.helpers import build_command, fir, fir_build
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -134,20 +133,7 @@ def test_a_correction_needs_a_reason_then_creates_revision_2_with_its_erratum(pu
     assert refused.returncode == 2 and "--reason" in refused.stderr and "Traceback" not in refused.stderr
     assert _tree(outputs) == before
 
-    run = fir(
-        "build",
-        "--region",
-        REGION,
-        "--year",
-        "2018",
-        "--inputs",
-        str(inputs),
-        "--outputs",
-        str(outputs),
-        "--reason",
-        "correction du montant de la mission 2",
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    run = fir_build(2018, outputs, inputs, reason="correction du montant de la mission 2")
     manifest = _manifest(outputs)
     assert [e["revision"] for e in manifest["revisions"]] == [1, 2]
     second = manifest["revisions"][1]
@@ -196,22 +182,7 @@ def test_a_run_failing_midway_leaves_published_bytes_unchanged(published, monkey
 def test_two_concurrent_runs_of_one_edition_end_with_consistent_revisions(published):
     inputs, outputs = published
     _correct_mission_2(inputs, "75 670 276", "303 543 410")
-    command = [
-        sys.executable,
-        "-m",
-        "flows.cli",
-        "build",
-        "--region",
-        REGION,
-        "--year",
-        "2018",
-        "--inputs",
-        str(inputs),
-        "--outputs",
-        str(outputs),
-        "--reason",
-        "correction concurrente",
-    ]
+    command = build_command(2018, outputs, inputs, reason="correction concurrente")
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [run.communicate(timeout=600) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outs

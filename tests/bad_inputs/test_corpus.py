@@ -559,7 +559,7 @@ CASES: list[Case] = [
         "earmarked-above-total-revenue",
         replace("revenue_priorities.csv", "M€;6,7", "M€;600"),
         (
-            "[ERREUR] « Dispositifs dans les quartiers prioritaires de la politique de la ville (QPV) » "
+            "[ERREUR] « Dispositifs financés en quartiers prioritaires de la politique de la ville (QPV) » "
             "(600 000 000 €) dépasse le total des recettes (522 200 000 €)",
             f"où : {E24}/revenue_priorities.csv, ligne 2, colonne « amount »",
         ),
