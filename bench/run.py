@@ -34,9 +34,8 @@ STEPS = [
     "compute",
     "chart",
     "render-html",
-    "pdf-layout",
-    "pdf-write",
-    "print-pdf",
+    "lay-out-pages",
+    "bind-pdf",
     "publish",
     "report",
 ]

@@ -19,9 +19,20 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
 
 from flows import paths
-from flows.edition import charts as charts_mod
-from flows.edition import compute, context, ingest, publish, reconcile, references, render, revisions
+from flows.edition import (
+    chart_data,
+    compute,
+    context,
+    ingest,
+    paginate,
+    publish,
+    reconcile,
+    references,
+    render,
+    revisions,
+)
 from flows.edition.errors import InputError
+from flows.edition.paginate import Brochure, PageGroup
 from flows.version import code_digest, code_version
 
 TIMEZONE = ZoneInfo("Europe/Paris")
@@ -102,8 +113,10 @@ def compute_figures(
 def draw_chart(key: str, data, primary: str, title: str | None) -> dict:
     """Draw one chart to SVG, with its alternative text; cached on the chart's own data."""
     with _PYPLOT:  # matplotlib's pyplot is not thread-safe: one chart at a time per process
+        from flows.edition import charts  # plotnine and matplotlib: only when a chart is really drawn
+
         render.register_fonts(paths.FONTS_DIR)
-        chart = charts_mod.build(key, data, primary, title)
+        chart = charts.build(key, data, primary, title)
         svg = render.chart_svg(chart)
     return {
         "key": chart.key,
@@ -123,20 +136,17 @@ def render_html(
     return render.render_html(ctx, paths.TEMPLATES_DIR)
 
 
-# Not cached: its input (the HTML) changes with any correction, so storing two PDFs per run never pays.
-@task(name="print-pdf", cache_policy=NO_CACHE)
-def print_pdf(
-    html: str, folder: Path, identifier: str, attachments: list[tuple[str, bytes]], year: int
-) -> render.PrintedPdf:
-    """Lay out the pages; write the published (PDF/UA-1) and archival (PDF/A-3a, data attached) PDFs."""
-    return render.print_pdf(
-        html,
-        paths.TEMPLATES_DIR,
-        [paths.TEMPLATES_DIR, folder],
-        identifier,
-        attachments,
-        dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC),
-    )
+@task(name="lay-out-pages", cache_policy=CONTENT, task_run_name="pages-{key}")
+def lay_out_pages(document: str, stubs: tuple[str, ...], folder: Path, files_digest: str, key: int) -> PageGroup:
+    """Lay out one group of pages (starting at page `key`); cached on its document and the files it shows."""
+    return render.lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR, folder], stubs)
+
+
+# Not cached: binding is fast, and storing two whole PDFs per run would never pay.
+@task(name="bind-pdf", cache_policy=NO_CACHE)
+def bind_pdf(brochure: Brochure, identifier: str, attachments: list[tuple[str, bytes]], year: int) -> render.PrintedPdf:
+    """Bind the page groups into the published PDF (PDF/UA-1) and the archival one (PDF/A-3a, data attached)."""
+    return render.print_pdf(brochure, identifier, attachments, dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC))
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -238,7 +248,7 @@ def build_brochure(
         figures = steps.run(compute_figures, edition.tables, year, edition.missions_ref, meta.subset_exclude, earlier)
         charts = {
             key: steps.run(draw_chart, key=key, data=data, primary=meta.primary, title=title)
-            for key, data, title in charts_mod.chart_data(figures, meta.subset_title)
+            for key, data, title in chart_data.chart_data(figures, meta.subset_title)
         }
         names = references.catalogue(edition.tables, figures)
         previous = revisions.latest(manifest)
@@ -256,9 +266,14 @@ def build_brochure(
             "previous": previous["revision"] if previous else None,
         }
         html = steps.run(render_html, edition, figures, report, charts, revision)
-        printed = steps.run(
-            print_pdf, html, edition.folder, f"fir-{region}-{year}", ingest.figure_tables_as_csv(edition), year
+        files_digest = render.local_files_digest(html)
+        brochure = paginate.paginate(
+            html,
+            lambda document, stubs, first_page: steps.run(
+                lay_out_pages, document, stubs, edition.folder, files_digest, key=first_page
+            ),
         )
+        printed = steps.run(bind_pdf, brochure, f"fir-{region}-{year}", ingest.figure_tables_as_csv(edition), year)
         record = {
             "published_at": dt.datetime.now(TIMEZONE).isoformat(timespec="seconds"),
             "reason": decision.reason,
@@ -272,7 +287,6 @@ def build_brochure(
             "figures": names,
         }
         steps.run(publish_brochure, outputs_dir, edition, decision, printed, record)
-    steps.seconds["pdf-layout"], steps.seconds["pdf-write"] = printed.layout_seconds, printed.write_seconds
     if steps.cached:
         logger.info("étapes reprises du cache : %s", ", ".join(steps.cached))
     steps.run(report_run, region, year, decision.revision, names, [f.message for f in report.warnings])

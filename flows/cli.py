@@ -7,6 +7,7 @@ A user's mistake never prints a traceback; a bug in this program does.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -38,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130
+    finally:
+        # The work is done and written: spare the interpreter's final garbage collection over the
+        # libraries' objects (Prefect, pydantic, WeasyPrint), 0.2–0.4 s per command. Exit handlers still run.
+        gc.freeze()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -160,19 +165,25 @@ def cmd_build(args: argparse.Namespace) -> int:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     imported = time.perf_counter()
+    from prefect.settings import temporary_settings
+
     from flows.brochure import CALLED_AT_ENV, build_brochure
 
     import_seconds = time.perf_counter() - imported
     print(f"\nConstruction ({decision.message})…")
     os.environ[CALLED_AT_ENV] = str(time.time())
-    result = build_brochure(
-        region=args.region,
-        year=args.year,
-        inputs=str(args.inputs),
-        outputs=str(args.outputs),
-        reason=args.reason,
-        force=args.force,
-    )
+    # No heartbeats for a build run from the command line: the first is sent at start and the next
+    # only after 180 s, so they say nothing about a run of seconds, while stopping the heartbeat thread
+    # makes Prefect wait up to 1 s at the end of every run. Scheduled runs keep them.
+    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        result = build_brochure(
+            region=args.region,
+            year=args.year,
+            inputs=str(args.inputs),
+            outputs=str(args.outputs),
+            reason=args.reason,
+            force=args.force,
+        )
     _print_result(result, args, time.perf_counter() - started)
     if timings := os.environ.get("FIR_TIMINGS"):  # the benchmark reads the steps' durations here
         Path(timings).write_text(

@@ -5,6 +5,7 @@ Every figure of the "en chiffres" parts must come out exactly as the published b
 
 from __future__ import annotations
 
+import itertools
 import re
 import subprocess
 from pathlib import Path
@@ -221,6 +222,23 @@ def test_running_footer_and_structure(built):
     assert "ARS Hauts-de-France - FIR 2018 | 7" in text  # as the seeds print it (page 6 is an opener)
     for heading in ("Sommaire", "EN ACTIONS", "EN CHIFFRES", "Orientation 7"):
         assert heading.upper() in text.upper()
+
+
+@pytest.mark.parametrize("year", [2018, 2024])
+def test_every_numbered_page_shows_its_number_in_the_outer_corner(built, year):
+    """Each group of pages is laid out on its own: its numbering and its left/right sides must still
+    be those of the whole brochure (odd pages on the right, number bottom right; even on the left)."""
+    pdf, _ = built[year]
+    words = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    footers = []
+    for number, page in enumerate(words.split("<page ")[1:], start=1):
+        found = re.findall(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="[\d.]+" yMax="[\d.]+">([^<]*)</word>', page)
+        for (x, word), (_, following) in itertools.pairwise(found):
+            if word == "|":
+                footers.append((number, int(following), "right" if float(x) > 297 else "left"))
+    assert len(footers) > 20
+    for page, printed, side in footers:
+        assert printed == page and side == ("right" if page % 2 else "left"), (page, printed, side)
 
 
 def test_a_corrected_thematic_amount_changes_everywhere(inputs_copy, tmp_path):

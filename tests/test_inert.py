@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import http.server
+import io
 import threading
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def fetched(monkeypatch) -> list[str]:
 
 
 def _print(html: str, roots: list[Path]) -> render.PrintedPdf:
-    return render.print_pdf(html, paths.TEMPLATES_DIR, roots, "inert", [], dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    return render.print_document(html, paths.TEMPLATES_DIR, roots, "inert", [], dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
 
 
 def _allowed(url: str, roots: list[Path]) -> bool:
@@ -123,14 +124,21 @@ def test_the_pdf_fetcher_refuses_urls_and_files_outside_the_allowed_folders(serv
     assert b"root:x:0:0" not in printed.published
 
 
-def test_a_refused_attachment_link_fails_closed(server, fetched):
-    """WeasyPrint 70 crashes (AttributeError in its error path) when an attachment link is refused: the
-    build fails and publishes nothing — never the file. Our templates emit no such link and narrative
-    HTML is escaped, so only hand-made HTML can reach this."""
+def test_a_refused_attachment_link_attaches_nothing(server, fetched):
+    """An attachment link to a file outside the allowed folders is refused: reported, never embedded.
+    (WeasyPrint 70 crashed on this while writing a PDF/A itself; the archival copy is now derived from
+    the published PDF, which only carries what the fetcher served.) Our templates emit no such link and
+    narrative HTML is escaped, so only hand-made HTML can reach this."""
+    import pikepdf
+
     html = '<html lang="fr"><head><title>t</title><link rel="attachment" href="file:///etc/passwd"></head><body></body></html>'
-    with pytest.raises(AttributeError):
-        _print(html, [paths.TEMPLATES_DIR])
+    printed = _print(html, [paths.TEMPLATES_DIR])
     assert fetched == ["file:///etc/passwd"]
+    assert any("refusée" in w for w in printed.warnings), printed.warnings
+    for pdf in (printed.published, printed.archival):
+        assert b"root:x:0:0" not in pdf
+        with pikepdf.open(io.BytesIO(pdf)) as document:
+            assert "/Names" not in document.Root or "/EmbeddedFiles" not in document.Root.Names
 
 
 def test_metadata_cannot_point_the_logo_outside_the_edition(inputs_copy):

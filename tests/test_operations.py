@@ -98,6 +98,11 @@ def published(tmp_path_factory) -> tuple[Path, Path]:
     return inputs, outputs
 
 
+def _page_texts(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [page for page in text.split("\f") if page.strip()]
+
+
 def _manifest(outputs: Path) -> dict:
     return json.loads((outputs / REGION / "2018" / "manifest.json").read_text(encoding="utf-8"))
 
@@ -146,6 +151,10 @@ def test_a_correction_needs_a_reason_then_creates_revision_2_with_its_erratum(pu
     assert "Mission 2 — AE : 75 670 273 € → 75 670 274 €" in _plain(run.stdout)
     cached = next(line for line in run.stdout.splitlines() if line.startswith("Étapes reprises du cache :"))
     assert "chart-revenue-stages" in cached  # its data did not change (more may come from earlier test runs)
+    # The erratum goes at the end, so the pages before it keep their numbers: the seven orientations'
+    # groups of pages are not laid out again (the figures they do not show did not change).
+    laid_out_again = len(re.findall(r"lay-out-pages-\d+", cached))
+    assert laid_out_again >= 7, cached
     for path, digest in before.items():  # revision 1 is kept intact
         if path.startswith("revisions/r1/") or path.endswith("revisions/r1"):
             assert _tree(outputs)[path] == digest
@@ -159,6 +168,15 @@ def test_a_correction_needs_a_reason_then_creates_revision_2_with_its_erratum(pu
     )
     assert "Erratum — révision 2" in text and "correction du montant de la mission 2" in text
     assert "75 670 273 € 75 670 274 €" in text
+    first = outputs / REGION / "2018" / manifest["revisions"][0]["pdf"]["file"]
+    second_pdf = outputs / REGION / "2018" / "fir-hauts-de-france-2018.pdf"
+    pages = [_page_texts(first), _page_texts(second_pdf)]
+    assert len(pages[1]) == len(pages[0]) + 1  # one page of erratum, before the back cover
+    assert "Erratum — révision 2" in _plain(pages[1][-2])
+    sommaires = [{_plain(line).strip() for line in p[1].splitlines() if line.strip()} for p in pages]
+    footer = {line for line in sommaires[0] if "|" in line}  # "… FIR 2018 | 2": same page, same footer
+    assert sommaires[0] - footer < sommaires[1]  # every entry at the same page number, plus the erratum's
+    assert any(line.startswith("ERRATUM") and line.endswith(str(len(pages[1]) - 1)) for line in sommaires[1])
 
 
 def test_a_run_failing_midway_leaves_published_bytes_unchanged(published, monkeypatch):

@@ -29,7 +29,8 @@ from plotnine import (
     theme_minimal,
 )
 
-from flows.edition.french import NNBSP, format_amount, format_compact, format_number, format_pct
+from flows.edition.chart_data import displayed_amount, displayed_share
+from flows.edition.french import NNBSP, format_compact, format_number, format_pct
 
 FONT_FAMILY = "Inter"
 INK = "#1d1d1b"
@@ -178,15 +179,6 @@ def revenue_stages_chart(stages: pl.DataFrame, primary: str) -> Chart:
     return Chart("revenue-stages", "Recettes aux étapes budgétaires", plot, alt, 15, 5.5)
 
 
-def displayed_amount(row: dict) -> str:
-    """A line's rounded amount as the brochure shows it (see compute.with_displayed_values)."""
-    return format_amount(row["headline"], row["headline_unit"], row["headline_dp"])
-
-
-def displayed_share(row: dict) -> str:
-    return format_pct(row["share_display"], row["share_display_dp"])
-
-
 def _wrap(text: str, width: int = 48) -> str:
     words, lines, current = text.split(), [], ""
     for word in words:
@@ -243,27 +235,6 @@ def history_chart(history: pl.DataFrame, primary: str) -> Chart:
     )
 
 
-def chart_data(figures, subset_title: str | None) -> list[tuple[str, pl.DataFrame, str | None]]:
-    """(key, data, title) of every chart the edition's data allows, in the order they appear.
-
-    Each chart is drawn from its own data only, so a chart whose data did not change can be reused.
-    """
-    found: list[tuple[str, pl.DataFrame, str | None]] = []
-    if figures.revenue_stages.height > 1:
-        found.append(("revenue-stages", figures.revenue_stages, None))
-    if figures.missions is not None:
-        found.append(("missions", figures.missions, None))
-    if figures.thematics is not None:
-        found.append(("thematics", figures.thematics, None))
-    if figures.history is not None:
-        found.append(("history", figures.history, None))
-    if figures.thematic_subset is not None:
-        found.append(
-            ("thematic-subset", figures.thematic_subset, subset_title or "Répartition hors thématiques exclues")
-        )
-    return found
-
-
 def build(key: str, data: pl.DataFrame, primary: str, title: str | None = None) -> Chart:
     """The chart named `key` drawn from `data`."""
     if key == "revenue-stages":
@@ -277,8 +248,3 @@ def build(key: str, data: pl.DataFrame, primary: str, title: str | None = None) 
     if key == "thematic-subset":
         return thematics_chart(data, primary, key, title or "")
     raise KeyError(key)
-
-
-def make_charts(figures, primary: str, subset_title: str | None) -> list[Chart]:
-    """Every chart the edition's data allows, in the order they appear."""
-    return [build(key, data, primary, title) for key, data, title in chart_data(figures, subset_title)]

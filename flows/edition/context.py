@@ -8,7 +8,7 @@ from typing import Any
 import polars as pl
 
 from flows.edition import compute, references
-from flows.edition.charts import displayed_amount, displayed_share
+from flows.edition.chart_data import displayed_amount, displayed_share
 from flows.edition.errors import InputError
 from flows.edition.french import (
     format_amount,
@@ -64,6 +64,10 @@ def build_context(
         sommaire += [{"href": f"#{s['anchor']}", "title": s["title"], "level": 3} for s in part["sections"]]
     sommaire.append({"href": "#en-chiffres", "title": f"{meta.title}… en chiffres", "level": 1})
     sommaire += [{"href": f"#{s['anchor']}", "title": s["title"], "level": 3} for s in chiffres["sections"]]
+    if revision and revision.get("erratum"):
+        # At the end, so that a corrected edition keeps the page numbers readers may have cited.
+        # Titled without the revision number, so that a further correction leaves the sommaire as it is.
+        sommaire.append({"href": "#erratum", "title": "Erratum", "level": 1})
     return {
         "meta": {
             "title": meta.title,

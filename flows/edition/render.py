@@ -9,27 +9,38 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import io
 import logging
-import time
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
 
-import matplotlib
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from flows.edition.charts import Chart
+from flows.edition import assemble
+from flows.edition.paginate import Brochure, PageGroup, paginate
 
-matplotlib.use("Agg")
-matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: crisp, selectable, 4× faster to lay out
-matplotlib.rcParams["svg.hashsalt"] = "fir-brochure"  # stable ids: same data, same bytes
+if TYPE_CHECKING:
+    from flows.edition.charts import Chart
 
 _FONTS_REGISTERED: set[Path] = set()
 
 
+def _configure_matplotlib() -> None:
+    """Imported only when a chart is drawn: a correction served from the chart cache skips ~0.5 s."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: crisp, selectable, 4× faster to lay out
+    matplotlib.rcParams["svg.hashsalt"] = "fir-brochure"  # stable ids: same data, same bytes
+
+
 def register_fonts(fonts_dir: Path) -> None:
     """Make the shipped font family available to matplotlib (once per process)."""
+    _configure_matplotlib()
     from matplotlib import font_manager
 
     for path in sorted(fonts_dir.glob("*.otf")):
@@ -40,6 +51,7 @@ def register_fonts(fonts_dir: Path) -> None:
 
 def chart_svg(chart: Chart) -> str:
     """Draw a chart to SVG text at its print size."""
+    _configure_matplotlib()
     import matplotlib.pyplot as plt
 
     figure = chart.plot.draw()
@@ -66,6 +78,16 @@ def render_html(context: dict, templates_dir: Path) -> str:
         lstrip_blocks=True,
     )
     return env.get_template("brochure.html.j2").render(**context)
+
+
+def local_files_digest(html: str) -> str:
+    """SHA-256 over the local files a document shows (the edition's logo): part of the layout's cache key,
+    since a new logo under the same name leaves the HTML unchanged."""
+    digest = hashlib.sha256()
+    for uri in sorted(set(re.findall(r'(?:src|href)="(file://[^"]+)"', html))):
+        path = Path(unquote(urlparse(uri).path))
+        digest.update(uri.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    return digest.hexdigest()
 
 
 def _allowed_fetcher(roots: list[Path]):
@@ -99,20 +121,52 @@ class _LogCollector(logging.Handler):
 
 
 PUBLISHED_VARIANT = "pdf/ua-1"  # accessible: tagged, reading order, alt texts
-ARCHIVAL_VARIANT = "pdf/a-3a"  # archival, tagged, and may carry the edition's data as attachments
+_CSS_PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels (96 per inch), PDF counts points (72 per inch)
+
+
+def lay_out_pages(document_html: str, base_dir: Path, allowed_roots: list[Path], stubs: tuple[str, ...]) -> PageGroup:
+    """Lay out one group of pages and write it as a tagged PDF, with its anchors and bookmarks."""
+    from weasyprint import HTML
+
+    collector = _LogCollector()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(collector)
+    try:
+        source = HTML(string=document_html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots))
+        document = source.render(pdf_variant=PUBLISHED_VARIANT)
+        pdf = document.write_pdf(pdf_variant=PUBLISHED_VARIANT)
+    finally:
+        logger.removeHandler(collector)
+    anchors: dict[str, int] = {}
+    bookmarks = []
+    for index, page in enumerate(document.pages):
+        for name in page.anchors:
+            if name not in stubs:
+                anchors.setdefault(name, index)
+        for level, label, (x, y), state in page.bookmarks:
+            bookmarks.append((level, label, index, x * _CSS_PX_TO_PT, (page.height - y) * _CSS_PX_TO_PT, state))
+    return PageGroup(pdf, len(document.pages), anchors, bookmarks, stubs, collector.messages)
 
 
 @dataclass
 class PrintedPdf:
     published: bytes  # PDF/UA-1
-    archival: bytes  # PDF/A-3a with the figure tables attached
+    archival: bytes  # PDF/A-3a (and UA-1) with the figure tables attached
     pages: int
     warnings: list[str]  # what WeasyPrint logged: missing glyphs, refused resources, dropped CSS
-    layout_seconds: float = 0.0
-    write_seconds: float = 0.0
 
 
 def print_pdf(
+    brochure: Brochure, identifier: str, attachments: list[tuple[str, bytes]], attachment_date: dt.datetime
+) -> PrintedPdf:
+    """Bind the laid-out page groups into the published PDF, then derive the archival copy from it."""
+    published = assemble.merge(brochure.groups, identifier)
+    archival = fix_pdfa(assemble.archival_copy(published, attachments, attachment_date))
+    warnings = list(dict.fromkeys(w for group in brochure.groups for w in group.warnings))
+    return PrintedPdf(published, archival, brochure.pages, warnings)
+
+
+def print_document(
     html: str,
     base_dir: Path,
     allowed_roots: list[Path],
@@ -120,70 +174,62 @@ def print_pdf(
     attachments: list[tuple[str, bytes]],
     attachment_date: dt.datetime,
 ) -> PrintedPdf:
-    """Lay the pages out once, then write the published and the archival PDF from the same layout."""
-    from weasyprint import HTML, Attachment
-
-    collector = _LogCollector()
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(collector)
-    try:
-        started = time.perf_counter()
-        source = HTML(string=html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots))
-        document = source.render(pdf_variant=PUBLISHED_VARIANT)
-        laid_out = time.perf_counter()
-        pdf_id = identifier.encode()
-        published = document.write_pdf(pdf_variant=PUBLISHED_VARIANT, pdf_identifier=pdf_id)
-        files = [
-            Attachment(
-                file_obj=io.BytesIO(data),
-                name=name,
-                description=f"Données de l'édition : {name}",
-                created=attachment_date,
-                modified=attachment_date,
-                relationship="Data",
-            )
-            for name, data in attachments
-        ]
-        archival = document.write_pdf(pdf_variant=ARCHIVAL_VARIANT, pdf_identifier=pdf_id, attachments=files)
-    finally:
-        logger.removeHandler(collector)
-    archival = fix_pdfa(archival)
-    return PrintedPdf(
-        published, archival, len(document.pages), collector.messages, laid_out - started, time.perf_counter() - laid_out
-    )
+    """Print a whole document in one call, nothing cached (the flow caches each group of pages)."""
+    brochure = paginate(html, lambda document, stubs, _: lay_out_pages(document, base_dir, allowed_roots, stubs))
+    return print_pdf(brochure, identifier, attachments, attachment_date)
 
 
 def fix_pdfa(pdf: bytes) -> bytes:
-    """Mend the two PDF/A rules WeasyPrint 70 breaks.
+    """Mend the two PDF/A rules the archival copy would otherwise break.
 
     - PDFA3A-METADATA-FILTER-001: the XMP metadata stream must not be compressed.
     - PDFA3A-STREAM-LENGTH-001: a stream's /Length must match the bytes between `stream` and
-      `endstream`. A compressed stream whose last byte is a carriage return reads, to a validator, as
-      ending one byte early (CR + the LF before `endstream` look like one end-of-line marker), so such
-      streams are compressed again at another level until they do not end with CR.
+      `endstream`. A stream whose last byte is a carriage return reads, to a validator, as ending one
+      byte early (CR + the LF before `endstream` look like one end-of-line marker). Compressing again
+      does not help: a zlib stream ends with the checksum of its data, whatever the level. Such a
+      stream gets a RunLength layer on top of its filters: its bytes then end with the RunLength end
+      marker (128). The object streams written while saving are checked in the saved file: if one
+      ends with CR, the file is saved in another arrangement (linearized, then without object streams).
     """
-    import zlib
-
     import pikepdf
 
     with pikepdf.open(io.BytesIO(pdf)) as document:
         metadata = document.Root.Metadata
         metadata.write(metadata.read_bytes())  # written back without a filter
         for obj in document.objects:
-            if not isinstance(obj, pikepdf.Stream) or not obj.read_raw_bytes().endswith(b"\r"):
+            if not isinstance(obj, pikepdf.Stream) or obj.objgen == metadata.objgen:
                 continue
-            data = obj.read_bytes()
-            if obj.get("/Filter") == pikepdf.Name.FlateDecode and "/DecodeParms" not in obj:
-                for level in (8, 7, 6, 5, 4, 3, 2, 1):
-                    encoded = zlib.compress(data, level)
-                    if not encoded.endswith(b"\r"):
-                        obj.write(encoded, filter=pikepdf.Name.FlateDecode)
-                        break
-                else:
-                    obj.write(data)
-            elif not data.endswith(b"\r"):
-                obj.write(data)
-        out = io.BytesIO()
-        # compress_streams=False: pikepdf must not compress (and possibly end in CR) what WeasyPrint left plain
-        document.save(out, deterministic_id=True, compress_streams=False)
+            raw = obj.read_raw_bytes()
+            if not raw.endswith(b"\r"):
+                continue
+            filters, parms = obj.get("/Filter"), obj.get("/DecodeParms")
+            filters = [] if filters is None else list(filters) if isinstance(filters, pikepdf.Array) else [filters]
+            parms = [] if parms is None else list(parms) if isinstance(parms, pikepdf.Array) else [parms]
+            obj.write(
+                _run_length(raw),
+                filter=[pikepdf.Name.RunLengthDecode, *filters],
+                decode_parms=[None, *parms] if parms else None,
+            )
+        arrangements = (
+            {"object_stream_mode": pikepdf.ObjectStreamMode.generate},
+            {"object_stream_mode": pikepdf.ObjectStreamMode.generate, "linearize": True},
+            {"object_stream_mode": pikepdf.ObjectStreamMode.disable},  # no stream is compressed while saving
+        )
+        for arrangement in arrangements:
+            out = io.BytesIO()
+            # stream_decode_level none: every stream is written as it is, the ones mended above included
+            document.save(out, deterministic_id=True, stream_decode_level=pikepdf.StreamDecodeLevel.none, **arrangement)
+            if b"\r\nendstream" not in out.getvalue():
+                break
     return out.getvalue()
+
+
+def _run_length(data: bytes) -> bytes:
+    """RunLength-encode as literal runs of up to 128 bytes, then the end marker (128)."""
+    out = bytearray()
+    for start in range(0, len(data), 128):
+        chunk = data[start : start + 128]
+        out.append(len(chunk) - 1)
+        out += chunk
+    out.append(128)
+    return bytes(out)

@@ -41,7 +41,7 @@ def test_the_renderer_refuses_files_outside_the_allowed_folders(tmp_path):
         '<html lang="fr"><head><title>t</title></head><body><p>x</p>'
         '<img src="file:///etc/passwd" alt="a"><img src="../../../etc/hostname" alt="b"></body></html>'
     )
-    printed = render.print_pdf(
+    printed = render.print_document(
         html, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], "test", [], dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     )
     refused = [w for w in printed.warnings if "refusée" in w]

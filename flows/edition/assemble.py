@@ -1,0 +1,203 @@
+"""Bind the laid-out page groups into one tagged PDF, and derive the archival copy from it (pikepdf).
+
+Each group arrives as a PDF/UA-1 document of its own. Binding keeps what makes the whole brochure
+accessible and navigable: one structure tree (the groups' elements under one `Document` element, the
+parent tree renumbered), every named destination (so the sommaire's links reach other groups), one
+outline nested across groups, and the document's language, title and XMP metadata.
+
+The archival copy is the same PDF plus what PDF/A-3a asks for: an sRGB output intent, printable
+annotations, the figure tables attached as associated files, and `pdfaid` in the XMP metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import io
+import warnings
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+
+from flows.edition.paginate import PageGroup
+
+_ANNOTATION_PRINT = 4  # annotation flag "Print": PDF/A wants annotations printed as shown
+
+
+def merge(groups: list[PageGroup], identifier: str) -> bytes:
+    """One PDF from the groups' PDFs, in order."""
+    out = pikepdf.new()
+    tree_root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
+    document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree_root, K=Array()))
+    tree_root.K = Array([document])
+    parent_tree: list = []
+    next_key = 0
+    destinations: dict[str, object] = {}
+    first_pages: list[int] = []
+    sources = [pikepdf.open(io.BytesIO(group.pdf)) for group in groups]
+    try:
+        for group, source in zip(groups, sources, strict=True):
+            first_pages.append(len(out.pages))
+            with warnings.catch_warnings():  # named destinations are carried over below, by name
+                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+                out.pages.extend(source.pages)
+            pages = out.pages[first_pages[-1] :]
+            source_root = source.Root.StructTreeRoot
+            for element in out.copy_foreign(source_root.K[0]).K:
+                element.P = document
+                document.K.append(element)
+            nums = source_root.ParentTree.Nums
+            for index in range(0, len(nums), 2):
+                parent_tree += [int(nums[index]) + next_key, _import(out, nums[index + 1])]
+            for page in pages:
+                page.obj.StructParents = int(page.obj.StructParents) + next_key
+                for annotation in page.obj.get("/Annots", Array()):
+                    if "/StructParent" in annotation:
+                        annotation.StructParent = int(annotation.StructParent) + next_key
+            next_key += max((int(nums[i]) for i in range(0, len(nums), 2)), default=-1) + 1
+            names = source.Root.get("/Names", Dictionary()).get("/Dests", Dictionary()).get("/Names", Array())
+            for index in range(0, len(names), 2):
+                name = str(names[index])
+                if name not in group.stubs:
+                    destinations.setdefault(name, _import(out, names[index + 1]))
+        tree_root.ParentTree = out.make_indirect(Dictionary(Nums=Array(parent_tree)))
+        tree_root.ParentTreeNextKey = next_key
+        out.Root.StructTreeRoot = tree_root
+        if destinations:
+            flat = Array()
+            for name in sorted(destinations, key=lambda n: n.encode("utf-8")):
+                flat.extend([String(name), destinations[name]])
+            out.Root.Names = Dictionary(Dests=out.make_indirect(Dictionary(Names=flat)))
+        _add_outline(out, groups, first_pages)
+        first = sources[0]
+        for key in ("/Lang", "/MarkInfo", "/ViewerPreferences"):
+            if key in first.Root:
+                out.Root[key] = _import(out, first.Root[key])
+        out.Root.Metadata = out.copy_foreign(first.Root.Metadata)
+        out.trailer.Info = out.copy_foreign(first.trailer.Info)
+        buffer = io.BytesIO()
+        # Objects packed into compressed object streams: the structure tree alone is thousands of objects.
+        out.save(buffer, min_version="1.7", deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    finally:
+        for source in sources:
+            source.close()
+    del identifier  # the file identifier is derived from the content (deterministic_id)
+    return buffer.getvalue()
+
+
+def _import(out: pikepdf.Pdf, value):
+    """Copy a value from another PDF: indirect objects through pikepdf (pages map to the copied pages)."""
+    if isinstance(value, pikepdf.Object) and value.is_indirect:
+        return out.copy_foreign(value)
+    if isinstance(value, Array):
+        return Array([_import(out, item) for item in value])
+    if isinstance(value, Dictionary):
+        return Dictionary({key: _import(out, item) for key, item in value.items()})
+    return value
+
+
+def _add_outline(out: pikepdf.Pdf, groups: list[PageGroup], first_pages: list[int]) -> None:
+    """Nest the bookmarks of every group as WeasyPrint nests them within one document."""
+    root: list = []
+    last_by_depth = [root]
+    skipped: list[int] = []
+    previous = 0
+    for group, first in zip(groups, first_pages, strict=True):
+        for level, label, index, x, y, state in group.bookmarks:
+            if level > previous:
+                skipped.append(level - previous - 1)
+            else:
+                temp = level
+                while temp < previous:
+                    temp += 1 + skipped.pop()
+                if temp > previous:
+                    skipped.append(temp - previous - 1)
+            previous = level
+            depth = level - sum(skipped)
+            children: list = []
+            last_by_depth[depth - 1].append((label, first + index, x, y, state, children))
+            del last_by_depth[depth:]
+            last_by_depth.append(children)
+    if not root:
+        return
+    outlines = out.make_indirect(Dictionary(Type=Name.Outlines))
+    _write_outline_items(out, root, outlines)
+    out.Root.Outlines = outlines
+
+
+def _write_outline_items(out: pikepdf.Pdf, items: list, parent) -> int:
+    """Write sibling outline items under `parent`; return how many items are visible below it."""
+    written = []
+    visible = len(items)
+    for label, page, x, y, state, children in items:
+        item = out.make_indirect(
+            Dictionary(Title=String(label), Parent=parent, Dest=Array([out.pages[page].obj, Name.XYZ, x, y, 0]))
+        )
+        if written:
+            item.Prev = written[-1]
+            written[-1].Next = item
+        count = _write_outline_items(out, children, item) if children else 0
+        item.Count = -count if state == "closed" else count
+        if state != "closed":
+            visible += count
+        written.append(item)
+    parent.First, parent.Last = written[0], written[-1]
+    parent.Count = visible
+    return visible
+
+
+def archival_copy(published: bytes, attachments: list[tuple[str, bytes]], date: dt.datetime) -> bytes:
+    """The published PDF made PDF/A-3a, with the edition's figure tables attached as its data."""
+    with pikepdf.open(io.BytesIO(published)) as pdf:
+        profile = pdf.make_stream(_srgb_profile(), N=3)
+        pdf.Root.OutputIntents = Array(
+            [
+                Dictionary(
+                    Type=Name.OutputIntent,
+                    S=Name.GTS_PDFA1,
+                    OutputConditionIdentifier=String("sRGB2014.icc"),
+                    Info=String("sRGB2014.icc"),
+                    DestOutputProfile=profile,
+                )
+            ]
+        )
+        for page in pdf.pages:
+            for annotation in page.obj.get("/Annots", Array()):
+                annotation.F = _ANNOTATION_PRINT
+        specs = []
+        for name, data in attachments:
+            spec = pikepdf.AttachedFileSpec(
+                pdf,
+                data,
+                description=f"Données de l'édition : {name}",
+                filename=name,
+                mime_type="text/csv",
+                creation_date=_pdf_date(date),
+                mod_date=_pdf_date(date),
+                relationship=Name.Data,
+            )
+            pdf.attachments[name] = spec
+            specs.append(spec.obj)
+        if specs:
+            pdf.Root.AF = Array(specs)
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+            # PDF/A accepts only XMP properties it knows or whose schema is declared: `pdfuaid` is neither
+            if "pdfuaid:part" in xmp:
+                del xmp["pdfuaid:part"]
+            xmp["pdfaid:part"] = "3"
+            xmp["pdfaid:conformance"] = "A"
+        buffer = io.BytesIO()
+        pdf.save(buffer, deterministic_id=True)
+    return buffer.getvalue()
+
+
+def _pdf_date(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%SZ")
+
+
+def _srgb_profile() -> bytes:
+    """WeasyPrint's own sRGB profile, found without importing WeasyPrint."""
+    spec = importlib.util.find_spec("weasyprint")
+    assert spec is not None and spec.submodule_search_locations
+    return (Path(next(iter(spec.submodule_search_locations))) / "pdf" / "sRGB2014.icc").read_bytes()

@@ -1,0 +1,41 @@
+"""Which charts an edition has, and the data each is drawn from: plain Polars, no plotting library.
+
+Kept apart from `charts` so that a build whose charts all come from the cache never imports plotnine
+and matplotlib (about half a second).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from flows.edition.french import format_amount, format_pct
+
+
+def displayed_amount(row: dict) -> str:
+    """A line's rounded amount as the brochure shows it (see compute.with_displayed_values)."""
+    return format_amount(row["headline"], row["headline_unit"], row["headline_dp"])
+
+
+def displayed_share(row: dict) -> str:
+    return format_pct(row["share_display"], row["share_display_dp"])
+
+
+def chart_data(figures, subset_title: str | None) -> list[tuple[str, pl.DataFrame, str | None]]:
+    """(key, data, title) of every chart the edition's data allows, in the order they appear.
+
+    Each chart is drawn from its own data only, so a chart whose data did not change can be reused.
+    """
+    found: list[tuple[str, pl.DataFrame, str | None]] = []
+    if figures.revenue_stages.height > 1:
+        found.append(("revenue-stages", figures.revenue_stages, None))
+    if figures.missions is not None:
+        found.append(("missions", figures.missions, None))
+    if figures.thematics is not None:
+        found.append(("thematics", figures.thematics, None))
+    if figures.history is not None:
+        found.append(("history", figures.history, None))
+    if figures.thematic_subset is not None:
+        found.append(
+            ("thematic-subset", figures.thematic_subset, subset_title or "Répartition hors thématiques exclues")
+        )
+    return found

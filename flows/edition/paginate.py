@@ -1,0 +1,125 @@
+"""Split the brochure into page groups, laid out one by one, so that a correction lays out again only
+the pages it touches.
+
+The template marks with `<!--fir:pages-->` each place where a new page starts whatever the content
+(cover, sommaire, each part, the figures, the back cover). Each group becomes a document of its own
+that starts at its real page number, on its real side (left or right), so its pages are exactly those
+of the whole brochure. Cross-group page references (the sommaire's numbers, written `@@page:anchor@@`
+by the template) are filled in once the other groups are laid out: a first pass with placeholders,
+then again until the sommaire's own length stops moving. A group whose document has not changed is
+not laid out again (memoised here within a run, cached by Prefect across runs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import escape
+
+MARKER = "<!--fir:pages-->"
+PAGE_REF = re.compile(r"@@page:([A-Za-z0-9_-]+)@@")
+PLACEHOLDER = "00"  # two digits: the width of most page numbers, for the sommaire's first pass
+_ID = re.compile(r'\sid="([^"]+)"')
+_LINK = re.compile(r'\shref="#([^"]+)"')
+_FIRST_SIDE = re.compile(r'<style class="page-footer" data-first-page="(left|right)"( media="not all")?>')
+_MAX_PASSES = 4
+
+
+class PaginationError(RuntimeError):
+    """The template broke the page-group contract (a bug in our templates, not a user mistake)."""
+
+
+@dataclass(frozen=True)
+class PageGroup:
+    """One laid-out group of pages: its PDF, and what the whole brochure needs to know about it."""
+
+    pdf: bytes  # a tagged PDF (PDF/UA-1) of this group alone, numbered as in the whole brochure
+    pages: int
+    anchors: dict[str, int]  # element id → page index within the group (link stubs excluded)
+    bookmarks: list[tuple[int, str, int, float, float, str]]  # level, label, page index, x, y (PDF), state
+    stubs: tuple[str, ...] = ()  # ids added only so that links to other groups survive the layout
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Brochure:
+    groups: list[PageGroup]
+    page_numbers: dict[str, int]  # anchor → page number in the whole brochure
+    passes: int
+
+    @property
+    def pages(self) -> int:
+        return sum(g.pages for g in self.groups)
+
+
+def split(html: str) -> tuple[str, list[str], str]:
+    """The shared head (up to `<body>`), the groups' bodies, and the closing tags.
+
+    A document without markers is one group.
+    """
+    head, sep, rest = html.partition("<body>")
+    body, sep2, tail = rest.rpartition("</body>")
+    if not sep or not sep2:
+        raise PaginationError("document sans <body> ni </body>")
+    groups = [part for part in body.split(MARKER) if part.strip()] or [body]
+    return head + sep, groups, sep2 + tail
+
+
+def group_document(
+    head: str, body: str, tail: str, first_page: int, numbers: dict[str, int] | None
+) -> tuple[str, tuple[str, ...]]:
+    """A standalone document for one group: page counter, page side, page references and link stubs."""
+
+    def page_number(match: re.Match) -> str:
+        if numbers is None:
+            return PLACEHOLDER
+        if match.group(1) not in numbers:
+            raise PaginationError(f"renvoi vers une ancre absente de la brochure : #{match.group(1)}")
+        return str(numbers[match.group(1)])
+
+    body = PAGE_REF.sub(page_number, body)
+    # Links to another group's anchors would be dropped by the layout: empty targets keep them, and
+    # the merge points them at the real anchors.
+    stubs = tuple(sorted(set(_LINK.findall(body)) - set(_ID.findall(body))))
+    if stubs:  # first, where they cannot push anything onto a new page
+        body = '<div class="link-targets">' + "".join(f'<div id="{escape(s)}"></div>' for s in stubs) + "</div>" + body
+    side = "right" if first_page % 2 else "left"  # odd pages are right-hand pages
+    head = _FIRST_SIDE.sub(
+        lambda m: (
+            f'<style class="page-footer" data-first-page="{m.group(1)}"'
+            + ("" if m.group(1) == side else ' media="not all"')
+            + ">"
+        ),
+        head,
+    )
+    head = head.replace("</head>", f"<style>@page :first {{ counter-reset: page {first_page}; }}</style>\n</head>", 1)
+    return head + body + tail, stubs
+
+
+def paginate(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup]) -> Brochure:
+    """Lay out every group at its page number; fill the page references; repeat until stable.
+
+    `lay_out(document, stubs, first_page)` lays out one group's standalone document.
+    """
+    head, bodies, tail = split(html)
+    memo: dict[str, PageGroup] = {}
+    numbers: dict[str, int] | None = None
+    for passes in range(1, _MAX_PASSES + 1):
+        groups, first_page, found = [], 1, {}
+        for body in bodies:
+            document, stubs = group_document(head, body, tail, first_page, numbers)
+            if document not in memo:
+                memo[document] = lay_out(document, stubs, first_page)
+            group = memo[document]
+            groups.append(group)
+            for anchor, index in group.anchors.items():
+                found.setdefault(anchor, first_page + index)
+            first_page += group.pages
+        wanted = {ref: found.get(ref) for body in bodies for ref in PAGE_REF.findall(body)}
+        if missing := sorted(ref for ref, page in wanted.items() if page is None):
+            raise PaginationError(f"renvoi vers une ancre absente de la brochure : #{missing[0]}")
+        if numbers is not None and all(numbers.get(ref) == page for ref, page in wanted.items()):
+            return Brochure(groups, found, passes)
+        numbers = {ref: page for ref, page in wanted.items() if page is not None}
+    raise PaginationError("la pagination du sommaire ne se stabilise pas")

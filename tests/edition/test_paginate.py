@@ -1,0 +1,110 @@
+"""Page groups: numbering, page sides, sommaire numbers and re-layout only of what changed.
+
+A fake layout stands in for WeasyPrint: each group's document says how many pages it fills, so the
+pagination logic is checked on its own, fast; the real brochure is checked end to end elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from flows.edition import paginate
+from flows.edition.paginate import MARKER, PageGroup
+
+HEAD = (
+    '<html lang="fr"><head><title>t</title>'
+    '<style class="page-footer" data-first-page="right">R</style>'
+    '<style class="page-footer" data-first-page="left" media="not all">L</style></head><body>'
+)
+
+
+def _html(*groups: str) -> str:
+    return HEAD + "".join(MARKER + g for g in groups) + "</body></html>"
+
+
+def _group(name: str, pages: int, *anchors: str) -> str:
+    """A group whose fake layout fills `pages` pages, with its anchors on its first page."""
+    return (
+        f'<section data-name="{name}" data-pages="{pages}">'
+        + "".join(f'<h2 id="{a}">{a}</h2>' for a in anchors)
+        + "</section>"
+    )
+
+
+def _toc(*anchors: str, per_page: int = 100) -> str:
+    """A sommaire: one line per entry, `per_page` lines per page."""
+    lines = "".join(f'<li><a href="#{a}" data-page="@@page:{a}@@">{a}</a></li>' for a in anchors)
+    return f'<section data-name="toc" data-per-page="{per_page}"><ol>{lines}</ol></section>'
+
+
+class FakeLayout:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, int]] = []
+
+    def __call__(self, document: str, stubs: tuple[str, ...], first_page: int) -> PageGroup:
+        name = re.search(r'data-name="([^"]+)"', document).group(1)
+        self.calls.append((name, first_page))
+        if per_page := re.search(r'data-per-page="(\d+)"', document):
+            pages = -(-document.count("<li>") // int(per_page.group(1)))
+            pages += any(len(n) >= 3 for n in re.findall(r'data-page="(\d+)"', document))
+        else:
+            pages = int(re.search(r'data-pages="(\d+)"', document).group(1))
+        ids = [i for i in re.findall(r'id="([^"]+)"', document) if i not in stubs]
+        return PageGroup(document.encode(), pages, dict.fromkeys(ids, 0), [], stubs)
+
+
+def test_each_group_starts_at_its_page_number_on_its_side():
+    html = _html(_group("cover", 1), _group("intro", 2), _group("part", 3))
+    head, bodies, tail = paginate.split(html)
+    assert len(bodies) == 3
+    odd, _ = paginate.group_document(head, bodies[0], tail, 1, {})
+    even, _ = paginate.group_document(head, bodies[1], tail, 2, {})
+    assert "counter-reset: page 1;" in odd and "counter-reset: page 2;" in even
+    # the footer block of the group's first side is the one in force
+    assert '<style class="page-footer" data-first-page="right">' in odd
+    assert '<style class="page-footer" data-first-page="left" media="not all">' in odd
+    assert '<style class="page-footer" data-first-page="left">' in even
+    assert '<style class="page-footer" data-first-page="right" media="not all">' in even
+
+
+def test_sommaire_numbers_are_the_pages_of_the_anchors_and_links_to_other_groups_keep_a_target():
+    layout = FakeLayout()
+    html = _html(_group("cover", 1), _toc("a", "b"), _group("one", 3, "a"), _group("two", 2, "b"))
+    brochure = paginate.paginate(html, layout)
+    assert brochure.page_numbers == {"a": 3, "b": 6}
+    assert brochure.pages == 1 + 1 + 3 + 2
+    toc = next(g for g in brochure.groups if b'data-name="toc"' in g.pdf).pdf.decode()
+    assert 'data-page="3"' in toc and 'data-page="6"' in toc
+    assert '<div id="a"></div>' in toc  # a stub: the layout keeps the link, the merge points it at "a"
+    assert brochure.groups[1].stubs == ("a", "b") and "a" not in brochure.groups[1].anchors
+
+
+def test_a_sommaire_that_grows_with_its_numbers_moves_the_groups_after_it():
+    """With its two-digit placeholders the sommaire fills one page; with a three-digit page number it
+    fills two (the fake rule below), so every later group starts one page later and the numbers follow."""
+    layout = FakeLayout()
+    html = _html(_group("cover", 1), _toc("a", "b"), _group("big", 150, "a"), _group("end", 1, "b"))
+    brochure = paginate.paginate(html, layout)
+    assert [g.pages for g in brochure.groups] == [1, 2, 150, 1]
+    assert brochure.page_numbers == {"a": 4, "b": 154}
+    assert brochure.passes == 3
+    assert ("big", 3) in layout.calls and ("big", 4) in layout.calls  # laid out again one page later
+
+
+def test_an_unchanged_group_is_laid_out_once_and_a_missing_target_is_an_error():
+    layout = FakeLayout()
+    html = _html(_group("cover", 1), _toc("a"), _group("one", 3, "a"), _group("two", 2))
+    paginate.paginate(html, layout)
+    names = [name for name, _ in layout.calls]
+    assert names.count("one") == 1 and names.count("two") == 1 and names.count("cover") == 1
+    assert names.count("toc") == 2  # placeholders, then the real numbers
+    with pytest.raises(paginate.PaginationError, match="#missing"):
+        paginate.paginate(_html(_group("cover", 1), _toc("missing")), FakeLayout())
+
+
+def test_a_document_without_markers_is_one_group():
+    layout = FakeLayout()
+    brochure = paginate.paginate(HEAD + _group("all", 4) + "</body></html>", layout)
+    assert brochure.pages == 4 and len(brochure.groups) == 1
