@@ -144,9 +144,9 @@ def lay_out_pages(document: str, stubs: tuple[str, ...], folder: Path, files_dig
 
 # Not cached: binding is fast, and storing two whole PDFs per run would never pay.
 @task(name="bind-pdf", cache_policy=NO_CACHE)
-def bind_pdf(brochure: Brochure, identifier: str, attachments: list[tuple[str, bytes]], year: int) -> render.PrintedPdf:
+def bind_pdf(brochure: Brochure, attachments: list[tuple[str, bytes]], year: int) -> render.PrintedPdf:
     """Bind the page groups into the published PDF (PDF/UA-1) and the archival one (PDF/A-3a, data attached)."""
-    return render.print_pdf(brochure, identifier, attachments, dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC))
+    return render.print_pdf(brochure, attachments, dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC))
 
 
 @task(name="publish", cache_policy=NO_CACHE)
@@ -273,7 +273,7 @@ def build_brochure(
                 lay_out_pages, document, stubs, edition.folder, files_digest, key=first_page
             ),
         )
-        printed = steps.run(bind_pdf, brochure, f"fir-{region}-{year}", ingest.figure_tables_as_csv(edition), year)
+        printed = steps.run(bind_pdf, brochure, ingest.figure_tables_as_csv(edition), year)
         record = {
             "published_at": dt.datetime.now(TIMEZONE).isoformat(timespec="seconds"),
             "reason": decision.reason,

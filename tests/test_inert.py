@@ -61,7 +61,7 @@ def fetched(monkeypatch) -> list[str]:
 
 
 def _print(html: str, roots: list[Path]) -> render.PrintedPdf:
-    return render.print_document(html, paths.TEMPLATES_DIR, roots, "inert", [], dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
+    return render.print_document(html, paths.TEMPLATES_DIR, roots, [], dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
 
 
 def _allowed(url: str, roots: list[Path]) -> bool:

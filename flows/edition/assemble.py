@@ -25,8 +25,8 @@ from flows.edition.paginate import PageGroup
 _ANNOTATION_PRINT = 4  # annotation flag "Print": PDF/A wants annotations printed as shown
 
 
-def merge(groups: list[PageGroup], identifier: str) -> bytes:
-    """One PDF from the groups' PDFs, in order."""
+def merge(groups: list[PageGroup]) -> bytes:
+    """One PDF from the groups' PDFs, in order; its file identifier derives from its content."""
     out = pikepdf.new()
     tree_root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
     document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree_root, K=Array()))
@@ -82,7 +82,6 @@ def merge(groups: list[PageGroup], identifier: str) -> bytes:
     finally:
         for source in sources:
             source.close()
-    del identifier  # the file identifier is derived from the content (deterministic_id)
     return buffer.getvalue()
 
 

@@ -156,11 +156,9 @@ class PrintedPdf:
     warnings: list[str]  # what WeasyPrint logged: missing glyphs, refused resources, dropped CSS
 
 
-def print_pdf(
-    brochure: Brochure, identifier: str, attachments: list[tuple[str, bytes]], attachment_date: dt.datetime
-) -> PrintedPdf:
+def print_pdf(brochure: Brochure, attachments: list[tuple[str, bytes]], attachment_date: dt.datetime) -> PrintedPdf:
     """Bind the laid-out page groups into the published PDF, then derive the archival copy from it."""
-    published = assemble.merge(brochure.groups, identifier)
+    published = assemble.merge(brochure.groups)
     archival = fix_pdfa(assemble.archival_copy(published, attachments, attachment_date))
     warnings = list(dict.fromkeys(w for group in brochure.groups for w in group.warnings))
     return PrintedPdf(published, archival, brochure.pages, warnings)
@@ -170,13 +168,12 @@ def print_document(
     html: str,
     base_dir: Path,
     allowed_roots: list[Path],
-    identifier: str,
     attachments: list[tuple[str, bytes]],
     attachment_date: dt.datetime,
 ) -> PrintedPdf:
     """Print a whole document in one call, nothing cached (the flow caches each group of pages)."""
     brochure = paginate(html, lambda document, stubs, _: lay_out_pages(document, base_dir, allowed_roots, stubs))
-    return print_pdf(brochure, identifier, attachments, attachment_date)
+    return print_pdf(brochure, attachments, attachment_date)
 
 
 def fix_pdfa(pdf: bytes) -> bytes:

@@ -42,7 +42,7 @@ def test_the_renderer_refuses_files_outside_the_allowed_folders(tmp_path):
         '<img src="file:///etc/passwd" alt="a"><img src="../../../etc/hostname" alt="b"></body></html>'
     )
     printed = render.print_document(
-        html, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], "test", [], dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        html, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], [], dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
     )
     refused = [w for w in printed.warnings if "refusée" in w]
     assert len(refused) == 2, printed.warnings
