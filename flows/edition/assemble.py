@@ -188,7 +188,7 @@ def archival_copy(published: bytes, attachments: list[tuple[str, bytes]], date: 
             xmp["pdfaid:conformance"] = "A"
         buffer = io.BytesIO()
         pdf.save(buffer, deterministic_id=True)
-    return buffer.getvalue()
+    return fix_pdfa(buffer.getvalue())
 
 
 def _pdf_date(moment: dt.datetime) -> str:
@@ -200,3 +200,57 @@ def _srgb_profile() -> bytes:
     spec = importlib.util.find_spec("weasyprint")
     assert spec is not None and spec.submodule_search_locations
     return (Path(next(iter(spec.submodule_search_locations))) / "pdf" / "sRGB2014.icc").read_bytes()
+
+
+def fix_pdfa(pdf: bytes) -> bytes:
+    """Mend the two PDF/A rules the archival copy would otherwise break.
+
+    - PDFA3A-METADATA-FILTER-001: the XMP metadata stream must not be compressed.
+    - PDFA3A-STREAM-LENGTH-001: a stream's /Length must match the bytes between `stream` and
+      `endstream`. A stream whose last byte is a carriage return reads, to a validator, as ending one
+      byte early (CR + the LF before `endstream` look like one end-of-line marker). Compressing again
+      does not help: a zlib stream ends with the checksum of its data, whatever the level. Such a
+      stream gets a RunLength layer on top of its filters: its bytes then end with the RunLength end
+      marker (128). The object streams written while saving are checked in the saved file: if one
+      ends with CR, the file is saved in another arrangement (linearized, then without object streams).
+    """
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        metadata = document.Root.Metadata
+        metadata.write(metadata.read_bytes())  # written back without a filter
+        for obj in document.objects:
+            if not isinstance(obj, pikepdf.Stream) or obj.objgen == metadata.objgen:
+                continue
+            raw = obj.read_raw_bytes()
+            if not raw.endswith(b"\r"):
+                continue
+            filters, parms = obj.get("/Filter"), obj.get("/DecodeParms")
+            filters = [] if filters is None else list(filters) if isinstance(filters, pikepdf.Array) else [filters]
+            parms = [] if parms is None else list(parms) if isinstance(parms, pikepdf.Array) else [parms]
+            obj.write(
+                _run_length(raw),
+                filter=[pikepdf.Name.RunLengthDecode, *filters],
+                decode_parms=[None, *parms] if parms else None,
+            )
+        arrangements = (
+            {"object_stream_mode": pikepdf.ObjectStreamMode.generate},
+            {"object_stream_mode": pikepdf.ObjectStreamMode.generate, "linearize": True},
+            {"object_stream_mode": pikepdf.ObjectStreamMode.disable},  # no stream is compressed while saving
+        )
+        for arrangement in arrangements:
+            out = io.BytesIO()
+            # stream_decode_level none: every stream is written as it is, the ones mended above included
+            document.save(out, deterministic_id=True, stream_decode_level=pikepdf.StreamDecodeLevel.none, **arrangement)
+            if b"\r\nendstream" not in out.getvalue():
+                break
+    return out.getvalue()
+
+
+def _run_length(data: bytes) -> bytes:
+    """RunLength-encode as literal runs of up to 128 bytes, then the end marker (128)."""
+    out = bytearray()
+    for start in range(0, len(data), 128):
+        chunk = data[start : start + 128]
+        out.append(len(chunk) - 1)
+        out += chunk
+    out.append(128)
+    return bytes(out)

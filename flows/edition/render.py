@@ -159,7 +159,7 @@ class PrintedPdf:
 def print_pdf(brochure: Brochure, attachments: list[tuple[str, bytes]], attachment_date: dt.datetime) -> PrintedPdf:
     """Bind the laid-out page groups into the published PDF, then derive the archival copy from it."""
     published = assemble.merge(brochure.groups)
-    archival = fix_pdfa(assemble.archival_copy(published, attachments, attachment_date))
+    archival = assemble.archival_copy(published, attachments, attachment_date)
     warnings = list(dict.fromkeys(w for group in brochure.groups for w in group.warnings))
     return PrintedPdf(published, archival, brochure.pages, warnings)
 
@@ -174,59 +174,3 @@ def print_document(
     """Print a whole document in one call, nothing cached (the flow caches each group of pages)."""
     brochure = paginate(html, lambda document, stubs, _: lay_out_pages(document, base_dir, allowed_roots, stubs))
     return print_pdf(brochure, attachments, attachment_date)
-
-
-def fix_pdfa(pdf: bytes) -> bytes:
-    """Mend the two PDF/A rules the archival copy would otherwise break.
-
-    - PDFA3A-METADATA-FILTER-001: the XMP metadata stream must not be compressed.
-    - PDFA3A-STREAM-LENGTH-001: a stream's /Length must match the bytes between `stream` and
-      `endstream`. A stream whose last byte is a carriage return reads, to a validator, as ending one
-      byte early (CR + the LF before `endstream` look like one end-of-line marker). Compressing again
-      does not help: a zlib stream ends with the checksum of its data, whatever the level. Such a
-      stream gets a RunLength layer on top of its filters: its bytes then end with the RunLength end
-      marker (128). The object streams written while saving are checked in the saved file: if one
-      ends with CR, the file is saved in another arrangement (linearized, then without object streams).
-    """
-    import pikepdf
-
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        metadata = document.Root.Metadata
-        metadata.write(metadata.read_bytes())  # written back without a filter
-        for obj in document.objects:
-            if not isinstance(obj, pikepdf.Stream) or obj.objgen == metadata.objgen:
-                continue
-            raw = obj.read_raw_bytes()
-            if not raw.endswith(b"\r"):
-                continue
-            filters, parms = obj.get("/Filter"), obj.get("/DecodeParms")
-            filters = [] if filters is None else list(filters) if isinstance(filters, pikepdf.Array) else [filters]
-            parms = [] if parms is None else list(parms) if isinstance(parms, pikepdf.Array) else [parms]
-            obj.write(
-                _run_length(raw),
-                filter=[pikepdf.Name.RunLengthDecode, *filters],
-                decode_parms=[None, *parms] if parms else None,
-            )
-        arrangements = (
-            {"object_stream_mode": pikepdf.ObjectStreamMode.generate},
-            {"object_stream_mode": pikepdf.ObjectStreamMode.generate, "linearize": True},
-            {"object_stream_mode": pikepdf.ObjectStreamMode.disable},  # no stream is compressed while saving
-        )
-        for arrangement in arrangements:
-            out = io.BytesIO()
-            # stream_decode_level none: every stream is written as it is, the ones mended above included
-            document.save(out, deterministic_id=True, stream_decode_level=pikepdf.StreamDecodeLevel.none, **arrangement)
-            if b"\r\nendstream" not in out.getvalue():
-                break
-    return out.getvalue()
-
-
-def _run_length(data: bytes) -> bytes:
-    """RunLength-encode as literal runs of up to 128 bytes, then the end marker (128)."""
-    out = bytearray()
-    for start in range(0, len(data), 128):
-        chunk = data[start : start + 128]
-        out.append(len(chunk) - 1)
-        out += chunk
-    out.append(128)
-    return bytes(out)
