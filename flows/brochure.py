@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
 
-from flows import paths
+from flows import paths, runtime
 from flows.edition import (
     chart_data,
     compute,
@@ -224,6 +224,7 @@ def build_brochure(
     force: bool = False,
 ) -> BuildResult:
     """Build and publish the FIR brochure of one region and year as a new revision."""
+    runtime.pace_garbage_collector()  # scheduled and national runs do not go through the command line
     inputs_dir = Path(inputs) if inputs else paths.INPUTS_DIR
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
     logger = get_run_logger()

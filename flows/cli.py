@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from flows import paths
+from flows import paths, runtime
 from flows.edition.errors import InputError
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
@@ -29,6 +29,7 @@ PREFECT_DEFAULTS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    runtime.pace_garbage_collector()  # before the heavy imports, which allocate as much as the build
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -105,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    report = _check(args)
+    _, report = _check(args)
     return EXIT_INPUT if report.errors else EXIT_OK
 
 
@@ -136,18 +137,17 @@ def _check(args: argparse.Namespace):
             print(f"  {typed.source}, ligne {typed.line} : {typed.text}")
     verdict = "des erreurs empêchent la construction" if report.errors else "données utilisables"
     print(f"\nBilan : {len(report.errors)} erreur(s), {len(report.warnings)} avertissement(s) — {verdict}.")
-    return report
+    return edition, report
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from flows.edition import ingest, publish, revisions
 
     started = time.perf_counter()
-    report = _check(args)  # fail fast, before paying for Prefect's start-up
+    edition, report = _check(args)  # fail fast, before paying for Prefect's start-up
     if report.errors:
         print("\nRien n'a été publié.", file=sys.stderr)
         return EXIT_INPUT
-    edition = ingest.read_edition(args.inputs, args.region, args.year)
     manifest = publish.read_manifest(args.outputs, args.region, args.year)
     try:
         decision = revisions.decide(

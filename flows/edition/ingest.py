@@ -15,9 +15,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import frontmatter
 import polars as pl
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from flows.edition.contract import SLUG, TABLES, RawTable, parse_table
 from flows.edition.errors import InputError, Problem
@@ -573,24 +573,43 @@ def read_text(path: Path, source: str) -> Text:
             )
         ) from None
     raw = raw.replace("\r\n", "\n")
-    key = path.with_suffix("").name
+    metadata, body, body_line = _split_front_matter(raw, source)
+    return Text(path.with_suffix("").name, source, body, metadata, body_line)
+
+
+# Only a YAML header between `---` lines: a text that opens with `+++` or `{` is body text to us, not a
+# TOML or JSON header (python-frontmatter would try both).
+_YAML_HEADER = YAMLHandler()
+
+
+def _split_front_matter(raw: str, source: str) -> tuple[dict, str, int]:
+    """The optional YAML header, the body (stripped) and the file line where the body starts."""
+    text = raw.lstrip()
+    lead = raw[: len(raw) - len(text)].count("\n")  # blank lines before the header
+    parts = _YAML_HEADER.FM_BOUNDARY.split(text, 2) if _YAML_HEADER.detect(text) else []
+    if len(parts) != 3:  # no header, or an opening `---` never closed: all body
+        body = raw.strip()
+        return {}, body, lead + 1
+    _, header, rest = parts
     try:
-        post = frontmatter.loads(raw)
+        metadata = _YAML_HEADER.load(header)
     except yaml.YAMLError as exc:
-        # The YAML text handed to the parser starts with the end of the opening `---` line, so a mark's
-        # 0-based line is the file's line number minus one.
+        # The header text starts with the end of the opening `---` line: a mark's 0-based line is the
+        # file's line number minus one (plus the blank lines before the header).
         mark, opened = getattr(exc, "problem_mark", None), getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else 1
+        line = lead + (mark.line + 1 if mark is not None else 1)
         detail = str(getattr(exc, "problem", None) or exc)
-        if opened is not None and opened.line != mark.line:
-            detail += f" ; élément commencé ligne {opened.line + 1}"
+        if mark is not None and opened is not None and opened.line != mark.line:
+            detail += f" ; élément commencé ligne {lead + opened.line + 1}"
         raise InputError(
             Problem(source, f"un en-tête YAML valide entre deux lignes « --- » ({detail})", line)
         ) from None
-    if not isinstance(post.metadata, dict):
-        raise InputError(Problem(source, "un en-tête YAML de la forme « clé: valeur »", 2))
-    body_line = raw[: len(raw) - len(post.content)].count("\n") + 1 if post.metadata else 1
-    return Text(key, source, post.content, dict(post.metadata), body_line)
+    metadata = {} if metadata is None else metadata
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) for k in metadata):
+        raise InputError(Problem(source, "un en-tête YAML de la forme « clé: valeur »", lead + 2))
+    body = rest.strip()
+    skipped = text[: len(text) - len(rest)] + rest[: len(rest) - len(rest.lstrip())]
+    return metadata, body, lead + skipped.count("\n") + 1
 
 
 def read_missions_reference(inputs: Path) -> pl.DataFrame:

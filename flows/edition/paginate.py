@@ -5,8 +5,9 @@ The template marks with `<!--fir:pages-->` each place where a new page starts wh
 (cover, sommaire, each part, the figures, the back cover). Each group becomes a document of its own
 that starts at its real page number, on its real side (left or right), so its pages are exactly those
 of the whole brochure. Cross-group page references (the sommaire's numbers, written `@@page:anchor@@`
-by the template) are filled in once the other groups are laid out: a first pass with placeholders,
-then again until the sommaire's own length stops moving. A group whose document has not changed is
+by the template) are filled in once the other groups are laid out: the groups that hold references
+wait, assumed one page long, and are laid out once with the real numbers; if that moves anything (a
+sommaire longer than a page), again until nothing moves. A group whose document has not changed is
 not laid out again (memoised here within a run, cached by Prefect across runs).
 """
 
@@ -19,7 +20,7 @@ from html import escape
 
 MARKER = "<!--fir:pages-->"
 PAGE_REF = re.compile(r"@@page:([A-Za-z0-9_-]+)@@")
-PLACEHOLDER = "00"  # two digits: the width of most page numbers, for the sommaire's first pass
+ASSUMED_PAGES = 1  # a group with page references (the sommaire), until it is laid out with its numbers
 _ID = re.compile(r'\sid="([^"]+)"')
 _LINK = re.compile(r'\shref="#([^"]+)"')
 _FIRST_SIDE = re.compile(r'<style class="page-footer" data-first-page="(left|right)"( media="not all")?>')
@@ -67,13 +68,11 @@ def split(html: str) -> tuple[str, list[str], str]:
 
 
 def group_document(
-    head: str, body: str, tail: str, first_page: int, numbers: dict[str, int] | None
+    head: str, body: str, tail: str, first_page: int, numbers: dict[str, int]
 ) -> tuple[str, tuple[str, ...]]:
     """A standalone document for one group: page counter, page side, page references and link stubs."""
 
     def page_number(match: re.Match) -> str:
-        if numbers is None:
-            return PLACEHOLDER
         if match.group(1) not in numbers:
             raise PaginationError(f"renvoi vers une ancre absente de la brochure : #{match.group(1)}")
         return str(numbers[match.group(1)])
@@ -103,23 +102,32 @@ def paginate(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup
     `lay_out(document, stubs, first_page)` lays out one group's standalone document.
     """
     head, bodies, tail = split(html)
+    referencing = {index for index, body in enumerate(bodies) if PAGE_REF.search(body)}
     memo: dict[str, PageGroup] = {}
-    numbers: dict[str, int] | None = None
+    numbers: dict[str, int] | None = None  # None: the first pass, references not known yet
     for passes in range(1, _MAX_PASSES + 1):
-        groups, first_page, found = [], 1, {}
-        for body in bodies:
-            document, stubs = group_document(head, body, tail, first_page, numbers)
+        groups: list[PageGroup | None] = []
+        first_page, found = 1, {}
+        for index, body in enumerate(bodies):
+            if numbers is None and index in referencing:
+                groups.append(None)  # laid out once its numbers are known
+                first_page += ASSUMED_PAGES
+                continue
+            document, stubs = group_document(head, body, tail, first_page, numbers or {})
             if document not in memo:
                 memo[document] = lay_out(document, stubs, first_page)
             group = memo[document]
             groups.append(group)
-            for anchor, index in group.anchors.items():
-                found.setdefault(anchor, first_page + index)
+            for anchor, index_in_group in group.anchors.items():
+                found.setdefault(anchor, first_page + index_in_group)
             first_page += group.pages
         wanted = {ref: found.get(ref) for body in bodies for ref in PAGE_REF.findall(body)}
+        if numbers is None and referencing:  # anchors in a waiting group are not known yet: the next pass finds them
+            numbers = {ref: page or 0 for ref, page in wanted.items()}
+            continue
         if missing := sorted(ref for ref, page in wanted.items() if page is None):
             raise PaginationError(f"renvoi vers une ancre absente de la brochure : #{missing[0]}")
-        if numbers is not None and all(numbers.get(ref) == page for ref, page in wanted.items()):
-            return Brochure(groups, found, passes)
+        if all((numbers or {}).get(ref) == page for ref, page in wanted.items()):
+            return Brochure([g for g in groups if g is not None], found, passes)
         numbers = {ref: page for ref, page in wanted.items() if page is not None}
     raise PaginationError("la pagination du sommaire ne se stabilise pas")

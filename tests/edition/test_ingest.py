@@ -128,6 +128,31 @@ def test_broken_front_matter_is_located(inputs_copy):
         ingest.read_edition(inputs_copy, REGION, 2024)
 
 
+@pytest.mark.parametrize(
+    ("raw", "metadata", "body", "body_line"),
+    [
+        ("---\ntitle: A\n---\nCorps\n", {"title": "A"}, "Corps", 4),
+        ("\n\n---\ntitle: A\n---\n\nCorps\nsuite", {"title": "A"}, "Corps\nsuite", 7),
+        ("---\n---\nCorps", {}, "Corps", 3),
+        ("Corps\n---\nsuite\n---\n", {}, "Corps\n---\nsuite\n---", 1),  # rules in the body, no header
+        ("+++\na\n+++\nCorps", {}, "+++\na\n+++\nCorps", 1),  # not a TOML header: body text
+    ],
+)
+def test_front_matter_is_yaml_only_and_the_body_line_is_the_files(tmp_path, raw, metadata, body, body_line):
+    path = tmp_path / "texte.md"
+    path.write_text(raw, encoding="utf-8")
+    text = ingest.read_text(path, "texts/texte.md")
+    assert (text.front, text.body, text.body_line) == (metadata, body, body_line)
+
+
+@pytest.mark.parametrize("header", ["0: 1", "- une liste"])
+def test_a_header_that_is_not_a_mapping_of_names_is_located(tmp_path, header):
+    path = tmp_path / "texte.md"
+    path.write_text(f"---\n{header}\n---\nCorps\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"texts/texte.md, ligne 2 — attendu : un en-tête YAML de la forme"):
+        ingest.read_text(path, "texts/texte.md")
+
+
 def test_real_editions_are_listed(edition_2024):
     from flows import paths
 

@@ -82,8 +82,8 @@ def test_sommaire_numbers_are_the_pages_of_the_anchors_and_links_to_other_groups
 
 
 def test_a_sommaire_that_grows_with_its_numbers_moves_the_groups_after_it():
-    """With its two-digit placeholders the sommaire fills one page; with a three-digit page number it
-    fills two (the fake rule below), so every later group starts one page later and the numbers follow."""
+    """The sommaire is assumed to fill one page; with a three-digit page number it fills two (the fake
+    rule below), so every later group starts one page later and the numbers follow."""
     layout = FakeLayout()
     html = _html(_group("cover", 1), _toc("a", "b"), _group("big", 150, "a"), _group("end", 1, "b"))
     brochure = paginate.paginate(html, layout)
@@ -99,7 +99,7 @@ def test_an_unchanged_group_is_laid_out_once_and_a_missing_target_is_an_error():
     paginate.paginate(html, layout)
     names = [name for name, _ in layout.calls]
     assert names.count("one") == 1 and names.count("two") == 1 and names.count("cover") == 1
-    assert names.count("toc") == 2  # placeholders, then the real numbers
+    assert names.count("toc") == 1  # once, with its real numbers: the groups after it did not move
     with pytest.raises(paginate.PaginationError, match="#missing"):
         paginate.paginate(_html(_group("cover", 1), _toc("missing")), FakeLayout())
 
@@ -107,4 +107,13 @@ def test_an_unchanged_group_is_laid_out_once_and_a_missing_target_is_an_error():
 def test_a_document_without_markers_is_one_group():
     layout = FakeLayout()
     brochure = paginate.paginate(HEAD + _group("all", 4) + "</body></html>", layout)
-    assert brochure.pages == 4 and len(brochure.groups) == 1
+    assert brochure.pages == 4 and len(brochure.groups) == 1 and brochure.passes == 1
+
+
+def test_a_reference_to_an_anchor_inside_the_sommaire_itself_is_found_on_a_further_pass():
+    layout = FakeLayout()
+    toc = _toc("sommaire", "a").replace('<section data-name="toc"', '<section id="sommaire" data-name="toc"')
+    brochure = paginate.paginate(_html(_group("cover", 1), toc, _group("one", 2, "a")), layout)
+    assert brochure.page_numbers == {"sommaire": 2, "a": 3}
+    toc_pdf = next(g for g in brochure.groups if b'data-name="toc"' in g.pdf).pdf.decode()
+    assert 'href="#sommaire" data-page="2"' in toc_pdf and 'data-page="3"' in toc_pdf
