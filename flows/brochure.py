@@ -146,7 +146,7 @@ def lay_out_pages(document: str, stubs: tuple[str, ...], folder: Path, files_dig
 @task(name="bind-pdf", cache_policy=NO_CACHE)
 def bind_pdf(brochure: Brochure, attachments: list[tuple[str, bytes]], year: int) -> render.PrintedPdf:
     """Bind the page groups into the published PDF (PDF/UA-1) and the archival one (PDF/A-3a, data attached)."""
-    return render.print_pdf(brochure, attachments, dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC))
+    return render.print_pdf(brochure, attachments, dt.datetime(year + 1, 1, 1, tzinfo=dt.UTC), [paths.FONTS_DIR])
 
 
 @task(name="publish", cache_policy=NO_CACHE)

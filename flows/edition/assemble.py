@@ -15,18 +15,23 @@ import datetime as dt
 import importlib.util
 import io
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from flows.edition.font_subsets import share_font_subsets
 from flows.edition.paginate import PageGroup
 
 _ANNOTATION_PRINT = 4  # annotation flag "Print": PDF/A wants annotations printed as shown
 
 
-def merge(groups: list[PageGroup]) -> bytes:
-    """One PDF from the groups' PDFs, in order; its file identifier derives from its content."""
+def merge(groups: list[PageGroup], font_dirs: Sequence[Path] = ()) -> bytes:
+    """One PDF from the groups' PDFs, in order; its file identifier derives from its content.
+
+    Fonts found in `font_dirs` get one subset for the whole PDF instead of one per group.
+    """
     out = pikepdf.new()
     tree_root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
     document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree_root, K=Array()))
@@ -70,6 +75,7 @@ def merge(groups: list[PageGroup]) -> bytes:
                 flat.extend([String(name), destinations[name]])
             out.Root.Names = Dictionary(Dests=out.make_indirect(Dictionary(Names=flat)))
         _add_outline(out, groups, first_pages)
+        share_font_subsets(out, list(font_dirs))
         first = sources[0]
         for key in ("/Lang", "/MarkInfo", "/ViewerPreferences"):
             if key in first.Root:

@@ -13,6 +13,7 @@ import hashlib
 import io
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -156,9 +157,15 @@ class PrintedPdf:
     warnings: list[str]  # what WeasyPrint logged: missing glyphs, refused resources, dropped CSS
 
 
-def print_pdf(brochure: Brochure, attachments: list[tuple[str, bytes]], attachment_date: dt.datetime) -> PrintedPdf:
-    """Bind the laid-out page groups into the published PDF, then derive the archival copy from it."""
-    published = assemble.merge(brochure.groups)
+def print_pdf(
+    brochure: Brochure,
+    attachments: list[tuple[str, bytes]],
+    attachment_date: dt.datetime,
+    font_dirs: Sequence[Path] = (),
+) -> PrintedPdf:
+    """Bind the laid-out page groups into the published PDF (one subset per font of `font_dirs`),
+    then derive the archival copy from it."""
+    published = assemble.merge(brochure.groups, font_dirs)
     archival = assemble.archival_copy(published, attachments, attachment_date)
     warnings = list(dict.fromkeys(w for group in brochure.groups for w in group.warnings))
     return PrintedPdf(published, archival, brochure.pages, warnings)
@@ -173,4 +180,4 @@ def print_document(
 ) -> PrintedPdf:
     """Print a whole document in one call, nothing cached (the flow caches each group of pages)."""
     brochure = paginate(html, lambda document, stubs, _: lay_out_pages(document, base_dir, allowed_roots, stubs))
-    return print_pdf(brochure, attachments, attachment_date)
+    return print_pdf(brochure, attachments, attachment_date, [base_dir / "fonts"])

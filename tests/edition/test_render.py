@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import subprocess
 
 from flows import paths
 from flows.edition import compute, context, reconcile, render
@@ -47,3 +48,38 @@ def test_the_renderer_refuses_files_outside_the_allowed_folders(tmp_path):
     refused = [w for w in printed.warnings if "refusée" in w]
     assert len(refused) == 2, printed.warnings
     assert b"root:" not in printed.published
+
+
+def test_page_groups_share_one_subset_per_font_holding_every_groups_glyphs():
+    """Two groups set in Inter with different letters: bound, they use one font program per style,
+    which draws the letters of both (text read back), and the PDF is smaller than with two subsets."""
+    import io
+
+    import pikepdf
+    import uharfbuzz as hb
+
+    from flows.edition import assemble, paginate
+
+    html = (
+        '<html lang="fr"><head><title>t</title><link rel="stylesheet" href="brochure.css"></head><body>'
+        "<!--fir:pages--><p>Recettes 2024 : 303 543 407 €</p>"
+        "<!--fir:pages--><p>Dépenses : 99,1 % — AZERTY wxyz</p></body></html>"
+    )
+    brochure = paginate.paginate(
+        html, lambda d, s, _: render.lay_out_pages(d, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], s)
+    )
+    separate = assemble.merge(brochure.groups)
+    shared = assemble.merge(brochure.groups, [paths.FONTS_DIR])
+    assert len(shared) < len(separate)
+    with pikepdf.open(io.BytesIO(shared)) as pdf:
+        fonts = [font for page in pdf.pages for font in page.Resources.Font.values()]
+        programs = {font.DescendantFonts[0].FontDescriptor.FontFile3.objgen for font in fonts}
+        assert len(fonts) == 2 and len(programs) == 1  # one style (Inter Regular) on two pages: one program
+        shared_font = hb.Font(hb.Face(fonts[0].DescendantFonts[0].FontDescriptor.FontFile3.read_bytes()))
+    source = hb.Font(hb.Face((paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()))
+    for letter in "RD9AZwxyz€":  # letters of one page or the other, drawn by the shared program
+        glyph = source.get_nominal_glyph(ord(letter))
+        assert shared_font.get_glyph_extents(glyph).width > 0, letter
+    text = subprocess.run(["pdftotext", "-", "-"], input=shared, capture_output=True, check=True).stdout.decode()
+    assert "Recettes 2024 : 303 543 407 €" in text.replace("\u202f", " ").replace("\xa0", " ")
+    assert "AZERTY wxyz" in text
