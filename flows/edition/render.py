@@ -13,6 +13,7 @@ import hashlib
 import io
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from flows.edition.charts import Chart
 
 _FONTS_REGISTERED: set[Path] = set()
+_LAYOUT = threading.local()  # WeasyPrint's font configuration, one per thread (Pango objects are not shared)
 
 
 def _configure_matplotlib() -> None:
@@ -128,13 +130,18 @@ _CSS_PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels (96 per inch), PDF cou
 def lay_out_pages(document_html: str, base_dir: Path, allowed_roots: list[Path], stubs: tuple[str, ...]) -> PageGroup:
     """Lay out one group of pages and write it as a tagged PDF, with its anchors and bookmarks."""
     from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
 
+    if getattr(_LAYOUT, "fonts", None) is None:
+        # One per thread for every group laid out: the brochure's @font-face fonts are registered with
+        # fontconfig once, not once per group (same PDF bytes, measured).
+        _LAYOUT.fonts = FontConfiguration()
     collector = _LogCollector()
     logger = logging.getLogger("weasyprint")
     logger.addHandler(collector)
     try:
         source = HTML(string=document_html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots))
-        document = source.render(pdf_variant=PUBLISHED_VARIANT)
+        document = source.render(font_config=_LAYOUT.fonts, pdf_variant=PUBLISHED_VARIANT)
         pdf = document.write_pdf(pdf_variant=PUBLISHED_VARIANT)
     finally:
         logger.removeHandler(collector)
