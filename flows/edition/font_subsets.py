@@ -69,9 +69,9 @@ def _share(pdf: pikepdf.Pdf, fonts: list[Dictionary], source: bytes) -> None:
         descendant = font.DescendantFonts[0]
         if descendant.get("/CIDToGIDMap", Name.Identity) != Name.Identity:
             raise FontMergeError("glyph ids are not the font's")
-        glyphs |= _widths(descendant.get("/W", Array())).keys()
+        glyphs |= _glyphs_with_widths(descendant.get("/W", Array()))
         if "/ToUnicode" in font:
-            glyphs |= _unicode_map(font.ToUnicode.read_bytes()).keys()
+            glyphs |= _glyphs_with_text(font.ToUnicode.read_bytes())
     first = fonts[0].DescendantFonts[0].FontDescriptor
     key = _program_key(first)
     program = pdf.make_stream(_subset(source, sorted(glyphs)))
@@ -131,26 +131,24 @@ def _subset(source: bytes, glyph_ids: list[int]) -> bytes:
     return bytes(font.blob.data)
 
 
-def _widths(array: Array) -> dict[int, object]:
-    """`/W` of a CIDFont: `c [w1 w2 …]` and `c_first c_last w` entries → glyph id → width."""
-    widths: dict[int, object] = {}
-    items = list(array)
+def _glyphs_with_widths(widths: Array) -> set[int]:
+    """The glyph ids a CIDFont's `/W` lists: `c [w1 w2 …]` and `c_first c_last w` entries."""
+    glyphs: set[int] = set()
+    items = list(widths)
     index = 0
     while index < len(items):
         start = int(items[index])
         if isinstance(items[index + 1], Array):
-            for offset, width in enumerate(items[index + 1]):
-                widths[start + offset] = width
+            glyphs.update(range(start, start + len(items[index + 1])))
             index += 2
         else:
-            for cid in range(start, int(items[index + 1]) + 1):
-                widths[cid] = items[index + 2]
+            glyphs.update(range(start, int(items[index + 1]) + 1))
             index += 3
-    return widths
+    return glyphs
 
 
-def _unicode_map(cmap: bytes) -> dict[int, bytes]:
-    """`/ToUnicode` bfchar entries → glyph id → UTF-16BE hex."""
+def _glyphs_with_text(cmap: bytes) -> set[int]:
+    """The glyph ids a `/ToUnicode` CMap maps to text (its bfchar entries)."""
     if _BFRANGE.search(cmap):  # WeasyPrint writes bfchar entries only; a range would need expanding
         raise FontMergeError("bfrange in ToUnicode")
-    return {int(cid, 16): code for block in _BFCHAR_BLOCK.findall(cmap) for cid, code in _BFCHAR.findall(block)}
+    return {int(cid, 16) for block in _BFCHAR_BLOCK.findall(cmap) for cid, _ in _BFCHAR.findall(block)}

@@ -588,8 +588,7 @@ def _split_front_matter(raw: str, source: str) -> tuple[dict, str, int]:
     lead = raw[: len(raw) - len(text)].count("\n")  # blank lines before the header
     parts = _YAML_HEADER.FM_BOUNDARY.split(text, 2) if _YAML_HEADER.detect(text) else []
     if len(parts) != 3:  # no header, or an opening `---` never closed: all body
-        body = raw.strip()
-        return {}, body, lead + 1
+        return {}, raw.strip(), lead + 1
     _, header, rest = parts
     try:
         metadata = _YAML_HEADER.load(header)
