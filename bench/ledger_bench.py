@@ -1,4 +1,4 @@
-"""Ledger aggregation benchmark: Polars lazy/streaming (flows.edition.ledger) against pandas.
+"""Ledger aggregation benchmark: Polars lazy/streaming (flows.edition.ingest.ledger) against pandas.
 
     python bench/ledger_bench.py --lines 10000000 [--formats parquet,csv] [--repeat 3] [--dir /tmp/fir-ledger-bench]
 
@@ -49,7 +49,7 @@ TARGET_MB = 2048.0
 
 
 def run_polars(ledger_path: Path, nomenclature_path: Path, year: int) -> dict:
-    from flows.edition import ledger
+    from flows.edition.ingest import ledger
 
     nomenclature = ledger.read_nomenclature(nomenclature_path)
     totals = ledger.aggregate(ledger.scan_ledger(ledger_path), nomenclature, year)
@@ -141,7 +141,7 @@ def worker(engine: str, ledger_path: Path, nomenclature_path: Path, year: int) -
     if engine == "polars":
         import polars  # noqa: F401
 
-        from flows.edition import ledger  # noqa: F401
+        from flows.edition.ingest import ledger  # noqa: F401
     else:
         import pandas  # noqa: F401
         import pyarrow  # noqa: F401

@@ -19,20 +19,17 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
 
 from flows import paths, runtime
-from flows.edition import (
-    chart_data,
-    compute,
-    context,
-    ingest,
-    paginate,
-    publish,
-    reconcile,
-    references,
-    render,
-    revisions,
-)
+from flows.edition.charts import data as chart_data
+from flows.edition.compute import catalogue as references
+from flows.edition.compute import figures as compute
 from flows.edition.errors import InputError
-from flows.edition.paginate import Brochure, PageGroup
+from flows.edition.ingest import snapshot as ingest
+from flows.edition.publish import revisions
+from flows.edition.publish import store as publish
+from flows.edition.render import context, paginate
+from flows.edition.render import layout as render
+from flows.edition.render.paginate import Brochure, PageGroup
+from flows.edition.validate import reconcile
 from flows.version import code_digest, code_version
 
 TIMEZONE = ZoneInfo("Europe/Paris")
@@ -113,7 +110,7 @@ def compute_figures(
 def draw_chart(key: str, data, primary: str, title: str | None) -> dict:
     """Draw one chart to SVG, with its alternative text; cached on the chart's own data."""
     with _PYPLOT:  # matplotlib's pyplot is not thread-safe: one chart at a time per process
-        from flows.edition import charts  # plotnine and matplotlib: only when a chart is really drawn
+        from flows.edition.charts import draw as charts  # plotnine and matplotlib: only when a chart is really drawn
 
         render.register_fonts(paths.FONTS_DIR)
         chart = charts.build(key, data, primary, title)

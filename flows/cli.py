@@ -111,7 +111,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace):
-    from flows.edition import ingest, reconcile
+    from flows.edition.ingest import snapshot as ingest
+    from flows.edition.validate import reconcile
 
     edition = ingest.read_edition(args.inputs, args.region, args.year)
     report = reconcile.validate(edition)
@@ -141,7 +142,9 @@ def _check(args: argparse.Namespace):
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from flows.edition import ingest, publish, revisions
+    from flows.edition.ingest import snapshot as ingest
+    from flows.edition.publish import revisions
+    from flows.edition.publish import store as publish
 
     started = time.perf_counter()
     edition, report = _check(args)  # fail fast, before paying for Prefect's start-up
@@ -224,7 +227,7 @@ def cmd_national(args: argparse.Namespace) -> int:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from flows.deploy import prefect_server
-    from flows.edition import revisions
+    from flows.edition.publish import revisions
     from flows.national import national_run, task_runner
 
     started = time.perf_counter()
@@ -255,7 +258,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from flows.edition.ingest import list_editions
+    from flows.edition.ingest.snapshot import list_editions
 
     editions = list_editions(args.inputs)
     for region, year in editions:

@@ -22,7 +22,8 @@ from prefect.schedules import Cron
 
 from flows import paths
 from flows.brochure import build_brochure
-from flows.edition import ingest, revisions
+from flows.edition.ingest import snapshot as ingest
+from flows.edition.publish import revisions
 
 TIMEZONE = "Europe/Paris"
 # 15 March, 06:00 Paris time: the previous year's accounts are closed, the brochure is due in spring.

@@ -16,7 +16,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import paths
-from flows.edition import ingest, revisions
+from flows.edition.ingest import snapshot as ingest
+from flows.edition.publish import revisions
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from flows import paths
 from flows.edition.french import format_number
-from flows.edition.publish import MANIFEST
+from flows.edition.publish.store import MANIFEST
 
 REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 VARIANTS = {"pdf": "", "archive": "-archive"}

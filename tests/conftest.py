@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flows import paths
-from flows.edition import ingest
+from flows.edition.ingest import snapshot as ingest
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

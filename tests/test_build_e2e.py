@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from flows import paths
-from flows.edition import ingest
 from flows.edition.french import format_amount, format_number
+from flows.edition.ingest import snapshot as ingest
 from tests.conftest import REGION
 from tests.helpers import fir_build
 

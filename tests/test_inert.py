@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 from flows import paths
-from flows.edition import compute, context, ingest, reconcile, render
+from flows.edition.compute import figures as compute
+from flows.edition.ingest import snapshot as ingest
+from flows.edition.render import context
+from flows.edition.render import layout as render
+from flows.edition.validate import reconcile
 from tests.conftest import REGION
 
 

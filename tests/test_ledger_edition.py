@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 from flows import paths
-from flows.edition import ingest, reconcile
+from flows.edition.ingest import snapshot as ingest
+from flows.edition.validate import reconcile
 from tests.conftest import REGION
 from tests.helpers import fir_build
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flows import paths
-from flows.edition import revisions
+from flows.edition.publish import revisions
 from tests.conftest import REGION
 from tests.helpers import build_command, fir, fir_build
 
@@ -181,7 +181,7 @@ def test_a_correction_needs_a_reason_then_creates_revision_2_with_its_erratum(pu
 
 def test_a_run_failing_midway_leaves_published_bytes_unchanged(published, monkeypatch):
     from flows.brochure import build_brochure
-    from flows.edition import render
+    from flows.edition.render import layout as render
 
     inputs, outputs = published
     before = _tree(outputs)

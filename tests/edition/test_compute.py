@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from flows.edition import compute
+from flows.edition.compute import figures as compute
 
 
 def test_2018_revenue_growth_is_plus_1_84_percent(edition_2018):
@@ -111,7 +111,7 @@ def test_history_across_editions_2018_to_2024(edition_2018, edition_2024):
 
 def test_an_edition_never_compares_with_later_ones():
     from flows import paths
-    from flows.edition import ingest
+    from flows.edition.ingest import snapshot as ingest
 
     assert ingest.read_other_editions(paths.INPUTS_DIR, "hauts-de-france", 2018) == ({}, [])
     earlier, skipped = ingest.read_other_editions(paths.INPUTS_DIR, "hauts-de-france", 2024)

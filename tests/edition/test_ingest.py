@@ -8,8 +8,8 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from flows.edition import ingest
 from flows.edition.errors import InputError
+from flows.edition.ingest import snapshot as ingest
 from tests.conftest import REGION
 from tests.helpers import csv_to_xlsx
 

@@ -1,7 +1,7 @@
 """The line-level ledger: exact aggregation, diagnostics, reconciliation and located errors.
 
 Ledgers come from bench/make_ledger.py, whose expected totals are known by construction (drawn per
-cell, then split into lines), independently of flows.edition.ledger.
+cell, then split into lines), independently of flows.edition.ingest.ledger.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import polars as pl
 import pytest
 
 from bench import make_ledger
-from flows.edition import compute, ledger
+from flows.edition.compute import figures as compute
 from flows.edition.errors import InputError
 from flows.edition.french import format_eur
+from flows.edition.ingest import ledger
 
 LINES = 200_000
 YEAR = 2024

@@ -1,4 +1,4 @@
-from flows.edition.narrative import french_spacing, to_html
+from flows.edition.render.narrative import french_spacing, to_html
 
 
 def test_raw_html_is_escaped_not_passed_through():

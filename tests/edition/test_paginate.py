@@ -10,8 +10,8 @@ import re
 
 import pytest
 
-from flows.edition import paginate
-from flows.edition.paginate import MARKER, PageGroup
+from flows.edition.render import paginate
+from flows.edition.render.paginate import MARKER, PageGroup
 
 HEAD = (
     '<html lang="fr"><head><title>t</title>'

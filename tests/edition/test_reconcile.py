@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from flows.edition import ingest, reconcile
 from flows.edition.errors import InputError
+from flows.edition.ingest import snapshot as ingest
+from flows.edition.validate import reconcile
 from tests.conftest import REGION
 
 
@@ -67,7 +68,7 @@ def test_unknown_mission_and_unknown_part_are_input_errors(inputs_copy):
 
 
 def test_a_corrected_amount_replaces_stale_published_heading_and_share(inputs_copy):
-    from flows.edition import compute
+    from flows.edition.compute import figures as compute
 
     path = inputs_copy / REGION / "2024" / "thematics.csv"
     text = path.read_text(encoding="utf-8")

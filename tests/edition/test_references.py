@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from flows.edition import compute, ingest, reconcile, references
+from flows.edition.compute import catalogue as references
+from flows.edition.compute import figures as compute
 from flows.edition.errors import InputError
+from flows.edition.ingest import snapshot as ingest
+from flows.edition.validate import reconcile
 from tests.conftest import REGION
 
 

@@ -7,7 +7,10 @@ import datetime as dt
 import subprocess
 
 from flows import paths
-from flows.edition import compute, context, reconcile, render
+from flows.edition.compute import figures as compute
+from flows.edition.render import context
+from flows.edition.render import layout as render
+from flows.edition.validate import reconcile
 
 
 def _html(edition) -> str:
@@ -58,7 +61,7 @@ def test_page_groups_share_one_subset_per_font_holding_every_groups_glyphs():
     import pikepdf
     import uharfbuzz as hb
 
-    from flows.edition import assemble, paginate
+    from flows.edition.render import assemble, paginate
 
     html = (
         '<html lang="fr"><head><title>t</title><link rel="stylesheet" href="brochure.css"></head><body>'

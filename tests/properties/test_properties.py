@@ -21,10 +21,13 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from flows import paths
-from flows.edition import compute, ingest, reconcile, references
+from flows.edition.compute import catalogue as references
+from flows.edition.compute import figures as compute
 from flows.edition.contract import TABLES, RawTable, parse_table
 from flows.edition.errors import InputError
 from flows.edition.french import NBSP, UNIT_FACTORS, format_amount, parse_number, round_half_up, to_euros
+from flows.edition.ingest import snapshot as ingest
+from flows.edition.validate import reconcile
 from tests.conftest import REGION
 from tests.helpers import csv_to_xlsx
 

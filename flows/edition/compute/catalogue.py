@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from flows.edition import compute
+from flows.edition.compute import figures as compute
 from flows.edition.errors import Problem
 from flows.edition.french import (
     format_amount,

@@ -21,8 +21,8 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
-from flows.edition.font_subsets import share_font_subsets
-from flows.edition.paginate import PageGroup
+from flows.edition.render.font_subsets import share_font_subsets
+from flows.edition.render.paginate import PageGroup
 
 _ANNOTATION_PRINT = 4  # annotation flag "Print": PDF/A wants annotations printed as shown
 

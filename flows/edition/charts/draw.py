@@ -29,7 +29,7 @@ from plotnine import (
     theme_minimal,
 )
 
-from flows.edition.chart_data import displayed_amount, displayed_share
+from flows.edition.charts.data import displayed_amount, displayed_share
 from flows.edition.french import NNBSP, format_compact, format_number, format_pct
 
 FONT_FAMILY = "Inter"

@@ -7,8 +7,9 @@ from typing import Any
 
 import polars as pl
 
-from flows.edition import compute, references
-from flows.edition.chart_data import displayed_amount, displayed_share
+from flows.edition.charts.data import displayed_amount, displayed_share
+from flows.edition.compute import catalogue as references
+from flows.edition.compute import figures as compute
 from flows.edition.errors import InputError
 from flows.edition.french import (
     format_amount,
@@ -16,9 +17,9 @@ from flows.edition.french import (
     format_pct,
     format_signed_eur,
 )
-from flows.edition.ingest import Edition
-from flows.edition.narrative import to_html
-from flows.edition.reconcile import Report
+from flows.edition.ingest.snapshot import Edition
+from flows.edition.render.narrative import to_html
+from flows.edition.validate.reconcile import Report
 
 STAGE_HEADERS = {column: label for column, label in compute.STAGES}
 

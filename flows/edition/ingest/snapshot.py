@@ -115,7 +115,7 @@ def read_ledger(
     """When the edition has a line-level ledger, aggregate it: it supplies the `missions` and
     `thematics` tables the edition does not give, and is reconciled with those it gives.
     Returns what the validation report should say about it."""
-    from flows.edition import ledger
+    from flows.edition.ingest import ledger
 
     found = [folder / name for name in LEDGER_NAMES if (folder / name).exists()]
     if not found:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from flows.edition import compute
+from flows.edition.compute import figures as compute
 
 SCHEDULED = "scheduled"
 MANUAL = "manual"

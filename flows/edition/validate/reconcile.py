@@ -12,10 +12,11 @@ from decimal import Decimal
 
 import polars as pl
 
-from flows.edition import compute, references
+from flows.edition.compute import catalogue as references
+from flows.edition.compute import figures as compute
 from flows.edition.errors import InputError, Problem
 from flows.edition.french import UNIT_FACTORS, format_amount, format_eur, format_pct, round_half_up
-from flows.edition.ingest import Edition
+from flows.edition.ingest.snapshot import Edition
 
 TABLE_TITLES = {
     "revenue": "Recettes",

@@ -22,11 +22,11 @@ from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from flows.edition import assemble
-from flows.edition.paginate import Brochure, PageGroup, paginate
+from flows.edition.render import assemble
+from flows.edition.render.paginate import Brochure, PageGroup, paginate
 
 if TYPE_CHECKING:
-    from flows.edition.charts import Chart
+    from flows.edition.charts.draw import Chart
 
 _FONTS_REGISTERED: set[Path] = set()
 _LAYOUT = threading.local()  # WeasyPrint's font configuration, one per thread (Pango objects are not shared)

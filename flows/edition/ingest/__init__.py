@@ -1,0 +1,1 @@
+"""Stage 1, ingest: an edition folder read once into an immutable snapshot (the only reader of inputs/)."""

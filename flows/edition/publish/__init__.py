@@ -1,0 +1,1 @@
+"""Stage 6, publish: revisions, their records and errata, and the files written into outputs/."""

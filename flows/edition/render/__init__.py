@@ -1,0 +1,1 @@
+"""Stage 5, render: template context → HTML → page groups laid out by WeasyPrint → one bound PDF."""

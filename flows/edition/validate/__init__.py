@@ -1,0 +1,1 @@
+"""Stage 2, validate: references between tables and texts, declared totals against their lines."""
