@@ -13,9 +13,13 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows import paths, runtime
 from flows.edition.errors import InputError
+
+if TYPE_CHECKING:
+    from flows.brochure import BuildResult
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -68,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="publier une nouvelle révision même si les données n'ont pas changé (ex. correction de mise en page)",
     )
+    build.add_argument("--timings", type=Path, help="écrire la durée de chaque étape dans ce fichier JSON (mesures)")
     build.set_defaults(handler=cmd_build)
 
     check = sub.add_parser("check", help="valider les données d'une édition sans construire")
@@ -106,109 +111,68 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    _, report = _check(args)
-    return EXIT_INPUT if report.errors else EXIT_OK
+    from flows.edition.ingest.snapshot import read_snapshot
+    from flows.edition.prepare import prepare
+    from flows.edition.validate.reconcile import report_lines
 
-
-def _check(args: argparse.Namespace):
-    from flows.edition.ingest import snapshot as ingest
-    from flows.edition.validate import reconcile
-
-    edition = ingest.read_edition(args.inputs, args.region, args.year)
-    report = reconcile.validate(edition)
-    print(
-        f"Édition {args.region} {args.year} : {len(edition.tables)} tables, {len(edition.texts)} textes, "
-        f"{report.checks} rapprochements."
-    )
-    titles = reconcile.TABLE_TITLES
-    for table, findings in report.by_table().items():
-        print(f"\n{titles.get(table, table)} ({edition.sources.get(table, table)})")
-        for finding in findings:
-            label = "ERREUR" if finding.level == "error" else "avertissement"
-            print(f"  [{label}] {finding.message}")
-            if finding.where:
-                print(f"      où : {finding.where}")
-    if report.typed_amounts:
-        files = len({t.source for t in report.typed_amounts})
-        print(
-            f"\nMontants saisis à la main dans les textes, non reliés aux tables ({len(report.typed_amounts)} "
-            f"dans {files} fichier(s)) — à relire à chaque correction, ou à remplacer par [[nom]] :"
-        )
-        for typed in report.typed_amounts:
-            print(f"  {typed.source}, ligne {typed.line} : {typed.text}")
-    verdict = "des erreurs empêchent la construction" if report.errors else "données utilisables"
-    print(f"\nBilan : {len(report.errors)} erreur(s), {len(report.warnings)} avertissement(s) — {verdict}.")
-    return edition, report
+    snapshot = read_snapshot(args.inputs, args.region, args.year)
+    prepared = prepare(snapshot)
+    print("\n".join(report_lines(snapshot.edition, prepared.report)))
+    return EXIT_INPUT if prepared.report.errors else EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from flows.edition.ingest import snapshot as ingest
-    from flows.edition.publish import revisions
-    from flows.edition.publish import store as publish
-
     started = time.perf_counter()
-    edition, report = _check(args)  # fail fast, before paying for Prefect's start-up
-    if report.errors:
-        print("\nRien n'a été publié.", file=sys.stderr)
-        return EXIT_INPUT
-    manifest = publish.read_manifest(args.outputs, args.region, args.year)
-    try:
-        decision = revisions.decide(
-            manifest, ingest.input_checksums(edition, args.inputs), args.reason, revisions.MANUAL, args.force
-        )
-    except revisions.ReasonRequired as exc:
-        print(f"\nRien n'a été publié : {exc}.", file=sys.stderr)
-        return EXIT_USAGE
-    if not decision.build:
-        print(
-            f"\n{decision.message[0].upper()}{decision.message[1:]}. Publication actuelle : "
-            f"{paths.brochure_path(args.outputs, args.region, args.year)}"
-        )
-        return EXIT_OK
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    imported = time.perf_counter()
     from prefect.settings import temporary_settings
 
-    prefect_imported = time.perf_counter()
-    from flows.brochure import CALLED_AT_ENV, build_brochure
+    from flows.brochure import ValidationFailed, build_brochure
+    from flows.edition.publish import revisions
+    from flows.steps import record_steps
 
-    import_seconds = {"import-prefect": prefect_imported - imported, "import": time.perf_counter() - prefect_imported}
-    print(f"\nConstruction ({decision.message})…")
-    os.environ[CALLED_AT_ENV] = str(time.time())
-    # No heartbeats for a build run from the command line: the first is sent at start and the next
-    # only after 180 s, so they say nothing about a run of seconds, while stopping the heartbeat thread
-    # makes Prefect wait up to 1 s at the end of every run. Scheduled runs keep them.
-    with temporary_settings(updates={"flows.heartbeat_frequency": None}):
-        result = build_brochure(
-            region=args.region,
-            year=args.year,
-            inputs=str(args.inputs),
-            outputs=str(args.outputs),
-            reason=args.reason,
-            force=args.force,
-        )
-    _print_result(result, args, time.perf_counter() - started)
-    if timings := os.environ.get("FIR_TIMINGS"):  # the benchmark reads the steps' durations here
-        Path(timings).write_text(
-            json.dumps({**import_seconds, **result.seconds, "command": time.perf_counter() - started}),
-            encoding="utf-8",
-        )
+    try:
+        # No heartbeats for a build run from the command line: the first is sent at start and the next
+        # only after 180 s, so they say nothing about a run of seconds, while stopping the heartbeat
+        # thread makes Prefect wait up to 1 s at the end of every run. Scheduled runs keep them.
+        with record_steps() as steps, temporary_settings(updates={"flows.heartbeat_frequency": None}):
+            result = build_brochure(
+                region=args.region,
+                year=args.year,
+                inputs=str(args.inputs),
+                outputs=str(args.outputs),
+                reason=args.reason,
+                force=args.force,
+            )
+    except ValidationFailed as exc:
+        print("\n".join(exc.lines))
+        print("\nRien n'a été publié.", file=sys.stderr)
+        return EXIT_INPUT
+    except revisions.ReasonRequired as exc:
+        print(f"Rien n'a été publié : {exc}.", file=sys.stderr)
+        return EXIT_USAGE
+    seconds = time.perf_counter() - started
+    _print_result(result, steps.cached, args, seconds)
+    if args.timings:  # the benchmark reads the steps' durations here
+        args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
     return EXIT_OK
 
 
-def _print_result(result, args: argparse.Namespace, seconds: float) -> None:
+def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespace, seconds: float) -> None:
+    if result.report:
+        print("\n".join(result.report) + "\n")
     if not result.published:
-        print(f"{result.message[0].upper()}{result.message[1:]}.")
+        print(f"{result.message[0].upper()}{result.message[1:]}. Publication actuelle : {result.pdf_path}")
         return
+    print(f"Construction ({result.message})…")
     for warning in result.render_warnings:
         print(f"  [mise en page] {warning}")
-    if result.cached_steps:
-        print(f"Étapes reprises du cache : {', '.join(result.cached_steps)}")
+    if cached:
+        print(f"Étapes reprises du cache : {', '.join(cached)}")
     if result.erratum:
         print(f"Erratum de la révision {result.revision} ({len(result.erratum)} chiffre(s) modifié(s)) :")
         for change in result.erratum:
-            print(f"  {change['label']} : {change['old']} → {change['new']}")
+            print(f"  {change.label} : {change.old} → {change.new}")
     print(f"Publié : {result.pdf_path} — révision {result.revision} ({result.pages} pages, {seconds:.1f} s)")
     print(f"Copie d'archivage (PDF/A-3, données jointes) : {paths.archive_path(args.outputs, args.region, args.year)}")
     print(f"Historique des révisions : {result.pdf_path.parent / 'manifest.json'}")

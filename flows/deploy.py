@@ -22,7 +22,7 @@ from prefect.schedules import Cron
 
 from flows import paths
 from flows.brochure import build_brochure
-from flows.edition.ingest import snapshot as ingest
+from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import revisions
 
 TIMEZONE = "Europe/Paris"
@@ -53,10 +53,10 @@ def annual_run(inputs: str | None = None, outputs: str | None = None, run_date: 
     logger = get_run_logger()
     inputs_dir = Path(inputs) if inputs else paths.INPUTS_DIR
     year = edition_year(_run_time(run_date))
-    regions = sorted({region for region, _ in ingest.list_editions(inputs_dir)})
+    regions = sorted({region for region, _ in list_editions(inputs_dir)})
     built = []
     for region in regions:
-        if (region, year) not in ingest.list_editions(inputs_dir):
+        if (region, year) not in list_editions(inputs_dir):
             logger.warning("%s : pas de données %s dans %s, brochure non construite", region, year, inputs_dir)
             continue
         result = build_brochure(

@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import paths
-from flows.edition.ingest import snapshot as ingest
+from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import revisions
 
 
@@ -90,9 +90,7 @@ def national_run(
     inputs_dir = str(Path(inputs) if inputs else paths.INPUTS_DIR)
     outputs_dir = str(Path(outputs) if outputs else paths.OUTPUTS_DIR)
     wanted = (
-        [(e.split("/")[0], int(e.split("/")[1])) for e in editions]
-        if editions
-        else ingest.list_editions(Path(inputs_dir))
+        [(e.split("/")[0], int(e.split("/")[1])) for e in editions] if editions else list_editions(Path(inputs_dir))
     )
     artifact = create_progress_artifact(
         progress=0.0, key="fir-national", description=f"Construction nationale : {len(wanted)} éditions"

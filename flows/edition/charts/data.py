@@ -6,9 +6,23 @@ and matplotlib (about half a second).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
+from flows.edition.compute.figures import Figures
 from flows.edition.french import format_amount, format_pct
+
+
+@dataclass(frozen=True)
+class DrawnChart:
+    """A chart ready for the page: SVG inline as a data: URI, with its alternative text."""
+
+    key: str
+    title: str
+    alt: str
+    width_cm: float
+    src: str
 
 
 def displayed_amount(row: dict) -> str:
@@ -20,7 +34,7 @@ def displayed_share(row: dict) -> str:
     return format_pct(row["share_display"], row["share_display_dp"])
 
 
-def chart_data(figures, subset_title: str | None) -> list[tuple[str, pl.DataFrame, str | None]]:
+def chart_data(figures: Figures, subset_title: str | None) -> list[tuple[str, pl.DataFrame, str | None]]:
     """(key, data, title) of every chart the edition's data allows, in the order they appear.
 
     Each chart is drawn from its own data only, so a chart whose data did not change can be reused.

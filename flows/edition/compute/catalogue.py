@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import polars as pl
 
 from flows.edition.compute import figures as compute
-from flows.edition.errors import Problem
+from flows.edition.errors import InputError, Problem
 from flows.edition.french import (
     format_amount,
     format_number,
     format_pct,
 )
+from flows.edition.ingest.texts import Text
 
 REFERENCE = re.compile(r"\[\[\s*([^\[\]]*?)\s*\]\]")
 TYPED_AMOUNT = re.compile(
@@ -111,10 +113,19 @@ def resolve(markdown: str, names: dict[str, str], source: str, first_line: int =
     return REFERENCE.sub(replace, markdown), problems
 
 
-def typed_amounts(markdown: str, source: str, first_line: int = 1) -> list[TypedAmount]:
+def find_typed_amounts(markdown: str, source: str, first_line: int = 1) -> list[TypedAmount]:
     """Amounts written by hand (not through `[[…]]`), with their line."""
     without_references = REFERENCE.sub(lambda m: " " * len(m.group(0)), markdown)
     return [
         TypedAmount(source, first_line + without_references.count("\n", 0, m.start()), m.group(0))
         for m in TYPED_AMOUNT.finditer(without_references)
     ]
+
+
+def check_names(texts: Iterable[Text], names: Mapping[str, str]) -> None:
+    """Every `[[figure]]` named in a text exists in the catalogue; InputError locating each one that does not."""
+    problems: list[Problem] = []
+    for text in texts:
+        problems += resolve(text.body, names, text.source, text.body_line)[1]
+    if problems:
+        raise InputError(problems)

@@ -10,6 +10,7 @@ lines with the largest remainders. Where a published edition printed its own sha
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -194,7 +195,7 @@ def compare(
     return Comparison(declared, computed, declared - computed, tolerance, int(shown) == declared)
 
 
-def editions_history(editions: dict[int, dict[str, pl.DataFrame]]) -> pl.DataFrame:
+def editions_history(editions: Mapping[int, Mapping[str, pl.DataFrame]]) -> pl.DataFrame:
     """Revenue, AE and CP of each edition, oldest first, with the change since the edition before.
 
     Each amount keeps the precision it is published with (`unit`, `dp`); a change is shown at the
@@ -303,11 +304,11 @@ class Figures:
 
 
 def compute_figures(
-    tables: dict[str, pl.DataFrame],
+    tables: Mapping[str, pl.DataFrame],
     year: int,
     missions_ref: pl.DataFrame,
     subset_exclude: tuple[str, ...],
-    earlier_editions: dict[int, dict[str, pl.DataFrame]] | None = None,
+    earlier_editions: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
 ) -> Figures:
     """All shares, variances and rates the brochure prints."""
     missions = tables.get("missions")

@@ -29,6 +29,7 @@ import polars as pl
 from flows.edition.contract import SLUG, TABLES
 from flows.edition.errors import InputError, Problem
 from flows.edition.french import UNIT_FACTORS, format_amount, format_eur, format_number, format_signed_eur
+from flows.edition.ingest.files import InputFile
 
 COLUMNS = ("date", "budget", "amount", "destination", "department", "beneficiary_category")
 NOMENCLATURE_COLUMNS = ("destination", "mission", "thematic_id")
@@ -110,39 +111,43 @@ def euros(cents: int) -> int:
 # --- reading -------------------------------------------------------------------------------------
 
 
-def scan_ledger(path: str | Path) -> pl.LazyFrame:
+def scan_ledger(path: str | Path | InputFile) -> pl.LazyFrame:
     """The ledger as a LazyFrame, nothing read yet but its header (CSV) or schema (Parquet).
 
     CSV: UTF-8, comma-separated, header on line 1; every column is read as text (explicit schema,
     nothing inferred) and typed by `aggregate`. Parquet: the file's own column types. A `_source`
-    column holds the file path, for messages.
+    column holds the file's name, for messages. Given an InputFile (the edition's snapshot), Polars
+    reads its bytes, not the file again.
     """
-    path = Path(path)
-    source = str(path)
-    if not path.is_file():
-        raise InputError(Problem(source, "un fichier de grand livre existant (.csv ou .parquet)"))
-    suffix = path.suffix.lower()
+    data: Path | bytes
+    if isinstance(path, InputFile):
+        data, source, suffix = path.data, path.source, Path(path.source).suffix.lower()
+    else:
+        data = Path(path)
+        source, suffix = str(path), data.suffix.lower()
+        if not data.is_file():
+            raise InputError(Problem(source, "un fichier de grand livre existant (.csv ou .parquet)"))
     if suffix == ".csv":
-        header = _csv_header(path, source)
+        header = _csv_header(data, source)
         _check_columns(header, source, line=1)
-        frame = pl.scan_csv(path, has_header=True, separator=",", schema=dict.fromkeys(header, pl.String), glob=False)
+        frame = pl.scan_csv(data, has_header=True, separator=",", schema=dict.fromkeys(header, pl.String), glob=False)
         return _with_source(frame, source)
     if suffix in (".parquet", ".pq"):
         try:
-            frame = pl.scan_parquet(path, glob=False)
+            frame = pl.scan_parquet(data, glob=False)
             names = frame.collect_schema().names()
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise InputError(Problem(source, "un fichier Parquet lisible", value=_first_line(exc))) from None
         _check_columns(names, source)
         return _with_source(frame, source)
-    raise InputError(Problem(source, "un grand livre en .csv ou en .parquet", value=path.suffix or path.name))
+    raise InputError(Problem(source, "un grand livre en .csv ou en .parquet", value=suffix or source))
 
 
 def _with_source(frame: pl.LazyFrame, source: str) -> pl.LazyFrame:
     return frame.with_columns(pl.lit(source, dtype=pl.Enum([source])).alias(SOURCE))
 
 
-def _csv_header(path: Path, source: str) -> list[str]:
+def _csv_header(path: Path | bytes, source: str) -> list[str]:
     try:
         header = pl.scan_csv(path, has_header=True, infer_schema=False, glob=False).collect_schema().names()
     except pl.exceptions.NoDataError:
@@ -171,20 +176,24 @@ def _check_columns(names: list[str], source: str, line: int | None = None) -> No
     )
 
 
-def read_nomenclature(path: str | Path) -> pl.DataFrame:
+def read_nomenclature(path: str | Path | InputFile) -> pl.DataFrame:
     """The nomenclature CSV (UTF-8, `,` or `;`): destination → mission (1..5), thematic_id.
 
     Returns destination (String), mission (Int64), thematic_id (String), label and thematic_label
     (String, null when left out) and `_line`; raises InputError listing every bad cell.
     """
-    path = Path(path)
-    source = str(path)
+    if isinstance(path, InputFile):
+        source, raw = path.source, path.data
+    else:
+        source = str(path)
+        try:
+            raw = Path(path).read_bytes()
+        except OSError:
+            raise InputError(Problem(source, "un fichier de nomenclature existant")) from None
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError:
-        raise InputError(Problem(source, "un fichier de nomenclature existant")) from None
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        line = raw[: exc.start].count(b"\n") + 1
         raise InputError(Problem(source, "un fichier encodé en UTF-8 (réexporter en « CSV UTF-8 »)", line)) from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","

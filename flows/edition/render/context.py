@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import polars as pl
 
-from flows.edition.charts.data import displayed_amount, displayed_share
+from flows.edition.charts.data import DrawnChart, displayed_amount, displayed_share
 from flows.edition.compute import catalogue as references
 from flows.edition.compute import figures as compute
 from flows.edition.errors import InputError
@@ -18,13 +18,15 @@ from flows.edition.french import (
     format_signed_eur,
 )
 from flows.edition.ingest.snapshot import Edition
+from flows.edition.prepare import Prepared
+from flows.edition.publish.record import Revision
 from flows.edition.render.narrative import to_html
 from flows.edition.validate.reconcile import Report
 
 STAGE_HEADERS = {column: label for column, label in compute.STAGES}
 
 
-def _text(edition: Edition, key: str, names: dict[str, str]) -> str:
+def _text(edition: Edition, key: str, names: Mapping[str, str]) -> str:
     """A narrative text as HTML, its `[[figures]]` replaced by the numbers of the tables."""
     text = edition.texts.get(key)
     if not text:
@@ -48,11 +50,11 @@ def _share_text(share: float | None) -> str:
 
 
 def build_context(
-    edition: Edition, figures: compute.Figures, report: Report, charts: dict[str, dict], revision: dict | None = None
+    edition: Edition, prepared: Prepared, charts: Mapping[str, DrawnChart], revision: Revision | None = None
 ) -> dict[str, Any]:
     """Gather the brochure's content in reading order."""
     meta = edition.meta
-    names = references.catalogue(edition.tables, figures)
+    figures, report, names = prepared.figures, prepared.report, prepared.catalogue
 
     def text(key: str) -> str:
         return _text(edition, key, names)
@@ -65,7 +67,7 @@ def build_context(
         sommaire += [{"href": f"#{s['anchor']}", "title": s["title"], "level": 3} for s in part["sections"]]
     sommaire.append({"href": "#en-chiffres", "title": f"{meta.title}… en chiffres", "level": 1})
     sommaire += [{"href": f"#{s['anchor']}", "title": s["title"], "level": 3} for s in chiffres["sections"]]
-    if revision and revision.get("erratum"):
+    if revision and revision.erratum:
         # At the end, so that a corrected edition keeps the page numbers readers may have cited.
         # Titled without the revision number, so that a further correction leaves the sommaire as it is.
         sommaire.append({"href": "#erratum", "title": "Erratum", "level": 1})
@@ -79,7 +81,7 @@ def build_context(
             "website": meta.website,
             "primary": meta.primary,
             "accent": meta.accent,
-            "logo": meta.logo.as_uri() if meta.logo else None,
+            "logo": meta.logo.data_uri if meta.logo else None,
             "running_title": f"{meta.agency_short} - FIR {meta.year}",
             "description": f"Rapport annuel du Fonds d'intervention régional {meta.year} de l'{meta.agency}",
             "keywords": f"FIR, Fonds d'intervention régional, {meta.region_name}, {meta.year}, ARS",
@@ -89,7 +91,7 @@ def build_context(
         "parts": parts,
         "chiffres": chiffres,
         "sommaire": sommaire,
-        "revision": revision or {"number": 1, "reason": "", "erratum": [], "previous": None},
+        "revision": revision or Revision(1, ""),
     }
 
 
@@ -162,7 +164,11 @@ def _notes(report: Report, table: str) -> list[str]:
 
 
 def _chiffres(
-    edition: Edition, figures: compute.Figures, report: Report, charts: dict[str, dict], text: Callable[[str], str]
+    edition: Edition,
+    figures: compute.Figures,
+    report: Report,
+    charts: Mapping[str, DrawnChart],
+    text: Callable[[str], str],
 ) -> dict:
     meta = edition.meta
     sections: list[dict] = []
@@ -300,7 +306,7 @@ def _chiffres(
     }
 
 
-def _history(history: pl.DataFrame, charts: dict[str, dict]) -> dict:
+def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> dict:
     """The comparison across editions: one row per edition, then the change since the one before."""
     measures = (("revenue", "Recettes"), ("ae", "AE exécutées"), ("cp", "CP exécutés"))
 

@@ -1,96 +1,24 @@
-"""Context → HTML (Jinja2) → PDF (WeasyPrint), and charts → SVG.
+"""HTML → PDF with WeasyPrint: one group of pages at a time, then the groups bound into the published
+PDF and its archival copy.
 
-Templates render from a plain dictionary built by `context.build_context`, so a test can render a
-template from a small fixture. The PDF renderer fetches nothing but the project's own templates/
-assets, the edition's folder and inline `data:` URIs.
+The renderer fetches nothing but the project's own templates/ assets (fonts, CSS) and inline `data:`
+URIs (charts, logo): the edition's files reach the layout as bytes from the snapshot, never by path.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
-import io
 import logging
-import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlparse
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from flows.edition.render import assemble
 from flows.edition.render.paginate import Brochure, PageGroup, paginate
 
-if TYPE_CHECKING:
-    from flows.edition.charts.draw import Chart
-
-_FONTS_REGISTERED: set[Path] = set()
 _LAYOUT = threading.local()  # WeasyPrint's font configuration, one per thread (Pango objects are not shared)
-
-
-def _configure_matplotlib() -> None:
-    """Imported only when a chart is drawn: a correction served from the chart cache skips ~0.5 s."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.fonttype"] = "none"  # text stays text: crisp, selectable, 4× faster to lay out
-    matplotlib.rcParams["svg.hashsalt"] = "fir-brochure"  # stable ids: same data, same bytes
-
-
-def register_fonts(fonts_dir: Path) -> None:
-    """Make the shipped font family available to matplotlib (once per process)."""
-    _configure_matplotlib()
-    from matplotlib import font_manager
-
-    for path in sorted(fonts_dir.glob("*.otf")):
-        if path not in _FONTS_REGISTERED:
-            font_manager.fontManager.addfont(str(path))
-            _FONTS_REGISTERED.add(path)
-
-
-def chart_svg(chart: Chart) -> str:
-    """Draw a chart to SVG text at its print size."""
-    _configure_matplotlib()
-    import matplotlib.pyplot as plt
-
-    figure = chart.plot.draw()
-    figure.set_size_inches(chart.width_cm / 2.54, chart.height_cm / 2.54)
-    buffer = io.BytesIO()
-    figure.savefig(
-        buffer, format="svg", metadata={"Date": None}, bbox_inches="tight", pad_inches=0.02, transparent=True
-    )
-    plt.close(figure)
-    return buffer.getvalue().decode("utf-8")
-
-
-def svg_data_uri(svg: str) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
-
-
-def render_html(context: dict, templates_dir: Path) -> str:
-    """Fill the brochure template; every value is escaped unless marked safe by our own code."""
-    env = Environment(
-        loader=FileSystemLoader(templates_dir),
-        autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return env.get_template("brochure.html.j2").render(**context)
-
-
-def local_files_digest(html: str) -> str:
-    """SHA-256 over the local files a document shows (the edition's logo): part of the layout's cache key,
-    since a new logo under the same name leaves the HTML unchanged."""
-    digest = hashlib.sha256()
-    for uri in sorted(set(re.findall(r'(?:src|href)="(file://[^"]+)"', html))):
-        path = Path(unquote(urlparse(uri).path))
-        digest.update(uri.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
-    return digest.hexdigest()
 
 
 def _allowed_fetcher(roots: list[Path]):

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Literal
 
 import polars as pl
 
-from flows.edition.compute import catalogue as references
 from flows.edition.compute import figures as compute
-from flows.edition.errors import InputError, Problem
+from flows.edition.compute.catalogue import TypedAmount
 from flows.edition.french import UNIT_FACTORS, format_amount, format_eur, format_pct, round_half_up
+from flows.edition.ingest import ledger
 from flows.edition.ingest.snapshot import Edition
+from flows.edition.validate.references import check_references, typed_amounts
 
 TABLE_TITLES = {
     "revenue": "Recettes",
@@ -30,14 +32,16 @@ TABLE_TITLES = {
 }
 
 
+Level = Literal["warning", "error"]
+
+
 @dataclass(frozen=True)
 class Finding:
-    level: str  # "warning" | "error"
+    """One result of a reconciliation: a warning keeps the printed value, an error stops the build."""
+
+    level: Level
     table: str
     message: str
-    declared: str | None = None
-    computed: str | None = None
-    gap: str | None = None
     where: str | None = None  # file, line, column
     note: str | None = None  # what the brochure's reader is told, under the table concerned
 
@@ -50,9 +54,11 @@ class Finding:
 
 @dataclass
 class Report:
+    """Every finding of an edition's validation, filled in once by `validate` (then only read)."""
+
     findings: list[Finding] = field(default_factory=list)
     checks: int = 0  # how many comparisons were made
-    typed_amounts: list[references.TypedAmount] = field(default_factory=list)  # in texts, not tied to data
+    typed_amounts: list[TypedAmount] = field(default_factory=list)  # in texts, not tied to data
 
     @property
     def errors(self) -> list[Finding]:
@@ -69,18 +75,57 @@ class Report:
         return grouped
 
 
+def report_lines(edition: Edition, report: Report) -> list[str]:
+    """The report as `fir check` and `fir build` print it: findings by table, hand-typed amounts, verdict."""
+    lines = [
+        f"Édition {edition.meta.region} {edition.meta.year} : {len(edition.tables)} tables, "
+        f"{len(edition.texts)} textes, {report.checks} rapprochements."
+    ]
+    for table, findings in report.by_table().items():
+        lines += ["", f"{TABLE_TITLES.get(table, table)} ({edition.sources.get(table, table)})"]
+        for finding in findings:
+            lines.append(f"  [{'ERREUR' if finding.level == 'error' else 'avertissement'}] {finding.message}")
+            if finding.where:
+                lines.append(f"      où : {finding.where}")
+    if report.typed_amounts:
+        files = len({t.source for t in report.typed_amounts})
+        lines += [
+            "",
+            f"Montants saisis à la main dans les textes, non reliés aux tables ({len(report.typed_amounts)} "
+            f"dans {files} fichier(s)) — à relire à chaque correction, ou à remplacer par [[nom]] :",
+        ]
+        lines += [f"  {typed.source}, ligne {typed.line} : {typed.text}" for typed in report.typed_amounts]
+    verdict = "des erreurs empêchent la construction" if report.errors else "données utilisables"
+    lines += ["", f"Bilan : {len(report.errors)} erreur(s), {len(report.warnings)} avertissement(s) — {verdict}."]
+    return lines
+
+
 def validate(edition: Edition) -> Report:
-    """Check every reference and every reconciliation of an edition; never modifies a value."""
-    check_references(edition)  # raises InputError: the brochure cannot be laid out without them
-    report = Report(typed_amounts=check_texts(edition))
+    """Check every reference and every reconciliation of an edition; never modifies a value.
+
+    Raises InputError when a reference is broken (the brochure cannot be laid out without it); the
+    texts' `[[figure]]` names are checked later, against the catalogue of printed figures.
+    """
+    check_references(edition)
+    report = Report(typed_amounts=typed_amounts(edition))
     _revenue(edition, report)
     _execution(edition, report)
     _missions(edition, report)
     _cp_by_nature(edition, report)
     _thematics(edition, report)
     _priorities(edition, report)
-    report.findings += [Finding("warning", "ledger", note) for note in edition.ledger_notes]
+    if edition.ledger is not None:
+        report.findings += [Finding("warning", "ledger", note) for note in ledger_findings(edition)]
     return report
+
+
+def ledger_findings(edition: Edition) -> list[str]:
+    """The line-level ledger against the aggregated tables (a table fed by the ledger matches itself)."""
+    assert edition.ledger is not None
+    notes = ledger.reconcile(
+        edition.ledger, edition.table("missions"), edition.table("thematics"), edition.table("execution")
+    )
+    return notes + ledger.describe(edition.ledger)
 
 
 def _where(edition: Edition, table: str, line: int | None, column: str | None) -> str:
@@ -130,9 +175,6 @@ def _reconcile(
             result.status,
             table,
             message,
-            shown,
-            format_eur(computed),
-            format_eur(result.gap),
             _where(edition, declared_table or table, declared_row.get("_line"), declared_col),
             note,
         )
@@ -198,8 +240,6 @@ def _execution(edition: Edition, report: Report) -> None:
                         "execution",
                         f"{row['budget']} : taux publié {format_pct(row['rate_pct'], dp)} ≠ taux calculé "
                         f"{format_pct(row['rate_computed'], dp)} (exécuté / ouvert). Taux publié conservé.",
-                        format_pct(row["rate_pct"], dp),
-                        format_pct(row["rate_computed"], dp),
                         where=where,
                     )
                 )
@@ -314,20 +354,14 @@ def _published_shares(edition: Edition, report: Report, split: pl.DataFrame) -> 
                 f"« {row['label']} » : part publiée {format_pct(printed, dp)} périmée (part exacte {exact}) : "
                 f"remplacée par la part calculée {format_pct(row['share_display'], row['share_display_dp'])}."
             )
-            report.findings.append(
-                Finding("warning", "thematics", message, format_pct(printed, dp), exact, where=where)
-            )
+            report.findings.append(Finding("warning", "thematics", message, where=where))
         elif dp <= 1 and round_half_up(printed, 1) != round_half_up(row["share"], 1):
             message = (
                 f"« {row['label']} » : part publiée {format_pct(printed, dp)}, part arrondie de façon "
                 f"cohérente avec le total {format_pct(row['share'], 1)} (exacte : {exact}). "
                 "Part publiée conservée."
             )
-            report.findings.append(
-                Finding(
-                    "warning", "thematics", message, format_pct(printed, dp), format_pct(row["share"], 1), where=where
-                )
-            )
+            report.findings.append(Finding("warning", "thematics", message, where=where))
     report.checks += 1
     if round(printed_sum, 2) != 100.0:
         report.findings.append(
@@ -336,8 +370,6 @@ def _published_shares(edition: Edition, report: Report, split: pl.DataFrame) -> 
                 "thematics",
                 f"La somme des parts publiées fait {format_pct(printed_sum, 2)} et non 100,0 % "
                 "(arrondis publiés ligne à ligne). Parts publiées conservées.",
-                format_pct(printed_sum, 2),
-                "100,0 %",
                 where=edition.sources.get("thematics"),
                 note="Parts arrondies ligne à ligne : leur somme peut s'écarter légèrement de 100 %.",
             )
@@ -361,13 +393,13 @@ def _published_headlines(edition: Edition, report: Report, split: pl.DataFrame) 
                 f"« {row['label']} » : titre publié {shown} périmé (montant {format_eur(row['amount'])}) : "
                 f"remplacé par {format_amount(row['headline'], row['headline_unit'], row['headline_dp'])}."
             )
-            report.findings.append(Finding("warning", "thematics", message, shown, rounded, where=where))
+            report.findings.append(Finding("warning", "thematics", message, where=where))
         elif shown != rounded:
             message = (
                 f"« {row['label']} » : titre publié {shown}, le montant {format_eur(row['amount'])} "
                 f"s'arrondit à {rounded}. Titre publié conservé."
             )
-            report.findings.append(Finding("warning", "thematics", message, shown, rounded, where=where))
+            report.findings.append(Finding("warning", "thematics", message, where=where))
 
 
 def _priorities(edition: Edition, report: Report) -> None:
@@ -387,105 +419,3 @@ def _priorities(edition: Edition, report: Report) -> None:
                     where=_where(edition, "revenue_priorities", row["_line"], "amount"),
                 )
             )
-
-
-def check_texts(edition: Edition) -> list[references.TypedAmount]:
-    """Every `[[figure]]` named in a text exists (InputError otherwise); return the amounts typed by hand."""
-    figures = compute.compute_figures(
-        edition.tables, edition.meta.year, edition.missions_ref, edition.meta.subset_exclude
-    )
-    names = references.catalogue(edition.tables, figures)
-    problems: list[Problem] = []
-    typed: list[references.TypedAmount] = []
-    for text in edition.texts.values():
-        problems += references.resolve(text.body, names, text.source, text.body_line)[1]
-        typed += references.typed_amounts(text.body, text.source, text.body_line)
-    if problems:
-        raise InputError(problems)
-    return typed
-
-
-def check_references(edition: Edition) -> None:
-    """Every id used in one table exists in the table it points to; raises InputError otherwise."""
-    problems: list[Problem] = []
-    tables = edition.tables
-    source = edition.sources
-
-    def missing(table: str, column: str, allowed: set, frame: pl.DataFrame | None = None, what: str = "") -> None:
-        frame = tables.get(table) if frame is None else frame
-        if frame is None:
-            return
-        for line, value in frame.select("_line", column).iter_rows():
-            if value is not None and value not in allowed:
-                shown = ", ".join(str(a) for a in sorted(allowed, key=str)[:12])
-                problems.append(
-                    Problem(
-                        source[table],
-                        f"{what or 'un identifiant connu'} (parmi : {shown}{'…' if len(allowed) > 12 else ''})",
-                        line,
-                        column,
-                        str(value),
-                    )
-                )
-
-    parts = set(tables["parts"]["part_id"].to_list())
-    actions = tables["actions"]
-    action_ids = set(actions["action_id"].to_list())
-    sections = set(actions.filter(pl.col("parent_id").is_null())["action_id"].to_list())
-    missing("actions", "part_id", parts, what="une partie déclarée dans parts")
-    missing("actions", "parent_id", sections, what="une section (action sans parent) déclarée plus haut")
-    part_of = dict(actions.select("action_id", "part_id").iter_rows())
-    for line, parent, part in actions.select("_line", "parent_id", "part_id").iter_rows():
-        if parent is not None and parent in part_of and part_of[parent] != part:
-            problems.append(
-                Problem(
-                    source["actions"],
-                    f"la même partie que sa section « {parent} » ({part_of[parent]})",
-                    line,
-                    "part_id",
-                    part,
-                )
-            )
-    missing("action_amounts", "action_id", action_ids, what="une action déclarée dans actions")
-    missing("key_figures", "action_id", action_ids, what="une action déclarée dans actions")
-    numbers = tables["parts"].filter(pl.col("number").is_duplicated())
-    for line, number in numbers.select("_line", "number").iter_rows():
-        problems.append(Problem(source["parts"], "un numéro de partie unique", line, "number", str(number)))
-    reference = set(edition.missions_ref["mission"].to_list())
-    missing("missions", "mission", reference, what="un numéro de mission du FIR")
-    thematics = tables.get("thematics")
-    thematic_ids = set(thematics["thematic_id"].to_list()) if thematics is not None else set()
-    for excluded in edition.meta.subset_exclude:
-        if excluded not in thematic_ids:
-            problems.append(
-                Problem(
-                    f"{edition.meta.region}/{edition.meta.year}/edition.toml",
-                    "une thématique de la table thematics",
-                    None,
-                    "thematic_subset.exclude",
-                    excluded,
-                )
-            )
-    known = {"actions": action_ids, "parts": parts, "thematics": thematic_ids}
-    for key, text in edition.texts.items():
-        folder, _, name = key.rpartition("/")
-        if folder in known and name not in known[folder]:
-            problems.append(
-                Problem(text.source, f"un nom de fichier égal à un identifiant de {folder}", None, None, name)
-            )
-        elif folder and folder not in known:
-            problems.append(
-                Problem(text.source, "un fichier de texts/actions/, texts/parts/ ou texts/thematics/", None, None, key)
-            )
-        elif not folder and key not in ("fir", "actions", "chiffres"):
-            problems.append(
-                Problem(
-                    text.source,
-                    "fir.md, actions.md, chiffres.md ou un sous-dossier actions/, parts/, thematics/",
-                    None,
-                    None,
-                    key,
-                )
-            )
-    if problems:
-        raise InputError(problems)

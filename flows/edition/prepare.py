@@ -1,0 +1,44 @@
+"""One pure pass from a snapshot to everything the brochure prints: validate, then compute, then the
+catalogue of named figures — each once, in data order.
+
+`fir check` and the build flow both call `prepare`, so they report the same findings for the same
+inputs; nothing here reads a file or knows about Prefect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flows.edition.compute import catalogue
+from flows.edition.compute.figures import Figures, compute_figures
+from flows.edition.ingest.snapshot import Snapshot
+from flows.edition.validate.reconcile import Report, validate
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The validation report, the computed figures, and every printed figure by name."""
+
+    report: Report
+    figures: Figures
+    catalogue: Mapping[str, str]  # figure name (`thematics.cancer.share`) → the text the brochure prints
+
+    @property
+    def buildable(self) -> bool:
+        return not self.report.errors
+
+
+def prepare(snapshot: Snapshot) -> Prepared:
+    """Validate the snapshot's edition, compute its figures and name them.
+
+    Raises InputError for a broken reference between tables or an unknown `[[figure]]` in a text;
+    reconciliation errors are in the report (the caller refuses to build on them).
+    """
+    edition = snapshot.edition
+    report = validate(edition)
+    meta = edition.meta
+    figures = compute_figures(edition.tables, meta.year, edition.missions_ref, meta.subset_exclude, snapshot.earlier)
+    names = catalogue.catalogue(edition.tables, figures)
+    catalogue.check_names(edition.texts.values(), names)
+    return Prepared(report, figures, names)

@@ -1,0 +1,100 @@
+"""What a new revision says about itself: the erratum since the previous revision, and the record the
+manifest keeps. Built from the prepared figures, never from the input cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from flows.edition.ingest.snapshot import Edition
+from flows.edition.prepare import Prepared
+from flows.edition.publish import revisions
+
+
+@dataclass(frozen=True)
+class Change:
+    """One printed figure whose text changed since the previous revision."""
+
+    figure: str
+    label: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    """The revision a brochure is printed as: its number, why, and the erratum it carries."""
+
+    number: int
+    reason: str
+    erratum: tuple[Change, ...] = ()
+    previous: int | None = None
+
+
+@dataclass(frozen=True)
+class RevisionRecord:
+    """One entry of the manifest (see publish/store.py for the file entries added on publication)."""
+
+    published_at: str
+    reason: str
+    trigger: str
+    code_version: str
+    inputs_digest: str
+    inputs: Mapping[str, str]
+    pages: int
+    warnings: tuple[str, ...]
+    erratum: tuple[Change, ...]
+    figures: Mapping[str, str]
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["inputs"], data["figures"] = dict(self.inputs), dict(self.figures)
+        data["warnings"] = list(self.warnings)
+        data["erratum"] = [asdict(change) for change in self.erratum]
+        return data
+
+
+def revision(
+    decision: revisions.Decision, manifest: Mapping[str, Any] | None, edition: Edition, prepared: Prepared
+) -> Revision:
+    """The revision about to be published, with every printed figure that changed since the latest one."""
+    previous = revisions.latest(manifest)
+    if previous is None:
+        return Revision(decision.revision, decision.reason)
+    names = dict(prepared.catalogue)
+    labels = revisions.figure_labels(edition.tables, [*names, *previous["figures"]])
+    changes = revisions.erratum(previous["figures"], names, labels)
+    return Revision(
+        decision.revision,
+        decision.reason,
+        tuple(Change(c["figure"], c["label"], c["old"], c["new"]) for c in changes),
+        previous["revision"],
+    )
+
+
+def revision_record(
+    revision: Revision,
+    trigger: str,
+    edition: Edition,
+    prepared: Prepared,
+    pages: int,
+    published_at: dt.datetime,
+    code_version: str,
+) -> RevisionRecord:
+    """The manifest's record of a revision: when, why, from which inputs and code, what it printed."""
+    checksums = edition.checksums
+    return RevisionRecord(
+        published_at=published_at.isoformat(timespec="seconds"),
+        reason=revision.reason,
+        trigger=trigger,
+        code_version=code_version,
+        inputs_digest=revisions.inputs_digest(checksums),
+        inputs=checksums,
+        pages=pages,
+        warnings=tuple(f.message for f in prepared.report.warnings),
+        erratum=revision.erratum,
+        figures=prepared.catalogue,
+    )

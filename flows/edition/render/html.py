@@ -1,0 +1,20 @@
+"""Context → HTML with Jinja2: every value escaped unless marked safe by our own code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+
+def render_html(context: dict[str, Any], templates_dir: Path) -> str:
+    """Fill the brochure template; every value is escaped unless marked safe by our own code."""
+    env = Environment(
+        loader=FileSystemLoader(templates_dir),
+        autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return env.get_template("brochure.html.j2").render(**context)

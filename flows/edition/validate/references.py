@@ -1,0 +1,108 @@
+"""References between an edition's tables, texts and metadata: every id used exists where it points.
+
+Broken references are errors (InputError): the brochure cannot be laid out without them. The texts'
+`[[figure]]` names are checked against the catalogue of printed figures, once it is built
+(`compute.catalogue.check_names`).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from flows.edition.compute.catalogue import TypedAmount, find_typed_amounts
+from flows.edition.errors import InputError, Problem
+from flows.edition.ingest.snapshot import Edition
+
+
+def typed_amounts(edition: Edition) -> list[TypedAmount]:
+    """The amounts typed by hand in the texts, not tied to a table: listed so an editor can review them."""
+    found: list[TypedAmount] = []
+    for text in edition.texts.values():
+        found += find_typed_amounts(text.body, text.source, text.body_line)
+    return found
+
+
+def check_references(edition: Edition) -> None:
+    """Every id used in one table exists in the table it points to; raises InputError otherwise."""
+    problems: list[Problem] = []
+    tables = edition.tables
+    source = edition.sources
+
+    def missing(table: str, column: str, allowed: set, frame: pl.DataFrame | None = None, what: str = "") -> None:
+        frame = tables.get(table) if frame is None else frame
+        if frame is None:
+            return
+        for line, value in frame.select("_line", column).iter_rows():
+            if value is not None and value not in allowed:
+                shown = ", ".join(str(a) for a in sorted(allowed, key=str)[:12])
+                problems.append(
+                    Problem(
+                        source[table],
+                        f"{what or 'un identifiant connu'} (parmi : {shown}{'…' if len(allowed) > 12 else ''})",
+                        line,
+                        column,
+                        str(value),
+                    )
+                )
+
+    parts = set(tables["parts"]["part_id"].to_list())
+    actions = tables["actions"]
+    action_ids = set(actions["action_id"].to_list())
+    sections = set(actions.filter(pl.col("parent_id").is_null())["action_id"].to_list())
+    missing("actions", "part_id", parts, what="une partie déclarée dans parts")
+    missing("actions", "parent_id", sections, what="une section (action sans parent) déclarée plus haut")
+    part_of = dict(actions.select("action_id", "part_id").iter_rows())
+    for line, parent, part in actions.select("_line", "parent_id", "part_id").iter_rows():
+        if parent is not None and parent in part_of and part_of[parent] != part:
+            problems.append(
+                Problem(
+                    source["actions"],
+                    f"la même partie que sa section « {parent} » ({part_of[parent]})",
+                    line,
+                    "part_id",
+                    part,
+                )
+            )
+    missing("action_amounts", "action_id", action_ids, what="une action déclarée dans actions")
+    missing("key_figures", "action_id", action_ids, what="une action déclarée dans actions")
+    numbers = tables["parts"].filter(pl.col("number").is_duplicated())
+    for line, number in numbers.select("_line", "number").iter_rows():
+        problems.append(Problem(source["parts"], "un numéro de partie unique", line, "number", str(number)))
+    reference = set(edition.missions_ref["mission"].to_list())
+    missing("missions", "mission", reference, what="un numéro de mission du FIR")
+    thematics = tables.get("thematics")
+    thematic_ids = set(thematics["thematic_id"].to_list()) if thematics is not None else set()
+    for excluded in edition.meta.subset_exclude:
+        if excluded not in thematic_ids:
+            problems.append(
+                Problem(
+                    f"{edition.meta.region}/{edition.meta.year}/edition.toml",
+                    "une thématique de la table thematics",
+                    None,
+                    "thematic_subset.exclude",
+                    excluded,
+                )
+            )
+    known = {"actions": action_ids, "parts": parts, "thematics": thematic_ids}
+    for key, text in edition.texts.items():
+        folder, _, name = key.rpartition("/")
+        if folder in known and name not in known[folder]:
+            problems.append(
+                Problem(text.source, f"un nom de fichier égal à un identifiant de {folder}", None, None, name)
+            )
+        elif folder and folder not in known:
+            problems.append(
+                Problem(text.source, "un fichier de texts/actions/, texts/parts/ ou texts/thematics/", None, None, key)
+            )
+        elif not folder and key not in ("fir", "actions", "chiffres"):
+            problems.append(
+                Problem(
+                    text.source,
+                    "fir.md, actions.md, chiffres.md ou un sous-dossier actions/, parts/, thematics/",
+                    None,
+                    None,
+                    key,
+                )
+            )
+    if problems:
+        raise InputError(problems)
