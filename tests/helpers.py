@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
 from openpyxl import Workbook
 
+from flows import paths
 from flows.edition.french import parse_number
+from flows.edition.ingest.files import InputFile
+from flows.edition.ingest.snapshot import Edition, Snapshot
 
 
 def csv_to_xlsx(folder: Path, numbers_as_numbers: bool = True) -> Path:
@@ -69,3 +73,18 @@ def fir_build(
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return run
+
+
+def input_file(path: Path, source: str | None = None) -> InputFile:
+    """A file as the snapshot reads it (bytes and checksum), named `source` in messages."""
+    data = path.read_bytes()
+    return InputFile(source or path.name, data, hashlib.sha256(data).hexdigest())
+
+
+def brochure_html(edition: Edition) -> str:
+    """The brochure's HTML for an edition (no charts), through the same `prepare` as a build."""
+    from flows.edition.prepare import prepare
+    from flows.edition.render.context import build_context
+    from flows.edition.render.html import render_html
+
+    return render_html(build_context(edition, prepare(Snapshot(edition)), {}), paths.TEMPLATES_DIR)

@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 
 from flows import paths
-from flows.edition.compute import figures as compute
 from flows.edition.ingest import snapshot as ingest
-from flows.edition.render import context
 from flows.edition.render import layout as render
-from flows.edition.validate import reconcile
 from tests.conftest import REGION
+from tests.helpers import brochure_html
 
 
 @pytest.fixture
@@ -89,13 +87,9 @@ def test_hostile_markdown_through_the_whole_pipeline_reaches_nothing(inputs_copy
 [lien local](file:///etc/passwd) [javascript](javascript:alert(1))
 """
     (inputs_copy / REGION / "2024" / "texts" / "chiffres.md").write_text(hostile, encoding="utf-8")
-    edition = ingest.read_edition(inputs_copy, REGION, 2024)
-    figures = compute.compute_figures(edition.tables, 2024, edition.missions_ref, edition.meta.subset_exclude)
-    html = render.render_html(
-        context.build_context(edition, figures, reconcile.validate(edition), {}), paths.TEMPLATES_DIR
-    )
+    html = brochure_html(ingest.read_edition(inputs_copy, REGION, 2024))
     assert "<script>" not in html and '<img src="http' not in html and 'href="file:' not in html
-    roots = [paths.TEMPLATES_DIR, edition.folder]
+    roots = [paths.TEMPLATES_DIR]
     printed = _print(html, roots)
     assert hits == []
     assert all(_allowed(url, roots) for url in fetched), fetched
@@ -161,8 +155,5 @@ def test_table_text_is_escaped_in_the_html(edition_2024):
     parts = edition_2024.tables["parts"]
     hostile = parts.with_columns(parts["title"].str.replace("^", '<img src="http://127.0.0.1:9/x">'))
     edition = dataclasses.replace(edition_2024, tables={**edition_2024.tables, "parts": hostile})
-    figures = compute.compute_figures(edition.tables, 2024, edition.missions_ref, edition.meta.subset_exclude)
-    html = render.render_html(
-        context.build_context(edition, figures, reconcile.validate(edition), {}), paths.TEMPLATES_DIR
-    )
+    html = brochure_html(edition)
     assert '<img src="http://127.0.0.1:9/x">' not in html and "&lt;img src=" in html

@@ -113,6 +113,6 @@ def test_an_edition_never_compares_with_later_ones():
     from flows import paths
     from flows.edition.ingest import snapshot as ingest
 
-    assert ingest.read_other_editions(paths.INPUTS_DIR, "hauts-de-france", 2018) == ({}, [])
-    earlier, skipped = ingest.read_other_editions(paths.INPUTS_DIR, "hauts-de-france", 2024)
-    assert list(earlier) == [2018] and skipped == []
+    assert dict(ingest.read_snapshot(paths.INPUTS_DIR, "hauts-de-france", 2018).earlier) == {}
+    snapshot = ingest.read_snapshot(paths.INPUTS_DIR, "hauts-de-france", 2024)
+    assert list(snapshot.earlier) == [2018] and snapshot.skipped == ()

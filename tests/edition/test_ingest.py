@@ -10,8 +10,9 @@ from polars.testing import assert_frame_equal
 
 from flows.edition.errors import InputError
 from flows.edition.ingest import snapshot as ingest
+from flows.edition.ingest.texts import parse_text
 from tests.conftest import REGION
-from tests.helpers import csv_to_xlsx
+from tests.helpers import csv_to_xlsx, input_file
 
 
 @pytest.mark.parametrize("year", [2018, 2024])
@@ -96,7 +97,7 @@ def test_xlsx_formula_and_merged_cells_are_refused_with_cell_reference(inputs_co
 def test_workbook_tables_are_attached_as_csv_that_read_back_identically(inputs_copy, edition_2024):
     csv_to_xlsx(inputs_copy / REGION / "2024")
     edition = ingest.read_edition(inputs_copy, REGION, 2024)
-    attachments = dict(ingest.figure_tables_as_csv(edition))
+    attachments = dict(edition.attachments)
     assert set(attachments) == {f"{name}.csv" for name in edition_2024.tables}
     folder = inputs_copy / REGION / "2024"
     (folder / "figures.xlsx").unlink()
@@ -141,8 +142,8 @@ def test_broken_front_matter_is_located(inputs_copy):
 def test_front_matter_is_yaml_only_and_the_body_line_is_the_files(tmp_path, raw, metadata, body, body_line):
     path = tmp_path / "texte.md"
     path.write_text(raw, encoding="utf-8")
-    text = ingest.read_text(path, "texts/texte.md")
-    assert (text.front, text.body, text.body_line) == (metadata, body, body_line)
+    text = parse_text(input_file(path, "texts/texte.md"), "texte")
+    assert (text.body, text.body_line) == (body, body_line)
 
 
 @pytest.mark.parametrize("header", ["0: 1", "- une liste"])
@@ -150,7 +151,7 @@ def test_a_header_that_is_not_a_mapping_of_names_is_located(tmp_path, header):
     path = tmp_path / "texte.md"
     path.write_text(f"---\n{header}\n---\nCorps\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"texts/texte.md, ligne 2 — attendu : un en-tête YAML de la forme"):
-        ingest.read_text(path, "texts/texte.md")
+        parse_text(input_file(path, "texts/texte.md"), "texte")
 
 
 def test_real_editions_are_listed(edition_2024):

@@ -8,6 +8,7 @@ from flows.edition.compute import catalogue as references
 from flows.edition.compute import figures as compute
 from flows.edition.errors import InputError
 from flows.edition.ingest import snapshot as ingest
+from flows.edition.prepare import prepare
 from flows.edition.validate import reconcile
 from tests.conftest import REGION
 
@@ -56,7 +57,7 @@ def test_unknown_figure_name_stops_validation_with_its_location(inputs_copy):
     path = inputs_copy / REGION / "2024" / "texts" / "chiffres.md"
     path.write_text(path.read_text(encoding="utf-8") + "\nVoir [[recettes.totale]].\n", encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        reconcile.validate(ingest.read_edition(inputs_copy, REGION, 2024))
+        prepare(ingest.read_snapshot(inputs_copy, REGION, 2024))
     message = str(caught.value)
     assert "texts/chiffres.md, ligne 5, colonne « caractère 6 » : valeur « [[recettes.totale]] »" in message
 
@@ -70,5 +71,7 @@ def test_typed_amounts_are_listed_not_refused(edition_2018):
 
 
 def test_typed_amount_detection():
-    found = references.typed_amounts("Un total de 1 234 € et [[revenue.total]], puis 2,5 M€ en 2024.\n45 k€", "t.md")
+    found = references.find_typed_amounts(
+        "Un total de 1 234 € et [[revenue.total]], puis 2,5 M€ en 2024.\n45 k€", "t.md"
+    )
     assert [(t.line, t.text) for t in found] == [(1, "1 234 €"), (1, "2,5 M€"), (2, "45 k€")]

@@ -7,29 +7,25 @@ import datetime as dt
 import subprocess
 
 from flows import paths
-from flows.edition.compute import figures as compute
-from flows.edition.render import context
+from flows.edition.ingest.logo import Logo
 from flows.edition.render import layout as render
-from flows.edition.validate import reconcile
+from tests.helpers import brochure_html, input_file
 
 
 def _html(edition) -> str:
-    figures = compute.compute_figures(
-        edition.tables, edition.meta.year, edition.missions_ref, edition.meta.subset_exclude
-    )
-    ctx = context.build_context(edition, figures, reconcile.validate(edition), charts={})
-    return render.render_html(ctx, paths.TEMPLATES_DIR)
+    return brochure_html(edition)
 
 
 def test_brand_colours_and_logo_come_from_the_edition_metadata(edition_2024, tmp_path):
-    logo = tmp_path / "logo.svg"
-    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', encoding="utf-8")
+    path = tmp_path / "logo.svg"
+    path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', encoding="utf-8")
+    logo = Logo(input_file(path), "image/svg+xml")
     branded = dataclasses.replace(
         edition_2024, meta=dataclasses.replace(edition_2024.meta, primary="#2e7d32", logo=logo)
     )
     html = _html(branded)
     assert "--primary: #2e7d32" in html
-    assert f'<img class="cover-logo" src="{logo.as_uri()}"' in html
+    assert f'<img class="cover-logo" src="{logo.data_uri}"' in html
 
 
 def test_text_is_escaped_by_the_templates(edition_2018):

@@ -27,9 +27,13 @@ from flows.edition.contract import TABLES, RawTable, parse_table
 from flows.edition.errors import InputError
 from flows.edition.french import NBSP, UNIT_FACTORS, format_amount, parse_number, round_half_up, to_euros
 from flows.edition.ingest import snapshot as ingest
+from flows.edition.ingest.csv_cells import parse_csv_cells
+from flows.edition.ingest.meta import parse_meta
+from flows.edition.ingest.texts import parse_text
+from flows.edition.ingest.xlsx_cells import parse_xlsx_cells
 from flows.edition.validate import reconcile
 from tests.conftest import REGION
-from tests.helpers import csv_to_xlsx
+from tests.helpers import csv_to_xlsx, input_file
 
 
 def file_io(max_examples: int) -> settings:
@@ -190,7 +194,7 @@ def test_any_csv_file_reads_to_a_frame_or_an_input_error(case, workdir):
     path = workdir / f"{name}.csv"
     path.write_bytes(data)
     try:
-        frame = parse_table(ingest.read_csv_cells(path, name, path.name), TABLES[name])
+        frame = parse_table(parse_csv_cells(input_file(path), name), TABLES[name])
     except InputError as exc:
         assert exc.problems and all(p.file == path.name for p in exc.problems)
         str(exc)  # the message itself can be built
@@ -254,7 +258,7 @@ def test_any_bytes_as_a_workbook_give_tables_or_an_input_error(data, workdir):
     path = workdir / "figures.xlsx"
     path.write_bytes(data)
     try:
-        ingest.read_xlsx_cells(path, "figures.xlsx")
+        parse_xlsx_cells(input_file(path, "figures.xlsx"))
     except InputError as exc:
         assert exc.problems
 
@@ -272,7 +276,7 @@ def test_a_damaged_workbook_gives_tables_or_an_input_error(cut, patches, real_wo
     path = workdir / "damaged.xlsx"
     path.write_bytes(bytes(data))
     try:
-        tables = ingest.read_xlsx_cells(path, "figures.xlsx")
+        tables = parse_xlsx_cells(input_file(path, "figures.xlsx"))
         for name, raw in tables.items():
             parse_table(raw, TABLES[name])
     except InputError as exc:
@@ -314,7 +318,7 @@ def test_any_sheet_cells_give_a_frame_or_an_input_error(name, header, rows, numb
     path = workdir / "generated.xlsx"
     book.save(path)
     try:
-        tables = ingest.read_xlsx_cells(path, "figures.xlsx")
+        tables = parse_xlsx_cells(input_file(path, "figures.xlsx"))
         for table, raw in tables.items():
             parse_table(raw, TABLES[table])
     except InputError as exc:
@@ -335,7 +339,7 @@ def test_any_markdown_file_reads_to_a_text_or_an_input_error(data, workdir):
     path = workdir / "texte.md"
     path.write_bytes(data)
     try:
-        text = ingest.read_text(path, "texts/texte.md")
+        text = parse_text(input_file(path, "texts/texte.md"), "texte")
     except InputError as exc:
         assert exc.problems
         str(exc)
@@ -362,7 +366,7 @@ def test_an_edited_edition_toml_reads_or_gives_an_input_error(line, value, data,
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "edition.toml").write_text("\n".join(lines), encoding="utf-8")
     try:
-        ingest.read_meta(folder / "edition.toml", workdir, REGION, 2024)
+        parse_meta(input_file(folder / "edition.toml", "edition.toml"), folder, workdir, REGION, 2024)
     except InputError as exc:
         assert exc.problems
         str(exc)
@@ -427,7 +431,7 @@ def test_resolving_arbitrary_text_never_raises(text, known, first_line):
     for problem in problems:
         assert problem.line >= first_line
         str(problem)
-    references.typed_amounts(text, "texts/x.md", first_line)
+    references.find_typed_amounts(text, "texts/x.md", first_line)
 
 
 @settings(max_examples=300)
