@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
 
-from flows import paths, runtime
+from flows import paths, runtime, steps
 from flows.edition.charts.data import DrawnChart, chart_data
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
@@ -62,7 +62,7 @@ class BuildResult:
     report: list[str] = field(default_factory=list)  # the validation report, as `fir check` prints it
 
 
-@task(name="snapshot", cache_policy=NO_CACHE)
+@task(name="snapshot", cache_policy=NO_CACHE, on_completion=[steps.note])
 def take_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
     """Read the edition and the region's earlier editions once: every input file's bytes and checksum."""
     snapshot = read_snapshot(inputs, region, year)
@@ -71,7 +71,7 @@ def take_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
     return snapshot
 
 
-@task(name="decide-revision", cache_policy=NO_CACHE)
+@task(name="decide-revision", cache_policy=NO_CACHE, on_completion=[steps.note])
 def decide_revision(
     outputs: Path, edition: Edition, reason: str | None, trigger: str, force: bool
 ) -> tuple[revisions.Decision, dict[str, Any] | None]:
@@ -80,7 +80,7 @@ def decide_revision(
     return revisions.decide(manifest, edition.checksums, reason, trigger, force), manifest
 
 
-@task(name="prepare", cache_policy=CONTENT)
+@task(name="prepare", cache_policy=CONTENT, on_completion=[steps.note])
 def prepare_edition(snapshot: Snapshot) -> Prepared:
     """Validate, compute and name the figures; stop on errors, keep published gaps as warnings."""
     prepared = prepare(snapshot)
@@ -89,7 +89,7 @@ def prepare_edition(snapshot: Snapshot) -> Prepared:
     return prepared
 
 
-@task(name="chart", cache_policy=CONTENT, task_run_name="chart-{key}")
+@task(name="chart", cache_policy=CONTENT, task_run_name="chart-{key}", on_completion=[steps.note])
 def draw_chart(key: str, data: Any, primary: str, title: str | None) -> DrawnChart:
     """Draw one chart to SVG, with its alternative text; cached on the chart's own data."""
     with _PYPLOT:  # matplotlib's pyplot is not thread-safe: one chart at a time per process
@@ -100,7 +100,7 @@ def draw_chart(key: str, data: Any, primary: str, title: str | None) -> DrawnCha
         return DrawnChart(chart.key, chart.title, chart.alt, chart.width_cm, svg.svg_data_uri(svg.chart_svg(chart)))
 
 
-@task(name="render-html", cache_policy=CONTENT)
+@task(name="render-html", cache_policy=CONTENT, on_completion=[steps.note])
 def render_brochure_html(
     edition: Edition, prepared: Prepared, charts: dict[str, DrawnChart], revision: record.Revision
 ) -> str:
@@ -108,21 +108,21 @@ def render_brochure_html(
     return render_html(build_context(edition, prepared, charts, revision), paths.TEMPLATES_DIR)
 
 
-@task(name="lay-out-pages", cache_policy=CONTENT, task_run_name="pages-{key}")
+@task(name="lay-out-pages", cache_policy=CONTENT, task_run_name="pages-{key}", on_completion=[steps.note])
 def lay_out_group(document: str, stubs: tuple[str, ...], key: int) -> PageGroup:
     """Lay out one group of pages (starting at page `key`); cached on its document."""
     return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs)
 
 
 # Not cached: binding is fast, and storing two whole PDFs per run would never pay.
-@task(name="bind-pdf", cache_policy=NO_CACHE)
+@task(name="bind-pdf", cache_policy=NO_CACHE, on_completion=[steps.note])
 def bind_pdf(brochure: Brochure, edition: Edition) -> PrintedPdf:
     """Bind the page groups into the published PDF (PDF/UA-1) and the archival one (PDF/A-3a, data attached)."""
     attached_on = dt.datetime(edition.meta.year + 1, 1, 1, tzinfo=dt.UTC)
     return print_pdf(brochure, list(edition.attachments), attached_on, [paths.FONTS_DIR])
 
 
-@task(name="publish", cache_policy=NO_CACHE)
+@task(name="publish", cache_policy=NO_CACHE, on_completion=[steps.note])
 def publish_revision(
     outputs: Path, edition: Edition, number: int, printed: PrintedPdf, entry: record.RevisionRecord
 ) -> dict[str, Any]:
@@ -133,7 +133,7 @@ def publish_revision(
     )
 
 
-@task(name="report", cache_policy=NO_CACHE)
+@task(name="report", cache_policy=NO_CACHE, on_completion=[steps.note])
 def report_run(region: str, year: int, revision: int, prepared: Prepared) -> None:
     """Prefect artifacts: a link to the brochure's download, a table of key figures and warnings."""
     from prefect.artifacts import create_link_artifact, create_table_artifact
