@@ -56,7 +56,6 @@ class BuildResult:
     published: bool  # False when the inputs had not changed since the latest revision
     message: str
     pages: int = 0
-    warnings: list[str] = field(default_factory=list)
     render_warnings: list[str] = field(default_factory=list)
     erratum: tuple[record.Change, ...] = ()
     report: list[str] = field(default_factory=list)  # the validation report, as `fir check` prints it
@@ -199,7 +198,6 @@ def build_brochure(
         True,
         decision.message,
         printed.pages,
-        [str(f) for f in prepared.report.warnings],
         printed.warnings,
         revision.erratum,
         report_lines(edition, prepared.report),

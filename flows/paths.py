@@ -11,11 +11,6 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 FONTS_DIR = TEMPLATES_DIR / "fonts"
 
 
-def edition_dir(inputs: Path, region: str, year: int) -> Path:
-    """Folder holding one edition's inputs."""
-    return inputs / region / str(year)
-
-
 def brochure_path(outputs: Path, region: str, year: int) -> Path:
     """Where the current brochure of an edition is published."""
     return outputs / region / str(year) / f"fir-{region}-{year}.pdf"
