@@ -49,10 +49,10 @@ TARGET_MB = 2048.0
 
 
 def run_polars(ledger_path: Path, nomenclature_path: Path, year: int) -> dict:
-    from flows.edition.ingest import ledger
+    from flows.edition.ingest import ledger, ledger_read
 
-    nomenclature = ledger.read_nomenclature(nomenclature_path)
-    totals = ledger.aggregate(ledger.scan_ledger(ledger_path), nomenclature, year)
+    nomenclature = ledger_read.read_nomenclature(nomenclature_path)
+    totals = ledger.aggregate(ledger_read.scan_ledger(ledger_path), nomenclature, year)
     return {
         "ae": totals.ae,
         "cp": totals.cp,
@@ -141,7 +141,7 @@ def worker(engine: str, ledger_path: Path, nomenclature_path: Path, year: int) -
     if engine == "polars":
         import polars  # noqa: F401
 
-        from flows.edition.ingest import ledger  # noqa: F401
+        from flows.edition.ingest import ledger, ledger_read  # noqa: F401
     else:
         import pandas  # noqa: F401
         import pyarrow  # noqa: F401

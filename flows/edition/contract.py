@@ -267,7 +267,7 @@ def parse_table(raw: RawTable, spec: TableSpec) -> pl.DataFrame:
     if problems:
         raise InputError(problems)
 
-    frame = _to_frame(data, spec)
+    frame = to_frame(data, spec)
     _check_rows(frame, spec, raw, problem)
     if problems:
         raise InputError(problems)
@@ -375,7 +375,9 @@ _DTYPES = {
 }
 
 
-def _to_frame(data: dict[str, list], spec: TableSpec) -> pl.DataFrame:
+def to_frame(data: dict[str, list], spec: TableSpec) -> pl.DataFrame:
+    """The typed frame of a table from its columns' values: the one dtype map, for the tables parsed
+    here and those built from a line-level ledger. Keys of `data` the spec does not have are ignored."""
     schema: dict[str, pl.DataType] = {"_line": pl.Int64}
     for column in spec.columns:
         schema[column.name] = _DTYPES[column.kind]

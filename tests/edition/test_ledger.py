@@ -1,7 +1,8 @@
 """The line-level ledger: exact aggregation, diagnostics, reconciliation and located errors.
 
 Ledgers come from bench/make_ledger.py, whose expected totals are known by construction (drawn per
-cell, then split into lines), independently of flows.edition.ingest.ledger.
+cell, then split into lines), independently of flows.edition.ingest.ledger. The reconciliation
+and the diagnostics are Findings of flows.edition.validate.ledger: their messages are compared.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from flows.edition.compute import figures as compute
 from flows.edition.errors import InputError
 from flows.edition.french import format_eur
 from flows.edition.ingest import ledger
+from flows.edition.ingest.ledger_read import EXPECTED, read_nomenclature, scan_ledger
+from flows.edition.validate import ledger as ledger_check
+from flows.edition.validate.findings import Finding
 
 LINES = 200_000
 YEAR = 2024
@@ -39,11 +43,15 @@ def generated(tmp_path_factory) -> dict[str, make_ledger.Generated]:
 @pytest.fixture(scope="module")
 def totals(generated) -> ledger.LedgerTotals:
     g = generated["parquet"]
-    return ledger.aggregate(ledger.scan_ledger(g.ledger), ledger.read_nomenclature(g.nomenclature), YEAR)
+    return ledger.aggregate(scan_ledger(g.ledger), read_nomenclature(g.nomenclature), YEAR)
 
 
 def _aggregate_file(path: Path, nomenclature: Path) -> ledger.LedgerTotals:
-    return ledger.aggregate(ledger.scan_ledger(path), ledger.read_nomenclature(nomenclature), YEAR)
+    return ledger.aggregate(scan_ledger(path), read_nomenclature(nomenclature), YEAR)
+
+
+def _messages(findings: list[Finding]) -> list[str]:
+    return [finding.message for finding in findings]
 
 
 def _write(path: Path, *lines: str, header: str = HEADER) -> Path:
@@ -146,7 +154,7 @@ def test_as_tables_have_the_schema_of_the_typed_tables(totals, edition_2018, edi
 def test_as_tables_reconcile_with_themselves_and_feed_the_brochure(totals):
     tables = ledger.as_tables(totals)
     execution = pl.DataFrame({"budget": ["AE", "CP"], "executed": [totals.ae, totals.cp]})
-    assert ledger.reconcile(totals, tables["missions"], tables["thematics"], execution) == []
+    assert _messages(ledger_check.reconcile(totals, tables["missions"], tables["thematics"], execution)) == []
 
     split = compute.thematic_split(tables["thematics"])
     assert float(split["share"].sum()) == pytest.approx(100.0)
@@ -163,7 +171,7 @@ def test_reconcile_names_a_one_euro_difference_with_both_values(totals):
     missions = tables["missions"].with_columns(
         pl.when(pl.col("mission") == 2).then(pl.col("ae") + 1).otherwise(pl.col("ae")).alias("ae")
     )
-    messages = ledger.reconcile(totals, missions, tables["thematics"], None)
+    messages = _messages(ledger_check.reconcile(totals, missions, tables["thematics"], None))
     assert messages == [
         f"Mission 2, AE : grand livre {format_eur(ae_2)} ≠ table missions {format_eur(ae_2 + 1)} (écart −1\u00a0€)"
     ]
@@ -175,7 +183,7 @@ def test_reconcile_execution_and_thematics(totals):
         pl.when(pl.col("thematic_id") == "cancer").then(pl.col("amount") - 2).otherwise(pl.col("amount"))
     )
     execution = pl.DataFrame({"budget": ["AE", "CP"], "executed": [totals.ae, totals.cp + 5]})
-    messages = ledger.reconcile(totals, None, thematics, execution)
+    messages = _messages(ledger_check.reconcile(totals, None, thematics, execution))
     cancer = dict(totals.thematics.iter_rows())["cancer"]
     assert messages == [
         f"CP : grand livre {format_eur(totals.cp)} ≠ table execution {format_eur(totals.cp + 5)} (écart −5\u00a0€)",
@@ -190,16 +198,17 @@ def test_reconcile_compares_a_rounded_table_at_its_precision(totals):
         {"budget": ["AE", "CP"], "unit": ["€", "M€"], "executed": [totals.ae, rounded], "executed_dp": [0, 1]},
         schema_overrides={"executed_dp": pl.Int8},
     )
-    assert ledger.reconcile(totals, None, None, execution) == []
+    assert _messages(ledger_check.reconcile(totals, None, None, execution)) == []
     moved = execution.with_columns(pl.col("executed") + pl.when(pl.col("budget") == "CP").then(100_000).otherwise(0))
-    messages = ledger.reconcile(totals, None, None, moved)
+    messages = _messages(ledger_check.reconcile(totals, None, None, moved))
     assert len(messages) == 1 and messages[0].startswith(f"CP : grand livre {format_eur(totals.cp)} ≠ ")
     assert "la table est arrondie à 0,1\u00a0M€" in messages[0]
 
 
 def test_reconcile_a_mission_missing_from_the_table(totals):
     tables = ledger.as_tables(totals)
-    messages = ledger.reconcile(totals, tables["missions"].filter(pl.col("mission") != 5), None, None)
+    findings = ledger_check.reconcile(totals, tables["missions"].filter(pl.col("mission") != 5), None, None)
+    messages = _messages(findings)
     assert [m.split(" : ")[0] for m in messages] == ["Mission 5, AE", "Mission 5, CP"]
     assert all("absente de la table missions" in m for m in messages)
 
@@ -227,7 +236,7 @@ def test_unknown_code_out_of_year_and_negative_lines_are_counted(tmp_path, nomen
     # Unknown codes count in the AE/CP totals, in no mission; other years count nowhere.
     assert (result.ae, result.cp) == (1300, 720)
     assert result.missions.sort("mission").rows() == [(1, 1000, 0), (2, 0, 700)]
-    notes = ledger.describe(result)
+    notes = _messages(ledger_check.describe(result))
     assert len(notes) == 3
     assert notes[0].startswith("2 lignes datées hors de 2024 (2023, 2025)")
     assert "SYN-999" in notes[1] and "(vide)" in notes[1]
@@ -298,10 +307,9 @@ def test_bad_date_budget_and_amount_are_located(tmp_path, nomenclature):
         f"{path}, ligne 7, colonne « date » : valeur « 15/03/2024 » — attendu : une date ISO AAAA-MM-JJ "
         "(ex. « 2024-03-15 »)",
         f"{path}, ligne 4, colonne « budget » : valeur « XX » — attendu : « AE » ou « CP »",
-        f"{path}, ligne 5, colonne « amount » : valeur « 12,50 » — attendu : {ledger.EXPECTED['amount']}",
-        f"{path}, ligne 6, colonne « amount » : valeur « 1.005 » — attendu : {ledger.EXPECTED['amount']}",
-        f"{path}, ligne 7, colonne « amount » : valeur «  » — attendu : {ledger.EXPECTED['amount']} "
-        "(la cellule est vide)",
+        f"{path}, ligne 5, colonne « amount » : valeur « 12,50 » — attendu : {EXPECTED['amount']}",
+        f"{path}, ligne 6, colonne « amount » : valeur « 1.005 » — attendu : {EXPECTED['amount']}",
+        f"{path}, ligne 7, colonne « amount » : valeur «  » — attendu : {EXPECTED['amount']} (la cellule est vide)",
     ]
 
 
@@ -356,7 +364,7 @@ def test_bad_parquet_types_and_sub_cent_decimals(tmp_path, nomenclature):
     assert "ligne 1, colonne « amount » : valeur « 1.005 »" in _error(path, nomenclature)
     path.write_bytes(b"not a parquet file")
     with pytest.raises(InputError, match="attendu : un fichier Parquet lisible"):
-        ledger.scan_ledger(path)
+        scan_ledger(path)
 
 
 def test_nomenclature_errors_are_located(tmp_path):
@@ -366,7 +374,7 @@ def test_nomenclature_errors_are_located(tmp_path):
         "SYN-001;6;Cancer",
         header="destination;mission;thematic_id",
     )
-    problems = [str(p) for p in _problems(ledger.read_nomenclature, path)]
+    problems = [str(p) for p in _problems(read_nomenclature, path)]
     assert problems == [
         f"{path}, ligne 3, colonne « destination » : valeur « SYN-001 » — attendu : un code de destination "
         "unique (doublon)",

@@ -18,7 +18,7 @@ import polars as pl
 
 from flows.edition.contract import TABLES, RawTable, parse_table
 from flows.edition.errors import InputError, Problem
-from flows.edition.ingest import ledger
+from flows.edition.ingest import ledger, ledger_read
 from flows.edition.ingest.csv_cells import as_csv, parse_csv_cells
 from flows.edition.ingest.files import InputFile, read_input, relative
 from flows.edition.ingest.meta import META_FILE, EditionMeta, parse_meta
@@ -259,9 +259,8 @@ def _read_ledger(
         raise InputError(Problem(relative(found[0], inputs), expected))
     ledger_file = read_input(found[0], inputs)
     nomenclature_file = read_input(nomenclature, inputs)
-    totals = ledger.aggregate(
-        ledger.scan_ledger(ledger_file), ledger.read_nomenclature(nomenclature_file), year, source=ledger_file.source
-    )
+    nomenclature_frame = ledger_read.read_nomenclature(nomenclature_file)
+    totals = ledger.aggregate(ledger_read.scan_ledger(ledger_file), nomenclature_frame, year, file=ledger_file)
     for name, frame in ledger.as_tables(totals).items():
         if name not in tables:
             tables[name] = frame

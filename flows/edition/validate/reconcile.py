@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
 
 import polars as pl
 
 from flows.edition.compute import figures as compute
 from flows.edition.compute.catalogue import TypedAmount
 from flows.edition.french import UNIT_FACTORS, format_amount, format_eur, format_pct, round_half_up
-from flows.edition.ingest import ledger
 from flows.edition.ingest.snapshot import Edition
+from flows.edition.validate import ledger
+from flows.edition.validate.findings import Finding, where
 from flows.edition.validate.references import check_references, typed_amounts
 
 TABLE_TITLES = {
@@ -30,26 +30,6 @@ TABLE_TITLES = {
     "narrative": "Textes",
     "ledger": "Grand livre (lignes d'engagement et de paiement)",
 }
-
-
-Level = Literal["warning", "error"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One result of a reconciliation: a warning keeps the printed value, an error stops the build."""
-
-    level: Level
-    table: str
-    message: str
-    where: str | None = None  # file, line, column
-    note: str | None = None  # what the brochure's reader is told, under the table concerned
-
-    def __str__(self) -> str:
-        text = self.message
-        if self.where:
-            text = f"{self.where} — {text}"
-        return text
 
 
 @dataclass
@@ -114,27 +94,12 @@ def validate(edition: Edition) -> Report:
     _cp_by_nature(edition, report)
     _thematics(edition, report)
     _priorities(edition, report)
-    if edition.ledger is not None:
-        report.findings += [Finding("warning", "ledger", note) for note in ledger_findings(edition)]
+    report.findings += ledger.findings(edition)
     return report
 
 
-def ledger_findings(edition: Edition) -> list[str]:
-    """The line-level ledger against the aggregated tables (a table fed by the ledger matches itself)."""
-    assert edition.ledger is not None
-    notes = ledger.reconcile(
-        edition.ledger, edition.table("missions"), edition.table("thematics"), edition.table("execution")
-    )
-    return notes + ledger.describe(edition.ledger)
-
-
 def _where(edition: Edition, table: str, line: int | None, column: str | None) -> str:
-    parts = [edition.sources.get(table, f"{table}.csv")]
-    if line is not None:
-        parts.append(f"ligne {line}")
-    if column:
-        parts.append(f"colonne « {column} »")
-    return ", ".join(parts)
+    return where(edition.sources.get(table, f"{table}.csv"), line, column)
 
 
 def _reconcile(
