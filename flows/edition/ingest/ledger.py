@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -153,7 +154,7 @@ def _csv_header(path: Path | bytes, source: str) -> list[str]:
     except pl.exceptions.NoDataError:
         raise InputError(Problem(source, "une ligne d'en-tête : " + ",".join(COLUMNS), 1)) from None
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(_file_problem(path, source, exc)) from None
+        raise InputError(_file_problem(path if isinstance(path, Path) else None, source, exc)) from None
     duplicated = [name for name in header if "_duplicated_" in name]
     if duplicated:
         original = duplicated[0].split("_duplicated_")[0]
@@ -539,7 +540,7 @@ def reconcile(
             else:
                 messages += _compare(budget, value, rows[budget], "executed", "execution")
     if missions is not None:
-        ledger = {r["mission"]: r for r in totals.missions.iter_rows(named=True)}
+        ledger: dict[Any, Any] = {r["mission"]: r for r in totals.missions.iter_rows(named=True)}
         table = {r["mission"]: r for r in missions.iter_rows(named=True)}
         for mission in sorted(set(ledger) | set(table)):
             for column in ("ae", "cp"):
