@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
@@ -179,7 +179,7 @@ class Comparison:
     matches_at_precision: bool  # the computed value, printed like the declared one, reads the same
 
     @property
-    def status(self) -> str:
+    def status(self) -> Literal["ok", "warning", "error"]:
         if self.matches_at_precision:
             return "ok"
         return "warning" if abs(self.gap) <= self.tolerance else "error"
