@@ -172,8 +172,6 @@ def precision_eur(unit: str, decimals: int | None) -> Decimal:
 class Comparison:
     """A declared figure against the value computed from its lines."""
 
-    declared: int
-    computed: int
     gap: int  # declared − computed
     tolerance: Decimal  # largest gap the rounding of the printed figures can explain
     matches_at_precision: bool  # the computed value, printed like the declared one, reads the same
@@ -197,7 +195,7 @@ def compare(
     factor = UNIT_FACTORS[declared_unit]
     shown = round_half_up(Decimal(computed) / factor, declared_dp or 0) * factor
     tolerance = (step + sum(line_steps, Decimal(0))) / 2
-    return Comparison(declared, computed, declared - computed, tolerance, int(shown) == declared)
+    return Comparison(declared - computed, tolerance, int(shown) == declared)
 
 
 def editions_history(editions: Mapping[int, Mapping[str, pl.DataFrame]]) -> pl.DataFrame:
