@@ -233,7 +233,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _print_problems(exc: InputError) -> None:
-    problems = exc.problems or [str(exc)]
+    problems = [str(p) for p in exc.problems] or [str(exc)]
     print(f"Données invalides ({len(problems)} problème(s)) :", file=sys.stderr)
     for problem in problems:
         print(f"  - {problem}", file=sys.stderr)

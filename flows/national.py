@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
+from uuid import UUID
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -92,8 +94,12 @@ def national_run(
     wanted = (
         [(e.split("/")[0], int(e.split("/")[1])) for e in editions] if editions else list_editions(Path(inputs_dir))
     )
-    artifact = create_progress_artifact(
-        progress=0.0, key="fir-national", description=f"Construction nationale : {len(wanted)} éditions"
+    # a sync caller gets the UUID itself (async_dispatch's return type also names the coroutine)
+    artifact = cast(
+        UUID,
+        create_progress_artifact(
+            progress=0.0, key="fir-national", description=f"Construction nationale : {len(wanted)} éditions"
+        ),
     )
     started = time.perf_counter()
     outcomes: list[EditionOutcome] = []

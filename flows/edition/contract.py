@@ -9,13 +9,18 @@ the precision they are printed with.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
 from flows.edition.errors import InputError, Problem
 from flows.edition.french import UNIT_FACTORS, parse_number, to_euros
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_PROBLEMS = 50
@@ -193,6 +198,21 @@ EXPECTED = {
 }
 
 
+Value = str | int | float | None  # a typed cell
+Extra = int | tuple[str, int] | None  # its decimals, or a headline's (unit, decimals)
+
+
+class Report(Protocol):
+    def __call__(
+        self,
+        expected: str,
+        line: int | None = None,
+        column: str | None = None,
+        value: str | None = None,
+        col_index: int | None = None,
+    ) -> None: ...
+
+
 @dataclass
 class RawTable:
     """A table as text cells, before typing. `lines[i]` is the file line (or sheet row) of row i."""
@@ -245,15 +265,18 @@ def parse_table(raw: RawTable, spec: TableSpec) -> pl.DataFrame:
         raise InputError(Problem(raw.source, "au moins une ligne de données après l'en-tête", raw.header_line))
 
     index_of = {name: i for i, name in enumerate(header)}
-    data: dict[str, list] = {"_line": list(raw.lines)}
+    data: dict[str, Sequence[object]] = {"_line": list(raw.lines)}
     for column in spec.columns:
         if column.name not in index_of:
             _add_missing_column(data, column, len(raw.rows))
             continue
         i = index_of[column.name]
-        values, extras = [], []
+        values: list[Value] = []
+        extras: list[Extra] = []
         for row, line in zip(raw.rows, raw.lines, strict=True):
             text = row[i].strip() if i < len(row) else ""
+            value: Value
+            extra: Extra
             try:
                 value, extra = _parse_cell(text, column, row, index_of)
             except ValueError as exc:
@@ -274,7 +297,7 @@ def parse_table(raw: RawTable, spec: TableSpec) -> pl.DataFrame:
     return frame
 
 
-def _parse_cell(text: str, column: Column, row: list[str], index_of: dict[str, int]):
+def _parse_cell(text: str, column: Column, row: list[str], index_of: dict[str, int]) -> tuple[Value, Extra]:
     """Return (value, extra) for one cell; extra carries decimals or the headline's unit."""
     if text == "":
         if column.nullable:
@@ -325,7 +348,7 @@ def _parse_cell(text: str, column: Column, row: list[str], index_of: dict[str, i
     raise AssertionError(kind)
 
 
-def _number(text: str, kind: str):
+def _number(text: str, kind: str) -> tuple[Decimal, int]:
     try:
         number, decimals = parse_number(text)
     except ValueError:
@@ -337,7 +360,7 @@ def _number(text: str, kind: str):
     return number, decimals
 
 
-def _euros(number, unit: str, text: str) -> int:
+def _euros(number: Decimal, unit: str, text: str) -> int:
     try:
         euros = to_euros(number, unit)
     except ValueError:
@@ -347,20 +370,20 @@ def _euros(number, unit: str, text: str) -> int:
     return euros
 
 
-def _add_missing_column(data: dict[str, list], column: Column, n: int) -> None:
+def _add_missing_column(data: dict[str, Sequence[object]], column: Column, n: int) -> None:
     _add_column(data, column, [None] * n, [None] * n)
 
 
-def _add_column(data: dict[str, list], column: Column, values: list, extras: list) -> None:
+def _add_column(data: dict[str, Sequence[object]], column: Column, values: list[Value], extras: list[Extra]) -> None:
     data[column.name] = values
     if column.kind in ("amount", "pct", "number"):
         data[f"{column.name}_dp"] = extras
     elif column.kind == "headline":
-        data[f"{column.name}_unit"] = [e[0] if e else None for e in extras]
-        data[f"{column.name}_dp"] = [e[1] if e else None for e in extras]
+        data[f"{column.name}_unit"] = [e[0] if isinstance(e, tuple) else None for e in extras]
+        data[f"{column.name}_dp"] = [e[1] if isinstance(e, tuple) else None for e in extras]
 
 
-_DTYPES = {
+_DTYPES: dict[str, PolarsDataType] = {
     "slug": pl.String,
     "text": pl.String,
     "kind": pl.String,
@@ -375,10 +398,10 @@ _DTYPES = {
 }
 
 
-def to_frame(data: dict[str, list], spec: TableSpec) -> pl.DataFrame:
+def to_frame(data: Mapping[str, Sequence[object]], spec: TableSpec) -> pl.DataFrame:
     """The typed frame of a table from its columns' values: the one dtype map, for the tables parsed
     here and those built from a line-level ledger. Keys of `data` the spec does not have are ignored."""
-    schema: dict[str, pl.DataType] = {"_line": pl.Int64}
+    schema: dict[str, PolarsDataType] = {"_line": pl.Int64}
     for column in spec.columns:
         schema[column.name] = _DTYPES[column.kind]
         if column.kind in ("amount", "pct", "number", "headline"):
@@ -388,7 +411,7 @@ def to_frame(data: dict[str, list], spec: TableSpec) -> pl.DataFrame:
     return pl.DataFrame({name: data[name] for name in schema}, schema=schema)
 
 
-def _check_rows(frame: pl.DataFrame, spec: TableSpec, raw: RawTable, problem) -> None:
+def _check_rows(frame: pl.DataFrame, spec: TableSpec, raw: RawTable, problem: Report) -> None:
     if spec.key:
         duplicated = frame.filter(pl.col(spec.key).is_duplicated())
         for line, value in duplicated.select("_line", spec.key).iter_rows():

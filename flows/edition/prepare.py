@@ -24,10 +24,6 @@ class Prepared:
     figures: Figures
     catalogue: Mapping[str, str]  # figure name (`thematics.cancer.share`) → the text the brochure prints
 
-    @property
-    def buildable(self) -> bool:
-        return not self.report.errors
-
 
 def prepare(snapshot: Snapshot) -> Prepared:
     """Validate the snapshot's edition, compute its figures and name them.

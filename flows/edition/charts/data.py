@@ -7,6 +7,7 @@ and matplotlib (about half a second).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -25,12 +26,12 @@ class DrawnChart:
     src: str
 
 
-def displayed_amount(row: dict) -> str:
+def displayed_amount(row: dict[str, Any]) -> str:
     """A line's rounded amount as the brochure shows it (see compute.with_displayed_values)."""
     return format_amount(row["headline"], row["headline_unit"], row["headline_dp"])
 
 
-def displayed_share(row: dict) -> str:
+def displayed_share(row: dict[str, Any]) -> str:
     return format_pct(row["share_display"], row["share_display_dp"])
 
 

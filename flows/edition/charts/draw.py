@@ -8,6 +8,7 @@ the bars, French number formats on axes and labels.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 from mizani.labels import label_number
@@ -136,7 +137,7 @@ def thematics_chart(
         + geom_text(
             aes(label="text"),
             ha="left",
-            nudge_y=float(split["amount"].max()) * 0.012,
+            nudge_y=float(cast(int, split["amount"].max())) * 0.012,
             size=6.3,
             family=FONT_FAMILY,
             color=INK,

@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -30,13 +31,18 @@ TYPED_AMOUNT = re.compile(
 )
 
 
-def _amount(row: dict, column: str) -> str | None:
+def _amount(row: dict[str, Any], column: str) -> str | None:
     if row.get(column) is None:
         return None
+    return _required_amount(row, column)
+
+
+def _required_amount(row: dict[str, Any], column: str) -> str:
+    """An amount of a column the contract says is never empty."""
     return format_amount(row[column], row["unit"], row.get(f"{column}_dp") or 0)
 
 
-def catalogue(tables: dict[str, pl.DataFrame], figures: compute.Figures) -> dict[str, str]:
+def catalogue(tables: Mapping[str, pl.DataFrame], figures: compute.Figures) -> dict[str, str]:
     """Every figure a text may name, already formatted as the brochure prints it."""
     names: dict[str, str] = {}
     revenue = tables["revenue"]
@@ -50,31 +56,31 @@ def catalogue(tables: dict[str, pl.DataFrame], figures: compute.Figures) -> dict
     if growth is not None:
         names["revenue.growth"] = format_pct(growth, 2, signed=True)
     for row in figures.rates.iter_rows(named=True):
-        names[f"execution.{row['budget']}"] = _amount(row, "executed")
+        names[f"execution.{row['budget']}"] = _required_amount(row, "executed")
         names[f"execution.{row['budget']}.rate"] = format_pct(row["rate"], row["rate_dp"])
         if opened := _amount(row, "opened"):
             names[f"execution.{row['budget']}.opened"] = opened
     if figures.missions is not None:
         for row in figures.missions.iter_rows(named=True):
             for budget in ("ae", "cp"):
-                names[f"missions.{row['mission']}.{budget}"] = _amount(row, budget)
+                names[f"missions.{row['mission']}.{budget}"] = _required_amount(row, budget)
                 names[f"missions.{row['mission']}.{budget}_share"] = format_pct(row[f"{budget}_share"])
     for table, key in (("cp_by_nature", "nature_id"), ("revenue_priorities", "item_id")):
         if (frame := tables.get(table)) is not None:
             for row in frame.iter_rows(named=True):
-                names[f"{table}.{row[key]}"] = _amount(row, "amount")
+                names[f"{table}.{row[key]}"] = _required_amount(row, "amount")
     if figures.thematics is not None:
         total = compute.total_row(tables["thematics"])
-        names["thematics.total"] = _amount(total, "amount")
+        names["thematics.total"] = _required_amount(total, "amount")
         for row in figures.thematics.iter_rows(named=True):
             base = f"thematics.{row['thematic_id']}"
-            names[base] = _amount(row, "amount")
+            names[base] = _required_amount(row, "amount")
             names[f"{base}.share"] = format_pct(row["share_display"], row["share_display_dp"])
             names[f"{base}.rounded"] = format_amount(row["headline"], row["headline_unit"], row["headline_dp"])
     if (amounts := tables.get("action_amounts")) is not None:
         for action_id, group in amounts.group_by("action_id", maintain_order=True):
             for index, row in enumerate(group.iter_rows(named=True), start=1):
-                text = _amount(row, "amount")
+                text = _required_amount(row, "amount")
                 names[f"action.{action_id[0]}.{index}"] = text
                 if index == 1:
                     names[f"action.{action_id[0]}"] = text
@@ -93,11 +99,11 @@ class TypedAmount:
     text: str
 
 
-def resolve(markdown: str, names: dict[str, str], source: str, first_line: int = 1) -> tuple[str, list[Problem]]:
+def resolve(markdown: str, names: Mapping[str, str], source: str, first_line: int = 1) -> tuple[str, list[Problem]]:
     """Replace every `[[name]]` by its figure; unknown names are problems located by line and column."""
     problems: list[Problem] = []
 
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in names:
             return names[name]

@@ -13,10 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
 from flows.edition.french import UNIT_FACTORS, compact_parts, round_half_up
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 STAGES: tuple[tuple[str, str], ...] = (
     ("previous_year", "Recettes {previous}"),
@@ -33,7 +37,7 @@ def lines(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.filter(pl.col("kind") == "line") if "kind" in frame.columns else frame
 
 
-def total_row(frame: pl.DataFrame) -> dict:
+def total_row(frame: pl.DataFrame) -> dict[str, Any]:
     """The declared total row of a table with a `kind` column."""
     return frame.filter(pl.col("kind") == "total").row(0, named=True)
 
@@ -85,7 +89,7 @@ def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
     Stages run: previous year's final revenue → BR1 → BR2 → … → final revenue of the year.
     """
     total = total_row(revenue)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for column, label in STAGES:
         if column in revenue.columns and total[column] is not None:
             rows.append(
@@ -100,7 +104,7 @@ def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
     for row in rows:
         row["delta"], row["delta_pct"] = variance(row["amount"], previous)
         previous = row["amount"]
-    schema = {
+    schema: dict[str, PolarsDataType] = {
         "stage": pl.String,
         "label": pl.String,
         "amount": pl.Int64,
@@ -160,21 +164,20 @@ def thematic_subset(thematics: pl.DataFrame, exclude: tuple[str, ...]) -> pl.Dat
 
 def precision_eur(unit: str, decimals: int | None) -> Decimal:
     """The smallest step a figure is printed with, in euros (`517,1 M€` → 100 000 €)."""
-    return Decimal(UNIT_FACTORS[unit]) / (10 ** (decimals or 0))
+    scale: int = 10 ** (decimals or 0)
+    return Decimal(UNIT_FACTORS[unit]) / scale
 
 
 @dataclass(frozen=True)
 class Comparison:
     """A declared figure against the value computed from its lines."""
 
-    declared: int
-    computed: int
     gap: int  # declared − computed
     tolerance: Decimal  # largest gap the rounding of the printed figures can explain
     matches_at_precision: bool  # the computed value, printed like the declared one, reads the same
 
     @property
-    def status(self) -> str:
+    def status(self) -> Literal["ok", "warning", "error"]:
         if self.matches_at_precision:
             return "ok"
         return "warning" if abs(self.gap) <= self.tolerance else "error"
@@ -192,7 +195,7 @@ def compare(
     factor = UNIT_FACTORS[declared_unit]
     shown = round_half_up(Decimal(computed) / factor, declared_dp or 0) * factor
     tolerance = (step + sum(line_steps, Decimal(0))) / 2
-    return Comparison(declared, computed, declared - computed, tolerance, int(shown) == declared)
+    return Comparison(declared - computed, tolerance, int(shown) == declared)
 
 
 def editions_history(editions: Mapping[int, Mapping[str, pl.DataFrame]]) -> pl.DataFrame:
@@ -201,11 +204,11 @@ def editions_history(editions: Mapping[int, Mapping[str, pl.DataFrame]]) -> pl.D
     Each amount keeps the precision it is published with (`unit`, `dp`); a change is shown at the
     coarser precision of its two ends (see `coarser`).
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for year in sorted(editions):
         tables = editions[year]
         revenue = total_row(tables["revenue"])
-        row: dict = {"year": year}
+        row: dict[str, Any] = {"year": year}
         executed = {r["budget"]: r for r in tables["execution"].iter_rows(named=True)}
         for key, source, column in (
             ("revenue", revenue, "final"),
@@ -216,14 +219,14 @@ def editions_history(editions: Mapping[int, Mapping[str, pl.DataFrame]]) -> pl.D
             row[f"{key}_unit"] = source["unit"] if source else None
             row[f"{key}_dp"] = (source[f"{column}_dp"] or 0) if source else None
         rows.append(row)
-    previous: dict | None = None
+    previous: dict[str, Any] | None = None
     for row in rows:
         for key in ("revenue", "ae", "cp"):
             delta, pct = variance(row[key], previous[key]) if previous else (None, None)
             row[f"{key}_delta"], row[f"{key}_delta_pct"] = delta, pct
             row[f"{key}_delta_from"] = previous["year"] if previous else None
         previous = row
-    schema: dict[str, pl.DataType] = {"year": pl.Int64}
+    schema: dict[str, PolarsDataType] = {"year": pl.Int64}
     for key in ("revenue", "ae", "cp"):
         schema |= {
             key: pl.Int64,

@@ -6,7 +6,9 @@ Pure: the manifest is a plain dictionary here; reading and writing it is publish
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -30,18 +32,22 @@ class Decision:
     message: str  # what the user is told
 
 
-def inputs_digest(checksums: dict[str, str]) -> str:
+def inputs_digest(checksums: Mapping[str, str]) -> str:
     """One checksum for all input files (their relative paths and contents)."""
     joined = "\n".join(f"{path}  {digest}" for path, digest in sorted(checksums.items()))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
-def latest(manifest: dict | None) -> dict | None:
+def latest(manifest: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return manifest["revisions"][-1] if manifest and manifest.get("revisions") else None
 
 
 def decide(
-    manifest: dict | None, checksums: dict[str, str], reason: str | None, trigger: str, force: bool = False
+    manifest: Mapping[str, Any] | None,
+    checksums: Mapping[str, str],
+    reason: str | None,
+    trigger: str,
+    force: bool = False,
 ) -> Decision:
     """Whether this run publishes a new revision, its number and its recorded reason."""
     last = latest(manifest)
@@ -69,7 +75,7 @@ def decide(
     return Decision(True, number, (reason or SCHEDULED_REASON).strip(), f"nouvelle révision {number}")
 
 
-def erratum(previous: dict[str, str], current: dict[str, str], labels: dict[str, str]) -> list[dict]:
+def erratum(previous: dict[str, str], current: dict[str, str], labels: dict[str, str]) -> list[dict[str, str]]:
     """Every figure whose printed value changed since the previous revision, old and new value."""
     changed = []
     for name in sorted(set(previous) | set(current), key=lambda n: (labels.get(n, n), n)):
@@ -79,7 +85,7 @@ def erratum(previous: dict[str, str], current: dict[str, str], labels: dict[str,
     return changed
 
 
-def figure_labels(tables: dict[str, pl.DataFrame], names: list[str]) -> dict[str, str]:
+def figure_labels(tables: Mapping[str, pl.DataFrame], names: list[str]) -> dict[str, str]:
     """A reader's label for every figure name of references.catalogue."""
     titles: dict[tuple[str, str], str] = {}
     for table, key, column in (

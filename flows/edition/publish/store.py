@@ -21,6 +21,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock
 
@@ -34,7 +35,7 @@ def edition_dir(outputs: Path, region: str, year: int) -> Path:
     return outputs / region / str(year)
 
 
-def read_manifest(outputs: Path, region: str, year: int) -> dict | None:
+def read_manifest(outputs: Path, region: str, year: int) -> dict[str, Any] | None:
     """The edition's manifest, or None before its first publication."""
     path = edition_dir(outputs, region, year) / MANIFEST
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
@@ -60,9 +61,9 @@ def publish_revision(
     number: int,
     published: bytes,
     archival: bytes,
-    record: dict,
+    record: dict[str, Any],
     region_name: str,
-) -> dict:
+) -> dict[str, Any]:
     """Publish revision `number` and return the new manifest. `record` describes the revision (time,
     reason, trigger, input checksums, code version, figures, erratum); file entries are added here."""
     folder = edition_dir(outputs, region, year)

@@ -26,6 +26,9 @@ from flows.edition.render.paginate import PageGroup
 
 _ANNOTATION_PRINT = 4  # annotation flag "Print": PDF/A wants annotations printed as shown
 
+# One outline entry: label, page index in the whole PDF, x, y, state ("open"/"closed"), its children.
+_OutlineItem = tuple[str, int, float, float, str, list["_OutlineItem"]]
+
 
 def merge(groups: list[PageGroup], font_dirs: Sequence[Path] = ()) -> bytes:
     """One PDF from the groups' PDFs, in order; its file identifier derives from its content.
@@ -36,9 +39,9 @@ def merge(groups: list[PageGroup], font_dirs: Sequence[Path] = ()) -> bytes:
     tree_root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
     document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=tree_root, K=Array()))
     tree_root.K = Array([document])
-    parent_tree: list = []
+    parent_tree: list[int | pikepdf.Object] = []
     next_key = 0
-    destinations: dict[str, object] = {}
+    destinations: dict[str, pikepdf.Object] = {}
     first_pages: list[int] = []
     sources = [pikepdf.open(io.BytesIO(group.pdf)) for group in groups]
     try:
@@ -91,7 +94,7 @@ def merge(groups: list[PageGroup], font_dirs: Sequence[Path] = ()) -> bytes:
     return buffer.getvalue()
 
 
-def _import(out: pikepdf.Pdf, value):
+def _import(out: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
     """Copy a value from another PDF: indirect objects through pikepdf (pages map to the copied pages)."""
     if isinstance(value, pikepdf.Object) and value.is_indirect:
         return out.copy_foreign(value)
@@ -104,7 +107,7 @@ def _import(out: pikepdf.Pdf, value):
 
 def _add_outline(out: pikepdf.Pdf, groups: list[PageGroup], first_pages: list[int]) -> None:
     """Nest the bookmarks of every group as WeasyPrint nests them within one document."""
-    root: list = []
+    root: list[_OutlineItem] = []
     last_by_depth = [root]
     skipped: list[int] = []
     previous = 0
@@ -120,7 +123,7 @@ def _add_outline(out: pikepdf.Pdf, groups: list[PageGroup], first_pages: list[in
                     skipped.append(temp - previous - 1)
             previous = level
             depth = level - sum(skipped)
-            children: list = []
+            children: list[_OutlineItem] = []
             last_by_depth[depth - 1].append((label, first + index, x, y, state, children))
             del last_by_depth[depth:]
             last_by_depth.append(children)
@@ -131,9 +134,9 @@ def _add_outline(out: pikepdf.Pdf, groups: list[PageGroup], first_pages: list[in
     out.Root.Outlines = outlines
 
 
-def _write_outline_items(out: pikepdf.Pdf, items: list, parent) -> int:
+def _write_outline_items(out: pikepdf.Pdf, items: list[_OutlineItem], parent: pikepdf.Object) -> int:
     """Write sibling outline items under `parent`; return how many items are visible below it."""
-    written = []
+    written: list[pikepdf.Object] = []
     visible = len(items)
     for label, page, x, y, state, children in items:
         item = out.make_indirect(
@@ -229,13 +232,14 @@ def fix_pdfa(pdf: bytes) -> bytes:
             raw = obj.read_raw_bytes()
             if not raw.endswith(b"\r"):
                 continue
-            filters, parms = obj.get("/Filter"), obj.get("/DecodeParms")
-            filters = [] if filters is None else list(filters) if isinstance(filters, pikepdf.Array) else [filters]
-            parms = [] if parms is None else list(parms) if isinstance(parms, pikepdf.Array) else [parms]
+            filter_obj, parms_obj = obj.get("/Filter"), obj.get("/DecodeParms")
+            filters = [] if filter_obj is None else list(filter_obj) if isinstance(filter_obj, Array) else [filter_obj]
+            parms = [] if parms_obj is None else list(parms_obj) if isinstance(parms_obj, Array) else [parms_obj]
             obj.write(
                 _run_length(raw),
-                filter=[pikepdf.Name.RunLengthDecode, *filters],
-                decode_parms=[None, *parms] if parms else None,
+                # as Arrays, which is what pikepdf makes of lists (None: a filter without parameters)
+                filter=Array([pikepdf.Name.RunLengthDecode, *filters]),
+                decode_parms=Array([None, *parms]) if parms else None,
             )
         arrangements = (
             {"object_stream_mode": pikepdf.ObjectStreamMode.generate},

@@ -37,7 +37,7 @@ def _text(edition: Edition, key: str, names: Mapping[str, str]) -> str:
     return to_html(body)
 
 
-def _amount(row: dict, column: str) -> str:
+def _amount(row: dict[str, Any], column: str) -> str:
     if row[column] is None:
         return ""
     return format_amount(row[column], row["unit"], row.get(f"{column}_dp") or 0)
@@ -95,7 +95,7 @@ def build_context(
     }
 
 
-def _badges(edition: Edition, action_id: str) -> list[dict]:
+def _badges(edition: Edition, action_id: str) -> list[dict[str, Any]]:
     amounts = edition.table("action_amounts")
     if amounts is None:
         return []
@@ -105,7 +105,7 @@ def _badges(edition: Edition, action_id: str) -> list[dict]:
     ]
 
 
-def _key_figures(edition: Edition, action_id: str) -> list[dict]:
+def _key_figures(edition: Edition, action_id: str) -> list[dict[str, Any]]:
     figures = edition.table("key_figures")
     if figures is None:
         return []
@@ -119,7 +119,7 @@ def _key_figures(edition: Edition, action_id: str) -> list[dict]:
     return result
 
 
-def _parts(edition: Edition, text: Callable[[str], str]) -> list[dict]:
+def _parts(edition: Edition, text: Callable[[str], str]) -> list[dict[str, Any]]:
     actions = edition.tables["actions"]
     label = edition.meta.part_label
     parts = []
@@ -148,7 +148,7 @@ def _parts(edition: Edition, text: Callable[[str], str]) -> list[dict]:
     return parts
 
 
-def _action(edition: Edition, row: dict, text: Callable[[str], str]) -> dict:
+def _action(edition: Edition, row: dict[str, Any], text: Callable[[str], str]) -> dict[str, Any]:
     return {
         "anchor": row["action_id"],
         "title": row["title"],
@@ -169,9 +169,9 @@ def _chiffres(
     report: Report,
     charts: Mapping[str, DrawnChart],
     text: Callable[[str], str],
-) -> dict:
+) -> dict[str, Any]:
     meta = edition.meta
-    sections: list[dict] = []
+    sections: list[dict[str, Any]] = []
     revenue = edition.tables["revenue"]
     stage_columns = [c for c, _ in compute.STAGES if c in revenue.columns and revenue[c].is_not_null().any()]
     total = compute.total_row(revenue)
@@ -306,11 +306,11 @@ def _chiffres(
     }
 
 
-def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> dict:
+def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> dict[str, Any]:
     """The comparison across editions: one row per edition, then the change since the one before."""
     measures = (("revenue", "Recettes"), ("ae", "AE exécutées"), ("cp", "CP exécutés"))
 
-    def shown(row: dict, key: str) -> str:
+    def shown(row: dict[str, Any], key: str) -> str:
         return format_amount(row[key], row[f"{key}_unit"], row[f"{key}_dp"]) if row[key] is not None else ""
 
     rows = list(history.iter_rows(named=True))

@@ -74,6 +74,8 @@ def _share(pdf: pikepdf.Pdf, fonts: list[Dictionary], source: bytes) -> None:
             glyphs |= _glyphs_with_text(font.ToUnicode.read_bytes())
     first = fonts[0].DescendantFonts[0].FontDescriptor
     key = _program_key(first)
+    if key is None:
+        raise FontMergeError("no embedded font program")
     program = pdf.make_stream(_subset(source, sorted(glyphs)))
     for name, value in first[key].items():  # /Subtype /OpenType, or TrueType's /Length1 (updated below)
         if name not in ("/Length", "/Filter", "/DecodeParms"):
@@ -98,7 +100,7 @@ def _font_files(font_dirs: list[Path]) -> dict[str, bytes]:
     return files
 
 
-def _font_program(font: Dictionary) -> pikepdf.Stream | None:
+def _font_program(font: Dictionary) -> pikepdf.Object | None:
     descendants = font.get("/DescendantFonts")
     if not descendants:
         return None
@@ -107,13 +109,14 @@ def _font_program(font: Dictionary) -> pikepdf.Stream | None:
     return descriptor.get(key) if key else None
 
 
-def _program_key(descriptor: Dictionary) -> str | None:
+def _program_key(descriptor: pikepdf.Object) -> str | None:
     return next((k for k in ("/FontFile3", "/FontFile2", "/FontFile") if k in descriptor), None)
 
 
 def _postscript_name(program: bytes) -> str | None:
     """The font's PostScript name (name id 6), or None for a program HarfBuzz cannot read as a font."""
-    return hb.Face(program).get_name(hb.OTNameIdPredefined.POSTSCRIPT_NAME)
+    name: str | None = hb.Face(program).get_name(hb.OTNameIdPredefined.POSTSCRIPT_NAME)
+    return name
 
 
 def _subset(source: bytes, glyph_ids: list[int]) -> bytes:
@@ -131,7 +134,7 @@ def _subset(source: bytes, glyph_ids: list[int]) -> bytes:
     return bytes(font.blob.data)
 
 
-def _glyphs_with_widths(widths: Array) -> set[int]:
+def _glyphs_with_widths(widths: pikepdf.Object) -> set[int]:
     """The glyph ids a CIDFont's `/W` lists: `c [w1 w2 …]` and `c_first c_last w` entries."""
     glyphs: set[int] = set()
     items = list(widths)

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from flows.edition.render import assemble
@@ -21,7 +22,7 @@ from flows.edition.render.paginate import Brochure, PageGroup, paginate
 _LAYOUT = threading.local()  # WeasyPrint's font configuration, one per thread (Pango objects are not shared)
 
 
-def _allowed_fetcher(roots: list[Path]):
+def _allowed_fetcher(roots: list[Path]) -> Any:  # a weasyprint.URLFetcher (WeasyPrint is untyped)
     from weasyprint import URLFetcher
 
     resolved_roots = [root.resolve() for root in roots]
@@ -29,7 +30,7 @@ def _allowed_fetcher(roots: list[Path]):
     class LockedFetcher(URLFetcher):
         """Serves `data:` URIs and files under the allowed roots; refuses everything else."""
 
-        def fetch(self, url, headers=None):
+        def fetch(self, url: str, headers: dict[str, str] | None = None) -> Any:
             parsed = urlparse(url)
             if parsed.scheme == "data":
                 return super().fetch(url, headers)

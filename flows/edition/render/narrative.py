@@ -7,8 +7,13 @@ through, and links may only point to http(s) and mailto addresses.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import cast
 
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
 from flows.edition.french import NBSP, NNBSP
 
@@ -21,21 +26,27 @@ def _validate_link(url: str) -> bool:
 
 def _renderer() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.validateLink = _validate_link
+    # markdown-it's documented way to restrict links, though its types declare a method
+    md.validateLink = _validate_link  # type: ignore[method-assign]
     md.disable("image")  # narrative pictures would be fetched at print time; none are allowed
 
-    def heading_open(renderer, tokens, idx, options, env):
+    # add_render_rule binds each rule to md.renderer: `renderer` is that HTML renderer
+    def heading_open(
+        renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         # A narrative heading sits inside an action: keep it out of the outline and sommaire.
         token = tokens[idx]
         level = min(6, int(token.tag[1]) + 3)
         token.tag = f"h{level}"
         token.attrSet("class", "narrative-heading")
-        return md.renderer.renderToken(tokens, idx, options, env)
+        return renderer.renderToken(tokens, idx, options, env)
 
-    def heading_close(renderer, tokens, idx, options, env):
+    def heading_close(
+        renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+    ) -> str:
         token = tokens[idx]
         token.tag = f"h{min(6, int(token.tag[1]) + 3)}"
-        return md.renderer.renderToken(tokens, idx, options, env)
+        return renderer.renderToken(tokens, idx, options, env)
 
     md.add_render_rule("heading_open", heading_open)
     md.add_render_rule("heading_close", heading_close)
@@ -56,4 +67,4 @@ def french_spacing(text: str) -> str:
 
 def to_html(markdown: str) -> str:
     """Render one narrative text; raw HTML comes out escaped."""
-    return _MD.render(french_spacing(markdown))
+    return cast(str, _MD.render(french_spacing(markdown)))  # the HTML renderer's output

@@ -72,7 +72,7 @@ def group_document(
 ) -> tuple[str, tuple[str, ...]]:
     """A standalone document for one group: page counter, page side, page references and link stubs."""
 
-    def page_number(match: re.Match) -> str:
+    def page_number(match: re.Match[str]) -> str:
         if match.group(1) not in numbers:
             raise PaginationError(f"renvoi vers une ancre absente de la brochure : #{match.group(1)}")
         return str(numbers[match.group(1)])
@@ -107,7 +107,8 @@ def paginate(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup
     numbers: dict[str, int] | None = None  # None: the first pass, references not known yet
     for passes in range(1, _MAX_PASSES + 1):
         groups: list[PageGroup | None] = []
-        first_page, found = 1, {}
+        first_page = 1
+        found: dict[str, int] = {}
         for index, body in enumerate(bodies):
             if numbers is None and index in referencing:
                 groups.append(None)  # laid out once its numbers are known

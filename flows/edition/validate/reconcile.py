@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 
@@ -107,7 +108,7 @@ def _reconcile(
     edition: Edition,
     table: str,
     subject: str,
-    declared_row: dict,
+    declared_row: dict[str, Any],
     declared_col: str,
     declared_unit: str,
     computed: int,
@@ -120,14 +121,15 @@ def _reconcile(
     dp = declared_row.get(f"{declared_col}_dp")
     result = compute.compare(declared, declared_unit, dp, computed, line_steps)
     report.checks += 1
-    if result.status == "ok":
+    status = result.status
+    if status == "ok":
         return
     shown = format_amount(declared, declared_unit, dp or 0)
     message = (
         f"{subject} : {declared_name} {shown} ≠ {computed_name} {format_eur(computed)} "
         f"(écart {'+' if result.gap > 0 else '−'}{format_eur(abs(result.gap))}"
     )
-    if result.status == "warning":
+    if status == "warning":
         message += "). Écart publié, valeurs conservées telles que publiées."
     else:
         message += f", au-delà de la tolérance d'arrondi de {format_eur(int(result.tolerance))})."
@@ -137,7 +139,7 @@ def _reconcile(
     )
     report.findings.append(
         Finding(
-            result.status,
+            status,
             table,
             message,
             _where(edition, declared_table or table, declared_row.get("_line"), declared_col),
@@ -210,7 +212,7 @@ def _execution(edition: Edition, report: Report) -> None:
                 )
 
 
-def _executed(edition: Edition, budget: str) -> dict | None:
+def _executed(edition: Edition, budget: str) -> dict[str, Any] | None:
     execution = edition.tables["execution"].filter(pl.col("budget") == budget)
     return execution.row(0, named=True) if execution.height else None
 

@@ -7,6 +7,8 @@ Broken references are errors (InputError): the brochure cannot be laid out witho
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 import polars as pl
 
 from flows.edition.compute.catalogue import TypedAmount, find_typed_amounts
@@ -28,7 +30,9 @@ def check_references(edition: Edition) -> None:
     tables = edition.tables
     source = edition.sources
 
-    def missing(table: str, column: str, allowed: set, frame: pl.DataFrame | None = None, what: str = "") -> None:
+    def missing(
+        table: str, column: str, allowed: Set[object], frame: pl.DataFrame | None = None, what: str = ""
+    ) -> None:
         frame = tables.get(table) if frame is None else frame
         if frame is None:
             return
