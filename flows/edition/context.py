@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ from flows.edition.french import (
 from flows.edition.ingest import Edition
 from flows.edition.narrative import to_html
 from flows.edition.reconcile import Report
+from flows.edition.theme import Theme
 
 STAGE_HEADERS = {column: label for column, label in compute.STAGES}
 
@@ -76,13 +78,12 @@ def build_context(
             "agency": meta.agency,
             "agency_short": meta.agency_short,
             "website": meta.website,
-            "primary": meta.primary,
-            "accent": meta.accent,
             "logo": meta.logo.as_uri() if meta.logo else None,
             "running_title": f"{meta.agency_short} - FIR {meta.year}",
             "description": f"Rapport annuel du Fonds d'intervention régional {meta.year} de l'{meta.agency}",
             "keywords": f"FIR, Fonds d'intervention régional, {meta.region_name}, {meta.year}, ARS",
         },
+        "theme": dataclasses.asdict(Theme.from_brand(meta.primary, meta.accent)),
         "fir_html": text("fir"),
         "actions_intro_html": text("actions"),
         "parts": parts,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
+import re
 import subprocess
 
 from flows import paths
-from flows.edition import compute, context, reconcile, render
+from flows.edition import chart_data, compute, context, ingest, reconcile, render
+from flows.edition.theme import Theme
+from tests.conftest import REGION
 
 
 def _html(edition) -> str:
@@ -25,8 +29,45 @@ def test_brand_colours_and_logo_come_from_the_edition_metadata(edition_2024, tmp
         edition_2024, meta=dataclasses.replace(edition_2024.meta, primary="#2e7d32", logo=logo)
     )
     html = _html(branded)
-    assert "--primary: #2e7d32" in html
+    assert "--brand-primary: #2e7d32" in html
     assert f'<img class="cover-logo" src="{logo.as_uri()}"' in html
+
+
+def test_a_green_brand_gets_green_boxes_and_green_charts(edition_2024):
+    """The 2024 brochure, charts included, with a green primary: no colour of the blue brand is left in the
+    page, its charts or the stylesheet, which hard-codes no colour but greys."""
+    from flows.edition import charts
+
+    green = "#2e7d32"
+    edition = dataclasses.replace(edition_2024, meta=dataclasses.replace(edition_2024.meta, primary=green))
+    earlier, _ = ingest.read_other_editions(paths.INPUTS_DIR, REGION, edition.meta.year)
+    figures = compute.compute_figures(
+        edition.tables, edition.meta.year, edition.missions_ref, edition.meta.subset_exclude, earlier
+    )
+    render.register_fonts(paths.FONTS_DIR)
+    drawn = {}
+    for key, data, title in chart_data.chart_data(figures, edition.meta.subset_title):
+        chart = charts.build(key, data, green, title)
+        drawn[key] = {"key": key, "title": chart.title, "alt": chart.alt, "width_cm": chart.width_cm}
+        drawn[key]["src"] = render.svg_data_uri(render.chart_svg(chart))
+    assert "history" in drawn  # the chart with three series, the third in the mid tint
+    html = render.render_html(
+        context.build_context(edition, figures, reconcile.validate(edition), drawn), paths.TEMPLATES_DIR
+    )
+    svgs = [base64.b64decode(uri).decode() for uri in re.findall(r"data:image/svg\+xml;base64,([^\"]+)", html)]
+    css = (paths.TEMPLATES_DIR / "brochure.css").read_text(encoding="utf-8")
+    used = {c.lower() for c in re.findall(r"#[0-9a-fA-F]{6}\b", "\n".join([html, *svgs]))}
+
+    blue = Theme.from_brand("#00467f", edition.meta.accent)
+    blue_colours = {blue.primary, blue.tint_light, blue.tint_border, blue.chart.light, blue.chart.mid}
+    hand_picked = {"#eef3f8", "#c9d6e4", "#b9c9dc", "#6f8fb3"}  # the blue tints before they were derived
+    assert not used & (blue_colours | hand_picked)
+    theme = Theme.from_brand(green, edition.meta.accent)
+    assert f"--tint-light: {theme.tint_light}; --tint-border: {theme.tint_border};" in html
+    assert {theme.chart.primary, theme.chart.light, theme.chart.mid} <= used
+    for colour in re.findall(r"#([0-9a-fA-F]{3,8})\b", css):
+        rgb = colour[:6] if len(colour) >= 6 else "".join(c * 2 for c in colour)
+        assert len(set(re.findall("..", rgb))) == 1, f"#{colour} in brochure.css: a colour of the theme?"
 
 
 def test_text_is_escaped_by_the_templates(edition_2018):
