@@ -51,25 +51,14 @@ def _share_text(share: float | None) -> str:
 def build_context(
     edition: Edition, figures: compute.Figures, report: Report, charts: dict[str, dict], revision: dict | None = None
 ) -> dict[str, Any]:
-    """Gather the brochure's content in reading order."""
+    """Gather the brochure's content in reading order: data only (ids, anchors, years, names, numbers
+    formatted in French); the words around them, titles and sommaire included, are the templates'."""
     meta = edition.meta
     names = references.catalogue(edition.tables, figures)
 
     def text(key: str) -> str:
         return _text(edition, key, names)
 
-    parts = _parts(edition, text)
-    chiffres = _chiffres(edition, figures, report, charts, text)
-    sommaire = [{"href": "#en-actions", "title": f"{meta.title}… en actions", "level": 1}]
-    for part in parts:
-        sommaire.append({"href": f"#{part['anchor']}", "title": f"{part['kicker']} – {part['title']}", "level": 2})
-        sommaire += [{"href": f"#{s['anchor']}", "title": s["title"], "level": 3} for s in part["sections"]]
-    sommaire.append({"href": "#en-chiffres", "title": f"{meta.title}… en chiffres", "level": 1})
-    sommaire += [{"href": f"#{s['anchor']}", "title": s["title"], "level": 3} for s in chiffres["sections"]]
-    if revision and revision.get("erratum"):
-        # At the end, so that a corrected edition keeps the page numbers readers may have cited.
-        # Titled without the revision number, so that a further correction leaves the sommaire as it is.
-        sommaire.append({"href": "#erratum", "title": "Erratum", "level": 1})
     return {
         "meta": {
             "title": meta.title,
@@ -77,18 +66,15 @@ def build_context(
             "region_name": meta.region_name,
             "agency": meta.agency,
             "agency_short": meta.agency_short,
+            "part_label": meta.part_label,
             "website": meta.website,
             "logo": meta.logo.as_uri() if meta.logo else None,
-            "running_title": f"{meta.agency_short} - FIR {meta.year}",
-            "description": f"Rapport annuel du Fonds d'intervention régional {meta.year} de l'{meta.agency}",
-            "keywords": f"FIR, Fonds d'intervention régional, {meta.region_name}, {meta.year}, ARS",
         },
         "theme": dataclasses.asdict(Theme.from_brand(meta.primary, meta.accent)),
         "fir_html": text("fir"),
         "actions_intro_html": text("actions"),
-        "parts": parts,
-        "chiffres": chiffres,
-        "sommaire": sommaire,
+        "parts": _parts(edition, text),
+        "chiffres": _chiffres(edition, figures, report, charts, text),
         "revision": revision or {"number": 1, "reason": "", "erratum": [], "previous": None},
     }
 
@@ -119,7 +105,6 @@ def _key_figures(edition: Edition, action_id: str) -> list[dict]:
 
 def _parts(edition: Edition, text: Callable[[str], str]) -> list[dict]:
     actions = edition.tables["actions"]
-    label = edition.meta.part_label
     parts = []
     for part in edition.tables["parts"].sort("number").iter_rows(named=True):
         sections = []
@@ -138,7 +123,6 @@ def _parts(edition: Edition, text: Callable[[str], str]) -> list[dict]:
                 "anchor": f"partie-{part['part_id']}",
                 "number": part["number"],
                 "title": part["title"],
-                "kicker": f"{label} {part['number']}",
                 "intro_html": text(f"parts/{part['part_id']}"),
                 "sections": sections,
             }
@@ -181,7 +165,6 @@ def _chiffres(
     ]
     revenue_ctx = {
         "anchor": "recettes",
-        "title": f"Les recettes {meta.year}",
         "headers": [STAGE_HEADERS[c].format(year=meta.year, previous=meta.year - 1) for c in stage_columns],
         "rows": [
             {
@@ -208,7 +191,7 @@ def _chiffres(
     priorities = edition.table("revenue_priorities")
     if priorities is not None:
         revenue_ctx["priorities"] = [
-            {"label": r["label"], "amount": (f"{r['qualifier']} " if r["qualifier"] else "") + _amount(r, "amount")}
+            {"label": r["label"], "qualifier": r["qualifier"] or "", "amount": _amount(r, "amount")}
             for r in priorities.iter_rows(named=True)
         ]
     sections.append(revenue_ctx)
@@ -227,7 +210,6 @@ def _chiffres(
     natures = edition.table("cp_by_nature")
     spending: dict[str, Any] = {
         "anchor": "depenses",
-        "title": f"Les dépenses {meta.year}",
         "execution": execution,
         "natures": [{"label": r["label"], "amount": _amount(r, "amount")} for r in natures.iter_rows(named=True)]
         if natures is not None
@@ -275,7 +257,6 @@ def _chiffres(
         sections.append(
             {
                 "anchor": "thematiques",
-                "title": f"Répartition du FIR {meta.year} par grandes thématiques de dépense",
                 "rows": rows,
                 "total": _amount(total_row, "amount"),
                 "total_share": format_pct(100.0, 1),
@@ -302,7 +283,7 @@ def _chiffres(
 
 def _history(history: pl.DataFrame, charts: dict[str, dict]) -> dict:
     """The comparison across editions: one row per edition, then the change since the one before."""
-    measures = (("revenue", "Recettes"), ("ae", "AE exécutées"), ("cp", "CP exécutés"))
+    measures = ("revenue", "ae", "cp")
 
     def shown(row: dict, key: str) -> str:
         return format_amount(row[key], row[f"{key}_unit"], row[f"{key}_dp"]) if row[key] is not None else ""
@@ -310,7 +291,7 @@ def _history(history: pl.DataFrame, charts: dict[str, dict]) -> dict:
     rows = list(history.iter_rows(named=True))
     changes = []
     for row, before in zip(rows[1:], rows[:-1], strict=True):
-        for key, label in measures:
+        for key in measures:
             if row[f"{key}_delta"] is None:
                 continue
             unit, dp = compute.coarser(
@@ -319,19 +300,20 @@ def _history(history: pl.DataFrame, charts: dict[str, dict]) -> dict:
             delta = row[f"{key}_delta"]
             changes.append(
                 {
-                    "label": label,
-                    "period": f"{before['year']} → {row['year']}",
+                    "measure": key,
+                    "from_year": before["year"],
+                    "to_year": row["year"],
                     "from": shown(before, key),
                     "to": shown(row, key),
                     "delta": ("+" if delta > 0 else "−" if delta < 0 else "") + format_amount(abs(delta), unit, dp),
                     "pct": format_pct(row[f"{key}_delta_pct"], 1, signed=True),
                 }
             )
-    first, last = rows[0]["year"], rows[-1]["year"]
     return {
         "anchor": "evolution",
-        "title": f"Le FIR de {first} à {last}",
-        "rows": [{"year": r["year"], **{key: shown(r, key) for key, _ in measures}} for r in rows],
+        "first_year": rows[0]["year"],
+        "last_year": rows[-1]["year"],
+        "rows": [{"year": r["year"], **{key: shown(r, key) for key in measures}} for r in rows],
         "changes": changes,
         "chart": charts.get("history"),
     }

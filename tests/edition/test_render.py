@@ -14,12 +14,28 @@ from flows.edition.theme import Theme
 from tests.conftest import REGION
 
 
-def _html(edition) -> str:
+def _html(edition, revision: dict | None = None) -> str:
     figures = compute.compute_figures(
         edition.tables, edition.meta.year, edition.missions_ref, edition.meta.subset_exclude
     )
-    ctx = context.build_context(edition, figures, reconcile.validate(edition), charts={})
+    ctx = context.build_context(edition, figures, reconcile.validate(edition), charts={}, revision=revision)
     return render.render_html(ctx, paths.TEMPLATES_DIR)
+
+
+def test_the_sommaire_is_worded_by_the_template_from_the_brochures_own_structure(edition_2024):
+    """Every entry leads to a heading of the brochure, in reading order; the erratum comes last."""
+    revision = {"number": 2, "reason": "correction", "erratum": [{"label": "x", "old": "1", "new": "2"}], "previous": 1}
+    html = _html(edition_2024, revision)
+    sommaire, body = html.split('<section class="sommaire">')[1].split("</section>", 1)
+    entries = re.findall(r'<li class="toc-(\d)"><a href="#([^"]+)" data-page="@@page:\2@@">([^<]+)</a>', sommaire)
+    anchors = [anchor for _, anchor, _ in entries]
+    positions = [body.index(f'id="{anchor}"') for anchor in anchors]
+    assert positions == sorted(positions)
+    assert entries[0] == ("1", "en-actions", "Le Fonds d&#39;intervention régional 2024… en actions")
+    assert entries[1][2].startswith("Partie 1 – ")
+    assert ("3", "recettes", "Les recettes 2024") in entries
+    assert ("3", "thematiques", "Répartition du FIR 2024 par grandes thématiques de dépense") in entries
+    assert entries[-1] == ("1", "erratum", "Erratum")
 
 
 def test_brand_colours_and_logo_come_from_the_edition_metadata(edition_2024, tmp_path):
