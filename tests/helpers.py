@@ -14,6 +14,7 @@ from flows import paths
 from flows.edition.french import parse_number
 from flows.edition.ingest.files import InputFile
 from flows.edition.ingest.snapshot import Edition, Snapshot
+from flows.edition.publish.record import Revision
 
 
 def csv_to_xlsx(folder: Path, numbers_as_numbers: bool = True) -> Path:
@@ -81,10 +82,10 @@ def input_file(path: Path, source: str | None = None) -> InputFile:
     return InputFile(source or path.name, data, hashlib.sha256(data).hexdigest())
 
 
-def brochure_html(edition: Edition) -> str:
+def brochure_html(edition: Edition, revision: Revision | None = None) -> str:
     """The brochure's HTML for an edition (no charts), through the same `prepare` as a build."""
     from flows.edition.prepare import prepare
     from flows.edition.render.context import build_context
     from flows.edition.render.html import render_html
 
-    return render_html(build_context(edition, prepare(Snapshot(edition)), {}), paths.TEMPLATES_DIR)
+    return render_html(build_context(edition, prepare(Snapshot(edition)), {}, revision), paths.TEMPLATES_DIR)

@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
+import re
 import subprocess
 
 from flows import paths
+from flows.edition.charts import data as chart_data
+from flows.edition.charts import draw, svg
+from flows.edition.charts.data import DrawnChart
+from flows.edition.ingest import snapshot as ingest
 from flows.edition.ingest.logo import Logo
+from flows.edition.prepare import prepare
+from flows.edition.publish.record import Change, Revision
+from flows.edition.render import context
 from flows.edition.render import layout as render
+from flows.edition.render.html import render_html
+from flows.edition.theme import Theme
+from tests.conftest import REGION
 from tests.helpers import brochure_html, input_file
 
 
-def _html(edition) -> str:
-    return brochure_html(edition)
+def _html(edition, revision: Revision | None = None) -> str:
+    return brochure_html(edition, revision)
+
+
+def test_the_sommaire_is_worded_by_the_template_from_the_brochures_own_structure(edition_2024):
+    """Every entry leads to a heading of the brochure, in reading order; the erratum comes last."""
+    revision = Revision(2, "correction", (Change("x", "x", "1", "2"),), 1)
+    html = _html(edition_2024, revision)
+    sommaire, body = html.split('<section class="sommaire">')[1].split("</section>", 1)
+    entries = re.findall(r'<li class="toc-(\d)"><a href="#([^"]+)" data-page="@@page:\2@@">([^<]+)</a>', sommaire)
+    anchors = [anchor for _, anchor, _ in entries]
+    positions = [body.index(f'id="{anchor}"') for anchor in anchors]
+    assert positions == sorted(positions)
+    assert entries[0] == ("1", "en-actions", "Le Fonds d&#39;intervention régional 2024… en actions")
+    assert entries[1][2].startswith("Partie 1 – ")
+    assert ("3", "recettes", "Les recettes 2024") in entries
+    assert ("3", "thematiques", "Répartition du FIR 2024 par grandes thématiques de dépense") in entries
+    assert entries[-1] == ("1", "erratum", "Erratum")
 
 
 def test_brand_colours_and_logo_come_from_the_edition_metadata(edition_2024, tmp_path):
@@ -24,8 +52,39 @@ def test_brand_colours_and_logo_come_from_the_edition_metadata(edition_2024, tmp
         edition_2024, meta=dataclasses.replace(edition_2024.meta, primary="#2e7d32", logo=logo)
     )
     html = _html(branded)
-    assert "--primary: #2e7d32" in html
+    assert "--brand-primary: #2e7d32" in html
     assert f'<img class="cover-logo" src="{logo.data_uri}"' in html
+
+
+def test_a_green_brand_gets_green_boxes_and_green_charts(edition_2024):
+    """The 2024 brochure, charts included, with a green primary: no colour of the blue brand is left in the
+    page, its charts or the stylesheet, which hard-codes no colour but greys."""
+    green = "#2e7d32"
+    edition = dataclasses.replace(edition_2024, meta=dataclasses.replace(edition_2024.meta, primary=green))
+    snapshot = dataclasses.replace(ingest.read_snapshot(paths.INPUTS_DIR, REGION, edition.meta.year), edition=edition)
+    prepared = prepare(snapshot)
+    svg.register_fonts(paths.FONTS_DIR)
+    drawn = {}
+    for key, data, title in chart_data.chart_data(prepared.figures, edition.meta.subset_title):
+        chart = draw.build(key, data, green, title)
+        uri = svg.svg_data_uri(svg.chart_svg(chart))
+        drawn[key] = DrawnChart(key, chart.title, chart.alt, chart.width_cm, uri)
+    assert "history" in drawn  # the chart with three series, the third in the mid tint
+    html = render_html(context.build_context(edition, prepared, drawn), paths.TEMPLATES_DIR)
+    svgs = [base64.b64decode(uri).decode() for uri in re.findall(r"data:image/svg\+xml;base64,([^\"]+)", html)]
+    css = (paths.TEMPLATES_DIR / "brochure.css").read_text(encoding="utf-8")
+    used = {c.lower() for c in re.findall(r"#[0-9a-fA-F]{6}\b", "\n".join([html, *svgs]))}
+
+    blue = Theme.from_brand("#00467f", edition.meta.accent)
+    blue_colours = {blue.primary, blue.tint_light, blue.tint_border, blue.chart.light, blue.chart.mid}
+    hand_picked = {"#eef3f8", "#c9d6e4", "#b9c9dc", "#6f8fb3"}  # the blue tints before they were derived
+    assert not used & (blue_colours | hand_picked)
+    theme = Theme.from_brand(green, edition.meta.accent)
+    assert f"--tint-light: {theme.tint_light}; --tint-border: {theme.tint_border};" in html
+    assert {theme.chart.primary, theme.chart.light, theme.chart.mid} <= used
+    for colour in re.findall(r"#([0-9a-fA-F]{3,8})\b", css):
+        rgb = colour[:6] if len(colour) >= 6 else "".join(c * 2 for c in colour)
+        assert len(set(re.findall("..", rgb))) == 1, f"#{colour} in brochure.css: a colour of the theme?"
 
 
 def test_text_is_escaped_by_the_templates(edition_2018):

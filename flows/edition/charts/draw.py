@@ -2,7 +2,8 @@
 turning a plot into SVG is `render.chart_svg`'s job.
 
 Charts must read in print and in greyscale: a dark and a light fill with outlines, values written on
-the bars, French number formats on axes and labels.
+the bars, French number formats on axes and labels. Their colours are the edition's theme
+(`theme.ChartPalette`), drawn from the primary brand colour.
 """
 
 from __future__ import annotations
@@ -32,11 +33,9 @@ from plotnine import (
 
 from flows.edition.charts.data import displayed_amount, displayed_share
 from flows.edition.french import NNBSP, format_compact, format_number, format_pct
+from flows.edition.theme import ChartPalette
 
 FONT_FAMILY = "Inter"
-INK = "#1d1d1b"
-LIGHT = "#b9c9dc"
-MID = "#6f8fb3"
 
 
 @dataclass(frozen=True)
@@ -53,13 +52,13 @@ def _millions() -> label_number:
     return label_number(scale=1e-6, suffix=f"{NNBSP}M€", big_mark=NNBSP, decimal_mark=",")
 
 
-def _theme(base_size: float = 8.5) -> theme:
+def _theme(palette: ChartPalette, base_size: float = 8.5) -> theme:
     return theme_minimal(base_size=base_size, base_family=FONT_FAMILY) + theme(
         panel_grid_major_x=element_blank(),
         panel_grid_minor=element_blank(),
-        panel_grid_major_y=element_line(color="#d9d9d9", size=0.4),
-        axis_text=element_text(color=INK),
-        axis_title=element_text(color=INK),
+        panel_grid_major_y=element_line(color=palette.grid, size=0.4),
+        axis_text=element_text(color=palette.ink),
+        axis_title=element_text(color=palette.ink),
         legend_position="top",
         legend_title=element_blank(),
         plot_background=None,
@@ -74,7 +73,7 @@ def _top_lines(frame: pl.DataFrame, n: int = 3) -> str:
     )
 
 
-def missions_chart(split: pl.DataFrame, primary: str) -> Chart:
+def missions_chart(split: pl.DataFrame, palette: ChartPalette) -> Chart:
     """AE and CP by mission, side by side."""
     long = pl.concat(
         [
@@ -95,14 +94,15 @@ def missions_chart(split: pl.DataFrame, primary: str) -> Chart:
     dodge = position_dodge(width=0.8)
     plot = (
         ggplot(long.to_pandas(), aes("mission", "amount", fill="budget"))
-        + geom_col(position=dodge, width=0.75, color=INK, size=0.25)
-        + geom_text(aes(label="text"), position=dodge, va="bottom", size=5.8, family=FONT_FAMILY, color=INK)
+        + geom_col(position=dodge, width=0.75, color=palette.ink, size=0.25)
+        + geom_text(aes(label="text"), position=dodge, va="bottom", size=5.8, family=FONT_FAMILY, color=palette.ink)
         + scale_fill_manual(
-            values={"AE": primary, "CP": LIGHT}, labels=["Autorisations d'engagement (AE)", "Crédits de paiement (CP)"]
+            values={"AE": palette.primary, "CP": palette.light},
+            labels=["Autorisations d'engagement (AE)", "Crédits de paiement (CP)"],
         )
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.08, 0))
         + labs(x="", y="", caption="Montants en millions d'euros")
-        + _theme()
+        + _theme(palette)
     )
     ordered = split.sort("ae", descending=True)
     alt = (
@@ -119,7 +119,7 @@ def missions_chart(split: pl.DataFrame, primary: str) -> Chart:
 
 def thematics_chart(
     split: pl.DataFrame,
-    primary: str,
+    palette: ChartPalette,
     key: str = "thematics",
     title: str = "Répartition par grande thématique",
 ) -> Chart:
@@ -133,21 +133,21 @@ def thematics_chart(
     height = max(6.0, 0.62 * split.height + 1.2)
     plot = (
         ggplot(data.to_pandas(), aes("wrapped", "amount"))
-        + geom_col(fill=primary, color=INK, size=0.2, width=0.72)
+        + geom_col(fill=palette.primary, color=palette.ink, size=0.2, width=0.72)
         + geom_text(
             aes(label="text"),
             ha="left",
             nudge_y=float(cast(int, split["amount"].max())) * 0.012,
             size=6.3,
             family=FONT_FAMILY,
-            color=INK,
+            color=palette.ink,
         )
         + scale_x_discrete(limits=wrapped_order)
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.28, 0))
         + coord_flip()
         + labs(x="", y="")
-        + _theme(7.5)
-        + theme(panel_grid_major_y=element_blank(), panel_grid_major_x=element_line(color="#d9d9d9", size=0.4))
+        + _theme(palette, 7.5)
+        + theme(panel_grid_major_y=element_blank(), panel_grid_major_x=element_line(color=palette.grid, size=0.4))
     )
     alt = (
         f"Graphique en barres horizontales, {split.height} thématiques classées par montant. "
@@ -156,7 +156,7 @@ def thematics_chart(
     return Chart(key, title, plot, alt, 17, height)
 
 
-def revenue_stages_chart(stages: pl.DataFrame, primary: str) -> Chart:
+def revenue_stages_chart(stages: pl.DataFrame, palette: ChartPalette) -> Chart:
     """Total revenue at each budget stage, from the previous year's final to this year's."""
     data = stages.with_columns(
         pl.col("amount").map_elements(lambda a: format_compact(a, 1), return_dtype=pl.String).alias("text"),
@@ -164,13 +164,13 @@ def revenue_stages_chart(stages: pl.DataFrame, primary: str) -> Chart:
     )
     plot = (
         ggplot(data.to_pandas(), aes("label", "amount", fill="group"))
-        + geom_col(color=INK, size=0.25, width=0.62, show_legend=False)
-        + geom_text(aes(label="text"), va="bottom", size=7, family=FONT_FAMILY, color=INK, nudge_y=3e6)
-        + scale_fill_manual(values={"prev": LIGHT, "year": primary})
+        + geom_col(color=palette.ink, size=0.25, width=0.62, show_legend=False)
+        + geom_text(aes(label="text"), va="bottom", size=7, family=FONT_FAMILY, color=palette.ink, nudge_y=3e6)
+        + scale_fill_manual(values={"prev": palette.light, "year": palette.primary})
         + scale_x_discrete(limits=stages["label"].to_list())
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.1, 0))
         + labs(x="", y="")
-        + _theme()
+        + _theme(palette)
     )
     alt = (
         "Graphique en barres du total des recettes à chaque étape budgétaire : "
@@ -192,7 +192,7 @@ def _wrap(text: str, width: int = 48) -> str:
     return "\n".join(lines)
 
 
-def history_chart(history: pl.DataFrame, primary: str) -> Chart:
+def history_chart(history: pl.DataFrame, palette: ChartPalette) -> Chart:
     """Revenue, AE and CP of each edition, grouped by year."""
     measures = (("revenue", "Recettes"), ("ae", "AE exécutées"), ("cp", "CP exécutés"))
     rows = [
@@ -206,16 +206,16 @@ def history_chart(history: pl.DataFrame, primary: str) -> Chart:
     dodge = position_dodge(width=0.82)
     plot = (
         ggplot(data.to_pandas(), aes("year", "amount", fill="measure"))
-        + geom_col(position=dodge, width=0.78, color=INK, size=0.25)
-        + geom_text(aes(label="text"), position=dodge, va="bottom", size=6, family=FONT_FAMILY, color=INK)
+        + geom_col(position=dodge, width=0.78, color=palette.ink, size=0.25)
+        + geom_text(aes(label="text"), position=dodge, va="bottom", size=6, family=FONT_FAMILY, color=palette.ink)
         + scale_fill_manual(
-            values={"Recettes": primary, "AE exécutées": MID, "CP exécutés": LIGHT},
+            values={"Recettes": palette.primary, "AE exécutées": palette.mid, "CP exécutés": palette.light},
             breaks=[label for _, label in measures],
         )
         + scale_x_discrete(limits=[str(y) for y in history["year"]])
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.1, 0))
         + labs(x="", y="")
-        + _theme()
+        + _theme(palette)
     )
     alt = (
         "Graphique en barres des recettes, AE et CP par édition : "
@@ -237,15 +237,17 @@ def history_chart(history: pl.DataFrame, primary: str) -> Chart:
 
 
 def build(key: str, data: pl.DataFrame, primary: str, title: str | None = None) -> Chart:
-    """The chart named `key` drawn from `data`."""
+    """The chart named `key` drawn from `data`, in the theme's palette. Only the primary colour is taken:
+    the charts use nothing else of the theme, so a new accent leaves the cached charts valid."""
+    palette = ChartPalette.from_primary(primary)
     if key == "revenue-stages":
-        return revenue_stages_chart(data, primary)
+        return revenue_stages_chart(data, palette)
     if key == "missions":
-        return missions_chart(data, primary)
+        return missions_chart(data, palette)
     if key == "thematics":
-        return thematics_chart(data, primary)
+        return thematics_chart(data, palette)
     if key == "history":
-        return history_chart(data, primary)
+        return history_chart(data, palette)
     if key == "thematic-subset":
-        return thematics_chart(data, primary, key, title or "")
+        return thematics_chart(data, palette, key, title or "")
     raise KeyError(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
 from flows.edition.publish.record import Revision
 from flows.edition.render.narrative import to_html
+from flows.edition.theme import Theme
 from flows.edition.validate.reconcile import Report
 
 STAGE_HEADERS = {column: label for column, label in compute.STAGES}
@@ -52,25 +54,14 @@ def _share_text(share: float | None) -> str:
 def build_context(
     edition: Edition, prepared: Prepared, charts: Mapping[str, DrawnChart], revision: Revision | None = None
 ) -> dict[str, Any]:
-    """Gather the brochure's content in reading order."""
+    """Gather the brochure's content in reading order: data only (ids, anchors, years, names, numbers
+    formatted in French); the words around them, titles and sommaire included, are the templates'."""
     meta = edition.meta
     figures, report, names = prepared.figures, prepared.report, prepared.catalogue
 
     def text(key: str) -> str:
         return _text(edition, key, names)
 
-    parts = _parts(edition, text)
-    chiffres = _chiffres(edition, figures, report, charts, text)
-    sommaire = [{"href": "#en-actions", "title": f"{meta.title}… en actions", "level": 1}]
-    for part in parts:
-        sommaire.append({"href": f"#{part['anchor']}", "title": f"{part['kicker']} – {part['title']}", "level": 2})
-        sommaire += [{"href": f"#{s['anchor']}", "title": s["title"], "level": 3} for s in part["sections"]]
-    sommaire.append({"href": "#en-chiffres", "title": f"{meta.title}… en chiffres", "level": 1})
-    sommaire += [{"href": f"#{s['anchor']}", "title": s["title"], "level": 3} for s in chiffres["sections"]]
-    if revision and revision.erratum:
-        # At the end, so that a corrected edition keeps the page numbers readers may have cited.
-        # Titled without the revision number, so that a further correction leaves the sommaire as it is.
-        sommaire.append({"href": "#erratum", "title": "Erratum", "level": 1})
     return {
         "meta": {
             "title": meta.title,
@@ -78,19 +69,15 @@ def build_context(
             "region_name": meta.region_name,
             "agency": meta.agency,
             "agency_short": meta.agency_short,
+            "part_label": meta.part_label,
             "website": meta.website,
-            "primary": meta.primary,
-            "accent": meta.accent,
             "logo": meta.logo.data_uri if meta.logo else None,
-            "running_title": f"{meta.agency_short} - FIR {meta.year}",
-            "description": f"Rapport annuel du Fonds d'intervention régional {meta.year} de l'{meta.agency}",
-            "keywords": f"FIR, Fonds d'intervention régional, {meta.region_name}, {meta.year}, ARS",
         },
+        "theme": dataclasses.asdict(Theme.from_brand(meta.primary, meta.accent)),
         "fir_html": text("fir"),
         "actions_intro_html": text("actions"),
-        "parts": parts,
-        "chiffres": chiffres,
-        "sommaire": sommaire,
+        "parts": _parts(edition, text),
+        "chiffres": _chiffres(edition, figures, report, charts, text),
         "revision": revision or Revision(1, ""),
     }
 
@@ -121,7 +108,6 @@ def _key_figures(edition: Edition, action_id: str) -> list[dict[str, Any]]:
 
 def _parts(edition: Edition, text: Callable[[str], str]) -> list[dict[str, Any]]:
     actions = edition.tables["actions"]
-    label = edition.meta.part_label
     parts = []
     for part in edition.tables["parts"].sort("number").iter_rows(named=True):
         sections = []
@@ -140,7 +126,6 @@ def _parts(edition: Edition, text: Callable[[str], str]) -> list[dict[str, Any]]
                 "anchor": f"partie-{part['part_id']}",
                 "number": part["number"],
                 "title": part["title"],
-                "kicker": f"{label} {part['number']}",
                 "intro_html": text(f"parts/{part['part_id']}"),
                 "sections": sections,
             }
@@ -187,7 +172,6 @@ def _chiffres(
     ]
     revenue_ctx = {
         "anchor": "recettes",
-        "title": f"Les recettes {meta.year}",
         "headers": [STAGE_HEADERS[c].format(year=meta.year, previous=meta.year - 1) for c in stage_columns],
         "rows": [
             {
@@ -214,7 +198,7 @@ def _chiffres(
     priorities = edition.table("revenue_priorities")
     if priorities is not None:
         revenue_ctx["priorities"] = [
-            {"label": r["label"], "amount": (f"{r['qualifier']} " if r["qualifier"] else "") + _amount(r, "amount")}
+            {"label": r["label"], "qualifier": r["qualifier"] or "", "amount": _amount(r, "amount")}
             for r in priorities.iter_rows(named=True)
         ]
     sections.append(revenue_ctx)
@@ -233,7 +217,6 @@ def _chiffres(
     natures = edition.table("cp_by_nature")
     spending: dict[str, Any] = {
         "anchor": "depenses",
-        "title": f"Les dépenses {meta.year}",
         "execution": execution,
         "natures": [{"label": r["label"], "amount": _amount(r, "amount")} for r in natures.iter_rows(named=True)]
         if natures is not None
@@ -281,7 +264,6 @@ def _chiffres(
         sections.append(
             {
                 "anchor": "thematiques",
-                "title": f"Répartition du FIR {meta.year} par grandes thématiques de dépense",
                 "rows": rows,
                 "total": _amount(total_row, "amount"),
                 "total_share": format_pct(100.0, 1),
@@ -308,7 +290,7 @@ def _chiffres(
 
 def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> dict[str, Any]:
     """The comparison across editions: one row per edition, then the change since the one before."""
-    measures = (("revenue", "Recettes"), ("ae", "AE exécutées"), ("cp", "CP exécutés"))
+    measures = ("revenue", "ae", "cp")
 
     def shown(row: dict[str, Any], key: str) -> str:
         return format_amount(row[key], row[f"{key}_unit"], row[f"{key}_dp"]) if row[key] is not None else ""
@@ -316,7 +298,7 @@ def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> dict[st
     rows = list(history.iter_rows(named=True))
     changes = []
     for row, before in zip(rows[1:], rows[:-1], strict=True):
-        for key, label in measures:
+        for key in measures:
             if row[f"{key}_delta"] is None:
                 continue
             unit, dp = compute.coarser(
@@ -325,19 +307,20 @@ def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> dict[st
             delta = row[f"{key}_delta"]
             changes.append(
                 {
-                    "label": label,
-                    "period": f"{before['year']} → {row['year']}",
+                    "measure": key,
+                    "from_year": before["year"],
+                    "to_year": row["year"],
                     "from": shown(before, key),
                     "to": shown(row, key),
                     "delta": ("+" if delta > 0 else "−" if delta < 0 else "") + format_amount(abs(delta), unit, dp),
                     "pct": format_pct(row[f"{key}_delta_pct"], 1, signed=True),
                 }
             )
-    first, last = rows[0]["year"], rows[-1]["year"]
     return {
         "anchor": "evolution",
-        "title": f"Le FIR de {first} à {last}",
-        "rows": [{"year": r["year"], **{key: shown(r, key) for key, _ in measures}} for r in rows],
+        "first_year": rows[0]["year"],
+        "last_year": rows[-1]["year"],
+        "rows": [{"year": r["year"], **{key: shown(r, key) for key in measures}} for r in rows],
         "changes": changes,
         "chart": charts.get("history"),
     }

@@ -1,0 +1,138 @@
+"""The brochure's colours in one place: the edition's two brand colours and what is derived from them.
+
+The tints are the primary mixed with white in OKLab, as CSS `color-mix(in oklab, <primary> p%, white)`
+does: OKLab is perceptually even, so a tint keeps the primary's hue and a given share looks as light
+for a green brand as for a blue one. The shares were solved so that the Hauts-de-France blue
+(#00467f) gives back the tints the designers first picked by hand, to one unit per channel.
+
+The same `Theme` feeds the stylesheet (CSS custom properties written by the template) and the charts,
+so a green brand gets green boxes and green bars.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WHITE = "#ffffff"
+INK = "#1d1d1b"  # body text, chart outlines and labels: a warm black, the same for every brand
+GRID = "#d9d9d9"  # chart grid lines: neutral, they must not compete with the bars
+
+# Share of the primary in each tint (the rest is white); for #00467f → the colour in the comment.
+LIGHT_SHARE = 0.062  # boxes, total rows, part openers: #eff3f7 (hand-picked #eef3f8)
+BORDER_SHARE = 0.213  # table rules, action rules: #c9d6e4
+CHART_LIGHT_SHARE = 0.2786  # second series, previous year: #b9c9dc
+CHART_MID_SHARE = 0.5905  # third series: #6e8fb4 (hand-picked #6f8fb3)
+
+
+@dataclass(frozen=True)
+class ChartPalette:
+    """The charts' colours. Derived from the primary alone: a new accent leaves the cached charts valid."""
+
+    primary: str  # first series
+    mid: str  # third series: between primary and light, so three series stay apart in greyscale
+    light: str  # second series
+    ink: str
+    grid: str
+
+    @classmethod
+    def from_primary(cls, primary: str) -> ChartPalette:
+        return cls(
+            primary=primary,
+            mid=mix(primary, WHITE, CHART_MID_SHARE),
+            light=mix(primary, WHITE, CHART_LIGHT_SHARE),
+            ink=INK,
+            grid=GRID,
+        )
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Brand colours, their tints and the chart palette of one edition."""
+
+    primary: str
+    accent: str
+    tint_light: str  # backgrounds under text: dark text keeps its contrast
+    tint_border: str  # thin rules between rows and beside actions
+    ink: str
+    chart: ChartPalette
+
+    @classmethod
+    def from_brand(cls, primary: str, accent: str) -> Theme:
+        """The theme of an edition's `[brand]` colours (`#rrggbb`, checked when the edition is read)."""
+        return cls(
+            primary=primary,
+            accent=accent,
+            tint_light=mix(primary, WHITE, LIGHT_SHARE),
+            tint_border=mix(primary, WHITE, BORDER_SHARE),
+            ink=INK,
+            chart=ChartPalette.from_primary(primary),
+        )
+
+
+def mix(colour: str, other: str, share: float) -> str:
+    """`share` of `colour` and the rest of `other`, mixed in OKLab; `#rrggbb` in, lower-case `#rrggbb` out."""
+    a, b = _oklab(_rgb(colour)), _oklab(_rgb(other))
+    mixed = _vec3([share * x + (1 - share) * y for x, y in zip(a, b, strict=True)])
+    return "#" + "".join(f"{_to_byte(_encode(c))}" for c in _linear_from_oklab(mixed))
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    """sRGB channels in 0…1, linearised."""
+    value = colour.removeprefix("#")
+    return _vec3([_decode(int(value[i : i + 2], 16) / 255) for i in (0, 2, 4)])
+
+
+def _decode(c: float) -> float:
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def _encode(c: float) -> float:
+    c = min(max(c, 0.0), 1.0)
+    return 12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055
+
+
+def _to_byte(c: float) -> str:
+    return f"{int(c * 255 + 0.5):02x}"
+
+
+# Björn Ottosson's OKLab (2020): linear sRGB → LMS cone responses → cube root → Lab.
+_RGB_TO_LMS = (
+    (0.4122214708, 0.5363325363, 0.0514459929),
+    (0.2119034982, 0.6806995451, 0.1073969566),
+    (0.0883024619, 0.2817188376, 0.6299787005),
+)
+_LMS_TO_LAB = (
+    (0.2104542553, 0.7936177850, -0.0040720468),
+    (1.9779984951, -2.4285922050, 0.4505937099),
+    (0.0259040371, 0.7827717662, -0.8086757660),
+)
+_LAB_TO_LMS = (
+    (1.0, 0.3963377774, 0.2158037573),
+    (1.0, -0.1055613458, -0.0638541728),
+    (1.0, -0.0894841775, -1.2914855480),
+)
+_LMS_TO_RGB = (
+    (4.0767416621, -3.3077115913, 0.2309699292),
+    (-1.2684380046, 2.6097574011, -0.3413193965),
+    (-0.0041960863, -0.7034186147, 1.7076147010),
+)
+
+
+Matrix = tuple[tuple[float, float, float], ...]
+
+
+def _vec3(values: list[float]) -> tuple[float, float, float]:
+    x, y, z = values
+    return x, y, z
+
+
+def _apply(matrix: Matrix, vector: tuple[float, float, float]) -> tuple[float, float, float]:
+    return _vec3([sum(m * v for m, v in zip(row, vector, strict=True)) for row in matrix])
+
+
+def _oklab(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
+    return _apply(_LMS_TO_LAB, _vec3([c ** (1 / 3) for c in _apply(_RGB_TO_LMS, rgb)]))
+
+
+def _linear_from_oklab(lab: tuple[float, float, float]) -> tuple[float, float, float]:
+    return _apply(_LMS_TO_RGB, _vec3([c**3 for c in _apply(_LAB_TO_LMS, lab)]))
