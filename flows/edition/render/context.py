@@ -21,6 +21,7 @@ from flows.edition.french import (
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
 from flows.edition.publish.record import Revision
+from flows.edition.render import sections
 from flows.edition.render.narrative import to_html
 from flows.edition.theme import Theme
 from flows.edition.validate.reconcile import Report
@@ -53,7 +54,7 @@ def _share_text(share: float | None) -> str:
 
 def build_context(
     edition: Edition, prepared: Prepared, charts: Mapping[str, DrawnChart], revision: Revision | None = None
-) -> dict[str, Any]:
+) -> sections.Context:
     """Gather the brochure's content in reading order: data only (ids, anchors, years, names, numbers
     formatted in French); the words around them, titles and sommaire included, are the templates'."""
     meta = edition.meta
@@ -82,65 +83,65 @@ def build_context(
     }
 
 
-def _badges(edition: Edition, action_id: str) -> list[dict[str, Any]]:
+def _badges(edition: Edition, action_id: str) -> list[sections.Badge]:
     amounts = edition.table("action_amounts")
     if amounts is None:
         return []
     rows = amounts.filter(pl.col("action_id") == action_id).iter_rows(named=True)
     return [
-        {"amount": _amount(r, "amount"), "label": r["label"] or "", "qualifier": r["qualifier"] or ""} for r in rows
+        sections.Badge(amount=_amount(r, "amount"), label=r["label"] or "", qualifier=r["qualifier"] or "")
+        for r in rows
     ]
 
 
-def _key_figures(edition: Edition, action_id: str) -> list[dict[str, Any]]:
+def _key_figures(edition: Edition, action_id: str) -> list[sections.KeyFigure]:
     figures = edition.table("key_figures")
     if figures is None:
         return []
-    result = []
+    result: list[sections.KeyFigure] = []
     for row in figures.filter(pl.col("action_id") == action_id).iter_rows(named=True):
         unit = row["unit"] or ""
         value = format_number(row["value"], row["value_dp"] or 0)
-        result.append(
-            {"value": f"{value}\u00a0{unit}" if unit else value, "label": row["label"], "detail": row["detail"] or ""}
-        )
+        shown = f"{value}\u00a0{unit}" if unit else value
+        result.append(sections.KeyFigure(value=shown, label=row["label"], detail=row["detail"] or ""))
     return result
 
 
-def _parts(edition: Edition, text: Callable[[str], str]) -> list[dict[str, Any]]:
+def _parts(edition: Edition, text: Callable[[str], str]) -> list[sections.Part]:
     actions = edition.tables["actions"]
-    parts = []
+    parts: list[sections.Part] = []
     for part in edition.tables["parts"].sort("number").iter_rows(named=True):
-        sections = []
+        opened: list[sections.Section] = []
         for section in actions.filter((pl.col("part_id") == part["part_id"]) & pl.col("parent_id").is_null()).iter_rows(
             named=True
         ):
             children = actions.filter(pl.col("parent_id") == section["action_id"])
-            sections.append(
-                {
+            opened.append(
+                sections.Section(
                     **_action(edition, section, text),
-                    "actions": [_action(edition, c, text) for c in children.iter_rows(named=True)],
-                }
+                    actions=[_action(edition, c, text) for c in children.iter_rows(named=True)],
+                )
             )
         parts.append(
-            {
-                "anchor": f"partie-{part['part_id']}",
-                "number": part["number"],
-                "title": part["title"],
-                "intro_html": text(f"parts/{part['part_id']}"),
-                "sections": sections,
-            }
+            sections.Part(
+                anchor=f"partie-{part['part_id']}",
+                number=part["number"],
+                title=part["title"],
+                intro_html=text(f"parts/{part['part_id']}"),
+                sections=opened,
+            )
         )
     return parts
 
 
-def _action(edition: Edition, row: dict[str, Any], text: Callable[[str], str]) -> dict[str, Any]:
-    return {
-        "anchor": row["action_id"],
-        "title": row["title"],
-        "badges": _badges(edition, row["action_id"]),
-        "key_figures": _key_figures(edition, row["action_id"]),
-        "html": text(f"actions/{row['action_id']}"),
-    }
+def _action(edition: Edition, row: dict[str, Any], text: Callable[[str], str]) -> sections.Action:
+    return sections.Action(
+        anchor=row["action_id"],
+        title=row["title"],
+        badges=_badges(edition, row["action_id"]),
+        key_figures=_key_figures(edition, row["action_id"]),
+        html=text(f"actions/{row['action_id']}"),
+    )
 
 
 def _notes(report: Report, table: str) -> list[str]:
@@ -154,23 +155,23 @@ def _chiffres(
     report: Report,
     charts: Mapping[str, DrawnChart],
     text: Callable[[str], str],
-) -> dict[str, Any]:
+) -> sections.Chiffres:
     meta = edition.meta
-    sections: list[dict[str, Any]] = []
     revenue = edition.tables["revenue"]
     stage_columns = [c for c, _ in compute.STAGES if c in revenue.columns and revenue[c].is_not_null().any()]
     total = compute.total_row(revenue)
     growth_abs, growth_pct = figures.revenue_growth
     variances = [
-        {
-            "label": r["label"],
-            "amount": format_amount(r["amount"], total["unit"], r["dp"] or 0),
-            "delta": format_signed_eur(r["delta"]) if r["delta"] is not None else "",
-            "delta_pct": format_pct(r["delta_pct"], 2, signed=True) if r["delta_pct"] is not None else "",
-        }
+        sections.Variance(
+            label=r["label"],
+            amount=format_amount(r["amount"], total["unit"], r["dp"] or 0),
+            delta=format_signed_eur(r["delta"]) if r["delta"] is not None else "",
+            delta_pct=format_pct(r["delta_pct"], 2, signed=True) if r["delta_pct"] is not None else "",
+        )
         for r in figures.revenue_stages.iter_rows(named=True)
     ]
-    revenue_ctx = {
+    priorities = edition.table("revenue_priorities")
+    revenue_ctx: sections.RevenueSection = {
         "anchor": "recettes",
         "headers": [STAGE_HEADERS[c].format(year=meta.year, previous=meta.year - 1) for c in stage_columns],
         "rows": [
@@ -193,34 +194,31 @@ def _chiffres(
         "variances": variances if len(variances) > 1 else [],
         "chart": charts.get("revenue-stages"),
         "notes": _notes(report, "revenue"),
-        "priorities": [],
+        "priorities": [
+            sections.Priority(label=r["label"], qualifier=r["qualifier"] or "", amount=_amount(r, "amount"))
+            for r in (priorities.iter_rows(named=True) if priorities is not None else ())
+        ],
     }
-    priorities = edition.table("revenue_priorities")
-    if priorities is not None:
-        revenue_ctx["priorities"] = [
-            {"label": r["label"], "qualifier": r["qualifier"] or "", "amount": _amount(r, "amount")}
-            for r in priorities.iter_rows(named=True)
-        ]
-    sections.append(revenue_ctx)
 
     execution = [
-        {
-            "budget": r["budget"],
-            "label": r["label"],
-            "executed": _amount(r, "executed"),
-            "opened": _amount(r, "opened"),
-            "rate": format_pct(r["rate"], r["rate_dp"]),
-            "rate_source": r["rate_source"],
-        }
+        sections.Execution(
+            budget=r["budget"],
+            label=r["label"],
+            executed=_amount(r, "executed"),
+            opened=_amount(r, "opened"),
+            rate=format_pct(r["rate"], r["rate_dp"]),
+            rate_source=r["rate_source"],
+        )
         for r in figures.rates.iter_rows(named=True)
     ]
     natures = edition.table("cp_by_nature")
-    spending: dict[str, Any] = {
+    spending: sections.SpendingSection = {
         "anchor": "depenses",
         "execution": execution,
-        "natures": [{"label": r["label"], "amount": _amount(r, "amount")} for r in natures.iter_rows(named=True)]
-        if natures is not None
-        else [],
+        "natures": [
+            sections.LabelledAmount(label=r["label"], amount=_amount(r, "amount"))
+            for r in (natures.iter_rows(named=True) if natures is not None else ())
+        ],
         "cp_total": next((e["executed"] for e in execution if e["budget"] == "CP"), ""),
         "missions": None,
         "notes": _notes(report, "missions") + _notes(report, "cp_by_nature"),
@@ -229,66 +227,62 @@ def _chiffres(
         executed = {r["budget"]: r for r in figures.rates.iter_rows(named=True)}
         spending["missions"] = {
             "rows": [
-                {
-                    "mission": r["mission"],
-                    "label": r["short_label"] or "",
-                    "ae": _amount({**r, "unit": r["unit"]}, "ae"),
-                    "ae_share": _share_text(r["ae_share"]),
-                    "cp": _amount(r, "cp"),
-                    "cp_share": _share_text(r["cp_share"]),
-                }
+                sections.MissionRow(
+                    mission=r["mission"],
+                    label=r["short_label"] or "",
+                    ae=_amount(r, "ae"),
+                    ae_share=_share_text(r["ae_share"]),
+                    cp=_amount(r, "cp"),
+                    cp_share=_share_text(r["cp_share"]),
+                )
                 for r in figures.missions.iter_rows(named=True)
             ],
             "total_ae": _amount(executed["AE"], "executed") if "AE" in executed else "",
             "total_cp": _amount(executed["CP"], "executed") if "CP" in executed else "",
             "chart": charts.get("missions"),
         }
-    sections.append(spending)
-
+    thematics_ctx: sections.ThematicsSection | None = None
     if figures.thematics is not None:
         thematics = figures.thematics
         total_row = compute.total_row(edition.tables["thematics"])
-        rows = []
-        for r in thematics.iter_rows(named=True):
-            rows.append(
-                {
-                    "id": r["thematic_id"],
-                    "label": r["label"],
-                    "amount": _amount(r, "amount"),
-                    "share": displayed_share(r),
-                    "headline": displayed_amount(r),
-                    "html": text(f"thematics/{r['thematic_id']}"),
-                }
+        rows = [
+            sections.ThematicRow(
+                id=r["thematic_id"],
+                label=r["label"],
+                amount=_amount(r, "amount"),
+                share=displayed_share(r),
+                headline=displayed_amount(r),
+                html=text(f"thematics/{r['thematic_id']}"),
             )
+            for r in thematics.iter_rows(named=True)
+        ]
         top2 = thematics.head(2)
-        sections.append(
-            {
-                "anchor": "thematiques",
-                "rows": rows,
-                "total": _amount(total_row, "amount"),
-                "total_share": format_pct(100.0, 1),
-                "top2_share": format_pct(float(top2["share_display"].sum()) if top2.height else 0.0, 1),
-                "top2": [r["label"] for r in top2.iter_rows(named=True)],
-                "chart": charts.get("thematics"),
-                "subset_chart": charts.get("thematic-subset"),
-                "subset_title": meta.subset_title,
-                "notes": _notes(report, "thematics"),
-            }
-        )
-    if figures.history is not None:
-        sections.append(_history(figures.history, charts))
-    by_anchor = {s["anchor"]: s for s in sections}
+        thematics_ctx = {
+            "anchor": "thematiques",
+            "rows": rows,
+            "total": _amount(total_row, "amount"),
+            "total_share": format_pct(100.0, 1),
+            "top2_share": format_pct(float(top2["share_display"].sum()) if top2.height else 0.0, 1),
+            "top2": [r["label"] for r in top2.iter_rows(named=True)],
+            "chart": charts.get("thematics"),
+            "subset_chart": charts.get("thematic-subset"),
+            "subset_title": meta.subset_title,
+            "notes": _notes(report, "thematics"),
+        }
+    history = _history(figures.history, charts) if figures.history is not None else None
+    in_order: list[sections.ChiffresSection] = [revenue_ctx, spending]
+    in_order += [s for s in (thematics_ctx, history) if s is not None]
     return {
         "intro_html": text("chiffres"),
-        "sections": sections,
-        "revenue": by_anchor["recettes"],
-        "spending": by_anchor["depenses"],
-        "thematics": by_anchor.get("thematiques"),
-        "history": by_anchor.get("evolution"),
+        "sections": in_order,
+        "revenue": revenue_ctx,
+        "spending": spending,
+        "thematics": thematics_ctx,
+        "history": history,
     }
 
 
-def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> dict[str, Any]:
+def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> sections.HistorySection:
     """The comparison across editions: one row per edition, then the change since the one before."""
     measures = ("revenue", "ae", "cp")
 
@@ -296,7 +290,7 @@ def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> dict[st
         return format_amount(row[key], row[f"{key}_unit"], row[f"{key}_dp"]) if row[key] is not None else ""
 
     rows = list(history.iter_rows(named=True))
-    changes = []
+    changes: list[sections.HistoryChange] = []
     for row, before in zip(rows[1:], rows[:-1], strict=True):
         for key in measures:
             if row[f"{key}_delta"] is None:
@@ -320,7 +314,10 @@ def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> dict[st
         "anchor": "evolution",
         "first_year": rows[0]["year"],
         "last_year": rows[-1]["year"],
-        "rows": [{"year": r["year"], **{key: shown(r, key) for key in measures}} for r in rows],
+        "rows": [
+            sections.HistoryRow(year=r["year"], revenue=shown(r, "revenue"), ae=shown(r, "ae"), cp=shown(r, "cp"))
+            for r in rows
+        ],
         "changes": changes,
         "chart": charts.get("history"),
     }

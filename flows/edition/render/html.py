@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 
-def render_html(context: dict[str, Any], templates_dir: Path) -> str:
+def render_html(context: Mapping[str, object], templates_dir: Path) -> str:
     """Fill the brochure template; every value is escaped unless marked safe by our own code."""
     env = Environment(
         loader=FileSystemLoader(templates_dir),
