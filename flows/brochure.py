@@ -25,6 +25,7 @@ from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
 from flows.edition.prepare import Prepared, prepare
 from flows.edition.publish import record, revisions, store
+from flows.edition.publish.manifest import Manifest
 from flows.edition.render import paginate
 from flows.edition.render.context import build_context
 from flows.edition.render.html import render_html
@@ -73,7 +74,7 @@ def take_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
 @task(name="decide-revision", cache_policy=NO_CACHE, on_completion=[steps.note])
 def decide_revision(
     outputs: Path, edition: Edition, reason: str | None, trigger: str, force: bool
-) -> tuple[revisions.Decision, dict[str, Any] | None]:
+) -> tuple[revisions.Decision, Manifest | None]:
     """Compare the inputs with the latest revision: publish a new one, or nothing."""
     manifest = store.read_manifest(outputs, edition.meta.region, edition.meta.year)
     return revisions.decide(manifest, edition.checksums, reason, trigger, force), manifest
@@ -124,7 +125,7 @@ def bind_pdf(brochure: Brochure, edition: Edition) -> PrintedPdf:
 @task(name="publish", cache_policy=NO_CACHE, on_completion=[steps.note])
 def publish_revision(
     outputs: Path, edition: Edition, number: int, printed: PrintedPdf, entry: record.RevisionRecord
-) -> dict[str, Any]:
+) -> Manifest:
     """Make the new revision the current brochure: files first, manifest last."""
     meta = edition.meta
     return store.publish_revision(

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
 from flows.edition.publish import revisions
+from flows.edition.publish.manifest import ChangeEntry, Manifest, RecordEntry
 
 
 @dataclass(frozen=True)
@@ -49,17 +49,22 @@ class RevisionRecord:
     erratum: tuple[Change, ...]
     figures: Mapping[str, str]
 
-    def as_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["inputs"], data["figures"] = dict(self.inputs), dict(self.figures)
-        data["warnings"] = list(self.warnings)
-        data["erratum"] = [asdict(change) for change in self.erratum]
-        return data
+    def as_json(self) -> RecordEntry:
+        return RecordEntry(
+            published_at=self.published_at,
+            reason=self.reason,
+            trigger=self.trigger,
+            code_version=self.code_version,
+            inputs_digest=self.inputs_digest,
+            inputs=dict(self.inputs),
+            pages=self.pages,
+            warnings=list(self.warnings),
+            erratum=[ChangeEntry(figure=c.figure, label=c.label, old=c.old, new=c.new) for c in self.erratum],
+            figures=dict(self.figures),
+        )
 
 
-def revision(
-    decision: revisions.Decision, manifest: Mapping[str, Any] | None, edition: Edition, prepared: Prepared
-) -> Revision:
+def revision(decision: revisions.Decision, manifest: Manifest | None, edition: Edition, prepared: Prepared) -> Revision:
     """The revision about to be published, with every printed figure that changed since the latest one."""
     previous = revisions.latest(manifest)
     if previous is None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
 from flows.edition.compute import figures as compute
+from flows.edition.publish.manifest import Manifest, RevisionEntry
 
 SCHEDULED = "scheduled"
 MANUAL = "manual"
@@ -38,12 +38,13 @@ def inputs_digest(checksums: Mapping[str, str]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
-def latest(manifest: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return manifest["revisions"][-1] if manifest and manifest.get("revisions") else None
+def latest(manifest: Manifest | None) -> RevisionEntry | None:
+    """The edition's latest revision, None before the first publication."""
+    return manifest["revisions"][-1] if manifest and manifest["revisions"] else None
 
 
 def decide(
-    manifest: Mapping[str, Any] | None,
+    manifest: Manifest | None,
     checksums: Mapping[str, str],
     reason: str | None,
     trigger: str,

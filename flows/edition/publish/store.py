@@ -21,10 +21,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from filelock import FileLock
 
+from flows.edition.publish.manifest import FileEntry, Manifest, RecordEntry, RevisionEntry
 from flows.paths import archive_path, brochure_path
 
 MANIFEST = "manifest.json"
@@ -35,10 +35,13 @@ def edition_dir(outputs: Path, region: str, year: int) -> Path:
     return outputs / region / str(year)
 
 
-def read_manifest(outputs: Path, region: str, year: int) -> dict[str, Any] | None:
+def read_manifest(outputs: Path, region: str, year: int) -> Manifest | None:
     """The edition's manifest, or None before its first publication."""
     path = edition_dir(outputs, region, year) / MANIFEST
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    if not path.exists():
+        return None
+    manifest: Manifest = json.loads(path.read_text(encoding="utf-8"))
+    return manifest
 
 
 @contextmanager
@@ -61,9 +64,9 @@ def publish_revision(
     number: int,
     published: bytes,
     archival: bytes,
-    record: dict[str, Any],
+    record: RecordEntry,
     region_name: str,
-) -> dict[str, Any]:
+) -> Manifest:
     """Publish revision `number` and return the new manifest. `record` describes the revision (time,
     reason, trigger, input checksums, code version, figures, erratum); file entries are added here."""
     folder = edition_dir(outputs, region, year)
@@ -81,15 +84,14 @@ def publish_revision(
     os.rename(aside, target)  # the revision appears whole, or not at all
     for key, path in (("pdf", brochure_path(outputs, region, year)), ("archive", archive_path(outputs, region, year))):
         _replace(path, contents[key])
-    entry = {**record, "revision": number}
-    for key, data in contents.items():
-        entry[key] = {"file": f"revisions/r{number}/{names[key]}", "sha256": sha256(data), "size": len(data)}
-    manifest = read_manifest(outputs, region, year) or {
-        "region": region,
-        "region_name": region_name,
-        "year": year,
-        "revisions": [],
+    files = {
+        key: FileEntry(file=f"revisions/r{number}/{names[key]}", sha256=sha256(data), size=len(data))
+        for key, data in contents.items()
     }
+    entry = RevisionEntry(**record, revision=number, pdf=files["pdf"], archive=files["archive"])
+    manifest = read_manifest(outputs, region, year) or Manifest(
+        region=region, region_name=region_name, year=year, revisions=[]
+    )
     manifest["revisions"].append(entry)
     _replace(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
     return manifest

@@ -1,0 +1,49 @@
+"""The shape of `manifest.json`: an edition's revisions as the JSON file keeps them (typed for mypy,
+plain dictionaries on disk and in the download page)."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class ChangeEntry(TypedDict):
+    figure: str
+    label: str
+    old: str
+    new: str
+
+
+class FileEntry(TypedDict):
+    file: str  # relative to the edition's folder: revisions/r<N>/<name>
+    sha256: str
+    size: int
+
+
+class RecordEntry(TypedDict):
+    """What a revision says about itself (publish/record.py)."""
+
+    published_at: str
+    reason: str
+    trigger: str
+    code_version: str
+    inputs_digest: str
+    inputs: dict[str, str]  # input file (relative to inputs/) → SHA-256
+    pages: int
+    warnings: list[str]
+    erratum: list[ChangeEntry]
+    figures: dict[str, str]  # figure name → printed text
+
+
+class RevisionEntry(RecordEntry):
+    """A published revision: its record, its number and its two files (publish/store.py)."""
+
+    revision: int
+    pdf: FileEntry
+    archive: FileEntry
+
+
+class Manifest(TypedDict):
+    region: str
+    region_name: str
+    year: int
+    revisions: list[RevisionEntry]
