@@ -61,11 +61,16 @@ def build_command(
 
 
 def fir_build(
-    year: int, outputs: Path, inputs: Path | None = None, reason: str | None = None, region: str = REGION
+    year: int,
+    outputs: Path,
+    inputs: Path | None = None,
+    reason: str | None = None,
+    region: str = REGION,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """`fir build`, failing the test on a non-zero exit."""
+    """`fir build`, failing the test on a non-zero exit. `env`: the child's whole environment (default: ours)."""
     run = subprocess.run(
-        build_command(year, outputs, inputs, reason, region), capture_output=True, text=True, timeout=600
+        build_command(year, outputs, inputs, reason, region), capture_output=True, text=True, timeout=600, env=env
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return run
