@@ -74,3 +74,23 @@ def fir_build(
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return run
+
+
+def draw_charts(edition, figures) -> dict[str, dict]:
+    """The edition's charts as the flow's `chart` step gives them to the templates (SVG in a data: URL),
+    without Prefect."""
+    from flows import paths
+    from flows.edition import chart_data, charts, render
+
+    render.register_fonts(paths.FONTS_DIR)
+    drawn = {}
+    for key, data, title in chart_data.chart_data(figures, edition.meta.subset_title):
+        chart = charts.build(key, data, edition.meta.primary, title)
+        drawn[key] = {
+            "key": chart.key,
+            "title": chart.title,
+            "alt": chart.alt,
+            "width_cm": chart.width_cm,
+            "src": render.svg_data_uri(render.chart_svg(chart)),
+        }
+    return drawn
