@@ -1,22 +1,47 @@
-"""Shared fixtures: the real editions, fresh copies of inputs, Prefect kept offline."""
+"""Shared fixtures: the real editions, fresh copies of inputs, Prefect kept offline and in a home of its own."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from flows import paths
-from flows.edition.ingest import snapshot as ingest
-
+# Prefect reads its settings when it is first imported: everything below is set before any test module
+# (or anything they import) imports it, and child processes started by the tests (`fir …`) inherit it.
+# A temporary PREFECT_HOME per session, never the user's ~/.prefect: its database, result cache and
+# profiles are the session's own, so no test reuses a result computed by another session (or by the
+# user's builds) and nothing is left behind.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="fir-tests-prefect-home-")
+for _name in (  # settings that would point this session at the user's server, database or files
+    "PREFECT_PROFILE",
+    "PREFECT_PROFILES_PATH",
+    "PREFECT_API_URL",
+    "PREFECT_API_KEY",
+    "PREFECT_API_DATABASE_CONNECTION_URL",
+    "PREFECT_SERVER_DATABASE_CONNECTION_URL",
+    "PREFECT_LOCAL_STORAGE_PATH",
+    "PREFECT_RESULTS_LOCAL_STORAGE_PATH",
+    "PREFECT_MEMO_STORE_PATH",
+):
+    os.environ.pop(_name, None)
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # flows run in-process in some tests
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
+from flows import paths  # noqa: E402
+from flows.edition.ingest import snapshot as ingest  # noqa: E402
+
 REGION = "hauts-de-france"
+PREFECT_HOME = Path(os.environ["PREFECT_HOME"])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's PREFECT_HOME once the session is over."""
+    shutil.rmtree(PREFECT_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,8 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from flows import paths
+from flows.edition.charts.data import DrawnChart, chart_data
+from flows.edition.compute.figures import Figures
 from flows.edition.french import parse_number
 from flows.edition.ingest.files import InputFile
 from flows.edition.ingest.snapshot import Edition, Snapshot
@@ -66,11 +68,16 @@ def build_command(
 
 
 def fir_build(
-    year: int, outputs: Path, inputs: Path | None = None, reason: str | None = None, region: str = REGION
+    year: int,
+    outputs: Path,
+    inputs: Path | None = None,
+    reason: str | None = None,
+    region: str = REGION,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """`fir build`, failing the test on a non-zero exit."""
+    """`fir build`, failing the test on a non-zero exit. `env`: the child's whole environment (default: ours)."""
     run = subprocess.run(
-        build_command(year, outputs, inputs, reason, region), capture_output=True, text=True, timeout=600
+        build_command(year, outputs, inputs, reason, region), capture_output=True, text=True, timeout=600, env=env
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return run
@@ -89,3 +96,18 @@ def brochure_html(edition: Edition, revision: Revision | None = None) -> str:
     from flows.edition.render.html import render_html
 
     return render_html(build_context(edition, prepare(Snapshot(edition)), {}, revision), paths.TEMPLATES_DIR)
+
+
+def draw_charts(edition: Edition, figures: Figures) -> dict[str, DrawnChart]:
+    """The edition's charts as the flow's `chart` step gives them to the templates (SVG in a data: URL),
+    without Prefect."""
+    from flows.edition.charts import draw, svg
+
+    svg.register_fonts(paths.FONTS_DIR)
+    drawn = {}
+    for key, data, title in chart_data(figures, edition.meta.subset_title):
+        chart = draw.build(key, data, edition.meta.primary, title)
+        drawn[key] = DrawnChart(
+            chart.key, chart.title, chart.alt, chart.width_cm, svg.svg_data_uri(svg.chart_svg(chart))
+        )
+    return drawn

@@ -6,6 +6,7 @@ Every figure of the "en chiffres" parts must come out exactly as the published b
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -350,10 +351,16 @@ def test_every_chart_carries_alternative_text_from_its_data(built):
 
 
 def test_two_builds_of_the_same_inputs_give_byte_identical_pdfs(built, tmp_path):
-    """Reproducible output: what makes the manifest's checksums meaningful."""
+    """Reproducible output: what makes the manifest's checksums meaningful. The second build is a real
+    one: another `fir build` process with a Prefect home of its own, so an empty result cache (the first
+    build may have reused results of this session's earlier builds), into its own outputs folder."""
     import hashlib
 
-    _fir_build(2024, tmp_path / "again")
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    run = fir_build(2024, tmp_path / "again", env={**os.environ, "PREFECT_HOME": str(home)})
+    assert "Étapes reprises du cache" not in run.stdout, run.stdout  # every step ran again
+    assert any((home / "storage").iterdir())  # the child did keep its results in its own home
     for path in (paths.brochure_path, paths.archive_path):
         first = path(built[2024][0].parent.parent.parent, REGION, 2024).read_bytes()
         second = path(tmp_path / "again", REGION, 2024).read_bytes()

@@ -88,14 +88,28 @@ def test_a_scheduled_run_builds_every_region_and_records_itself(inputs_copy, tmp
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory) -> tuple[Path, Path]:
-    """An inputs copy and an outputs folder where 2018 has been published once (revision 1)."""
+def first_publication(tmp_path_factory) -> Path:
+    """2018 published once (revision 1) from an inputs copy; kept aside, never changed by a test."""
     base = tmp_path_factory.mktemp("ops")
     inputs, outputs = base / "inputs", base / "outputs"
     shutil.copytree(paths.INPUTS_DIR, inputs)
     run = fir("build", "--region", REGION, "--year", "2018", "--inputs", str(inputs), "--outputs", str(outputs))
     assert run.returncode == 0, run.stdout + run.stderr
-    return inputs, outputs
+    for name in ("inputs", "outputs"):
+        shutil.copytree(base / name, base / "revision-1" / name)
+    return base
+
+
+@pytest.fixture
+def published(first_publication) -> tuple[Path, Path]:
+    """An inputs copy and an outputs folder where 2018 has been published once (revision 1), as it was
+    right after that publication, whatever other tests did: each test may correct, break or publish.
+    The folders keep their paths, so that Prefect's cache (keyed on the edition's folder too) serves
+    the groups of pages the first publication laid out."""
+    for name in ("inputs", "outputs"):
+        shutil.rmtree(first_publication / name)
+        shutil.copytree(first_publication / "revision-1" / name, first_publication / name)
+    return first_publication / "inputs", first_publication / "outputs"
 
 
 def _page_texts(pdf: Path) -> list[str]:
@@ -194,19 +208,24 @@ def test_a_run_failing_midway_leaves_published_bytes_unchanged(published, monkey
     with pytest.raises(RuntimeError, match="panne simulée"):
         build_brochure(region=REGION, year=2018, inputs=str(inputs), outputs=str(outputs), reason="essai")
     assert _tree(outputs) == before
-    _correct_mission_2(inputs, "75 670 274", "303 543 408")  # back to revision 2's figures
 
 
-def test_two_concurrent_runs_of_one_edition_end_with_consistent_revisions(published):
-    inputs, outputs = published
+def test_two_concurrent_runs_of_one_edition_end_with_consistent_revisions(published, tmp_path):
+    # its own copy of a published edition, in its own folders
+    inputs, outputs = tmp_path / "inputs", tmp_path / "outputs"
+    for source, target in zip(published, (inputs, outputs), strict=True):
+        shutil.copytree(source, target)
+    found = [e["revision"] for e in _manifest(outputs)["revisions"]]
+    assert found, "the copy holds a published edition"
+    new = found[-1] + 1
     _correct_mission_2(inputs, "75 670 276", "303 543 410")
     command = build_command(2018, outputs, inputs, reason="correction concurrente")
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [run.communicate(timeout=600) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outs
     manifest = _manifest(outputs)
-    assert [e["revision"] for e in manifest["revisions"]] == [1, 2, 3]
-    assert sum("— révision 3 (" in out for out, _ in outs) == 1  # one published, the other found nothing new
+    assert [e["revision"] for e in manifest["revisions"]] == [*found, new]
+    assert sum(f"— révision {new} (" in out for out, _ in outs) == 1  # one published, the other found nothing new
     assert sum("aucune nouvelle révision" in out for out, _ in outs) == 1
     folder = outputs / REGION / "2018"
     for entry in manifest["revisions"]:
@@ -214,6 +233,6 @@ def test_two_concurrent_runs_of_one_edition_end_with_consistent_revisions(publis
             data = (folder / entry[variant]["file"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == entry[variant]["sha256"]
     assert (folder / "fir-hauts-de-france-2018.pdf").read_bytes() == (
-        folder / "revisions/r3/fir-hauts-de-france-2018.pdf"
+        folder / f"revisions/r{new}/fir-hauts-de-france-2018.pdf"
     ).read_bytes()
     assert not list(folder.rglob("*.part"))

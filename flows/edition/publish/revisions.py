@@ -40,7 +40,7 @@ def inputs_digest(checksums: Mapping[str, str]) -> str:
 
 def latest(manifest: Manifest | None) -> RevisionEntry | None:
     """The edition's latest revision, None before the first publication."""
-    return manifest["revisions"][-1] if manifest and manifest["revisions"] else None
+    return manifest["revisions"][-1] if manifest and manifest.get("revisions") else None
 
 
 def decide(
