@@ -194,8 +194,7 @@ def test_a_correction_needs_a_reason_then_creates_revision_2_with_its_erratum(pu
 
 
 def test_a_run_failing_midway_leaves_published_bytes_unchanged(published, monkeypatch):
-    from flows.brochure import build_brochure
-    from flows.edition.render import layout as render
+    from flows import brochure
 
     inputs, outputs = published
     before = _tree(outputs)
@@ -204,9 +203,9 @@ def test_a_run_failing_midway_leaves_published_bytes_unchanged(published, monkey
     def broken_printer(*args, **kwargs):
         raise RuntimeError("panne simulée pendant l'impression")
 
-    monkeypatch.setattr(render, "print_pdf", broken_printer)
+    monkeypatch.setattr(brochure, "print_pdf", broken_printer)  # the binding step fails
     with pytest.raises(RuntimeError, match="panne simulée"):
-        build_brochure(region=REGION, year=2018, inputs=str(inputs), outputs=str(outputs), reason="essai")
+        brochure.build_brochure(region=REGION, year=2018, inputs=str(inputs), outputs=str(outputs), reason="essai")
     assert _tree(outputs) == before
 
 
