@@ -164,7 +164,7 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
     if not result.published:
         print(f"{result.message[0].upper()}{result.message[1:]}. Publication actuelle : {result.pdf_path}")
         return
-    print(f"Construction ({result.message})…")
+    print(f"{result.message[0].upper()}{result.message[1:]} :")
     for warning in result.render_warnings:
         print(f"  [mise en page] {warning}")
     if cached:

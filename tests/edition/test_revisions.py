@@ -7,9 +7,8 @@ import hashlib
 import pytest
 
 from flows import paths
-from flows.edition.compute import catalogue as references
-from flows.edition.compute import figures as compute
 from flows.edition.ingest import snapshot as ingest
+from flows.edition.prepare import prepare
 from flows.edition.publish import revisions
 from tests.conftest import REGION
 
@@ -143,22 +142,19 @@ def test_the_erratum_lists_changed_added_and_removed_figures_by_label():
 # --- figure_labels ----------------------------------------------------------------------------------------
 
 
+def _labels(edition: ingest.Edition) -> dict[str, str]:
+    """A label for every figure the brochure names, as the erratum prints them."""
+    return revisions.figure_labels(edition.tables, list(prepare(ingest.Snapshot(edition)).catalogue))
+
+
 @pytest.fixture(scope="module")
 def labels_2018(edition_2018) -> dict[str, str]:
-    figures = compute.compute_figures(
-        edition_2018.tables, 2018, edition_2018.missions_ref, edition_2018.meta.subset_exclude
-    )
-    names = references.catalogue(edition_2018.tables, figures)
-    return revisions.figure_labels(edition_2018.tables, list(names))
+    return _labels(edition_2018)
 
 
 @pytest.fixture(scope="module")
 def labels_2024(edition_2024) -> dict[str, str]:
-    figures = compute.compute_figures(
-        edition_2024.tables, 2024, edition_2024.missions_ref, edition_2024.meta.subset_exclude
-    )
-    names = references.catalogue(edition_2024.tables, figures)
-    return revisions.figure_labels(edition_2024.tables, list(names))
+    return _labels(edition_2024)
 
 
 @pytest.mark.parametrize(
