@@ -90,14 +90,14 @@ def prepare_edition(snapshot: Snapshot) -> Prepared:
 
 
 @task(name="chart", cache_policy=CONTENT, task_run_name="chart-{key}", on_completion=[steps.note])
-def draw_chart(key: str, data: Any, primary: str, title: str | None) -> DrawnChart:
+def draw_chart(key: str, data: Any, primary: str) -> DrawnChart:
     """Draw one chart to SVG, with its alternative text; cached on the chart's own data."""
     with _PYPLOT:  # matplotlib's pyplot is not thread-safe: one chart at a time per process
         from flows.edition.charts import draw, svg  # plotnine and matplotlib: only when a chart is really drawn
 
         svg.register_fonts(paths.FONTS_DIR)
-        chart = draw.build(key, data, primary, title)
-        return DrawnChart(chart.key, chart.title, chart.alt, chart.width_cm, svg.svg_data_uri(svg.chart_svg(chart)))
+        chart = draw.build(key, data, primary)
+        return DrawnChart(chart.key, chart.alt, chart.width_cm, svg.svg_data_uri(svg.chart_svg(chart)))
 
 
 @task(name="render-html", cache_policy=CONTENT, on_completion=[steps.note])
@@ -181,8 +181,8 @@ def build_brochure(
             )
         prepared = prepare_edition(snapshot)
         charts = {
-            key: draw_chart(key=key, data=data, primary=edition.meta.primary, title=title)
-            for key, data, title in chart_data(prepared.figures, edition.meta.subset_title)
+            key: draw_chart(key=key, data=data, primary=edition.meta.primary)
+            for key, data in chart_data(prepared.figures)
         }
         revision = record.revision(decision, manifest, edition, prepared)
         html = render_brochure_html(edition, prepared, charts, revision)

@@ -105,9 +105,7 @@ def draw_charts(edition: Edition, figures: Figures) -> dict[str, DrawnChart]:
 
     svg.register_fonts(paths.FONTS_DIR)
     drawn = {}
-    for key, data, title in chart_data(figures, edition.meta.subset_title):
-        chart = draw.build(key, data, edition.meta.primary, title)
-        drawn[key] = DrawnChart(
-            chart.key, chart.title, chart.alt, chart.width_cm, svg.svg_data_uri(svg.chart_svg(chart))
-        )
+    for key, data in chart_data(figures):
+        chart = draw.build(key, data, edition.meta.primary)
+        drawn[key] = DrawnChart(chart.key, chart.alt, chart.width_cm, svg.svg_data_uri(svg.chart_svg(chart)))
     return drawn

@@ -27,13 +27,13 @@ def _fr(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def chart_inputs() -> dict[str, tuple[pl.DataFrame, str, str | None]]:
-    """The data, colour and title of every chart of the 2018 and 2024 editions (each key once)."""
+    """The data and colour of every chart of the 2018 and 2024 editions (each key once)."""
     result = {}
     for year in (2018, 2024):
         snapshot = ingest.read_snapshot(paths.INPUTS_DIR, REGION, year)
         meta = snapshot.edition.meta
-        for key, data, title in chart_data.chart_data(prepare(snapshot).figures, meta.subset_title):
-            result[key] = (data, meta.primary, title)
+        for key, data in chart_data.chart_data(prepare(snapshot).figures):
+            result[key] = (data, meta.primary)
     return result
 
 
@@ -42,8 +42,8 @@ def drawn(chart_inputs) -> dict[str, tuple[charts.Chart, str]]:
     """Every chart, built and drawn once as the flow does, and its SVG."""
     svg.register_fonts(paths.FONTS_DIR)
     result = {}
-    for key, (data, primary, title) in chart_inputs.items():
-        chart = charts.build(key, data, primary, title)
+    for key, (data, primary) in chart_inputs.items():
+        chart = charts.build(key, data, primary)
         result[key] = (chart, svg.chart_svg(chart))
     return result
 
@@ -54,11 +54,10 @@ def test_the_two_editions_have_every_kind_of_chart(drawn):
 
 
 @pytest.mark.parametrize(
-    ("key", "title", "width_cm", "alt"),
+    ("key", "width_cm", "alt"),
     [
         (
             "revenue-stages",
-            "Recettes aux étapes budgétaires",
             15,
             [
                 "Graphique en barres du total des recettes à chaque étape budgétaire : ",
@@ -68,7 +67,6 @@ def test_the_two_editions_have_every_kind_of_chart(drawn):
         ),
         (
             "missions",
-            "Dépenses par mission (AE et CP)",
             17,
             [
                 "Graphique en barres groupées des AE et CP par mission. ",
@@ -79,7 +77,6 @@ def test_the_two_editions_have_every_kind_of_chart(drawn):
         ),
         (
             "thematics",
-            "Répartition par grande thématique",
             17,
             [
                 "25 thématiques classées par montant",
@@ -89,7 +86,6 @@ def test_the_two_editions_have_every_kind_of_chart(drawn):
         ),
         (
             "thematic-subset",
-            "Répartition du FIR 2024 hors investissements et permanence des soins",
             17,
             [
                 "23 thématiques classées par montant",
@@ -98,15 +94,14 @@ def test_the_two_editions_have_every_kind_of_chart(drawn):
         ),
         (
             "history",
-            "Recettes et dépenses du FIR, éditions 2018 à 2024",
             16,
             ["2018 : recettes 305,6 M€, AE 303,5 M€, CP 306,6 M€; 2024 : recettes 522,2 M€, AE 536,9 M€, CP 538,7 M€."],
         ),
     ],
 )
-def test_each_chart_has_its_title_print_width_and_alternative_text_from_its_data(drawn, key, title, width_cm, alt):
+def test_each_chart_has_its_print_width_and_alternative_text_from_its_data(drawn, key, width_cm, alt):
     chart, _ = drawn[key]
-    assert chart.title == title and chart.width_cm == width_cm
+    assert chart.width_cm == width_cm
     for part in alt:
         assert _fr(part) in chart.alt, chart.alt
 
@@ -147,8 +142,8 @@ def test_the_values_written_on_the_bars_are_the_figures_in_french(drawn, key, la
 def test_the_same_data_gives_the_same_svg(chart_inputs, drawn, key):
     """What lets the chart cache and the PDF checksums hold. (A chart is built for each drawing: drawing
     one plotnine plot a second time moves some coordinates by 1e-6 pt.)"""
-    data, primary, title = chart_inputs[key]
-    assert svg.chart_svg(charts.build(key, data.clone(), primary, title)) == drawn[key][1]
+    data, primary = chart_inputs[key]
+    assert svg.chart_svg(charts.build(key, data.clone(), primary)) == drawn[key][1]
 
 
 def test_an_unknown_chart_key_is_refused():

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from flows import paths
+from flows.edition.charts.data import DrawnChart
 from flows.edition.ingest import snapshot as ingest
 from flows.edition.prepare import prepare
 from flows.edition.publish.record import Change, Revision
@@ -129,7 +130,7 @@ def test_the_2024_history_compares_with_2018(context_2024):
 
 
 def test_charts_are_placed_where_their_section_shows_them(edition_2024):
-    charts = {key: {"key": key, "src": f"data:{key}"} for key in ("thematics", "thematic-subset", "history")}
+    charts = {key: DrawnChart(key, "alt", 16, f"data:{key}") for key in ("thematics", "thematic-subset", "history")}
     chiffres = _context(edition_2024, charts)["chiffres"]
     assert chiffres["thematics"]["chart"] == charts["thematics"]
     assert chiffres["thematics"]["subset_chart"] == charts["thematic-subset"]

@@ -8,6 +8,8 @@ import datetime as dt
 import re
 import subprocess
 
+import pytest
+
 from flows import paths
 from flows.edition.charts import data as chart_data
 from flows.edition.charts import draw, svg
@@ -65,10 +67,10 @@ def test_a_green_brand_gets_green_boxes_and_green_charts(edition_2024):
     prepared = prepare(snapshot)
     svg.register_fonts(paths.FONTS_DIR)
     drawn = {}
-    for key, data, title in chart_data.chart_data(prepared.figures, edition.meta.subset_title):
-        chart = draw.build(key, data, green, title)
+    for key, data in chart_data.chart_data(prepared.figures):
+        chart = draw.build(key, data, green)
         uri = svg.svg_data_uri(svg.chart_svg(chart))
-        drawn[key] = DrawnChart(key, chart.title, chart.alt, chart.width_cm, uri)
+        drawn[key] = DrawnChart(key, chart.alt, chart.width_cm, uri)
     assert "history" in drawn  # the chart with three series, the third in the mid tint
     html = render_html(context.build_context(edition, prepared, drawn), paths.TEMPLATES_DIR)
     svgs = [base64.b64decode(uri).decode() for uri in re.findall(r"data:image/svg\+xml;base64,([^\"]+)", html)]
@@ -141,3 +143,28 @@ def test_page_groups_share_one_subset_per_font_holding_every_groups_glyphs():
     text = subprocess.run(["pdftotext", "-", "-"], input=shared, capture_output=True, check=True).stdout.decode()
     assert "Recettes 2024 : 303 543 407 €" in text.replace("\u202f", " ").replace("\xa0", " ")
     assert "AZERTY wxyz" in text
+
+
+@pytest.mark.parametrize(
+    ("year", "captions"),
+    [
+        (2018, ["Recettes aux étapes budgétaires", "Dépenses par mission (AE et CP)"]),
+        (
+            2024,
+            [
+                "Répartition par grande thématique",
+                "Répartition du FIR 2024 hors investissements et permanence des soins",  # edition.toml's title
+                "Recettes et dépenses du FIR, éditions 2018 à 2024",
+            ],
+        ),
+    ],
+)
+def test_chart_captions_are_worded_by_the_templates(year, captions):
+    snapshot = ingest.read_snapshot(paths.INPUTS_DIR, REGION, year)
+    prepared = prepare(snapshot)
+    charts = {
+        key: DrawnChart(key, "alt", 16, f"data:image/svg+xml;base64,{key}")
+        for key, _ in chart_data.chart_data(prepared.figures)
+    }
+    html = render_html(context.build_context(snapshot.edition, prepared, charts), paths.TEMPLATES_DIR)
+    assert re.findall(r"<figcaption>([^<]*)</figcaption>", html) == [c.replace("'", "&#39;") for c in captions]

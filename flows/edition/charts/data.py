@@ -17,10 +17,10 @@ from flows.edition.french import format_amount, format_pct
 
 @dataclass(frozen=True)
 class DrawnChart:
-    """A chart ready for the page: SVG inline as a data: URI, with its alternative text."""
+    """A chart ready for the page: SVG inline as a data: URI, with its alternative text (its caption is
+    worded by the templates, from its key)."""
 
     key: str
-    title: str
     alt: str
     width_cm: float
     src: str
@@ -35,22 +35,20 @@ def displayed_share(row: dict[str, Any]) -> str:
     return format_pct(row["share_display"], row["share_display_dp"])
 
 
-def chart_data(figures: Figures, subset_title: str | None) -> list[tuple[str, pl.DataFrame, str | None]]:
-    """(key, data, title) of every chart the edition's data allows, in the order they appear.
+def chart_data(figures: Figures) -> list[tuple[str, pl.DataFrame]]:
+    """(key, data) of every chart the edition's data allows, in the order they appear.
 
     Each chart is drawn from its own data only, so a chart whose data did not change can be reused.
     """
-    found: list[tuple[str, pl.DataFrame, str | None]] = []
+    found: list[tuple[str, pl.DataFrame]] = []
     if figures.revenue_stages.height > 1:
-        found.append(("revenue-stages", figures.revenue_stages, None))
+        found.append(("revenue-stages", figures.revenue_stages))
     if figures.missions is not None:
-        found.append(("missions", figures.missions, None))
+        found.append(("missions", figures.missions))
     if figures.thematics is not None:
-        found.append(("thematics", figures.thematics, None))
+        found.append(("thematics", figures.thematics))
     if figures.history is not None:
-        found.append(("history", figures.history, None))
+        found.append(("history", figures.history))
     if figures.thematic_subset is not None:
-        found.append(
-            ("thematic-subset", figures.thematic_subset, subset_title or "Répartition hors thématiques exclues")
-        )
+        found.append(("thematic-subset", figures.thematic_subset))
     return found

@@ -41,7 +41,6 @@ FONT_FAMILY = "Inter"
 @dataclass(frozen=True)
 class Chart:
     key: str  # stable name, used for the file and the anchor
-    title: str
     plot: ggplot
     alt: str  # alternative text derived from the data
     width_cm: float
@@ -114,14 +113,13 @@ def missions_chart(split: pl.DataFrame, palette: ChartPalette) -> Chart:
         )
         + "."
     )
-    return Chart("missions", "Dépenses par mission (AE et CP)", plot, alt, 17, 8)
+    return Chart("missions", plot, alt, 17, 8)
 
 
 def thematics_chart(
     split: pl.DataFrame,
     palette: ChartPalette,
     key: str = "thematics",
-    title: str = "Répartition par grande thématique",
 ) -> Chart:
     """Thematic lines as horizontal bars, largest on top, with amount and share written at the end."""
     order = split["label"].to_list()[::-1]
@@ -153,7 +151,7 @@ def thematics_chart(
         f"Graphique en barres horizontales, {split.height} thématiques classées par montant. "
         f"Les plus importantes : {_top_lines(split)}."
     )
-    return Chart(key, title, plot, alt, 17, height)
+    return Chart(key, plot, alt, 17, height)
 
 
 def revenue_stages_chart(stages: pl.DataFrame, palette: ChartPalette) -> Chart:
@@ -177,7 +175,7 @@ def revenue_stages_chart(stages: pl.DataFrame, palette: ChartPalette) -> Chart:
         + "; ".join(f"{r['label']} {format_compact(r['amount'])}" for r in stages.iter_rows(named=True))
         + "."
     )
-    return Chart("revenue-stages", "Recettes aux étapes budgétaires", plot, alt, 15, 5.5)
+    return Chart("revenue-stages", plot, alt, 15, 5.5)
 
 
 def _wrap(text: str, width: int = 48) -> str:
@@ -226,17 +224,10 @@ def history_chart(history: pl.DataFrame, palette: ChartPalette) -> Chart:
         )
         + "."
     )
-    return Chart(
-        "history",
-        f"Recettes et dépenses du FIR, éditions {history['year'][0]} à {history['year'][-1]}",
-        plot,
-        alt,
-        16,
-        7,
-    )
+    return Chart("history", plot, alt, 16, 7)
 
 
-def build(key: str, data: pl.DataFrame, primary: str, title: str | None = None) -> Chart:
+def build(key: str, data: pl.DataFrame, primary: str) -> Chart:
     """The chart named `key` drawn from `data`, in the theme's palette. Only the primary colour is taken:
     the charts use nothing else of the theme, so a new accent leaves the cached charts valid."""
     palette = ChartPalette.from_primary(primary)
@@ -249,5 +240,5 @@ def build(key: str, data: pl.DataFrame, primary: str, title: str | None = None) 
     if key == "history":
         return history_chart(data, palette)
     if key == "thematic-subset":
-        return thematics_chart(data, palette, key, title or "")
+        return thematics_chart(data, palette, key)
     raise KeyError(key)
