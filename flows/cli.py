@@ -30,6 +30,13 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_LEVEL": "WARNING",
 }
+BUILD_DEFAULTS = {
+    **PREFECT_DEFAULTS,
+    # The temporary API server of one build says nothing a user can act on (e.g. events it had not yet
+    # written when the command ends and stops it, or a second build's server waiting on the same
+    # database); a server that really fails makes the command fail, with the client's message.
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +130,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    for key, value in PREFECT_DEFAULTS.items():
+    for key, value in BUILD_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from prefect.settings import temporary_settings
 
