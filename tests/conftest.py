@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -39,9 +40,16 @@ REGION = "hauts-de-france"
 PREFECT_HOME = Path(os.environ["PREFECT_HOME"])
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove the session's PREFECT_HOME once the session is over."""
-    shutil.rmtree(PREFECT_HOME, ignore_errors=True)
+def _remove_prefect_home(creator: int = os.getpid()) -> None:
+    """Remove the session's PREFECT_HOME when the process that made it exits."""
+    if os.getpid() == creator:  # not from a forked child
+        shutil.rmtree(PREFECT_HOME, ignore_errors=True)
+
+
+# At exit rather than at pytest_unconfigure: registered before Prefect registers the shutdown of the
+# temporary server it starts for in-process flows, so it runs after it; and it also cleans up when this
+# module is imported outside a pytest session (`from tests.conftest import REGION` in a script).
+atexit.register(_remove_prefect_home)
 
 
 @pytest.fixture(scope="session")

@@ -37,3 +37,19 @@ def test_prefect_in_this_process_and_in_a_child_uses_the_sessions_home():
     assert Path(home).resolve() == PREFECT_HOME.resolve()
     assert _under(Path(storage), PREFECT_HOME) and _under(Path(profiles), PREFECT_HOME)
     assert api_url == "None"  # no server of the user's: each run starts its own temporary one
+
+
+def test_a_process_importing_the_conftest_removes_its_own_home_when_it_exits():
+    from flows import paths
+
+    child = subprocess.run(
+        [sys.executable, "-c", "import os, tests.conftest; print(os.environ['PREFECT_HOME'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=paths.PROJECT_ROOT,
+    )
+    home = Path(child.stdout.strip())
+    assert home.name.startswith("fir-tests-prefect-home-") and home != PREFECT_HOME
+    assert not home.exists()
+    assert PREFECT_HOME.is_dir()  # ours is still there
