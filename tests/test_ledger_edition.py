@@ -52,6 +52,8 @@ def test_a_ledger_matching_the_tables_reconciles_to_the_euro(inputs_copy):
     assert "303 543 408 €" in notes and "303 543 407 €" in notes  # the AE total published in the text
     assert "hors de 2018" in notes
     assert f"{REGION}/2018/ledger.csv" in {f.source for f in edition.files}
+    header = f"Grand livre (lignes d'engagement et de paiement) ({REGION}/2018/ledger.csv)"
+    assert header in reconcile.report_lines(edition, report)  # the report names the ledger's file
 
 
 def test_without_the_missions_table_the_brochure_is_fed_by_the_ledger(inputs_copy, tmp_path):

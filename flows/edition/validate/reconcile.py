@@ -63,7 +63,8 @@ def report_lines(edition: Edition, report: Report) -> list[str]:
         f"{len(edition.texts)} textes, {report.checks} rapprochements."
     ]
     for table, findings in report.by_table().items():
-        lines += ["", f"{TABLE_TITLES.get(table, table)} ({edition.sources.get(table, table)})"]
+        source = edition.ledger.source if table == "ledger" and edition.ledger else edition.sources.get(table, table)
+        lines += ["", f"{TABLE_TITLES.get(table, table)} ({source})"]
         for finding in findings:
             lines.append(f"  [{'ERREUR' if finding.level == 'error' else 'avertissement'}] {finding.message}")
             if finding.where:
