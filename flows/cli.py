@@ -30,13 +30,6 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_LEVEL": "WARNING",
 }
-BUILD_DEFAULTS = {
-    **PREFECT_DEFAULTS,
-    # The temporary API server of one build says nothing a user can act on (e.g. events it had not yet
-    # written when the command ends and stops it, or a second build's server waiting on the same
-    # database); a server that really fails makes the command fail, with the client's message.
-    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
-}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +123,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    for key, value in BUILD_DEFAULTS.items():
+    for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from prefect.settings import temporary_settings
 
@@ -142,7 +135,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         # No heartbeats for a build run from the command line: the first is sent at start and the next
         # only after 180 s, so they say nothing about a run of seconds, while stopping the heartbeat
         # thread makes Prefect wait up to 1 s at the end of every run. Scheduled runs keep them.
-        with record_steps() as steps, temporary_settings(updates={"flows.heartbeat_frequency": None}):
+        with (
+            runtime.temporary_server_logged_aside(),
+            record_steps() as steps,
+            temporary_settings(updates={"flows.heartbeat_frequency": None}),
+        ):
             result = build_brochure(
                 region=args.region,
                 year=args.year,

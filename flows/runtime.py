@@ -1,4 +1,5 @@
-"""Process settings for a build: the cyclic garbage collector's pace.
+"""Process settings for a build: the cyclic garbage collector's pace, and where Prefect's temporary
+server writes.
 
 A build allocates millions of objects (Prefect's pydantic models, WeasyPrint's boxes and drawing
 commands), so with Python's default thresholds (700, 10, 10) the collector runs over and over across
@@ -10,6 +11,9 @@ correction 2.8 s) for 390 MB."""
 from __future__ import annotations
 
 import gc
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 BUILD_THRESHOLDS = (10_000, 20, 100)
 
@@ -18,3 +22,32 @@ def pace_garbage_collector() -> None:
     """Collect less often: called once per process by the command line and by each flow run."""
     if gc.get_threshold() != BUILD_THRESHOLDS:
         gc.set_threshold(*BUILD_THRESHOLDS)
+
+
+@contextmanager
+def temporary_server_logged_aside() -> Iterator[None]:
+    """Start Prefect's temporary API server (used when no PREFECT_API_URL is set) with its standard error
+    in `$PREFECT_HOME/temporary-server.log` instead of the user's terminal.
+
+    That server only says things a user cannot act on — above all, at the end of every command, the
+    tracebacks of database work it was still doing when the command stopped it. The client started by
+    the flow reuses this server (Prefect keeps one per process); the command's own output is untouched.
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import get_current_settings
+
+    settings = get_current_settings()
+    if settings.api.url or not settings.server.ephemeral.enabled:
+        yield
+        return
+    log = settings.home / "temporary-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    terminal = os.dup(2)
+    try:
+        with open(log, "ab") as handle:
+            os.dup2(handle.fileno(), 2)  # inherited by the server process, for its whole life
+            SubprocessASGIServer().start(timeout=settings.server.ephemeral.startup_timeout_seconds)
+    finally:
+        os.dup2(terminal, 2)
+        os.close(terminal)
+    yield
