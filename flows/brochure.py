@@ -157,6 +157,10 @@ def report_run(region: str, year: int, revision: int, prepared: Prepared) -> Non
     )
 
 
+def _say_waiting(lock: Path) -> None:
+    get_run_logger().warning("Une autre construction de cette édition est en cours (%s) : attente de sa fin…", lock)
+
+
 @flow(name="fir-brochure", log_prints=True)
 def build_brochure(
     region: str = "hauts-de-france",
@@ -166,13 +170,14 @@ def build_brochure(
     reason: str | None = None,
     trigger: str = revisions.MANUAL,
     force: bool = False,
+    lock_timeout: float = store.LOCK_TIMEOUT_S,
 ) -> BuildResult:
     """Build and publish the FIR brochure of one region and year as a new revision."""
     runtime.pace_garbage_collector()  # scheduled and national runs do not go through the command line
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
     snapshot = take_snapshot(Path(inputs) if inputs else paths.INPUTS_DIR, region, year)
     edition = snapshot.edition
-    with store.edition_lock(outputs_dir, region, year):
+    with store.edition_lock(outputs_dir, region, year, lock_timeout, _say_waiting):
         decision, manifest = decide_revision(outputs_dir, edition, reason, trigger, force)
         get_run_logger().info("%s %s : %s", region, year, decision.message)
         if not decision.build:

@@ -1,6 +1,7 @@
 """The `fir` command: check, build, list, national, schedule and serve.
 
-Exit codes: 0 success (warnings allowed), 1 the inputs are wrong (message says where), 2 bad usage.
+Exit codes: 0 success (warnings allowed), 1 the inputs are wrong (message says where), 2 bad usage,
+3 operational trouble (disk full, permission denied, edition locked by another run; message says which path).
 A user's mistake never prints a traceback; a bug in this program does.
 """
 
@@ -17,11 +18,12 @@ from typing import TYPE_CHECKING
 
 from flows import paths, runtime
 from flows.edition.errors import InputError
+from flows.operations import operational_message
 
 if TYPE_CHECKING:
     from flows.brochure import BuildResult
 
-EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OPERATIONAL = 0, 1, 2, 3
 
 # Offline by design: no telemetry, and enough time for Prefect's first local database set-up.
 PREFECT_DEFAULTS = {
@@ -44,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130
+    except Exception as exc:
+        message = operational_message(exc)
+        if message is None:
+            raise  # a bug: its traceback is what a developer needs
+        print(f"Impossible de terminer : {message}", file=sys.stderr)
+        return EXIT_OPERATIONAL
     finally:
         # The work is done and written: spare the interpreter's final garbage collection over the
         # libraries' objects (Prefect, pydantic, WeasyPrint), 0.2–0.4 s per command. Exit handlers still run.
@@ -71,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="publier une nouvelle révision même si les données n'ont pas changé (ex. correction de mise en page)",
+    )
+    build.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=3600,
+        help="secondes d'attente au plus si une autre construction de la même édition est en cours (défaut : 3600)",
     )
     build.add_argument("--timings", type=Path, help="écrire la durée de chaque étape dans ce fichier JSON (mesures)")
     build.set_defaults(handler=cmd_build)
@@ -147,6 +161,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 outputs=str(args.outputs),
                 reason=args.reason,
                 force=args.force,
+                lock_timeout=args.lock_timeout,
             )
     except ValidationFailed as exc:
         print("\n".join(exc.lines))

@@ -18,11 +18,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
+import shutil
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 from flows.edition.publish.manifest import FileEntry, Manifest, RecordEntry, RevisionEntry
 from flows.paths import archive_path, brochure_path
@@ -45,12 +46,28 @@ def read_manifest(outputs: Path, region: str, year: int) -> Manifest | None:
 
 
 @contextmanager
-def edition_lock(outputs: Path, region: str, year: int) -> Iterator[None]:
-    """Serialise the runs of one edition: a second run waits until the first has published."""
+def edition_lock(
+    outputs: Path,
+    region: str,
+    year: int,
+    timeout: float = LOCK_TIMEOUT_S,
+    on_wait: Callable[[Path], None] | None = None,
+) -> Iterator[None]:
+    """Serialise the runs of one edition: a second run waits until the first has published, saying so
+    (`on_wait`, with the lock's path) rather than waiting in silence; filelock.Timeout after `timeout` s."""
     folder = edition_dir(outputs, region, year)
     folder.mkdir(parents=True, exist_ok=True)
-    with FileLock(folder / ".lock", timeout=LOCK_TIMEOUT_S):
+    lock = FileLock(folder / ".lock")
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if on_wait is not None:
+            on_wait(folder / ".lock")
+        lock.acquire(timeout=timeout)
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def sha256(data: bytes) -> str:
@@ -79,9 +96,13 @@ def publish_revision(
     contents = {"pdf": published, "archive": archival}
     aside = revisions / f".r{number}.{os.getpid()}.part"
     aside.mkdir()
-    for key, data in contents.items():
-        _write(aside / names[key], data)
-    os.rename(aside, target)  # the revision appears whole, or not at all
+    try:
+        for key, data in contents.items():
+            _write(aside / names[key], data)
+        os.rename(aside, target)  # the revision appears whole, or not at all
+    except BaseException:
+        shutil.rmtree(aside, ignore_errors=True)  # a full disk must not stay full of half a revision
+        raise
     for key, path in (("pdf", brochure_path(outputs, region, year)), ("archive", archive_path(outputs, region, year))):
         _replace(path, contents[key])
     files = {
@@ -98,10 +119,15 @@ def publish_revision(
 
 
 def _write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(path, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        if exc.filename is None:  # a failed write (a full disk) names no file: say which one
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
 
 
 def _replace(path: Path, data: bytes) -> None:

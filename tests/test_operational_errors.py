@@ -1,0 +1,67 @@
+"""Operational trouble is not an input error: a located French message, exit code 3, no traceback, and
+nothing already published changes. Real conditions: a held lock, a file where a folder should be, and a
+full disk (a 300 kB tmpfs mounted for the test)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+
+from tests.conftest import REGION
+from tests.helpers import fir
+
+EXIT_OPERATIONAL = 3
+
+
+def _build(inputs: Path, outputs: Path, *extra: object) -> subprocess.CompletedProcess:
+    return fir("build", "--region", REGION, "--year", 2024, "--inputs", inputs, "--outputs", outputs, *extra)
+
+
+def test_an_edition_locked_by_another_run_says_so_waits_then_gives_up_with_exit_3(inputs_copy: Path, tmp_path: Path):
+    outputs = tmp_path / "outputs"
+    lock = outputs / REGION / "2024" / ".lock"
+    lock.parent.mkdir(parents=True)
+    with FileLock(lock):  # another build of the same edition, still running
+        run = _build(inputs_copy, outputs, "--lock-timeout", 1)
+    assert run.returncode == EXIT_OPERATIONAL, run.stdout + run.stderr
+    assert "Une autre construction de cette édition est en cours" in run.stderr  # said while waiting
+    assert f"verrou {lock}" in run.stderr and "Rien de ce qui était publié n'a changé" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert sorted(p.name for p in lock.parent.iterdir()) == [".lock"]
+
+
+def test_outputs_that_is_a_file_is_an_operational_error_naming_it(inputs_copy: Path, tmp_path: Path):
+    outputs = tmp_path / "outputs"
+    outputs.write_text("pas un dossier", encoding="utf-8")
+    run = _build(inputs_copy, outputs)
+    assert run.returncode == EXIT_OPERATIONAL, run.stdout + run.stderr
+    assert f"{outputs}" in run.stderr and "devrait être un dossier" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert outputs.read_text(encoding="utf-8") == "pas un dossier"
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path):
+    """A 300 kB file system: the brochure (about 350 kB) cannot be written on it."""
+    if shutil.which("mount") is None:
+        pytest.fail("mount is needed to make a small file system (util-linux)")
+    mountpoint = tmp_path / "disk"
+    mountpoint.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300k", "tmpfs", str(mountpoint)], check=True)
+    yield mountpoint
+    subprocess.run(["umount", str(mountpoint)], check=True)
+
+
+def test_a_full_disk_is_an_operational_error_and_leaves_no_half_revision(inputs_copy: Path, tiny_disk: Path):
+    outputs = tiny_disk / "outputs"
+    run = _build(inputs_copy, outputs)
+    assert run.returncode == EXIT_OPERATIONAL, run.stdout + run.stderr
+    assert "plus de place sur le disque" in run.stderr and str(outputs) in run.stderr
+    assert "Traceback" not in run.stderr
+    edition = outputs / REGION / "2024"
+    assert not (edition / "manifest.json").exists() and not (edition / f"fir-{REGION}-2024.pdf").exists()
+    assert not list(edition.rglob("*.part")), list(edition.rglob("*"))  # nothing left to keep the disk full
