@@ -65,3 +65,26 @@ def test_a_full_disk_is_an_operational_error_and_leaves_no_half_revision(inputs_
     edition = outputs / REGION / "2024"
     assert not (edition / "manifest.json").exists() and not (edition / f"fir-{REGION}-2024.pdf").exists()
     assert not list(edition.rglob("*.part")), list(edition.rglob("*"))  # nothing left to keep the disk full
+
+
+def test_an_outputs_folder_that_cannot_be_written_keeps_what_was_published(inputs_copy: Path, tmp_path: Path):
+    """Published on a file system that then becomes read-only (a real unwritable folder, even for root):
+    a correction exits 3 naming the folder, and the published bytes stay as they were."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(disk)], check=True)
+    try:
+        outputs = disk / "outputs"
+        first = _build(inputs_copy, outputs)
+        assert first.returncode == 0, first.stdout + first.stderr
+        before = {p: p.read_bytes() for p in outputs.rglob("*") if p.is_file()}
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        thematics = inputs_copy / REGION / "2024" / "thematics.csv"
+        thematics.write_text(thematics.read_text(encoding="utf-8").replace("Parcours Cancer", "Parcours cancer"))
+        run = _build(inputs_copy, outputs, "--reason", "correction d'un libellé")
+        assert run.returncode == EXIT_OPERATIONAL, run.stdout + run.stderr
+        assert "pas le droit d'écrire" in run.stderr and str(outputs) in run.stderr
+        assert "Traceback" not in run.stderr
+        assert {p: p.read_bytes() for p in outputs.rglob("*") if p.is_file()} == before
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
