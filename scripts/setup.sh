@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Everything the project needs on a fresh Debian machine with Python 3.11, installed by the project
 # itself: WeasyPrint's system libraries (Pango, HarfBuzz subsetter), poppler (tests read PDFs back),
-# then a virtual environment in .venv with the pinned Python packages. Idempotent and quick when done.
+# PostgreSQL (the catalogue tests run a real server), then a virtual environment in .venv with the
+# pinned Python packages. Idempotent and quick when done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# WeasyPrint: Pango, HarfBuzz subsetter. Tests: poppler (PDF text), Chromium (download page, driven by Playwright).
-APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium)
+# WeasyPrint: Pango, HarfBuzz subsetter. Tests: poppler (PDF text), Chromium (download page, driven by Playwright),
+# PostgreSQL (the catalogue tests start a real server of their own with Debian's initdb and pg_ctl).
+APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium postgresql)
 
 PYTHON=${PYTHON:-}
 if [ -z "$PYTHON" ]; then

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real editions, fresh copies of inputs, Prefect kept offline and in a home of its own."""
+"""Shared fixtures: the real editions, fresh copies of inputs, Prefect kept offline and in a home of its own,
+a real PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import atexit
 import os
 import shutil
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,6 +38,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 from flows import paths  # noqa: E402
 from flows.edition.ingest import snapshot as ingest  # noqa: E402
+from tests.postgres import create_database, drop_database, postgres_server  # noqa: E402
 
 REGION = "hauts-de-france"
 PREFECT_HOME = Path(os.environ["PREFECT_HOME"])
@@ -68,3 +72,19 @@ def inputs_copy(tmp_path: Path) -> Path:
     target = tmp_path / "inputs"
     shutil.copytree(paths.INPUTS_DIR, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """URL of a throwaway PostgreSQL server: started when a test first asks for it, stopped at the session's end."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_database(postgres_url: str) -> Iterator[str]:
+    """URL of a fresh, empty database of its own on the session's server, dropped after the test."""
+    # uuid4 reads os.urandom: `random` is reseeded identically before each test by pytest-randomly
+    name = f"test_{uuid.uuid4().hex}"
+    yield create_database(postgres_url, name)
+    drop_database(postgres_url, name)
