@@ -18,13 +18,15 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
+from prefect.runtime import flow_run
 
 from flows import paths, runtime, steps
 from flows.edition.charts.data import DrawnChart, chart_data
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
 from flows.edition.prepare import Prepared, prepare
-from flows.edition.publish import record, revisions, store
+from flows.edition.publish import gc, record, revisions, store
+from flows.edition.publish.locks import Holder
 from flows.edition.publish.manifest import Manifest
 from flows.edition.render import paginate
 from flows.edition.render.context import build_context
@@ -60,6 +62,7 @@ class BuildResult:
     render_warnings: list[str] = field(default_factory=list)
     erratum: tuple[record.Change, ...] = ()
     report: list[str] = field(default_factory=list)  # the validation report, as `fir check` prints it
+    catalogue: str = ""  # where the catalogue is (its URL, without password)
 
 
 @task(name="snapshot", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -71,13 +74,24 @@ def take_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
     return snapshot
 
 
+@task(name="recover", cache_policy=NO_CACHE, on_completion=[steps.note])
+def recover_store(outputs: Path, region: str, year: int) -> None:
+    """Reconcile the edition's files with the catalogue before anything else (a crashed run, an old tree)."""
+    recovery = store.open_catalogue(outputs).recover(region, year)
+    logger = get_run_logger()
+    if recovery.imported:
+        logger.warning("Révisions importées dans le catalogue : %s", ", ".join(map(str, recovery.imported)))
+    for path in recovery.removed:
+        logger.warning("Fichier laissé par une exécution interrompue, supprimé : %s", path)
+
+
 @task(name="decide-revision", cache_policy=NO_CACHE, on_completion=[steps.note])
 def decide_revision(
     outputs: Path, edition: Edition, reason: str | None, trigger: str, force: bool
 ) -> tuple[revisions.Decision, Manifest | None]:
     """Compare the inputs with the latest revision: publish a new one, or nothing."""
-    manifest = store.read_manifest(outputs, edition.meta.region, edition.meta.year)
-    return revisions.decide(manifest, edition.checksums, reason, trigger, force), manifest
+    history = store.open_catalogue(outputs).history(edition.meta.region, edition.meta.year)
+    return revisions.decide(history, edition.checksums, reason, trigger, force), history
 
 
 @task(name="prepare", cache_policy=CONTENT, on_completion=[steps.note])
@@ -124,13 +138,28 @@ def bind_pdf(brochure: Brochure, edition: Edition) -> PrintedPdf:
 
 @task(name="publish", cache_policy=NO_CACHE, on_completion=[steps.note])
 def publish_revision(
-    outputs: Path, edition: Edition, number: int, printed: PrintedPdf, entry: record.RevisionRecord
+    outputs: Path,
+    edition: Edition,
+    number: int,
+    printed: PrintedPdf,
+    entry: record.RevisionRecord,
+    results: list[str],
 ) -> Manifest:
-    """Make the new revision the current brochure: files first, manifest last."""
+    """Make the new revision the current brochure: files stored, one commit, views regenerated."""
     meta = edition.meta
-    return store.publish_revision(
-        outputs, meta.region, meta.year, number, printed.published, printed.archival, entry.as_json(), meta.region_name
+    return store.open_catalogue(outputs).publish(
+        meta.region, meta.year, meta.region_name, number, printed.published, printed.archival, entry.as_json(), results
     )
+
+
+@task(name="collect-garbage", cache_policy=NO_CACHE, on_completion=[steps.note])
+def collect_garbage(outputs: Path) -> None:
+    """A bounded pass over Prefect's persisted results (`fir gc` does the whole store)."""
+    from prefect.settings import get_current_settings
+
+    keep = store.open_catalogue(outputs).results_needed()
+    folder = Path(get_current_settings().results.local_storage_path)
+    gc.prune_results(folder, keep, gc.RESULTS_MAX_AGE_S, gc.RESULTS_MAX_BYTES, limit=gc.PASS_LIMIT)
 
 
 @task(name="report", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -157,8 +186,9 @@ def report_run(region: str, year: int, revision: int, prepared: Prepared) -> Non
     )
 
 
-def _say_waiting(lock: Path) -> None:
-    get_run_logger().warning("Une autre construction de cette édition est en cours (%s) : attente de sa fin…", lock)
+def _say_waiting(where: str, holder: Holder | None) -> None:
+    who = f"par le {holder.describe()}" if holder else "par une autre commande"
+    get_run_logger().warning("Édition en cours de construction %s (%s) : attente de sa fin…", who, where)
 
 
 @flow(name="fir-brochure", log_prints=True)
@@ -177,7 +207,9 @@ def build_brochure(
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
     snapshot = take_snapshot(Path(inputs) if inputs else paths.INPUTS_DIR, region, year)
     edition = snapshot.edition
-    with store.edition_lock(outputs_dir, region, year, lock_timeout, _say_waiting):
+    catalogue = store.open_catalogue(outputs_dir)
+    with catalogue.lock(region, year, lock_timeout, _say_waiting):
+        recover_store(outputs_dir, region, year)
         decision, manifest = decide_revision(outputs_dir, edition, reason, trigger, force)
         get_run_logger().info("%s %s : %s", region, year, decision.message)
         if not decision.build:
@@ -196,8 +228,10 @@ def build_brochure(
         entry = record.revision_record(
             revision, trigger, edition, prepared, printed.pages, dt.datetime.now(TIMEZONE), code_version()
         )
-        publish_revision(outputs_dir, edition, decision.revision, printed, entry)
+        results = steps.results_of(str(flow_run.get_id()))
+        publish_revision(outputs_dir, edition, decision.revision, printed, entry, results)
     report_run(region, year, decision.revision, prepared)
+    collect_garbage(outputs_dir)
     return BuildResult(
         paths.brochure_path(outputs_dir, region, year),
         decision.revision,
@@ -207,4 +241,5 @@ def build_brochure(
         printed.warnings,
         revision.erratum,
         report_lines(edition, prepared.report),
+        catalogue.where,
     )

@@ -118,6 +118,27 @@ def _parser() -> argparse.ArgumentParser:
     national.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR)
     national.set_defaults(handler=cmd_national)
 
+    repair = sub.add_parser(
+        "repair",
+        help="réconcilier les fichiers publiés avec le catalogue : importer un ancien dossier outputs/, "
+        "vérifier chaque fichier (SHA-256), supprimer les fichiers temporaires, réécrire les vues",
+    )
+    repair.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR)
+    repair.add_argument("--lock-timeout", type=float, default=60, help="secondes d'attente par édition (défaut : 60)")
+    repair.set_defaults(handler=cmd_repair)
+
+    collect = sub.add_parser(
+        "gc", help="libérer le disque : fichiers non référencés, résultats Prefect anciens ; dire la place occupée"
+    )
+    collect.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR)
+    collect.add_argument(
+        "--max-age-days", type=float, default=30, help="résultats Prefect plus anciens supprimés (défaut : 30 jours)"
+    )
+    collect.add_argument(
+        "--max-results-mb", type=float, default=2048, help="taille au-delà de laquelle les plus anciens partent"
+    )
+    collect.set_defaults(handler=cmd_gc)
+
     listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
     listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
     listing.set_defaults(handler=cmd_list)
@@ -194,7 +215,7 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
             print(f"  {change.label} : {change.old} → {change.new}")
     print(f"Publié : {result.pdf_path} — révision {result.revision} ({result.pages} pages, {seconds:.1f} s)")
     print(f"Copie d'archivage (PDF/A-3, données jointes) : {paths.archive_path(args.outputs, args.region, args.year)}")
-    print(f"Historique des révisions : {result.pdf_path.parent / 'manifest.json'}")
+    print(f"Historique des révisions : {result.pdf_path.parent / 'manifest.json'} (catalogue : {result.catalogue})")
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -238,6 +259,72 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"Téléchargements : http://{args.host}:{args.port}/ (publications de {args.outputs})")
     uvicorn.run(create_app(args.outputs), host=args.host, port=args.port, log_level="warning")
     return EXIT_OK
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    from flows.edition.publish import store
+
+    catalogue = store.open_catalogue(args.outputs)
+    found = store.editions_found(catalogue)
+    for region, year in found:
+        with catalogue.lock(region, year, args.lock_timeout, _say_waiting):
+            recovery = catalogue.recover(region, year, verify=True)
+        history = catalogue.history(region, year)
+        count = len(history["revisions"]) if history else 0
+        print(f"{region} {year} : {count} révision(s), fichiers vérifiés (SHA-256)")
+        if recovery.imported:
+            print(f"  importées dans le catalogue : révisions {', '.join(map(str, recovery.imported))}")
+        for path in recovery.restored:
+            print(f"  rétabli depuis une vue : {path}")
+        for path in recovery.removed:
+            print(f"  supprimé : {path}")
+    if not found:
+        print(f"Aucune édition publiée dans {args.outputs} (catalogue : {catalogue.where})")
+    return EXIT_OK
+
+
+def cmd_gc(args: argparse.Namespace) -> int:
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from prefect.settings import get_current_settings
+
+    from flows.edition.french import format_size
+    from flows.edition.publish import gc, store
+
+    catalogue = store.open_catalogue(args.outputs)
+    total = 0
+    for region, year in store.editions_found(catalogue):
+        folder = store.edition_dir(catalogue.outputs, region, year)
+        try:
+            with catalogue.lock(region, year, timeout=0):
+                recovery = catalogue.recover(region, year)
+        except store.LockTimeout:
+            print(f"{region} {year} : en cours de construction, laissée pour la prochaine fois")
+            continue
+        files, size = gc.folder_size(folder)
+        total += size
+        freed = f" ; supprimé : {len(recovery.removed)} fichier(s) non référencé(s)" if recovery.removed else ""
+        print(f"{region} {year} : {files} fichier(s), {format_size(size)}{freed}")
+    database = catalogue.database_size()
+    if database is not None:
+        total += database
+        print(f"Catalogue ({catalogue.where}) : {format_size(database)}")
+    folder = Path(get_current_settings().results.local_storage_path)
+    pruned = gc.prune_results(
+        folder, catalogue.results_needed(), args.max_age_days * 86400, int(args.max_results_mb * 1024 * 1024)
+    )
+    total += pruned.size - pruned.freed
+    print(
+        f"Résultats Prefect ({folder}) : {pruned.files - len(pruned.removed)} fichier(s), "
+        f"{format_size(pruned.size - pruned.freed)} ; supprimé : {len(pruned.removed)} ({format_size(pruned.freed)})"
+    )
+    print(f"Place occupée en tout : {format_size(total)}")
+    return EXIT_OK
+
+
+def _say_waiting(where: str, holder: object) -> None:
+    who = f"par le {holder.describe()}" if holder is not None else "par une autre commande"  # type: ignore[attr-defined]
+    print(f"Édition en cours de construction {who} ({where}) : attente de sa fin…", file=sys.stderr)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

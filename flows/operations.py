@@ -1,12 +1,17 @@
-"""Operational trouble — a full disk, a folder that cannot be written, an edition locked by another run —
-said in French with the path and what to do. Not an input error: the inputs are fine, the machine is not.
-The command line exits with code 3 for these (README, "Exit codes")."""
+"""Operational trouble — a full disk, a folder that cannot be written, an unreachable database, an edition
+locked by another run, a damaged store — said in French with the path or service and what to do. Not an
+input error: the inputs are fine, the machine is not. The command line exits with code 3 for these
+(README, "Exit codes").
+"""
 
 from __future__ import annotations
 
 import errno
 
-from filelock import Timeout
+from flows.edition.publish.database import DatabaseUnavailable
+from flows.edition.publish.legacy import LegacyDamaged
+from flows.edition.publish.locks import LockTimeout
+from flows.edition.publish.store import StoreDamaged
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 _NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
@@ -16,12 +21,26 @@ _UNCHANGED = "Rien de ce qui était publié n'a changé."
 
 def operational_message(exc: BaseException) -> str | None:
     """What to tell the operator about `exc`, or None when it is not operational trouble (a bug)."""
-    if isinstance(exc, Timeout):
+    if isinstance(exc, LockTimeout):
+        who = f"par le {exc.holder.describe()}" if exc.holder else "par une autre commande"
         return (
-            f"l'édition est en cours de construction par une autre commande (verrou {exc.lock_file}) et ne s'est "
-            "pas libérée à temps : attendre la fin de l'autre construction, ou vérifier qu'aucune n'est bloquée, "
+            f"l'édition est en cours de construction {who} ({exc.where}) et ne s'est pas libérée en "
+            f"{exc.waited:.0f} s : attendre la fin de l'autre construction, ou vérifier qu'elle n'est pas bloquée, "
             f"puis relancer. {_UNCHANGED}"
         )
+    if isinstance(exc, DatabaseUnavailable):
+        return (
+            f"la base du catalogue est inaccessible ({exc.where} : {exc.detail}) : vérifier qu'elle est démarrée "
+            f"et joignable, et FIR_DATABASE_URL, puis relancer. {_UNCHANGED}"
+        )
+    if isinstance(exc, (StoreDamaged, LegacyDamaged)):
+        return (
+            f"{exc.path} : {exc.detail}. Restaurer ce fichier depuis une sauvegarde (README, « Sauvegarde »), "
+            "puis lancer `fir repair`."
+        )
+    database = _database_error(exc)
+    if database is not None:
+        return database
     if not isinstance(exc, OSError):
         return None
     where = exc.filename or "(chemin inconnu)"
@@ -37,3 +56,18 @@ def operational_message(exc: BaseException) -> str | None:
             f"{where} devrait être un dossier ({exc.strerror}) : le renommer ou choisir un autre dossier. {_UNCHANGED}"
         )
     return f"erreur du système de fichiers sur {where} ({exc.strerror}). {_UNCHANGED}"
+
+
+def _database_error(exc: BaseException) -> str | None:
+    """A database refusal during a run (disk full under SQLite, a server gone): the transaction rolled back."""
+    from sqlalchemy.exc import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return None
+    detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    where = "la base du catalogue"
+    if "full" in detail or "disk" in detail:
+        return f"plus de place pour écrire dans {where} ({detail}) : libérer de l'espace, puis relancer. {_UNCHANGED}"
+    if "readonly" in detail or "read-only" in detail:
+        return f"{where} ne peut pas être écrite ({detail}) : vérifier les droits du dossier. {_UNCHANGED}"
+    return f"erreur de {where} ({detail}) : vérifier qu'elle est joignable, puis relancer. {_UNCHANGED}"

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 RUN_LOGGERS = ("prefect.task_runs", "prefect.flow_runs")
@@ -33,12 +34,21 @@ class Steps:
 
 
 _listening: list[Steps] = []
+_results: dict[str, set[str]] = {}  # flow run id → result files its tasks wrote or reused
 
 
 def note(task: Any, task_run: Any, state: Any) -> None:
     """Prefect's completion hook of every task of the build flow (cached results included)."""
     for steps in _listening:
         steps.record(task.name, task_run.name, state.name == "Cached")
+    key = getattr(getattr(state.data, "metadata", None), "storage_key", None)
+    if key:  # a persisted result: the revision records it, so `fir gc` keeps what a correction reuses
+        _results.setdefault(str(task_run.flow_run_id), set()).add(Path(key).name)
+
+
+def results_of(flow_run_id: str) -> list[str]:
+    """The persisted results the tasks of one flow run wrote or reused (forgotten once asked)."""
+    return sorted(_results.pop(flow_run_id, set()))
 
 
 class _QuietRuns(logging.Filter):

@@ -1,33 +1,31 @@
 """The download page: published brochures by region, year and revision, latest first.
 
-Only files listed in an edition's manifest can be downloaded; a URL names a region, a year and a
-revision number, never a path, so nothing outside outputs/ can be reached.
+Everything comes from the catalogue (publish/store.py), never from the views: only files a committed
+revision references can be downloaded, and a URL names a region, a year and a revision number, never a
+path, so nothing outside the store can be reached.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from flows import paths
-from flows.edition.french import format_number
-from flows.edition.publish.store import MANIFEST
+from flows.edition.french import format_size
+from flows.edition.publish import store, views
+from flows.edition.publish.manifest import Manifest
 
 REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 VARIANTS = {"pdf": "", "archive": "-archive"}
 
 
-def _size(n: int) -> str:
-    return f"{format_number(n / 1024 / 1024, 1)}\u00a0Mo" if n >= 1024 * 1024 else f"{format_number(n / 1024)}\u00a0Ko"
-
-
-def download_name(manifest: dict, revision: int, variant: str = "pdf") -> str:
+def download_name(manifest: Manifest | dict[str, Any], revision: int, variant: str = "pdf") -> str:
     """`FIR-2024-Hauts-de-France-r2.pdf`: what the saved file is called on the user's machine."""
     region = re.sub(r"[^A-Za-z0-9-]+", "-", manifest.get("region_name") or manifest["region"]).strip("-")
     return f"FIR-{manifest['year']}-{region}-r{revision}{VARIANTS[variant]}.pdf"
@@ -35,23 +33,21 @@ def download_name(manifest: dict, revision: int, variant: str = "pdf") -> str:
 
 def create_app(outputs: Path) -> FastAPI:
     """The web app serving the publications found under `outputs`."""
-    root = outputs.resolve()
+    catalogue = store.open_catalogue(outputs)
     app = FastAPI(title="Brochures FIR", docs_url=None, redoc_url=None, openapi_url=None)
     templates = Environment(loader=FileSystemLoader(paths.TEMPLATES_DIR), autoescape=select_autoescape(default=True))
 
-    def manifests() -> list[dict]:
-        found = []
-        for path in sorted(root.glob(f"*/*/{MANIFEST}")):
-            found.append(json.loads(path.read_text(encoding="utf-8")))
+    def manifests() -> list[Manifest]:
+        found = [m for region, year in catalogue.editions() if (m := catalogue.history(region, year))]
         return sorted(found, key=lambda m: (m.get("region_name") or m["region"], -m["year"]))
 
-    def manifest_of(region: str, year: int) -> dict:
+    def manifest_of(region: str, year: int) -> Manifest:
         if not REGION.match(region) or not 1900 <= year <= 2999:
             raise HTTPException(400, "région ou année invalide")
-        path = root / region / str(year) / MANIFEST
-        if not path.is_file():
+        found = catalogue.history(region, year)
+        if found is None:
             raise HTTPException(404, "édition non publiée")
-        return json.loads(path.read_text(encoding="utf-8"))
+        return found
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:
@@ -65,8 +61,8 @@ def create_app(outputs: Path) -> FastAPI:
                         "revision": number,
                         "date": f"{dt.datetime.fromisoformat(entry['published_at']):%d/%m/%Y à %H:%M}",
                         "reason": entry["reason"],
-                        "size": _size(entry["pdf"]["size"]),
-                        "archive_size": _size(entry["archive"]["size"]),
+                        "size": format_size(entry["pdf"]["size"]),
+                        "archive_size": format_size(entry["archive"]["size"]),
                         "href": f"/download/{manifest['region']}/{manifest['year']}/{number}",
                         "name": download_name(manifest, number),
                         "archive_href": f"/download/{manifest['region']}/{manifest['year']}/{number}/archive",
@@ -84,8 +80,8 @@ def create_app(outputs: Path) -> FastAPI:
         return templates.get_template("downloads.html.j2").render(editions=editions)
 
     @app.get("/manifest/{region}/{year}")
-    def manifest(region: str, year: int) -> JSONResponse:
-        return JSONResponse(manifest_of(region, year))
+    def manifest(region: str, year: int) -> Response:
+        return Response(views.manifest_json(manifest_of(region, year)), media_type="application/json")
 
     @app.get("/download/{region}/{year}/{revision}")
     def download(region: str, year: int, revision: str) -> FileResponse:
@@ -102,9 +98,9 @@ def create_app(outputs: Path) -> FastAPI:
             revision = str(manifest["revisions"][-1]["revision"])
         if revision not in entries:
             raise HTTPException(404, "révision inconnue")
-        folder = (root / region / str(year)).resolve()
-        path = (folder / entries[revision][variant]["file"]).resolve()
-        if folder not in path.parents or not path.is_file():
+        entry = entries[revision]
+        path = catalogue.object_file(region, year, (entry["pdf"] if variant == "pdf" else entry["archive"])["sha256"])
+        if not path.is_file():
             raise HTTPException(404, "fichier absent")
         return FileResponse(
             path, media_type="application/pdf", filename=download_name(manifest, int(revision), variant)

@@ -88,3 +88,14 @@ def postgres_database(postgres_url: str) -> Iterator[str]:
     name = f"test_{uuid.uuid4().hex}"
     yield create_database(postgres_url, name)
     drop_database(postgres_url, name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalogue_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a catalogue test on each database the store supports: the embedded SQLite under outputs/, and
+    a real PostgreSQL server (a fresh database, through FIR_DATABASE_URL, inherited by child processes)."""
+    if request.param == "postgresql":
+        monkeypatch.setenv("FIR_DATABASE_URL", request.getfixturevalue("postgres_database"))
+    else:
+        monkeypatch.delenv("FIR_DATABASE_URL", raising=False)
+    return str(request.param)

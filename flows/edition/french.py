@@ -104,3 +104,12 @@ def to_euros(value: Decimal, unit: str) -> int:
     if euros != euros.to_integral_value():
         raise ValueError(f"{value} {unit}")
     return int(euros)
+
+
+def format_size(n: int) -> str:
+    """A file size as a reader sees it: `1,4 Mo`, `350 Ko`."""
+    if n >= 1024**3:
+        return f"{format_number(n / 1024**3, 1)}\u00a0Go"
+    if n >= 1024 * 1024:
+        return f"{format_number(n / 1024 / 1024, 1)}\u00a0Mo"
+    return f"{format_number(n / 1024)}\u00a0Ko"

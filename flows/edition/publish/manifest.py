@@ -47,3 +47,8 @@ class Manifest(TypedDict):
     region_name: str
     year: int
     revisions: list[RevisionEntry]
+
+
+def files_of(entry: RevisionEntry) -> dict[str, FileEntry]:
+    """A revision's files by role: "pdf" (published) and "archive" (PDF/A-3)."""
+    return {"pdf": entry["pdf"], "archive": entry["archive"]}

@@ -1,140 +1,352 @@
-"""Writing into outputs/: revisions, the current brochure and the manifest, never half-written.
+"""The publication store: a catalogue in a database (what was published, when, why, which bytes) and
+the edition's content-addressed files under outputs/. One database transaction is the only commit point.
 
-Layout of one edition's folder:
+    outputs/
+      catalogue.sqlite3                  the catalogue (unless FIR_DATABASE_URL names a PostgreSQL)
+      <region>/<year>/
+        .objects/<sha256>                every PDF of every revision, written before its commit
+        fir-<region>-<year>.pdf          views, regenerated from the catalogue (views.py):
+        fir-<region>-<year>-archive.pdf    the current brochure and its archival copy,
+        revisions/r<N>/…                   every revision's two files,
+        manifest.json                      the history, minus the named figures
 
-    outputs/<region>/<year>/
-      fir-<region>-<year>.pdf            the current brochure (latest revision)
-      fir-<region>-<year>-archive.pdf    its archival copy
-      revisions/r<N>/                    every revision's two PDFs, kept forever
-      manifest.json                      one record per revision (see inputs of `publish_revision`)
-
-A revision becomes visible in three atomic steps: its folder is written aside then renamed, the
-current copies are replaced (write aside, rename), then the manifest is replaced. A run that fails
-before these steps leaves every published byte as it was.
+Publishing a revision: its files become objects (each durable on its own), then one transaction records
+the revision, then the views are regenerated. A crash before the commit leaves objects nobody
+references; after it, stale views. Both are repaired by `recover`, which every run does first, under
+the edition's lock (and `fir repair`): the store is always the state before a publication or after it.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-from collections.abc import Callable, Iterator
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from filelock import FileLock, Timeout
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
 
-from flows.edition.publish.manifest import FileEntry, Manifest, RecordEntry, RevisionEntry
+from flows.edition.publish import database, failpoints, legacy, objects, views
+from flows.edition.publish.locks import Holder, LockTimeout, edition_lock
+from flows.edition.publish.manifest import FileEntry, Manifest, RecordEntry, RevisionEntry, files_of
+from flows.edition.publish.tables import editions, revision_files, revision_results, revisions
 from flows.paths import archive_path, brochure_path
 
-MANIFEST = "manifest.json"
+REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LOCK_TIMEOUT_S = 3600  # a build takes seconds; an hour means another run is stuck
+ROLES = ("pdf", "archive")
+__all__ = ["Catalogue", "LockTimeout", "Recovery", "StoreDamaged", "open_catalogue"]
+
+
+class StoreDamaged(Exception):
+    """A committed revision's file is missing or altered and no view holds its bytes: restore a backup."""
+
+    def __init__(self, path: Path, detail: str):
+        super().__init__(f"{path}: {detail}")
+        self.path, self.detail = path, detail
+
+
+class RevisionConflict(Exception):
+    """The revision number is not the next one: the edition's lock was not held (a bug, not an operator's)."""
+
+
+@dataclass
+class Recovery:
+    """What a recovery did to one edition."""
+
+    imported: list[int] = field(default_factory=list)  # revisions taken from an outputs/ tree into the catalogue
+    removed: list[Path] = field(default_factory=list)  # temporary and unreferenced files, stray views
+    restored: list[Path] = field(default_factory=list)  # objects recovered from a view holding their bytes
 
 
 def edition_dir(outputs: Path, region: str, year: int) -> Path:
     return outputs / region / str(year)
 
 
-def read_manifest(outputs: Path, region: str, year: int) -> Manifest | None:
-    """The edition's manifest, or None before its first publication."""
-    path = edition_dir(outputs, region, year) / MANIFEST
-    if not path.exists():
-        return None
-    manifest: Manifest = json.loads(path.read_text(encoding="utf-8"))
-    return manifest
+class Catalogue:
+    """The store of one outputs/ folder: its database and its files."""
+
+    def __init__(self, outputs: Path, engine: Engine):
+        self.outputs, self.engine = outputs, engine
+        self.where = database.safe_url(str(engine.url))
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def history(self, region: str, year: int, connection: Connection | None = None) -> Manifest | None:
+        """The edition's committed revisions, oldest first (the shape of manifest.json, figures included)."""
+        with self._connection(connection) as conn:
+            edition = conn.execute(
+                sa.select(editions).where(editions.c.region == region, editions.c.year == year)
+            ).first()
+            if edition is None:
+                return None
+            rows = conn.execute(
+                sa.select(revisions).where(revisions.c.edition_id == edition.id).order_by(revisions.c.number)
+            ).all()
+            files: dict[int, dict[str, FileEntry]] = {}
+            for f in conn.execute(
+                sa.select(revision_files).where(revision_files.c.revision_id.in_([r.id for r in rows]))
+            ):
+                number = next(r.number for r in rows if r.id == f.revision_id)
+                files.setdefault(f.revision_id, {})[f.role] = FileEntry(
+                    file=f"{views.REVISIONS}/r{number}/{f.name}", sha256=f.sha256, size=f.size
+                )
+        entries = [
+            RevisionEntry(
+                published_at=r.published_at,
+                reason=r.reason,
+                trigger=r.trigger,
+                code_version=r.code_version,
+                inputs_digest=r.inputs_digest,
+                inputs=r.record["inputs"],
+                pages=r.pages,
+                warnings=r.record["warnings"],
+                erratum=r.record["erratum"],
+                figures=r.record["figures"],
+                revision=r.number,
+                pdf=files[r.id]["pdf"],
+                archive=files[r.id]["archive"],
+            )
+            for r in rows
+        ]
+        return Manifest(region=region, region_name=edition.region_name, year=year, revisions=entries)
+
+    def editions(self) -> list[tuple[str, int]]:
+        with self.engine.connect() as conn:
+            return [(r.region, r.year) for r in conn.execute(sa.select(editions).order_by("region", "year"))]
+
+    def results_needed(self) -> set[str]:
+        """Prefect result files the latest revision of each edition was built from (kept by `fir gc`)."""
+        latest = (
+            sa.select(revisions.c.edition_id, sa.func.max(revisions.c.number).label("number"))
+            .group_by(revisions.c.edition_id)
+            .subquery()
+        )
+        query = (
+            sa.select(revision_results.c.storage_key)
+            .join(revisions, revisions.c.id == revision_results.c.revision_id)
+            .join(latest, (latest.c.edition_id == revisions.c.edition_id) & (latest.c.number == revisions.c.number))
+        )
+        with self.engine.connect() as conn:
+            return set(conn.scalars(query))
+
+    def database_size(self) -> int | None:
+        """Bytes of the SQLite catalogue (with its write-ahead log); None for a database server."""
+        if self.engine.dialect.name != "sqlite" or not self.engine.url.database:
+            return None
+        base = Path(self.engine.url.database)
+        return sum(p.stat().st_size for p in (base, base.with_name(base.name + "-wal")) if p.is_file())
+
+    def object_file(self, region: str, year: int, digest: str) -> Path:
+        return objects.object_path(edition_dir(self.outputs, region, year), digest)
+
+    # -- writing (under the edition's lock) ------------------------------------------------------------------
+
+    @contextmanager
+    def lock(
+        self,
+        region: str,
+        year: int,
+        timeout: float = LOCK_TIMEOUT_S,
+        on_wait: Callable[[str, Holder | None], None] | None = None,
+    ) -> Iterator[None]:
+        """Hold the edition for one run: a second run waits, saying who holds it (`on_wait`)."""
+        folder = edition_dir(self.outputs, region, year)
+        with edition_lock(self.engine, folder, region, year, timeout, on_wait):
+            yield
+
+    def publish(
+        self,
+        region: str,
+        year: int,
+        region_name: str,
+        number: int,
+        published: bytes,
+        archival: bytes,
+        record: RecordEntry,
+        results: Sequence[str] = (),
+    ) -> Manifest:
+        """Record revision `number` (the next one) with its two files; return the new history."""
+        folder = edition_dir(self.outputs, region, year)
+        names = {
+            "pdf": brochure_path(self.outputs, region, year).name,
+            "archive": archive_path(self.outputs, region, year).name,
+        }
+        digests = {"pdf": objects.put(folder, published)}
+        failpoints.reach("object-written")
+        digests["archive"] = objects.put(folder, archival)
+        failpoints.reach("objects-written")
+        files = {
+            role: (names[role], digests[role], len(data)) for role, data in (("pdf", published), ("archive", archival))
+        }
+        with self.engine.begin() as conn:  # the commit point
+            edition_id = _edition_id(conn, region, year, region_name)
+            _insert_revision(conn, edition_id, number, record, files, results)
+            failpoints.reach("in-transaction")
+        failpoints.reach("committed")
+        history = self.history(region, year)
+        assert history is not None
+        views.regenerate(folder, history)
+        return history
+
+    def recover(self, region: str, year: int, verify: bool = False) -> Recovery:
+        """Reconcile the edition's files with the catalogue: import what an outputs/ tree holds beyond it,
+        remove temporary and unreferenced files, check committed files (their SHA-256 with `verify`),
+        regenerate the views."""
+        folder = edition_dir(self.outputs, region, year)
+        recovery = Recovery()
+        history = self.history(region, year)
+        region_name, found = legacy.revisions_to_import(folder, history)
+        if found:
+            for entry in found:
+                for file in files_of(entry).values():
+                    objects.adopt(folder, folder / file["file"], file["sha256"])
+            with self.engine.begin() as conn:
+                edition_id = _edition_id(conn, region, year, region_name or (history["region_name"] if history else ""))
+                for entry in found:
+                    record = _record_of(entry)
+                    files = {r: (Path(f["file"]).name, f["sha256"], f["size"]) for r, f in files_of(entry).items()}
+                    _insert_revision(conn, edition_id, entry["revision"], record, files, ())
+            recovery.imported = [e["revision"] for e in found]
+            history = self.history(region, year)
+        referenced = {f["sha256"]: f for e in (history or {"revisions": []})["revisions"] for f in files_of(e).values()}
+        for path in objects.stored(folder):
+            if path.name not in referenced:
+                path.unlink(missing_ok=True)
+                recovery.removed.append(path)
+        for digest, file in referenced.items():
+            if self._check_object(folder, digest, file, verify):
+                recovery.restored.append(objects.object_path(folder, digest))
+        if history is not None:
+            recovery.removed += views.regenerate(folder, history)
+        return recovery
+
+    def _check_object(self, folder: Path, digest: str, entry: FileEntry, verify: bool) -> bool:
+        """True when the object had to be restored from a view holding its bytes."""
+        path = objects.object_path(folder, digest)
+        intact = path.is_file() and path.stat().st_size == entry["size"]
+        if intact and (not verify or objects.file_sha256(path) == digest):
+            return False
+        for view in (folder / entry["file"], folder / Path(entry["file"]).name):
+            if view.is_file() and not _same_file(view, path) and objects.file_sha256(view) == digest:
+                path.unlink(missing_ok=True)
+                objects.adopt(folder, view, digest)
+                return True
+        raise StoreDamaged(path, f"fichier de la révision ({entry['file']}, SHA-256 {digest}) absent ou altéré")
+
+    @contextmanager
+    def _connection(self, connection: Connection | None) -> Iterator[Connection]:
+        if connection is not None:
+            yield connection
+            return
+        with self.engine.connect() as conn:
+            yield conn
 
 
-@contextmanager
-def edition_lock(
-    outputs: Path,
-    region: str,
-    year: int,
-    timeout: float = LOCK_TIMEOUT_S,
-    on_wait: Callable[[Path], None] | None = None,
-) -> Iterator[None]:
-    """Serialise the runs of one edition: a second run waits until the first has published, saying so
-    (`on_wait`, with the lock's path) rather than waiting in silence; filelock.Timeout after `timeout` s."""
-    folder = edition_dir(outputs, region, year)
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(folder / ".lock")
+def editions_found(catalogue: Catalogue) -> list[tuple[str, int]]:
+    """The catalogue's editions, and the edition folders of outputs/ with a manifest it does not know yet."""
+    found = set(catalogue.editions())
+    for manifest in catalogue.outputs.glob(f"*/*/{views.MANIFEST}"):
+        region, year = manifest.parent.parent.name, manifest.parent.name
+        if REGION.match(region) and year.isdigit():
+            found.add((region, int(year)))
+    return sorted(found)
+
+
+def _same_file(a: Path, b: Path) -> bool:
     try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if on_wait is not None:
-            on_wait(folder / ".lock")
-        lock.acquire(timeout=timeout)
-    try:
-        yield
-    finally:
-        lock.release()
+        return a.samefile(b)
+    except OSError:
+        return False
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def publish_revision(
-    outputs: Path,
-    region: str,
-    year: int,
+def _insert_revision(
+    conn: Connection,
+    edition_id: int,
     number: int,
-    published: bytes,
-    archival: bytes,
     record: RecordEntry,
-    region_name: str,
-) -> Manifest:
-    """Publish revision `number` and return the new manifest. `record` describes the revision (time,
-    reason, trigger, input checksums, code version, figures, erratum); file entries are added here."""
-    folder = edition_dir(outputs, region, year)
-    revisions = folder / "revisions"
-    revisions.mkdir(parents=True, exist_ok=True)
-    target = revisions / f"r{number}"
-    if target.exists():
-        raise FileExistsError(f"la révision {number} existe déjà dans {folder}")
-    names = {"pdf": brochure_path(outputs, region, year).name, "archive": archive_path(outputs, region, year).name}
-    contents = {"pdf": published, "archive": archival}
-    aside = revisions / f".r{number}.{os.getpid()}.part"
-    aside.mkdir()
-    try:
-        for key, data in contents.items():
-            _write(aside / names[key], data)
-        os.rename(aside, target)  # the revision appears whole, or not at all
-    except BaseException:
-        shutil.rmtree(aside, ignore_errors=True)  # a full disk must not stay full of half a revision
-        raise
-    for key, path in (("pdf", brochure_path(outputs, region, year)), ("archive", archive_path(outputs, region, year))):
-        _replace(path, contents[key])
-    files = {
-        key: FileEntry(file=f"revisions/r{number}/{names[key]}", sha256=sha256(data), size=len(data))
-        for key, data in contents.items()
-    }
-    entry = RevisionEntry(**record, revision=number, pdf=files["pdf"], archive=files["archive"])
-    manifest = read_manifest(outputs, region, year) or Manifest(
-        region=region, region_name=region_name, year=year, revisions=[]
+    files: dict[str, tuple[str, str, int]],
+    results: Sequence[str],
+) -> None:
+    """Insert revision `number` (which must be the edition's next) with its files (role → name, SHA-256, size)."""
+    last = conn.scalar(sa.select(sa.func.max(revisions.c.number)).where(revisions.c.edition_id == edition_id))
+    if number != (last or 0) + 1:
+        raise RevisionConflict(f"révision {number} demandée, la dernière enregistrée est {last}")
+    revision_id = _new_id(
+        conn,
+        sa.insert(revisions).values(
+            edition_id=edition_id,
+            number=number,
+            published_at=record["published_at"],
+            reason=record["reason"],
+            trigger=record["trigger"],
+            code_version=record["code_version"],
+            inputs_digest=record["inputs_digest"],
+            pages=record["pages"],
+            record={
+                "inputs": record["inputs"],
+                "warnings": record["warnings"],
+                "erratum": record["erratum"],
+                "figures": record["figures"],
+            },
+        ),
     )
-    manifest["revisions"].append(entry)
-    _replace(folder / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"))
-    return manifest
+    conn.execute(
+        sa.insert(revision_files),
+        [
+            {"revision_id": revision_id, "role": role, "name": name, "sha256": digest, "size": size}
+            for role, (name, digest, size) in files.items()
+        ],
+    )
+    if results:
+        conn.execute(
+            sa.insert(revision_results),
+            [{"revision_id": revision_id, "storage_key": key} for key in sorted(set(results))],
+        )
 
 
-def _write(path: Path, data: bytes) -> None:
-    try:
-        with open(path, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except OSError as exc:
-        if exc.filename is None:  # a failed write (a full disk) names no file: say which one
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
-        raise
+def _edition_id(conn: Connection, region: str, year: int, region_name: str) -> int:
+    found = conn.scalar(sa.select(editions.c.id).where(editions.c.region == region, editions.c.year == year))
+    if found is not None:
+        if region_name:
+            conn.execute(sa.update(editions).where(editions.c.id == found).values(region_name=region_name))
+        return int(found)
+    return _new_id(conn, sa.insert(editions).values(region=region, year=year, region_name=region_name))
 
 
-def _replace(path: Path, data: bytes) -> None:
-    """Write beside the target, then rename over it in one atomic step."""
-    aside = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        _write(aside, data)
-        os.replace(aside, path)
-    finally:
-        aside.unlink(missing_ok=True)
+def _new_id(conn: Connection, insert: sa.Insert) -> int:
+    key = conn.execute(insert).inserted_primary_key
+    assert key is not None and key[0] is not None
+    return int(key[0])
+
+
+def _record_of(entry: RevisionEntry) -> RecordEntry:
+    return RecordEntry(
+        published_at=entry["published_at"],
+        reason=entry["reason"],
+        trigger=entry["trigger"],
+        code_version=entry["code_version"],
+        inputs_digest=entry["inputs_digest"],
+        inputs=entry["inputs"],
+        pages=entry["pages"],
+        warnings=entry["warnings"],
+        erratum=entry["erratum"],
+        figures=entry["figures"],
+    )
+
+
+_opened: dict[tuple[Path, str], Catalogue] = {}
+_opening = threading.Lock()
+
+
+def open_catalogue(outputs: Path) -> Catalogue:
+    """The catalogue of `outputs` (created and migrated on first use), one per process and database."""
+    outputs = outputs.resolve()
+    key = (outputs, database.database_url(outputs))
+    with _opening:
+        if key not in _opened:
+            outputs.mkdir(parents=True, exist_ok=True)
+            _opened[key] = Catalogue(outputs, database.open_database(outputs))
+        return _opened[key]

@@ -1,0 +1,85 @@
+"""The catalogue's database: SQLite in WAL mode under outputs/ by default, PostgreSQL when the agency
+provides one (`FIR_DATABASE_URL`, e.g. `postgresql+psycopg://fir@db.example/fir`). Every opening applies
+the pending Alembic migrations, so a new version of the tool upgrades the schema by itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+
+DATABASE_URL_VARIABLE = "FIR_DATABASE_URL"
+SQLITE_NAME = "catalogue.sqlite3"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseUnavailable(Exception):
+    """The catalogue's database cannot be reached or opened: operational trouble, not a bug."""
+
+    def __init__(self, where: str, detail: str):
+        super().__init__(f"{where}: {detail}")
+        self.where, self.detail = where, detail
+
+
+def database_url(outputs: Path) -> str:
+    """`FIR_DATABASE_URL` when set, else the SQLite catalogue inside `outputs`."""
+    return os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{outputs.resolve() / SQLITE_NAME}"
+
+
+def safe_url(url: str) -> str:
+    """The URL as messages may show it: never its password."""
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def create_engine(url: str) -> Engine:
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+        sa.event.listen(engine, "connect", _sqlite_connection)
+        # Every transaction takes the write lock at once (BEGIN IMMEDIATE): a read-then-write transaction
+        # cannot be refused half-way because another edition committed meanwhile (SQLITE_BUSY_SNAPSHOT).
+        sa.event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=_postgres_args(parsed))
+
+
+def _sqlite_connection(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event emits BEGIN itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (the portal) never wait for a publication
+    cursor.execute("PRAGMA synchronous=FULL")  # a commit survives a power cut, not only a crash
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def _postgres_args(url: sa.URL) -> dict[str, object]:
+    return {"connect_timeout": 10, "application_name": "fir"} if url.get_backend_name() == "postgresql" else {}
+
+
+def open_database(outputs: Path) -> Engine:
+    """An engine on the catalogue, its schema migrated to the current version."""
+    url = database_url(outputs)
+    where = safe_url(url)
+    engine = create_engine(url)
+    try:
+        migrate(engine)
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        raise DatabaseUnavailable(where, str(exc.orig).strip().splitlines()[0]) from exc
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Apply every pending migration (none when the schema is current); safe to run from many processes."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        connection.commit()

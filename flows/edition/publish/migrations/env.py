@@ -1,0 +1,24 @@
+"""Alembic's entry point for the catalogue. Run by `database.migrate` on a connection it opens, never
+from an alembic.ini: every `fir` command applies the pending migrations itself, idempotently."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context
+
+from flows.edition.publish.tables import metadata
+
+VERSION_TABLE = "fir_catalogue_version"  # not alembic_version: a shared PostgreSQL may hold others
+MIGRATION_LOCK = 0x46495243  # "FIRC": one migrating process at a time on a shared PostgreSQL
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    version_table=VERSION_TABLE,
+    render_as_batch=True,  # SQLite alters tables by copying them
+)
+with context.begin_transaction():
+    if connection.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already serialises
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+    context.run_migrations()

@@ -1,0 +1,65 @@
+"""The catalogue's tables: editions, their revisions, each revision's files and the Prefect results its
+build used, and who holds an edition's lock. The schema is created and changed only by the Alembic
+migrations beside this file (migrations/versions); docs/catalogue.md describes it for operators.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+editions = sa.Table(
+    "editions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("region", sa.String(80), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("region_name", sa.String(200), nullable=False),
+    sa.UniqueConstraint("region", "year", name="uq_editions_region_year"),
+)
+
+revisions = sa.Table(
+    "revisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("edition_id", sa.Integer, sa.ForeignKey("editions.id"), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("published_at", sa.String(40), nullable=False),  # ISO 8601 with the agency's UTC offset
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("trigger", sa.String(20), nullable=False),
+    sa.Column("code_version", sa.String(80), nullable=False),
+    sa.Column("inputs_digest", sa.String(64), nullable=False),
+    sa.Column("pages", sa.Integer, nullable=False),
+    # The rest of the revision's record, as publish/manifest.py types it: inputs, warnings, erratum, figures.
+    sa.Column("record", sa.JSON, nullable=False),
+    # A revision number is given once per edition: the database refuses a second revision N.
+    sa.UniqueConstraint("edition_id", "number", name="uq_revisions_edition_number"),
+)
+
+revision_files = sa.Table(
+    "revision_files",
+    metadata,
+    sa.Column("revision_id", sa.Integer, sa.ForeignKey("revisions.id"), primary_key=True),
+    sa.Column("role", sa.String(20), primary_key=True),  # "pdf" (published) or "archive" (PDF/A-3)
+    sa.Column("name", sa.String(200), nullable=False),  # the file's name in the views
+    sa.Column("sha256", sa.String(64), nullable=False),  # its content's name in the edition's .objects/
+    sa.Column("size", sa.BigInteger, nullable=False),
+)
+
+revision_results = sa.Table(
+    "revision_results",
+    metadata,
+    sa.Column("revision_id", sa.Integer, sa.ForeignKey("revisions.id"), primary_key=True),
+    sa.Column("storage_key", sa.String(200), primary_key=True),  # a file name in Prefect's result storage
+)
+
+edition_locks = sa.Table(
+    "edition_locks",
+    metadata,
+    sa.Column("region", sa.String(80), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("since", sa.String(40), nullable=False),
+)

@@ -1,0 +1,251 @@
+"""The publication store on each database it supports (SQLite under outputs/, a real PostgreSQL server):
+revisions recorded in one transaction, files stored under their SHA-256, views regenerated from the
+catalogue, recovery of what a crash or a hand left behind, the edition's lock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from flows.edition.publish import database, store, views
+from flows.edition.publish.locks import Holder
+from tests.store_child import REGION, YEAR, record
+
+PDF_1, ARCHIVE_1 = b"%PDF-1.7 revision 1", b"%PDF-1.7 archive 1"
+PDF_2, ARCHIVE_2 = b"%PDF-1.7 revision 2, corrected", b"%PDF-1.7 archive 2"
+NAME = f"fir-{REGION}-{YEAR}"
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _publish(catalogue: store.Catalogue, number: int, pdf: bytes, archive: bytes, reason: str = "motif") -> dict:
+    with catalogue.lock(REGION, YEAR, timeout=10):
+        return dict(catalogue.publish(REGION, YEAR, "Hauts-de-France", number, pdf, archive, record(reason)))
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def catalogue(catalogue_backend: str, tmp_path: Path) -> store.Catalogue:
+    return store.open_catalogue(tmp_path / "outputs")
+
+
+def test_the_catalogue_is_where_the_backend_says(catalogue: store.Catalogue, catalogue_backend: str):
+    assert catalogue.engine.dialect.name == catalogue_backend
+    if catalogue_backend == "sqlite":
+        assert catalogue.where == f"sqlite:///{catalogue.outputs / 'catalogue.sqlite3'}"
+        with catalogue.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_migrations_are_applied_once_and_again_do_nothing(catalogue: store.Catalogue):
+    database.migrate(catalogue.engine)  # a second opening, as the next command does
+    with catalogue.engine.connect() as connection:
+        versions = connection.exec_driver_sql("SELECT version_num FROM fir_catalogue_version").scalars().all()
+        tables = set(sa.inspect(connection).get_table_names())
+    assert versions == ["0001"]
+    assert {"editions", "revisions", "revision_files", "revision_results", "edition_locks"} <= tables
+
+
+def test_there_is_no_history_before_the_first_publication(catalogue: store.Catalogue):
+    assert catalogue.history(REGION, YEAR) is None
+    assert catalogue.editions() == []
+
+
+def test_a_revision_is_recorded_with_its_files_and_its_views_are_written(catalogue: store.Catalogue):
+    history = _publish(catalogue, 1, PDF_1, ARCHIVE_1, "Première publication")
+    folder = catalogue.outputs / REGION / str(YEAR)
+    assert _files(folder) == {
+        f".objects/{_sha(PDF_1)}": PDF_1,
+        f".objects/{_sha(ARCHIVE_1)}": ARCHIVE_1,
+        f"{NAME}.pdf": PDF_1,
+        f"{NAME}-archive.pdf": ARCHIVE_1,
+        "manifest.json": (folder / "manifest.json").read_bytes(),
+        f"revisions/r1/{NAME}.pdf": PDF_1,
+        f"revisions/r1/{NAME}-archive.pdf": ARCHIVE_1,
+    } | ({".lock": b""} if catalogue.engine.dialect.name == "sqlite" else {})
+    [entry] = history["revisions"]
+    assert entry == {
+        **record("Première publication"),
+        "revision": 1,
+        "pdf": {"file": f"revisions/r1/{NAME}.pdf", "sha256": _sha(PDF_1), "size": len(PDF_1)},
+        "archive": {"file": f"revisions/r1/{NAME}-archive.pdf", "sha256": _sha(ARCHIVE_1), "size": len(ARCHIVE_1)},
+    }
+    assert history == catalogue.history(REGION, YEAR)
+    # The views are the catalogue's files (hard links, no second copy), read-only.
+    assert os.path.samefile(folder / f"{NAME}.pdf", folder / ".objects" / _sha(PDF_1))
+    assert (folder / ".objects" / _sha(PDF_1)).stat().st_mode & 0o222 == 0
+    # manifest.json is the history without the named figures, which only the catalogue keeps.
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert "figures" not in manifest["revisions"][0]
+    assert manifest["revisions"][0]["pdf"] == entry["pdf"] and manifest["region_name"] == "Hauts-de-France"
+
+
+def test_a_second_revision_becomes_current_and_keeps_the_first(catalogue: store.Catalogue):
+    _publish(catalogue, 1, PDF_1, ARCHIVE_1)
+    history = _publish(catalogue, 2, PDF_2, ARCHIVE_2, "correction")
+    folder = catalogue.outputs / REGION / str(YEAR)
+    assert [(e["revision"], e["reason"]) for e in history["revisions"]] == [(1, "motif"), (2, "correction")]
+    assert (folder / f"{NAME}.pdf").read_bytes() == PDF_2
+    assert (folder / f"{NAME}-archive.pdf").read_bytes() == ARCHIVE_2
+    assert (folder / f"revisions/r1/{NAME}.pdf").read_bytes() == PDF_1
+    assert (folder / f"revisions/r2/{NAME}-archive.pdf").read_bytes() == ARCHIVE_2
+    assert catalogue.editions() == [(REGION, YEAR)]
+
+
+@pytest.mark.parametrize("number", [1, 3])
+def test_a_revision_that_is_not_the_next_is_refused_and_nothing_changes(catalogue: store.Catalogue, number: int):
+    _publish(catalogue, 1, PDF_1, ARCHIVE_1)
+    folder = catalogue.outputs / REGION / str(YEAR)
+    views_before = {k: v for k, v in _files(folder).items() if not k.startswith(".objects")}
+    with pytest.raises(store.RevisionConflict):
+        _publish(catalogue, number, PDF_2, ARCHIVE_2, "une autre")
+    assert [e["revision"] for e in catalogue.history(REGION, YEAR)["revisions"]] == [1]
+    with catalogue.lock(REGION, YEAR, timeout=10):
+        recovery = catalogue.recover(REGION, YEAR)
+    assert recovery.removed == [folder / ".objects" / _sha(PDF_2), folder / ".objects" / _sha(ARCHIVE_2)]
+    assert {k: v for k, v in _files(folder).items() if not k.startswith(".objects")} == views_before
+
+
+def test_recovery_removes_leftovers_and_rewrites_every_view(catalogue: store.Catalogue):
+    _publish(catalogue, 1, PDF_1, ARCHIVE_1)
+    _publish(catalogue, 2, PDF_2, ARCHIVE_2, "correction")
+    folder = catalogue.outputs / REGION / str(YEAR)
+    expected = _files(folder)
+    # What crashed runs and hands leave: temporary files, an unreferenced object, a revision folder the
+    # catalogue never committed (the old wedge), a deleted current copy, a replaced one, a stale manifest.
+    (folder / ".objects" / ".tmp-0123456789abcdef.4242").write_bytes(b"half")
+    (folder / ".objects" / _sha(b"orphan")).write_bytes(b"orphan")
+    (folder / "revisions" / "r3").mkdir()
+    (folder / "revisions" / "r3" / f"{NAME}.pdf").write_bytes(b"never committed")
+    (folder / "revisions" / ".r3.999.part").mkdir()
+    (folder / f".{NAME}.pdf.999.part").write_bytes(b"aside")
+    (folder / f"{NAME}.pdf").unlink()
+    (folder / f"{NAME}-archive.pdf").unlink()
+    (folder / f"{NAME}-archive.pdf").write_bytes(b"something else")
+    (folder / "manifest.json").write_text("{}", encoding="utf-8")
+    with catalogue.lock(REGION, YEAR, timeout=10):
+        recovery = catalogue.recover(REGION, YEAR)
+    assert _files(folder) == expected
+    assert len(recovery.removed) == 5 and recovery.imported == [] and recovery.restored == []
+
+
+def test_a_lost_object_is_restored_from_a_view_with_its_bytes_and_a_lost_file_is_reported(
+    catalogue: store.Catalogue,
+):
+    _publish(catalogue, 1, PDF_1, ARCHIVE_1)
+    folder = catalogue.outputs / REGION / str(YEAR)
+    obj = folder / ".objects" / _sha(PDF_1)
+    obj.unlink()  # the views still hold the bytes
+    with catalogue.lock(REGION, YEAR, timeout=10):
+        recovery = catalogue.recover(REGION, YEAR, verify=True)
+    assert recovery.restored == [obj] and obj.read_bytes() == PDF_1
+    for path in (obj, folder / f"{NAME}.pdf", folder / f"revisions/r1/{NAME}.pdf"):
+        path.unlink()
+    with catalogue.lock(REGION, YEAR, timeout=10), pytest.raises(store.StoreDamaged) as damaged:
+        catalogue.recover(REGION, YEAR)
+    assert damaged.value.path == obj and f"revisions/r1/{NAME}.pdf" in damaged.value.detail
+
+
+def test_verification_finds_an_altered_object(catalogue: store.Catalogue):
+    _publish(catalogue, 1, PDF_1, ARCHIVE_1)
+    folder = catalogue.outputs / REGION / str(YEAR)
+    obj = folder / ".objects" / _sha(ARCHIVE_1)
+    obj.chmod(0o644)
+    obj.write_bytes(ARCHIVE_1.replace(b"1", b"7"))  # same size, other bytes; its views are the same file
+    with catalogue.lock(REGION, YEAR, timeout=10):
+        catalogue.recover(REGION, YEAR)  # sizes only: not seen
+        with pytest.raises(store.StoreDamaged):
+            catalogue.recover(REGION, YEAR, verify=True)
+
+
+def test_results_needed_are_those_of_each_editions_latest_revision(catalogue: store.Catalogue):
+    with catalogue.lock(REGION, YEAR, timeout=10):
+        catalogue.publish(REGION, YEAR, "HdF", 1, PDF_1, ARCHIVE_1, record("a"), ["k1", "shared"])
+        catalogue.publish(REGION, YEAR, "HdF", 2, PDF_2, ARCHIVE_2, record("b"), ["k2", "shared"])
+    with catalogue.lock(REGION, 2018, timeout=10):
+        catalogue.publish(REGION, 2018, "HdF", 1, PDF_1, ARCHIVE_1, record("c"), ["k3"])
+    assert catalogue.results_needed() == {"k2", "shared", "k3"}
+
+
+def test_the_edition_lock_makes_a_second_run_wait_and_says_who_holds_it(catalogue: store.Catalogue):
+    events: list[str] = []
+    waiting: list[tuple[str, Holder | None]] = []
+    first_inside, release_first = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with catalogue.lock(REGION, YEAR, timeout=10):
+            events.append("first in")
+            first_inside.set()
+            release_first.wait(10)
+            events.append("first out")
+
+    def second() -> None:
+        first_inside.wait(10)
+        with catalogue.lock(REGION, YEAR, timeout=10, on_wait=lambda where, who: waiting.append((where, who))):
+            events.append("second in")
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    assert first_inside.wait(10)
+    time.sleep(1.0)  # the second run has had time to try the lock
+    assert events == ["first in"]
+    [(where, holder)] = waiting
+    assert holder is not None and (holder.pid, holder.host) == (os.getpid(), socket.gethostname())
+    assert f"processus {os.getpid()} sur {socket.gethostname()}, depuis le " in holder.describe()
+    assert (".lock" in where) if catalogue.engine.dialect.name == "sqlite" else ("verrou consultatif" in where)
+    release_first.set()
+    for thread in threads:
+        thread.join(10)
+    assert events == ["first in", "first out", "second in"]
+
+
+def test_a_lock_not_released_in_time_is_a_lock_timeout_naming_the_holder(catalogue: store.Catalogue):
+    inside, release = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with catalogue.lock(REGION, YEAR, timeout=10):
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        with pytest.raises(store.LockTimeout) as timeout, catalogue.lock(REGION, YEAR, timeout=0.5):
+            pass
+        assert timeout.value.holder is not None and timeout.value.holder.pid == os.getpid()
+        assert timeout.value.waited >= 0.5
+    finally:
+        release.set()
+        thread.join(10)
+
+
+def test_views_survive_being_deleted_by_hand(catalogue: store.Catalogue):
+    _publish(catalogue, 1, PDF_1, ARCHIVE_1)
+    folder = catalogue.outputs / REGION / str(YEAR)
+    for path in (folder / "revisions", folder / "manifest.json", folder / f"{NAME}.pdf"):
+        if path.is_dir():
+            for inner in sorted(path.rglob("*"), reverse=True):
+                inner.unlink() if inner.is_file() else inner.rmdir()
+            path.rmdir()
+        else:
+            path.unlink()
+    with catalogue.lock(REGION, YEAR, timeout=10):
+        catalogue.recover(REGION, YEAR)
+    assert (folder / f"revisions/r1/{NAME}.pdf").read_bytes() == PDF_1
+    assert (folder / f"{NAME}.pdf").read_bytes() == PDF_1
+    assert views.manifest_json(catalogue.history(REGION, YEAR)) == (folder / "manifest.json").read_bytes()
