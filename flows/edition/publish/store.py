@@ -188,7 +188,7 @@ class Catalogue:
         failpoints.reach("committed")
         history = self.history(region, year)
         assert history is not None
-        views.regenerate(folder, history)
+        views.regenerate(folder, history, failpoints.reach)
         return history
 
     def recover(self, region: str, year: int, verify: bool = False) -> Recovery:

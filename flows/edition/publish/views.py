@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-from flows.edition.publish import failpoints, objects
+from flows.edition.publish import objects
 from flows.edition.publish.manifest import Manifest, files_of
 
 MANIFEST = "manifest.json"
@@ -19,17 +20,18 @@ REVISIONS = "revisions"
 _LEFTOVERS = (".part", objects.TEMPORARY)  # names written aside by this code (and by earlier versions)
 
 
-def regenerate(edition_dir: Path, history: Manifest) -> list[Path]:
-    """Write every view of `history` that is missing or differs, remove what no revision owns; the removed paths."""
+def regenerate(edition_dir: Path, history: Manifest, step: Callable[[str], None] = lambda name: None) -> list[Path]:
+    """Write every view of `history` that is missing or differs, remove what no revision owns; the removed
+    paths. `step` is told when each kind of view is written (a publication's fault-injection points)."""
     entries = history["revisions"]
     for entry in entries:
         for file in files_of(entry).values():
             _link(edition_dir, file["sha256"], edition_dir / file["file"])
-    failpoints.reach("view-revision")
+    step("view-revision")
     if entries:
         for file in files_of(entries[-1]).values():
             _link(edition_dir, file["sha256"], edition_dir / Path(file["file"]).name)
-    failpoints.reach("view-current")
+    step("view-current")
     _replace_if_changed(edition_dir / MANIFEST, manifest_json(history))
     objects.sync_folder(edition_dir)
     return _remove_strays(edition_dir, history)
