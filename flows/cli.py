@@ -254,7 +254,11 @@ def cmd_national(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from flows.edition.publish import store
     from flows.web import create_app
+
+    # Trees written by an earlier version, or left by a killed run, are put right before anyone downloads.
+    store.recover_all(store.open_catalogue(args.outputs), timeout=60, on_wait=_say_waiting)
 
     print(f"Téléchargements : http://{args.host}:{args.port}/ (publications de {args.outputs})")
     uvicorn.run(create_app(args.outputs), host=args.host, port=args.port, log_level="warning")
@@ -265,10 +269,8 @@ def cmd_repair(args: argparse.Namespace) -> int:
     from flows.edition.publish import store
 
     catalogue = store.open_catalogue(args.outputs)
-    found = store.editions_found(catalogue)
-    for region, year in found:
-        with catalogue.lock(region, year, args.lock_timeout, _say_waiting):
-            recovery = catalogue.recover(region, year, verify=True)
+    found = store.recover_all(catalogue, args.lock_timeout, verify=True, on_wait=_say_waiting)
+    for region, year, recovery in found:
         history = catalogue.history(region, year)
         count = len(history["revisions"]) if history else 0
         print(f"{region} {year} : {count} révision(s), fichiers vérifiés (SHA-256)")

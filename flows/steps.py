@@ -42,7 +42,8 @@ def note(task: Any, task_run: Any, state: Any) -> None:
     for steps in _listening:
         steps.record(task.name, task_run.name, state.name == "Cached")
     key = getattr(getattr(state.data, "metadata", None), "storage_key", None)
-    if key:  # a persisted result: the revision records it, so `fir gc` keeps what a correction reuses
+    if key and Path(key).is_file():  # a persisted result (uncached tasks get a key, never a file): the
+        # revision records it, so `fir gc` keeps what a correction reuses
         _results.setdefault(str(task_run.flow_run_id), set()).add(Path(key).name)
 
 

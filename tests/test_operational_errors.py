@@ -1,16 +1,18 @@
 """Operational trouble is not an input error: a located French message, exit code 3, no traceback, and
-nothing already published changes. Real conditions: a held lock, a file where a folder should be, and a
-full disk (a 300 kB tmpfs mounted for the test)."""
+nothing already published changes. Real conditions: a lock held by another process, a file where a folder
+should be, a full disk (a 300 kB tmpfs mounted for the test) and a file system remounted read-only."""
 
 from __future__ import annotations
 
 import shutil
+import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 
+from flows.paths import PROJECT_ROOT
 from tests.conftest import REGION
 from tests.helpers import fir
 
@@ -21,17 +23,39 @@ def _build(inputs: Path, outputs: Path, *extra: object) -> subprocess.CompletedP
     return fir("build", "--region", REGION, "--year", 2024, "--inputs", inputs, "--outputs", outputs, *extra)
 
 
-def test_an_edition_locked_by_another_run_says_so_waits_then_gives_up_with_exit_3(inputs_copy: Path, tmp_path: Path):
+HOLD_THE_EDITION = """
+import sys, time
+from pathlib import Path
+from flows.edition.publish import store
+with store.open_catalogue(Path(sys.argv[1])).lock("hauts-de-france", 2024, timeout=5):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_an_edition_locked_by_another_run_names_the_holder_gives_up_with_exit_3_and_is_taken_over_when_it_dies(
+    inputs_copy: Path, tmp_path: Path
+):
     outputs = tmp_path / "outputs"
-    lock = outputs / REGION / "2024" / ".lock"
-    lock.parent.mkdir(parents=True)
-    with FileLock(lock):  # another build of the same edition, still running
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_EDITION, str(outputs)], stdout=subprocess.PIPE, text=True, cwd=PROJECT_ROOT
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         run = _build(inputs_copy, outputs, "--lock-timeout", 1)
-    assert run.returncode == EXIT_OPERATIONAL, run.stdout + run.stderr
-    assert "Une autre construction de cette édition est en cours" in run.stderr  # said while waiting
-    assert f"verrou {lock}" in run.stderr and "Rien de ce qui était publié n'a changé" in run.stderr
-    assert "Traceback" not in run.stderr
-    assert sorted(p.name for p in lock.parent.iterdir()) == [".lock"]
+        assert run.returncode == EXIT_OPERATIONAL, run.stdout + run.stderr
+        who = f"par le processus {holder.pid} sur {socket.gethostname()}, depuis le "
+        assert f"Édition en cours de construction {who}" in run.stderr  # said at once, while waiting
+        assert "ne s'est pas libérée en 1 s" in run.stderr and "Rien de ce qui était publié n'a changé" in run.stderr
+        assert str(outputs / REGION / "2024" / ".lock") in run.stderr
+        assert "Traceback" not in run.stderr
+        assert not (outputs / REGION / "2024" / "manifest.json").exists()
+    finally:
+        holder.kill()  # SIGKILL: the holder dies without releasing anything
+        holder.wait()
+    run = _build(inputs_copy, outputs, "--lock-timeout", 1)  # the dead holder's lock is taken over at once
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "en cours de construction" not in run.stderr
 
 
 def test_outputs_that_is_a_file_is_an_operational_error_naming_it(inputs_copy: Path, tmp_path: Path):

@@ -134,3 +134,18 @@ def test_a_browser_downloads_the_2024_brochure(outputs, tmp_path):
         server.should_exit = True
         thread.join(timeout=10)
     assert saved.read_bytes() == (outputs / REGION / "2024" / "fir-hauts-de-france-2024.pdf").read_bytes()
+
+
+def test_downloads_come_from_the_catalogue_even_when_the_views_are_gone(tmp_path: Path):
+    from tests import store_child
+
+    outputs = tmp_path / "outputs"
+    store_child.main(outputs, "a")
+    folder = outputs / REGION / str(store_child.YEAR)
+    published = (folder / f"fir-{REGION}-{store_child.YEAR}.pdf").read_bytes()
+    for view in (folder / f"fir-{REGION}-{store_child.YEAR}.pdf", folder / "manifest.json"):
+        view.unlink()
+    client = TestClient(create_app(outputs))
+    assert client.get(f"/download/{REGION}/{store_child.YEAR}/latest").content == published
+    assert [r["revision"] for r in client.get(f"/manifest/{REGION}/{store_child.YEAR}").json()["revisions"]] == [1]
+    assert client.get(f"/download/{REGION}/{store_child.YEAR}/2").status_code == 404

@@ -255,6 +255,20 @@ def editions_found(catalogue: Catalogue) -> list[tuple[str, int]]:
     return sorted(found)
 
 
+def recover_all(
+    catalogue: Catalogue,
+    timeout: float,
+    verify: bool = False,
+    on_wait: Callable[[str, Holder | None], None] | None = None,
+) -> list[tuple[str, int, Recovery]]:
+    """Recover every edition of the store (importing the trees the catalogue does not know yet)."""
+    done = []
+    for region, year in editions_found(catalogue):
+        with catalogue.lock(region, year, timeout, on_wait):
+            done.append((region, year, catalogue.recover(region, year, verify)))
+    return done
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.samefile(b)
