@@ -112,3 +112,18 @@ def test_an_outputs_folder_that_cannot_be_written_keeps_what_was_published(input
         assert {p: p.read_bytes() for p in outputs.rglob("*") if p.is_file()} == before
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_an_unreachable_database_is_an_operational_error_that_never_shows_the_password(
+    inputs_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    with socket.socket() as probe:  # a local port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("FIR_DATABASE_URL", f"postgresql+psycopg://fir:s3cr3t-pw@127.0.0.1:{port}/fir")
+    outputs = tmp_path / "outputs"
+    for run in (_build(inputs_copy, outputs), fir("repair", "--outputs", outputs), fir("gc", "--outputs", outputs)):
+        assert run.returncode == EXIT_OPERATIONAL, run.stdout + run.stderr
+        assert "la base du catalogue est inaccessible" in run.stderr and f"127.0.0.1:{port}/fir" in run.stderr
+        assert "s3cr3t-pw" not in run.stdout + run.stderr and "***" in run.stderr
+        assert "Traceback" not in run.stderr

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from flows import paths
-from flows.edition.publish import revisions
+from flows.edition.publish import database, revisions, store
 from tests.conftest import REGION
 from tests.helpers import build_command, fir, fir_build
 
@@ -26,12 +26,20 @@ def _plain(text: str) -> str:
 
 
 def _tree(folder: Path) -> dict[str, str]:
-    """Every file under `folder` with its SHA-256: what 'byte for byte unchanged' is checked on."""
-    return {
+    """Every published file under `folder` with its SHA-256, and the catalogue's history of 2018: what
+    'unchanged' is checked on (the database's own files change when a run notes who holds the lock)."""
+    tree = {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != ".lock"
+        if p.is_file() and p.name != ".lock" and not p.name.startswith("catalogue.sqlite3")
     }
+    engine = database.open_database(folder)  # not the process's cached one: fixtures replace the folder
+    try:
+        history = store.Catalogue(folder, engine).history(REGION, 2018)
+    finally:
+        engine.dispose()
+    tree["catalogue"] = hashlib.sha256(json.dumps(history, sort_keys=True).encode()).hexdigest()
+    return tree
 
 
 def _correct_mission_2(inputs: Path, new_ae: str = "75 670 274", new_total: str = "303 543 408") -> None:
