@@ -26,7 +26,7 @@ from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
 from flows.edition.prepare import Prepared, prepare
 from flows.edition.publish import gc, record, revisions, store
-from flows.edition.publish.locks import Holder
+from flows.edition.publish.errors import Holder
 from flows.edition.publish.manifest import Manifest
 from flows.edition.render import paginate
 from flows.edition.render.context import build_context

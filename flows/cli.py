@@ -22,6 +22,7 @@ from flows.operations import operational_message
 
 if TYPE_CHECKING:
     from flows.brochure import BuildResult
+    from flows.edition.publish.errors import Holder
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OPERATIONAL = 0, 1, 2, 3
 
@@ -257,8 +258,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from flows.edition.publish import store
     from flows.web import create_app
 
-    # Trees written by an earlier version, or left by a killed run, are put right before anyone downloads.
-    store.recover_all(store.open_catalogue(args.outputs), timeout=60, on_wait=_say_waiting)
+    # Trees written by an earlier version, or left by a killed run, are put right before anyone downloads;
+    # one damaged edition is reported and does not keep the others offline.
+    catalogue = store.open_catalogue(args.outputs)
+    for region, year in store.editions_found(catalogue):
+        try:
+            with catalogue.lock(region, year, 60, _say_waiting):
+                catalogue.recover(region, year)
+        except Exception as exc:
+            if (message := operational_message(exc)) is None:
+                raise
+            print(f"{region} {year} : {message}", file=sys.stderr)
 
     print(f"Téléchargements : http://{args.host}:{args.port}/ (publications de {args.outputs})")
     uvicorn.run(create_app(args.outputs), host=args.host, port=args.port, log_level="warning")
@@ -324,8 +334,8 @@ def cmd_gc(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _say_waiting(where: str, holder: object) -> None:
-    who = f"par le {holder.describe()}" if holder is not None else "par une autre commande"  # type: ignore[attr-defined]
+def _say_waiting(where: str, holder: Holder | None) -> None:
+    who = f"par le {holder.describe()}" if holder is not None else "par une autre commande"
     print(f"Édition en cours de construction {who} ({where}) : attente de sa fin…", file=sys.stderr)
 
 

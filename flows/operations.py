@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import errno
 
-from flows.edition.publish.database import DatabaseUnavailable
-from flows.edition.publish.legacy import LegacyDamaged
-from flows.edition.publish.locks import LockTimeout
-from flows.edition.publish.store import StoreDamaged
+from flows.edition.publish.errors import DatabaseUnavailable, LockTimeout, StoreDamaged
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 _NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
@@ -33,7 +30,7 @@ def operational_message(exc: BaseException) -> str | None:
             f"la base du catalogue est inaccessible ({exc.where} : {exc.detail}) : vérifier qu'elle est démarrée "
             f"et joignable, et FIR_DATABASE_URL, puis relancer. {_UNCHANGED}"
         )
-    if isinstance(exc, (StoreDamaged, LegacyDamaged)):
+    if isinstance(exc, StoreDamaged):
         return (
             f"{exc.path} : {exc.detail}. Restaurer ce fichier depuis une sauvegarde (README, « Sauvegarde »), "
             "puis lancer `fir repair`."
@@ -60,6 +57,8 @@ def operational_message(exc: BaseException) -> str | None:
 
 def _database_error(exc: BaseException) -> str | None:
     """A database refusal during a run (disk full under SQLite, a server gone): the transaction rolled back."""
+    if not type(exc).__module__.startswith("sqlalchemy"):
+        return None
     from sqlalchemy.exc import OperationalError
 
     if not isinstance(exc, OperationalError):

@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows.edition.publish import database, store, views
-from flows.edition.publish.locks import Holder
+from flows.edition.publish.errors import Holder
 from tests.store_child import REGION, YEAR, record
 
 PDF_1, ARCHIVE_1 = b"%PDF-1.7 revision 1", b"%PDF-1.7 archive 1"

@@ -9,21 +9,13 @@ import os
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
+
+from flows.edition.publish.errors import DatabaseUnavailable
 
 DATABASE_URL_VARIABLE = "FIR_DATABASE_URL"
 SQLITE_NAME = "catalogue.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-
-
-class DatabaseUnavailable(Exception):
-    """The catalogue's database cannot be reached or opened: operational trouble, not a bug."""
-
-    def __init__(self, where: str, detail: str):
-        super().__init__(f"{where}: {detail}")
-        self.where, self.detail = where, detail
 
 
 def database_url(outputs: Path) -> str:
@@ -77,6 +69,9 @@ def open_database(outputs: Path) -> Engine:
 
 def migrate(engine: Engine) -> None:
     """Apply every pending migration (none when the schema is current); safe to run from many processes."""
+    from alembic import command
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect() as connection:

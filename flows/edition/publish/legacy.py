@@ -10,17 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from flows.edition.publish import objects
+from flows.edition.publish.errors import StoreDamaged
 from flows.edition.publish.manifest import Manifest, RevisionEntry, files_of
 
 MANIFEST = "manifest.json"
-
-
-class LegacyDamaged(Exception):
-    """The tree lists a revision whose file is missing or altered: importing it would lose a checksum."""
-
-    def __init__(self, path: Path, detail: str):
-        super().__init__(f"{path}: {detail}")
-        self.path, self.detail = path, detail
 
 
 def revisions_to_import(folder: Path, history: Manifest | None) -> tuple[str | None, list[RevisionEntry]]:
@@ -36,17 +29,17 @@ def revisions_to_import(folder: Path, history: Manifest | None) -> tuple[str | N
     except (ValueError, KeyError, TypeError) as exc:
         if history is not None:
             return None, []  # only a view, rewritten from the catalogue at once
-        raise LegacyDamaged(path, f"historique illisible ({exc})") from exc
+        raise StoreDamaged(path, f"historique illisible ({exc})") from exc
     new = [e for e in listed if e["revision"] > last]
     expected = list(range(last + 1, last + 1 + len(new)))
     if [e["revision"] for e in new] != expected:
         numbers = ", ".join(str(e["revision"]) for e in new)
-        raise LegacyDamaged(path, f"révisions {numbers} : numéros non consécutifs après la révision {last}")
+        raise StoreDamaged(path, f"révisions {numbers} : numéros non consécutifs après la révision {last}")
     for entry in new:
         for listed_file in files_of(entry).values():
             file = folder / listed_file["file"]
             if not file.is_file() or objects.file_sha256(file) != listed_file["sha256"]:
-                raise LegacyDamaged(
+                raise StoreDamaged(
                     file,
                     f"fichier de la révision {entry['revision']} absent ou altéré (SHA-256 attendu "
                     f"{listed_file['sha256']})",

@@ -16,35 +16,16 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from filelock import FileLock, Timeout
 from sqlalchemy.engine import Connection, Engine
 
+from flows.edition.publish.errors import Holder, LockTimeout
 from flows.edition.publish.tables import edition_locks
 
 POLL_S = 0.5
-
-
-@dataclass(frozen=True)
-class Holder:
-    pid: int
-    host: str
-    since: str  # ISO 8601
-
-    def describe(self) -> str:
-        since = dt.datetime.fromisoformat(self.since).astimezone()
-        return f"processus {self.pid} sur {self.host}, depuis le {since:%d/%m/%Y à %H:%M:%S}"
-
-
-class LockTimeout(Exception):
-    """The edition stayed locked by another run for longer than the caller accepts to wait."""
-
-    def __init__(self, where: str, holder: Holder | None, waited: float):
-        super().__init__(where)
-        self.where, self.holder, self.waited = where, holder, waited
 
 
 def lock_key(region: str, year: int) -> int:

@@ -31,10 +31,10 @@ def object_path(edition_dir: Path, digest: str) -> Path:
 
 
 def put(edition_dir: Path, data: bytes) -> str:
-    """Store `data` under its SHA-256 (once: an existing object is kept) and return the digest."""
+    """Store `data` under its SHA-256 (once: an intact existing object is kept) and return the digest."""
     digest = sha256(data)
     target = object_path(edition_dir, digest)
-    if target.is_file() and target.stat().st_size == len(data):
+    if target.is_file() and target.stat().st_size == len(data) and file_sha256(target) == digest:
         return digest
     target.parent.mkdir(parents=True, exist_ok=True)
     aside = target.with_name(f"{TEMPORARY}{digest[:16]}.{os.getpid()}")

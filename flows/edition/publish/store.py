@@ -29,7 +29,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from flows.edition.publish import database, failpoints, legacy, objects, views
-from flows.edition.publish.locks import Holder, LockTimeout, edition_lock
+from flows.edition.publish.errors import Holder, LockTimeout, StoreDamaged
+from flows.edition.publish.locks import edition_lock
 from flows.edition.publish.manifest import FileEntry, Manifest, RecordEntry, RevisionEntry, files_of
 from flows.edition.publish.tables import editions, revision_files, revision_results, revisions
 from flows.paths import archive_path, brochure_path
@@ -38,14 +39,6 @@ REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LOCK_TIMEOUT_S = 3600  # a build takes seconds; an hour means another run is stuck
 ROLES = ("pdf", "archive")
 __all__ = ["Catalogue", "LockTimeout", "Recovery", "StoreDamaged", "open_catalogue"]
-
-
-class StoreDamaged(Exception):
-    """A committed revision's file is missing or altered and no view holds its bytes: restore a backup."""
-
-    def __init__(self, path: Path, detail: str):
-        super().__init__(f"{path}: {detail}")
-        self.path, self.detail = path, detail
 
 
 class RevisionConflict(Exception):

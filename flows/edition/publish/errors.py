@@ -1,0 +1,47 @@
+"""What can go wrong with the store that is the machine's fault, not the inputs' nor a bug: the command line
+turns these into a French message and exit code 3 (flows/operations.py). Kept free of heavy imports, so
+that every command can recognise them without loading the database layer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class DatabaseUnavailable(Exception):
+    """The catalogue's database cannot be reached or opened."""
+
+    def __init__(self, where: str, detail: str):
+        super().__init__(f"{where}: {detail}")
+        self.where, self.detail = where, detail
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds an edition's lock."""
+
+    pid: int
+    host: str
+    since: str  # ISO 8601
+
+    def describe(self) -> str:
+        since = dt.datetime.fromisoformat(self.since).astimezone()
+        return f"processus {self.pid} sur {self.host}, depuis le {since:%d/%m/%Y à %H:%M:%S}"
+
+
+class LockTimeout(Exception):
+    """The edition stayed locked by another run for longer than the caller accepts to wait."""
+
+    def __init__(self, where: str, holder: Holder | None, waited: float):
+        super().__init__(where)
+        self.where, self.holder, self.waited = where, holder, waited
+
+
+class StoreDamaged(Exception):
+    """A published file is missing or altered and nothing holds its bytes: restore a backup. Raised for a
+    committed revision's file, and for a file an old outputs/ tree lists (nothing is imported then)."""
+
+    def __init__(self, path: Path, detail: str):
+        super().__init__(f"{path}: {detail}")
+        self.path, self.detail = path, detail
