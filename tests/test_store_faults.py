@@ -145,3 +145,16 @@ def test_a_real_build_killed_after_its_commit_is_followed_by_the_next_revision(i
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert "révision 2" in forced.stdout
     assert assert_consistent(outputs) == [1, 2]
+
+
+def test_a_real_build_publishes_into_postgresql_when_the_agency_provides_one(
+    postgres_database: str, inputs_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("FIR_DATABASE_URL", postgres_database)
+    outputs = tmp_path / "outputs"
+    run = fir("build", "--region", REGION, "--year", 2018, "--inputs", inputs_copy, "--outputs", outputs)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "catalogue : postgresql+psycopg://fir@127.0.0.1:" in run.stdout
+    assert not list(outputs.glob("catalogue.sqlite3*"))  # the catalogue is the server's, not a file
+    assert assert_consistent(outputs, REGION, 2018) == [1]
+    assert store.open_catalogue(outputs).history(REGION, 2018)["revisions"][0]["figures"]["revenue.total"]

@@ -55,16 +55,17 @@ def edition_lock(
 ) -> Iterator[None]:
     """Hold the edition's lock for the block; wait at most `timeout` s (LockTimeout), calling `on_wait` once."""
     if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:  # the lock lives as long as this connection
+        # The lock lives as long as this connection's session, which is closed at the end rather than
+        # returned to the pool: whatever happens, the server releases the lock with the session.
+        with engine.connect() as connection:
             key = lock_key(region, year)
             where = f"verrou consultatif {key} de la base du catalogue"
-            _acquire(lambda: _try_advisory(connection, key), engine, region, year, where, timeout, on_wait)
             try:
+                _acquire(lambda: _try_advisory(connection, key), engine, region, year, where, timeout, on_wait)
                 with _holding(engine, region, year):
                     yield
             finally:
-                connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                connection.commit()
+                connection.invalidate()
         return
     folder.mkdir(parents=True, exist_ok=True)
     lock = FileLock(folder / ".lock")
