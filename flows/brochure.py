@@ -22,6 +22,7 @@ from prefect.runtime import flow_run
 
 from flows import paths, runtime, steps
 from flows.edition.charts.data import DrawnChart, chart_data
+from flows.edition.compute import published
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
 from flows.edition.prepare import Prepared, prepare
@@ -95,9 +96,9 @@ def decide_revision(
 
 
 @task(name="prepare", cache_policy=CONTENT, on_completion=[steps.note])
-def prepare_edition(snapshot: Snapshot) -> Prepared:
+def prepare_edition(snapshot: Snapshot, basis: published.Basis) -> Prepared:
     """Validate, compute and name the figures; stop on errors, keep published gaps as warnings."""
-    prepared = prepare(snapshot)
+    prepared = prepare(snapshot, basis)
     if prepared.report.errors:
         raise ValidationFailed(report_lines(snapshot.edition, prepared.report))
     return prepared
@@ -216,7 +217,7 @@ def build_brochure(
             return BuildResult(
                 paths.brochure_path(outputs_dir, region, year), decision.revision, False, decision.message
             )
-        prepared = prepare_edition(snapshot)
+        prepared = prepare_edition(snapshot, revisions.latest_basis(manifest))
         charts = {
             key: draw_chart(key=key, data=data, primary=edition.meta.primary)
             for key, data in chart_data(prepared.figures)

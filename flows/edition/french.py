@@ -77,6 +77,14 @@ def format_pct(value: float | Decimal, decimals: int = 1, signed: bool = False) 
     return f"{sign}{text}{NBSP}%"
 
 
+def format_share(value: float | Decimal, decimals: int = 1, exact: float | None = None, prose: bool = False) -> str:
+    """A share as a reader can check it: `21,4 %`. A non-zero share below the smallest step a brochure
+    prints (two decimals, as `0,04 %`) is `< 0,01 %` — `moins de 0,01 %` in a sentence — never `0,0 %`."""
+    if exact is not None and exact > 0 and round_half_up(exact, 2) == 0:
+        return f"moins de 0,01{NBSP}%" if prose else f"<{NBSP}0,01{NBSP}%"
+    return format_pct(value, decimals)
+
+
 def format_signed_eur(euros: int) -> str:
     """A variance in euros: `+3 752 723 €`, `−12 €`, `0 €`."""
     sign = "+" if euros > 0 else "−" if euros < 0 else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flows.edition.compute import catalogue
+from flows.edition.compute import catalogue, published
 from flows.edition.compute.figures import Figures, compute_figures
 from flows.edition.ingest.snapshot import Snapshot
 from flows.edition.validate.reconcile import Report, validate
@@ -25,16 +25,25 @@ class Prepared:
     catalogue: Mapping[str, str]  # figure name (`thematics.cancer.share`) → the text the brochure prints
 
 
-def prepare(snapshot: Snapshot) -> Prepared:
-    """Validate the snapshot's edition, compute its figures and name them.
+def prepare(snapshot: Snapshot, basis: published.Basis | None = None) -> Prepared:
+    """Validate the snapshot's edition, compute its figures and name them. `basis`: the published values
+    the latest revision printed and the amounts they were printed with (compute/published.py).
 
     Raises InputError for a broken reference between tables or an unknown `[[figure]]` in a text;
     reconciliation errors are in the report (the caller refuses to build on them).
     """
     edition = snapshot.edition
-    report = validate(edition)
+    report = validate(edition, basis)
     meta = edition.meta
-    figures = compute_figures(edition.tables, meta.year, edition.missions_ref, meta.subset_exclude, snapshot.earlier)
+    figures = compute_figures(
+        edition.tables,
+        meta.year,
+        edition.missions_ref,
+        meta.subset_exclude,
+        snapshot.earlier,
+        meta.share_rounding,
+        basis,
+    )
     names = catalogue.catalogue(edition.tables, figures)
     catalogue.check_names(edition.texts.values(), names)
     return Prepared(report, figures, names)

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from flows.edition.compute import figures as compute
+from flows.edition.french import round_half_up
 
 
 def test_2018_revenue_growth_is_plus_1_84_percent(edition_2018):
@@ -53,7 +54,12 @@ def test_2024_thematic_shares(edition_2024):
     assert shares["permanence-des-soins"] == 21.4
     assert shares["vulnerabilite"] == 7.6
     assert split.height == 25
-    assert round(sum(split["share"]), 1) == 100.0
+    # Each share rounded on its own: a reader who divides finds the printed share; here they add up to
+    # 100,1 %, which the table says under it. The largest-remainder setting makes them add up to 100,0 %.
+    assert round(sum(split["share"]), 1) == 100.1
+    assert not compute.shares_add_up([(s, 1) for s in split["share"]])
+    allocated = compute.thematic_split(edition_2024.tables["thematics"], compute.LARGEST_REMAINDER)
+    assert round(sum(allocated["share"]), 1) == 100.0
 
 
 def test_2024_subset_without_investment_and_permanence(edition_2024):
@@ -62,15 +68,49 @@ def test_2024_subset_without_investment_and_permanence(edition_2024):
     assert int(subset["amount"].sum()) == 538_736_882 - 153_285_611 - 115_072_012
     assert subset["thematic_id"][0] == "vulnerabilite"
     assert round(subset["share_exact"][0], 1) == round(41_139_625 / 270_379_259 * 100, 1) == 15.2
-    assert round(sum(subset["share"]), 1) == 100.0
+    assert subset["share"][0] == 15.2
 
 
 def test_2018_mission_shares(edition_2018):
     split = compute.mission_split(
         edition_2018.tables["missions"], edition_2018.tables["execution"], edition_2018.missions_ref
     )
-    assert split["ae_share"].to_list() == [14.8, 24.9, 27.6, 32.6, 0.1]  # largest remainder: 27,534 % gets the tenth
-    assert round(sum(split["cp_share"]), 1) == 100.0
+    assert split["ae_share"].to_list() == [14.8, 24.9, 27.5, 32.6, 0.1]  # each rounded: 27,534 % → 27,5 %
+    allocated = compute.mission_split(
+        edition_2018.tables["missions"],
+        edition_2018.tables["execution"],
+        edition_2018.missions_ref,
+        compute.LARGEST_REMAINDER,
+    )
+    assert allocated["ae_share"].to_list() == [14.8, 24.9, 27.6, 32.6, 0.1]  # 27,534 % gets the missing tenth
+    assert round(sum(allocated["cp_share"]), 1) == 100.0
+
+
+def test_three_equal_lines_print_33_3_each_and_say_that_the_total_differs():
+    frame = compute.with_shares(pl.DataFrame({"amount": [1, 1, 1]}), "amount", 3)
+    assert [compute.share_text(r, e) for r, e in zip(frame["share"], frame["share_exact"], strict=True)] == [
+        "33,3\u00a0%"
+    ] * 3
+    assert not compute.shares_add_up([(s, 1) for s in frame["share"]])  # 99,9 %: the table carries the note
+    allocated = compute.with_shares(pl.DataFrame({"amount": [1, 1, 1]}), "amount", 3, method=compute.LARGEST_REMAINDER)
+    assert sorted(allocated["share"].to_list()) == [33.3, 33.3, 33.4]
+    assert compute.shares_add_up([(s, 1) for s in allocated["share"]])
+
+
+@pytest.mark.parametrize(
+    ("amount", "table", "prose"),
+    [
+        (2, "<\u00a00,01\u00a0%", "moins de 0,01\u00a0%"),  # 0,002 %
+        (40, "0,04\u00a0%", "0,04\u00a0%"),  # 0,04 %: two decimals, as the 2024 edition prints it
+        (0, "0,0\u00a0%", "0,0\u00a0%"),  # a zero share is zero
+        (2_000, "2,0\u00a0%", "2,0\u00a0%"),
+    ],
+)
+def test_a_non_zero_share_never_prints_as_zero(amount: int, table: str, prose: str):
+    frame = compute.with_shares(pl.DataFrame({"amount": [amount, 100_000 - amount]}), "amount", 100_000)
+    rounded, exact = frame["share"][0], frame["share_exact"][0]
+    assert compute.share_text(rounded, exact) == table
+    assert compute.share_text(rounded, exact, prose=True) == prose
 
 
 def test_largest_remainder_adds_up_and_favours_largest_remainders():
@@ -85,10 +125,17 @@ def test_shares_of_a_zero_total_are_empty():
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10**10), min_size=1, max_size=40).filter(lambda xs: sum(xs) > 0))
-def test_displayed_shares_always_add_up_to_the_displayed_total(amounts):
-    frame = compute.with_shares(pl.DataFrame({"amount": amounts}), "amount", sum(amounts))
+def test_largest_remainder_shares_always_add_up_to_the_displayed_total(amounts):
+    frame = compute.with_shares(pl.DataFrame({"amount": amounts}), "amount", sum(amounts), method="largest-remainder")
     assert round(sum(Decimal(str(s)) for s in frame["share"]), 1) == Decimal("100.0")
     assert all(abs(s - e) < 0.1 + 1e-9 for s, e in zip(frame["share"], frame["share_exact"], strict=True))
+
+
+@given(st.lists(st.integers(min_value=0, max_value=10**10), min_size=1, max_size=40).filter(lambda xs: sum(xs) > 0))
+def test_half_up_shares_are_each_the_rounding_of_their_exact_share(amounts):
+    frame = compute.with_shares(pl.DataFrame({"amount": amounts}), "amount", sum(amounts))
+    for share, exact in zip(frame["share"], frame["share_exact"], strict=True):
+        assert Decimal(str(share)) == round_half_up(exact, 1)
 
 
 def test_compare_reports_a_gap_explained_by_rounding_as_a_warning():

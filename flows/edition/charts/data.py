@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from flows.edition.compute.figures import Figures
-from flows.edition.french import format_amount, format_pct
+from flows.edition.french import format_amount, format_share
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ def displayed_amount(row: dict[str, Any]) -> str:
 
 
 def displayed_share(row: dict[str, Any]) -> str:
-    return format_pct(row["share_display"], row["share_display_dp"])
+    """A line's share as the table and the chart show it (see compute.with_displayed_values)."""
+    return format_share(row["share_display"], row["share_display_dp"], row.get("share_exact"))
 
 
 def chart_data(figures: Figures) -> list[tuple[str, pl.DataFrame]]:

@@ -32,7 +32,8 @@ from plotnine import (
 )
 
 from flows.edition.charts.data import displayed_amount, displayed_share
-from flows.edition.french import NNBSP, format_compact, format_number, format_pct
+from flows.edition.compute.figures import share_text
+from flows.edition.french import NNBSP, format_compact, format_number
 from flows.edition.theme import ChartPalette
 
 FONT_FAMILY = "Inter"
@@ -107,8 +108,9 @@ def missions_chart(split: pl.DataFrame, palette: ChartPalette) -> Chart:
     alt = (
         "Graphique en barres groupées des AE et CP par mission. "
         + "; ".join(
-            f"Mission {r['mission']} : AE {format_compact(r['ae'])} ({format_pct(r['ae_share'])}), "
-            f"CP {format_compact(r['cp'])} ({format_pct(r['cp_share'])})"
+            f"Mission {r['mission']} : AE {format_compact(r['ae'])} "
+            f"({share_text(r['ae_share'], r['ae_share_exact'])}), "
+            f"CP {format_compact(r['cp'])} ({share_text(r['cp_share'], r['cp_share_exact'])})"
             for r in ordered.iter_rows(named=True)
         )
         + "."

@@ -22,6 +22,7 @@ from flows.edition.french import (
     format_amount,
     format_number,
     format_pct,
+    format_share,
 )
 from flows.edition.ingest.texts import Text
 
@@ -64,7 +65,9 @@ def catalogue(tables: Mapping[str, pl.DataFrame], figures: compute.Figures) -> d
         for row in figures.missions.iter_rows(named=True):
             for budget in ("ae", "cp"):
                 names[f"missions.{row['mission']}.{budget}"] = _required_amount(row, budget)
-                names[f"missions.{row['mission']}.{budget}_share"] = format_pct(row[f"{budget}_share"])
+                names[f"missions.{row['mission']}.{budget}_share"] = compute.share_text(
+                    row[f"{budget}_share"], row[f"{budget}_share_exact"], prose=True
+                )
     for table, key in (("cp_by_nature", "nature_id"), ("revenue_priorities", "item_id")):
         if (frame := tables.get(table)) is not None:
             for row in frame.iter_rows(named=True):
@@ -75,7 +78,9 @@ def catalogue(tables: Mapping[str, pl.DataFrame], figures: compute.Figures) -> d
         for row in figures.thematics.iter_rows(named=True):
             base = f"thematics.{row['thematic_id']}"
             names[base] = _required_amount(row, "amount")
-            names[f"{base}.share"] = format_pct(row["share_display"], row["share_display_dp"])
+            names[f"{base}.share"] = format_share(
+                row["share_display"], row["share_display_dp"], row["share_exact"], prose=True
+            )
             names[f"{base}.rounded"] = format_amount(row["headline"], row["headline_unit"], row["headline_dp"])
     if (amounts := tables.get("action_amounts")) is not None:
         for action_id, group in amounts.group_by("action_id", maintain_order=True):

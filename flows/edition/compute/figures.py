@@ -1,23 +1,26 @@
 """Shares, variances and execution rates over the typed tables. Pure: frames in, frames out.
 
 Rounding of shares (documented in inputs/README.md): a share is the line's amount divided by the
-declared total of its table — the total the reader sees — and is displayed to one decimal. The
-displayed shares of a table are allocated by the largest-remainder method, so they always add up to
-exactly 100,0 %: each line gets its share rounded down, and the tenths still missing go to the
-lines with the largest remainders. Where a published edition printed its own shares, those are kept
-(see reconcile.py) and the differences are reported.
+declared total of its table — the total the reader sees — and is displayed to one decimal. By default
+each share is rounded half-up on its own, so a reader who divides gets the printed number; the table
+then says when the rounded shares do not add up to its total. An edition may ask for the
+largest-remainder method instead (`[shares] rounding = "largest-remainder"`): each line gets its share
+rounded down, and the tenths still missing to the total go to the lines with the largest remainders.
+Where a published edition printed its own shares, those are kept while their data is unchanged
+(see `with_displayed_values`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from flows.edition.french import UNIT_FACTORS, compact_parts, round_half_up
+from flows.edition.compute import published
+from flows.edition.french import UNIT_FACTORS, compact_parts, format_share, round_half_up
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -60,15 +63,25 @@ def largest_remainder(exact_pcts: list[float], decimals: int = 1, target: float 
     return [Decimal(f) / scale for f in floors]
 
 
-def with_shares(frame: pl.DataFrame, amount: str, base: int, prefix: str = "share") -> pl.DataFrame:
-    """Add `<prefix>_exact` (percent, unrounded) and `<prefix>` (one decimal, coherent with 100,0 %)."""
+HALF_UP, LARGEST_REMAINDER = "half-up", "largest-remainder"
+SHARE_METHODS = (HALF_UP, LARGEST_REMAINDER)
+
+
+def with_shares(
+    frame: pl.DataFrame, amount: str, base: int, prefix: str = "share", method: str = HALF_UP
+) -> pl.DataFrame:
+    """Add `<prefix>_exact` (percent, unrounded) and `<prefix>` (one decimal: each rounded on its own,
+    or by largest remainder so that they add up to the rounded total)."""
     if base <= 0:
         return frame.with_columns(
             pl.lit(None, pl.Float64).alias(f"{prefix}_exact"), pl.lit(None, pl.Float64).alias(prefix)
         )
     exact = frame.select((pl.col(amount) / base * 100).alias("x"))["x"].to_list()
-    target = float(round_half_up(Decimal(sum(frame[amount].to_list())) / base * 100, 1))
-    rounded = largest_remainder(exact, 1, target)
+    if method == LARGEST_REMAINDER:
+        target = float(round_half_up(Decimal(sum(frame[amount].to_list())) / base * 100, 1))
+        rounded = largest_remainder(exact, 1, target)
+    else:
+        rounded = [round_half_up(x, 1) for x in exact]
     return frame.with_columns(
         pl.Series(f"{prefix}_exact", exact, pl.Float64),
         pl.Series(prefix, [float(r) for r in rounded], pl.Float64),
@@ -141,25 +154,50 @@ def execution_rates(execution: pl.DataFrame) -> pl.DataFrame:
     ).sort("budget")
 
 
-def mission_split(missions: pl.DataFrame, execution: pl.DataFrame, reference: pl.DataFrame) -> pl.DataFrame:
+def shown_share(rounded: float, exact: float) -> tuple[float, int]:
+    """The share a line shows and its decimals: one decimal, or two for a non-zero share under 0,05 %
+    (`0,04 %`); below 0,005 % it stays 0 with two decimals, which `format_share` prints `< 0,01 %`."""
+    if rounded == 0 and exact > 0:
+        return float(round_half_up(exact, 2)), 2
+    return rounded, 1
+
+
+def share_text(rounded: float | None, exact: float | None, prose: bool = False) -> str:
+    """A computed share as printed (`21,4 %`, `0,04 %`, `< 0,01 %`); empty when there is no base."""
+    if rounded is None or exact is None:
+        return ""
+    value, dp = shown_share(rounded, exact)
+    return format_share(value, dp, exact, prose)
+
+
+def mission_split(
+    missions: pl.DataFrame, execution: pl.DataFrame, reference: pl.DataFrame, method: str = HALF_UP
+) -> pl.DataFrame:
     """AE and CP by mission with each mission's share of the declared AE and CP totals."""
     executed = dict(execution.select("budget", "executed").iter_rows())
     frame = missions.sort("mission").join(reference, on="mission", how="left")
-    frame = with_shares(frame, "ae", executed.get("AE") or int(frame["ae"].sum()), "ae_share")
-    return with_shares(frame, "cp", executed.get("CP") or int(frame["cp"].sum()), "cp_share")
+    frame = with_shares(frame, "ae", executed.get("AE") or int(frame["ae"].sum()), "ae_share", method)
+    return with_shares(frame, "cp", executed.get("CP") or int(frame["cp"].sum()), "cp_share", method)
 
 
-def thematic_split(thematics: pl.DataFrame) -> pl.DataFrame:
+def thematic_split(thematics: pl.DataFrame, method: str = HALF_UP) -> pl.DataFrame:
     """Thematic lines, largest first, with shares of the declared total."""
     total = total_row(thematics)["amount"]
-    return with_shares(lines(thematics).sort("amount", descending=True, maintain_order=True), "amount", total)
+    ordered = lines(thematics).sort("amount", descending=True, maintain_order=True)
+    return with_shares(ordered, "amount", total, method=method)
 
 
-def thematic_subset(thematics: pl.DataFrame, exclude: tuple[str, ...]) -> pl.DataFrame:
+def thematic_subset(thematics: pl.DataFrame, exclude: tuple[str, ...], method: str = HALF_UP) -> pl.DataFrame:
     """The thematic lines without the excluded ones, with shares of their own sum."""
     subset = lines(thematics).filter(~pl.col("thematic_id").is_in(list(exclude)))
     subset = subset.sort("amount", descending=True, maintain_order=True)
-    return with_shares(subset, "amount", int(subset["amount"].sum()))
+    return with_shares(subset, "amount", int(subset["amount"].sum()), method=method)
+
+
+def shares_add_up(shown: list[tuple[float, int]], total: float = 100.0) -> bool:
+    """Whether the shares as printed add up to the total as printed (one decimal)."""
+    printed = sum((round_half_up(value, dp) for value, dp in shown), Decimal(0))
+    return round_half_up(printed, 1) == round_half_up(total, 1)
 
 
 def precision_eur(unit: str, decimals: int | None) -> Decimal:
@@ -258,25 +296,73 @@ def published_headline_valid(published: int | None, unit: str | None, decimals: 
     return published is not None and unit is not None and abs(published - amount) < precision_eur(unit, decimals)
 
 
-def with_displayed_values(split: pl.DataFrame, use_published: bool = True) -> pl.DataFrame:
-    """The share and rounded amount each line displays: the published ones where the edition printed
-    them and they still agree with the data (a corrected amount makes them stale), else computed."""
-    shares, share_dps, headlines, units, dps = [], [], [], [], []
+def published_sources(row: Mapping[str, Any], total: int) -> tuple[dict[str, int], dict[str, int]]:
+    """The amounts a thematic line's published share and heading derive from, by figure name."""
+    line = f"thematics.{row['thematic_id']}"
+    return {line: row["amount"], "thematics.total": total}, {line: row["amount"]}
+
+
+def published_verdicts(
+    row: Mapping[str, Any], total: int, basis: published.Basis | None
+) -> tuple[published.Verdict | None, published.Verdict | None]:
+    """Whether a thematic line's published share and heading are printed (None where none is typed)."""
+    share_sources, headline_sources = published_sources(row, total)
+    line = f"thematics.{row['thematic_id']}"
+    share = head = None
+    if (typed_share := row.get("published_share_pct")) is not None:
+        share = published.judge(
+            f"{line}.share",
+            f"{typed_share}:{row.get('published_share_pct_dp')}",
+            share_sources,
+            basis,
+            published_share_valid(typed_share, row["share_exact"]),
+        )
+    if (typed_head := row.get("published_headline")) is not None:
+        unit, dp = row.get("published_headline_unit"), row.get("published_headline_dp")
+        head = published.judge(
+            f"{line}.rounded",
+            f"{typed_head}:{unit}:{dp}",
+            headline_sources,
+            basis,
+            published_headline_valid(typed_head, unit, dp, row["amount"]),
+        )
+    return share, head
+
+
+def published_basis(split: pl.DataFrame, total: int, basis: published.Basis | None) -> dict[str, published.BasisEntry]:
+    """The basis of every published value this revision prints (kept ones only)."""
+    found: dict[str, published.BasisEntry] = {}
     for row in split.iter_rows(named=True):
-        published_share = row.get("published_share_pct") if use_published else None
-        if published_share_valid(published_share, row["share_exact"]):
-            shares.append(published_share)
+        share, head = published_verdicts(row, total, basis)
+        share_sources, headline_sources = published_sources(row, total)
+        line = f"thematics.{row['thematic_id']}"
+        if share is not None and share.kept:
+            typed = f"{row['published_share_pct']}:{row.get('published_share_pct_dp')}"
+            found[f"{line}.share"] = published.carried(f"{line}.share", typed, share_sources, basis)
+        if head is not None and head.kept:
+            typed = f"{row['published_headline']}:{row['published_headline_unit']}:{row['published_headline_dp']}"
+            found[f"{line}.rounded"] = published.carried(f"{line}.rounded", typed, headline_sources, basis)
+    return found
+
+
+def with_displayed_values(
+    split: pl.DataFrame, use_published: bool = True, total: int | None = None, basis: published.Basis | None = None
+) -> pl.DataFrame:
+    """The share and rounded amount each line displays: the published ones where the edition printed
+    them and their data has not changed since (see compute/published.py), else the computed ones."""
+    shares, share_dps, headlines, units, dps = [], [], [], [], []
+    base = total if total is not None else int(split["amount"].sum()) if split.height else 0
+    for row in split.iter_rows(named=True):
+        share, head = published_verdicts(row, base, basis) if use_published else (None, None)
+        if share is not None and share.kept:
+            shares.append(row["published_share_pct"])
             share_dps.append(row["published_share_pct_dp"])
         else:
-            shares.append(row["share"])
-            share_dps.append(2 if row["share"] == 0 and row["amount"] > 0 else 1)
-            if share_dps[-1] == 2:
-                shares[-1] = float(round_half_up(row["share_exact"], 2))
-        head = row.get("published_headline") if use_published else None
-        if published_headline_valid(
-            head, row.get("published_headline_unit"), row.get("published_headline_dp"), row["amount"]
-        ):
-            headlines.append(head)
+            value, dp = shown_share(row["share"], row["share_exact"])
+            shares.append(value)
+            share_dps.append(dp)
+        if head is not None and head.kept:
+            headlines.append(row["published_headline"])
             units.append(row["published_headline_unit"])
             dps.append(row["published_headline_dp"])
         else:
@@ -304,6 +390,7 @@ class Figures:
     thematics: pl.DataFrame | None
     thematic_subset: pl.DataFrame | None
     history: pl.DataFrame | None  # this edition and the earlier ones, when there are any
+    basis: dict[str, published.BasisEntry] = field(default_factory=dict)  # published values printed, and why
 
 
 def compute_figures(
@@ -312,21 +399,32 @@ def compute_figures(
     missions_ref: pl.DataFrame,
     subset_exclude: tuple[str, ...],
     earlier_editions: Mapping[int, Mapping[str, pl.DataFrame]] | None = None,
+    share_method: str = HALF_UP,
+    basis: published.Basis | None = None,
 ) -> Figures:
-    """All shares, variances and rates the brochure prints."""
+    """All shares, variances and rates the brochure prints; `basis` is the latest revision's record of
+    the published values it printed (compute/published.py)."""
     missions = tables.get("missions")
     thematics = tables.get("thematics")
-    split = with_displayed_values(thematic_split(thematics)) if thematics is not None else None
+    split = printed_basis = None
+    if thematics is not None:
+        total = total_row(thematics)["amount"]
+        ordered = thematic_split(thematics, share_method)
+        split = with_displayed_values(ordered, total=total, basis=basis)
+        printed_basis = published_basis(ordered, total, basis)
     return Figures(
         revenue_stages=revenue_stages(tables["revenue"], year),
         revenue_growth=revenue_growth(tables["revenue"]),
         rates=execution_rates(tables["execution"]),
-        missions=mission_split(missions, tables["execution"], missions_ref) if missions is not None else None,
+        missions=(
+            mission_split(missions, tables["execution"], missions_ref, share_method) if missions is not None else None
+        ),
         thematics=split,
         thematic_subset=(
-            with_displayed_values(thematic_subset(thematics, subset_exclude), use_published=False)
+            with_displayed_values(thematic_subset(thematics, subset_exclude, share_method), use_published=False)
             if thematics is not None and subset_exclude
             else None
         ),
         history=editions_history({**earlier_editions, year: tables}) if earlier_editions else None,
+        basis=printed_basis or {},
     )

@@ -7,7 +7,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -39,6 +39,7 @@ class EditionMeta:
     logo: Logo | None = None
     subset_title: str | None = None
     subset_exclude: tuple[str, ...] = ()
+    share_rounding: str = "half-up"  # or "largest-remainder" (compute/figures.py)
 
 
 class _Brand(BaseModel):
@@ -52,6 +53,11 @@ class _ThematicSubset(BaseModel):
     model_config = ConfigDict(strict=True)
     title: str | None = None
     exclude: list[str] = Field(default_factory=list)
+
+
+class _Shares(BaseModel):
+    model_config = ConfigDict(strict=True)
+    rounding: Literal["half-up", "largest-remainder"] = "half-up"
 
 
 class _EditionToml(BaseModel):
@@ -68,13 +74,16 @@ class _EditionToml(BaseModel):
     website: NonEmpty | None = None
     brand: _Brand = Field(default_factory=_Brand)
     thematic_subset: _ThematicSubset = Field(default_factory=_ThematicSubset)
+    shares: _Shares = Field(default_factory=_Shares)
 
 
 def _expected(column: str, error_type: str, year: int) -> str:
     """What the user should have written, for one pydantic error."""
     if error_type == "missing":
         return f"une clé « {column.rpartition('.')[2]} »"
-    if column in ("brand", "thematic_subset"):
+    if column == "shares.rounding":
+        return "« half-up » (chaque part arrondie) ou « largest-remainder » (parts qui totalisent 100 %)"
+    if column in ("brand", "thematic_subset", "shares"):
         return f"une section « [{column}] » de lignes « clé = valeur »"
     if column == "year":
         return f"le nombre {year}, sans guillemets"
@@ -134,6 +143,7 @@ def parse_meta(file: InputFile, folder: Path, inputs: Path, region: str, year: i
         logo=logo,
         subset_title=model.thematic_subset.title,
         subset_exclude=tuple(model.thematic_subset.exclude),
+        share_rounding=model.shares.rounding,
     )
 
 

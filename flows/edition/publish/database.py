@@ -23,6 +23,11 @@ def database_url(outputs: Path) -> str:
     return os.environ.get(DATABASE_URL_VARIABLE) or f"sqlite:///{outputs.resolve() / SQLITE_NAME}"
 
 
+def catalogue_exists(outputs: Path) -> bool:
+    """Whether there is a catalogue to read: a database server, or the SQLite file under `outputs`."""
+    return bool(os.environ.get(DATABASE_URL_VARIABLE)) or (outputs / SQLITE_NAME).is_file()
+
+
 def safe_url(url: str) -> str:
     """The URL as messages may show it: never its password."""
     return sa.make_url(url).render_as_string(hide_password=True)

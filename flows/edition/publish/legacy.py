@@ -60,6 +60,7 @@ def _entry(raw: dict[str, Any]) -> RevisionEntry:
         warnings=raw.get("warnings", []),
         erratum=raw.get("erratum", []),
         figures=raw.get("figures", {}),
+        basis=raw.get("basis", {}),
         revision=int(raw["revision"]),
         pdf=raw["pdf"],
         archive=raw["archive"],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+from flows.edition.compute.published import BasisEntry
+
 
 class ChangeEntry(TypedDict):
     figure: str
@@ -32,6 +34,7 @@ class RecordEntry(TypedDict):
     warnings: list[str]
     erratum: list[ChangeEntry]
     figures: dict[str, str]  # figure name → printed text
+    basis: dict[str, BasisEntry]  # published values printed, with the amounts they were printed with
 
 
 class RevisionEntry(RecordEntry):

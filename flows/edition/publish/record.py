@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flows.edition.compute.published import BasisEntry
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
 from flows.edition.publish import revisions
@@ -48,6 +49,7 @@ class RevisionRecord:
     warnings: tuple[str, ...]
     erratum: tuple[Change, ...]
     figures: Mapping[str, str]
+    basis: Mapping[str, BasisEntry]
 
     def as_json(self) -> RecordEntry:
         return RecordEntry(
@@ -61,6 +63,7 @@ class RevisionRecord:
             warnings=list(self.warnings),
             erratum=[ChangeEntry(figure=c.figure, label=c.label, old=c.old, new=c.new) for c in self.erratum],
             figures=dict(self.figures),
+            basis=dict(self.basis),
         )
 
 
@@ -102,4 +105,9 @@ def revision_record(
         warnings=tuple(f.message for f in prepared.report.warnings),
         erratum=revision.erratum,
         figures=prepared.catalogue,
+        # values first printed by this revision get its number; earlier ones keep theirs
+        basis={
+            name: BasisEntry(typed=e["typed"], sources=e["sources"], revision=e["revision"] or revision.number)
+            for name, e in prepared.figures.basis.items()
+        },
     )

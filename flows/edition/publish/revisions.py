@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from flows.edition.compute import figures as compute
+from flows.edition.compute.published import BasisEntry
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 
 SCHEDULED = "scheduled"
@@ -41,6 +42,12 @@ def inputs_digest(checksums: Mapping[str, str]) -> str:
 def latest(manifest: Manifest | None) -> RevisionEntry | None:
     """The edition's latest revision, None before the first publication."""
     return manifest["revisions"][-1] if manifest and manifest.get("revisions") else None
+
+
+def latest_basis(manifest: Manifest | None) -> dict[str, BasisEntry]:
+    """The published values the latest revision printed, with the amounts they were printed with."""
+    last = latest(manifest)
+    return dict(last.get("basis", {})) if last else {}
 
 
 def decide(

@@ -98,6 +98,7 @@ class Catalogue:
                 warnings=r.record["warnings"],
                 erratum=r.record["erratum"],
                 figures=r.record["figures"],
+                basis=r.record.get("basis", {}),
                 revision=r.number,
                 pdf=files[r.id]["pdf"],
                 archive=files[r.id]["archive"],
@@ -238,6 +239,13 @@ class Catalogue:
             yield conn
 
 
+def existing_history(outputs: Path, region: str, year: int) -> Manifest | None:
+    """The edition's history when a catalogue exists, without creating one (for `fir check`)."""
+    if not database.catalogue_exists(outputs):
+        return None
+    return open_catalogue(outputs).history(region, year)
+
+
 def editions_found(catalogue: Catalogue) -> list[tuple[str, int]]:
     """The catalogue's editions, and the edition folders of outputs/ with a manifest it does not know yet."""
     found = set(catalogue.editions())
@@ -297,6 +305,7 @@ def _insert_revision(
                 "warnings": record["warnings"],
                 "erratum": record["erratum"],
                 "figures": record["figures"],
+                "basis": record["basis"],
             },
         ),
     )
@@ -341,6 +350,7 @@ def _record_of(entry: RevisionEntry) -> RecordEntry:
         warnings=entry["warnings"],
         erratum=entry["erratum"],
         figures=entry["figures"],
+        basis=entry["basis"],
     )
 
 

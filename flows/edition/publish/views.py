@@ -38,10 +38,12 @@ def regenerate(edition_dir: Path, history: Manifest, step: Callable[[str], None]
 
 
 def manifest_json(history: Manifest) -> bytes:
-    """`manifest.json`: the history without each revision's named figures (they stay in the catalogue)."""
+    """`manifest.json`: the history without each revision's named figures and their bases (they stay in
+    the catalogue: the next revision's erratum and published values are computed from them)."""
     entries = [dict(entry) for entry in history["revisions"]]
     for entry in entries:
         entry.pop("figures", None)
+        entry.pop("basis", None)
     public = {**history, "revisions": entries}
     return json.dumps(public, ensure_ascii=False, indent=2).encode("utf-8")
 

@@ -46,12 +46,6 @@ def _amount(row: dict[str, Any], column: str) -> str:
     return format_amount(row[column], row["unit"], row.get(f"{column}_dp") or 0)
 
 
-def _share_text(share: float | None) -> str:
-    if share is None:
-        return ""
-    return format_pct(share, 2 if 0 < share < 0.1 else 1)
-
-
 def build_context(
     edition: Edition, prepared: Prepared, charts: Mapping[str, DrawnChart], revision: Revision | None = None
 ) -> sections.Context:
@@ -225,18 +219,26 @@ def _chiffres(
     }
     if figures.missions is not None:
         executed = {r["budget"]: r for r in figures.rates.iter_rows(named=True)}
+        missions_rows = list(figures.missions.iter_rows(named=True))
         spending["missions"] = {
             "rows": [
                 sections.MissionRow(
                     mission=r["mission"],
                     label=r["short_label"] or "",
                     ae=_amount(r, "ae"),
-                    ae_share=_share_text(r["ae_share"]),
+                    ae_share=compute.share_text(r["ae_share"], r["ae_share_exact"]),
                     cp=_amount(r, "cp"),
-                    cp_share=_share_text(r["cp_share"]),
+                    cp_share=compute.share_text(r["cp_share"], r["cp_share_exact"]),
                 )
-                for r in figures.missions.iter_rows(named=True)
+                for r in missions_rows
             ],
+            "shares_note": not all(
+                compute.shares_add_up(
+                    [compute.shown_share(r[f"{b}_share"], r[f"{b}_share_exact"]) for r in missions_rows]
+                )
+                for b in ("ae", "cp")
+                if missions_rows and missions_rows[0][f"{b}_share"] is not None
+            ),
             "total_ae": _amount(executed["AE"], "executed") if "AE" in executed else "",
             "total_cp": _amount(executed["CP"], "executed") if "CP" in executed else "",
             "chart": charts.get("missions"),
@@ -268,6 +270,9 @@ def _chiffres(
             "subset_chart": charts.get("thematic-subset"),
             "subset_title": meta.subset_title,
             "notes": _notes(report, "thematics"),
+            "shares_note": not compute.shares_add_up(
+                [(r["share_display"], r["share_display_dp"]) for r in thematics.iter_rows(named=True)]
+            ),
         }
     history = _history(figures.history, charts) if figures.history is not None else None
     in_order: list[sections.ChiffresSection] = [revenue_ctx, spending]

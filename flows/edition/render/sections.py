@@ -116,6 +116,7 @@ class Missions(TypedDict):
     total_ae: str
     total_cp: str
     chart: DrawnChart | None
+    shares_note: bool  # the shares, each rounded on its own, do not add up to the 100,0 % printed
 
 
 class SpendingSection(TypedDict):
@@ -147,6 +148,7 @@ class ThematicsSection(TypedDict):
     subset_chart: DrawnChart | None
     subset_title: str | None
     notes: list[str]
+    shares_note: bool  # the shares, each rounded on its own, do not add up to the 100,0 % printed
 
 
 class HistoryRow(TypedDict):

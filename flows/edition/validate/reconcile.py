@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from flows.edition.compute import figures as compute
+from flows.edition.compute import published
 from flows.edition.compute.catalogue import TypedAmount
 from flows.edition.french import UNIT_FACTORS, format_amount, format_eur, format_pct, round_half_up
 from flows.edition.ingest.snapshot import Edition
@@ -82,8 +83,9 @@ def report_lines(edition: Edition, report: Report) -> list[str]:
     return lines
 
 
-def validate(edition: Edition) -> Report:
-    """Check every reference and every reconciliation of an edition; never modifies a value.
+def validate(edition: Edition, basis: published.Basis | None = None) -> Report:
+    """Check every reference and every reconciliation of an edition; never modifies a value. `basis`:
+    the published values the latest revision printed and the amounts they were printed with.
 
     Raises InputError when a reference is broken (the brochure cannot be laid out without it); the
     texts' `[[figure]]` names are checked later, against the catalogue of printed figures.
@@ -94,7 +96,7 @@ def validate(edition: Edition) -> Report:
     _execution(edition, report)
     _missions(edition, report)
     _cp_by_nature(edition, report)
-    _thematics(edition, report)
+    _thematics(edition, report, basis)
     _priorities(edition, report)
     report.findings += ledger.findings(edition)
     return report
@@ -263,7 +265,7 @@ def _cp_by_nature(edition: Edition, report: Report) -> None:
     )
 
 
-def _thematics(edition: Edition, report: Report) -> None:
+def _thematics(edition: Edition, report: Report, basis: published.Basis | None) -> None:
     thematics = edition.table("thematics")
     if thematics is None:
         return
@@ -298,13 +300,27 @@ def _thematics(edition: Edition, report: Report) -> None:
             "total des thématiques",
             "execution",
         )
-    split = compute.with_displayed_values(compute.thematic_split(thematics))
-    _published_shares(edition, report, split)
-    _published_headlines(edition, report, split)
+    split = compute.with_displayed_values(
+        compute.thematic_split(thematics, edition.meta.share_rounding), total=total["amount"], basis=basis
+    )
+    _published_shares(edition, report, split, total["amount"], basis)
+    _published_headlines(edition, report, split, total["amount"], basis)
 
 
-def _published_shares(edition: Edition, report: Report, split: pl.DataFrame) -> None:
-    """Published shares are kept while they still round the data; stale ones are replaced."""
+def _changed_since(verdict: published.Verdict, split: pl.DataFrame) -> str:
+    """`depuis la révision 1 (« Permanence des soins » : 115 072 012 € → 114 972 012 €)`."""
+    labels = {f"thematics.{r['thematic_id']}": r["label"] for r in split.iter_rows(named=True)}
+    labels["thematics.total"] = "total des thématiques"
+    moves = ", ".join(
+        f"{labels.get(name, name)} : {format_eur(then)} → {format_eur(now)}" for name, then, now in verdict.changed
+    )
+    return f"montant modifié depuis la révision {verdict.stale_since} ({moves})"
+
+
+def _published_shares(
+    edition: Edition, report: Report, split: pl.DataFrame, total: int, basis: published.Basis | None
+) -> None:
+    """Published shares are kept while their amounts are those they were printed with; else replaced."""
     if "published_share_pct" not in split.columns or split["published_share_pct"].is_null().all():
         return
     printed_sum = 0.0
@@ -317,7 +333,15 @@ def _published_shares(edition: Edition, report: Report, split: pl.DataFrame) -> 
         dp = row["published_share_pct_dp"] or 0
         where = _where(edition, "thematics", row["_line"], "published_share_pct")
         exact = format_pct(row["share_exact"], 3)
-        if not compute.published_share_valid(printed, row["share_exact"]):
+        verdict, _ = compute.published_verdicts(row, total, basis)
+        assert verdict is not None
+        if verdict.stale_since is not None:
+            message = (
+                f"« {row['label']} » : part publiée {format_pct(printed, dp)} remplacée par la part calculée "
+                f"{format_pct(row['share_display'], row['share_display_dp'])} : {_changed_since(verdict, split)}."
+            )
+            report.findings.append(Finding("warning", "thematics", message, where=where))
+        elif not verdict.kept:
             message = (
                 f"« {row['label']} » : part publiée {format_pct(printed, dp)} périmée (part exacte {exact}) : "
                 f"remplacée par la part calculée {format_pct(row['share_display'], row['share_display_dp'])}."
@@ -339,13 +363,15 @@ def _published_shares(edition: Edition, report: Report, split: pl.DataFrame) -> 
                 f"La somme des parts publiées fait {format_pct(printed_sum, 2)} et non 100,0 % "
                 "(arrondis publiés ligne à ligne). Parts publiées conservées.",
                 where=edition.sources.get("thematics"),
-                note="Parts arrondies ligne à ligne : leur somme peut s'écarter légèrement de 100 %.",
-            )
+            )  # the table says so under it (render/context.py, `shares_note`)
         )
 
 
-def _published_headlines(edition: Edition, report: Report, split: pl.DataFrame) -> None:
-    """Published rounded amounts are kept while they are less than one printed step from the data."""
+def _published_headlines(
+    edition: Edition, report: Report, split: pl.DataFrame, total: int, basis: published.Basis | None
+) -> None:
+    """Published rounded amounts are kept while their amount is the one they were printed with; before a
+    first revision, while they are less than one printed step from it."""
     if "published_headline" not in split.columns:
         return
     for row in split.filter(pl.col("published_headline").is_not_null()).iter_rows(named=True):
@@ -356,7 +382,16 @@ def _published_headlines(edition: Edition, report: Report, split: pl.DataFrame) 
             int(round_half_up(Decimal(row["amount"]) / UNIT_FACTORS[unit], dp) * UNIT_FACTORS[unit]), unit, dp
         )
         where = _where(edition, "thematics", row["_line"], "published_headline")
-        if not compute.published_headline_valid(row["published_headline"], unit, dp, row["amount"]):
+        _, verdict = compute.published_verdicts(row, total, basis)
+        assert verdict is not None
+        if verdict.stale_since is not None:
+            message = (
+                f"« {row['label']} » : titre publié {shown} remplacé par "
+                f"{format_amount(row['headline'], row['headline_unit'], row['headline_dp'])} : "
+                f"{_changed_since(verdict, split)}."
+            )
+            report.findings.append(Finding("warning", "thematics", message, where=where))
+        elif not verdict.kept:
             message = (
                 f"« {row['label']} » : titre publié {shown} périmé (montant {format_eur(row['amount'])}) : "
                 f"remplacé par {format_amount(row['headline'], row['headline_unit'], row['headline_dp'])}."
