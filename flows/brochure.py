@@ -227,7 +227,14 @@ def build_brochure(
         brochure = paginate.paginate(html, lambda document, stubs, first: lay_out_group(document, stubs, key=first))
         printed = bind_pdf(brochure, edition)
         entry = record.revision_record(
-            revision, trigger, edition, prepared, printed.pages, dt.datetime.now(TIMEZONE), code_version()
+            revision,
+            trigger,
+            edition,
+            prepared,
+            printed.pages,
+            dt.datetime.now(TIMEZONE),
+            code_version(),
+            brochure.page_numbers,
         )
         results = steps.results_of(str(flow_run.get_id()))
         publish_revision(outputs_dir, edition, decision.revision, printed, entry, results)
@@ -240,7 +247,7 @@ def build_brochure(
         decision.message,
         printed.pages,
         printed.warnings,
-        revision.erratum,
+        entry.erratum,
         report_lines(edition, prepared.report),
         catalogue.where,
     )

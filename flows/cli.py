@@ -216,7 +216,8 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
     if result.erratum:
         print(f"Erratum de la révision {result.revision} ({len(result.erratum)} chiffre(s) modifié(s)) :")
         for change in result.erratum:
-            print(f"  {change.label} : {change.old} → {change.new}")
+            where = f" (p. {', '.join(map(str, change.pages))})" if change.pages else ""
+            print(f"  {change.label} : {change.old} → {change.new}{where}")
     print(f"Publié : {result.pdf_path} — révision {result.revision} ({result.pages} pages, {seconds:.1f} s)")
     print(f"Copie d'archivage (PDF/A-3, données jointes) : {paths.archive_path(args.outputs, args.region, args.year)}")
     print(f"Historique des révisions : {result.pdf_path.parent / 'manifest.json'} (catalogue : {result.catalogue})")

@@ -103,3 +103,21 @@ def test_the_erratum_lists_the_amounts_the_share_and_the_heading_that_changed(co
         (f"{invest[2:-2]} — montant arrondi", "153,3 M€", "153,4 M€"),
     } <= erratum
     assert "Permanence des soins et accès aux soins non programmés — part : 21,4 % → 21,3 %" in run
+
+
+def test_every_change_names_the_pages_that_print_its_new_value(corrected):
+    _, outputs, _, run = corrected
+    pdf = outputs / REGION / "2024" / f"fir-{REGION}-2024.pdf"
+    pages = _text(pdf).split("\f")
+    erratum = store.open_catalogue(outputs).history(REGION, 2024)["revisions"][1]["erratum"]
+    assert len(erratum) >= 4
+    for change in erratum:
+        assert change["pages"], change
+        for page in change["pages"]:  # the new value is on each page named (headings are upper-cased)
+            assert _plain(change["new"]) in pages[page - 1].replace(" K€", " k€"), (change, page)
+    # The erratum page gives the same pages, and so does the command line.
+    erratum_page = next(p for p in pages if "Erratum — révision 2" in p)
+    share = next(c for c in erratum if c["figure"] == "thematics.permanence-des-soins.share")
+    listed = ", ".join(map(str, share["pages"]))
+    assert re.search(rf"21,4 %\s+21,3 %\s+{re.escape(listed)}\s*$", erratum_page, re.MULTILINE), erratum_page
+    assert f"21,4 % → 21,3 % (p. {listed})" in run

@@ -23,6 +23,7 @@ from flows.edition.french import (
     format_number,
     format_pct,
     format_share,
+    format_signed_eur,
 )
 from flows.edition.ingest.texts import Text
 
@@ -43,6 +44,26 @@ def _required_amount(row: dict[str, Any], column: str) -> str:
     return format_amount(row[column], row["unit"], row.get(f"{column}_dp") or 0)
 
 
+def stage_variance(row: Mapping[str, Any]) -> tuple[str, str]:
+    """A budget stage's change from the stage before, as printed: (`+3 752 723 €`, `+1,24 %`)."""
+    delta = format_signed_eur(row["delta"]) if row["delta"] is not None else ""
+    pct = format_pct(row["delta_pct"], 2, signed=True) if row["delta_pct"] is not None else ""
+    return delta, pct
+
+
+def history_amount(row: Mapping[str, Any], key: str) -> str:
+    """An edition's revenue, AE or CP in the comparison across editions, at its own precision."""
+    return format_amount(row[key], row[f"{key}_unit"], row[f"{key}_dp"]) if row[key] is not None else ""
+
+
+def history_change(row: Mapping[str, Any], before: Mapping[str, Any], key: str) -> tuple[str, str]:
+    """The change of `key` since the edition before, at the coarser precision of the two: (`+12,3 M€`, `+4,1 %`)."""
+    unit, dp = compute.coarser((row[f"{key}_unit"], row[f"{key}_dp"]), (before[f"{key}_unit"], before[f"{key}_dp"]))
+    delta = row[f"{key}_delta"]
+    sign = "+" if delta > 0 else "−" if delta < 0 else ""
+    return sign + format_amount(abs(delta), unit, dp), format_pct(row[f"{key}_delta_pct"], 1, signed=True)
+
+
 def catalogue(tables: Mapping[str, pl.DataFrame], figures: compute.Figures) -> dict[str, str]:
     """Every figure a text may name, already formatted as the brochure prints it."""
     names: dict[str, str] = {}
@@ -56,6 +77,23 @@ def catalogue(tables: Mapping[str, pl.DataFrame], figures: compute.Figures) -> d
     growth = figures.revenue_growth[1]
     if growth is not None:
         names["revenue.growth"] = format_pct(growth, 2, signed=True)
+    if figures.revenue_stages.height > 1:  # the variances table is printed from two stages on
+        for row in figures.revenue_stages.iter_rows(named=True):
+            delta, pct = stage_variance(row)
+            if delta:
+                names[f"revenue.stages.{row['stage']}.delta"] = delta
+            if pct:
+                names[f"revenue.stages.{row['stage']}.delta_pct"] = pct
+    if figures.history is not None:
+        rows = list(figures.history.iter_rows(named=True))
+        for index, row in enumerate(rows):
+            for key in ("revenue", "ae", "cp"):
+                if text := history_amount(row, key):
+                    names[f"history.{row['year']}.{key}"] = text
+                if index and row[f"{key}_delta"] is not None:
+                    delta, pct = history_change(row, rows[index - 1], key)
+                    names[f"history.{row['year']}.{key}.delta"] = delta
+                    names[f"history.{row['year']}.{key}.delta_pct"] = pct
     for row in figures.rates.iter_rows(named=True):
         names[f"execution.{row['budget']}"] = _required_amount(row, "executed")
         names[f"execution.{row['budget']}.rate"] = format_pct(row["rate"], row["rate_dp"])

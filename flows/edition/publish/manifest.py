@@ -8,11 +8,12 @@ from typing import TypedDict
 from flows.edition.compute.published import BasisEntry
 
 
-class ChangeEntry(TypedDict):
+class ChangeEntry(TypedDict, total=False):
     figure: str
     label: str
     old: str
     new: str
+    pages: list[int]  # where the new value is printed (revisions recorded before pages were kept lack it)
 
 
 class FileEntry(TypedDict):

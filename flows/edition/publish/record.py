@@ -4,6 +4,7 @@ manifest keeps. Built from the prepared figures, never from the input cells.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
 from flows.edition.publish import revisions
 from flows.edition.publish.manifest import ChangeEntry, Manifest, RecordEntry
+from flows.edition.render import locations
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Change:
     label: str
     old: str
     new: str
+    pages: tuple[int, ...] = ()  # the pages of the new brochure where it is printed, once laid out
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,10 @@ class RevisionRecord:
             inputs=dict(self.inputs),
             pages=self.pages,
             warnings=list(self.warnings),
-            erratum=[ChangeEntry(figure=c.figure, label=c.label, old=c.old, new=c.new) for c in self.erratum],
+            erratum=[
+                ChangeEntry(figure=c.figure, label=c.label, old=c.old, new=c.new, pages=list(c.pages))
+                for c in self.erratum
+            ],
             figures=dict(self.figures),
             basis=dict(self.basis),
         )
@@ -91,9 +97,18 @@ def revision_record(
     pages: int,
     published_at: dt.datetime,
     code_version: str,
+    page_numbers: Mapping[str, int] | None = None,
 ) -> RevisionRecord:
-    """The manifest's record of a revision: when, why, from which inputs and code, what it printed."""
+    """The manifest's record of a revision: when, why, from which inputs and code, what it printed, and
+    for each changed figure the pages it is printed on (`page_numbers`: the layout's id → page)."""
     checksums = edition.checksums
+    texts = list(edition.texts.values())
+    erratum = tuple(
+        dataclasses.replace(
+            c, pages=tuple(locations.pages(locations.figure_anchors(c.figure, texts), dict(page_numbers or {})))
+        )
+        for c in revision.erratum
+    )
     return RevisionRecord(
         published_at=published_at.isoformat(timespec="seconds"),
         reason=revision.reason,
@@ -103,7 +118,7 @@ def revision_record(
         inputs=checksums,
         pages=pages,
         warnings=tuple(f.message for f in prepared.report.warnings),
-        erratum=revision.erratum,
+        erratum=erratum,
         figures=prepared.catalogue,
         # values first printed by this revision get its number; earlier ones keep theirs
         basis={

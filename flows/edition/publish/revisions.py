@@ -129,6 +129,16 @@ def figure_labels(tables: Mapping[str, pl.DataFrame], names: list[str]) -> dict[
             labels[name] = f"Mission {key} — {fields.get(field, field)}"
         elif table == "revenue" and key == "growth":
             labels[name] = "Recettes — évolution sur un an"
+        elif table == "revenue" and key == "stages":
+            stage, _, what = field.partition(".")
+            step = stages.get(stage, stage).replace(" {year}", "").replace("Recettes {previous}", "année précédente")
+            step = step.replace("Recettes", "recettes de l'année")
+            labels[name] = f"Recettes — évolution à l'étape « {step} »{' (en %)' if what == 'delta_pct' else ''}"
+        elif table == "history":
+            measure, _, what = field.partition(".")
+            measures = {"revenue": "recettes", "ae": "AE exécutées", "cp": "CP exécutés"}
+            suffix = {"delta": " — évolution", "delta_pct": " — évolution en %"}.get(what, "")
+            labels[name] = f"Comparaison des éditions — {measures.get(measure, measure)} {key}{suffix}"
         elif table == "revenue":
             stage = stages.get(field or "final", field).replace("Recettes {year}", "recettes de l'année")
             stage = stage.replace(" {year}", "").replace("Recettes {previous}", "recettes de l'année précédente")

@@ -21,7 +21,7 @@ from flows.edition.french import (
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
 from flows.edition.publish.record import Revision
-from flows.edition.render import sections
+from flows.edition.render import locations, sections
 from flows.edition.render.narrative import to_html
 from flows.edition.theme import Theme
 from flows.edition.validate.reconcile import Report
@@ -74,6 +74,15 @@ def build_context(
         "parts": _parts(edition, text),
         "chiffres": _chiffres(edition, figures, report, charts, text),
         "revision": revision or Revision(1, ""),
+        "erratum": [
+            sections.ErratumRow(
+                label=c.label,
+                old=c.old,
+                new=c.new,
+                anchors=locations.figure_anchors(c.figure, edition.texts.values()),
+            )
+            for c in (revision.erratum if revision else ())
+        ],
     }
 
 
@@ -159,8 +168,8 @@ def _chiffres(
         sections.Variance(
             label=r["label"],
             amount=format_amount(r["amount"], total["unit"], r["dp"] or 0),
-            delta=format_signed_eur(r["delta"]) if r["delta"] is not None else "",
-            delta_pct=format_pct(r["delta_pct"], 2, signed=True) if r["delta_pct"] is not None else "",
+            delta=references.stage_variance(r)[0],
+            delta_pct=references.stage_variance(r)[1],
         )
         for r in figures.revenue_stages.iter_rows(named=True)
     ]
@@ -170,6 +179,7 @@ def _chiffres(
         "headers": [STAGE_HEADERS[c].format(year=meta.year, previous=meta.year - 1) for c in stage_columns],
         "rows": [
             {
+                "id": r["line_id"],
                 "label": r["label"],
                 "reference": r["reference"] or "",
                 "is_total": r["kind"] == "total",
@@ -291,19 +301,14 @@ def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> section
     """The comparison across editions: one row per edition, then the change since the one before."""
     measures = ("revenue", "ae", "cp")
 
-    def shown(row: dict[str, Any], key: str) -> str:
-        return format_amount(row[key], row[f"{key}_unit"], row[f"{key}_dp"]) if row[key] is not None else ""
-
+    shown = references.history_amount
     rows = list(history.iter_rows(named=True))
     changes: list[sections.HistoryChange] = []
     for row, before in zip(rows[1:], rows[:-1], strict=True):
         for key in measures:
             if row[f"{key}_delta"] is None:
                 continue
-            unit, dp = compute.coarser(
-                (row[f"{key}_unit"], row[f"{key}_dp"]), (before[f"{key}_unit"], before[f"{key}_dp"])
-            )
-            delta = row[f"{key}_delta"]
+            delta, pct = references.history_change(row, before, key)
             changes.append(
                 {
                     "measure": key,
@@ -311,8 +316,8 @@ def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> section
                     "to_year": row["year"],
                     "from": shown(before, key),
                     "to": shown(row, key),
-                    "delta": ("+" if delta > 0 else "−" if delta < 0 else "") + format_amount(abs(delta), unit, dp),
-                    "pct": format_pct(row[f"{key}_delta_pct"], 1, signed=True),
+                    "delta": delta,
+                    "pct": pct,
                 }
             )
     return {

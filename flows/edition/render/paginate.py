@@ -20,6 +20,9 @@ from html import escape
 
 MARKER = "<!--fir:pages-->"
 PAGE_REF = re.compile(r"@@page:([A-Za-z0-9_-]+)@@")
+# The pages of several anchors (`@@pages:a+b@@` → `12, 14`), each once; anchors not in the brochure are
+# skipped (an erratum names where a figure may be printed), and none found prints a dash.
+PAGES_REF = re.compile(r"@@pages:([A-Za-z0-9_+-]*)@@")
 ASSUMED_PAGES = 1  # a group with page references (the sommaire), until it is laid out with its numbers
 _ID = re.compile(r'\sid="([^"]+)"')
 _LINK = re.compile(r'\shref="#([^"]+)"')
@@ -77,7 +80,12 @@ def group_document(
             raise PaginationError(f"renvoi vers une ancre absente de la brochure : #{match.group(1)}")
         return str(numbers[match.group(1)])
 
+    def page_list(match: re.Match[str]) -> str:
+        found = sorted({numbers[a] for a in match.group(1).split("+") if a in numbers})
+        return ", ".join(map(str, found)) or "—"
+
     body = PAGE_REF.sub(page_number, body)
+    body = PAGES_REF.sub(page_list, body)
     # Links to another group's anchors would be dropped by the layout: empty targets keep them, and
     # the merge points them at the real anchors.
     stubs = tuple(sorted(set(_LINK.findall(body)) - set(_ID.findall(body))))
@@ -102,7 +110,7 @@ def paginate(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup
     `lay_out(document, stubs, first_page)` lays out one group's standalone document.
     """
     head, bodies, tail = split(html)
-    referencing = {index for index, body in enumerate(bodies) if PAGE_REF.search(body)}
+    referencing = {index for index, body in enumerate(bodies) if PAGE_REF.search(body) or PAGES_REF.search(body)}
     memo: dict[str, PageGroup] = {}
     numbers: dict[str, int] | None = None  # None: the first pass, references not known yet
     for passes in range(1, _MAX_PASSES + 1):
@@ -123,10 +131,14 @@ def paginate(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup
                 found.setdefault(anchor, first_page + index_in_group)
             first_page += group.pages
         wanted = {ref: found.get(ref) for body in bodies for ref in PAGE_REF.findall(body)}
+        required = set(wanted)
+        wanted |= {
+            ref: found.get(ref) for body in bodies for refs in PAGES_REF.findall(body) for ref in refs.split("+") if ref
+        }
         if numbers is None and referencing:  # anchors in a waiting group are not known yet: the next pass finds them
             numbers = {ref: page or 0 for ref, page in wanted.items()}
             continue
-        if missing := sorted(ref for ref, page in wanted.items() if page is None):
+        if missing := sorted(ref for ref, page in wanted.items() if page is None and ref in required):
             raise PaginationError(f"renvoi vers une ancre absente de la brochure : #{missing[0]}")
         if all((numbers or {}).get(ref) == page for ref, page in wanted.items()):
             return Brochure([g for g in groups if g is not None], found, passes)

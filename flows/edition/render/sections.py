@@ -56,6 +56,7 @@ class Part(TypedDict):
 
 
 class RevenueRow(TypedDict):
+    id: str  # the line's id, for the erratum's page references
     label: str
     reference: str
     is_total: bool
@@ -186,6 +187,13 @@ class Chiffres(TypedDict):
     history: HistorySection | None
 
 
+class ErratumRow(TypedDict):
+    label: str
+    old: str
+    new: str
+    anchors: list[str]  # where the figure is printed (render/locations.py); the layout gives their pages
+
+
 class Context(TypedDict):
     meta: Meta
     theme: dict[str, Any]
@@ -194,3 +202,4 @@ class Context(TypedDict):
     parts: list[Part]
     chiffres: Chiffres
     revision: Revision
+    erratum: list[ErratumRow]
