@@ -195,7 +195,11 @@ def test_2024_figures_get_a_readers_label(labels_2024, name, label):
 
 
 def test_every_figure_gets_a_label_and_a_figure_gone_from_the_tables_keeps_its_key(edition_2018, labels_2018):
-    assert len(labels_2018) == 114 and all(labels_2018.values())
+    assert len(labels_2018) == 122 and all(labels_2018.values())  # 114 amounts, shares and rates, 8 variances
+    assert labels_2018["revenue.stages.br1.delta"] == "Recettes — évolution à l'étape « BR1 »"
+    assert (
+        labels_2018["revenue.stages.final.delta_pct"] == "Recettes — évolution à l'étape « recettes de l'année » (en %)"
+    )
     # a figure of the previous revision whose line no longer exists: labelled from its name
     assert revisions.figure_labels(edition_2018.tables, ["missions.9.ae", "thematics.x.share"]) == {
         "missions.9.ae": "Mission 9 — AE",

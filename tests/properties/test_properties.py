@@ -403,10 +403,10 @@ def test_a_formatted_amount_parses_back_to_itself(amount):
     values=st.lists(st.integers(0, 10**10), min_size=1, max_size=30).filter(lambda v: sum(v) > 0),
     gap=st.integers(-5, 5),
 )
-def test_shares_add_up_to_the_displayed_total_and_each_is_within_a_tenth(values, gap):
+def test_largest_remainder_shares_add_up_to_the_displayed_total_and_each_is_within_a_tenth(values, gap):
     base = sum(values) + gap  # a declared total may differ from its lines by a rounding gap
     assume(base > 0)
-    frame = compute.with_shares(pl.DataFrame({"amount": values}), "amount", base)
+    frame = compute.with_shares(pl.DataFrame({"amount": values}), "amount", base, method=compute.LARGEST_REMAINDER)
     displayed_total = round_half_up(Decimal(sum(values)) * 100 / base, 1)
     shares = [Decimal(str(s)) for s in frame["share"]]
     assert sum(shares) == displayed_total
@@ -415,6 +415,20 @@ def test_shares_add_up_to_the_displayed_total_and_each_is_within_a_tenth(values,
     for share, amount in zip(shares, values, strict=True):
         assert share == round_half_up(share, 1)  # one decimal
         assert abs(share - Decimal(amount) * 100 / base) <= Decimal("0.1")
+
+
+@settings(max_examples=300)
+@given(
+    values=st.lists(st.integers(0, 10**10), min_size=1, max_size=30).filter(lambda v: sum(v) > 0),
+    gap=st.integers(-5, 5),
+)
+def test_half_up_shares_are_what_a_reader_computes(values, gap):
+    base = sum(values) + gap
+    assume(base > 0)
+    frame = compute.with_shares(pl.DataFrame({"amount": values}), "amount", base)
+    shares = [Decimal(str(s)) for s in frame["share"]]
+    for share, amount in zip(shares, values, strict=True):
+        assert share == round_half_up(Decimal(amount) * 100 / base, 1)  # each share, as a reader divides
 
 
 # --- (d) resolving figure names never fails ------------------------------------------------------
