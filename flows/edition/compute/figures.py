@@ -329,6 +329,29 @@ def published_verdicts(
     return share, head
 
 
+def rate_verdict(row: Mapping[str, Any], basis: published.Basis | None) -> published.Verdict | None:
+    """A published execution rate printed for want of the credits opened derives from the amount
+    executed: it holds while that amount is the one it was first printed with (None: a computed rate)."""
+    if row["opened"] is not None or row["rate_pct"] is None:
+        return None
+    name = f"execution.{row['budget']}"
+    return published.judge(
+        f"{name}.rate", f"{row['rate_pct']}:{row['rate_pct_dp']}", {name: row["executed"]}, basis, True
+    )
+
+
+def rates_basis(rates: pl.DataFrame, basis: published.Basis | None) -> dict[str, published.BasisEntry]:
+    """The basis of the published execution rates this revision prints."""
+    found: dict[str, published.BasisEntry] = {}
+    for row in rates.iter_rows(named=True):
+        verdict = rate_verdict(row, basis)
+        if verdict is not None and verdict.kept:
+            name = f"execution.{row['budget']}"
+            typed = f"{row['rate_pct']}:{row['rate_pct_dp']}"
+            found[f"{name}.rate"] = published.carried(f"{name}.rate", typed, {name: row["executed"]}, basis)
+    return found
+
+
 def published_basis(split: pl.DataFrame, total: int, basis: published.Basis | None) -> dict[str, published.BasisEntry]:
     """The basis of every published value this revision prints (kept ones only)."""
     found: dict[str, published.BasisEntry] = {}
@@ -406,16 +429,18 @@ def compute_figures(
     the published values it printed (compute/published.py)."""
     missions = tables.get("missions")
     thematics = tables.get("thematics")
-    split = printed_basis = None
+    split = None
+    rates = execution_rates(tables["execution"])
+    printed_basis = rates_basis(rates, basis)
     if thematics is not None:
         total = total_row(thematics)["amount"]
         ordered = thematic_split(thematics, share_method)
         split = with_displayed_values(ordered, total=total, basis=basis)
-        printed_basis = published_basis(ordered, total, basis)
+        printed_basis |= published_basis(ordered, total, basis)
     return Figures(
         revenue_stages=revenue_stages(tables["revenue"], year),
         revenue_growth=revenue_growth(tables["revenue"]),
-        rates=execution_rates(tables["execution"]),
+        rates=rates,
         missions=(
             mission_split(missions, tables["execution"], missions_ref, share_method) if missions is not None else None
         ),
@@ -426,5 +451,5 @@ def compute_figures(
             else None
         ),
         history=editions_history({**earlier_editions, year: tables}) if earlier_editions else None,
-        basis=printed_basis or {},
+        basis=printed_basis,
     )

@@ -93,7 +93,7 @@ def validate(edition: Edition, basis: published.Basis | None = None) -> Report:
     check_references(edition)
     report = Report(typed_amounts=typed_amounts(edition))
     _revenue(edition, report)
-    _execution(edition, report)
+    _execution(edition, report, basis)
     _missions(edition, report)
     _cp_by_nature(edition, report)
     _thematics(edition, report, basis)
@@ -183,10 +183,24 @@ def _revenue(edition: Edition, report: Report) -> None:
         )
 
 
-def _execution(edition: Edition, report: Report) -> None:
+def _execution(edition: Edition, report: Report, basis: published.Basis | None) -> None:
     rates = compute.execution_rates(edition.tables["execution"])
     for row in rates.iter_rows(named=True):
         where = _where(edition, "execution", row["_line"], "rate_pct")
+        verdict = compute.rate_verdict(row, basis)
+        if verdict is not None and verdict.stale_since is not None:
+            moved = ", ".join(f"{format_eur(then)} → {format_eur(now)}" for _, then, now in verdict.changed)
+            report.findings.append(
+                Finding(
+                    "error",
+                    "execution",
+                    f"{row['budget']} : taux publié {format_pct(row['rate_pct'], row['rate_pct_dp'] or 0)} "
+                    f"périmé, le montant exécuté a changé depuis la révision {verdict.stale_since} ({moved}) : "
+                    "donner les crédits ouverts (colonne opened) pour que le taux soit recalculé, ou le taux "
+                    "publié corrigé (rate_pct)",
+                    where=where,
+                )
+            )
         if row["opened"] is None and row["rate_pct"] is None:
             report.findings.append(
                 Finding(
@@ -209,7 +223,7 @@ def _execution(edition: Edition, report: Report) -> None:
                         "warning",
                         "execution",
                         f"{row['budget']} : taux publié {format_pct(row['rate_pct'], dp)} ≠ taux calculé "
-                        f"{format_pct(row['rate_computed'], dp)} (exécuté / ouvert). Taux publié conservé.",
+                        f"{format_pct(row['rate_computed'], dp)} (exécuté / ouvert). Taux calculé retenu.",
                         where=where,
                     )
                 )
