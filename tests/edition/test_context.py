@@ -69,9 +69,9 @@ def test_the_2024_thematic_table_is_formatted_in_french(context_2024):
     thematics = context_2024["chiffres"]["thematics"]
     assert thematics["total"] == _fr("538_736_879 €")  # the published total, kept (lines add up to 882 €)
     assert thematics["total_share"] == _fr("100,0 %") and thematics["top2_share"] == _fr("49,9 %")
-    assert thematics["top2"] == [
-        "Investissements en ES et ESMS",
-        "Permanence des soins et accès aux soins non programmés",
+    assert thematics["top2"] == [  # as they read inside the sentence that names them
+        "investissements en ES et ESMS",
+        "permanence des soins et accès aux soins non programmés",
     ]
     first, last = thematics["rows"][0], thematics["rows"][-1]
     assert (first["label"], first["amount"], first["share"], first["headline"]) == (
