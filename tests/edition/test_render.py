@@ -101,20 +101,28 @@ def test_text_is_escaped_by_the_templates(edition_2018):
 class _RecasedText(HTMLParser):
     """The text of the elements whose class the stylesheet re-cases, outside the `keep-case` spans."""
 
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
+
     def __init__(self, classes: set[str]) -> None:
         super().__init__()
-        self.classes, self.open, self.texts = classes, [], []
+        self.classes = classes
+        self.open: list[tuple[str, set[str]]] = []  # the elements the parser is inside: tag, classes
+        self.texts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ("img", "meta", "link", "br"):  # void elements never close
-            self.open.append(set((dict(attrs).get("class") or "").split()))
+        if tag not in self.VOID:  # a void element holds no text and has no end tag
+            self.open.append((tag, set((dict(attrs).get("class") or "").split())))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        pass  # `<br />`: no text inside
 
     def handle_endtag(self, tag: str) -> None:
-        self.open.pop()
+        while self.open and self.open.pop()[0] != tag:
+            pass
 
     def handle_data(self, data: str) -> None:
-        recased = any(c & self.classes for c in self.open)
-        if recased and not any("keep-case" in c for c in self.open):
+        classes = [c for _, c in self.open]
+        if any(c & self.classes for c in classes) and not any("keep-case" in c for c in classes):
             self.texts.append(data)
 
 
