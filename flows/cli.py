@@ -203,6 +203,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespace, seconds: float) -> None:
+    from flows.edition.french import format_seconds
+
     if result.report:
         print("\n".join(result.report) + "\n")
     if not result.published:
@@ -218,7 +220,7 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
         for change in result.erratum:
             where = f" (p. {', '.join(map(str, change.pages))})" if change.pages else ""
             print(f"  {change.label} : {change.old} → {change.new}{where}")
-    print(f"Publié : {result.pdf_path} — révision {result.revision} ({result.pages} pages, {seconds:.1f} s)")
+    print(f"Publié : {result.pdf_path} — révision {result.revision} ({result.pages} pages, {format_seconds(seconds)})")
     print(f"Copie d'archivage (PDF/A-3, données jointes) : {paths.archive_path(args.outputs, args.region, args.year)}")
     print(f"Historique des révisions : {result.pdf_path.parent / 'manifest.json'} (catalogue : {result.catalogue})")
 
@@ -236,6 +238,7 @@ def cmd_national(args: argparse.Namespace) -> int:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from flows.deploy import prefect_server
+    from flows.edition.french import format_number, format_seconds
     from flows.edition.publish import revisions
     from flows.national import national_run, task_runner
 
@@ -250,9 +253,10 @@ def cmd_national(args: argparse.Namespace) -> int:
             trigger=revisions.MANUAL if args.reason else revisions.SCHEDULED,
         )
     for outcome in outcomes:
-        print(f"  {outcome.region} {outcome.year} : {outcome.message} ({outcome.seconds:.1f} s)")
-    minutes = (time.perf_counter() - started) / 60
-    print(f"{len(outcomes)} édition(s) en {minutes * 60:.0f} s, soit {len(outcomes) / minutes:.1f} brochures/minute")
+        print(f"  {outcome.region} {outcome.year} : {outcome.message} ({format_seconds(outcome.seconds)})")
+    seconds = time.perf_counter() - started
+    pace = format_number(len(outcomes) / seconds * 60, 1)
+    print(f"{len(outcomes)} édition(s) en {format_seconds(seconds, 0)}, soit {pace} brochures/minute")
     return EXIT_OK
 
 

@@ -130,6 +130,7 @@ TABLES: dict[str, TableSpec] = {
                 Column("thematic_id", "slug"),
                 Column("kind", "kind"),
                 Column("label", "text"),
+                Column("label_in_sentence", "text", optional=True, nullable=True),
                 Column("unit", "unit"),
                 Column("amount", "amount"),
                 Column("published_share_pct", "pct", optional=True, nullable=True),

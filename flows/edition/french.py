@@ -121,3 +121,27 @@ def format_size(n: int) -> str:
     if n >= 1024 * 1024:
         return f"{format_number(n / 1024 / 1024, 1)}\u00a0Mo"
     return f"{format_number(n / 1024)}\u00a0Ko"
+
+
+def format_seconds(seconds: float, decimals: int = 1) -> str:
+    """A duration told to a person: `21.94` → `21,9 s` (the `--timings` JSON keeps plain numbers)."""
+    return f"{format_number(seconds, decimals)}{NBSP}s"
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")  # a run of letters: a word, or one part of `ARS-AREFIE` or `l'ARS`
+
+
+def is_acronym(word: str) -> bool:
+    """`ES`, `ESMS`, `CPTS`: two capitals or more and no small letter, a word whose case is its meaning."""
+    return len(word) >= 2 and word.isupper()
+
+
+def in_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: its first letter in lower case unless its first word is an
+    acronym, and every other letter as typed (`Investissements en ES et ESMS` → `investissements en ES
+    et ESMS`). A proper noun (`Île-de-France`) needs the label's typed in-sentence form instead."""
+    first = _LETTERS.search(label)
+    if first is None or is_acronym(first.group()):
+        return label
+    at = first.start()
+    return label[:at] + label[at].lower() + label[at + 1 :]

@@ -69,9 +69,9 @@ def test_the_2024_thematic_table_is_formatted_in_french(context_2024):
     thematics = context_2024["chiffres"]["thematics"]
     assert thematics["total"] == _fr("538_736_879 €")  # the published total, kept (lines add up to 882 €)
     assert thematics["total_share"] == _fr("100,0 %") and thematics["top2_share"] == _fr("49,9 %")
-    assert thematics["top2"] == [
-        "Investissements en ES et ESMS",
-        "Permanence des soins et accès aux soins non programmés",
+    assert thematics["top2"] == [  # as they read inside the sentence that names them
+        "investissements en ES et ESMS",
+        "permanence des soins et accès aux soins non programmés",
     ]
     first, last = thematics["rows"][0], thematics["rows"][-1]
     assert (first["label"], first["amount"], first["share"], first["headline"]) == (
@@ -88,6 +88,26 @@ def test_the_2024_thematic_table_is_formatted_in_french(context_2024):
     )
     assert len(thematics["rows"]) == 25
     assert any(_fr("538_736_882 €") in note for note in thematics["notes"])  # the gap, told to readers
+
+
+def test_a_thematics_in_sentence_form_is_printed_in_the_sentence(inputs_copy):
+    """Without `label_in_sentence` a label is set in the sentence as typed but for its first letter; with
+    it, the form typed there."""
+    path = inputs_copy / REGION / "2024" / "thematics.csv"
+    header, *lines = path.read_text(encoding="utf-8").splitlines()
+    rows = [header.replace(";label;", ";label;label_in_sentence;")]
+    for line in lines:
+        cells = line.split(";")
+        cells.insert(3, "Investissements en ES et ESMS" if cells[0] == "investissements" else "")
+        rows.append(";".join(cells))
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    snapshot = ingest.read_snapshot(inputs_copy, REGION, 2024)
+    thematics = context.build_context(snapshot.edition, prepare(snapshot), {})["chiffres"]["thematics"]
+    assert thematics["top2"] == [
+        "Investissements en ES et ESMS",  # typed so in label_in_sentence
+        "permanence des soins et accès aux soins non programmés",  # left empty: the label, first letter lowered
+    ]
+    assert thematics["rows"][0]["label"] == "Investissements en ES et ESMS"
 
 
 def test_a_thematic_text_prints_the_tables_figures(context_2024):

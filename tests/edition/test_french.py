@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,9 @@ from flows.edition.french import (
     format_eur,
     format_number,
     format_pct,
+    format_seconds,
+    in_sentence,
+    is_acronym,
     parse_number,
     to_euros,
 )
@@ -98,3 +102,44 @@ def test_format_amount_then_parse_round_trips_at_its_precision(units, unit, deci
     text = format_amount(int(euros_exact), unit, decimals).removesuffix(f"{NBSP}{unit}")
     parsed, dp = parse_number(text)
     assert (parsed, dp) == (value, decimals)
+
+
+def test_durations_told_to_a_person_use_a_decimal_comma():
+    assert format_seconds(21.94) == f"21,9{NBSP}s"
+    assert format_seconds(0.05) == f"0,1{NBSP}s"  # half-up, like the rest
+    assert format_seconds(3599.6, 0) == f"3{NNBSP}600{NBSP}s"
+
+
+@pytest.mark.parametrize(
+    ("word", "acronym"), [("ES", True), ("ESMS", True), ("CPTS", True), ("E", False), ("Es", False), ("es", False)]
+)
+def test_an_acronym_is_two_capitals_or_more(word, acronym):
+    assert is_acronym(word) is acronym
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [
+        ("Investissements en ES et ESMS", "investissements en ES et ESMS"),
+        ("Parcours Cancer", "parcours Cancer"),
+        ("ES et ESMS : accompagnement social", "ES et ESMS : accompagnement social"),
+        ("CPTS du Hainaut", "CPTS du Hainaut"),
+        ("ARS-AREFIE", "ARS-AREFIE"),
+        ("L'ARS et ses partenaires", "l'ARS et ses partenaires"),
+        ("« Une seule santé »", "« une seule santé »"),
+        ("Démocratie sanitaire", "démocratie sanitaire"),
+        ("", ""),
+    ],
+)
+def test_a_label_in_a_sentence_lowers_its_first_letter_only(label, expected):
+    assert in_sentence(label) == expected
+
+
+@given(st.text())
+def test_a_label_in_a_sentence_keeps_every_other_character_as_typed(label):
+    first = re.search(r"[^\W\d_]", label)
+    if first is None:
+        assert in_sentence(label) == label
+        return
+    before, letter, after = label[: first.start()], label[first.start()], label[first.start() + 1 :]
+    assert in_sentence(label) in (label, before + letter.lower() + after)

@@ -1,4 +1,4 @@
-from flows.edition.render.narrative import french_spacing, to_html
+from flows.edition.render.narrative import french_spacing, keep_case, to_html
 
 
 def test_raw_html_is_escaped_not_passed_through():
@@ -20,3 +20,16 @@ def test_narrative_headings_stay_out_of_the_outline():
 def test_amounts_typed_by_hand_never_split_across_lines():
     assert french_spacing("43 projets pour 630 000 € soit 35 %") == "43 projets pour 630\u202f000\u00a0€ soit 35\u00a0%"
     assert french_spacing("en 2024 les 3 dépistages") == "en 2024 les 3 dépistages"
+
+
+def test_units_and_acronyms_are_kept_out_of_the_stylesheets_recasing():
+    kept = '<span class="keep-case">{}</span>'.format
+    assert keep_case("Démocratie sanitaire : 208\u00a0k€") == f"Démocratie sanitaire : 208\u00a0{kept('k€')}"
+    assert keep_case("Investissements en ES et ESMS : 153,3 M€") == (
+        f"Investissements en {kept('ES')} et {kept('ESMS')} : 153,3 {kept('M€')}"
+    )
+    assert keep_case("Parcours Cancer, ÉTÉ") == f"Parcours Cancer, {kept('ÉTÉ')}"
+
+
+def test_keep_case_escapes_everything_else():
+    assert keep_case("<b>ES</b> & co") == '&lt;b&gt;<span class="keep-case">ES</span>&lt;/b&gt; &amp; co'

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import re
 import subprocess
+from html.parser import HTMLParser
 
 import pytest
 
@@ -95,6 +96,52 @@ def test_text_is_escaped_by_the_templates(edition_2018):
     edition = dataclasses.replace(edition_2018, tables={**edition_2018.tables, "actions": hostile})
     html = _html(edition)
     assert "<script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+class _RecasedText(HTMLParser):
+    """The text of the elements whose class the stylesheet re-cases, outside the `keep-case` spans."""
+
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"})
+
+    def __init__(self, classes: set[str]) -> None:
+        super().__init__()
+        self.classes = classes
+        self.open: list[tuple[str, set[str]]] = []  # the elements the parser is inside: tag, classes
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:  # a void element holds no text and has no end tag
+            self.open.append((tag, set((dict(attrs).get("class") or "").split())))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        pass  # `<br />`: no text inside
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.open and self.open.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        classes = [c for _, c in self.open]
+        if any(c & self.classes for c in classes) and not any("keep-case" in c for c in classes):
+            self.texts.append(data)
+
+
+@pytest.mark.parametrize("year", [2018, 2024])
+def test_no_unit_is_left_to_the_stylesheets_recasing(year):
+    """Every value printed in an element whose case brochure.css changes keeps its units out of it
+    (`208 k€`, never `208 K€`): through the templates' `keep_case` filter."""
+    css = (paths.TEMPLATES_DIR / "brochure.css").read_text(encoding="utf-8")
+    classes = {
+        name
+        for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css)
+        if re.search(r"text-transform:\s*(?!none)", body)
+        for name in re.findall(r"\.([\w-]+)", selectors)
+    }
+    assert {"thematic-title", "section-title", "key-label"} <= classes
+    parser = _RecasedText(classes)
+    parser.feed(_html(ingest.read_edition(paths.INPUTS_DIR, REGION, year)))
+    assert parser.texts  # the check saw the upper-cased headings
+    assert not [t for t in parser.texts if re.search(r"[kM]€", t)]
 
 
 def test_the_renderer_refuses_files_outside_the_allowed_folders(tmp_path):

@@ -17,6 +17,7 @@ from flows.edition.french import (
     format_number,
     format_pct,
     format_signed_eur,
+    in_sentence,
 )
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
@@ -275,7 +276,7 @@ def _chiffres(
             "total": _amount(total_row, "amount"),
             "total_share": format_pct(100.0, 1),
             "top2_share": format_pct(float(top2["share_display"].sum()) if top2.height else 0.0, 1),
-            "top2": [r["label"] for r in top2.iter_rows(named=True)],
+            "top2": [r.get("label_in_sentence") or in_sentence(r["label"]) for r in top2.iter_rows(named=True)],
             "chart": charts.get("thematics"),
             "subset_chart": charts.get("thematic-subset"),
             "subset_title": meta.subset_title,

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from flows.edition.render.narrative import keep_case
+
 
 def render_html(context: Mapping[str, object], templates_dir: Path) -> str:
     """Fill the brochure template; every value is escaped unless marked safe by our own code."""
@@ -17,4 +19,5 @@ def render_html(context: Mapping[str, object], templates_dir: Path) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["keep_case"] = keep_case  # units and acronyms the stylesheet must not re-case
     return env.get_template("brochure.html.j2").render(**context)

@@ -1,4 +1,5 @@
-"""Narrative Markdown → HTML fragments for the templates.
+"""Narrative Markdown → HTML fragments for the templates, and the fragment that keeps units and
+acronyms in their case.
 
 Narrative is written by several people and is untrusted: raw HTML in it is escaped, not passed
 through, and links may only point to http(s) and mailto addresses.
@@ -14,8 +15,9 @@ from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
+from markupsafe import Markup, escape
 
-from flows.edition.french import NBSP, NNBSP
+from flows.edition.french import NBSP, NNBSP, UNIT_FACTORS, is_acronym
 
 ALLOWED_SCHEMES = ("http://", "https://", "mailto:")
 
@@ -68,3 +70,23 @@ def french_spacing(text: str) -> str:
 def to_html(markdown: str) -> str:
     """Render one narrative text; raw HTML comes out escaped."""
     return cast(str, _MD.render(french_spacing(markdown)))  # the HTML renderer's output
+
+
+# A unit whose case carries its meaning (`k€`), before any run of letters (a word, or part of one).
+_CASED = re.compile("|".join(re.escape(u) for u in UNIT_FACTORS if any(c.isalpha() for c in u)) + r"|[^\W\d_]+")
+
+
+def keep_case(text: str) -> Markup:
+    """`text` escaped, its units (`k€`, `M€`) and acronyms (`ES`, `CPTS`) in `<span class="keep-case">`,
+    which the stylesheet never re-cases: a heading upper-cased by CSS prints `208 k€`, not `208 K€`, in
+    the page and in the PDF's text alike. The templates use it (filter `keep_case`) for every value of an
+    element whose case the stylesheet changes."""
+    parts: list[str] = []
+    end = 0
+    for match in _CASED.finditer(text):
+        word = match.group()
+        if word in UNIT_FACTORS or is_acronym(word):
+            parts += [escape(text[end : match.start()]), f'<span class="keep-case">{escape(word)}</span>']
+            end = match.end()
+    parts.append(escape(text[end:]))
+    return Markup("".join(parts))

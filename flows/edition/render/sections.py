@@ -144,7 +144,7 @@ class ThematicsSection(TypedDict):
     total: str
     total_share: str
     top2_share: str
-    top2: list[str]
+    top2: list[str]  # the two largest thematics' labels as they read inside a sentence
     chart: DrawnChart | None
     subset_chart: DrawnChart | None
     subset_title: str | None
