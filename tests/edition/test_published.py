@@ -67,3 +67,45 @@ def test_a_value_typed_anew_starts_a_new_basis(typed: str, kept: bool):
     verdict = published.judge("x.share", typed, {"x": 2}, basis, within_rounding=True)
     assert verdict.kept is kept
     assert published.carried("x.share", typed, {"x": 2}, basis)["revision"] == (1 if typed == "21.4:1" else None)
+
+
+SHARES_NOTE = "Chaque part est arrondie au dixième, indépendamment des autres : leur somme peut différer de 100 %."
+
+
+def _with_thematics(edition, amounts: list[int]):
+    """The edition with its thematic lines replaced by lines of these amounts (no published values)."""
+    import dataclasses
+
+    import polars as pl
+
+    rows = [
+        {"thematic_id": f"t{i}", "kind": "line", "label": f"Thématique {i}", "unit": "€", "amount": a}
+        for i, a in enumerate(amounts, start=1)
+    ]
+    rows.append({"thematic_id": "total", "kind": "total", "label": "Total", "unit": "€", "amount": sum(amounts)})
+    frame = pl.DataFrame(rows).with_columns(pl.lit(None, pl.Int8).alias("amount_dp"), pl.lit(0).alias("_line"))
+    return dataclasses.replace(edition, tables={**edition.tables, "thematics": frame}, texts={})
+
+
+@pytest.mark.parametrize(
+    ("rounding", "shares", "note"),
+    [("half-up", ["33,3", "33,3", "33,3"], True), ("largest-remainder", ["33,4", "33,3", "33,3"], False)],
+)
+def test_three_equal_thematics_print_33_3_each_with_the_note_unless_allocated(edition_2024, rounding, shares, note):
+    import dataclasses
+
+    from flows.edition.ingest.snapshot import Snapshot
+    from flows.edition.prepare import prepare
+    from flows.edition.render.context import build_context
+
+    edition = _with_thematics(edition_2024, [1_000_000] * 3)
+    meta = dataclasses.replace(edition.meta, share_rounding=rounding, subset_exclude=())
+    edition = dataclasses.replace(edition, meta=meta)
+    context = build_context(edition, prepare(Snapshot(edition)), {})
+    thematics = context["chiffres"]["thematics"]
+    assert [_plain(r["share"]) for r in thematics["rows"]] == [f"{s} %" for s in shares]
+    assert thematics["shares_note"] is note
+    from flows import paths
+    from flows.edition.render.html import render_html
+
+    assert (SHARES_NOTE in render_html(context, paths.TEMPLATES_DIR)) is note  # printed under the table
