@@ -331,7 +331,8 @@ def published_verdicts(
 
 def rate_verdict(row: Mapping[str, Any], basis: published.Basis | None) -> published.Verdict | None:
     """A published execution rate printed for want of the credits opened derives from the amount
-    executed: it holds while that amount is the one it was first printed with (None: a computed rate)."""
+    executed: it is current while that amount is the one it was first printed with (None: a computed
+    rate). A stale one is still printed — nothing can be computed in its place — and reported."""
     if row["opened"] is not None or row["rate_pct"] is None:
         return None
     name = f"execution.{row['budget']}"

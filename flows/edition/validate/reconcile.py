@@ -190,14 +190,15 @@ def _execution(edition: Edition, report: Report, basis: published.Basis | None) 
         verdict = compute.rate_verdict(row, basis)
         if verdict is not None and verdict.stale_since is not None:
             moved = ", ".join(f"{format_eur(then)} → {format_eur(now)}" for _, then, now in verdict.changed)
+            # No computed rate can replace it without the credits opened: it is kept, and said loudly.
             report.findings.append(
                 Finding(
-                    "error",
+                    "warning",
                     "execution",
                     f"{row['budget']} : taux publié {format_pct(row['rate_pct'], row['rate_pct_dp'] or 0)} "
-                    f"périmé, le montant exécuté a changé depuis la révision {verdict.stale_since} ({moved}) : "
-                    "donner les crédits ouverts (colonne opened) pour que le taux soit recalculé, ou le taux "
-                    "publié corrigé (rate_pct)",
+                    f"conservé faute de crédits ouverts, alors que le montant exécuté a changé depuis la révision "
+                    f"{verdict.stale_since} ({moved}) : vérifier ce taux, ou donner les crédits ouverts (colonne "
+                    "opened) pour qu'il soit recalculé",
                     where=where,
                 )
             )
