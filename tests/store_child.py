@@ -27,6 +27,7 @@ def record(reason: str) -> dict:
         "warnings": [],
         "erratum": [],
         "figures": {"revenue.total": reason},
+        "basis": {},
     }
 
 
