@@ -4,6 +4,7 @@ LibreOffice (which computes every formula and stores its value, as Excel does)."
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import shutil
 import subprocess
@@ -22,8 +23,13 @@ def fir_check(inputs: Path, year: int, region: str = REGION) -> tuple[int, str]:
     Raises whatever the command lets through: a test calling it fails on any traceback.
     """
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(["check", "--region", region, "--year", str(year), "--inputs", str(inputs)])
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["check", "--region", region, "--year", str(year), "--inputs", str(inputs)])
+    finally:
+        # The command freezes the garbage collector as it ends (the process is about to exit); the tests
+        # go on: let it collect again, or objects of other tests (WeasyPrint's fonts) outlive the session.
+        gc.unfreeze()
     return code, (out.getvalue() + err.getvalue()).replace("\u202f", " ").replace("\u00a0", " ")
 
 

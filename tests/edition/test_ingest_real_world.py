@@ -432,3 +432,31 @@ def test_a_windows_1252_missions_reference_is_read_with_a_warning(inputs_copy: P
 def test_the_missions_reference_frame_is_unchanged(edition_2018):
     assert edition_2018.missions_ref.columns == ["mission", "short_label"]
     assert edition_2018.missions_ref["mission"].to_list() == [1, 2, 3, 4, 5]
+
+
+def test_a_logo_that_is_a_looping_link_is_a_located_input_error(inputs_copy: Path):
+    folder = inputs_copy / REGION / "2024"
+    meta = folder / "edition.toml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("[brand]\n", '[brand]\nlogo = "logo.svg"\n'), "utf-8")
+    (folder / "logo.svg").symlink_to("logo.svg")
+    code, output = fir_check(inputs_copy, 2024)
+    assert code == 1
+    assert (
+        f"{E24}/edition.toml, colonne « brand.logo » : valeur « logo.svg » — attendu : "
+        "un fichier logo lisible (c'est un lien symbolique qui boucle)"
+    ) in output
+
+
+def test_a_windows_1252_nomenclature_is_read_with_a_warning_and_the_ledger_stays_utf8(inputs_copy: Path):
+    from tests.test_ledger_edition import _write_ledger
+
+    folder = inputs_copy / REGION / "2018"
+    _write_ledger(folder)
+    nomenclature = folder / "nomenclature.csv"
+    nomenclature.write_bytes(nomenclature.read_text(encoding="utf-8").encode("cp1252"))
+    edition = ingest.read_edition(inputs_copy, REGION, 2018)
+    assert [(n.level, n.source) for n in edition.notices] == [("warning", f"{REGION}/2018/nomenclature.csv")]
+    ledger = folder / "ledger.csv"
+    ledger.write_bytes(ledger.read_text(encoding="utf-8").encode("cp1252"))
+    with pytest.raises(InputError, match=r"ledger\.csv, ligne 2 — attendu : un fichier encodé en UTF-8"):
+        ingest.read_edition(inputs_copy, REGION, 2018)
