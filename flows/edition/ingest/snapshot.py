@@ -157,7 +157,9 @@ def _read_edition(inputs: Path, region: str, year: int, reference: tuple[pl.Data
     files = [meta_file, *table_files, *text_files, reference_file, *ledger_files]
     if meta.logo is not None:
         files.append(meta.logo.file)
-    encodings = [notice for file in files if (notice := encoding_notice(file)) is not None]
+    # The ledger is UTF-8 by its contract (Polars refuses anything else), and too large to decode twice.
+    csv_files = [file for file in files if file.source.rpartition("/")[2] not in LEDGER_NAMES]
+    encodings = [notice for file in csv_files if (notice := encoding_notice(file)) is not None]
     return Edition(
         meta,
         tables,
