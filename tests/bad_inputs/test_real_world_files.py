@@ -80,7 +80,7 @@ CASES = [
             "[information] feuille « _notes » ignorée : son nom commence par « _ » (notes)",
             "[information] feuille « Brouillon » ignorée : elle est masquée",
             f"où : {E24}/figures.xlsx",
-            "0 erreur(s), 5 avertissement(s)",
+            "Bilan : 0 erreur(s),",
         ),
         exit=0,
     ),
