@@ -7,8 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # WeasyPrint: Pango, HarfBuzz subsetter. Tests: poppler (PDF text), Chromium (download page, driven by Playwright),
-# PostgreSQL (the catalogue tests start a real server of their own with Debian's initdb and pg_ctl).
-APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium postgresql)
+# PostgreSQL (the catalogue tests start a real server of their own with Debian's initdb and pg_ctl),
+# LibreOffice Calc without GUI (the workbook tests save figures.xlsx with `soffice --headless`, which computes
+# every formula and stores its value, as Excel does: tests/check_helpers.py).
+APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium postgresql
+  libreoffice-calc-nogui)
 
 PYTHON=${PYTHON:-}
 if [ -z "$PYTHON" ]; then

@@ -637,18 +637,24 @@ CASES: list[Case] = [
     ),
     # --- CSV encodings and shapes
     Case(
-        "windows-1252-csv",
+        "windows-1252-csv-accepted",  # French Excel's default "CSV (séparateur : point-virgule)"
         transform_bytes("revenue.csv", lambda data: data.decode("utf-8").encode("cp1252")),
         (
-            f"{E18}/revenue.csv, ligne 2 : valeur « octet 0x80 » — attendu : un fichier encodé en UTF-8 "
-            "(ré-exporter en « CSV UTF-8 » ; ce fichier semble être en Latin-1 / Windows-1252)",
+            "[avertissement] revenue.csv est encodé en Windows-1252 (pas en UTF-8) : lu en Windows-1252 ; "
+            "vérifier ses accents, ou l'enregistrer en « CSV UTF-8 » pour ne plus voir cet avertissement",
+            f"où : {E18}/revenue.csv",
+            "0 erreur(s)",
         ),
         year=2018,
+        exit=0,
     ),
     Case(
-        "latin-1-csv",
-        transform_bytes("actions.csv", lambda data: data.decode("utf-8").encode("latin-1", errors="replace")),
-        (f"{E24}/actions.csv, ligne 3 : valeur « octet 0xE9 » — attendu : un fichier encodé en UTF-8",),
+        "dos-cp850-csv",  # é is 0x82, which Windows-1252 has (as ‚); É is 0x90, which it has not
+        transform_bytes("actions.csv", lambda data: data.decode("utf-8").encode("cp850", errors="replace")),
+        (
+            f"{E24}/actions.csv, ligne 19 : valeur « octet 0x90 » — attendu : un fichier encodé en UTF-8 ou en "
+            "Windows-1252 (ré-exporter en « CSV UTF-8 »)",
+        ),
     ),
     Case(
         "utf8-bom-accepted",
@@ -719,11 +725,12 @@ CASES: list[Case] = [
         ),
     ),
     Case(
-        "xlsx-formula",
+        "xlsx-formula-without-stored-value",  # as openpyxl writes it: refused; with its value, read
         workbook(_set("missions", "C3", "=1+1")),
         (
-            f"{E18}/figures.xlsx, feuille « missions », cellule C3 : valeur « =1+1 » — attendu : "
-            "une valeur, pas une formule (coller en valeurs)",
+            f"{E18}/figures.xlsx, feuille « missions », cellule C3, colonne « ae » : valeur « =1+1 » — attendu : "
+            "une formule enregistrée avec sa valeur calculée (le fichier n'en contient pas : ouvrir et enregistrer "
+            "le classeur dans Excel ou LibreOffice, ou coller en valeurs)",
         ),
         year=2018,
     ),

@@ -35,13 +35,15 @@ def test_comma_separated_utf8_with_bom_and_crlf_reads_the_same(inputs_copy, edit
     assert_frame_equal(edition.tables["missions"], edition_2018.tables["missions"])
 
 
-def test_latin1_file_is_refused_with_its_line(inputs_copy):
+def test_a_file_in_no_accepted_encoding_is_refused_with_its_line(inputs_copy):
     path = inputs_copy / REGION / "2018" / "revenue.csv"
-    path.write_bytes(path.read_text(encoding="utf-8").encode("cp1252"))
+    lines = path.read_text(encoding="utf-8").encode("cp1252").split(b"\n")  # Windows-1252 alone is read
+    lines[2] += b"\x81"  # a byte neither UTF-8 nor Windows-1252 has
+    path.write_bytes(b"\n".join(lines))
     with pytest.raises(InputError) as caught:
         ingest.read_edition(inputs_copy, REGION, 2018)
     message = str(caught.value)
-    assert "revenue.csv, ligne 2" in message and "UTF-8" in message and "0x80" in message  # the € of line 2
+    assert "revenue.csv, ligne 3" in message and "UTF-8 ou en Windows-1252" in message and "0x81" in message
     assert "la table « revenue »" not in message  # no second, misleading "missing table" error
 
 

@@ -151,7 +151,12 @@ def _read_logo(name: str, folder: Path, inputs: Path, source: str) -> Logo | Pro
     outside = Problem(source, "un fichier logo dans le dossier de l'édition", column="brand.logo", value=name)
     if "\x00" in name:  # a NUL byte names no file
         return outside
-    path = (folder / name).resolve()
+    try:
+        path = (folder / name).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a looping link (Python 3.11's resolve)
+        return Problem(
+            source, "un fichier logo lisible (c'est un lien symbolique qui boucle)", column="brand.logo", value=name
+        )
     if not path.is_file() or folder.resolve() not in path.parents:
         return outside
     where = f"{source}, brand.logo"

@@ -5,31 +5,38 @@ This is the only module that walks an edition folder; `files.read_input` is the 
 opens a file under inputs/. Nothing after the snapshot reads inputs/ again: validation, figures,
 layout, the archival copy's attachments and the manifest's checksums all come from these bytes.
 Every failure is an InputError naming the file, the line or cell, the column, the value and what was
-expected.
+expected — whatever the file system holds instead of the expected file or folder included. What is read
+with a fallback (a Windows-1252 CSV) or left aside (a hidden workbook sheet) is kept as notices, which
+the validation report lists.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from flows.edition.contract import TABLES, RawTable, parse_table
+from flows.edition.contract import TABLES, Column, RawTable, TableSpec, parse_table
 from flows.edition.errors import InputError, Problem
 from flows.edition.ingest import ledger, ledger_read
-from flows.edition.ingest.csv_cells import as_csv, parse_csv_cells
-from flows.edition.ingest.files import InputFile, read_input, relative
+from flows.edition.ingest.csv_cells import as_csv, encoding_notice, parse_csv_cells
+from flows.edition.ingest.files import InputFile, Notice, present, read_input, relative
 from flows.edition.ingest.meta import META_FILE, EditionMeta, parse_meta
 from flows.edition.ingest.texts import MAX_TEXT_BYTES, Text, parse_text
-from flows.edition.ingest.xlsx_cells import WORKBOOK, parse_xlsx_cells
+from flows.edition.ingest.xlsx_cells import WORKBOOK, read_workbook
 
 MAX_TABLE_BYTES = 50 * 1024 * 1024  # a yearly aggregate table is a few kB; refuse before reading
 REFERENCE_DIR = "_reference"
 MISSIONS_REFERENCE = f"{REFERENCE_DIR}/missions.csv"
 LEDGER_NAMES = ("ledger.parquet", "ledger.csv")
 NOMENCLATURE = "nomenclature.csv"
+# The national missions list, typed like a table: a located message for each bad cell.
+MISSIONS_SPEC = TableSpec(
+    "missions_reference", (Column("mission", "int"), Column("short_label", "text")), key="mission"
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class Edition:
     files: tuple[InputFile, ...]  # every input file read, sorted by source
     attachments: tuple[tuple[str, bytes], ...] = ()  # the figure tables as CSV files, for the archival copy
     ledger: ledger.LedgerTotals | None = None  # the line-level ledger's totals, when the edition has one
+    notices: tuple[Notice, ...] = ()  # files read in a fallback encoding, workbook sheets left aside
 
     def table(self, name: str) -> pl.DataFrame | None:
         return self.tables.get(name)
@@ -63,6 +71,18 @@ class Snapshot:
     skipped: tuple[str, ...] = ()  # earlier editions left out of the comparison, and why
 
 
+@contextmanager
+def _file_system_errors_located(inputs: Path) -> Iterator[None]:
+    """Any error of the file system while walking inputs/ (a folder that cannot be listed, a file gone
+    mid-walk) becomes an InputError naming the path: the user fixes it in inputs/, it is no bug."""
+    try:
+        yield
+    except OSError as exc:
+        where = relative(Path(exc.filename), inputs) if isinstance(exc.filename, str) else "inputs/"
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(Problem(where, f"un chemin lisible (erreur du système : {reason})")) from None
+
+
 def list_editions(inputs: Path) -> list[tuple[str, int]]:
     """Every (region, year) folder under `inputs`, sorted."""
     found = []
@@ -79,6 +99,11 @@ def read_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
     An edition published after `year` is left out of the comparison (a brochure never shows the
     future); one that cannot be read is left out too, and said why, without stopping this build.
     """
+    with _file_system_errors_located(inputs):
+        return _read_snapshot(inputs, region, year)
+
+
+def _read_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
     reference = read_missions_reference(inputs)
     edition = read_edition(inputs, region, year, reference)
     earlier: dict[int, Mapping[str, pl.DataFrame]] = {}
@@ -97,20 +122,25 @@ def read_edition(
     inputs: Path, region: str, year: int, reference: tuple[pl.DataFrame, InputFile] | None = None
 ) -> Edition:
     """Read and type everything one edition's brochure needs (`reference`: the missions list, if read)."""
+    with _file_system_errors_located(inputs):
+        return _read_edition(inputs, region, year, reference)
+
+
+def _read_edition(inputs: Path, region: str, year: int, reference: tuple[pl.DataFrame, InputFile] | None) -> Edition:
     folder = inputs / region / str(year)
     if not folder.is_dir():
-        available = ", ".join(f"{r}/{y}" for r, y in list_editions(inputs)) if inputs.is_dir() else "aucune"
+        available = ", ".join(f"{r}/{y}" for r, y in list_editions(inputs)) if inputs.is_dir() else ""
         raise InputError(
-            Problem(relative(folder, inputs), f"un dossier d'édition existant (disponibles : {available})")
+            Problem(relative(folder, inputs), f"un dossier d'édition existant (disponibles : {available or 'aucune'})")
         )
     meta_path = folder / META_FILE
-    if not meta_path.is_file():
+    if not present(meta_path):
         raise InputError(
             Problem(relative(meta_path, inputs), "un fichier edition.toml décrivant l'édition (voir inputs/README.md)")
         )
     meta_file = read_input(meta_path, inputs)
     meta = parse_meta(meta_file, folder, inputs, region, year)
-    raws, table_files = _read_raw_tables(folder, inputs)
+    raws, table_files, sheet_notices = _read_raw_tables(folder, inputs)
     problems: list[Problem] = []
     tables: dict[str, pl.DataFrame] = {}
     for name, raw in raws.items():
@@ -127,6 +157,9 @@ def read_edition(
     files = [meta_file, *table_files, *text_files, reference_file, *ledger_files]
     if meta.logo is not None:
         files.append(meta.logo.file)
+    # The ledger is UTF-8 by its contract (Polars refuses anything else), and too large to decode twice.
+    csv_files = [file for file in files if file.source.rpartition("/")[2] not in LEDGER_NAMES]
+    encodings = [notice for file in csv_files if (notice := encoding_notice(file)) is not None]
     return Edition(
         meta,
         tables,
@@ -136,15 +169,19 @@ def read_edition(
         tuple(sorted(files, key=lambda f: f.source)),
         _attachments(tables, raws, table_files),
         totals,
+        (*sorted(encodings, key=lambda n: n.source), *sheet_notices),
     )
 
 
-def _read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], list[InputFile]]:
-    """Collect every table as text cells, from `<table>.csv` files or sheets of figures.xlsx."""
+def _read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], list[InputFile], tuple[Notice, ...]]:
+    """Collect every table as text cells, from `<table>.csv` files or sheets of figures.xlsx, and the
+    notices of the workbook's sheets left aside."""
     problems: list[Problem] = []
     raws: dict[str, RawTable] = {}
     files: list[InputFile] = []
     unreadable: set[str] = set()
+    notices: tuple[Notice, ...] = ()
+    hidden: tuple[str, ...] = ()
     for path in sorted(folder.glob("*.csv")):
         if path.name == NOMENCLATURE or path.name in LEDGER_NAMES:
             continue  # read with the ledger
@@ -161,10 +198,11 @@ def _read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], l
             problems.extend(exc.problems)
             unreadable.add(path.stem)
     workbook = folder / WORKBOOK
-    if workbook.exists():
+    if present(workbook):
         try:
             file = read_input(workbook, inputs, MAX_TABLE_BYTES)
-            sheets = parse_xlsx_cells(file)
+            book = read_workbook(file)
+            sheets, notices, hidden = book.tables, book.notices, book.hidden
             files.append(file)
         except InputError as exc:
             problems.extend(exc.problems)
@@ -178,15 +216,16 @@ def _read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], l
             raws[name] = raw
     for name, spec in TABLES.items():
         if spec.required and name not in raws and name not in unreadable:
+            masked = f" ; la feuille « {name} » est masquée : l'afficher" if name in hidden else ""
             problems.append(
                 Problem(
-                    relative(workbook if workbook.exists() else folder / f"{name}.csv", inputs),
-                    f"la table « {name} » ({name}.csv, ou une feuille « {name} » de {WORKBOOK})",
+                    relative(workbook if present(workbook) else folder / f"{name}.csv", inputs),
+                    f"la table « {name} » ({name}.csv, ou une feuille « {name} » de {WORKBOOK}){masked}",
                 )
             )
     if problems:
         raise InputError(problems)
-    return raws, files
+    return raws, files, notices
 
 
 def _attachments(
@@ -210,11 +249,15 @@ def _read_texts(folder: Path, inputs: Path) -> tuple[dict[str, Text], list[Input
     files: list[InputFile] = []
     problems: list[Problem] = []
     if not folder.is_dir():
+        if present(folder):  # a file, or a link to nowhere, where the texts' folder should be
+            raise InputError(Problem(relative(folder, inputs), "un dossier texts/ contenant les textes (.md)"))
         return texts, files
     for path in sorted(folder.rglob("*")):
-        if path.is_dir():
-            continue
         source = relative(path, inputs)
+        if path.is_dir():
+            if path.suffix == ".md":
+                problems.append(Problem(source, "un fichier, pas un dossier"))
+            continue
         if path.suffix != ".md":
             problems.append(Problem(source, "des fichiers Markdown (.md) dans texts/", value=path.name))
             continue
@@ -233,12 +276,11 @@ def _read_texts(folder: Path, inputs: Path) -> tuple[dict[str, Text], list[Input
 def read_missions_reference(inputs: Path) -> tuple[pl.DataFrame, InputFile]:
     """The national list of FIR missions (number → short label), and the file it was read from."""
     path = inputs / MISSIONS_REFERENCE
-    if not path.is_file():
+    if not present(path):
         raise InputError(Problem(relative(path, inputs), "la liste nationale des missions du FIR"))
     file = read_input(path, inputs, MAX_TABLE_BYTES)
-    raw = parse_csv_cells(file, "missions_reference")
-    frame = pl.DataFrame([dict(zip(raw.header, row, strict=False)) for row in raw.rows])
-    return frame.with_columns(pl.col("mission").cast(pl.Int64)), file
+    frame = parse_table(parse_csv_cells(file, MISSIONS_SPEC.name), MISSIONS_SPEC)
+    return frame.select("mission", "short_label"), file
 
 
 def _read_ledger(
@@ -246,11 +288,11 @@ def _read_ledger(
 ) -> tuple[ledger.LedgerTotals | None, list[InputFile]]:
     """When the edition has a line-level ledger, aggregate it: it supplies the `missions` and
     `thematics` tables the edition does not give (validation compares it with those it gives)."""
-    found = [folder / name for name in LEDGER_NAMES if (folder / name).exists()]
+    found = [folder / name for name in LEDGER_NAMES if present(folder / name)]
     if not found:
         return None, []
     nomenclature = folder / NOMENCLATURE
-    if len(found) > 1 or not nomenclature.exists():
+    if len(found) > 1 or not present(nomenclature):
         expected = (
             "un seul grand livre (ledger.csv ou ledger.parquet)"
             if len(found) > 1

@@ -1,88 +1,201 @@
 """XLSX reader: every table sheet of `figures.xlsx` → a table of text cells, as a CSV export would hold.
 
-Formulas and merged cells are refused (the printed figure must be the value typed in the cell).
+A formula cell is read as the value the workbook stores for it (what Excel or LibreOffice computed
+and showed when the file was saved); one with no stored value, or whose value is an error, is refused
+with its cell. Merged cells are refused. Hidden sheets, chart sheets and sheets whose name starts with
+`_` (the author's notes) are left aside and listed as notices.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from flows.edition.contract import TABLES, RawTable
 from flows.edition.errors import InputError, Problem
-from flows.edition.ingest.files import InputFile
+from flows.edition.ingest.files import InputFile, Notice
 
 WORKBOOK = "figures.xlsx"
+NO_STORED_VALUE = (
+    "une formule enregistrée avec sa valeur calculée (le fichier n'en contient pas : ouvrir et enregistrer "
+    "le classeur dans Excel ou LibreOffice, ou coller en valeurs)"
+)
+ERROR_VALUE = "une valeur, pas une erreur de calcul"
+
+
+@dataclass(frozen=True)
+class Workbook:
+    """The table sheets of a workbook as text cells, and what was left aside."""
+
+    tables: dict[str, RawTable]
+    notices: tuple[Notice, ...] = ()
+    hidden: tuple[str, ...] = ()  # hidden sheets named like a table: said when that table is missing
+
+
+@dataclass(frozen=True)
+class _BadCell:
+    """A cell refused while the sheet's header is not known yet: its column is named afterwards."""
+
+    line: int
+    index: int  # position in the row, as in the header
+    coordinate: str
+    value: str
+    expected: str
+
+
+@dataclass
+class _StoredValues:
+    """The values the workbook stores for its formula cells, loaded once the first formula is met:
+    a workbook of values only is read exactly once, as before formulas were accepted."""
+
+    file: InputFile
+    book: Any = field(default=None)
+
+    def cell(self, sheet: str, coordinate: str) -> Any:
+        if self.book is None:
+            self.book = _load(self.file, data_only=True)
+        return self.book[sheet][coordinate]
 
 
 def parse_xlsx_cells(file: InputFile) -> dict[str, RawTable]:
-    """Every table sheet of a workbook as text cells; sheets named `_…` are the author's notes, skipped."""
-    from openpyxl import load_workbook
-    from openpyxl.utils import get_column_letter
+    """Every table sheet of a workbook as text cells (see `read_workbook`)."""
+    return read_workbook(file).tables
 
+
+def read_workbook(file: InputFile) -> Workbook:
+    """Every table sheet of a workbook as text cells, and the notices of the sheets left aside."""
+    workbook = _load(file, data_only=False)
+    stored = _StoredValues(file)
     source = file.source
-    try:
-        workbook = load_workbook(io.BytesIO(file.data), data_only=False)
-    except Exception as exc:  # a damaged file fails deep in zip / zlib / XML parsing, with any exception type
-        raise InputError(
-            Problem(source, f"un classeur Excel .xlsx valide (ouverture impossible : {type(exc).__name__})")
-        ) from None
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
+    notices = [
+        Notice("info", source, f"feuille de graphique « {chart.title} » ignorée") for chart in workbook.chartsheets
+    ]
+    hidden: list[str] = []
     for sheet in workbook.worksheets:
-        if sheet.title.startswith("_"):
+        skipped = _left_aside(sheet.title, sheet.sheet_state, source)
+        if skipped is not None:
+            notices.append(skipped)
+            if skipped.level == "warning":
+                hidden.append(sheet.title)
             continue
-        sheet_source = f"{source}, feuille « {sheet.title} »"
         if sheet.title not in TABLES:
             problems.append(Problem(source, f"des feuilles nommées parmi : {', '.join(TABLES)}", value=sheet.title))
             continue
-        for merged in sheet.merged_cells.ranges:
-            problems.append(
-                Problem(
-                    sheet_source,
-                    "des cellules non fusionnées (défusionner et recopier la valeur)",
-                    cell=str(merged),
-                    value=str(merged),
-                )
-            )
-        grid: list[tuple[int, list[str]]] = []
-        for row in sheet.iter_rows():
-            cells = []
-            for cell in row:
-                if cell.data_type == "f":
-                    problems.append(
-                        Problem(
-                            sheet_source,
-                            "une valeur, pas une formule (coller en valeurs)",
-                            cell=cell.coordinate,
-                            value=str(cell.value),
-                        )
-                    )
-                cells.append(cell_text(cell.value, cell.number_format))
-            if any(c.strip() for c in cells):
-                grid.append((row[0].row, cells))
-        if not grid:
-            problems.append(Problem(sheet_source, "un en-tête de colonnes en ligne 1 puis des lignes de données", 1))
-            continue
-        header_line, header = grid[0]
-        while header and not header[-1].strip():
-            header.pop()
-        rows = [cells[: len(header)] + [""] * max(0, len(header) - len(cells)) for _, cells in grid[1:]]
-        overflow = [(line, cells) for line, cells in grid[1:] if any(c.strip() for c in cells[len(header) :])]
-        for line, _ in overflow:
-            problems.append(Problem(sheet_source, f"{len(header)} colonnes comme l'en-tête", line))
-        tables[sheet.title] = RawTable(
-            sheet.title,
-            sheet_source,
-            header,
-            rows,
-            [line for line, _ in grid[1:]],
-            header_line,
-            cell_ref=lambda line, col: f"{get_column_letter(col + 1)}{line}",
-        )
+        try:
+            tables[sheet.title] = _sheet_table(sheet, f"{source}, feuille « {sheet.title} »", stored)
+        except InputError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    return tables
+    return Workbook(tables, tuple(notices), tuple(hidden))
+
+
+def _load(file: InputFile, data_only: bool) -> Any:
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(io.BytesIO(file.data), data_only=data_only)
+    except Exception as exc:  # a damaged file fails deep in zip / zlib / XML parsing, with any exception type
+        raise InputError(
+            Problem(file.source, f"un classeur Excel .xlsx valide (ouverture impossible : {type(exc).__name__})")
+        ) from None
+
+
+def _left_aside(title: str, state: str, source: str) -> Notice | None:
+    """The notice of a sheet that is not read — named `_…`, or hidden — or None for a sheet to read.
+
+    A hidden sheet named like a table is a warning: its table is not read, which the author may not expect.
+    """
+    if title.startswith("_"):
+        return Notice("info", source, f"feuille « {title} » ignorée : son nom commence par « _ » (notes)")
+    if state == "visible":
+        return None
+    if title in TABLES:
+        return Notice(
+            "warning",
+            source,
+            f"feuille « {title} » masquée, donc ignorée : la table « {title} » n'est pas lue de ce classeur "
+            "(afficher la feuille pour qu'elle le soit)",
+        )
+    return Notice("info", source, f"feuille « {title} » ignorée : elle est masquée")
+
+
+def _sheet_table(sheet: Any, sheet_source: str, stored: _StoredValues) -> RawTable:
+    """One table sheet as text cells; an InputError listing its merged, error and uncomputed cells."""
+    from openpyxl.utils import get_column_letter
+
+    problems = [
+        Problem(
+            sheet_source,
+            "des cellules non fusionnées (défusionner et recopier la valeur)",
+            cell=str(merged),
+            value=str(merged),
+        )
+        for merged in sheet.merged_cells.ranges
+    ]
+    grid: list[tuple[int, list[str]]] = []
+    bad: list[_BadCell] = []
+    for row in sheet.iter_rows():
+        cells = []
+        for index, cell in enumerate(row):
+            value, expected = _value(cell, lambda c: stored.cell(sheet.title, c.coordinate))
+            if expected is not None:
+                bad.append(_BadCell(cell.row, index, cell.coordinate, _shown(cell.value), expected))
+            cells.append(cell_text(value, cell.number_format))
+        if any(c.strip() for c in cells):
+            grid.append((row[0].row, cells))
+    header_line, header = grid[0] if grid else (0, [])
+    while header and not header[-1].strip():
+        header.pop()
+    for b in bad:
+        named = b.line > header_line and b.index < len(header)
+        column = header[b.index].strip() if named else ""
+        problems.append(Problem(sheet_source, b.expected, column=column or None, value=b.value, cell=b.coordinate))
+    if not grid:
+        problems.append(Problem(sheet_source, "un en-tête de colonnes en ligne 1 puis des lignes de données", 1))
+        raise InputError(problems)
+    rows = [cells[: len(header)] + [""] * max(0, len(header) - len(cells)) for _, cells in grid[1:]]
+    overflow = [(line, cells) for line, cells in grid[1:] if any(c.strip() for c in cells[len(header) :])]
+    for line, _ in overflow:
+        problems.append(Problem(sheet_source, f"{len(header)} colonnes comme l'en-tête", line))
+    if problems:
+        raise InputError(problems)
+    return RawTable(
+        sheet.title,
+        sheet_source,
+        header,
+        rows,
+        [line for line, _ in grid[1:]],
+        header_line,
+        cell_ref=lambda line, col: f"{get_column_letter(col + 1)}{line}",
+    )
+
+
+def _value(cell: Any, stored: Callable[[Any], Any]) -> tuple[object, str | None]:
+    """The value a cell gives the table (a formula's stored result), or what was expected instead."""
+    if cell.data_type == "e":
+        return None, ERROR_VALUE
+    if cell.data_type != "f":
+        return cell.value, None
+    computed = stored(cell)
+    if computed.data_type == "e":
+        return None, f"une formule dont le résultat n'est pas une erreur (résultat enregistré : {computed.value})"
+    if computed.value is None:
+        # A formula giving an empty text is stored as an empty string value (type "str"); openpyxl reads
+        # it as None, like a formula saved without any value (type "n", what openpyxl itself writes).
+        return ("", None) if computed.data_type == "str" else (None, NO_STORED_VALUE)
+    return computed.value, None
+
+
+def _shown(value: object) -> str:
+    """A cell's content as the author typed it: a formula's text (`=SUM(E2:E26)`), or its value."""
+    text = getattr(value, "text", None)  # an array formula
+    return str(text if isinstance(text, str) else value)
 
 
 def cell_text(value: object, number_format: str = "General") -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Level = Literal["warning", "error"]
+Level = Literal["info", "warning", "error"]
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One result of a reconciliation: a warning keeps the printed value, an error stops the build."""
+    """One result of a reconciliation: a warning keeps the printed value, an error stops the build;
+    information (a workbook sheet left aside) is only listed."""
 
     level: Level
     table: str

@@ -31,7 +31,9 @@ TABLE_TITLES = {
     "revenue_priorities": "Priorités nationales",
     "narrative": "Textes",
     "ledger": "Grand livre (lignes d'engagement et de paiement)",
+    "inputs": "Lecture des fichiers",
 }
+LABELS = {"error": "ERREUR", "warning": "avertissement", "info": "information"}
 
 
 @dataclass
@@ -67,7 +69,7 @@ def report_lines(edition: Edition, report: Report) -> list[str]:
         source = edition.ledger.source if table == "ledger" and edition.ledger else edition.sources.get(table, table)
         lines += ["", f"{TABLE_TITLES.get(table, table)} ({source})"]
         for finding in findings:
-            lines.append(f"  [{'ERREUR' if finding.level == 'error' else 'avertissement'}] {finding.message}")
+            lines.append(f"  [{LABELS[finding.level]}] {finding.message}")
             if finding.where:
                 lines.append(f"      où : {finding.where}")
     if report.typed_amounts:
@@ -92,6 +94,8 @@ def validate(edition: Edition, basis: published.Basis | None = None) -> Report:
     """
     check_references(edition)
     report = Report(typed_amounts=typed_amounts(edition))
+    # How the files were read: a CSV in Windows-1252 (warning), a workbook sheet left aside (information).
+    report.findings += [Finding(n.level, "inputs", n.message, where=n.source) for n in edition.notices]
     _revenue(edition, report)
     _execution(edition, report, basis)
     _missions(edition, report)
