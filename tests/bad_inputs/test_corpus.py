@@ -180,7 +180,7 @@ CASES: list[Case] = [
         replace("thematics.csv", ";amount;", ";amout;"),
         (
             f"{E24}/thematics.csv, ligne 1, colonne « amout » : valeur « amout » — attendu : une colonne parmi : "
-            "thematic_id, kind, label, unit, amount, published_share_pct, published_headline",
+            "thematic_id, kind, label, label_in_sentence, unit, amount, published_share_pct, published_headline",
             f"{E24}/thematics.csv, ligne 1, colonne « amount » — attendu : une colonne « amount » ({AMOUNT})",
         ),
     ),
