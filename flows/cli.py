@@ -1,4 +1,4 @@
-"""The `fir` command: check, build, list, national, schedule and serve.
+"""The `fir` command: check, build, list, national, schedule, serve, repair, gc and user.
 
 Exit codes: 0 success (warnings allowed), 1 the inputs are wrong (message says where), 2 bad usage,
 3 operational trouble (disk full, permission denied, edition locked by another run; message says which path).
@@ -139,6 +139,27 @@ def _parser() -> argparse.ArgumentParser:
         "--max-results-mb", type=float, default=2048, help="taille au-delà de laquelle les plus anciens partent"
     )
     collect.set_defaults(handler=cmd_gc)
+
+    user = sub.add_parser("user", help="comptes du personnel (portail) : add, passwd, disable, list")
+    user_sub = user.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("add", "créer un compte (le mot de passe est demandé deux fois)"),
+        ("passwd", "changer le mot de passe d'un compte (ses sessions sont fermées)"),
+        ("disable", "désactiver un compte (ses sessions sont fermées)"),
+        ("list", "lister les comptes"),
+    ):
+        p = user_sub.add_parser(action, help=text)
+        if action != "list":
+            p.add_argument("name", help="identifiant (minuscules, ex. m.dupont)")
+        if action == "add":
+            p.add_argument("--role", required=True, choices=["editor", "approver", "admin"])
+            p.add_argument("--display-name", help="nom affiché (ex. « Marie Dupont »)")
+        if action in ("add", "passwd"):
+            p.add_argument(
+                "--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard (scripts)"
+            )
+        p.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (catalogue)")
+        p.set_defaults(handler=cmd_user)
 
     listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
     listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
@@ -340,6 +361,51 @@ def cmd_gc(args: argparse.Namespace) -> int:
     )
     print(f"Place occupée en tout : {format_size(total)}")
     return EXIT_OK
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from flows.edition.publish import store
+    from flows.portal import accounts
+
+    engine = store.open_catalogue(args.outputs).engine
+    try:
+        if args.action == "list":
+            found = accounts.listing(engine)
+            for a in found:
+                state = "désactivé" if a.disabled else "actif"
+                print(f"{a.name}\t{a.display_name}\t{accounts.ROLE_NAMES[a.role]}\t{state}\tmodifié le {a.updated_at}")
+            if not found:
+                print("Aucun compte. Créer le premier : fir user add NOM --role admin")
+            return EXIT_OK
+        if args.action == "disable":
+            accounts.disable(engine, args.name)
+            print(f"Compte « {args.name} » désactivé ; ses sessions sont fermées.")
+            return EXIT_OK
+        password = _new_password(args.password_stdin)
+        if args.action == "add":
+            account = accounts.add(engine, args.name, args.role, password, args.display_name)
+            print(f"Compte « {account.name} » créé ({accounts.ROLE_NAMES[account.role]}).")
+        else:
+            accounts.set_password(engine, args.name, password)
+            print(f"Mot de passe de « {args.name} » changé ; ses sessions sont fermées.")
+    except accounts.AccountError as exc:
+        print(f"Refusé : {exc}.", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The new password: one line of standard input, or typed twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("Mot de passe : ")
+    if getpass.getpass("Le même, encore : ") != first:
+        from flows.portal.accounts import AccountError
+
+        raise AccountError("les deux saisies diffèrent")
+    return first
 
 
 def _say_waiting(where: str, holder: Holder | None) -> None:

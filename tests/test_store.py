@@ -55,8 +55,33 @@ def test_migrations_are_applied_once_and_again_do_nothing(catalogue: store.Catal
     with catalogue.engine.connect() as connection:
         versions = connection.exec_driver_sql("SELECT version_num FROM fir_catalogue_version").scalars().all()
         tables = set(sa.inspect(connection).get_table_names())
-    assert versions == ["0001"]
-    assert {"editions", "revisions", "revision_files", "revision_results", "edition_locks"} <= tables
+    assert versions == ["0002"]
+    assert {"editions", "revisions", "revision_files", "revision_results", "edition_locks", "users"} <= tables
+
+
+def test_a_catalogue_of_an_earlier_version_is_upgraded_on_opening_and_keeps_its_revisions(
+    catalogue_backend: str, tmp_path: Path
+):
+    from alembic import command
+    from alembic.config import Config
+
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    engine = database.create_engine(database.database_url(outputs))
+    config = Config()
+    config.set_main_option("script_location", str(database.MIGRATIONS))
+    with engine.connect() as connection:  # the schema as the previous version of the tool left it
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.commit()
+    old = store.Catalogue(outputs, engine)
+    with old.lock(REGION, YEAR, timeout=10):
+        old.publish(REGION, YEAR, "Hauts-de-France", 1, PDF_1, ARCHIVE_1, record("avant la migration"))
+    engine.dispose()
+    catalogue = store.open_catalogue(outputs)  # what the next command does
+    with catalogue.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM fir_catalogue_version").scalars().all() == ["0002"]
+    assert [e["reason"] for e in catalogue.history(REGION, YEAR)["revisions"]] == ["avant la migration"]
 
 
 def test_there_is_no_history_before_the_first_publication(catalogue: store.Catalogue):

@@ -1,6 +1,7 @@
 """The catalogue's tables: editions, their revisions, each revision's files and the Prefect results its
-build used, and who holds an edition's lock. The schema is created and changed only by the Alembic
-migrations beside this file (migrations/versions); docs/catalogue.md describes it for operators.
+build used, who holds an edition's lock, and the portal's staff accounts. The schema is created and
+changed only by the Alembic migrations beside this file (migrations/versions); docs/catalogue.md
+describes it for operators.
 """
 
 from __future__ import annotations
@@ -62,4 +63,20 @@ edition_locks = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("host", sa.String(255), nullable=False),
     sa.Column("since", sa.String(40), nullable=False),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(80), nullable=False),  # the login, lower case
+    sa.Column("display_name", sa.String(200), nullable=False),  # the person, as approvals name them
+    sa.Column("role", sa.String(20), nullable=False),  # editor, approver or admin (flows/portal/accounts.py)
+    sa.Column("password_hash", sa.String(200), nullable=False),  # Argon2id, never the password
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Raised by a password change or a disabling: sessions signed with an older version are refused.
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", sa.String(40), nullable=False),
+    sa.Column("updated_at", sa.String(40), nullable=False),
+    sa.UniqueConstraint("name", name="uq_users_name"),
 )

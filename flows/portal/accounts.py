@@ -1,0 +1,148 @@
+"""Staff accounts, kept in the catalogue: who may launch builds (editor), sign drafts off (approver) or
+manage accounts (admin). The public — readers — need no account.
+
+Passwords are stored as Argon2id hashes (argon2-cffi's defaults: RFC 9106 low-memory profile), never
+in clear and never logged. Changing a password or disabling an account raises the account's session
+version, so every session signed before is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Engine
+
+from flows.edition.publish.tables import users
+
+ROLES = ("editor", "approver", "admin")
+ROLE_NAMES = {"editor": "rédacteur", "approver": "approbateur", "admin": "administrateur"}
+NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+MIN_PASSWORD = 12
+_hasher = PasswordHasher()
+
+
+class AccountError(Exception):
+    """A refused account operation, said in French (an unknown name, a weak password, a duplicate)."""
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    display_name: str
+    role: str
+    disabled: bool
+    session_version: int
+    created_at: str
+    updated_at: str
+
+
+def check_password(password: str, name: str) -> None:
+    """Refuse a password a colleague could guess: too short, or the login itself."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"mot de passe trop court : au moins {MIN_PASSWORD} caractères")
+    if name.lower() in password.lower():
+        raise AccountError("le mot de passe ne doit pas contenir l'identifiant")
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _account(row: sa.Row[Any]) -> Account:
+    return Account(
+        row.name, row.display_name, row.role, bool(row.disabled), row.session_version, row.created_at, row.updated_at
+    )
+
+
+def add(engine: Engine, name: str, role: str, password: str, display_name: str | None = None) -> Account:
+    """Create an account; AccountError for a bad or taken name, an unknown role, a weak password."""
+    if not NAME.match(name):
+        raise AccountError(
+            f"identifiant « {name} » invalide : 2 à 80 caractères parmi a-z, 0-9, « . », « _ », « - », en minuscules"
+        )
+    if role not in ROLES:
+        raise AccountError(f"rôle « {role} » inconnu : {', '.join(ROLES)}")
+    check_password(password, name)
+    now = _now()
+    values = {
+        "name": name,
+        "display_name": (display_name or name).strip(),
+        "role": role,
+        "password_hash": _hasher.hash(password),
+        "disabled": False,
+        "session_version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.insert(users).values(**values))
+    except sa.exc.IntegrityError:
+        raise AccountError(f"l'identifiant « {name} » existe déjà") from None
+    found = get(engine, name)
+    assert found is not None
+    return found
+
+
+def get(engine: Engine, name: str) -> Account | None:
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(users).where(users.c.name == name)).first()
+    return _account(row) if row else None
+
+
+def listing(engine: Engine) -> list[Account]:
+    with engine.connect() as connection:
+        return [_account(r) for r in connection.execute(sa.select(users).order_by(users.c.name))]
+
+
+def set_password(engine: Engine, name: str, password: str) -> Account:
+    """Replace the password; every session of the account is signed off."""
+    check_password(password, name)
+    return _update(engine, name, password_hash=_hasher.hash(password))
+
+
+def disable(engine: Engine, name: str) -> Account:
+    """Refuse every login and session of the account from now on (it stays, for the audit log)."""
+    return _update(engine, name, disabled=True)
+
+
+def _update(engine: Engine, name: str, **values: object) -> Account:
+    with engine.begin() as connection:
+        done = connection.execute(
+            sa.update(users)
+            .where(users.c.name == name)
+            .values(**values, session_version=users.c.session_version + 1, updated_at=_now())
+        )
+    if done.rowcount != 1:
+        raise AccountError(f"aucun compte « {name} »")
+    found = get(engine, name)
+    assert found is not None
+    return found
+
+
+def authenticate(engine: Engine, name: str, password: str) -> Account | None:
+    """The account when `password` is its own and it is enabled; None otherwise, whatever the reason, so
+    that a caller cannot tell an unknown name from a wrong password."""
+    with engine.connect() as connection:
+        row = connection.execute(sa.select(users).where(users.c.name == name)).first()
+    if row is None:
+        _hasher.hash(password)  # spend the same time as a real check: no timing difference either
+        return None
+    try:
+        _hasher.verify(row.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if row.disabled:
+        return None
+    if _hasher.check_needs_rehash(row.password_hash):
+        with engine.begin() as connection:
+            connection.execute(
+                sa.update(users).where(users.c.id == row.id).values(password_hash=_hasher.hash(password))
+            )
+    return _account(row)
