@@ -302,6 +302,16 @@ def published_sources(row: Mapping[str, Any], total: int) -> tuple[dict[str, int
     return {line: row["amount"], "thematics.total": total}, {line: row["amount"]}
 
 
+def _typed_share(row: Mapping[str, Any]) -> str:
+    """A published share as the basis records it: value and decimals typed (`21.4:1`)."""
+    return f"{row['published_share_pct']}:{row.get('published_share_pct_dp')}"
+
+
+def _typed_headline(row: Mapping[str, Any]) -> str:
+    """A published heading as the basis records it: euros, unit and decimals typed (`153300000:M€:1`)."""
+    return f"{row['published_headline']}:{row.get('published_headline_unit')}:{row.get('published_headline_dp')}"
+
+
 def published_verdicts(
     row: Mapping[str, Any], total: int, basis: published.Basis | None
 ) -> tuple[published.Verdict | None, published.Verdict | None]:
@@ -312,7 +322,7 @@ def published_verdicts(
     if (typed_share := row.get("published_share_pct")) is not None:
         share = published.judge(
             f"{line}.share",
-            f"{typed_share}:{row.get('published_share_pct_dp')}",
+            _typed_share(row),
             share_sources,
             basis,
             published_share_valid(typed_share, row["share_exact"]),
@@ -321,7 +331,7 @@ def published_verdicts(
         unit, dp = row.get("published_headline_unit"), row.get("published_headline_dp")
         head = published.judge(
             f"{line}.rounded",
-            f"{typed_head}:{unit}:{dp}",
+            _typed_headline(row),
             headline_sources,
             basis,
             published_headline_valid(typed_head, unit, dp, row["amount"]),
@@ -361,11 +371,11 @@ def published_basis(split: pl.DataFrame, total: int, basis: published.Basis | No
         share_sources, headline_sources = published_sources(row, total)
         line = f"thematics.{row['thematic_id']}"
         if share is not None and share.kept:
-            typed = f"{row['published_share_pct']}:{row.get('published_share_pct_dp')}"
-            found[f"{line}.share"] = published.carried(f"{line}.share", typed, share_sources, basis)
+            found[f"{line}.share"] = published.carried(f"{line}.share", _typed_share(row), share_sources, basis)
         if head is not None and head.kept:
-            typed = f"{row['published_headline']}:{row['published_headline_unit']}:{row['published_headline_dp']}"
-            found[f"{line}.rounded"] = published.carried(f"{line}.rounded", typed, headline_sources, basis)
+            found[f"{line}.rounded"] = published.carried(
+                f"{line}.rounded", _typed_headline(row), headline_sources, basis
+            )
     return found
 
 
