@@ -99,3 +99,15 @@ def catalogue_backend(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
     else:
         monkeypatch.delenv("FIR_DATABASE_URL", raising=False)
     return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def real_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[Path, str]]:
+    """Both real editions built once per session with the real command, from the project's inputs/: the
+    brochure's path and what `fir build` printed. Tests only read them (end-to-end figures, typography)."""
+    from tests.helpers import fir_build
+
+    outputs = tmp_path_factory.mktemp("real-builds")
+    return {
+        year: (paths.brochure_path(outputs, REGION, year), fir_build(year, outputs).stdout) for year in (2018, 2024)
+    }

@@ -112,14 +112,11 @@ def _fir_build(year: int, outputs: Path, inputs: Path | None = None) -> subproce
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict[int, tuple[Path, str]]:
-    """Build both editions once with the real command."""
-    outputs = tmp_path_factory.mktemp("outputs")
+def built(real_builds) -> dict[int, tuple[Path, str]]:
+    """Both editions, built once per session with the real command (conftest.real_builds)."""
     result = {}
-    for year in (2018, 2024):
-        run = _fir_build(year, outputs)
-        assert "[mise en page]" not in run.stdout, run.stdout  # WeasyPrint warned about something
-        pdf = paths.brochure_path(outputs, REGION, year)
+    for year, (pdf, stdout) in real_builds.items():
+        assert "[mise en page]" not in stdout, stdout  # WeasyPrint warned about something
         result[year] = (pdf, _pdf_text(pdf))
     return result
 

@@ -13,7 +13,6 @@ from flows.edition.contract import TABLES
 from flows.edition.french import is_acronym
 from flows.edition.ingest import snapshot as ingest
 from tests.conftest import REGION
-from tests.helpers import fir_build
 
 YEARS = (2018, 2024)
 
@@ -27,13 +26,10 @@ def _readable_text(pdf: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict[int, tuple[str, str]]:
-    """Both editions built once with the real command: (what it printed, the brochure's text)."""
-    outputs = tmp_path_factory.mktemp("outputs")
-    return {
-        year: (fir_build(year, outputs).stdout, _readable_text(str(paths.brochure_path(outputs, REGION, year))))
-        for year in YEARS
-    }
+def built(real_builds) -> dict[int, tuple[str, str]]:
+    """Both editions, built once per session with the real command (conftest.real_builds): (what it
+    printed, the brochure's text)."""
+    return {year: (stdout, _readable_text(str(pdf))) for year, (pdf, stdout) in real_builds.items() if year in YEARS}
 
 
 def _acronyms(year: int) -> set[str]:
