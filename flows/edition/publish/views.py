@@ -53,20 +53,20 @@ def _link(edition_dir: Path, digest: str, view: Path) -> None:
     if view.is_file() and (os.path.samefile(view, source) or objects.file_sha256(view) == digest):
         return
     view.parent.mkdir(parents=True, exist_ok=True)
-    aside = view.with_name(f".{view.name}{objects.TEMPORARY}{os.getpid()}")
-    try:
-        objects.link_or_copy(source, aside)
-        os.replace(aside, view)
-    finally:
-        aside.unlink(missing_ok=True)
+    _replace(view, lambda aside: objects.link_or_copy(source, aside))
 
 
 def _replace_if_changed(path: Path, data: bytes) -> None:
     if path.is_file() and path.read_bytes() == data:
         return
+    _replace(path, lambda aside: objects.write_durably(aside, data))
+
+
+def _replace(path: Path, write: Callable[[Path], None]) -> None:
+    """Write beside `path` with `write`, then rename over it: a reader sees the old file or the new one."""
     aside = path.with_name(f".{path.name}{objects.TEMPORARY}{os.getpid()}")
     try:
-        objects.write_durably(aside, data)
+        write(aside)
         os.replace(aside, path)
     finally:
         aside.unlink(missing_ok=True)
