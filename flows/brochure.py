@@ -1,6 +1,6 @@
-"""The Prefect flow that builds and publishes one edition's brochure. It reads like the job's table
-of contents: snapshot → prepare (validate, compute, name the figures) → charts → render HTML → lay out
-pages → bind the PDF → publish.
+"""The Prefect flow that builds one edition's brochure as a draft for sign-off. It reads like the job's
+table of contents: snapshot → prepare (validate, compute, name the figures) → charts → render HTML → lay
+out pages → bind the PDF → mark the reviewers' copy → record the draft → tell the approvers.
 
 Each task is a thin wrapper over a function of `flows.edition`. Tasks are cached on the content of
 their inputs (results persisted by Prefect), so a correction re-runs only the steps it touches.
@@ -9,7 +9,6 @@ their inputs (results persisted by Prefect), so a correction re-runs only the st
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,19 +27,19 @@ from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
 from flows.edition.prepare import Prepared, prepare
 from flows.edition.publish import gc, record, revisions, store
 from flows.edition.publish.errors import Holder
-from flows.edition.publish.manifest import Manifest
-from flows.edition.render import paginate
+from flows.edition.publish.manifest import Manifest, RevisionEntry
+from flows.edition.render import draft_mark, paginate
 from flows.edition.render.context import build_context
 from flows.edition.render.html import render_html
 from flows.edition.render.layout import PrintedPdf, lay_out_pages, print_pdf
 from flows.edition.render.paginate import Brochure, PageGroup
 from flows.edition.validate.reconcile import report_lines
+from flows.portal import audit, notify
 from flows.version import code_digest, code_version
 
 TIMEZONE = ZoneInfo("Europe/Paris")
 # Same inputs, same task, same code, templates and libraries: same result.
 CONTENT = INPUTS + TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=lambda context, parameters: code_digest())
-DOWNLOAD_URL = os.environ.get("FIR_DOWNLOAD_URL", "http://127.0.0.1:8000")
 _PYPLOT = threading.Lock()
 
 
@@ -55,9 +54,9 @@ class ValidationFailed(InputError):
 
 @dataclass
 class BuildResult:
-    pdf_path: Path
+    pdf_path: Path  # the draft's marked copy; when nothing was built, the current publication
     revision: int
-    published: bool  # False when the inputs had not changed since the latest revision
+    published: bool  # False when the inputs had not changed since the latest revision (nothing built)
     message: str
     pages: int = 0
     render_warnings: list[str] = field(default_factory=list)
@@ -90,9 +89,12 @@ def recover_store(outputs: Path, region: str, year: int) -> None:
 def decide_revision(
     outputs: Path, edition: Edition, reason: str | None, trigger: str, force: bool
 ) -> tuple[revisions.Decision, Manifest | None]:
-    """Compare the inputs with the latest revision: publish a new one, or nothing."""
-    history = store.open_catalogue(outputs).history(edition.meta.region, edition.meta.year)
-    return revisions.decide(history, edition.checksums, reason, trigger, force), history
+    """Compare the inputs with the latest revision (draft or not): build a new one, or nothing. Returns the
+    published history too: the new revision's erratum is computed against the current publication."""
+    catalogue = store.open_catalogue(outputs)
+    every = catalogue.history(edition.meta.region, edition.meta.year, statuses=None)
+    published = catalogue.history(edition.meta.region, edition.meta.year)
+    return revisions.decide(every, edition.checksums, reason, trigger, force), published
 
 
 @task(name="prepare", cache_policy=CONTENT, on_completion=[steps.note])
@@ -137,20 +139,42 @@ def bind_pdf(brochure: Brochure, edition: Edition) -> PrintedPdf:
     return print_pdf(brochure, list(edition.attachments), attached_on, [paths.FONTS_DIR])
 
 
-@task(name="publish", cache_policy=NO_CACHE, on_completion=[steps.note])
-def publish_revision(
+@task(name="mark-draft", cache_policy=NO_CACHE, on_completion=[steps.note])
+def mark_draft_copy(printed: PrintedPdf) -> bytes:
+    """The reviewers' copy: the brochure approval will publish, marked "PROJET — ne pas diffuser"."""
+    return draft_mark.mark_draft(printed.published)
+
+
+@task(name="record-draft", cache_policy=NO_CACHE, on_completion=[steps.note])
+def record_draft(
     outputs: Path,
     edition: Edition,
     number: int,
     printed: PrintedPdf,
+    marked: bytes,
     entry: record.RevisionRecord,
     results: list[str],
-) -> Manifest:
-    """Make the new revision the current brochure: files stored, one commit, views regenerated."""
+    launched_by: str,
+) -> RevisionEntry:
+    """Record the new revision as a draft: its three files stored, one commit, views regenerated. The
+    brochure's SHA-256 is recorded now: approval publishes exactly these bytes."""
     meta = edition.meta
-    return store.open_catalogue(outputs).publish(
-        meta.region, meta.year, meta.region_name, number, printed.published, printed.archival, entry.as_json(), results
+    return store.open_catalogue(outputs).record_draft(
+        meta.region,
+        meta.year,
+        meta.region_name,
+        number,
+        (printed.published, printed.archival, marked),
+        entry.as_json(),
+        results,
+        launched_by,
     )
+
+
+@task(name="notify-approvers", cache_policy=NO_CACHE, on_completion=[steps.note])
+def notify_approvers(outputs: Path, region_name: str, draft: RevisionEntry, region: str, year: int) -> None:
+    """Tell the approvers a draft awaits them: e-mail (when SMTP is configured) and a Prefect artifact."""
+    notify.draft_ready(store.open_catalogue(outputs), region, year, region_name, draft)
 
 
 @task(name="collect-garbage", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -165,15 +189,15 @@ def collect_garbage(outputs: Path) -> None:
 
 @task(name="report", cache_policy=NO_CACHE, on_completion=[steps.note])
 def report_run(region: str, year: int, revision: int, prepared: Prepared) -> None:
-    """Prefect artifacts: a link to the brochure's download, a table of key figures and warnings."""
+    """Prefect artifacts: a link to the draft's review page, a table of key figures and warnings."""
     from prefect.artifacts import create_link_artifact, create_table_artifact
 
     key = f"fir-{region}-{year}"
     create_link_artifact(
         key=key,
-        link=f"{DOWNLOAD_URL}/download/{region}/{year}/{revision}",
-        link_text=f"FIR {year} {region}, révision {revision}",
-        description="Télécharger la brochure publiée",
+        link=f"{notify.portal_url()}/staff/drafts/{region}/{year}/{revision}",
+        link_text=f"FIR {year} {region}, projet de révision {revision}",
+        description="Relire et approuver le projet (portail, accès du personnel)",
     )
     figures = prepared.catalogue
     rows = [
@@ -192,7 +216,23 @@ def _say_waiting(where: str, holder: Holder | None) -> None:
     get_run_logger().warning("Édition en cours de construction %s (%s) : attente de sa fin…", who, where)
 
 
-@flow(name="fir-brochure", log_prints=True)
+def _on_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """A run launched from the portal or the schedule failed: tell the editors, in plain words."""
+    parameters = flow_run.parameters or {}
+    if not parameters.get("notify_failure"):
+        return  # on the command line, the person who ran it reads the error
+    error = state.result(raise_on_failure=False)
+    outputs = Path(parameters.get("outputs") or paths.OUTPUTS_DIR)
+    notify.run_failed(
+        store.open_catalogue(outputs),
+        parameters.get("region", "?"),
+        parameters.get("year", 0),
+        notify.plain_error(error) if isinstance(error, BaseException) else str(state.message or "erreur inconnue"),
+        str(flow_run.id),
+    )
+
+
+@flow(name="fir-brochure", log_prints=True, on_failure=[_on_failure])
 def build_brochure(
     region: str = "hauts-de-france",
     year: int = 2024,
@@ -202,8 +242,12 @@ def build_brochure(
     trigger: str = revisions.MANUAL,
     force: bool = False,
     lock_timeout: float = store.LOCK_TIMEOUT_S,
+    launched_by: str | None = None,
+    notify_failure: bool = False,
 ) -> BuildResult:
-    """Build and publish the FIR brochure of one region and year as a new revision."""
+    """Build the FIR brochure of one region and year as a draft revision awaiting sign-off. `launched_by`:
+    the account (portal) or system user (command line) who asked; `notify_failure`: e-mail the editors if it fails
+    (runs launched from the portal or the schedule)."""
     runtime.pace_garbage_collector()  # scheduled and national runs do not go through the command line
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
     snapshot = take_snapshot(Path(inputs) if inputs else paths.INPUTS_DIR, region, year)
@@ -226,6 +270,8 @@ def build_brochure(
         html = render_brochure_html(edition, prepared, charts, revision)
         brochure = paginate.paginate(html, lambda document, stubs, first: lay_out_group(document, stubs, key=first))
         printed = bind_pdf(brochure, edition)
+        marked = mark_draft_copy(printed)
+        report = report_lines(edition, prepared.report)
         entry = record.revision_record(
             revision,
             trigger,
@@ -235,19 +281,22 @@ def build_brochure(
             dt.datetime.now(TIMEZONE),
             code_version(),
             brochure.page_numbers,
+            tuple(report),
         )
         results = steps.results_of(str(flow_run.get_id()))
-        publish_revision(outputs_dir, edition, decision.revision, printed, entry, results)
+        who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
+        draft = record_draft(outputs_dir, edition, decision.revision, printed, marked, entry, results, who)
+    notify_approvers(outputs_dir, edition.meta.region_name, draft, region, year)
     report_run(region, year, decision.revision, prepared)
     collect_garbage(outputs_dir)
     return BuildResult(
-        paths.brochure_path(outputs_dir, region, year),
+        paths.draft_path(outputs_dir, region, year, decision.revision),
         decision.revision,
         True,
         decision.message,
         printed.pages,
         printed.warnings,
         entry.erratum,
-        report_lines(edition, prepared.report),
+        report,
         catalogue.where,
     )

@@ -1,4 +1,5 @@
-"""The `fir` command: check, build, list, national, schedule, serve, repair, gc and user.
+"""The `fir` command: check, build, drafts, approve, reject, list, national, schedule, serve, repair, gc
+and user.
 
 Exit codes: 0 success (warnings allowed), 1 the inputs are wrong (message says where), 2 bad usage,
 3 operational trouble (disk full, permission denied, edition locked by another run; message says which path).
@@ -73,13 +74,15 @@ def _parser() -> argparse.ArgumentParser:
             "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
         )
 
-    build = sub.add_parser("build", help="valider, construire et publier la brochure d'une édition")
+    build = sub.add_parser(
+        "build", help="valider et construire la brochure d'une édition, en projet à faire approuver avant publication"
+    )
     edition_args(build)
     build.add_argument("--reason", help="motif de la nouvelle publication (obligatoire si l'édition est déjà publiée)")
     build.add_argument(
         "--force",
         action="store_true",
-        help="publier une nouvelle révision même si les données n'ont pas changé (ex. correction de mise en page)",
+        help="construire une nouvelle révision même si les données n'ont pas changé (ex. correction de mise en page)",
     )
     build.add_argument(
         "--lock-timeout",
@@ -89,6 +92,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--timings", type=Path, help="écrire la durée de chaque étape dans ce fichier JSON (mesures)")
     build.set_defaults(handler=cmd_build)
+
+    drafts = sub.add_parser("drafts", help="lister les projets en attente d'approbation")
+    drafts.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (catalogue)")
+    drafts.set_defaults(handler=cmd_drafts)
+
+    for action, text in (
+        ("approve", "approuver un projet : il devient la publication actuelle (avec son erratum)"),
+        ("reject", "rejeter un projet, en disant pourquoi : il ne sera jamais public"),
+    ):
+        p = sub.add_parser(action, help=text)
+        p.add_argument("region", help="région (ex. hauts-de-france)")
+        p.add_argument("year", type=int, help="année de l'édition")
+        p.add_argument("revision", type=int, help="numéro de la révision en projet (voir fir drafts)")
+        p.add_argument(
+            "--comment", required=action == "reject", default="", help="commentaire (obligatoire pour un rejet)"
+        )
+        p.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (catalogue)")
+        p.set_defaults(handler=cmd_sign_off, approve=action == "approve")
 
     check = sub.add_parser("check", help="valider les données d'une édition sans construire")
     edition_args(check)
@@ -154,6 +175,7 @@ def _parser() -> argparse.ArgumentParser:
         if action == "add":
             p.add_argument("--role", required=True, choices=["editor", "approver", "admin"])
             p.add_argument("--display-name", help="nom affiché (ex. « Marie Dupont »)")
+            p.add_argument("--email", help="adresse électronique, pour les notifications")
         if action in ("add", "passwd"):
             p.add_argument(
                 "--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard (scripts)"
@@ -188,8 +210,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     from prefect.settings import temporary_settings
 
     from flows.brochure import ValidationFailed, build_brochure
-    from flows.edition.publish import revisions
+    from flows.edition.publish import revisions, store
+    from flows.portal import audit
     from flows.steps import record_steps
+
+    user = audit.system_user()
+    audit.record(
+        store.open_catalogue(args.outputs).engine,
+        user,
+        audit.command_line_address(),
+        audit.BUILD,
+        f"{args.region} {args.year}",
+        detail=args.reason or "",
+    )
 
     try:
         # No heartbeats for a build run from the command line: the first is sent at start and the next
@@ -208,6 +241,7 @@ def cmd_build(args: argparse.Namespace) -> int:
                 reason=args.reason,
                 force=args.force,
                 lock_timeout=args.lock_timeout,
+                launched_by=user,
             )
     except ValidationFailed as exc:
         print("\n".join(exc.lines))
@@ -231,7 +265,7 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
     if not result.published:
         print(f"{result.message[0].upper()}{result.message[1:]}. Publication actuelle : {result.pdf_path}")
         return
-    print(f"{result.message[0].upper()}{result.message[1:]} :")
+    print(f"{result.message[0].upper()}{result.message[1:]}, en attente d'approbation :")
     for warning in result.render_warnings:
         print(f"  [mise en page] {warning}")
     if cached:
@@ -241,9 +275,60 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
         for change in result.erratum:
             where = f" (p. {', '.join(map(str, change.pages))})" if change.pages else ""
             print(f"  {change.label} : {change.old} → {change.new}{where}")
-    print(f"Publié : {result.pdf_path} — révision {result.revision} ({result.pages} pages, {format_seconds(seconds)})")
-    print(f"Copie d'archivage (PDF/A-3, données jointes) : {paths.archive_path(args.outputs, args.region, args.year)}")
-    print(f"Historique des révisions : {result.pdf_path.parent / 'manifest.json'} (catalogue : {result.catalogue})")
+    print(
+        f"Projet : {result.pdf_path} — révision {result.revision} ({result.pages} pages, {format_seconds(seconds)}), "
+        "marqué « PROJET — ne pas diffuser »"
+    )
+    print(f"Rien n'est public avant l'approbation (catalogue : {result.catalogue}). Pour publier :")
+    print(f'  fir approve {args.region} {args.year} {result.revision} --comment "…"   (ou dans le portail)')
+
+
+def cmd_drafts(args: argparse.Namespace) -> int:
+    from flows.edition.publish import store
+
+    found = store.open_catalogue(args.outputs).drafts()
+    for region, year, region_name, entry in found:
+        changes = len(entry.get("erratum") or [])
+        print(
+            f"{region} {year} r{entry['revision']}\t{region_name}\tconstruit le {entry['published_at']} par "
+            f"{entry.get('launched_by') or '?'}\t{entry['pages']} pages, {changes} chiffre(s) modifié(s)\t"
+            f"motif : {entry['reason']}"
+        )
+        if "draft" in entry:
+            print(f"    à relire : {store.edition_dir(args.outputs, region, year) / entry['draft']['file']}")
+    if not found:
+        print("Aucun projet en attente d'approbation.")
+    return EXIT_OK
+
+
+def cmd_sign_off(args: argparse.Namespace) -> int:
+    from flows.edition.publish import store
+    from flows.portal import audit
+    from flows.portal.signoff import SignOffRefused, sign_off
+
+    catalogue = store.open_catalogue(args.outputs)
+    try:
+        entry = sign_off(
+            catalogue,
+            args.region,
+            args.year,
+            args.revision,
+            args.approve,
+            audit.system_user(),
+            audit.command_line_address(),
+            args.comment,
+        )
+    except SignOffRefused as exc:
+        print(f"Refusé : {exc}.", file=sys.stderr)
+        return EXIT_USAGE
+    if args.approve:
+        print(
+            f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {entry['decided_by']})."
+        )
+        print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
+    else:
+        print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
+    return EXIT_OK
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -365,9 +450,10 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 def cmd_user(args: argparse.Namespace) -> int:
     from flows.edition.publish import store
-    from flows.portal import accounts
+    from flows.portal import accounts, audit
 
     engine = store.open_catalogue(args.outputs).engine
+    actor, address = audit.system_user(), audit.command_line_address()
     try:
         if args.action == "list":
             found = accounts.listing(engine)
@@ -379,16 +465,20 @@ def cmd_user(args: argparse.Namespace) -> int:
             return EXIT_OK
         if args.action == "disable":
             accounts.disable(engine, args.name)
+            audit.record(engine, actor, address, audit.ACCOUNT, args.name, detail="compte désactivé")
             print(f"Compte « {args.name} » désactivé ; ses sessions sont fermées.")
             return EXIT_OK
         password = _new_password(args.password_stdin)
         if args.action == "add":
-            account = accounts.add(engine, args.name, args.role, password, args.display_name)
+            account = accounts.add(engine, args.name, args.role, password, args.display_name, args.email)
+            audit.record(engine, actor, address, audit.ACCOUNT, account.name, detail=f"compte créé ({account.role})")
             print(f"Compte « {account.name} » créé ({accounts.ROLE_NAMES[account.role]}).")
         else:
             accounts.set_password(engine, args.name, password)
+            audit.record(engine, actor, address, audit.ACCOUNT, args.name, detail="mot de passe changé")
             print(f"Mot de passe de « {args.name} » changé ; ses sessions sont fermées.")
     except accounts.AccountError as exc:
+        audit.record(engine, actor, address, audit.ACCOUNT, args.name, audit.REFUSED, str(exc))
         print(f"Refusé : {exc}.", file=sys.stderr)
         return EXIT_USAGE
     return EXIT_OK

@@ -19,3 +19,8 @@ def brochure_path(outputs: Path, region: str, year: int) -> Path:
 def archive_path(outputs: Path, region: str, year: int) -> Path:
     """Where the archival (PDF/A-3, data attached) copy of the current brochure is published."""
     return outputs / region / str(year) / f"fir-{region}-{year}-archive.pdf"
+
+
+def draft_path(outputs: Path, region: str, year: int, revision: int) -> Path:
+    """Where the copy of a draft marked "PROJET — ne pas diffuser" waits for its sign-off."""
+    return outputs / region / str(year) / "projets" / f"r{revision}" / f"fir-{region}-{year}-projet.pdf"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +69,11 @@ def build_command(
     return [sys.executable, "-m", "flows.cli", *(str(a) for a in args)]
 
 
+# Every build makes a draft that someone else approves (four-eyes rule): the tests' two people, as the
+# command line knows them (the system user, which `getpass` reads from LOGNAME first).
+EDITOR, APPROVER = "redaction-tests", "approbation-tests"
+
+
 def fir_build(
     year: int,
     outputs: Path,
@@ -74,13 +81,46 @@ def fir_build(
     reason: str | None = None,
     region: str = REGION,
     env: dict[str, str] | None = None,
+    approve: bool = True,
 ) -> subprocess.CompletedProcess:
-    """`fir build`, failing the test on a non-zero exit. `env`: the child's whole environment (default: ours)."""
+    """`fir build`, failing the test on a non-zero exit, then (with `approve`) `fir approve` of the draft it
+    made, by another person: what a brochure takes to be published. `env`: the child's whole environment
+    (default: ours)."""
+    base = dict(env if env is not None else os.environ)
     run = subprocess.run(
-        build_command(year, outputs, inputs, reason, region), capture_output=True, text=True, timeout=600, env=env
+        build_command(year, outputs, inputs, reason, region),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**base, "LOGNAME": EDITOR},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    built = re.search(r"— révision (\d+) \(", run.stdout)
+    if approve and built:
+        approved = approve_draft(region, year, int(built.group(1)), outputs, base)
+        run.stdout += approved.stdout
+    return run
+
+
+def approve_draft(
+    region: str, year: int, number: int, outputs: Path, env: dict[str, str] | None = None, comment: str = "relu"
+) -> subprocess.CompletedProcess:
+    """`fir approve` by the tests' approver, failing the test on a non-zero exit."""
+    command = [sys.executable, "-m", "flows.cli", "approve", region, str(year), str(number), "--comment", comment]
+    command += ["--outputs", str(outputs)]
+    run = subprocess.run(
+        command, capture_output=True, text=True, timeout=120, env={**(env or os.environ), "LOGNAME": APPROVER}
     )
     assert run.returncode == 0, run.stdout + run.stderr
     return run
+
+
+def approve_in_process(outputs: Path, region: str, year: int, number: int) -> None:
+    """Approve a draft made by a flow called in this process (launched_by=EDITOR)."""
+    from flows.edition.publish import store
+    from flows.portal.signoff import sign_off
+
+    sign_off(store.open_catalogue(outputs), region, year, number, True, APPROVER, "tests", "relu")
 
 
 def input_file(path: Path, source: str | None = None) -> InputFile:

@@ -16,7 +16,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import brochure
 from tests.conftest import REGION
-from tests.helpers import fir, fir_build
+from tests.helpers import EDITOR, approve_in_process, fir, fir_build
 
 _OPENED: list[str] | None = None  # files opened while a test listens (None: nobody listens)
 
@@ -39,8 +39,11 @@ def opened():
 
 
 def test_a_build_opens_every_input_file_exactly_once(inputs_copy: Path, tmp_path: Path, opened: list[str]):
-    result = brochure.build_brochure(region=REGION, year=2024, inputs=str(inputs_copy), outputs=str(tmp_path / "out"))
+    result = brochure.build_brochure(
+        region=REGION, year=2024, inputs=str(inputs_copy), outputs=str(tmp_path / "out"), launched_by=EDITOR
+    )
     assert result.published
+    approve_in_process(tmp_path / "out", REGION, 2024, result.revision)
     root = inputs_copy.resolve()
     reads = Counter(Path(path).relative_to(root).as_posix() for path in opened if Path(path).is_relative_to(root))
     # The edition, the earlier edition it is compared with, and the national missions list.
@@ -74,7 +77,10 @@ def test_a_file_changed_during_the_build_is_neither_attached_nor_recorded(
 
     monkeypatch.setattr(brochure, "take_snapshot", snapshot_then_edit)
     outputs = tmp_path / "out"
-    brochure.build_brochure(region=REGION, year=2024, inputs=str(inputs_copy), outputs=str(outputs))
+    built = brochure.build_brochure(
+        region=REGION, year=2024, inputs=str(inputs_copy), outputs=str(outputs), launched_by=EDITOR
+    )
+    approve_in_process(outputs, REGION, 2024, built.revision)
     assert path.read_bytes() == edited
     manifest = json.loads((outputs / REGION / "2024" / "manifest.json").read_text(encoding="utf-8"))
     recorded = manifest["revisions"][0]["inputs"][f"{REGION}/2024/thematics.csv"]

@@ -16,7 +16,7 @@ import pytest
 from flows import paths
 from flows.edition.publish import database, revisions, store
 from tests.conftest import REGION
-from tests.helpers import build_command, fir, fir_build
+from tests.helpers import approve_draft, build_command, fir, fir_build
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -86,10 +86,14 @@ def test_a_scheduled_run_builds_every_region_and_records_itself(inputs_copy, tmp
 
     outputs = tmp_path / "outputs"
     built = annual_run(inputs=str(inputs_copy), outputs=str(outputs), run_date="2019-03-15T06:00:00+01:00")
-    assert built == [f"{REGION} 2018 : première publication de l'édition (révision 1)"]
+    assert built == [f"{REGION} 2018 : premier projet de l'édition (révision 1)"]
+    # a draft, never public: nobody has read it yet
     manifest = json.loads((outputs / REGION / "2018" / "manifest.json").read_text(encoding="utf-8"))
-    [entry] = manifest["revisions"]
+    assert manifest["revisions"] == []
+    [(region, year, _, entry)] = store.open_catalogue(outputs).drafts()
+    assert (region, year, entry["revision"]) == (REGION, 2018, 1)
     assert (entry["trigger"], entry["reason"]) == (revisions.SCHEDULED, revisions.SCHEDULED_REASON)
+    assert entry["launched_by"] == revisions.SCHEDULER
 
 
 # --- revisions --------------------------------------------------------------------------------------------
@@ -101,8 +105,7 @@ def first_publication(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("ops")
     inputs, outputs = base / "inputs", base / "outputs"
     shutil.copytree(paths.INPUTS_DIR, inputs)
-    run = fir("build", "--region", REGION, "--year", "2018", "--inputs", str(inputs), "--outputs", str(outputs))
-    assert run.returncode == 0, run.stdout + run.stderr
+    fir_build(2018, outputs, inputs)
     for name in ("inputs", "outputs"):
         shutil.copytree(base / name, base / "revision-1" / name)
     return base
@@ -230,10 +233,12 @@ def test_two_concurrent_runs_of_one_edition_end_with_consistent_revisions(publis
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outs = [run.communicate(timeout=600) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outs
-    manifest = _manifest(outputs)
-    assert [e["revision"] for e in manifest["revisions"]] == [*found, new]
-    assert sum(f"— révision {new} (" in out for out, _ in outs) == 1  # one published, the other found nothing new
+    every = store.open_catalogue(outputs).history(REGION, 2018, statuses=None)
+    assert [e["revision"] for e in every["revisions"]] == [*found, new]
+    assert sum(f"— révision {new} (" in out for out, _ in outs) == 1  # one built a draft, the other found nothing new
     assert sum("aucune nouvelle révision" in out for out, _ in outs) == 1
+    approve_draft(REGION, 2018, new, outputs)
+    manifest = _manifest(outputs)
     folder = outputs / REGION / "2018"
     for entry in manifest["revisions"]:
         for variant in ("pdf", "archive"):

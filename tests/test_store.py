@@ -55,8 +55,16 @@ def test_migrations_are_applied_once_and_again_do_nothing(catalogue: store.Catal
     with catalogue.engine.connect() as connection:
         versions = connection.exec_driver_sql("SELECT version_num FROM fir_catalogue_version").scalars().all()
         tables = set(sa.inspect(connection).get_table_names())
-    assert versions == ["0002"]
-    assert {"editions", "revisions", "revision_files", "revision_results", "edition_locks", "users"} <= tables
+    assert versions == ["0003"]
+    assert {
+        "editions",
+        "revisions",
+        "revision_files",
+        "revision_results",
+        "edition_locks",
+        "users",
+        "audit_log",
+    } <= tables
 
 
 def test_a_catalogue_of_an_earlier_version_is_upgraded_on_opening_and_keeps_its_revisions(
@@ -74,14 +82,27 @@ def test_a_catalogue_of_an_earlier_version_is_upgraded_on_opening_and_keeps_its_
         config.attributes["connection"] = connection
         command.upgrade(config, "0001")
         connection.commit()
-    old = store.Catalogue(outputs, engine)
-    with old.lock(REGION, YEAR, timeout=10):
-        old.publish(REGION, YEAR, "Hauts-de-France", 1, PDF_1, ARCHIVE_1, record("avant la migration"))
+    files = {"pdf": (f"{NAME}.pdf", _sha(PDF_1), len(PDF_1)), "archive": (f"{NAME}-archive.pdf", _sha(ARCHIVE_1), 9)}
+    with engine.begin() as connection:  # a revision as that version recorded it (its columns only)
+        edition_id = store._edition_id(connection, REGION, YEAR, "Hauts-de-France")
+        store._insert_revision(connection, edition_id, 1, record("avant la migration"), files, (), {})
     engine.dispose()
     catalogue = store.open_catalogue(outputs)  # what the next command does
     with catalogue.engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT version_num FROM fir_catalogue_version").scalars().all() == ["0002"]
-    assert [e["reason"] for e in catalogue.history(REGION, YEAR)["revisions"]] == ["avant la migration"]
+        assert connection.exec_driver_sql("SELECT version_num FROM fir_catalogue_version").scalars().all() == ["0003"]
+    history = catalogue.history(REGION, YEAR)
+    assert [e["reason"] for e in history["revisions"]] == ["avant la migration"]
+    assert history["revisions"][0]["status"] == "published"  # revisions from before drafts were published at once
+
+
+PUBLISHED_AT_ONCE = {  # where a revision published without a draft stands (imports, the store's own tests)
+    "status": "published",
+    "launched_by": "",
+    "based_on": None,
+    "decided_by": None,
+    "decided_at": None,
+    "comment": None,
+}
 
 
 def test_there_is_no_history_before_the_first_publication(catalogue: store.Catalogue):
@@ -107,6 +128,7 @@ def test_a_revision_is_recorded_with_its_files_and_its_views_are_written(catalog
         "revision": 1,
         "pdf": {"file": f"revisions/r1/{NAME}.pdf", "sha256": _sha(PDF_1), "size": len(PDF_1)},
         "archive": {"file": f"revisions/r1/{NAME}-archive.pdf", "sha256": _sha(ARCHIVE_1), "size": len(ARCHIVE_1)},
+        **PUBLISHED_AT_ONCE,
     }
     assert history == catalogue.history(REGION, YEAR)
     # The views are the catalogue's files (hard links, no second copy), read-only.

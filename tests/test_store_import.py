@@ -13,6 +13,7 @@ import pytest
 
 from flows.edition.publish import store
 from tests.helpers import fir
+from tests.test_store import PUBLISHED_AT_ONCE
 from tests.test_store_faults import assert_consistent
 
 LEGACY = Path(__file__).parent / "fixtures" / "legacy-outputs"
@@ -41,7 +42,7 @@ def test_repair_imports_every_revision_with_its_record_and_checksums(catalogue_b
     history = store.open_catalogue(legacy).history(REGION, YEAR)
     assert history is not None and history["region_name"] == "Hauts-de-France"
     # every field, figures included, as recorded (a tree of that time has no published values' bases)
-    assert history["revisions"] == [{**entry, "basis": {}} for entry in before["revisions"]]
+    assert history["revisions"] == [{**entry, "basis": {}, **PUBLISHED_AT_ONCE} for entry in before["revisions"]]
     assert assert_consistent(legacy, REGION, YEAR) == [1, 2]
     for path, data in bytes_before.items():  # the same bytes at the same paths
         assert (legacy / path).read_bytes() == data

@@ -22,6 +22,14 @@ from flows.edition.publish.tables import users
 
 ROLES = ("editor", "approver", "admin")
 ROLE_NAMES = {"editor": "rédacteur", "approver": "approbateur", "admin": "administrateur"}
+# What each role may do. Readers (the public) need no account: they see published revisions only.
+VIEW_DRAFTS, LAUNCH, APPROVE, MANAGE = "view-drafts", "launch", "approve", "manage"
+PERMISSIONS = {
+    "editor": frozenset({VIEW_DRAFTS, LAUNCH}),
+    "approver": frozenset({VIEW_DRAFTS, APPROVE}),
+    "admin": frozenset({VIEW_DRAFTS, LAUNCH, APPROVE, MANAGE}),
+}
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
@@ -40,6 +48,11 @@ class Account:
     session_version: int
     created_at: str
     updated_at: str
+    email: str | None = None  # where notifications go
+
+    def may(self, permission: str) -> bool:
+        """Whether the account's role grants `permission` (PERMISSIONS)."""
+        return not self.disabled and permission in PERMISSIONS[self.role]
 
 
 def check_password(password: str, name: str) -> None:
@@ -56,11 +69,20 @@ def _now() -> str:
 
 def _account(row: sa.Row[Any]) -> Account:
     return Account(
-        row.name, row.display_name, row.role, bool(row.disabled), row.session_version, row.created_at, row.updated_at
+        row.name,
+        row.display_name,
+        row.role,
+        bool(row.disabled),
+        row.session_version,
+        row.created_at,
+        row.updated_at,
+        row.email,
     )
 
 
-def add(engine: Engine, name: str, role: str, password: str, display_name: str | None = None) -> Account:
+def add(
+    engine: Engine, name: str, role: str, password: str, display_name: str | None = None, email: str | None = None
+) -> Account:
     """Create an account; AccountError for a bad or taken name, an unknown role, a weak password."""
     if not NAME.match(name):
         raise AccountError(
@@ -69,8 +91,11 @@ def add(engine: Engine, name: str, role: str, password: str, display_name: str |
     if role not in ROLES:
         raise AccountError(f"rôle « {role} » inconnu : {', '.join(ROLES)}")
     check_password(password, name)
+    if email and not EMAIL.match(email):
+        raise AccountError(f"adresse électronique « {email} » invalide")
     now = _now()
     values = {
+        "email": email or None,
         "name": name,
         "display_name": (display_name or name).strip(),
         "role": role,
@@ -99,6 +124,18 @@ def get(engine: Engine, name: str) -> Account | None:
 def listing(engine: Engine) -> list[Account]:
     with engine.connect() as connection:
         return [_account(r) for r in connection.execute(sa.select(users).order_by(users.c.name))]
+
+
+def recipients(engine: Engine, role: str) -> list[Account]:
+    """The enabled accounts of `role` that gave an e-mail address (admins receive what approvers do)."""
+    roles = {role, "admin"} if role == "approver" else {role}
+    return [a for a in listing(engine) if a.role in roles and not a.disabled and a.email]
+
+
+def set_email(engine: Engine, name: str, email: str | None) -> Account:
+    if email and not EMAIL.match(email):
+        raise AccountError(f"adresse électronique « {email} » invalide")
+    return _update(engine, name, email=email or None)
 
 
 def set_password(engine: Engine, name: str, password: str) -> Account:

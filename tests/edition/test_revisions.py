@@ -45,7 +45,7 @@ def _changed(checksums: dict[str, str]) -> dict[str, str]:
 def test_the_first_publication_is_revision_1_without_a_reason(manifest, checksums_2018):
     decision = revisions.decide(manifest, checksums_2018, None, revisions.MANUAL)
     assert decision == revisions.Decision(
-        True, 1, revisions.FIRST_PUBLICATION, "première publication de l'édition (révision 1)"
+        True, 1, revisions.FIRST_PUBLICATION, "premier projet de l'édition (révision 1)"
     )
 
 
@@ -76,7 +76,7 @@ def test_changed_inputs_need_a_reason_from_a_manual_run(checksums_2018, reason):
 def test_changed_inputs_with_a_reason_make_the_next_revision(checksums_2018):
     manifest = _manifest(_entry(1, checksums_2018), _entry(2, _changed(checksums_2018), "correction"))
     decision = revisions.decide(manifest, checksums_2018, "  retour aux chiffres publiés ", revisions.MANUAL)
-    assert decision == revisions.Decision(True, 3, "retour aux chiffres publiés", "nouvelle révision 3")
+    assert decision == revisions.Decision(True, 3, "retour aux chiffres publiés", "projet de révision 3")
 
 
 def test_a_scheduled_run_on_changed_inputs_needs_no_reason(checksums_2018):

@@ -40,6 +40,9 @@ class EditionMeta:
     subset_title: str | None = None
     subset_exclude: tuple[str, ...] = ()
     share_rounding: str = "half-up"  # or "largest-remainder" (compute/figures.py)
+    # A one-person team may approve its own drafts ([approval] self_approval = true); by default the
+    # approver must be someone else than the person who launched the build (four-eyes rule).
+    self_approval: bool = False
 
 
 class _Brand(BaseModel):
@@ -60,6 +63,11 @@ class _Shares(BaseModel):
     rounding: Literal["half-up", "largest-remainder"] = "half-up"
 
 
+class _Approval(BaseModel):
+    model_config = ConfigDict(strict=True)
+    self_approval: bool = False
+
+
 class _EditionToml(BaseModel):
     """The file's shape; unknown keys are allowed (comments of a sort, or settings of a later version)."""
 
@@ -75,6 +83,7 @@ class _EditionToml(BaseModel):
     brand: _Brand = Field(default_factory=_Brand)
     thematic_subset: _ThematicSubset = Field(default_factory=_ThematicSubset)
     shares: _Shares = Field(default_factory=_Shares)
+    approval: _Approval = Field(default_factory=_Approval)
 
 
 def _expected(column: str, error_type: str, year: int) -> str:
@@ -83,7 +92,9 @@ def _expected(column: str, error_type: str, year: int) -> str:
         return f"une clé « {column.rpartition('.')[2]} »"
     if column == "shares.rounding":
         return "« half-up » (chaque part arrondie) ou « largest-remainder » (parts qui totalisent 100 %)"
-    if column in ("brand", "thematic_subset", "shares"):
+    if column == "approval.self_approval":
+        return "true (la personne qui lance la construction peut approuver) ou false, sans guillemets"
+    if column in ("brand", "thematic_subset", "shares", "approval"):
         return f"une section « [{column}] » de lignes « clé = valeur »"
     if column == "year":
         return f"le nombre {year}, sans guillemets"
@@ -144,6 +155,7 @@ def parse_meta(file: InputFile, folder: Path, inputs: Path, region: str, year: i
         subset_title=model.thematic_subset.title,
         subset_exclude=tuple(model.thematic_subset.exclude),
         share_rounding=model.shares.rounding,
+        self_approval=model.approval.self_approval,
     )
 
 

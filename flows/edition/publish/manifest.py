@@ -3,7 +3,7 @@ plain dictionaries on disk and in the download page)."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from flows.edition.compute.published import BasisEntry
 
@@ -36,10 +36,25 @@ class RecordEntry(TypedDict):
     erratum: list[ChangeEntry]
     figures: dict[str, str]  # figure name → printed text
     basis: dict[str, BasisEntry]  # published values printed, with the amounts they were printed with
+    report: NotRequired[list[str]]  # the validation report as `fir check` prints it (drafts' reviewers read it)
+    self_approval: NotRequired[bool]  # edition.toml allowed the launcher to approve (one-person teams)
 
 
-class RevisionEntry(RecordEntry):
-    """A published revision: its record, its number and its two files (publish/store.py)."""
+class SignOff(TypedDict, total=False):
+    """Where a revision stands (publish/store.py): a draft until an approver publishes or rejects it.
+    Revisions recorded before drafts existed, and manifest.json, lack these keys."""
+
+    status: str  # draft, published, rejected
+    launched_by: str  # who launched the build: an account, or the system user of the command line
+    based_on: int | None  # the publication its erratum was computed against
+    decided_by: str | None
+    decided_at: str | None
+    comment: str | None
+    draft: FileEntry  # the pdf marked "PROJET — ne pas diffuser"
+
+
+class RevisionEntry(RecordEntry, SignOff):
+    """A revision: its record, its number, its two files and where it stands (publish/store.py)."""
 
     revision: int
     pdf: FileEntry
@@ -54,5 +69,9 @@ class Manifest(TypedDict):
 
 
 def files_of(entry: RevisionEntry) -> dict[str, FileEntry]:
-    """A revision's files by role: "pdf" (published) and "archive" (PDF/A-3)."""
-    return {"pdf": entry["pdf"], "archive": entry["archive"]}
+    """A revision's files by role: "pdf" (published), "archive" (PDF/A-3) and, for a build made as a
+    draft, "draft" (the marked copy reviewers read)."""
+    files = {"pdf": entry["pdf"], "archive": entry["archive"]}
+    if "draft" in entry:
+        files["draft"] = entry["draft"]
+    return files

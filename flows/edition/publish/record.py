@@ -53,6 +53,8 @@ class RevisionRecord:
     erratum: tuple[Change, ...]
     figures: Mapping[str, str]
     basis: Mapping[str, BasisEntry]
+    report: tuple[str, ...] = ()  # the validation report, for the draft's reviewers
+    self_approval: bool = False  # edition.toml lets the person who launched the build approve it
 
     def as_json(self) -> RecordEntry:
         return RecordEntry(
@@ -70,11 +72,14 @@ class RevisionRecord:
             ],
             figures=dict(self.figures),
             basis=dict(self.basis),
+            report=list(self.report),
+            self_approval=self.self_approval,
         )
 
 
 def revision(decision: revisions.Decision, manifest: Manifest | None, edition: Edition, prepared: Prepared) -> Revision:
-    """The revision about to be published, with every printed figure that changed since the latest one."""
+    """The revision about to be published, with every printed figure that changed since the latest
+    publication (`manifest`: the published history)."""
     previous = revisions.latest(manifest)
     if previous is None:
         return Revision(decision.revision, decision.reason)
@@ -98,6 +103,7 @@ def revision_record(
     published_at: dt.datetime,
     code_version: str,
     page_numbers: Mapping[str, int] | None = None,
+    report: tuple[str, ...] = (),
 ) -> RevisionRecord:
     """The manifest's record of a revision: when, why, from which inputs and code, what it printed, and
     for each changed figure the pages it is printed on (`page_numbers`: the layout's id → page)."""
@@ -125,4 +131,6 @@ def revision_record(
             name: BasisEntry(typed=e["typed"], sources=e["sources"], revision=e["revision"] or revision.number)
             for name, e in prepared.figures.basis.items()
         },
+        report=report,
+        self_approval=edition.meta.self_approval,
     )

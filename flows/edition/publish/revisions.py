@@ -19,6 +19,7 @@ SCHEDULED = "scheduled"
 MANUAL = "manual"
 FIRST_PUBLICATION = "Première publication"
 SCHEDULED_REASON = "Exécution planifiée annuelle"
+SCHEDULER = "planification annuelle"  # who launched a scheduled run
 
 
 class ReasonRequired(Exception):
@@ -57,30 +58,35 @@ def decide(
     trigger: str,
     force: bool = False,
 ) -> Decision:
-    """Whether this run publishes a new revision, its number and its recorded reason."""
+    """Whether this run builds a new revision, its number and its recorded reason. `manifest`: every
+    revision of the edition, drafts and rejected ones included (numbers are never given twice)."""
     last = latest(manifest)
     if last is None:
         return Decision(
             True,
             1,
             reason or (SCHEDULED_REASON if trigger == SCHEDULED else FIRST_PUBLICATION),
-            "première publication de l'édition (révision 1)",
+            "premier projet de l'édition (révision 1)",
         )
     if last["inputs_digest"] == inputs_digest(checksums) and not force:
+        status = last.get("status", "published")
+        what = {"draft": "le projet", "rejected": "la révision rejetée"}.get(status, "la révision")
         return Decision(
             False,
             last["revision"],
             last["reason"],
-            f"données inchangées depuis la révision {last['revision']} du {last['published_at']} : "
-            "aucune nouvelle révision",
+            f"données inchangées depuis {what} {last['revision']} du {last['published_at']} : "
+            "aucune nouvelle révision" + (" (--force pour reconstruire)" if status == "rejected" else ""),
         )
-    if trigger == MANUAL and not (reason and reason.strip()):
+    published = any(e.get("status", "published") == "published" for e in manifest["revisions"]) if manifest else False
+    if trigger == MANUAL and published and not (reason and reason.strip()):
         raise ReasonRequired(
-            f"l'édition est déjà publiée (révision {last['revision']}) : une nouvelle publication doit dire "
-            'pourquoi, avec --reason "…" (ex. --reason "correction du montant de la mission 2")'
+            'l\'édition est déjà publiée : une nouvelle révision doit dire pourquoi, avec --reason "…" '
+            '(ex. --reason "correction du montant de la mission 2")'
         )
     number = last["revision"] + 1
-    return Decision(True, number, (reason or SCHEDULED_REASON).strip(), f"nouvelle révision {number}")
+    default = SCHEDULED_REASON if trigger == SCHEDULED or published else FIRST_PUBLICATION
+    return Decision(True, number, (reason or default).strip(), f"projet de révision {number}")
 
 
 def erratum(previous: dict[str, str], current: dict[str, str], labels: dict[str, str]) -> list[dict[str, str]]:

@@ -7,23 +7,29 @@ the edition's content-addressed files under outputs/. One database transaction i
         .objects/<sha256>                every PDF of every revision, written before its commit
         fir-<region>-<year>.pdf          views, regenerated from the catalogue (views.py):
         fir-<region>-<year>-archive.pdf    the current brochure and its archival copy,
-        revisions/r<N>/…                   every revision's two files,
-        manifest.json                      the history, minus the named figures
+        revisions/r<N>/…                   every published revision's two files,
+        projets/r<N>/…                     the marked copy of each draft awaiting sign-off,
+        manifest.json                      the published history, minus the named figures
 
-Publishing a revision: its files become objects (each durable on its own), then one transaction records
-the revision, then the views are regenerated. A crash before the commit leaves objects nobody
-references; after it, stale views. Both are repaired by `recover`, which every run does first, under
-the edition's lock (and `fir repair`): the store is always the state before a publication or after it.
+Every build records a *draft* revision: its three files (the brochure, its archival copy and the copy
+marked "PROJET — ne pas diffuser") become objects (each durable on its own), then one transaction records
+the revision, then the views are regenerated. Approving a draft is one more transaction (its status
+becomes published: the bytes published are those recorded, and reviewed, at build time).
+
+A crash before the commit leaves objects nobody references; after it, stale views. Both are repaired by
+`recover`, which every run does first, under the edition's lock (and `fir repair`): the store is always the
+state before a publication or after it.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -37,12 +43,18 @@ from flows.paths import archive_path, brochure_path
 
 REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LOCK_TIMEOUT_S = 3600  # a build takes seconds; an hour means another run is stuck
-ROLES = ("pdf", "archive")
-__all__ = ["Catalogue", "LockTimeout", "Recovery", "StoreDamaged", "open_catalogue"]
+ROLES = ("pdf", "archive", "draft")
+DRAFT, PUBLISHED, REJECTED = "draft", "published", "rejected"
+STATUS_NAMES = {DRAFT: "projet en attente d'approbation", PUBLISHED: "publiée", REJECTED: "rejetée"}
+__all__ = ["Catalogue", "LockTimeout", "Recovery", "SignOffRefused", "StoreDamaged", "open_catalogue"]
 
 
 class RevisionConflict(Exception):
     """The revision number is not the next one: the edition's lock was not held (a bug, not an operator's)."""
+
+
+class SignOffRefused(Exception):
+    """An approval or a rejection the rules forbid, said in French (unknown draft, four-eyes rule, stale)."""
 
 
 @dataclass
@@ -67,45 +79,79 @@ class Catalogue:
 
     # -- reading ---------------------------------------------------------------------------------------
 
-    def history(self, region: str, year: int, connection: Connection | None = None) -> Manifest | None:
-        """The edition's committed revisions, oldest first (the shape of manifest.json, figures included)."""
+    def history(
+        self,
+        region: str,
+        year: int,
+        connection: Connection | None = None,
+        statuses: Sequence[str] | None = (PUBLISHED,),
+    ) -> Manifest | None:
+        """The edition's committed revisions with one of `statuses` (default: the published ones; None: all),
+        oldest first (the shape of manifest.json, figures included); None for an edition never built."""
         with self._connection(connection) as conn:
             edition = conn.execute(
                 sa.select(editions).where(editions.c.region == region, editions.c.year == year)
             ).first()
             if edition is None:
                 return None
-            rows = conn.execute(
-                sa.select(revisions).where(revisions.c.edition_id == edition.id).order_by(revisions.c.number)
-            ).all()
+            query = sa.select(revisions).where(revisions.c.edition_id == edition.id)
+            if statuses is not None:
+                query = query.where(revisions.c.status.in_(statuses))
+            rows = conn.execute(query.order_by(revisions.c.number)).all()
             files: dict[int, dict[str, FileEntry]] = {}
             for f in conn.execute(
                 sa.select(revision_files).where(revision_files.c.revision_id.in_([r.id for r in rows]))
             ):
                 number = next(r.number for r in rows if r.id == f.revision_id)
+                folder = views.DRAFTS if f.role == "draft" else views.REVISIONS
                 files.setdefault(f.revision_id, {})[f.role] = FileEntry(
-                    file=f"{views.REVISIONS}/r{number}/{f.name}", sha256=f.sha256, size=f.size
+                    file=f"{folder}/r{number}/{f.name}", sha256=f.sha256, size=f.size
                 )
         entries = [
-            RevisionEntry(
-                published_at=r.published_at,
-                reason=r.reason,
-                trigger=r.trigger,
-                code_version=r.code_version,
-                inputs_digest=r.inputs_digest,
-                inputs=r.record["inputs"],
-                pages=r.pages,
-                warnings=r.record["warnings"],
-                erratum=r.record["erratum"],
-                figures=r.record["figures"],
-                basis=r.record.get("basis", {}),
-                revision=r.number,
-                pdf=files[r.id]["pdf"],
-                archive=files[r.id]["archive"],
+            _with_sign_off(
+                r,
+                files[r.id],
+                RevisionEntry(
+                    published_at=r.published_at,
+                    reason=r.reason,
+                    trigger=r.trigger,
+                    code_version=r.code_version,
+                    inputs_digest=r.inputs_digest,
+                    inputs=r.record["inputs"],
+                    pages=r.pages,
+                    warnings=r.record["warnings"],
+                    erratum=r.record["erratum"],
+                    figures=r.record["figures"],
+                    basis=r.record.get("basis", {}),
+                    revision=r.number,
+                    pdf=files[r.id]["pdf"],
+                    archive=files[r.id]["archive"],
+                ),
             )
             for r in rows
         ]
         return Manifest(region=region, region_name=edition.region_name, year=year, revisions=entries)
+
+    def revision(self, region: str, year: int, number: int) -> RevisionEntry | None:
+        """One revision of the edition, whatever its status."""
+        found = self.history(region, year, statuses=None)
+        return next((e for e in found["revisions"] if e["revision"] == number), None) if found else None
+
+    def drafts(self) -> list[tuple[str, int, str, RevisionEntry]]:
+        """Every draft awaiting sign-off: region, year, the region's name and the revision, oldest first."""
+        with self.engine.connect() as conn:
+            pending = conn.execute(
+                sa.select(editions.c.region, editions.c.year)
+                .join(revisions, revisions.c.edition_id == editions.c.id)
+                .where(revisions.c.status == DRAFT)
+                .distinct()
+            ).all()
+            found = []
+            for region, year in sorted(pending):
+                history = self.history(region, year, conn, statuses=(DRAFT,))
+                assert history is not None
+                found += [(region, year, history["region_name"], e) for e in history["revisions"]]
+        return found
 
     def editions(self) -> list[tuple[str, int]]:
         with self.engine.connect() as conn:
@@ -162,28 +208,139 @@ class Catalogue:
         record: RecordEntry,
         results: Sequence[str] = (),
     ) -> Manifest:
-        """Record revision `number` (the next one) with its two files; return the new history."""
+        """Record revision `number` (the next one) as published at once, with its two files; return the
+        published history. Builds make drafts (`record_draft`); this is for imports and the store's tests."""
+        self.record(region, year, region_name, number, {"pdf": published, "archive": archival}, record, results)
+        history = self.history(region, year)
+        assert history is not None
+        return history
+
+    def record_draft(
+        self,
+        region: str,
+        year: int,
+        region_name: str,
+        number: int,
+        printed: tuple[bytes, bytes, bytes],
+        record: RecordEntry,
+        results: Sequence[str] = (),
+        launched_by: str = "",
+    ) -> RevisionEntry:
+        """Record revision `number` as a draft: `printed` is the brochure approval will publish, its archival
+        copy and the copy marked for review, all three built by one run. The erratum was computed against
+        the current publication, which is recorded (`based_on`) so that approval can check it still is."""
+        current = revisions_latest_number(self.history(region, year))
+        published, archival, marked = printed
+        files = {"pdf": published, "archive": archival, "draft": marked}
+        self.record(region, year, region_name, number, files, record, results, DRAFT, launched_by, current)
+        entry = self.revision(region, year, number)
+        assert entry is not None
+        return entry
+
+    def record(
+        self,
+        region: str,
+        year: int,
+        region_name: str,
+        number: int,
+        files: dict[str, bytes],
+        record: RecordEntry,
+        results: Sequence[str] = (),
+        status: str = PUBLISHED,
+        launched_by: str = "",
+        based_on: int | None = None,
+    ) -> None:
+        """Store the files as objects, then record the revision in one transaction, then rewrite the views."""
         folder = edition_dir(self.outputs, region, year)
         names = {
             "pdf": brochure_path(self.outputs, region, year).name,
             "archive": archive_path(self.outputs, region, year).name,
+            "draft": brochure_path(self.outputs, region, year).name.replace(".pdf", "-projet.pdf"),
         }
-        digests = {"pdf": objects.put(folder, published)}
-        failpoints.reach("object-written")
-        digests["archive"] = objects.put(folder, archival)
-        failpoints.reach("objects-written")
-        files = {
-            role: (names[role], digests[role], len(data)) for role, data in (("pdf", published), ("archive", archival))
-        }
+        digests = {}
+        for role, data in files.items():
+            digests[role] = objects.put(folder, data)
+            failpoints.reach("object-written" if len(digests) == 1 else "objects-written")
+        stored = {role: (names[role], digests[role], len(data)) for role, data in files.items()}
         with self.engine.begin() as conn:  # the commit point
             edition_id = _edition_id(conn, region, year, region_name)
-            _insert_revision(conn, edition_id, number, record, files, results)
+            # Published at once (imports, the store's tests): the columns' defaults, as before drafts existed.
+            sign_off = (
+                {"status": status, "launched_by": launched_by, "based_on": based_on} if status != PUBLISHED else {}
+            )
+            _insert_revision(conn, edition_id, number, record, stored, results, sign_off)
             failpoints.reach("in-transaction")
         failpoints.reach("committed")
+        self.rewrite_views(region, year, failpoints.reach)
+
+    def decide(
+        self,
+        region: str,
+        year: int,
+        number: int,
+        approve: bool,
+        actor: str,
+        comment: str,
+        at: str,
+    ) -> RevisionEntry:
+        """Approve (publish) or reject draft `number`, by `actor`, under the edition's lock held by the caller.
+        Refused (SignOffRefused) when it is not a pending draft, when the actor launched it and the edition
+        does not allow self-approval, when a rejection gives no reason, or when the publication it was
+        compared with is no longer the current one (its erratum would be wrong)."""
+        entry = self.revision(region, year, number)
+        if entry is None:
+            raise SignOffRefused(f"{region} {year} : aucune révision {number}")
+        status = entry.get("status", PUBLISHED)
+        if status != DRAFT:
+            raise SignOffRefused(
+                f"{region} {year} révision {number} : pas un projet en attente ({STATUS_NAMES[status]})"
+            )
+        if not approve and not comment.strip():
+            raise SignOffRefused("un rejet doit dire pourquoi (commentaire obligatoire)")
+        if approve and actor == entry.get("launched_by") and not entry.get("self_approval", False):
+            raise SignOffRefused(
+                f"« {actor} » a lancé cette construction et ne peut pas l'approuver (règle des quatre yeux ; "
+                "une équipe d'une personne l'autorise par [approval] self_approval = true dans edition.toml)"
+            )
+        current = revisions_latest_number(self.history(region, year))
+        if approve and current != entry.get("based_on"):
+            raise SignOffRefused(
+                f"la publication actuelle ({_revision_name(current)}) n'est plus celle que ce projet corrige "
+                f"({_revision_name(entry.get('based_on'))}) : son erratum serait faux, relancer la construction"
+            )
+        with self.engine.begin() as conn:
+            edition_id = conn.scalar(
+                sa.select(editions.c.id).where(editions.c.region == region, editions.c.year == year)
+            )
+            done = conn.execute(
+                sa.update(revisions)
+                .where(
+                    revisions.c.edition_id == edition_id,
+                    revisions.c.number == number,
+                    revisions.c.status == DRAFT,
+                )
+                .values(
+                    status=PUBLISHED if approve else REJECTED,
+                    decided_by=actor,
+                    decided_at=at,
+                    decision_comment=comment.strip() or None,
+                )
+            )
+            if done.rowcount != 1:
+                raise RevisionConflict(f"révision {number} décidée par une autre session")
+        self.rewrite_views(region, year)
+        decided = self.revision(region, year, number)
+        assert decided is not None
+        return decided
+
+    def rewrite_views(self, region: str, year: int, step: Callable[[str], None] = lambda name: None) -> list[Path]:
+        """Regenerate the edition's views from the catalogue: the published revisions and pending drafts."""
         history = self.history(region, year)
-        assert history is not None
-        views.regenerate(folder, history, failpoints.reach)
-        return history
+        if history is None:
+            return []
+        pending = self.history(region, year, statuses=(DRAFT,))
+        drafts = pending["revisions"] if pending else []
+        return views.regenerate(edition_dir(self.outputs, region, year), history, step, drafts)
 
     def recover(self, region: str, year: int, verify: bool = False) -> Recovery:
         """Reconcile the edition's files with the catalogue: import what an outputs/ tree holds beyond it,
@@ -191,7 +348,7 @@ class Catalogue:
         regenerate the views."""
         folder = edition_dir(self.outputs, region, year)
         recovery = Recovery()
-        history = self.history(region, year)
+        history = self.history(region, year, statuses=None)
         region_name, found = legacy.revisions_to_import(folder, history)
         if found:
             for entry in found:
@@ -202,9 +359,9 @@ class Catalogue:
                 for entry in found:
                     record = _record_of(entry)
                     files = {r: (Path(f["file"]).name, f["sha256"], f["size"]) for r, f in files_of(entry).items()}
-                    _insert_revision(conn, edition_id, entry["revision"], record, files, ())
+                    _insert_revision(conn, edition_id, entry["revision"], record, files, (), {})
             recovery.imported = [e["revision"] for e in found]
-            history = self.history(region, year)
+            history = self.history(region, year, statuses=None)
         referenced = {f["sha256"]: f for e in (history or {"revisions": []})["revisions"] for f in files_of(e).values()}
         for path in objects.stored(folder):
             if path.name not in referenced:
@@ -213,8 +370,7 @@ class Catalogue:
         for digest, file in referenced.items():
             if self._check_object(folder, digest, file, verify):
                 recovery.restored.append(objects.object_path(folder, digest))
-        if history is not None:
-            recovery.removed += views.regenerate(folder, history)
+        recovery.removed += self.rewrite_views(region, year)
         return recovery
 
     def _check_object(self, folder: Path, digest: str, entry: FileEntry, verify: bool) -> bool:
@@ -284,8 +440,10 @@ def _insert_revision(
     record: RecordEntry,
     files: dict[str, tuple[str, str, int]],
     results: Sequence[str],
+    sign_off: Mapping[str, object],
 ) -> None:
-    """Insert revision `number` (which must be the edition's next) with its files (role → name, SHA-256, size)."""
+    """Insert revision `number` (which must be the edition's next) with its files (role → name, SHA-256, size)
+    and where it stands (`sign_off`: status, launched_by, based_on; none: published)."""
     last = conn.scalar(sa.select(sa.func.max(revisions.c.number)).where(revisions.c.edition_id == edition_id))
     if number != (last or 0) + 1:
         raise RevisionConflict(f"révision {number} demandée, la dernière enregistrée est {last}")
@@ -306,7 +464,9 @@ def _insert_revision(
                 "erratum": record["erratum"],
                 "figures": record["figures"],
                 "basis": record["basis"],
+                **{key: record.get(key) for key in _OPTIONAL_RECORD if key in record},
             },
+            **sign_off,
         ),
     )
     conn.execute(
@@ -321,6 +481,33 @@ def _insert_revision(
             sa.insert(revision_results),
             [{"revision_id": revision_id, "storage_key": key} for key in sorted(set(results))],
         )
+
+
+_OPTIONAL_RECORD = ("report", "self_approval")
+
+
+def revisions_latest_number(history: Manifest | None) -> int | None:
+    return history["revisions"][-1]["revision"] if history and history["revisions"] else None
+
+
+def _revision_name(number: int | None) -> str:
+    return f"révision {number}" if number is not None else "aucune publication"
+
+
+def _with_sign_off(row: sa.Row[Any], files: dict[str, FileEntry], entry: RevisionEntry) -> RevisionEntry:
+    """Add to a revision read from the catalogue where it stands, its draft file and its optional record."""
+    entry["status"] = row.status
+    entry["launched_by"] = row.launched_by
+    entry["based_on"] = row.based_on
+    entry["decided_by"] = row.decided_by
+    entry["decided_at"] = row.decided_at
+    entry["comment"] = row.decision_comment
+    if "draft" in files:
+        entry["draft"] = files["draft"]
+    for key in _OPTIONAL_RECORD:
+        if key in row.record:
+            entry[key] = row.record[key]  # type: ignore[literal-required]
+    return entry
 
 
 def _edition_id(conn: Connection, region: str, year: int, region_name: str) -> int:

@@ -1,5 +1,5 @@
 """The catalogue's tables: editions, their revisions, each revision's files and the Prefect results its
-build used, who holds an edition's lock, and the portal's staff accounts. The schema is created and
+build used, who holds an edition's lock, the portal's staff accounts and the audit log. The schema is created and
 changed only by the Alembic migrations beside this file (migrations/versions); docs/catalogue.md
 describes it for operators.
 """
@@ -34,6 +34,13 @@ revisions = sa.Table(
     sa.Column("pages", sa.Integer, nullable=False),
     # The rest of the revision's record, as publish/manifest.py types it: inputs, warnings, erratum, figures.
     sa.Column("record", sa.JSON, nullable=False),
+    # Every build makes a draft; an approver publishes it or rejects it (migration 0003).
+    sa.Column("status", sa.String(20), nullable=False, server_default="published"),  # draft, published, rejected
+    sa.Column("launched_by", sa.String(200), nullable=False, server_default=""),  # account, or system user
+    sa.Column("based_on", sa.Integer, nullable=True),  # the publication its erratum was computed against
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("decided_at", sa.String(40), nullable=True),
+    sa.Column("decision_comment", sa.Text, nullable=True),
     # A revision number is given once per edition: the database refuses a second revision N.
     sa.UniqueConstraint("edition_id", "number", name="uq_revisions_edition_number"),
 )
@@ -42,7 +49,8 @@ revision_files = sa.Table(
     "revision_files",
     metadata,
     sa.Column("revision_id", sa.Integer, sa.ForeignKey("revisions.id"), primary_key=True),
-    sa.Column("role", sa.String(20), primary_key=True),  # "pdf" (published) or "archive" (PDF/A-3)
+    # "pdf" (published), "archive" (PDF/A-3) or "draft" (the pdf marked "PROJET — ne pas diffuser")
+    sa.Column("role", sa.String(20), primary_key=True),
     sa.Column("name", sa.String(200), nullable=False),  # the file's name in the views
     sa.Column("sha256", sa.String(64), nullable=False),  # its content's name in the edition's .objects/
     sa.Column("size", sa.BigInteger, nullable=False),
@@ -73,10 +81,26 @@ users = sa.Table(
     sa.Column("display_name", sa.String(200), nullable=False),  # the person, as approvals name them
     sa.Column("role", sa.String(20), nullable=False),  # editor, approver or admin (flows/portal/accounts.py)
     sa.Column("password_hash", sa.String(200), nullable=False),  # Argon2id, never the password
+    sa.Column("email", sa.String(254), nullable=True),  # where notifications go (none: no e-mail)
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     # Raised by a password change or a disabling: sessions signed with an older version are refused.
     sa.Column("session_version", sa.Integer, nullable=False, server_default="1"),
     sa.Column("created_at", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
     sa.UniqueConstraint("name", name="uq_users_name"),
+)
+
+# Append-only: triggers created by migration 0003 refuse any update or deletion (flows/portal/audit.py).
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.String(40), nullable=False),  # ISO 8601, UTC
+    sa.Column("actor", sa.String(200), nullable=False),  # an account name, or "système:<user>" on the command line
+    sa.Column("address", sa.String(64), nullable=False),  # the client's IP address, or the host name
+    sa.Column("action", sa.String(40), nullable=False),  # login, build, approve, reject, draft-download, account…
+    sa.Column("target", sa.String(200), nullable=False),  # what it acted on: "hauts-de-france 2024 r3", an account
+    sa.Column("outcome", sa.String(20), nullable=False),  # ok, refused, failed
+    sa.Column("detail", sa.Text, nullable=False),
+    sa.Index("ix_audit_log_action_at", "action", "at"),
 )

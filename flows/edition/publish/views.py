@@ -1,5 +1,6 @@
 """The paths people open — `fir-<region>-<year>.pdf`, its archival copy, `revisions/rN/` and
-`manifest.json` — regenerated from the catalogue after each commit and by every recovery. They are
+`manifest.json` for published revisions, `projets/rN/` for the drafts awaiting sign-off — regenerated
+from the catalogue after each commit and by every recovery. They are
 hard links to the edition's objects (no second copy of the bytes) and never the source of truth:
 deleting or damaging one loses nothing, the next run or `fir repair` writes it again.
 """
@@ -13,37 +14,55 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flows.edition.publish import objects
-from flows.edition.publish.manifest import Manifest, files_of
+from flows.edition.publish.manifest import FileEntry, Manifest, RevisionEntry
 
 MANIFEST = "manifest.json"
 REVISIONS = "revisions"
+DRAFTS = "projets"
+# Who did what stays in the catalogue (and the audit log): manifest.json is for the public.
+_INTERNAL = ("figures", "basis", "status", "launched_by", "based_on", "decided_by", "comment", "draft")
 _LEFTOVERS = (".part", objects.TEMPORARY)  # names written aside by this code (and by earlier versions)
 
 
-def regenerate(edition_dir: Path, history: Manifest, step: Callable[[str], None] = lambda name: None) -> list[Path]:
-    """Write every view of `history` that is missing or differs, remove what no revision owns; the removed
-    paths. `step` is told when each kind of view is written (a publication's fault-injection points)."""
+def regenerate(
+    edition_dir: Path,
+    history: Manifest,
+    step: Callable[[str], None] = lambda name: None,
+    drafts: list[RevisionEntry] | None = None,
+) -> list[Path]:
+    """Write every view of `history` (the published revisions) and of the pending `drafts` that is missing
+    or differs, remove what no revision owns; the removed paths. `step` is told when each kind of view is
+    written (a publication's fault-injection points)."""
     entries = history["revisions"]
     for entry in entries:
-        for file in files_of(entry).values():
+        for file in published_files(entry).values():
             _link(edition_dir, file["sha256"], edition_dir / file["file"])
+    for draft in drafts or ():
+        if "draft" in draft:
+            _link(edition_dir, draft["draft"]["sha256"], edition_dir / draft["draft"]["file"])
     step("view-revision")
     if entries:
-        for file in files_of(entries[-1]).values():
+        for file in published_files(entries[-1]).values():
             _link(edition_dir, file["sha256"], edition_dir / Path(file["file"]).name)
     step("view-current")
     _replace_if_changed(edition_dir / MANIFEST, manifest_json(history))
     objects.sync_folder(edition_dir)
-    return _remove_strays(edition_dir, history)
+    return _remove_strays(edition_dir, history, drafts or [])
+
+
+def published_files(entry: RevisionEntry) -> dict[str, FileEntry]:
+    """The two files a publication puts in front of readers: the brochure and its archival copy."""
+    return {"pdf": entry["pdf"], "archive": entry["archive"]}
 
 
 def manifest_json(history: Manifest) -> bytes:
-    """`manifest.json`: the history without each revision's named figures and their bases (they stay in
-    the catalogue: the next revision's erratum and published values are computed from them)."""
+    """`manifest.json`: the published history without each revision's named figures and their bases (they
+    stay in the catalogue: the next revision's erratum and published values are computed from them) nor
+    who launched and signed it off."""
     entries = [dict(entry) for entry in history["revisions"]]
     for entry in entries:
-        entry.pop("figures", None)
-        entry.pop("basis", None)
+        for key in _INTERNAL:
+            entry.pop(key, None)
     public = {**history, "revisions": entries}
     return json.dumps(public, ensure_ascii=False, indent=2).encode("utf-8")
 
@@ -72,14 +91,18 @@ def _replace(path: Path, write: Callable[[Path], None]) -> None:
         aside.unlink(missing_ok=True)
 
 
-def _remove_strays(edition_dir: Path, history: Manifest) -> list[Path]:
-    """Files written aside and revision folders the catalogue does not know (a run killed before its commit)."""
-    expected = {Path(f["file"]) for e in history["revisions"] for f in files_of(e).values()}
+def _remove_strays(edition_dir: Path, history: Manifest, drafts: list[RevisionEntry]) -> list[Path]:
+    """Files written aside, revision folders the catalogue does not know (a run killed before its commit)
+    and folders of drafts no longer pending (published or rejected since)."""
+    expected = {Path(f["file"]) for e in history["revisions"] for f in published_files(e).values()}
+    expected |= {Path(d["draft"]["file"]) for d in drafts if "draft" in d}
     removed = [p for p in edition_dir.glob(".*") if p.is_file() and any(m in p.name for m in _LEFTOVERS)]
-    revisions = edition_dir / REVISIONS
-    if revisions.is_dir():
-        folders = {f"r{e['revision']}" for e in history["revisions"]}
-        for path in sorted(revisions.iterdir()):
+    for kind, entries in ((REVISIONS, history["revisions"]), (DRAFTS, drafts)):
+        folder = edition_dir / kind
+        if not folder.is_dir():
+            continue
+        folders = {f"r{e['revision']}" for e in entries}
+        for path in sorted(folder.iterdir()):
             if path.name not in folders:
                 removed.append(path)
                 continue
@@ -91,4 +114,6 @@ def _remove_strays(edition_dir: Path, history: Manifest) -> list[Path]:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+    if not drafts and (edition_dir / DRAFTS).is_dir() and not any((edition_dir / DRAFTS).iterdir()):
+        (edition_dir / DRAFTS).rmdir()
     return removed

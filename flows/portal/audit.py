@@ -1,0 +1,144 @@
+"""The audit log: who did what, when, from where — logins (succeeded or refused), builds launched,
+approvals, rejections, draft downloads and account changes, from the portal and the command line alike.
+
+Append-only: this module only inserts, and the database refuses any update or deletion (triggers of
+migration 0003). Passwords and session secrets never reach it; a refused login records the name typed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import getpass
+import io
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from flows.edition.publish.tables import audit_log
+
+LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
+    "login",
+    "logout",
+    "build",
+    "approve",
+    "reject",
+    "draft-download",
+    "account",
+    "access",
+)
+OK, REFUSED, FAILED = "ok", "refused", "failed"
+ACTION_NAMES = {
+    LOGIN: "connexion",
+    LOGOUT: "déconnexion",
+    BUILD: "construction lancée",
+    APPROVE: "approbation",
+    REJECT: "rejet",
+    DRAFT_DOWNLOAD: "téléchargement d'un projet",
+    ACCOUNT: "compte",
+    ACCESS: "accès refusé",
+}
+OUTCOME_NAMES = {OK: "fait", REFUSED: "refusé", FAILED: "échoué"}
+COLUMNS = ("at", "actor", "address", "action", "target", "outcome", "detail")
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: str
+    actor: str
+    address: str
+    action: str
+    target: str
+    outcome: str
+    detail: str
+
+
+def system_user() -> str:
+    """Who runs a command: the system user (LOGNAME, USER… as `getpass` reads them)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "inconnu"
+
+
+def command_line_address() -> str:
+    """Where a command-line action comes from: this machine."""
+    return f"ligne de commande ({socket.gethostname()})"
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def record(
+    engine: Engine,
+    actor: str,
+    address: str,
+    action: str,
+    target: str,
+    outcome: str = OK,
+    detail: str = "",
+) -> None:
+    """Append one line (its own transaction: a refused request is recorded even though nothing else is)."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(audit_log).values(
+                at=now(),
+                actor=actor[:200],
+                address=address[:64],
+                action=action,
+                target=target[:200],
+                outcome=outcome,
+                detail=detail,
+            )
+        )
+
+
+def entries(engine: Engine, limit: int | None = None, action: str | None = None) -> list[Entry]:
+    """The log, latest first."""
+    query = sa.select(audit_log).order_by(audit_log.c.id.desc())
+    if action:
+        query = query.where(audit_log.c.action == action)
+    if limit:
+        query = query.limit(limit)
+    with engine.connect() as conn:
+        return [_entry(row) for row in conn.execute(query)]
+
+
+def failed_logins(engine: Engine, name: str, address: str, since: dt.datetime) -> tuple[int, int]:
+    """Refused logins since `since`: for this name (from anywhere) and from this address (any name)."""
+    after = since.astimezone(dt.UTC).isoformat(timespec="seconds")
+    base = sa.select(sa.func.count()).where(
+        audit_log.c.action == LOGIN, audit_log.c.outcome == REFUSED, audit_log.c.at >= after
+    )
+    with engine.connect() as conn:
+        by_name = conn.scalar(base.where(audit_log.c.target == name)) or 0
+        by_address = conn.scalar(base.where(audit_log.c.address == address)) or 0
+    return int(by_name), int(by_address)
+
+
+def as_csv(found: list[Entry]) -> str:
+    """The log as a CSV file for a spreadsheet (UTF-8, `;`, one header line)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";")
+    writer.writerow(["date (UTC)", "qui", "depuis", "action", "objet", "résultat", "détail"])
+    for e in found:
+        writer.writerow(
+            [
+                e.at,
+                e.actor,
+                e.address,
+                ACTION_NAMES.get(e.action, e.action),
+                e.target,
+                OUTCOME_NAMES.get(e.outcome, e.outcome),
+                e.detail,
+            ]
+        )
+    return out.getvalue()
+
+
+def _entry(row: sa.Row[Any]) -> Entry:
+    return Entry(row.at, row.actor, row.address, row.action, row.target, row.outcome, row.detail)

@@ -1,0 +1,175 @@
+"""Notifications: a draft awaits sign-off (to approvers), a run failed (to editors, in plain words), a
+revision was published (to editors). By e-mail when the service's configuration names an SMTP server,
+and as Prefect artifacts on the run concerned.
+
+SMTP settings are environment variables of the service (`fir serve` passes them to the runs it starts):
+
+    FIR_SMTP_HOST       the server (unset: no e-mail is sent; the default)
+    FIR_SMTP_PORT       its port (default 25; 587 with starttls, 465 with tls)
+    FIR_SMTP_SECURITY   none (default), starttls or tls
+    FIR_SMTP_USER       login, when the server asks for one
+    FIR_SMTP_PASSWORD   its password (never printed nor logged)
+    FIR_SMTP_FROM       the sender (default fir@<this host>)
+    FIR_PORTAL_URL      the portal's address, for the links in messages (default http://127.0.0.1:8000)
+
+A notification that cannot be sent is logged as a warning: it never fails the build or the approval.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from flows.edition.errors import InputError
+from flows.edition.publish.manifest import RevisionEntry
+from flows.edition.publish.store import Catalogue
+from flows.portal import accounts
+
+log = logging.getLogger("fir.notify")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str
+    user: str | None
+    password: str | None
+    sender: str
+
+    def __repr__(self) -> str:  # a settings object printed by mistake still hides the password
+        return f"SmtpSettings(host={self.host!r}, port={self.port}, security={self.security!r}, user={self.user!r})"
+
+
+def smtp_settings() -> SmtpSettings | None:
+    """The SMTP server of the service's configuration; None when there is none (no e-mail)."""
+    host = os.environ.get("FIR_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    security = os.environ.get("FIR_SMTP_SECURITY", "none").strip().lower()
+    default_port = {"starttls": 587, "tls": 465}.get(security, 25)
+    return SmtpSettings(
+        host=host,
+        port=int(os.environ.get("FIR_SMTP_PORT") or default_port),
+        security=security,
+        user=os.environ.get("FIR_SMTP_USER") or None,
+        password=os.environ.get("FIR_SMTP_PASSWORD") or None,
+        sender=os.environ.get("FIR_SMTP_FROM") or f"fir@{socket.getfqdn()}",
+    )
+
+
+def portal_url() -> str:
+    return os.environ.get("FIR_PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def send(recipients: list[str], subject: str, body: str, settings: SmtpSettings | None = None) -> bool:
+    """Send one message to `recipients`; False (and a warning) when it could not be sent."""
+    settings = settings or smtp_settings()
+    if settings is None or not recipients:
+        return False
+    message = EmailMessage()
+    message["From"] = settings.sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message.set_content(body)
+    try:
+        if settings.security == "tls":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=20, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(settings.host, settings.port, timeout=20)
+        with client:
+            if settings.security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if settings.user and settings.password:
+                client.login(settings.user, settings.password)
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        log.warning("Courriel « %s » non envoyé (serveur %s:%s) : %s", subject, settings.host, settings.port, exc)
+        return False
+    return True
+
+
+def _emails(catalogue: Catalogue, role: str) -> list[str]:
+    return [a.email for a in accounts.recipients(catalogue.engine, role) if a.email]
+
+
+def draft_ready(catalogue: Catalogue, region: str, year: int, region_name: str, draft: RevisionEntry) -> None:
+    number = draft["revision"]
+    link = f"{portal_url()}/staff/drafts/{region}/{year}/{number}"
+    changes = draft.get("erratum") or []
+    lines = [
+        f"Un projet de la brochure FIR {year} ({region_name}) attend votre approbation.",
+        "",
+        f"Révision : {number}",
+        f"Motif : {draft['reason']}",
+        f"Lancée par : {draft.get('launched_by') or 'inconnu'}",
+        f"Pages : {draft['pages']}",
+        f"Chiffres modifiés par rapport à la publication actuelle : {len(changes)}",
+        *[f"  - {c['label']} : {c['old']} → {c['new']}" for c in changes[:20]],
+        "",
+        f"Relire, approuver ou rejeter : {link}",
+        f"(ou : fir approve {region} {year} {number} --comment « … »)",
+    ]
+    subject = f"[FIR] Projet à approuver : {region_name} {year}, révision {number}"
+    send(_emails(catalogue, "approver"), subject, "\n".join(lines))
+    _artifact(f"fir-{region}-{year}-projet", "\n".join(["# " + subject, "", *lines]), "Projet en attente")
+
+
+def run_failed(catalogue: Catalogue, region: str, year: int, error: str, run_id: str) -> None:
+    subject = f"[FIR] Échec de la construction : {region} {year}"
+    lines = [
+        f"La construction de la brochure FIR {year} ({region}) a échoué ; rien n'a été publié.",
+        "",
+        "Ce qui s'est passé :",
+        error,
+        "",
+        f"Suivi de l'exécution : {portal_url()}/staff/runs/{run_id}",
+    ]
+    send(_emails(catalogue, "editor"), subject, "\n".join(lines))
+    _artifact(f"fir-{region}-{year}-echec", "\n".join(["# " + subject, "", *lines]), "Échec de la construction")
+
+
+def published(catalogue: Catalogue, region: str, year: int, region_name: str, entry: RevisionEntry) -> None:
+    number = entry["revision"]
+    subject = f"[FIR] Publiée : {region_name} {year}, révision {number}"
+    lines = [
+        f"La révision {number} de la brochure FIR {year} ({region_name}) est publiée.",
+        "",
+        f"Approuvée par : {entry.get('decided_by') or '?'}",
+        f"Commentaire : {entry.get('comment') or '—'}",
+        f"Motif de la révision : {entry['reason']}",
+        f"Téléchargement public : {portal_url()}/download/{region}/{year}/{number}",
+    ]
+    send(_emails(catalogue, "editor"), subject, "\n".join(lines))
+    if os.environ.get("PREFECT_API_URL"):  # outside a run, only against a running service's API
+        _artifact(f"fir-{region}-{year}-publiee", "\n".join(["# " + subject, "", *lines]), "Révision publiée")
+
+
+def plain_error(error: BaseException) -> str:
+    """What went wrong, for an editor: the inputs' problems as the command line prints them, or the
+    operational message; never a traceback."""
+    from flows.operations import operational_message
+
+    lines = getattr(error, "lines", None)
+    if lines:
+        return "Données invalides :\n" + "\n".join(str(line) for line in lines if line)
+    if isinstance(error, InputError):
+        problems = [str(p) for p in error.problems] or [str(error)]
+        return "Données invalides :\n" + "\n".join(f"  - {p}" for p in problems)
+    return operational_message(error) or f"erreur interne ({type(error).__name__}) : {error}"
+
+
+def _artifact(key: str, markdown: str, description: str) -> None:
+    try:
+        from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(markdown=markdown, key=key, description=description)
+    except Exception as exc:  # an artifact is a convenience: never fail the run for it
+        log.warning("Artefact Prefect « %s » non créé : %s", key, exc)
