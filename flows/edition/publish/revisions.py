@@ -78,11 +78,11 @@ def decide(
             f"données inchangées depuis {what} {last['revision']} du {last['published_at']} : "
             "aucune nouvelle révision" + (" (--force pour reconstruire)" if status == "rejected" else ""),
         )
-    published = any(e.get("status", "published") == "published" for e in manifest["revisions"]) if manifest else False
+    published = [e["revision"] for e in manifest["revisions"] if e.get("status", "published") == "published"]
     if trigger == MANUAL and published and not (reason and reason.strip()):
         raise ReasonRequired(
-            'l\'édition est déjà publiée : une nouvelle révision doit dire pourquoi, avec --reason "…" '
-            '(ex. --reason "correction du montant de la mission 2")'
+            f"l'édition est déjà publiée (révision {published[-1]}) : une nouvelle révision doit dire pourquoi, "
+            'avec --reason "…" (ex. --reason "correction du montant de la mission 2")'
         )
     number = last["revision"] + 1
     default = SCHEDULED_REASON if trigger == SCHEDULED or published else FIRST_PUBLICATION
