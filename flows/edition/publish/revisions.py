@@ -78,7 +78,11 @@ def decide(
             f"données inchangées depuis {what} {last['revision']} du {last['published_at']} : "
             "aucune nouvelle révision" + (" (--force pour reconstruire)" if status == "rejected" else ""),
         )
-    published = [e["revision"] for e in manifest["revisions"] if e.get("status", "published") == "published"]
+    published = [
+        e["revision"]
+        for e in (manifest or {"revisions": []})["revisions"]
+        if e.get("status", "published") == "published"
+    ]
     if trigger == MANUAL and published and not (reason and reason.strip()):
         raise ReasonRequired(
             f"l'édition est déjà publiée (révision {published[-1]}) : une nouvelle révision doit dire pourquoi, "
