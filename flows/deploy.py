@@ -59,8 +59,13 @@ def annual_run(inputs: str | None = None, outputs: str | None = None, run_date: 
         if (region, year) not in list_editions(inputs_dir):
             logger.warning("%s : pas de données %s dans %s, brochure non construite", region, year, inputs_dir)
             continue
-        result = build_brochure(
-            region=region, year=year, inputs=str(inputs_dir), outputs=outputs, trigger=revisions.SCHEDULED
+        result = build_brochure(  # a draft for the approvers, who are told; a failure is told to the editors
+            region=region,
+            year=year,
+            inputs=str(inputs_dir),
+            outputs=outputs,
+            trigger=revisions.SCHEDULED,
+            notify_failure=True,
         )
         built.append(f"{region} {year} : {result.message}")
     return built

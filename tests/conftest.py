@@ -31,6 +31,8 @@ for _name in (  # settings that would point this session at the user's server, d
     "PREFECT_MEMO_STORE_PATH",
 ):
     os.environ.pop(_name, None)
+for _name in ("FIR_SMTP_HOST", "FIR_PORTAL_URL", "FIR_PORTAL_SECRET"):  # no test e-mails the user's colleagues
+    os.environ.pop(_name, None)
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # flows run in-process in some tests

@@ -1,0 +1,157 @@
+"""Drafts and sign-off in the store and on the command line: a build's draft is never public until an
+approver publishes it; the four-eyes rule, rejections with a reason, stale drafts; every decision and
+every refusal has its audit line, and the audit log cannot be changed. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from flows.edition.publish import store
+from flows.portal import audit
+from flows.portal.signoff import SignOffRefused, sign_off
+from tests.store_child import REGION, YEAR, record
+
+NAME = f"fir-{REGION}-{YEAR}"
+
+
+def _pdfs(tag: str) -> tuple[bytes, bytes, bytes]:
+    return (f"%PDF-1.7 {tag}".encode(), f"%PDF-1.7 archive {tag}".encode(), f"%PDF-1.7 PROJET {tag}".encode())
+
+
+def _draft(catalogue: store.Catalogue, number: int, tag: str, launched_by: str = "alice", **extra) -> dict:
+    with catalogue.lock(REGION, YEAR, timeout=10):
+        return catalogue.record_draft(
+            REGION, YEAR, "Hauts-de-France", number, _pdfs(tag), {**record(tag), **extra}, [], launched_by
+        )
+
+
+def _decide(catalogue: store.Catalogue, number: int, approve: bool, actor: str, comment: str = "") -> dict:
+    return sign_off(catalogue, REGION, YEAR, number, approve, actor, "127.0.0.1", comment)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def catalogue(catalogue_backend: str, tmp_path: Path) -> store.Catalogue:
+    return store.open_catalogue(tmp_path / "outputs")
+
+
+def test_a_draft_is_stored_but_never_public_until_approved(catalogue: store.Catalogue):
+    draft = _draft(catalogue, 1, "r1")
+    folder = catalogue.outputs / REGION / str(YEAR)
+    assert draft["status"] == "draft" and draft["launched_by"] == "alice" and draft["based_on"] is None
+    assert catalogue.history(REGION, YEAR)["revisions"] == []  # nothing public
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["revisions"] == []
+    assert not (folder / f"{NAME}.pdf").exists() and not (folder / "revisions").exists()
+    # the reviewers' marked copy is there to read; the two files approval publishes are stored already
+    assert (folder / "projets" / "r1" / f"{NAME}-projet.pdf").read_bytes() == _pdfs("r1")[2]
+    assert draft["pdf"]["sha256"] == _sha(_pdfs("r1")[0])
+    assert [(r, y, e["revision"]) for r, y, _, e in catalogue.drafts()] == [(REGION, YEAR, 1)]
+
+    published = _decide(catalogue, 1, True, "bruno", "relu, chiffres vérifiés")
+    assert (published["status"], published["decided_by"], published["comment"]) == (
+        "published",
+        "bruno",
+        "relu, chiffres vérifiés",
+    )
+    # exactly the bytes recorded at build time, now the current publication; the draft folder is gone
+    assert (folder / f"{NAME}.pdf").read_bytes() == _pdfs("r1")[0]
+    assert (folder / "revisions" / "r1" / f"{NAME}-archive.pdf").read_bytes() == _pdfs("r1")[1]
+    assert not (folder / "projets").exists()
+    assert catalogue.drafts() == []
+    public = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    [entry] = public["revisions"]
+    assert "launched_by" not in entry and "decided_by" not in entry and "draft" not in entry
+
+
+def test_the_person_who_launched_a_build_cannot_approve_it_unless_the_edition_allows(catalogue: store.Catalogue):
+    _draft(catalogue, 1, "r1", launched_by="alice")
+    with pytest.raises(SignOffRefused, match="quatre yeux"):
+        _decide(catalogue, 1, True, "alice")
+    assert catalogue.revision(REGION, YEAR, 1)["status"] == "draft"
+    [line] = audit.entries(catalogue.engine, action=audit.APPROVE)
+    assert (line.actor, line.outcome, line.target) == ("alice", audit.REFUSED, f"{REGION} {YEAR} r1")
+    assert "quatre yeux" in line.detail
+    # a one-person team: [approval] self_approval = true in edition.toml, recorded with the draft
+    _decide(catalogue, 1, False, "bruno", "erreur de saisie")
+    _draft(catalogue, 2, "r2", launched_by="alice", self_approval=True)
+    assert _decide(catalogue, 2, True, "alice")["status"] == "published"
+
+
+def test_a_rejection_needs_a_reason_and_the_rejected_draft_is_never_public(catalogue: store.Catalogue):
+    _draft(catalogue, 1, "r1")
+    with pytest.raises(SignOffRefused, match="pourquoi"):
+        _decide(catalogue, 1, False, "bruno", "  ")
+    rejected = _decide(catalogue, 1, False, "bruno", "montant de la mission 2 à revoir")
+    assert (rejected["status"], rejected["comment"]) == ("rejected", "montant de la mission 2 à revoir")
+    assert catalogue.history(REGION, YEAR)["revisions"] == []
+    folder = catalogue.outputs / REGION / str(YEAR)
+    assert not (folder / "projets").exists() and not (folder / f"{NAME}.pdf").exists()
+    with pytest.raises(SignOffRefused, match="pas un projet en attente"):
+        _decide(catalogue, 1, True, "carole")
+    with pytest.raises(SignOffRefused, match="aucune révision 7"):
+        _decide(catalogue, 7, True, "carole")
+    # the next build takes the next number: a number is never given twice
+    assert _draft(catalogue, 2, "r2")["revision"] == 2
+    assert [(e.action, e.outcome) for e in reversed(audit.entries(catalogue.engine))] == [
+        (audit.REJECT, audit.REFUSED),
+        (audit.REJECT, audit.OK),
+        (audit.APPROVE, audit.REFUSED),
+        (audit.APPROVE, audit.REFUSED),
+    ]
+
+
+def test_a_draft_compared_with_an_older_publication_cannot_be_approved(catalogue: store.Catalogue):
+    _draft(catalogue, 1, "r1")
+    _decide(catalogue, 1, True, "bruno")
+    _draft(catalogue, 2, "r2")  # both corrections computed their erratum against revision 1
+    _draft(catalogue, 3, "r3")
+    assert catalogue.revision(REGION, YEAR, 3)["based_on"] == 1
+    _decide(catalogue, 3, True, "bruno")
+    with pytest.raises(SignOffRefused, match=r"révision 3.*révision 1.*relancer"):
+        _decide(catalogue, 2, True, "bruno")
+    assert [e["revision"] for e in catalogue.history(REGION, YEAR)["revisions"]] == [1, 3]
+
+
+def test_the_audit_log_refuses_updates_and_deletions(catalogue: store.Catalogue):
+    audit.record(catalogue.engine, "alice", "127.0.0.1", audit.LOGIN, "alice")
+    for statement in ("UPDATE audit_log SET actor = 'mallory'", "DELETE FROM audit_log"):
+        with pytest.raises(sa.exc.DBAPIError, match="audit"), catalogue.engine.begin() as conn:
+            conn.exec_driver_sql(statement)
+    assert [e.actor for e in audit.entries(catalogue.engine)] == ["alice"]
+
+
+def _fir(*args: object, user: str, outputs: Path) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "flows.cli", *(str(a) for a in args), "--outputs", str(outputs)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "LOGNAME": user})
+
+
+def test_the_command_line_follows_the_same_rules_and_writes_the_same_audit_lines(catalogue: store.Catalogue):
+    outputs = catalogue.outputs
+    _draft(catalogue, 1, "r1", launched_by="alice")
+    listed = _fir("drafts", user="alice", outputs=outputs)
+    assert listed.returncode == 0 and f"{REGION} {YEAR} r1" in listed.stdout and "par alice" in listed.stdout
+    assert "projets/r1" in listed.stdout
+
+    mine = _fir("approve", REGION, YEAR, 1, "--comment", "ok", user="alice", outputs=outputs)
+    assert mine.returncode == 2 and "quatre yeux" in mine.stderr and "Traceback" not in mine.stderr
+    no_reason = _fir("reject", REGION, YEAR, 1, user="bruno", outputs=outputs)
+    assert no_reason.returncode == 2  # argparse: --comment is required for a rejection
+    done = _fir("approve", REGION, YEAR, 1, "--comment", "relu", user="bruno", outputs=outputs)
+    assert done.returncode == 0, done.stderr
+    assert "publiée (approuvée par bruno)" in done.stdout
+    assert (outputs / REGION / str(YEAR) / f"{NAME}.pdf").read_bytes() == _pdfs("r1")[0]
+    lines = [(e.actor, e.action, e.outcome) for e in reversed(audit.entries(catalogue.engine))]
+    assert lines == [("alice", audit.APPROVE, audit.REFUSED), ("bruno", audit.APPROVE, audit.OK)]
+    assert all(e.address.startswith("ligne de commande") for e in audit.entries(catalogue.engine))
+    assert _fir("drafts", user="bruno", outputs=outputs).stdout.strip() == "Aucun projet en attente d'approbation."
