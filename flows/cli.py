@@ -210,19 +210,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     from prefect.settings import temporary_settings
 
     from flows.brochure import ValidationFailed, build_brochure
-    from flows.edition.publish import revisions, store
+    from flows.edition.publish import revisions
     from flows.portal import audit
     from flows.steps import record_steps
 
     user = audit.system_user()
-    audit.record(
-        store.open_catalogue(args.outputs).engine,
-        user,
-        audit.command_line_address(),
-        audit.BUILD,
-        f"{args.region} {args.year}",
-        detail=args.reason or "",
-    )
 
     try:
         # No heartbeats for a build run from the command line: the first is sent at start and the next
@@ -244,17 +236,36 @@ def cmd_build(args: argparse.Namespace) -> int:
                 launched_by=user,
             )
     except ValidationFailed as exc:
+        _audit_build(args, user, "failed", "données invalides")
         print("\n".join(exc.lines))
         print("\nRien n'a été publié.", file=sys.stderr)
         return EXIT_INPUT
     except revisions.ReasonRequired as exc:
+        _audit_build(args, user, "refused", str(exc))
         print(f"Rien n'a été publié : {exc}.", file=sys.stderr)
         return EXIT_USAGE
+    except InputError:
+        _audit_build(args, user, "failed", "données invalides")
+        raise
+    _audit_build(args, user, "ok", f"{result.message} ; motif : {args.reason or '—'}")
     seconds = time.perf_counter() - started
     _print_result(result, steps.cached, args, seconds)
     if args.timings:  # the benchmark reads the steps' durations here
         args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
     return EXIT_OK
+
+
+def _audit_build(args: argparse.Namespace, user: str, outcome: str, detail: str) -> None:
+    """The audit line of a build launched from the command line, once it is over, in the catalogue the build
+    used; none when there is no catalogue (inputs refused before anything was stored: nothing to record in)."""
+    from flows.edition.publish import database, store
+    from flows.portal import audit
+
+    if not database.catalogue_exists(args.outputs):
+        return
+    engine = store.open_catalogue(args.outputs).engine
+    where = f"{args.region} {args.year}"
+    audit.record(engine, user, audit.command_line_address(), audit.BUILD, where, outcome, detail)
 
 
 def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespace, seconds: float) -> None:

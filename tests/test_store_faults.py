@@ -39,24 +39,32 @@ def _sha(path: Path) -> str:
 
 
 def assert_consistent(outputs: Path, region: str = REGION, year: int = YEAR) -> list[int]:
-    """The store's invariants; the committed revision numbers."""
+    """The store's invariants; the committed revision numbers (drafts and rejected ones included)."""
     catalogue = store.open_catalogue(outputs)
-    history = catalogue.history(region, year)
-    assert history is not None
-    numbers = [e["revision"] for e in history["revisions"]]
+    every, history = catalogue.history(region, year, statuses=None), catalogue.history(region, year)
+    assert every is not None and history is not None
+    numbers = [e["revision"] for e in every["revisions"]]
     assert numbers == list(range(1, len(numbers) + 1))  # no gap, no duplicate
     folder = outputs / region / str(year)
     referenced = set()
-    for entry in history["revisions"]:
+    for entry in every["revisions"]:
         for file in files_of(entry).values():
             assert _sha(folder / ".objects" / file["sha256"]) == file["sha256"]
-            assert _sha(folder / file["file"]) == file["sha256"]
             referenced.add(file["sha256"])
-    for file in files_of(history["revisions"][-1]).values():  # the current view is the latest revision
-        assert _sha(folder / Path(file["file"]).name) == file["sha256"]
+        if entry["status"] == "draft":  # the reviewers' copy, and nothing of it in the public views
+            assert _sha(folder / entry["draft"]["file"]) == entry["draft"]["sha256"]
+    for entry in history["revisions"]:
+        for file in views.published_files(entry).values():
+            assert _sha(folder / file["file"]) == file["sha256"]
+    if history["revisions"]:  # the current view is the latest publication
+        for file in views.published_files(history["revisions"][-1]).values():
+            assert _sha(folder / Path(file["file"]).name) == file["sha256"]
     assert (folder / "manifest.json").read_bytes() == views.manifest_json(history)
     assert {p.name for p in (folder / ".objects").iterdir()} == referenced
-    assert {p.name for p in (folder / "revisions").iterdir()} == {f"r{n}" for n in numbers}
+    published = {f"r{e['revision']}" for e in history["revisions"]}
+    assert ({p.name for p in (folder / "revisions").iterdir()} if published else set()) == published
+    pending = {f"r{e['revision']}" for e in every["revisions"] if e["status"] == "draft"}
+    assert ({p.name for p in (folder / "projets").iterdir()} if pending else set()) == pending
     leftovers = [p for p in folder.rglob("*") if ".tmp-" in p.name or ".part" in p.name]
     assert not leftovers
     return numbers
@@ -136,7 +144,7 @@ def test_a_real_build_killed_after_its_commit_is_followed_by_the_next_revision(i
     assert not (outputs / REGION / str(YEAR) / "manifest.json").exists()
     again = fir("build", "--region", REGION, "--year", YEAR, "--inputs", inputs_copy, "--outputs", outputs)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "Données inchangées depuis la révision 1" in again.stdout  # the commit was kept
+    assert "Données inchangées depuis le projet 1" in again.stdout  # the commit was kept
     assert assert_consistent(outputs) == [1]
     forced = fir(
         "build", "--region", REGION, "--year", YEAR, "--inputs", inputs_copy, "--outputs", outputs,
@@ -157,4 +165,5 @@ def test_a_real_build_publishes_into_postgresql_when_the_agency_provides_one(
     assert "catalogue : postgresql+psycopg://fir@127.0.0.1:" in run.stdout
     assert not list(outputs.glob("catalogue.sqlite3*"))  # the catalogue is the server's, not a file
     assert assert_consistent(outputs, REGION, 2018) == [1]
-    assert store.open_catalogue(outputs).history(REGION, 2018)["revisions"][0]["figures"]["revenue.total"]
+    every = store.open_catalogue(outputs).history(REGION, 2018, statuses=None)
+    assert every["revisions"][0]["figures"]["revenue.total"]
