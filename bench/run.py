@@ -18,6 +18,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -38,9 +39,14 @@ STEPS = [
     "render-html",
     "lay-out-pages",
     "bind-pdf",
-    "publish",
+    "mark-draft",
+    "record-draft",
+    "notify-approvers",
     "report",
 ]
+# A build makes a draft that another person approves before the next correction, as at the agency: the
+# correction's erratum (and its page) is computed against that publication.
+EDITOR, APPROVER = "bench-redaction", "bench-approbation"
 
 
 def run_build(inputs: Path, outputs: Path, storage: Path, env: dict[str, str], reason: str | None = None) -> dict:
@@ -61,7 +67,7 @@ def run_build(inputs: Path, outputs: Path, storage: Path, env: dict[str, str], r
     if reason:
         command += ["--reason", reason]
     command += ["--timings", str(timings)]
-    child_env = {**os.environ, **env, "PREFECT_LOCAL_STORAGE_PATH": str(storage)}
+    child_env = {**os.environ, **env, "PREFECT_LOCAL_STORAGE_PATH": str(storage), "LOGNAME": EDITOR}
     started = time.perf_counter()
     process = subprocess.Popen(command, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(process.pid, 0)
@@ -71,6 +77,9 @@ def run_build(inputs: Path, outputs: Path, storage: Path, env: dict[str, str], r
         raise RuntimeError(f"fir build failed:\n{out}\n{err}")
     steps = json.loads(timings.read_text()) if timings.stat().st_size else {}
     timings.unlink()
+    if built := re.search(r"— révision (\d+) \(", out):  # approved by someone else, outside the timing
+        approve = [str(ROOT / ".venv/bin/fir"), "approve", REGION, str(YEAR), built.group(1), "--outputs", str(outputs)]
+        subprocess.run(approve, env={**child_env, "LOGNAME": APPROVER}, check=True, capture_output=True)
     return {"wall": wall, "peak_mb": usage.ru_maxrss / 1024, "steps": steps, "out": out}
 
 
