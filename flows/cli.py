@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flows import paths, runtime
+from flows import paths, runtime, service
 from flows.edition.errors import InputError
 from flows.operations import operational_message
 
@@ -115,20 +115,32 @@ def _parser() -> argparse.ArgumentParser:
     edition_args(check)
     check.set_defaults(handler=cmd_check)
 
-    schedule = sub.add_parser(
-        "schedule",
-        help="servir les déploiements Prefect : exécution annuelle planifiée "
-        "et exécution manuelle (démarre un serveur Prefect local si PREFECT_API_URL est vide)",
-    )
-    schedule.set_defaults(handler=cmd_schedule)
+    def service_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute du portail (défaut : 127.0.0.1)")
+        p.add_argument("--port", type=int, default=8000, help="port du portail (défaut : 8000)")
+        p.add_argument(
+            "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
+        )
+        p.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR, help="dossier des données (défaut : inputs/)")
+        p.add_argument(
+            "--prefect-port",
+            type=int,
+            default=4200,
+            help="port du serveur Prefect démarré par le service, sur 127.0.0.1 (défaut : 4200 ; "
+            "sans effet si PREFECT_API_URL est donnée)",
+        )
 
-    serve = sub.add_parser("serve", help="page web de téléchargement des brochures publiées")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument(
-        "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
+    serve = sub.add_parser(
+        "serve",
+        help="le service de l'agence : portail de téléchargement, serveur Prefect et déploiements "
+        "(annuel planifié, manuel) ; les autres commandes le trouvent d'elles-mêmes",
     )
+    service_args(serve)
     serve.set_defaults(handler=cmd_serve)
+
+    schedule = sub.add_parser("schedule", help="ancien nom de « fir serve »")
+    service_args(schedule)
+    schedule.set_defaults(handler=cmd_schedule)
 
     national = sub.add_parser("national", help="construire en parallèle les éditions de plusieurs régions")
     national.add_argument("--editions", nargs="*", help="ex. bretagne/2024 corse/2024 (défaut : toutes)")
@@ -204,6 +216,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    service.use_running_service()  # before any Prefect import: a running `fir serve` spares the temporary server
     started = time.perf_counter()
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
@@ -343,15 +356,12 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    for key, value in PREFECT_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-    from flows.deploy import serve
-
-    serve()
-    return EXIT_OK
+    print("« fir schedule » s'appelle désormais « fir serve » : démarrage du service complet.", flush=True)
+    return cmd_serve(args)
 
 
 def cmd_national(args: argparse.Namespace) -> int:
+    service.use_running_service()  # then prefect_server() below uses the running `fir serve`
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from flows.deploy import prefect_server
@@ -378,10 +388,10 @@ def cmd_national(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
+    for key, value in PREFECT_DEFAULTS.items():  # inherited by the Prefect server and the runner
+        os.environ.setdefault(key, value)
+    from flows import supervisor
     from flows.edition.publish import store
-    from flows.web import create_app
 
     # Trees written by an earlier version, or left by a killed run, are put right before anyone downloads;
     # one damaged edition is reported and does not keep the others offline.
@@ -395,8 +405,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 raise
             print(f"{region} {year} : {message}", file=sys.stderr)
 
-    print(f"Téléchargements : http://{args.host}:{args.port}/ (publications de {args.outputs})")
-    uvicorn.run(create_app(args.outputs), host=args.host, port=args.port, log_level="warning")
+    try:
+        supervisor.run(args.host, args.port, args.prefect_port, args.inputs, args.outputs)
+    except service.ServiceError as exc:
+        print(f"{exc.headline} : {exc}", file=sys.stderr)
+        return EXIT_OPERATIONAL
+    except (KeyboardInterrupt, supervisor.Stopped):
+        pass  # Ctrl-C, SIGTERM or SIGHUP: the normal way to stop a service
+    print("Service arrêté.")
     return EXIT_OK
 
 
@@ -421,6 +437,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
+    service.use_running_service()  # before any Prefect import, as every command using Prefect
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from prefect.settings import get_current_settings

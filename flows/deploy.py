@@ -2,16 +2,17 @@
 
 The annual run builds, for every region present in inputs/, the brochure of the year before the run
 date — computed when the run starts (from its scheduled time), not when the deployment is created.
+
+`fir serve` runs both in a child process, `python -m flows.deploy --inputs … --outputs …` (see
+flows/supervisor.py), against its Prefect server.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger
 from prefect.schedules import Cron
 
-from flows import paths
+from flows import paths, supervisor
 from flows.brochure import build_brochure
 from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import revisions
@@ -71,15 +72,18 @@ def annual_run(inputs: str | None = None, outputs: str | None = None, run_date: 
     return built
 
 
-def deployments():
-    """The two deployments `fir schedule` serves."""
+def deployments(inputs: str | None = None, outputs: str | None = None):
+    """The two deployments `fir serve` runs; `inputs` and `outputs` become their runs' default folders."""
+    folders = {name: value for name, value in (("inputs", inputs), ("outputs", outputs)) if value is not None}
     annual = annual_run.to_deployment(
         name="annuel",
         schedules=[Cron(ANNUAL_CRON, timezone=TIMEZONE)],
+        parameters=folders,
         description="Chaque 15 mars à 6 h (Paris) : brochure de l'année précédente, pour chaque région.",
     )
     manual = build_brochure.to_deployment(
         name="manuel",
+        parameters=folders,
         description="Construire ou corriger une édition : paramètres region, year et reason (obligatoire si "
         "l'édition est déjà publiée).",
     )
@@ -88,46 +92,38 @@ def deployments():
 
 @contextmanager
 def prefect_server(port: int = 4200) -> Iterator[str]:
-    """A Prefect API to serve deployments against: the configured one (PREFECT_API_URL), or a local
-    server started for as long as this runs (schedules need the server's scheduler)."""
+    """A Prefect API to run against: the configured one (PREFECT_API_URL, which `fir serve`'s discovery sets,
+    flows/service.py), or a local server started for as long as this runs."""
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         yield configured
         return
-    url = f"http://127.0.0.1:{port}/api"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                time.sleep(1)
-            if server.poll() is not None:
-                raise RuntimeError(f"le serveur Prefect s'est arrêté au démarrage (code {server.returncode})")
-        else:
-            raise RuntimeError("le serveur Prefect n'a pas démarré en 3 minutes")
+    with supervisor.prefect_server_process(port) as (url, _):
         os.environ["PREFECT_API_URL"] = url
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
-def serve() -> None:
-    """Serve both deployments until interrupted; the annual one runs on its schedule."""
-    from prefect import serve as prefect_serve
+def serve_deployments(inputs: str | None = None, outputs: str | None = None) -> None:
+    """Run both deployments until stopped (SIGTERM): the annual one on its schedule, both on demand."""
+    from prefect import serve
 
-    with prefect_server() as url:
-        print(f"API Prefect : {url} — interface : {url.removesuffix('/api')}")
-        print(
-            f"Déploiement « fir-annual/annuel » : cron « {ANNUAL_CRON} » ({TIMEZONE}) ; "
-            "« fir-brochure/manuel » pour les corrections. Ctrl-C pour arrêter."
-        )
-        prefect_serve(*deployments(), pause_on_shutdown=False)
+    serve(*deployments(inputs, outputs), pause_on_shutdown=False, print_starting_message=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m flows.deploy", description="Exécuteur des déploiements FIR (démarré par « fir serve »)."
+    )
+    parser.add_argument("--inputs", help="dossier des données des exécutions (défaut : inputs/)")
+    parser.add_argument("--outputs", help="dossier de publication des exécutions (défaut : outputs/)")
+    args = parser.parse_args(argv)
+    serve_deployments(args.inputs, args.outputs)
+    return 0
+
+
+if __name__ == "__main__":
+    # Run from the module under its real name: flows defined in `__main__` would be sent to each run's
+    # process as a copy of this script instead of an import of flows.deploy.
+    from flows import deploy
+
+    sys.exit(deploy.main())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 
 from flows.edition.publish.errors import DatabaseUnavailable, LockTimeout, StoreDamaged
+from flows.service import ServiceError
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 _NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
@@ -30,6 +31,8 @@ def operational_message(exc: BaseException) -> str | None:
             f"la base du catalogue est inaccessible ({exc.where} : {exc.detail}) : vérifier qu'elle est démarrée "
             f"et joignable, et FIR_DATABASE_URL, puis relancer. {_UNCHANGED}"
         )
+    if isinstance(exc, ServiceError):  # a Prefect server a command started (fir national) did not start
+        return str(exc)
     if isinstance(exc, StoreDamaged):
         return (
             f"{exc.path} : {exc.detail}. Restaurer ce fichier depuis une sauvegarde (README, « Sauvegarde »), "

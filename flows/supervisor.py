@@ -1,0 +1,353 @@
+"""`fir serve`: the one service an agency runs — a Prefect server, the runner of the two deployments and the
+download portal — started together, announced in the discovery file (flows/service.py) once all of them
+answer, and stopped together.
+
+The Prefect server and the runner are child processes, each the leader of a session of its own: a Ctrl-C
+in the terminal reaches only this process, which stops them in order (the runner, then the server), and
+stopping a child's process group also stops the flow runs the runner started. Linux also stops them if
+this process is killed outright (PR_SET_PDEATHSIG). Their output goes to log files under PREFECT_HOME,
+not to the terminal. The portal is served here, in the foreground.
+
+Nothing here imports Prefect: this process only starts, watches and stops its children, and serves the
+portal.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as dt
+import errno
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from flows import service
+from flows.service import ServiceError, ServiceStopped
+
+SERVER_LOG = "fir-service-prefect.log"
+RUNNER_LOG = "fir-service-runner.log"
+# A fresh PREFECT_HOME needs ≈ 20 s of database set-up, and the runner imports the whole flow: generous
+# bounds, for a loaded 2-core machine.
+START_TIMEOUT_S = 180.0
+STOP_TIMEOUT_S = 20.0
+# How often the runner asks for runs to start: a run launched from the portal starts within this time.
+RUNNER_POLL_S = "2"
+DEPLOYMENTS = (("fir-annual", "annuel"), ("fir-brochure", "manuel"))
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(BaseException):
+    """SIGTERM or SIGHUP received: stop as for Ctrl-C (a BaseException, like KeyboardInterrupt, so that no
+    `except Exception` on the way swallows it)."""
+
+
+@dataclass
+class Child:
+    """A part of the service running in a child process."""
+
+    name: str  # for messages, in French: « le serveur Prefect »
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A pre-exec hook asking Linux to send SIGTERM to the child if this process dies (even SIGKILLed)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up here: nothing to load after the fork
+    except (OSError, AttributeError):
+        return None
+    pr_set_pdeathsig = 1
+
+    def hook() -> None:
+        prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+    return hook
+
+
+def start_child(name: str, command: list[str], env: dict[str, str], log: Path) -> Child:
+    """Start `command` in a session of its own, its output appended to `log`."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        out.write(f"\n--- {dt.datetime.now():%Y-%m-%d %H:%M:%S} {' '.join(command)}\n".encode())
+        out.flush()
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent(),  # one C call between fork and exec, no Python state
+        )
+    return Child(name, process, log)
+
+
+def _signal_group(group: int, signum: int) -> bool:
+    """Send `signum` to a process group; False when the group has no process left."""
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # only zombies left, waiting for their new parent to collect them
+        return False
+    return True
+
+
+def stop_child(child: Child, timeout: float = STOP_TIMEOUT_S) -> None:
+    """Stop a child and everything it started: SIGTERM to its process group, SIGKILL after `timeout`."""
+    group = child.process.pid  # the leader of its own session and group
+    _signal_group(group, signal.SIGTERM)
+    try:
+        child.process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        _signal_group(group, signal.SIGKILL)
+        child.process.wait()
+    deadline = time.monotonic() + 5  # the flow runs it started, if any, had the same SIGTERM
+    while _signal_group(group, 0) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    _signal_group(group, signal.SIGKILL)
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The portal's listening socket, bound now so that a busy port is said before anything starts."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        reasons = {
+            errno.EADDRINUSE: "le port est déjà utilisé, par un autre service FIR ou un autre programme",
+            errno.EACCES: "droit refusé : un port inférieur à 1024 demande des droits d'administration",
+            errno.EADDRNOTAVAIL: "cette machine n'a pas cette adresse",
+        }
+        reason = reasons.get(exc.errno or 0, "adresse inconnue" if isinstance(exc, socket.gaierror) else exc.strerror)
+        raise ServiceError(
+            f"le portail ne peut pas écouter sur {host}:{port} ({reason}) : choisir un autre port (--port) "
+            "ou une autre adresse (--host)."
+        ) from None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def wait_until_healthy(child: Child, api_url: str, timeout: float = START_TIMEOUT_S) -> None:
+    """Wait for the Prefect API to answer; a server that exits or stays silent is a ServiceError."""
+    deadline = time.monotonic() + timeout
+    while not service.api_answers(api_url, timeout=2):
+        if child.process.poll() is not None:
+            raise ServiceError(
+                f"{child.name} s'est arrêté au démarrage (code {child.process.returncode}). "
+                f"Voir son journal : {child.log}"
+            )
+        if time.monotonic() > deadline:
+            raise ServiceError(f"{child.name} ne répond pas après {timeout:.0f} s. Voir son journal : {child.log}")
+        time.sleep(0.5)
+
+
+@contextmanager
+def prefect_server_process(port: int, home: Path | None = None) -> Iterator[tuple[str, Child]]:
+    """A local Prefect server (its scheduler creates the annual runs) for as long as this runs: its API URL
+    and its process."""
+    if not _port_free(port):
+        raise ServiceError(
+            f"le port {port} du serveur Prefect est déjà utilisé (un autre serveur Prefect ?) : en choisir un "
+            "autre (fir serve --prefect-port), ou donner l'adresse d'un serveur existant dans PREFECT_API_URL."
+        )
+    log = (home if home is not None else service.prefect_home()) / SERVER_LOG
+    env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    child = start_child("le serveur Prefect", command, env, log)
+    try:
+        url = f"http://127.0.0.1:{port}/api"
+        wait_until_healthy(child, url)
+        yield url, child
+    finally:
+        stop_child(child)
+
+
+def _post(url: str, body: dict[str, Any]) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.load(answer)
+
+
+def served_deployments(api_url: str, since: dt.datetime) -> dict[str, dict[str, Any]] | None:
+    """The two deployments as the API has them (by `flow/name`), once the runner polls for their runs since
+    `since`; None before."""
+    flows = _post(f"{api_url}/flows/filter", {"flows": {"name": {"any_": [flow for flow, _ in DEPLOYMENTS]}}})
+    names = {entry["id"]: entry["name"] for entry in flows}
+    found = _post(f"{api_url}/deployments/filter", {"deployments": {"name": {"any_": [n for _, n in DEPLOYMENTS]}}})
+    served = {}
+    for entry in found:
+        polled = entry.get("last_polled")
+        if polled and dt.datetime.fromisoformat(polled) >= since:
+            served[f"{names.get(entry['flow_id'])}/{entry['name']}"] = entry
+    return served if all(f"{flow}/{name}" in served for flow, name in DEPLOYMENTS) else None
+
+
+def wait_for_deployments(runner: Child, api_url: str, timeout: float = START_TIMEOUT_S) -> dict[str, dict[str, Any]]:
+    """Wait until the runner has registered both deployments and polls for their runs."""
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            served = served_deployments(api_url, since)
+        except (OSError, ValueError):
+            served = None
+        if served is not None:
+            return served
+        if runner.process.poll() is not None:
+            raise ServiceError(
+                f"{runner.name} s'est arrêté au démarrage (code {runner.process.returncode}). "
+                f"Voir son journal : {runner.log}"
+            )
+        if time.monotonic() > deadline:
+            raise ServiceError(
+                f"{runner.name} n'a pas publié les déploiements après {timeout:.0f} s. Voir son journal : {runner.log}"
+            )
+        time.sleep(0.5)
+
+
+def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+    raise Stopped(signum)
+
+
+def serve_portal(listener: socket.socket, outputs: Path, watched: list[Child], on_ready: Callable[[], None]) -> None:
+    """Serve the portal on `listener` until stopped; `on_ready` once it accepts requests. A watched child
+    that exits stops the portal too (ServiceError): half a service must not look like a whole one."""
+    import uvicorn
+
+    from flows.web import create_app
+
+    class Portal(uvicorn.Server):
+        failed: Child | None = None
+
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started and not self.should_exit:
+                on_ready()
+
+        async def on_tick(self, counter: int) -> bool:
+            if counter % 10 == 0 and self.failed is None:  # once a second
+                self.failed = next((child for child in watched if child.process.poll() is not None), None)
+                self.should_exit = self.should_exit or self.failed is not None
+            return await super().on_tick(counter)
+
+    portal = Portal(uvicorn.Config(create_app(outputs), log_level="warning", timeout_graceful_shutdown=5))
+    # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again once done; SIGHUP is
+    # handed to it as a SIGTERM, so that it too stops the portal cleanly and ends in Stopped.
+    previous = signal.signal(signal.SIGHUP, lambda signum, frame: portal.handle_exit(signal.SIGTERM, frame))
+    try:
+        portal.run(sockets=[listener])
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+    if portal.failed is not None:
+        code = portal.failed.process.returncode
+        raise ServiceStopped(f"{portal.failed.name} s'est arrêté (code {code}). Voir son journal : {portal.failed.log}")
+
+
+def _describe(served: dict[str, dict[str, Any]]) -> str:
+    schedules = served["fir-annual/annuel"].get("schedules") or [{}]
+    cron = schedules[0].get("schedule", {})
+    return (
+        f"« fir-annual/annuel » (cron « {cron.get('cron')} », {cron.get('timezone')}) et "
+        "« fir-brochure/manuel » (à la demande)"
+    )
+
+
+def _ignore_stop_signals() -> None:
+    for signum in (signal.SIGINT, *STOP_SIGNALS):
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _restore_signals(stack: ExitStack) -> None:
+    """Restore, when `stack` unwinds, the handlers of the signals this changes."""
+    for signum in (signal.SIGINT, *STOP_SIGNALS):
+        previous = signal.getsignal(signum)
+        if previous is not None:
+            stack.callback(signal.signal, signum, previous)
+
+
+def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) -> None:
+    """Start the Prefect server (unless PREFECT_API_URL names one), the runner and the portal; announce
+    them in the discovery file; serve until Ctrl-C (KeyboardInterrupt), SIGTERM or SIGHUP (Stopped); then
+    stop everything this started and remove the file. A part that cannot start is a ServiceError."""
+    home = service.prefect_home()
+    other = service.running_service(home)
+    if other is not None:
+        raise ServiceError(
+            f"un service FIR tourne déjà avec {home} (processus {other.pid}, portail "
+            f"{other.portal_url}). L'arrêter d'abord, ou lancer celui-ci avec un autre PREFECT_HOME."
+        )
+    inputs, outputs = inputs.absolute(), outputs.absolute()
+    with ExitStack() as stack:
+        _restore_signals(stack)
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _raise_stopped)
+        listener = stack.enter_context(listen(host, port))
+        portal_url = f"http://{host}:{port}/"
+
+        watched = []
+        api_url = os.environ.get("PREFECT_API_URL")
+        if api_url:
+            if not service.api_answers(api_url, timeout=5):
+                raise ServiceError(
+                    f"le serveur Prefect de PREFECT_API_URL ({api_url}) ne répond pas. Le démarrer, "
+                    "ou vider PREFECT_API_URL pour que le service démarre le sien."
+                )
+        else:
+            print(f"Démarrage du serveur Prefect (journal : {home / SERVER_LOG})…", flush=True)
+            api_url, server = stack.enter_context(prefect_server_process(prefect_port, home))
+            watched.append(server)
+        ui_url = api_url.rstrip("/").removesuffix("/api")
+
+        env = dict(os.environ)
+        env["PREFECT_API_URL"] = api_url
+        env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", RUNNER_POLL_S)
+        env.setdefault("FIR_DOWNLOAD_URL", portal_url.rstrip("/"))  # the runs' artifacts link to this portal
+        command = [sys.executable, "-m", "flows.deploy", "--inputs", str(inputs), "--outputs", str(outputs)]
+        runner = start_child("l'exécuteur des déploiements", command, env, home / RUNNER_LOG)
+        stack.callback(stop_child, runner)  # unwound before the server's stop: it talks to the server until it ends
+        watched.append(runner)
+        served = wait_for_deployments(runner, api_url)
+
+        def ready() -> None:
+            info = service.ServiceInfo(
+                pid=os.getpid(),
+                host=socket.gethostname(),
+                api_url=api_url,
+                ui_url=ui_url,
+                portal_url=portal_url,
+                outputs=str(outputs),
+                started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            )
+            path = service.write_discovery(info, home)
+            print(f"Portail : {portal_url} (publications de {outputs})")
+            print(f"Prefect : API {api_url}, interface {ui_url}")
+            print(f"Déploiements : {_describe(served)} ; données de {inputs} (journal : {runner.log})")
+            print(f"Service prêt (processus {os.getpid()}), annoncé dans {path}. Ctrl-C pour arrêter.", flush=True)
+
+        stack.callback(service.remove_discovery, os.getpid(), home)
+        stack.callback(_ignore_stop_signals)  # unwound first: a second Ctrl-C must not cut the clean-up short
+        serve_portal(listener, outputs, watched, ready)
