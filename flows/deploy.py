@@ -83,7 +83,7 @@ def deployments(inputs: str | None = None, outputs: str | None = None):
     )
     manual = build_brochure.to_deployment(
         name="manuel",
-        parameters=folders,
+        parameters={**folders, "notify_failure": True},  # launched from the portal: a failure is e-mailed
         description="Construire ou corriger une édition : paramètres region, year et reason (obligatoire si "
         "l'édition est déjà publiée).",
     )

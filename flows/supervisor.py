@@ -325,7 +325,7 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
         env = dict(os.environ)
         env["PREFECT_API_URL"] = api_url
         env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", RUNNER_POLL_S)
-        env.setdefault("FIR_DOWNLOAD_URL", portal_url.rstrip("/"))  # the runs' artifacts link to this portal
+        env.setdefault("FIR_PORTAL_URL", portal_url.rstrip("/"))  # links in the runs' artifacts and e-mails
         command = [sys.executable, "-m", "flows.deploy", "--inputs", str(inputs), "--outputs", str(outputs)]
         runner = start_child("l'exécuteur des déploiements", command, env, home / RUNNER_LOG)
         stack.callback(stop_child, runner)  # unwound before the server's stop: it talks to the server until it ends

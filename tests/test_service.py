@@ -278,9 +278,11 @@ def test_the_deployments_run_with_the_services_folders():
     from flows.deploy import deployments
 
     annual, manual = deployments(inputs="/srv/fir/inputs", outputs="/srv/fir/outputs")
-    for deployment in (annual, manual):
-        assert deployment.parameters == {"inputs": "/srv/fir/inputs", "outputs": "/srv/fir/outputs"}
-    assert [d.parameters for d in deployments()] == [{}, {}]  # the flows' own defaults: inputs/, outputs/
+    folders = {"inputs": "/srv/fir/inputs", "outputs": "/srv/fir/outputs"}
+    assert annual.parameters == folders  # the annual flow asks for failure notices itself
+    assert manual.parameters == {**folders, "notify_failure": True}  # runs launched from the portal
+    # the flows' own defaults: inputs/, outputs/
+    assert [d.parameters for d in deployments()] == [{}, {"notify_failure": True}]
 
 
 # --- `fir serve` that cannot start: exit 3, in French, nothing left ------------------------------------------
