@@ -1,0 +1,138 @@
+"""The public pages: published brochures by region, year and revision, latest first, each with its cover and,
+for a correction, its erratum in plain words; the downloads and the manifest.
+
+Everything comes from the catalogue's *published* revisions (`Catalogue.history` with its default), never
+from the views: a draft's or a rejected revision's number, digest or file is unknown here (404). A URL
+names a region, a year and a revision number, never a path, so nothing outside the store can be reached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from flows.edition.french import format_size
+from flows.edition.publish import views
+from flows.edition.publish.manifest import Manifest, RevisionEntry
+from flows.portal import previews, wording
+from flows.portal.pages import render
+
+REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PARIS = ZoneInfo("Europe/Paris")
+VARIANTS = {"pdf": "", "archive": "-archive"}
+router = APIRouter()
+
+
+def download_name(manifest: Manifest | dict[str, Any], revision: int, variant: str = "pdf") -> str:
+    """`FIR-2024-Hauts-de-France-r2.pdf`: what the saved file is called on the user's machine."""
+    region = re.sub(r"[^A-Za-z0-9-]+", "-", manifest.get("region_name") or manifest["region"]).strip("-")
+    return f"FIR-{manifest['year']}-{region}-r{revision}{VARIANTS[variant]}.pdf"
+
+
+def french_date(iso: str | None) -> str:
+    """`30/11/2026 à 11:17`, in the agency's time (decisions are recorded in UTC, builds in Paris time)."""
+    if not iso:
+        return ""
+    return f"{dt.datetime.fromisoformat(iso).astimezone(PARIS):%d/%m/%Y à %H:%M}"
+
+
+def published_edition(request: Request, region: str, year: int) -> Manifest:
+    """The edition's published history; 404 when none (a draft alone is not public)."""
+    if not REGION.match(region) or not 1900 <= year <= 2999:
+        raise HTTPException(400, "région ou année invalide")
+    found = request.app.state.portal.catalogue.history(region, year)
+    if found is None or not found["revisions"]:
+        raise HTTPException(404, "édition non publiée")
+    manifest: Manifest = found
+    return manifest
+
+
+def published_revision(request: Request, region: str, year: int, revision: str) -> tuple[Manifest, RevisionEntry]:
+    """A published revision by its number (or `latest`); 404 for any other text, draft or rejection."""
+    manifest = published_edition(request, region, year)
+    entries = {str(e["revision"]): e for e in manifest["revisions"]}
+    if revision == "latest":
+        revision = str(manifest["revisions"][-1]["revision"])
+    if revision not in entries:
+        raise HTTPException(404, "révision inconnue")
+    return manifest, entries[revision]
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> HTMLResponse:
+    catalogue = request.app.state.portal.catalogue
+    found = [m for region, year in catalogue.editions() if (m := catalogue.history(region, year)) and m["revisions"]]
+    editions = []
+    for manifest in sorted(found, key=lambda m: (m.get("region_name") or m["region"], -m["year"])):
+        region, year = manifest["region"], manifest["year"]
+        name = manifest.get("region_name") or region
+        rows = []
+        for entry in reversed(manifest["revisions"]):
+            number = entry["revision"]
+            rows.append(
+                {
+                    "revision": number,
+                    "date": french_date(entry.get("decided_at") or entry["published_at"]),
+                    "reason": entry["reason"],
+                    "erratum": wording.erratum_sentence(entry.get("erratum") or []),
+                    "size": format_size(entry["pdf"]["size"]),
+                    "archive_size": format_size(entry["archive"]["size"]),
+                    "href": f"/download/{region}/{year}/{number}",
+                    "name": download_name(manifest, number),
+                    "archive_href": f"/download/{region}/{year}/{number}/archive",
+                    "cover": f"/cover/{region}/{year}/{number}.png",
+                    "cover_alt": f"Couverture de la brochure FIR {year} {name}, révision {number}",
+                }
+            )
+        editions.append(
+            {"region": region, "name": name, "year": year, "rows": rows, "manifest": f"/manifest/{region}/{year}"}
+        )
+    return render(request, "downloads.html.j2", editions=editions)
+
+
+@router.get("/manifest/{region}/{year}")
+def manifest(request: Request, region: str, year: int) -> Response:
+    return Response(views.manifest_json(published_edition(request, region, year)), media_type="application/json")
+
+
+@router.get("/download/{region}/{year}/{revision}")
+def download(request: Request, region: str, year: int, revision: str) -> FileResponse:
+    return _file(request, region, year, revision, "pdf")
+
+
+@router.get("/download/{region}/{year}/{revision}/archive")
+def download_archive(request: Request, region: str, year: int, revision: str) -> FileResponse:
+    return _file(request, region, year, revision, "archive")
+
+
+@router.get("/cover/{region}/{year}/{revision}.png")
+def cover(request: Request, region: str, year: int, revision: str) -> FileResponse:
+    """Page 1 of the published brochure, small; rendered once per file (cached under its SHA-256)."""
+    _, entry = published_revision(request, region, year, revision)
+    pdf = _object(request, region, year, entry["pdf"]["sha256"])
+    try:
+        image = previews.page_png(request.app.state.portal.outputs, pdf, entry["pdf"]["sha256"], 1, previews.COVER_DPI)
+    except previews.PreviewFailed as exc:
+        raise HTTPException(404, "couverture indisponible") from exc
+    return FileResponse(image, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _file(request: Request, region: str, year: int, revision: str, variant: str) -> FileResponse:
+    manifest, entry = published_revision(request, region, year, revision)
+    path = _object(request, region, year, (entry["pdf"] if variant == "pdf" else entry["archive"])["sha256"])
+    return FileResponse(
+        path, media_type="application/pdf", filename=download_name(manifest, entry["revision"], variant)
+    )
+
+
+def _object(request: Request, region: str, year: int, digest: str) -> Path:
+    path: Path = request.app.state.portal.catalogue.object_file(region, year, digest)
+    if not path.is_file():
+        raise HTTPException(404, "fichier absent")
+    return path

@@ -1,0 +1,120 @@
+"""Builds launched from the portal, through Prefect: the `fir-brochure/manuel` deployment that `fir serve`
+serves, and the run's page, which follows its state (read from Prefect's API) until it is final.
+
+The web process never starts a Prefect server of its own: without PREFECT_API_URL there is nothing to
+launch on, and the portal says so (503). Tests replace `PrefectRuns` by a stand-in (`app.state.portal.runs`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flows.portal import notify
+
+DEPLOYMENT = "fir-brochure/manuel"
+STATE_NAMES = {
+    "SCHEDULED": "programmée",
+    "PENDING": "en attente de démarrage",
+    "RUNNING": "en cours",
+    "COMPLETED": "terminée",
+    "FAILED": "échouée",
+    "CRASHED": "interrompue",
+    "CANCELLED": "annulée",
+    "CANCELLING": "en cours d'annulation",
+    "PAUSED": "en pause",
+}
+FINAL = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+_PREFECT_PREFIX = "Flow run encountered an exception: "
+
+
+class LaunchFailed(Exception):
+    """Prefect refused or could not be reached: said in French, nothing was launched."""
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A flow run as its page shows it."""
+
+    id: str
+    state: str  # Prefect's state type: RUNNING, COMPLETED, FAILED…
+    parameters: dict[str, Any] = field(default_factory=dict)
+    started: dt.datetime | None = None  # when it was created: revisions recorded after it are its own
+    message: str = ""  # what went wrong, in plain words, for a failed or crashed run
+
+    @property
+    def state_name(self) -> str:
+        return STATE_NAMES.get(self.state, self.state.lower())
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL
+
+
+class Runs(Protocol):
+    def api_url(self) -> str | None: ...
+
+    def launch(self, parameters: dict[str, Any]) -> str: ...
+
+    def read(self, run_id: uuid.UUID) -> RunView | None: ...
+
+
+def ui_url(api_url: str | None, run_id: str) -> str | None:
+    """The run's page in Prefect's UI: the API's address without /api."""
+    if not api_url:
+        return None
+    base = api_url.rstrip("/")
+    base = base.removesuffix("/api")
+    return f"{base}/runs/flow-run/{run_id}"
+
+
+class PrefectRuns:
+    """The Prefect API named by PREFECT_API_URL (set by `fir serve`)."""
+
+    def api_url(self) -> str | None:
+        return os.environ.get("PREFECT_API_URL", "").strip() or None
+
+    def launch(self, parameters: dict[str, Any]) -> str:
+        """Create a run of the manual deployment and return its id at once (timeout=0: not waiting for it).
+        Called from a worker thread: the synchronous form of `run_deployment`."""
+        from prefect.deployments import run_deployment
+
+        try:
+            run = run_deployment(DEPLOYMENT, parameters=parameters, timeout=0)
+        except Exception as exc:  # unreachable API, deployment not served: nothing was launched
+            raise LaunchFailed(f"Prefect n'a pas pu lancer la construction ({type(exc).__name__} : {exc})") from exc
+        return str(run.id)
+
+    def read(self, run_id: uuid.UUID) -> RunView | None:
+        from prefect.client.orchestration import get_client
+        from prefect.exceptions import ObjectNotFound
+
+        try:
+            with get_client(sync_client=True) as client:
+                run = client.read_flow_run(run_id)
+        except ObjectNotFound:
+            return None
+        except Exception as exc:
+            raise LaunchFailed(f"API Prefect injoignable ({type(exc).__name__})") from exc
+        state = run.state
+        kind = state.type.value if state else "PENDING"
+        message = failure_message(state) if kind in ("FAILED", "CRASHED") else ""
+        return RunView(str(run.id), kind, dict(run.parameters or {}), run.created, message)
+
+
+def failure_message(state: Any) -> str:
+    """The failure in plain words: the exception the flow raised, as an editor reads it (the inputs'
+    problems as `fir check` prints them), else Prefect's message without its English preamble."""
+    try:
+        error = state.result(raise_on_failure=False)
+    except Exception:
+        error = None
+    if isinstance(error, BaseException):
+        return notify.plain_error(error)
+    if state.type.value == "CRASHED":
+        return "La construction s'est arrêtée brutalement (processus interrompu ou mémoire épuisée) ; rien n'a été publié."
+    text = str(state.message or "").removeprefix(_PREFECT_PREFIX)
+    return text or "erreur inconnue"

@@ -1,0 +1,438 @@
+"""The staff pages: login and logout, the dashboard of editions and their revisions of every status, a
+draft's review page (validation report, changes against the current publication with the changed pages
+side by side, page images, the marked PDF), sign-off, and builds launched through Prefect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from flows.edition.ingest.snapshot import list_editions
+from flows.edition.publish import store
+from flows.edition.publish.manifest import Manifest, RevisionEntry
+from flows.portal import accounts, audit, previews, wording
+from flows.portal.access import ANONYMOUS, Visitor, checked, identify, require, safe_next
+from flows.portal.accounts import APPROVE, LAUNCH, VIEW_DRAFTS
+from flows.portal.pages import error_page, render
+from flows.portal.public import REGION, french_date
+from flows.portal.runs import LaunchFailed, ui_url
+from flows.portal.sessions import anonymous, new_session
+from flows.portal.signoff import SignOffRefused, sign_off
+
+router = APIRouter(prefix="/staff")
+THROTTLE_WINDOW = dt.timedelta(minutes=15)
+THROTTLE_LIMIT = 10
+LOGIN_REFUSED = (
+    "Connexion refusée : identifiant ou mot de passe incorrect, ou trop d'essais (réessayez alors dans 15 minutes)."
+)
+STATUS_LABELS = {store.DRAFT: "projet", store.PUBLISHED: "publiée", store.REJECTED: "rejetée"}
+DECISIONS = {"approve": "Révision approuvée : elle est publiée.", "reject": "Projet rejeté : il ne sera pas publié."}
+
+
+def _portal(request: Request) -> Any:
+    return request.app.state.portal
+
+
+# -- login ---------------------------------------------------------------------------------------------------
+
+
+@router.get("/login")
+def login_form(request: Request, suivant: str = "") -> Response:
+    visitor = identify(request)
+    if visitor.account is not None:
+        return RedirectResponse(safe_next(suivant), 303)
+    return _login_page(request, visitor, suivant)
+
+
+def _login_page(request: Request, visitor: Visitor, suivant: str, status: int = 200, error: str = "") -> Response:
+    session = anonymous(visitor.session)
+    visitor.session = session  # the form's token is the anonymous session's
+    response = render(request, "login.html.j2", status, next=safe_next(suivant), error=error)
+    _portal(request).sessions.write(request, response, session)
+    return response
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    visitor = await run_in_threadpool(identify, request)
+    form = await checked(request, visitor)
+    name = str(form.get("name", "")).strip().lower()[:80]
+    password = str(form.get("password", ""))[:1024]
+    following = str(form.get("next", ""))
+    account = await run_in_threadpool(_log_in, request, visitor, name, password)
+    if account is None:
+        return _login_page(request, visitor, following, 401, LOGIN_REFUSED)
+    response = RedirectResponse(safe_next(following), 303)
+    _portal(request).sessions.write(request, response, new_session(account.name, account.session_version))
+    return response
+
+
+def _log_in(request: Request, visitor: Visitor, name: str, password: str) -> accounts.Account | None:
+    """The account, or None with the refusal's audit line. After THROTTLE_LIMIT refusals for the name or
+    from the address within THROTTLE_WINDOW, the password is not even checked."""
+    engine = _portal(request).catalogue.engine
+    since = dt.datetime.now(dt.UTC) - THROTTLE_WINDOW
+    by_name, by_address = audit.failed_logins(engine, name, visitor.address, since)
+    actor = name or ANONYMOUS
+    if by_name >= THROTTLE_LIMIT or by_address >= THROTTLE_LIMIT:
+        detail = f"trop d'essais ({by_name} pour ce nom, {by_address} depuis cette adresse en 15 minutes)"
+        audit.record(engine, actor, visitor.address, audit.LOGIN, name, audit.REFUSED, detail)
+        return None
+    account = accounts.authenticate(engine, name, password) if name and password else None
+    if account is None:
+        audit.record(engine, actor, visitor.address, audit.LOGIN, name, audit.REFUSED, "identifiants refusés")
+        return None
+    audit.record(engine, account.name, visitor.address, audit.LOGIN, name, audit.OK)
+    return account
+
+
+@router.post("/logout")
+def logout(request: Request, visitor: Visitor = Depends(require(None, "post"))) -> Response:
+    audit.record(_portal(request).catalogue.engine, visitor.name, visitor.address, audit.LOGOUT, visitor.name)
+    response = RedirectResponse("/", 303)
+    _portal(request).sessions.clear(request, response)
+    return response
+
+
+# -- dashboard -----------------------------------------------------------------------------------------------
+
+
+@router.get("/")
+def dashboard(request: Request, visitor: Visitor = Depends(require(VIEW_DRAFTS))) -> Response:
+    return _dashboard(request)
+
+
+def _dashboard(request: Request, status: int = 200, error: str = "", form: dict[str, str] | None = None) -> Response:
+    portal = _portal(request)
+    catalogue = portal.catalogue
+    editions = []
+    for region, year in catalogue.editions():
+        history = catalogue.history(region, year, statuses=None)
+        if history is None:
+            continue
+        rows = [_revision_row(history, e) for e in reversed(history["revisions"])]
+        editions.append(
+            {
+                "region": region,
+                "name": history["region_name"] or region,
+                "year": year,
+                "rows": rows,
+                "pending": sum(1 for r in rows if r["status"] == store.DRAFT),
+            }
+        )
+    editions.sort(key=lambda e: (-e["pending"], e["name"], -e["year"]))
+    pending = [
+        _revision_row({"region": region, "year": year, "region_name": name, "revisions": []}, entry)
+        for region, year, name, entry in catalogue.drafts()
+    ]
+    return render(
+        request,
+        "dashboard.html.j2",
+        status,
+        pending=pending,
+        editions=editions,
+        regions=_regions(request),
+        prefect=portal.runs.api_url() is not None,
+        error=error,
+        form=form or {},
+    )
+
+
+def _revision_row(history: Manifest | dict[str, Any], entry: RevisionEntry) -> dict[str, Any]:
+    region, year, number = history["region"], history["year"], entry["revision"]
+    status = entry.get("status", store.PUBLISHED)
+    return {
+        "region": region,
+        "year": year,
+        "name": history.get("region_name") or region,
+        "revision": number,
+        "status": status,
+        "status_label": STATUS_LABELS.get(status, status),
+        "built": french_date(entry["published_at"]),
+        "reason": entry["reason"],
+        "launched_by": entry.get("launched_by") or "—",
+        "decided_by": entry.get("decided_by") or "",
+        "decided": french_date(entry.get("decided_at")),
+        "comment": entry.get("comment") or "",
+        "changes": len(entry.get("erratum") or []),
+        "href": f"/staff/drafts/{region}/{year}/{number}",
+    }
+
+
+def _regions(request: Request) -> list[str]:
+    """The regions a build may name: those of inputs/ and of the catalogue."""
+    found = {region for region, _ in _input_editions(request)}
+    found |= {region for region, _ in _portal(request).catalogue.editions()}
+    return sorted(found)
+
+
+def _input_editions(request: Request) -> list[tuple[str, int]]:
+    inputs = _portal(request).inputs
+    return list_editions(inputs) if inputs.is_dir() else []
+
+
+# -- a draft -------------------------------------------------------------------------------------------------
+
+
+def _revision(request: Request, region: str, year: int, revision: int) -> tuple[Manifest, RevisionEntry]:
+    """A revision of any status, for the staff; 404 when unknown."""
+    if not REGION.match(region):
+        raise HTTPException(404, "édition inconnue")
+    history = _portal(request).catalogue.history(region, year, statuses=None)
+    entry = next((e for e in history["revisions"] if e["revision"] == revision), None) if history else None
+    if history is None or entry is None:
+        raise HTTPException(404, f"aucune révision {revision} de l'édition {region} {year}")
+    return history, entry
+
+
+@router.get("/drafts/{region}/{year}/{revision}")
+def draft_page(
+    request: Request,
+    region: str,
+    year: int,
+    revision: int,
+    decision: str = "",
+    visitor: Visitor = Depends(require(VIEW_DRAFTS)),
+) -> Response:
+    return _draft_page(request, visitor, region, year, revision, notice=DECISIONS.get(decision, ""))
+
+
+def _draft_page(
+    request: Request,
+    visitor: Visitor,
+    region: str,
+    year: int,
+    revision: int,
+    status: int = 200,
+    error: str = "",
+    notice: str = "",
+) -> Response:
+    history, entry = _revision(request, region, year, revision)
+    catalogue = _portal(request).catalogue
+    published = catalogue.history(region, year)
+    current = store.revisions_latest_number(published)
+    based_on = entry.get("based_on")
+    basis = next((e for e in published["revisions"] if e["revision"] == based_on), None) if published else None
+    base = f"/staff/drafts/{region}/{year}/{revision}"
+    changes = [
+        {**change, "where": wording.pages_phrase(change.get("pages") or [])} for change in entry.get("erratum") or []
+    ]
+    changed_pages = sorted({p for c in changes for p in c.get("pages") or []})
+    pairs = [
+        {
+            "page": page,
+            "draft": f"{base}/pages/{page}.png",
+            "current": f"/staff/drafts/{region}/{year}/{based_on}/pages/{page}.png"
+            if basis and page <= basis["pages"]
+            else None,
+        }
+        for page in changed_pages
+        if page <= entry["pages"]
+    ]
+    me = visitor.account
+    status_name = entry.get("status", store.PUBLISHED)
+    return render(
+        request,
+        "draft.html.j2",
+        status,
+        edition={"region": region, "year": year, "name": history["region_name"] or region},
+        entry=entry,
+        row=_revision_row(history, entry),
+        report=wording.structured_report(entry.get("report") or []),
+        changes=changes,
+        pairs=pairs,
+        based_on=based_on,
+        pages=[{"number": n, "src": f"{base}/pages/{n}.png"} for n in range(1, entry["pages"] + 1)],
+        pdf=f"{base}/pdf" if "draft" in entry and status_name != store.PUBLISHED else None,
+        pending=status_name == store.DRAFT,
+        stale=status_name == store.DRAFT and based_on != current,
+        current=current,
+        own=bool(me and me.name == entry.get("launched_by") and not entry.get("self_approval", False)),
+        error=error,
+        notice=notice,
+    )
+
+
+def _shown_file(entry: RevisionEntry) -> dict[str, Any]:
+    """The file staff read for a revision: the marked copy of a draft or a rejected revision, the published
+    brochure of a publication."""
+    if entry.get("status", store.PUBLISHED) != store.PUBLISHED and "draft" in entry:
+        return dict(entry["draft"])
+    return dict(entry["pdf"])
+
+
+@router.get("/drafts/{region}/{year}/{revision}/pages/{page}.png")
+def draft_page_image(
+    request: Request,
+    region: str,
+    year: int,
+    revision: int,
+    page: int,
+    visitor: Visitor = Depends(require(VIEW_DRAFTS, "file")),
+) -> FileResponse:
+    _, entry = _revision(request, region, year, revision)
+    if not 1 <= page <= entry["pages"]:
+        raise HTTPException(404, f"pas de page {page}")
+    file = _shown_file(entry)
+    pdf = _portal(request).catalogue.object_file(region, year, file["sha256"])
+    if not pdf.is_file():
+        raise HTTPException(404, "fichier absent")
+    try:
+        image = previews.page_png(_portal(request).outputs, pdf, file["sha256"], page, previews.PAGE_DPI)
+    except previews.PreviewFailed as exc:
+        raise HTTPException(404, "page indisponible") from exc
+    return FileResponse(image, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/drafts/{region}/{year}/{revision}/pdf")
+def draft_pdf(
+    request: Request,
+    region: str,
+    year: int,
+    revision: int,
+    visitor: Visitor = Depends(require(VIEW_DRAFTS, "file")),
+) -> FileResponse:
+    """The copy marked « PROJET — ne pas diffuser » (never the unmarked bytes before publication)."""
+    history, entry = _revision(request, region, year, revision)
+    if "draft" not in entry:
+        raise HTTPException(404, "pas de copie marquée pour cette révision")
+    catalogue = _portal(request).catalogue
+    pdf = catalogue.object_file(region, year, entry["draft"]["sha256"])
+    if not pdf.is_file():
+        raise HTTPException(404, "fichier absent")
+    target = f"{region} {year} r{revision}"
+    audit.record(catalogue.engine, visitor.name, visitor.address, audit.DRAFT_DOWNLOAD, target)
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
+    return FileResponse(
+        pdf,
+        media_type="application/pdf",
+        filename=f"PROJET-FIR-{year}-{name}-r{revision}.pdf",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+@router.post("/drafts/{region}/{year}/{revision}/approve")
+def approve(
+    request: Request, region: str, year: int, revision: int, visitor: Visitor = Depends(require(APPROVE, "post"))
+) -> Response:
+    return _decide(request, visitor, region, year, revision, True)
+
+
+@router.post("/drafts/{region}/{year}/{revision}/reject")
+def reject(
+    request: Request, region: str, year: int, revision: int, visitor: Visitor = Depends(require(APPROVE, "post"))
+) -> Response:
+    return _decide(request, visitor, region, year, revision, False)
+
+
+def _decide(request: Request, visitor: Visitor, region: str, year: int, revision: int, approving: bool) -> Response:
+    """Sign off through the same function as the command line (its rules, its audit lines)."""
+    _, entry = _revision(request, region, year, revision)
+    assert visitor.account is not None and visitor.form is not None
+    comment = str(visitor.form.get("comment", ""))[:2000]
+    try:
+        sign_off(
+            _portal(request).catalogue, region, year, revision, approving, visitor.account.name, visitor.address, comment
+        )
+    except SignOffRefused as exc:
+        own = approving and entry.get("launched_by") == visitor.account.name and not entry.get("self_approval")
+        return _draft_page(request, visitor, region, year, revision, 403 if own else 409, error=str(exc))
+    decision = "approve" if approving else "reject"
+    return RedirectResponse(f"/staff/drafts/{region}/{year}/{revision}?decision={decision}", 303)
+
+
+# -- builds --------------------------------------------------------------------------------------------------
+
+
+@router.post("/builds")
+def launch_build(request: Request, visitor: Visitor = Depends(require(LAUNCH, "post"))) -> Response:
+    """Launch a build (or a correction) as a run of the manual deployment, then follow it."""
+    assert visitor.account is not None and visitor.form is not None
+    portal = _portal(request)
+    form = {key: str(visitor.form.get(key, "")).strip() for key in ("region", "year", "reason")}
+    region, year_text, reason = form["region"], form["year"], form["reason"][:500]
+    target = f"{region[:80]} {year_text[:8]}"
+    engine = portal.catalogue.engine
+    if not REGION.match(region) or not re.fullmatch(r"\d{4}", year_text) or region not in _regions(request):
+        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.REFUSED, "région ou année invalide")
+        return _dashboard(request, 400, "Région ou année invalide : choisissez une région de la liste et une année.", form)
+    year = int(year_text)
+    inputs = _input_editions(request)
+    if inputs and (region, year) not in inputs:
+        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.REFUSED, "pas de données")
+        return _dashboard(request, 400, f"Pas de données pour {region} {year} dans le dossier des données.", form)
+    if portal.catalogue.history(region, year) and not reason:
+        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.REFUSED, "motif manquant")
+        return _dashboard(request, 400, "Cette édition est publiée : une correction doit donner son motif.", form)
+    if portal.runs.api_url() is None:
+        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.FAILED, "Prefect non configuré")
+        return error_page(request, 503, NO_PREFECT)
+    parameters = {
+        "region": region,
+        "year": year,
+        "reason": reason or None,
+        "launched_by": visitor.account.name,
+        "notify_failure": True,
+    }
+    try:
+        run_id = portal.runs.launch(parameters)
+    except LaunchFailed as exc:
+        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.FAILED, str(exc))
+        return error_page(request, 503, str(exc))
+    audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.OK, f"{reason} (exécution {run_id})")
+    return RedirectResponse(f"/staff/runs/{run_id}", 303)
+
+
+NO_PREFECT = (
+    "Les constructions sont lancées par le service « fir serve » (qui fournit l'API Prefect) : il n'est pas "
+    "configuré pour ce portail (PREFECT_API_URL vide). Lancez la construction en ligne de commande "
+    "(fir build) ou démarrez le portail avec « fir serve »."
+)
+
+
+@router.get("/runs/{run_id}")
+def run_page(request: Request, run_id: str, visitor: Visitor = Depends(require(VIEW_DRAFTS))) -> Response:
+    """The run's state, refreshed every 3 s until final; then its draft, or what went wrong in plain words."""
+    try:
+        key = uuid.UUID(run_id)
+    except ValueError:
+        raise HTTPException(404, "exécution inconnue") from None
+    runs = _portal(request).runs
+    if runs.api_url() is None:
+        return error_page(request, 503, NO_PREFECT)
+    try:
+        run = runs.read(key)
+    except LaunchFailed as exc:
+        return error_page(request, 503, str(exc))
+    if run is None:
+        raise HTTPException(404, "exécution inconnue")
+    draft = _draft_of(request, run.parameters, run.started) if run.state == "COMPLETED" else None
+    return render(
+        request,
+        "run.html.j2",
+        run=run,
+        draft=draft,
+        prefect_url=ui_url(runs.api_url(), run.id),
+    )
+
+
+def _draft_of(request: Request, parameters: dict[str, Any], started: dt.datetime | None) -> dict[str, Any] | None:
+    """The revision the run recorded: the edition's latest revision built after the run was created by the
+    person who launched it (a run whose inputs had not changed records none)."""
+    region, year = str(parameters.get("region", "")), parameters.get("year")
+    if not REGION.match(region) or not isinstance(year, int):
+        return None
+    history = _portal(request).catalogue.history(region, year, statuses=None)
+    for entry in reversed(history["revisions"] if history else []):
+        built = dt.datetime.fromisoformat(entry["published_at"])
+        after = started is None or built >= started - dt.timedelta(seconds=5)
+        if after and entry.get("launched_by") == parameters.get("launched_by"):
+            return {"revision": entry["revision"], "href": f"/staff/drafts/{region}/{year}/{entry['revision']}"}
+    return None

@@ -1,0 +1,112 @@
+"""The portal's web app: the public download pages and the staff pages under /staff, server-rendered
+(Jinja2, templates/portal/), no JavaScript. `fir serve` runs it (as `flows.web.create_app`).
+
+Refusals are pages in French: anonymous HTML pages under /staff redirect to the login form (303), anonymous
+files and POSTs get 401, a missing permission 403, a bad CSRF token 403; each leaves its audit line
+(flows/portal/access.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from jinja2 import Environment
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from flows import paths
+from flows.edition.publish import store
+from flows.edition.publish.store import Catalogue
+from flows.portal import admin, csrf, pages, public, staff
+from flows.portal.access import Forbidden, LoginRequired, login_url
+from flows.portal.runs import PrefectRuns, Runs
+from flows.portal.sessions import Sessions, portal_secret
+
+# No script, no frame, no foreign resource: the pages need none, so an injected one would not run.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@dataclass
+class Portal:
+    """What every page reads: the store, the sessions' signer, the templates, the Prefect API."""
+
+    outputs: Path
+    inputs: Path
+    catalogue: Catalogue
+    sessions: Sessions
+    templates: Environment
+    runs: Runs
+
+
+def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
+    """The web app serving the publications found under `outputs` (and the staff pages); `inputs`: where
+    builds read their data (default: the project's inputs/), to offer its editions to launch."""
+    app = FastAPI(title="Brochures FIR", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.portal = Portal(
+        outputs=outputs,
+        inputs=inputs or paths.INPUTS_DIR,
+        catalogue=store.open_catalogue(outputs),
+        sessions=Sessions(portal_secret(outputs)),
+        templates=pages.environment(),
+        runs=PrefectRuns(),
+    )
+    app.include_router(public.router)
+    app.include_router(staff.router)
+    app.include_router(admin.router)
+
+    @app.get("/portal.css", include_in_schema=False)
+    def stylesheet() -> FileResponse:
+        return FileResponse(pages.TEMPLATES / "portal.css", media_type="text/css")
+
+    @app.get("/staff", include_in_schema=False)
+    def staff_root() -> RedirectResponse:
+        return RedirectResponse("/staff/", 303)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/staff"):
+            response.headers["Cache-Control"] = response.headers.get("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    def login_required(request: Request, exc: LoginRequired) -> Response:
+        if exc.kind == "page" and request.method == "GET":
+            return RedirectResponse(login_url(exc.path), 303)
+        return pages.error_page(request, 401, "Connectez-vous pour accéder à cette ressource.")
+
+    @app.exception_handler(Forbidden)
+    def forbidden(request: Request, exc: Forbidden) -> Response:
+        return pages.error_page(request, 403, "Votre rôle ne permet pas d'accéder à cette page ou de faire cette action.")
+
+    @app.exception_handler(csrf.CsrfRefused)
+    def csrf_refused(request: Request, exc: csrf.CsrfRefused) -> Response:
+        message = "Formulaire expiré ou invalide : rechargez la page et recommencez."
+        return pages.error_page(request, 403, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        ours = isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase
+        message = str(exc.detail) if ours and exc.status_code < 500 else pages.STATUS_TITLES.get(exc.status_code, "erreur")
+        return pages.error_page(request, exc.status_code, message[:1].upper() + message[1:] + ".")
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> Response:
+        return pages.error_page(request, 404, "Adresse invalide.")
+
+    return app
