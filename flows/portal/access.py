@@ -67,8 +67,9 @@ def identify(request: Request) -> Visitor:
 def refuse(request: Request, visitor: Visitor, detail: str, action: str = audit.ACCESS) -> None:
     """The refusal's audit line: who, from where, which URL, why."""
     target = f"{request.method} {request.url.path}"
-    audit.record(request.app.state.portal.catalogue.engine, visitor.name, visitor.address, action, target,
-                 audit.REFUSED, detail)
+    audit.record(
+        request.app.state.portal.catalogue.engine, visitor.name, visitor.address, action, target, audit.REFUSED, detail
+    )
 
 
 def require(permission: str | None, kind: Kind = "page") -> Callable[[Request], Awaitable[Visitor]]:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -14,6 +14,9 @@ from flows.portal.accounts import MANAGE, AccountError
 from flows.portal.pages import render
 
 router = APIRouter(prefix="/staff/admin")
+Admin = Annotated[Visitor, Depends(require(MANAGE))]
+AdminPost = Annotated[Visitor, Depends(require(MANAGE, "post"))]
+AdminFile = Annotated[Visitor, Depends(require(MANAGE, "file"))]
 AUDIT_LIMIT = 500
 DONE = {
     "cree": "Compte créé.",
@@ -27,7 +30,7 @@ def _engine(request: Request) -> Any:
 
 
 @router.get("/accounts")
-def accounts_page(request: Request, fait: str = "", visitor: Visitor = Depends(require(MANAGE))) -> Response:
+def accounts_page(request: Request, visitor: Admin, fait: str = "") -> Response:
     return _accounts_page(request, notice=DONE.get(fait, ""))
 
 
@@ -48,7 +51,7 @@ def _accounts_page(
 
 
 @router.post("/accounts")
-def create_account(request: Request, visitor: Visitor = Depends(require(MANAGE, "post"))) -> Response:
+def create_account(request: Request, visitor: AdminPost) -> Response:
     assert visitor.form is not None
     form = {k: str(visitor.form.get(k, "")).strip() for k in ("name", "display_name", "role", "email")}
     password = str(visitor.form.get("password", ""))
@@ -64,7 +67,7 @@ def create_account(request: Request, visitor: Visitor = Depends(require(MANAGE, 
 
 
 @router.post("/accounts/{name}/disable")
-def disable_account(request: Request, name: str, visitor: Visitor = Depends(require(MANAGE, "post"))) -> Response:
+def disable_account(request: Request, name: str, visitor: AdminPost) -> Response:
     if name == visitor.name:
         _record(request, visitor, name, audit.REFUSED, "désactivation de son propre compte")
         return _accounts_page(request, 409, error="Vous ne pouvez pas désactiver votre propre compte.")
@@ -78,7 +81,7 @@ def disable_account(request: Request, name: str, visitor: Visitor = Depends(requ
 
 
 @router.post("/accounts/{name}/password")
-def reset_password(request: Request, name: str, visitor: Visitor = Depends(require(MANAGE, "post"))) -> Response:
+def reset_password(request: Request, name: str, visitor: AdminPost) -> Response:
     assert visitor.form is not None
     if accounts.get(_engine(request), name) is None:
         _record(request, visitor, name, audit.REFUSED, "compte inconnu")
@@ -99,7 +102,7 @@ def _record(request: Request, visitor: Visitor, target: str, outcome: str, detai
 
 
 @router.get("/audit")
-def audit_page(request: Request, action: str = "", visitor: Visitor = Depends(require(MANAGE))) -> Response:
+def audit_page(request: Request, visitor: Admin, action: str = "") -> Response:
     chosen = action if action in audit.ACTION_NAMES else ""
     found = audit.entries(_engine(request), AUDIT_LIMIT, chosen or None)
     return render(
@@ -115,7 +118,7 @@ def audit_page(request: Request, action: str = "", visitor: Visitor = Depends(re
 
 
 @router.get("/audit.csv")
-def audit_csv(request: Request, action: str = "", visitor: Visitor = Depends(require(MANAGE, "file"))) -> Response:
+def audit_csv(request: Request, visitor: AdminFile, action: str = "") -> Response:
     chosen = action if action in audit.ACTION_NAMES else None
     body = audit.as_csv(audit.entries(_engine(request), None, chosen))
     return Response(

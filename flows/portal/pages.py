@@ -27,9 +27,7 @@ STATUS_TITLES = {
 
 
 def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), trim_blocks=True
-    )
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), trim_blocks=True)
     env.globals["ROLE_NAMES"] = accounts.ROLE_NAMES
     return env
 

@@ -8,6 +8,7 @@ launch on, and the portal says so (503). Tests replace `PrefectRuns` by a stand-
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -83,7 +84,8 @@ class PrefectRuns:
         from prefect.deployments import run_deployment
 
         try:
-            run = run_deployment(DEPLOYMENT, parameters=parameters, timeout=0)
+            run = run_deployment(DEPLOYMENT, parameters=parameters, timeout=0)  # sync here: no event loop
+            assert not inspect.isawaitable(run)
         except Exception as exc:  # unreachable API, deployment not served: nothing was launched
             raise LaunchFailed(f"Prefect n'a pas pu lancer la construction ({type(exc).__name__} : {exc})") from exc
         return str(run.id)
@@ -115,6 +117,8 @@ def failure_message(state: Any) -> str:
     if isinstance(error, BaseException):
         return notify.plain_error(error)
     if state.type.value == "CRASHED":
-        return "La construction s'est arrêtée brutalement (processus interrompu ou mémoire épuisée) ; rien n'a été publié."
+        return (
+            "La construction s'est arrêtée brutalement (processus interrompu ou mémoire épuisée) ; rien n'a été publié."
+        )
     text = str(state.message or "").removeprefix(_PREFECT_PREFIX)
     return text or "erreur inconnue"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -33,6 +33,12 @@ LOGIN_REFUSED = (
     "Connexion refusée : identifiant ou mot de passe incorrect, ou trop d'essais (réessayez alors dans 15 minutes)."
 )
 STATUS_LABELS = {store.DRAFT: "projet", store.PUBLISHED: "publiée", store.REJECTED: "rejetée"}
+# What each route needs (flows/portal/access.py): the dependency admits the visitor or refuses, audited.
+Member = Annotated[Visitor, Depends(require(None, "post"))]
+Viewer = Annotated[Visitor, Depends(require(VIEW_DRAFTS))]
+ViewerFile = Annotated[Visitor, Depends(require(VIEW_DRAFTS, "file"))]
+Approver = Annotated[Visitor, Depends(require(APPROVE, "post"))]
+Launcher = Annotated[Visitor, Depends(require(LAUNCH, "post"))]
 DECISIONS = {"approve": "Révision approuvée : elle est publiée.", "reject": "Projet rejeté : il ne sera pas publié."}
 
 
@@ -94,7 +100,7 @@ def _log_in(request: Request, visitor: Visitor, name: str, password: str) -> acc
 
 
 @router.post("/logout")
-def logout(request: Request, visitor: Visitor = Depends(require(None, "post"))) -> Response:
+def logout(request: Request, visitor: Member) -> Response:
     audit.record(_portal(request).catalogue.engine, visitor.name, visitor.address, audit.LOGOUT, visitor.name)
     response = RedirectResponse("/", 303)
     _portal(request).sessions.clear(request, response)
@@ -105,7 +111,7 @@ def logout(request: Request, visitor: Visitor = Depends(require(None, "post"))) 
 
 
 @router.get("/")
-def dashboard(request: Request, visitor: Visitor = Depends(require(VIEW_DRAFTS))) -> Response:
+def dashboard(request: Request, visitor: Viewer) -> Response:
     return _dashboard(request)
 
 
@@ -198,8 +204,8 @@ def draft_page(
     region: str,
     year: int,
     revision: int,
+    visitor: Viewer,
     decision: str = "",
-    visitor: Visitor = Depends(require(VIEW_DRAFTS)),
 ) -> Response:
     return _draft_page(request, visitor, region, year, revision, notice=DECISIONS.get(decision, ""))
 
@@ -221,10 +227,9 @@ def _draft_page(
     based_on = entry.get("based_on")
     basis = next((e for e in published["revisions"] if e["revision"] == based_on), None) if published else None
     base = f"/staff/drafts/{region}/{year}/{revision}"
-    changes = [
-        {**change, "where": wording.pages_phrase(change.get("pages") or [])} for change in entry.get("erratum") or []
-    ]
-    changed_pages = sorted({p for c in changes for p in c.get("pages") or []})
+    erratum = entry.get("erratum") or []
+    changes = [{**change, "where": wording.pages_phrase(change.get("pages") or [])} for change in erratum]
+    changed_pages = sorted({p for c in erratum for p in c.get("pages") or []})
     pairs = [
         {
             "page": page,
@@ -275,7 +280,7 @@ def draft_page_image(
     year: int,
     revision: int,
     page: int,
-    visitor: Visitor = Depends(require(VIEW_DRAFTS, "file")),
+    visitor: ViewerFile,
 ) -> FileResponse:
     _, entry = _revision(request, region, year, revision)
     if not 1 <= page <= entry["pages"]:
@@ -297,7 +302,7 @@ def draft_pdf(
     region: str,
     year: int,
     revision: int,
-    visitor: Visitor = Depends(require(VIEW_DRAFTS, "file")),
+    visitor: ViewerFile,
 ) -> FileResponse:
     """The copy marked « PROJET — ne pas diffuser » (never the unmarked bytes before publication)."""
     history, entry = _revision(request, region, year, revision)
@@ -319,16 +324,12 @@ def draft_pdf(
 
 
 @router.post("/drafts/{region}/{year}/{revision}/approve")
-def approve(
-    request: Request, region: str, year: int, revision: int, visitor: Visitor = Depends(require(APPROVE, "post"))
-) -> Response:
+def approve(request: Request, region: str, year: int, revision: int, visitor: Approver) -> Response:
     return _decide(request, visitor, region, year, revision, True)
 
 
 @router.post("/drafts/{region}/{year}/{revision}/reject")
-def reject(
-    request: Request, region: str, year: int, revision: int, visitor: Visitor = Depends(require(APPROVE, "post"))
-) -> Response:
+def reject(request: Request, region: str, year: int, revision: int, visitor: Approver) -> Response:
     return _decide(request, visitor, region, year, revision, False)
 
 
@@ -339,7 +340,14 @@ def _decide(request: Request, visitor: Visitor, region: str, year: int, revision
     comment = str(visitor.form.get("comment", ""))[:2000]
     try:
         sign_off(
-            _portal(request).catalogue, region, year, revision, approving, visitor.account.name, visitor.address, comment
+            _portal(request).catalogue,
+            region,
+            year,
+            revision,
+            approving,
+            visitor.account.name,
+            visitor.address,
+            comment,
         )
     except SignOffRefused as exc:
         own = approving and entry.get("launched_by") == visitor.account.name and not entry.get("self_approval")
@@ -352,7 +360,7 @@ def _decide(request: Request, visitor: Visitor, region: str, year: int, revision
 
 
 @router.post("/builds")
-def launch_build(request: Request, visitor: Visitor = Depends(require(LAUNCH, "post"))) -> Response:
+def launch_build(request: Request, visitor: Launcher) -> Response:
     """Launch a build (or a correction) as a run of the manual deployment, then follow it."""
     assert visitor.account is not None and visitor.form is not None
     portal = _portal(request)
@@ -361,8 +369,12 @@ def launch_build(request: Request, visitor: Visitor = Depends(require(LAUNCH, "p
     target = f"{region[:80]} {year_text[:8]}"
     engine = portal.catalogue.engine
     if not REGION.match(region) or not re.fullmatch(r"\d{4}", year_text) or region not in _regions(request):
-        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.REFUSED, "région ou année invalide")
-        return _dashboard(request, 400, "Région ou année invalide : choisissez une région de la liste et une année.", form)
+        audit.record(
+            engine, visitor.name, visitor.address, audit.BUILD, target, audit.REFUSED, "région ou année invalide"
+        )
+        return _dashboard(
+            request, 400, "Région ou année invalide : choisissez une région de la liste et une année.", form
+        )
     year = int(year_text)
     inputs = _input_editions(request)
     if inputs and (region, year) not in inputs:
@@ -398,7 +410,7 @@ NO_PREFECT = (
 
 
 @router.get("/runs/{run_id}")
-def run_page(request: Request, run_id: str, visitor: Visitor = Depends(require(VIEW_DRAFTS))) -> Response:
+def run_page(request: Request, run_id: str, visitor: Viewer) -> Response:
     """The run's state, refreshed every 3 s until final; then its draft, or what went wrong in plain words."""
     try:
         key = uuid.UUID(run_id)

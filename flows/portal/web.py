@@ -92,7 +92,9 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
 
     @app.exception_handler(Forbidden)
     def forbidden(request: Request, exc: Forbidden) -> Response:
-        return pages.error_page(request, 403, "Votre rôle ne permet pas d'accéder à cette page ou de faire cette action.")
+        return pages.error_page(
+            request, 403, "Votre rôle ne permet pas d'accéder à cette page ou de faire cette action."
+        )
 
     @app.exception_handler(csrf.CsrfRefused)
     def csrf_refused(request: Request, exc: csrf.CsrfRefused) -> Response:
@@ -102,7 +104,9 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         ours = isinstance(exc.detail, str) and exc.detail != HTTPStatus(exc.status_code).phrase
-        message = str(exc.detail) if ours and exc.status_code < 500 else pages.STATUS_TITLES.get(exc.status_code, "erreur")
+        message = (
+            str(exc.detail) if ours and exc.status_code < 500 else pages.STATUS_TITLES.get(exc.status_code, "erreur")
+        )
         return pages.error_page(request, exc.status_code, message[:1].upper() + message[1:] + ".")
 
     @app.exception_handler(RequestValidationError)

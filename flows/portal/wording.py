@@ -23,7 +23,9 @@ def pages_phrase(pages: Sequence[int]) -> str:
 def change_phrase(change: ChangeEntry) -> str:
     """`Mission 2 — AE : 75 670 273 € devient 75 670 274 € (page 12)`."""
     where = pages_phrase(change.get("pages") or [])
-    text = f"{change.get('label') or change.get('figure', '')} : {change.get('old', '')} devient {change.get('new', '')}"
+    text = (
+        f"{change.get('label') or change.get('figure', '')} : {change.get('old', '')} devient {change.get('new', '')}"
+    )
     return f"{text} ({where})" if where else text
 
 
