@@ -63,9 +63,10 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
         templates=pages.environment(),
         runs=PrefectRuns(),
     )
-    app.include_router(public.router)
-    app.include_router(staff.router)
-    app.include_router(admin.router)
+    # The routes themselves, not include_router: FastAPI 0.150 wraps included routers in a private
+    # object, and app.routes must list every route (the security tests enumerate those under /staff).
+    for router in (public.router, staff.router, admin.router):
+        app.router.routes.extend(router.routes)
 
     @app.get("/portal.css", include_in_schema=False)
     def stylesheet() -> FileResponse:

@@ -1,0 +1,175 @@
+"""The portal in a real browser (Debian's Chromium through Playwright): an approver reviews a correction
+(its changes, the changed pages side by side) and publishes it, the public then downloads exactly the
+approved bytes, a rejected draft never shows; and axe-core finds no accessibility violation on any page.
+Screenshots of every page are left in /tmp/portal-shots/ for a person to look at."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from flows.edition.publish import store
+from flows.web import create_app
+from tests.helpers import REGION
+from tests.portal_helpers import (
+    ADMIN,
+    APPROVER_ACCOUNT,
+    CORRECTION,
+    EDITOR_ACCOUNT,
+    PASSWORD,
+    FakeRuns,
+    build_editions,
+    copy_outputs,
+    serving,
+)
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path("/tmp/portal-shots")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_editions(tmp_path_factory.mktemp("portal-browser"))
+
+
+@pytest.fixture
+def outputs(shared: Path, tmp_path: Path) -> Path:
+    return copy_outputs(shared, tmp_path / "outputs")
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def _log_in(page: Page, base: str, name: str, password: str = PASSWORD) -> None:
+    page.goto(f"{base}/staff/login")
+    page.get_by_label("Identifiant").fill(name)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def _loaded(page: Page, alt: str) -> None:
+    """The image is shown (rendered by pdftoppm on demand, not a broken image)."""
+    image = page.get_by_alt_text(alt, exact=True)
+    image.scroll_into_view_if_needed()
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=30_000)
+
+
+def test_an_approver_publishes_a_correction_and_a_rejected_draft_stays_private(
+    outputs: Path, browser: Browser, tmp_path: Path
+):
+    with serving(create_app(outputs)) as base:
+        page = browser.new_page(accept_downloads=True, viewport={"width": 1280, "height": 900})
+        _log_in(page, base, APPROVER_ACCOUNT)
+        expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
+        page.get_by_role("link", name="Projet r2").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("révision 2")
+        changes = page.get_by_role("row", name="Investissements en ES et ESMS", exact=False).first
+        expect(changes).to_contain_text("153 285 611")
+        expect(changes).to_contain_text("153 385 611")
+        expect(page.get_by_role("heading", name="Page 37", exact=True)).to_be_visible()
+        _loaded(page, "Page 37 de la publication actuelle (révision 1)")
+        _loaded(page, "Page 37 du projet (révision 2)")
+        page.get_by_label("Commentaire").fill("chiffres vérifiés")
+        page.get_by_role("button", name="Approuver et publier").click()
+        expect(page.get_by_role("status")).to_contain_text("Révision approuvée")
+
+        page.goto(f"{base}/")
+        expect(page.get_by_text("Cette révision corrige 4 chiffres", exact=False)).to_be_visible()
+        with page.expect_download() as info:
+            page.get_by_role("link", name="FIR-2024-Hauts-de-France-r2.pdf").click()
+        saved = tmp_path / info.value.suggested_filename
+        info.value.save_as(saved)
+        approved = store.open_catalogue(outputs).revision(REGION, 2024, 2)
+        assert approved is not None and approved["status"] == store.PUBLISHED
+        assert hashlib.sha256(saved.read_bytes()).hexdigest() == approved["pdf"]["sha256"]
+        assert approved["pdf"]["sha256"] != approved["draft"]["sha256"]  # the unmarked brochure, not the proof
+
+        page.goto(f"{base}/staff/drafts/{REGION}/2018/1")
+        page.get_by_label("Motif du rejet").fill("texte de présentation à revoir")
+        page.get_by_role("button", name="Rejeter").click()
+        expect(page.get_by_role("status")).to_contain_text("Projet rejeté")
+        page.goto(f"{base}/")
+        expect(page.get_by_role("heading", name="Hauts-de-France — FIR 2024")).to_be_visible()
+        assert "2018" not in page.content()
+        assert page.request.get(f"{base}/download/{REGION}/2018/1").status == 404
+        assert page.request.get(f"{base}/cover/{REGION}/2018/1.png").status == 404
+        page.close()
+
+
+def _check(page: Page, name: str, found: dict[str, str]) -> None:
+    """Run axe-core on the page as shown; keep its violations and a screenshot."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    for image in page.locator("img").all()[:8]:  # the first lazy images, as a reader scrolling would load them
+        image.scroll_into_view_if_needed()
+    page.evaluate("window.scrollTo(0, 0)")
+    results = Axe().run(page)
+    if results.violations_count:
+        found[name] = results.generate_report()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_every_page_passes_axe_core(outputs: Path, browser: Browser):
+    app = create_app(outputs)
+    app.state.portal.runs = FakeRuns()  # the run page, without a Prefect server
+    found: dict[str, str] = {}
+    with serving(app) as base:
+        context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(f"{base}/")
+        _check(page, "public", found)
+        page.goto(f"{base}/nulle-part")
+        _check(page, "public-404", found)
+        page.goto(f"{base}/staff/login")
+        _check(page, "login", found)
+        _log_in(page, base, ADMIN, "not the password")
+        _check(page, "login-refused", found)
+        _log_in(page, base, ADMIN)
+        _check(page, "dashboard", found)
+        page.goto(f"{base}/staff/drafts/{REGION}/2024/2")
+        _check(page, "draft", found)
+        page.goto(f"{base}/staff/drafts/{REGION}/2024/1")
+        _check(page, "published-revision", found)
+        page.goto(f"{base}/staff/admin/accounts")
+        _check(page, "accounts", found)
+        page.goto(f"{base}/staff/admin/audit")
+        _check(page, "audit", found)
+        page.goto(f"{base}/staff/")
+        page.get_by_label("Année").fill("2024")
+        page.get_by_label("Motif").fill("correction d'un montant")
+        page.get_by_role("button", name="Lancer").click()
+        expect(page.get_by_role("status")).to_contain_text("en cours")
+        _check(page, "run", found)
+        page.goto(f"{base}/staff/drafts/{REGION}/2024/9")
+        _check(page, "staff-404", found)
+
+        editor = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}).new_page()
+        _log_in(editor, base, EDITOR_ACCOUNT)
+        editor.goto(f"{base}/staff/admin/audit")
+        expect(editor.get_by_role("heading", name="Accès refusé")).to_be_visible()
+        _check(editor, "forbidden", found)
+        context.close()
+    for name, report in found.items():
+        print(f"--- {name}\n{report}")
+    assert not found, f"axe-core violations on: {', '.join(found)}"
+    assert CORRECTION  # the draft page checked is the correction's
