@@ -113,3 +113,12 @@ def real_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[Pat
     return {
         year: (paths.brochure_path(outputs, REGION, year), fir_build(year, outputs).stdout) for year in (2018, 2024)
     }
+
+
+@pytest.fixture(scope="session")
+def portal_editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The editions the portal's tests review (tests/portal_helpers.py), built once per session; each
+    module works on its own copy."""
+    from tests.portal_helpers import build_editions
+
+    return build_editions(tmp_path_factory.mktemp("portal-editions"))

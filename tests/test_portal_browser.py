@@ -22,7 +22,6 @@ from tests.portal_helpers import (
     EDITOR_ACCOUNT,
     PASSWORD,
     FakeRuns,
-    build_editions,
     copy_outputs,
     serving,
 )
@@ -41,8 +40,9 @@ ARGS = [
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_editions(tmp_path_factory.mktemp("portal-browser"))
+def shared(portal_editions: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's copy of the editions (built once per session); tests that change them copy it again."""
+    return copy_outputs(portal_editions, tmp_path_factory.mktemp("portal-browser") / "outputs")
 
 
 @pytest.fixture

@@ -34,7 +34,6 @@ from tests.portal_helpers import (
     FakeRuns,
     add_accounts,
     audit_lines,
-    build_editions,
     copy_outputs,
     csrf_of,
     log_in,
@@ -44,9 +43,9 @@ DRAFT = 2  # 2024 r2: the correction awaiting sign-off
 
 
 @pytest.fixture(scope="module")
-def shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The editions, built once for the module; tests that change them work on a copy (`private`)."""
-    return build_editions(tmp_path_factory.mktemp("portal-security"))
+def shared(portal_editions: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The module's copy of the editions (built once per session); tests that change them copy it again."""
+    return copy_outputs(portal_editions, tmp_path_factory.mktemp("portal-security") / "outputs")
 
 
 @pytest.fixture
