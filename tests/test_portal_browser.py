@@ -115,14 +115,14 @@ def test_an_approver_publishes_a_correction_and_a_rejected_draft_stays_private(
         page.close()
 
 
-def _check(page: Page, name: str, found: dict[str, str]) -> None:
-    """Run axe-core on the page as shown; keep its violations and a screenshot."""
-    from axe_playwright_python.sync_playwright import Axe
+def _check(page: Page, name: str, found: dict[str, str], skip: tuple[str, ...] = ()) -> None:
+    """Run axe-core on the page as shown (every rule but `skip`); keep its violations and a screenshot."""
+    from axe_playwright_python.sync_playwright import DEFAULT_OPTIONS, Axe
 
     for image in page.locator("img").all()[:8]:  # the first lazy images, as a reader scrolling would load them
         image.scroll_into_view_if_needed()
     page.evaluate("window.scrollTo(0, 0)")
-    results = Axe().run(page)
+    results = Axe().run(page, options=DEFAULT_OPTIONS | {"rules": {rule: {"enabled": False} for rule in skip}})
     if results.violations_count:
         found[name] = results.generate_report()
     SHOTS.mkdir(exist_ok=True)
@@ -159,7 +159,12 @@ def test_every_page_passes_axe_core(outputs: Path, browser: Browser):
         page.get_by_label("Motif").fill("correction d'un montant")
         page.get_by_role("button", name="Lancer").click()
         expect(page.get_by_role("status")).to_contain_text("en cours")
-        _check(page, "run", found)
+        # A running build's page refreshes itself every 3 s, as asked, which axe's meta-refresh rule refuses
+        # (WCAG 2.2.1): the page offers to stop it, checked by every rule once stopped.
+        _check(page, "run", found, skip=("meta-refresh",))
+        page.get_by_role("link", name="Arrêter la mise à jour automatique").click()
+        expect(page.get_by_text("Mise à jour automatique arrêtée")).to_be_visible()
+        _check(page, "run-stopped", found)
         page.goto(f"{base}/staff/drafts/{REGION}/2024/9")
         _check(page, "staff-404", found)
 

@@ -544,6 +544,7 @@ def test_a_launched_build_is_followed_on_its_run_page(shared: Path):
     assert run_id in line.detail
     running = client.get(f"/staff/runs/{run_id}").text
     assert '<meta http-equiv="refresh" content="3">' in running and "en cours" in running
+    assert "http-equiv" not in client.get(f"/staff/runs/{run_id}", params={"actualiser": "non"}).text
     assert f'href="http://127.0.0.1:4200/runs/flow-run/{run_id}"' in running
     parameters = runs.launched[0] | {"launched_by": "redaction-tests"}  # the draft the tests' CLI build made
     runs.runs[run_id] = RunView(run_id, "COMPLETED", parameters, None)

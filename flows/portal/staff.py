@@ -410,8 +410,9 @@ NO_PREFECT = (
 
 
 @router.get("/runs/{run_id}")
-def run_page(request: Request, run_id: str, visitor: Viewer) -> Response:
-    """The run's state, refreshed every 3 s until final; then its draft, or what went wrong in plain words."""
+def run_page(request: Request, run_id: str, visitor: Viewer, actualiser: str = "") -> Response:
+    """The run's state, refreshed every 3 s until final (a reader may stop it: WCAG 2.2.1); then its draft,
+    or what went wrong in plain words."""
     try:
         key = uuid.UUID(run_id)
     except ValueError:
@@ -430,6 +431,7 @@ def run_page(request: Request, run_id: str, visitor: Viewer) -> Response:
         request,
         "run.html.j2",
         run=run,
+        refresh=not run.final and actualiser != "non",
         draft=draft,
         prefect_url=ui_url(runs.api_url(), run.id),
     )
