@@ -94,6 +94,10 @@ def test_an_approver_publishes_a_correction_and_a_rejected_draft_stays_private(
 
         page.goto(f"{base}/")
         expect(page.get_by_text("Cette révision corrige 4 chiffres", exact=False)).to_be_visible()
+        for number in (1, 2):
+            _loaded(page, f"Couverture de la brochure FIR 2024 Hauts-de-France, révision {number}")
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / "public-corrected.png"), full_page=True)
         with page.expect_download() as info:
             page.get_by_role("link", name="FIR-2024-Hauts-de-France-r2.pdf").click()
         saved = tmp_path / info.value.suggested_filename

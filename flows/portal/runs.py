@@ -82,11 +82,16 @@ class PrefectRuns:
         """Create a run of the manual deployment and return its id at once (timeout=0: not waiting for it).
         Called from a worker thread: the synchronous form of `run_deployment`."""
         from prefect.deployments import run_deployment
+        from prefect.exceptions import ObjectNotFound
 
         try:
             run = run_deployment(DEPLOYMENT, parameters=parameters, timeout=0)  # sync here: no event loop
             assert not inspect.isawaitable(run)
-        except Exception as exc:  # unreachable API, deployment not served: nothing was launched
+        except ObjectNotFound as exc:
+            raise LaunchFailed(
+                f"le déploiement « {DEPLOYMENT} » n'est pas servi par l'API Prefect : démarrez « fir serve »"
+            ) from exc
+        except Exception as exc:  # unreachable API: nothing was launched
             raise LaunchFailed(f"Prefect n'a pas pu lancer la construction ({type(exc).__name__} : {exc})") from exc
         return str(run.id)
 

@@ -57,10 +57,12 @@ def login_form(request: Request, suivant: str = "") -> Response:
     return _login_page(request, visitor, suivant)
 
 
-def _login_page(request: Request, visitor: Visitor, suivant: str, status: int = 200, error: str = "") -> Response:
+def _login_page(
+    request: Request, visitor: Visitor, suivant: str, status: int = 200, error: str = "", name: str = ""
+) -> Response:
     session = anonymous(visitor.session)
     visitor.session = session  # the form's token is the anonymous session's
-    response = render(request, "login.html.j2", status, next=safe_next(suivant), error=error)
+    response = render(request, "login.html.j2", status, next=safe_next(suivant), error=error, name=name)
     _portal(request).sessions.write(request, response, session)
     return response
 
@@ -74,7 +76,7 @@ async def login(request: Request) -> Response:
     following = str(form.get("next", ""))
     account = await run_in_threadpool(_log_in, request, visitor, name, password)
     if account is None:
-        return _login_page(request, visitor, following, 401, LOGIN_REFUSED)
+        return _login_page(request, visitor, following, 401, LOGIN_REFUSED, name)
     response = RedirectResponse(safe_next(following), 303)
     _portal(request).sessions.write(request, response, new_session(account.name, account.session_version))
     return response
@@ -145,6 +147,7 @@ def _dashboard(request: Request, status: int = 200, error: str = "", form: dict[
         pending=pending,
         editions=editions,
         regions=_regions(request),
+        default_year=max((year for _, year in _input_editions(request)), default=""),
         prefect=portal.runs.api_url() is not None,
         error=error,
         form=form or {},
