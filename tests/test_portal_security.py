@@ -327,6 +327,21 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_over_https(fresh: Pa
     assert "; secure" in _session_cookie(_client(fresh).get("/staff/login")).lower()
 
 
+def test_an_altered_or_foreign_cookie_is_no_session(fresh: Path, monkeypatch: pytest.MonkeyPatch):
+    from flows.portal.sessions import COOKIE, Sessions, new_session
+
+    client = _client(fresh)
+    log_in(client, ADMIN)
+    genuine = client.cookies.get(COOKIE)
+    assert client.get("/staff/", follow_redirects=False).status_code == 200
+    forged = Sessions("not the portal's secret")._serializer.dumps({"c": "x", "a": ADMIN, "v": 1})
+    for value in (genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB"), forged):
+        other = _client(fresh)
+        other.cookies.set(COOKIE, value, path="/staff")
+        assert other.get("/staff/", follow_redirects=False).status_code == 303
+    assert new_session().csrf != new_session().csrf
+
+
 def test_the_secret_is_kept_private_and_never_shown(fresh: Path):
     client = _client(fresh)
     secret_file = fresh / ".portal-secret"
@@ -354,24 +369,41 @@ def _try(client: TestClient, name: str, password: str):
     )
 
 
-def test_ten_refused_logins_lock_the_name_with_the_same_message(fresh: Path):
+def _alert(answer) -> str:
+    return re.search(r'role="alert">([^<]+)<', answer.text).group(1)
+
+
+SAME = LOGIN_REFUSED.replace("'", "&#39;")  # as the page escapes it
+
+
+def test_an_unknown_name_a_wrong_password_and_a_disabled_account_read_the_same(fresh: Path):
     engine = store.open_catalogue(fresh).engine
     accounts.add(engine, "d.disabled", "editor", PASSWORD)
     accounts.disable(engine, "d.disabled")
     client = _client(fresh)
-    messages = set()
-    for name, password in [("nobody", PASSWORD), ("d.disabled", PASSWORD), *[(ADMIN, "wrong password!")] * 8]:
+    for name, password in (("nobody", PASSWORD), ("d.disabled", PASSWORD), (ADMIN, "wrong password!")):
         answer = _try(client, name, password)
-        assert answer.status_code == 401
-        messages.add(re.search(r'role="alert">([^<]+)<', answer.text).group(1))
-    answer = _try(client, ADMIN, PASSWORD)  # the right password, from an address with 10 refusals
-    assert answer.status_code == 401
-    messages.add(re.search(r'role="alert">([^<]+)<', answer.text).group(1))
-    assert messages == {LOGIN_REFUSED.replace("'", "&#39;")}
+        assert (answer.status_code, _alert(answer)) == (401, SAME)
+    lines = audit_lines(fresh, audit.LOGIN)
+    assert [(e.target, e.outcome, e.detail) for e in lines] == [
+        (ADMIN, audit.REFUSED, "identifiants refusés"),
+        ("d.disabled", audit.REFUSED, "identifiants refusés"),
+        ("nobody", audit.REFUSED, "identifiants refusés"),
+    ]
+
+
+def test_after_ten_wrong_passwords_the_right_one_is_refused_with_the_same_message(fresh: Path):
+    client = _client(fresh)
+    for _ in range(10):
+        answer = _try(client, ADMIN, "wrong password!")
+        assert (answer.status_code, _alert(answer)) == (401, SAME)
+    answer = _try(client, ADMIN, PASSWORD)
+    assert (answer.status_code, _alert(answer)) == (401, SAME)
+    assert client.get("/staff/", follow_redirects=False).status_code == 303
     lines = audit_lines(fresh, audit.LOGIN)
     assert len(lines) == 11 and all(e.outcome == audit.REFUSED and e.address == "testclient" for e in lines)
-    assert lines[0].detail.startswith("trop d'essais") and lines[1].detail == "identifiants refusés"
-    assert client.get("/staff/", follow_redirects=False).status_code == 303
+    assert lines[0].detail.startswith("trop d'essais (10 pour ce nom, 10 depuis cette adresse")
+    assert all(e.detail == "identifiants refusés" for e in lines[1:])
 
 
 def test_refusals_by_name_count_from_any_address(fresh: Path):
@@ -439,6 +471,8 @@ def test_accounts_created_in_the_portal_keep_only_argon2id_hashes(fresh: Path):
 
 
 def test_an_admin_disables_an_account_but_not_its_own(fresh: Path):
+    editor = _client(fresh)
+    log_in(editor, EDITOR_ACCOUNT)
     client = _client(fresh)
     csrf = log_in(client, ADMIN)
     own = client.post(f"/staff/admin/accounts/{ADMIN}/disable", data={"csrf": csrf})
@@ -446,6 +480,7 @@ def test_an_admin_disables_an_account_but_not_its_own(fresh: Path):
     done = client.post(f"/staff/admin/accounts/{EDITOR_ACCOUNT}/disable", data={"csrf": csrf}, follow_redirects=False)
     assert done.status_code == 303
     assert accounts.get(store.open_catalogue(fresh).engine, EDITOR_ACCOUNT).disabled
+    assert editor.get("/staff/", follow_redirects=False).status_code == 303  # its open session is closed
     assert client.post("/staff/admin/accounts/nobody/disable", data={"csrf": csrf}).status_code == 404
     outcomes = [(e.target, e.outcome) for e in audit_lines(fresh, audit.ACCOUNT)]
     assert outcomes == [("nobody", audit.REFUSED), (EDITOR_ACCOUNT, audit.OK), (ADMIN, audit.REFUSED)]

@@ -49,4 +49,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """A refusal or an error as a page in French (never a traceback, never a secret)."""
     title = STATUS_TITLES.get(status, "Erreur")
+    message = message[:1].upper() + message[1:]
+    if message and message[-1] not in ".!?»)":
+        message += "."
     return render(request, "error.html.j2", status, title=title, message=message, status=status)

@@ -449,6 +449,8 @@ def _draft_of(request: Request, parameters: dict[str, Any], started: dt.datetime
     history = _portal(request).catalogue.history(region, year, statuses=None)
     for entry in reversed(history["revisions"] if history else []):
         built = dt.datetime.fromisoformat(entry["published_at"])
+        if started is not None and built.tzinfo is None:
+            continue  # a revision recorded without its time zone predates any run of the portal
         after = started is None or built >= started - dt.timedelta(seconds=5)
         if after and entry.get("launched_by") == parameters.get("launched_by"):
             return {"revision": entry["revision"], "href": f"/staff/drafts/{region}/{year}/{entry['revision']}"}

@@ -108,7 +108,7 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
         message = (
             str(exc.detail) if ours and exc.status_code < 500 else pages.STATUS_TITLES.get(exc.status_code, "erreur")
         )
-        return pages.error_page(request, exc.status_code, message[:1].upper() + message[1:] + ".")
+        return pages.error_page(request, exc.status_code, message)
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> Response:
