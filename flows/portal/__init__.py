@@ -1,1 +1,2 @@
-"""The agency's portal: staff accounts and roles (and, to come, sign-off, review pages and the service)."""
+"""The agency's portal: staff accounts and roles, sign-off, notifications, the audit log, and its web pages
+(public downloads, staff review), whose app `fir serve` runs (web.py)."""
