@@ -590,3 +590,18 @@ def test_a_launched_build_is_followed_on_its_run_page(shared: Path):
     assert "échouée" in failed and "mission 2 : total faux" in failed and "http-equiv" not in failed
     assert client.get(f"/staff/runs/{uuid.uuid4()}").status_code == 404
     assert client.get("/staff/runs/not-a-uuid").status_code == 404
+
+
+def test_the_prefect_api_is_the_environment_s_or_the_running_service_s(monkeypatch: pytest.MonkeyPatch):
+    """`fir serve` runs the portal in a process whose environment does not name the Prefect server it started:
+    the portal finds it as every command does, through the service's discovery file."""
+    from flows import service
+    from flows.portal.runs import PrefectRuns
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert PrefectRuns().api_url() is None
+    found = service.ServiceInfo(1, "here", "http://127.0.0.1:4299/api", "", "", "", "")
+    monkeypatch.setattr(service, "running_service", lambda home=None: found)
+    assert PrefectRuns().api_url() == "http://127.0.0.1:4299/api"
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4300/api")
+    assert PrefectRuns().api_url() == "http://127.0.0.1:4300/api"

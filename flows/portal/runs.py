@@ -1,8 +1,10 @@
 """Builds launched from the portal, through Prefect: the `fir-brochure/manuel` deployment that `fir serve`
 serves, and the run's page, which follows its state (read from Prefect's API) until it is final.
 
-The web process never starts a Prefect server of its own: without PREFECT_API_URL there is nothing to
-launch on, and the portal says so (503). Tests replace `PrefectRuns` by a stand-in (`app.state.portal.runs`).
+The API is PREFECT_API_URL, else the running `fir serve`'s (its discovery file, flows/service.py: the portal
+runs inside `fir serve`, whose own environment does not name the Prefect server it started). The web process
+never starts a Prefect server of its own: without an API there is nothing to launch on, and the portal says
+so (503). Tests replace `PrefectRuns` by a stand-in (`app.state.portal.runs`).
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import os
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from flows import service
 from flows.portal import notify
 
 DEPLOYMENT = "fir-brochure/manuel"
@@ -30,6 +36,7 @@ STATE_NAMES = {
 }
 FINAL = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 _PREFECT_PREFIX = "Flow run encountered an exception: "
+_SERVICE_CHECK_S = 30
 
 
 class LaunchFailed(Exception):
@@ -73,10 +80,33 @@ def ui_url(api_url: str | None, run_id: str) -> str | None:
 
 
 class PrefectRuns:
-    """The Prefect API named by PREFECT_API_URL (set by `fir serve`)."""
+    """The Prefect API of PREFECT_API_URL or of the running `fir serve`."""
+
+    def __init__(self) -> None:
+        self._found: tuple[float, str | None] = (0.0, None)
 
     def api_url(self) -> str | None:
-        return os.environ.get("PREFECT_API_URL", "").strip() or None
+        """The API to launch on and read from; None when there is none (the service's answer is kept 30 s:
+        the dashboard asks at every display)."""
+        if configured := os.environ.get("PREFECT_API_URL", "").strip():
+            return configured
+        checked, url = self._found
+        if time.monotonic() - checked > _SERVICE_CHECK_S:
+            info = service.running_service()
+            url = info.api_url if info else None
+            self._found = (time.monotonic(), url)
+        return url
+
+    @contextmanager
+    def _api(self) -> Iterator[None]:
+        """Prefect pointed at that API for this thread (Prefect read its settings when first imported)."""
+        from prefect.settings import temporary_settings
+
+        url = self.api_url()
+        if url is None:
+            raise LaunchFailed("aucune API Prefect : « fir serve » ne tourne pas")
+        with temporary_settings(updates={"api.url": url}):
+            yield
 
     def launch(self, parameters: dict[str, Any]) -> str:
         """Create a run of the manual deployment and return its id at once (timeout=0: not waiting for it).
@@ -85,8 +115,11 @@ class PrefectRuns:
         from prefect.exceptions import ObjectNotFound
 
         try:
-            run = run_deployment(DEPLOYMENT, parameters=parameters, timeout=0)  # sync here: no event loop
+            with self._api():
+                run = run_deployment(DEPLOYMENT, parameters=parameters, timeout=0)  # sync here: no event loop
             assert not inspect.isawaitable(run)
+        except LaunchFailed:
+            raise
         except ObjectNotFound as exc:
             raise LaunchFailed(
                 f"le déploiement « {DEPLOYMENT} » n'est pas servi par l'API Prefect : démarrez « fir serve »"
@@ -100,15 +133,17 @@ class PrefectRuns:
         from prefect.exceptions import ObjectNotFound
 
         try:
-            with get_client(sync_client=True) as client:
+            with self._api(), get_client(sync_client=True) as client:
                 run = client.read_flow_run(run_id)
+                state = run.state
+                kind = state.type.value if state else "PENDING"
+                message = failure_message(state) if kind in ("FAILED", "CRASHED") else ""
         except ObjectNotFound:
             return None
+        except LaunchFailed:
+            raise
         except Exception as exc:
             raise LaunchFailed(f"API Prefect injoignable ({type(exc).__name__})") from exc
-        state = run.state
-        kind = state.type.value if state else "PENDING"
-        message = failure_message(state) if kind in ("FAILED", "CRASHED") else ""
         return RunView(str(run.id), kind, dict(run.parameters or {}), run.created, message)
 
 
