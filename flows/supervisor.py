@@ -233,7 +233,13 @@ def _raise_stopped(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
-def serve_portal(listener: socket.socket, outputs: Path, watched: list[Child], on_ready: Callable[[], None]) -> None:
+def serve_portal(
+    listener: socket.socket,
+    outputs: Path,
+    watched: list[Child],
+    on_ready: Callable[[], None],
+    inputs: Path | None = None,
+) -> None:
     """Serve the portal on `listener` until stopped; `on_ready` once it accepts requests. A watched child
     that exits stops the portal too (ServiceError): half a service must not look like a whole one."""
     import uvicorn
@@ -254,7 +260,7 @@ def serve_portal(listener: socket.socket, outputs: Path, watched: list[Child], o
                 self.should_exit = self.should_exit or self.failed is not None
             return await super().on_tick(counter)
 
-    portal = Portal(uvicorn.Config(create_app(outputs), log_level="warning", timeout_graceful_shutdown=5))
+    portal = Portal(uvicorn.Config(create_app(outputs, inputs), log_level="warning", timeout_graceful_shutdown=5))
     # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again once done; SIGHUP is
     # handed to it as a SIGTERM, so that it too stops the portal cleanly and ends in Stopped.
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: portal.handle_exit(signal.SIGTERM, frame))
@@ -350,4 +356,4 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
 
         stack.callback(service.remove_discovery, os.getpid(), home)
         stack.callback(_ignore_stop_signals)  # unwound first: a second Ctrl-C must not cut the clean-up short
-        serve_portal(listener, outputs, watched, ready)
+        serve_portal(listener, outputs, watched, ready, inputs)
