@@ -1,4 +1,4 @@
-"""The national batch: several synthetic regions built concurrently, each publishing its brochure."""
+"""The national batch: several synthetic regions built concurrently, each making its draft for sign-off."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from flows.national import eta_text
 
 
 def _published(outputs: Path, editions: list[tuple[str, int]]) -> None:
+    """Each edition's first draft is stored, marked for review, and nothing is public before sign-off."""
     for region, year in editions:
-        pdf = paths.brochure_path(outputs, region, year)
-        assert pdf.read_bytes().startswith(b"%PDF-"), pdf
-        manifest = json.loads((pdf.parent / "manifest.json").read_text(encoding="utf-8"))
-        assert [r["revision"] for r in manifest["revisions"]] == [1]
+        draft = paths.draft_path(outputs, region, year, 1)
+        assert draft.read_bytes().startswith(b"%PDF-"), draft
+        manifest = json.loads((draft.parents[2] / "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["revisions"] == []
         assert "(données synthétiques)" in manifest["region_name"]
 
 

@@ -80,7 +80,9 @@ def index(request: Request) -> HTMLResponse:
                     "revision": number,
                     "date": french_date(entry.get("decided_at") or entry["published_at"]),
                     "reason": entry["reason"],
-                    "erratum": wording.erratum_sentence(entry.get("erratum") or []),
+                    # one change per line: a reader scans the figures, a sentence of four changes is a wall
+                    "erratum": wording.erratum_intro(entry["erratum"]) if entry.get("erratum") else "",
+                    "changes": [wording.change_phrase(c) for c in entry.get("erratum") or []],
                     "size": format_size(entry["pdf"]["size"]),
                     "archive_size": format_size(entry["archive"]["size"]),
                     "href": f"/download/{region}/{year}/{number}",

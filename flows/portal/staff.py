@@ -430,10 +430,13 @@ def run_page(request: Request, run_id: str, visitor: Viewer, actualiser: str = "
     if run is None:
         raise HTTPException(404, "exécution inconnue")
     draft = _draft_of(request, run.parameters, run.started) if run.state == "COMPLETED" else None
+    region, year = str(run.parameters.get("region", "")), run.parameters.get("year")
+    known = _portal(request).catalogue.history(region, year, statuses=None) if isinstance(year, int) else None
     return render(
         request,
         "run.html.j2",
         run=run,
+        region_name=known["region_name"] if known else "",
         refresh=not run.final and actualiser != "non",
         draft=draft,
         prefect_url=ui_url(runs.api_url(), run.id),

@@ -33,8 +33,13 @@ def erratum_sentence(changes: Sequence[ChangeEntry]) -> str:
     """« Cette révision corrige 2 chiffres : … ; … . », or empty for a revision that changed no figure."""
     if not changes:
         return ""
+    return erratum_intro(changes) + " " + " ; ".join(change_phrase(c) for c in changes) + "."
+
+
+def erratum_intro(changes: Sequence[ChangeEntry]) -> str:
+    """« Cette révision corrige 2 chiffres : », the lead-in of the list of changes a page shows."""
     count = f"{len(changes)} chiffre" + ("s" if len(changes) > 1 else "")
-    return f"Cette révision corrige {count} : " + " ; ".join(change_phrase(c) for c in changes) + "."
+    return f"Cette révision corrige {count} :"
 
 
 LEVELS = {"erreur": "error", "avertissement": "warning", "information": "info"}
