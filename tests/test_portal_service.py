@@ -19,7 +19,15 @@ from flows import paths
 from flows.edition.publish import store
 from flows.portal import accounts
 from tests.helpers import REGION, fir_build
-from tests.test_service import _descendants, _env, _fir_command, _free_port, _kill_all, _wait_for_service
+from tests.test_service import (
+    _descendants,
+    _env,
+    _fir_command,
+    _free_port,
+    _kill_all,
+    _post,
+    _wait_for_service,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
@@ -109,6 +117,12 @@ def test_an_editor_launches_a_correction_that_an_approver_publishes(tmp_path: Pa
         assert approved["launched_by"] == "e.dupont" and approved["reason"] == REASON
         assert hashlib.sha256(data).hexdigest() == approved["pdf"]["sha256"]
         assert data == (outputs / REGION / "2024" / f"fir-{REGION}-2024.pdf").read_bytes()
+        # Prefect artifacts: the draft awaiting approval (on the run), the publication (from the portal)
+        keys = [f"fir-{REGION}-2024-projet", f"fir-{REGION}-2024-publiee"]
+        found = _post(f"{info.api_url}/artifacts/filter", {"artifacts": {"key": {"any_": keys}}})
+        assert sorted(a["key"] for a in found) == keys
+        published = next(a for a in found if a["key"].endswith("publiee"))
+        assert "Approuvée par : m.martin" in published["data"]
         serve.send_signal(signal.SIGTERM)
         serve.communicate(timeout=120)
     finally:

@@ -148,8 +148,10 @@ def published(catalogue: Catalogue, region: str, year: int, region_name: str, en
         f"Téléchargement public : {portal_url()}/download/{region}/{year}/{number}",
     ]
     send(_emails(catalogue, "editor"), subject, "\n".join(lines))
-    if os.environ.get("PREFECT_API_URL"):  # outside a run, only against a running service's API
-        _artifact(f"fir-{region}-{year}-publiee", "\n".join(["# " + subject, "", *lines]), "Révision publiée")
+    # Outside a run (the portal, `fir approve`): only against a Prefect API that runs already, never by
+    # starting a temporary server for one artifact.
+    if api := _running_api():
+        _artifact(f"fir-{region}-{year}-publiee", "\n".join(["# " + subject, "", *lines]), "Révision publiée", api)
 
 
 def plain_error(error: BaseException) -> str:
@@ -166,10 +168,23 @@ def plain_error(error: BaseException) -> str:
     return operational_message(error) or f"erreur interne ({type(error).__name__}) : {error}"
 
 
-def _artifact(key: str, markdown: str, description: str) -> None:
+def _running_api() -> str | None:
+    """PREFECT_API_URL, or the API of the `fir serve` running on this machine (its discovery file)."""
+    from flows import service
+
+    if configured := os.environ.get("PREFECT_API_URL"):
+        return configured
+    info = service.running_service()
+    return info.api_url if info else None
+
+
+def _artifact(key: str, markdown: str, description: str, api_url: str | None = None) -> None:
+    """A markdown artifact: on the current run, or (with `api_url`) on its own in that API."""
     try:
         from prefect.artifacts import create_markdown_artifact
+        from prefect.settings import temporary_settings
 
-        create_markdown_artifact(markdown=markdown, key=key, description=description)
+        with temporary_settings(updates={"api.url": api_url} if api_url else {}):
+            create_markdown_artifact(markdown=markdown, key=key, description=description)
     except Exception as exc:  # an artifact is a convenience: never fail the run for it
         log.warning("Artefact Prefect « %s » non créé : %s", key, exc)
