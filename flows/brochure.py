@@ -8,6 +8,7 @@ their inputs (results persisted by Prefect), so a correction re-runs only the st
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from dataclasses import dataclass, field
@@ -283,7 +284,9 @@ def build_brochure(
             brochure.page_numbers,
             tuple(report),
         )
-        results = steps.results_of(str(flow_run.get_id()))
+        run_id = str(flow_run.get_id())
+        entry = dataclasses.replace(entry, run_id=run_id)
+        results = steps.results_of(run_id)
         who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
         draft = record_draft(outputs_dir, edition, decision.revision, printed, marked, entry, results, who)
     notify_approvers(outputs_dir, edition.meta.region_name, draft, region, year)

@@ -582,11 +582,13 @@ def test_a_launched_build_is_followed_on_its_run_page(shared: Path):
     assert '<meta http-equiv="refresh" content="3">' in running and "en cours" in running
     assert "http-equiv" not in client.get(f"/staff/runs/{run_id}", params={"actualiser": "non"}).text
     assert f'href="http://127.0.0.1:4200/runs/flow-run/{run_id}"' in running
-    parameters = runs.launched[0] | {"launched_by": "redaction-tests"}  # the draft the tests' CLI build made
-    runs.runs[run_id] = RunView(run_id, "COMPLETED", parameters, None)
-    done = client.get(f"/staff/runs/{run_id}").text
+    # the run that built draft 2 (the tests' command-line build), as Prefect would show it once over
+    built = store.open_catalogue(shared).revision(REGION, 2024, 2)["run_id"]
+    runs.runs[built] = RunView(built, "COMPLETED", runs.launched[0], None)
+    done = client.get(f"/staff/runs/{built}").text
     assert "http-equiv" not in done and "terminée" in done and f'href="/staff/drafts/{REGION}/2024/2"' in done
-    runs.runs[run_id] = RunView(run_id, "FAILED", parameters, None, "Données invalides :\n  - mission 2 : total faux")
+    failure = "Données invalides :\n  - mission 2 : total faux"
+    runs.runs[run_id] = RunView(run_id, "FAILED", runs.launched[0], None, failure)
     failed = client.get(f"/staff/runs/{run_id}").text
     assert "échouée" in failed and "mission 2 : total faux" in failed and "http-equiv" not in failed
     assert client.get(f"/staff/runs/{uuid.uuid4()}").status_code == 404

@@ -115,6 +115,7 @@ def test_an_editor_launches_a_correction_that_an_approver_publishes(tmp_path: Pa
         approved = store.open_catalogue(outputs).revision(REGION, 2024, 2)
         assert approved["status"] == "published" and approved["decided_by"] == "m.martin"
         assert approved["launched_by"] == "e.dupont" and approved["reason"] == REASON
+        assert approved["run_id"] == run_id  # the run launched from the portal built it
         assert hashlib.sha256(data).hexdigest() == approved["pdf"]["sha256"]
         assert data == (outputs / REGION / "2024" / f"fir-{REGION}-2024.pdf").read_bytes()
         # Prefect artifacts: the draft awaiting approval (on the run), the publication (from the portal)

@@ -429,7 +429,7 @@ def run_page(request: Request, run_id: str, visitor: Viewer, actualiser: str = "
         return error_page(request, 503, str(exc))
     if run is None:
         raise HTTPException(404, "exécution inconnue")
-    draft = _draft_of(request, run.parameters, run.started) if run.state == "COMPLETED" else None
+    draft = _draft_of(request, run.id, run.parameters) if run.state == "COMPLETED" else None
     region, year = str(run.parameters.get("region", "")), run.parameters.get("year")
     known = _portal(request).catalogue.history(region, year, statuses=None) if isinstance(year, int) else None
     return render(
@@ -443,18 +443,14 @@ def run_page(request: Request, run_id: str, visitor: Viewer, actualiser: str = "
     )
 
 
-def _draft_of(request: Request, parameters: dict[str, Any], started: dt.datetime | None) -> dict[str, Any] | None:
-    """The revision the run recorded: the edition's latest revision built after the run was created by the
-    person who launched it (a run whose inputs had not changed records none)."""
+def _draft_of(request: Request, run_id: str, parameters: dict[str, Any]) -> dict[str, Any] | None:
+    """The revision the run recorded: the one whose record names this run (a run whose inputs had not
+    changed records none)."""
     region, year = str(parameters.get("region", "")), parameters.get("year")
     if not REGION.match(region) or not isinstance(year, int):
         return None
     history = _portal(request).catalogue.history(region, year, statuses=None)
     for entry in reversed(history["revisions"] if history else []):
-        built = dt.datetime.fromisoformat(entry["published_at"])
-        if started is not None and built.tzinfo is None:
-            continue  # a revision recorded without its time zone predates any run of the portal
-        after = started is None or built >= started - dt.timedelta(seconds=5)
-        if after and entry.get("launched_by") == parameters.get("launched_by"):
+        if entry.get("run_id") == run_id:
             return {"revision": entry["revision"], "href": f"/staff/drafts/{region}/{year}/{entry['revision']}"}
     return None

@@ -38,6 +38,7 @@ class RecordEntry(TypedDict):
     basis: dict[str, BasisEntry]  # published values printed, with the amounts they were printed with
     report: NotRequired[list[str]]  # the validation report as `fir check` prints it (drafts' reviewers read it)
     self_approval: NotRequired[bool]  # edition.toml allowed the launcher to approve (one-person teams)
+    run_id: NotRequired[str]  # the Prefect flow run that built it (the portal's run page links to its draft)
 
 
 class SignOff(TypedDict, total=False):

@@ -55,9 +55,10 @@ class RevisionRecord:
     basis: Mapping[str, BasisEntry]
     report: tuple[str, ...] = ()  # the validation report, for the draft's reviewers
     self_approval: bool = False  # edition.toml lets the person who launched the build approve it
+    run_id: str = ""  # the Prefect flow run that built it
 
     def as_json(self) -> RecordEntry:
-        return RecordEntry(
+        entry = RecordEntry(
             published_at=self.published_at,
             reason=self.reason,
             trigger=self.trigger,
@@ -75,6 +76,9 @@ class RevisionRecord:
             report=list(self.report),
             self_approval=self.self_approval,
         )
+        if self.run_id:
+            entry["run_id"] = self.run_id
+        return entry
 
 
 def revision(decision: revisions.Decision, manifest: Manifest | None, edition: Edition, prepared: Prepared) -> Revision:

@@ -483,7 +483,7 @@ def _insert_revision(
         )
 
 
-_OPTIONAL_RECORD = ("report", "self_approval")
+_OPTIONAL_RECORD = ("report", "self_approval", "run_id")
 
 
 def revisions_latest_number(history: Manifest | None) -> int | None:
