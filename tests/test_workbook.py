@@ -6,6 +6,8 @@ import contextlib
 import gc
 import io
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from flows import cli
 from flows.edition.authoring.workbook import LAST_ROW, workbook_bytes
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, read_edition
-from tests.check_helpers import fir_check
+from tests.check_helpers import SOFFICE, fir_check
 from tests.conftest import REGION
 from tests.helpers import csv_to_xlsx
 
@@ -209,3 +211,20 @@ def test_by_default_the_workbook_goes_into_the_edition_folder_and_says_the_csv_m
     code, output = _fir(*base)
     assert code == 2 and "existe déjà" in output
     assert target.read_bytes() == before
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed (scripts/setup.sh installs it)")
+def test_a_workbook_opened_and_saved_in_libreoffice_reads_back_the_same(inputs_copy: Path, tmp_path: Path):
+    edition, path = _as_workbook(inputs_copy, 2018)
+    saved = tmp_path / "saved"
+    subprocess.run(
+        [SOFFICE, "--headless", "--convert-to", "xlsx", "--outdir", str(saved), str(path)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    shutil.copy(saved / "figures.xlsx", path)
+    _assert_same_tables(edition, read_edition(inputs_copy, REGION, 2018))
+    revenue = load_workbook(path, data_only=True)["revenue"]
+    assert revenue["P7"].value == 305_600_382  # LibreOffice computed the check sum of the final revenue
+    assert _validations(load_workbook(path)["missions"]) == {"A": '"1,2,3,4,5"', "B": '"€,k€,M€"'}
