@@ -43,6 +43,10 @@ HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 HELPER_FILL = PatternFill("solid", fgColor="EFEFEF")
 GAP_FILL = PatternFill("solid", fgColor="F4B183")  # a check sum that differs from its declared total
 
+# Numbers right-aligned under their header, a rounded amount typed as text ("153,3 M€") with them; a
+# mission or part number centred, away from the unit beside it.
+_ALIGN = {"amount": "right", "number": "right", "pct": "right", "headline": "right", "int": "center"}
+
 # What each table holds, in the words of the guide ("À lire").
 TABLE_TITLES: dict[str, str] = {
     "revenue": "Recettes du FIR, par étape budgétaire",
@@ -209,6 +213,7 @@ def _write_table(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) -> None
         cell = sheet.cell(1, index, column.name)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal=_ALIGN.get(column.kind))  # a number's header above its digits
         cell.comment = _comment(
             f"{titles[column.name]}{' (colonne facultative)' if column.optional else ''}\n"
             f"Attendu : {EXPECTED[column.kind]}."
@@ -225,9 +230,8 @@ def _write_table(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) -> None
                 cell.data_type = "s"  # a label that starts with "=" is text, not a formula
             if number_format is not None:
                 cell.number_format = number_format
-            # Top-aligned, so that a row grown by a wrapped label still reads across; a rounded amount
-            # typed as text ("153,3 M€") aligned right like the numbers beside it.
-            cell.alignment = Alignment(vertical="top", horizontal="right" if column.kind == "headline" else None)
+            # Top-aligned, so that a row grown by a wrapped label still reads across.
+            cell.alignment = Alignment(vertical="top", horizontal=_ALIGN.get(column.kind))
             shown = len(value) if isinstance(value, str) else len(f"{value:,}") + 1
             widths[index] = max(widths[index], shown + 2)
     heights: dict[int, int] = {}
@@ -332,6 +336,7 @@ def _add_total_checks(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) ->
         header = sheet.cell(1, next_column, f"{HELPER_PREFIX}somme_{column.name}")
         header.font = Font(bold=True, italic=True)
         header.fill = HELPER_FILL
+        header.alignment = Alignment(horizontal="right")
         header.comment = _comment(
             f"Contrôle, non lu par l'outil : somme des lignes « line » de la colonne {column.name}, "
             "à comparer au total déclaré (en couleur s'il en diffère ; fir check dit si l'écart est "
