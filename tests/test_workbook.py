@@ -136,7 +136,8 @@ def test_each_declared_total_has_its_check_sum_beside_it(inputs_copy: Path):
     total_row = next(row for row in range(2, thematics.max_row + 1) if thematics[f"B{row}"].value == "total")
     assert thematics[f"I{total_row}"].value == f'=SUMIF($B$2:$B${LAST_ROW},"line",F$2:F${LAST_ROW})'
     rules = [rule for ranges in thematics.conditional_formatting for rule in ranges.rules]
-    assert [rule.formula for rule in rules] == [[f"ROUND(I{total_row}-F{total_row},6)<>0"]]
+    # Coloured when the gap is more than the declared total's own rounding: here half a euro.
+    assert [rule.formula for rule in rules] == [[f"ABS(I{total_row}-F{total_row})>0.5"]]
     revenue = load_workbook(path_2018)["revenue"]
     # 2018 declares a total for the previous year, BR1, BR2, BR3 and the final revenue (no BR4): one check each.
     assert [c.value for c in revenue[1]][11:] == [
@@ -149,6 +150,23 @@ def test_each_declared_total_has_its_check_sum_beside_it(inputs_copy: Path):
     assert revenue["L7"].value == f'=SUMIF($B$2:$B${LAST_ROW},"line",F$2:F${LAST_ROW})'
     assert revenue["P7"].value == f'=SUMIF($B$2:$B${LAST_ROW},"line",K$2:K${LAST_ROW})'
     assert revenue["L2"].value is None  # only beside the total
+
+
+def test_the_amounts_executed_have_the_sums_they_are_reconciled_with_beside_them(inputs_copy: Path):
+    _, path_2018 = _as_workbook(inputs_copy, 2018)
+    _, path_2024 = _as_workbook(inputs_copy, 2024)
+    execution = load_workbook(path_2018)["execution"]
+    assert execution["G1"].value == "_somme_missions"
+    in_euros = '(1+999*(missions!$B$2:$B$1000="k€")+999999*(missions!$B$2:$B$1000="M€"))'
+    back = 'IF($C2="M€",1000000,IF($C2="k€",1000,1))'
+    assert execution["G2"].value == f"=SUMPRODUCT(missions!$C$2:$C$1000*{in_euros})/{back}"
+    execution = load_workbook(path_2024)["execution"]  # no missions table in 2024: natures and thematics
+    assert [execution["G1"].value, execution["H1"].value] == ["_somme_natures", "_total_thematiques"]
+    assert execution["G2"].value is None and execution["H3"].value.startswith(
+        '=SUMPRODUCT((thematics!$B$2:$B$1000="total")*thematics!$F$2:$F$1000*'
+    )
+    rules = [rule.formula for ranges in execution.conditional_formatting for rule in ranges.rules]
+    assert rules == [["ABS(G3-D3)>0.05"], ["ABS(H3-D3)>0.05"]]  # 538,7 M€: half a tenth of a million
 
 
 def test_the_reader_ignores_the_check_columns_whatever_they_hold(inputs_copy: Path):
@@ -227,4 +245,6 @@ def test_a_workbook_opened_and_saved_in_libreoffice_reads_back_the_same(inputs_c
     _assert_same_tables(edition, read_edition(inputs_copy, REGION, 2018))
     revenue = load_workbook(path, data_only=True)["revenue"]
     assert revenue["P7"].value == 305_600_382  # LibreOffice computed the check sum of the final revenue
+    execution = load_workbook(path, data_only=True)["execution"]
+    assert execution["G2"].value == 303_543_408  # the AE by mission, one euro above the AE executed
     assert _validations(load_workbook(path)["missions"]) == {"A": '"1,2,3,4,5"', "B": '"€,k€,M€"'}

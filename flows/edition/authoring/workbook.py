@@ -184,6 +184,8 @@ def build_workbook(edition: Edition) -> Workbook:
         _add_drop_downs(sheet, spec, tables, missions)
         if spec.single_total:
             _add_total_checks(sheet, spec, frame)
+        if name == "execution":
+            _add_execution_checks(sheet, frame, tables)
         sheet.freeze_panes = "A2"
         _print_setup(sheet, landscape=True)
         sheet.print_title_rows = "1:1"
@@ -321,8 +323,8 @@ def _choices(
 
 
 def _add_total_checks(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) -> None:
-    """Beside the total row, for each amount column it declares, the sum of the `line` rows, coloured
-    when it differs from the declared total. In a column headed `_…`, which the reader drops."""
+    """Beside the total row, for each amount column it declares, the sum of the `line` rows. In a column
+    headed `_…`, which the reader drops."""
     totals = frame.filter(pl.col("kind") == "total")
     if totals.height != 1:
         return
@@ -333,30 +335,93 @@ def _add_total_checks(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) ->
         if column.kind != "amount" or totals[column.name][0] is None:
             continue
         letter = get_column_letter(index)
-        header = sheet.cell(1, next_column, f"{HELPER_PREFIX}somme_{column.name}")
-        header.font = Font(bold=True, italic=True)
-        header.fill = HELPER_FILL
-        header.alignment = Alignment(horizontal="right")
-        header.comment = _comment(
-            f"Contrôle, non lu par l'outil : somme des lignes « line » de la colonne {column.name}, "
-            "à comparer au total déclaré (en couleur s'il en diffère ; fir check dit si l'écart est "
-            "celui des arrondis)."
-        )
-        check = sheet.cell(
-            total_line,
+        _check_cell(
+            sheet,
+            (total_line, index),
             next_column,
+            f"{HELPER_PREFIX}somme_{column.name}",
+            f"somme des lignes « line » de la colonne {column.name}",
             f'=SUMIF(${kind_letter}$2:${kind_letter}${LAST_ROW},"line",{letter}$2:{letter}${LAST_ROW})',
+            int(totals[f"{column.name}_dp"][0] or 0),
         )
-        check.number_format = sheet.cell(total_line, index).number_format
-        check.fill = HELPER_FILL
-        check.font = Font(italic=True)
-        where = f"{get_column_letter(next_column)}{total_line}"
-        sheet.conditional_formatting.add(
-            where,
-            FormulaRule(formula=[f"ROUND({where}-{letter}{total_line},6)<>0"], fill=GAP_FILL, stopIfTrue=True),
-        )
-        sheet.column_dimensions[get_column_letter(next_column)].width = max(len(header.value) + 2, 16)
         next_column += 1
+
+
+# The tables whose sums `validate` compares with the AE or CP executed: (sheet, budget, header, what, only
+# the total row?). Their units may differ from the executed amount's: the check converts to euros and back.
+_EXECUTION_CHECKS = (
+    ("missions", "AE", "somme_missions", "somme des AE de la feuille missions", "ae", False),
+    ("missions", "CP", "somme_missions", "somme des CP de la feuille missions", "cp", False),
+    ("cp_by_nature", "CP", "somme_natures", "somme des montants de la feuille cp_by_nature", "amount", False),
+    ("thematics", "CP", "total_thematiques", "total déclaré de la feuille thematics", "amount", True),
+)
+
+
+def _add_execution_checks(sheet: Worksheet, frame: pl.DataFrame, tables: Mapping[str, pl.DataFrame]) -> None:
+    """Beside the AE and CP executed, the sums of the other tables they are reconciled with."""
+    spec = TABLES["execution"]
+    executed = spec.column_names.index("executed") + 1
+    unit = get_column_letter(spec.column_names.index("unit") + 1)
+    columns: dict[str, int] = {}
+    for other, budget, name, what, amount, total_only in _EXECUTION_CHECKS:
+        rows = frame.filter(pl.col("budget") == budget)
+        if other not in tables or rows.height != 1 or rows["executed"][0] is None:
+            continue
+        column = columns.setdefault(name, len(spec.columns) + 1 + len(columns))
+        line = rows["_line"][0]
+        other_spec = TABLES[other]
+        amounts = _column_range(other, other_spec, amount)
+        units = _column_range(other, other_spec, "unit")
+        only = f'({_column_range(other, other_spec, "kind")}="total")*' if total_only else ""
+        to_euros = f'(1+999*({units}="k€")+999999*({units}="M€"))'
+        from_euros = f'IF(${unit}{line}="M€",1000000,IF(${unit}{line}="k€",1000,1))'
+        _check_cell(
+            sheet,
+            (line, executed),
+            column,
+            f"{HELPER_PREFIX}{name}",
+            f"{what}, dans l'unité de la ligne",
+            f"=SUMPRODUCT({only}{amounts}*{to_euros})/{from_euros}",
+            int(rows["executed_dp"][0] or 0),
+        )
+
+
+def _column_range(table: str, spec: TableSpec, column: str) -> str:
+    letter = get_column_letter(spec.column_names.index(column) + 1)
+    return f"{table}!${letter}$2:${letter}${LAST_ROW}"
+
+
+def _check_cell(
+    sheet: Worksheet, declared: tuple[int, int], column: int, header: str, what: str, formula: str, decimals: int
+) -> None:
+    """One check: its `_…` header, its formula beside the declared figure, shown like it, coloured when the
+    gap is more than half a printed step of the declared figure (517,1 M€: 0,05 M€) — more than its own
+    rounding. `fir check` applies the contract's tolerance, which also counts the lines' rounding."""
+    row, declared_column = declared
+    title = sheet.cell(1, column, header)
+    title.font = Font(bold=True, italic=True)
+    title.fill = HELPER_FILL
+    title.alignment = Alignment(horizontal="right")
+    title.comment = _comment(
+        f"Contrôle, non lu par l'outil : {what}, à comparer au montant déclaré ; en orange quand l'écart "
+        "dépasse l'arrondi du montant déclaré (fir check dit si l'écart reste celui des arrondis)."
+    )
+    check = sheet.cell(row, column, formula)
+    check.number_format = sheet.cell(row, declared_column).number_format
+    check.fill = HELPER_FILL
+    check.font = Font(italic=True)
+    check.alignment = Alignment(vertical="top", horizontal="right")
+    where = f"{get_column_letter(column)}{row}"
+    half_step = f"{Decimal(5).scaleb(-decimals - 1):f}"
+    sheet.conditional_formatting.add(
+        where,
+        FormulaRule(
+            formula=[f"ABS({where}-{get_column_letter(declared_column)}{row})>{half_step}"],
+            fill=GAP_FILL,
+            stopIfTrue=True,
+        ),
+    )
+    sheet.column_dimensions[get_column_letter(column)].width = max(len(header) + 2, 16)
 
 
 def _comment(text: str) -> Comment:
@@ -397,9 +462,11 @@ def _write_guide(sheet: Worksheet, edition: Edition, tables: Mapping[str, pl.Dat
         (
             "",
             "Contrôle des totaux : à côté de la ligne de total d'une table, une colonne grisée « _somme_… » "
-            "calcule la somme des lignes ; elle se colore en orange quand elle diffère du total déclaré. "
-            "C'est une aide : fir check compare toujours les totaux et dit si un écart s'explique par les "
-            "arrondis (avertissement) ou non (erreur).",
+            "calcule la somme des lignes ; à côté des AE et CP exécutés (feuille execution), les sommes des "
+            "feuilles missions, cp_by_nature et thematics, converties dans l'unité de la ligne. Le contrôle "
+            "se colore en orange quand l'écart dépasse l'arrondi du montant déclaré (0,5 € pour un montant à "
+            "l'euro, 0,05 M€ pour 538,7 M€). C'est une aide : fir check compare toujours les totaux et dit si "
+            "un écart s'explique par les arrondis (avertissement) ou non (erreur).",
         ),
         (
             "",
