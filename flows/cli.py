@@ -565,11 +565,20 @@ def cmd_workbook(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    if args.output is not None and not target.parent.is_dir():
+        print(
+            f"Le dossier {target.parent} n'existe pas : rien n'a été écrit. Le créer, ou choisir un autre --output.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     edition = read_edition(args.inputs, args.region, args.year)
     data = workbook_bytes(edition)
-    temporary = target.with_name(f".{target.name}.tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, target)
+    temporary = target.with_name(f".{target.name}.tmp")  # written aside, then renamed: never a half file
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
     tables = exported_tables(edition)
     print(f"Classeur écrit : {target} ({len(tables)} tableaux : {', '.join(tables)}).")
     doubled = sorted(f"{name}.csv" for name in tables if (folder / f"{name}.csv").exists())

@@ -248,3 +248,12 @@ def test_a_workbook_opened_and_saved_in_libreoffice_reads_back_the_same(inputs_c
     execution = load_workbook(path, data_only=True)["execution"]
     assert execution["G2"].value == 303_543_408  # the AE by mission, one euro above the AE executed
     assert _validations(load_workbook(path)["missions"]) == {"A": '"1,2,3,4,5"', "B": '"€,k€,M€"'}
+
+
+def test_a_workbook_into_a_folder_that_does_not_exist_is_refused(inputs_copy: Path, tmp_path: Path):
+    target = tmp_path / "absent" / "classeur.xlsx"
+    code, output = _fir(
+        "workbook", "--region", REGION, "--year", "2024", "--inputs", str(inputs_copy), "--output", str(target)
+    )
+    assert code == 2 and f"Le dossier {target.parent} n'existe pas" in output
+    assert not target.parent.exists()
