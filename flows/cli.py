@@ -1,5 +1,5 @@
-"""The `fir` command: check, build, drafts, approve, reject, list, national, schedule, serve, repair, gc
-and user.
+"""The `fir` command: check, build, drafts, approve, reject, list, national, schedule, serve, repair, gc,
+user and workbook.
 
 Exit codes: 0 success (warnings allowed), 1 the inputs are wrong (message says where), 2 bad usage,
 3 operational trouble (disk full, permission denied, edition locked by another run; message says which path).
@@ -194,6 +194,24 @@ def _parser() -> argparse.ArgumentParser:
             )
         p.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (catalogue)")
         p.set_defaults(handler=cmd_user)
+
+    workbook = sub.add_parser(
+        "workbook",
+        help="écrire les tableaux d'une édition dans un classeur figures.xlsx à remplir (listes déroulantes, "
+        "formats, contrôle des totaux, feuille « À lire »)",
+    )
+    workbook.add_argument("--region", required=True, help="région (nom du dossier, ex. hauts-de-france)")
+    workbook.add_argument("--year", required=True, type=int, help="année de l'édition, ex. 2024")
+    workbook.add_argument(
+        "--inputs", type=Path, default=paths.INPUTS_DIR, help="dossier des données (défaut : inputs/)"
+    )
+    workbook.add_argument(
+        "--output",
+        type=Path,
+        help="classeur à écrire (défaut : figures.xlsx du dossier de l'édition, s'il n'existe pas)",
+    )
+    workbook.add_argument("--force", action="store_true", help="remplacer le classeur s'il existe déjà")
+    workbook.set_defaults(handler=cmd_workbook)
 
     listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
     listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
@@ -529,6 +547,49 @@ def _new_password(from_stdin: bool) -> str:
 def _say_waiting(where: str, holder: Holder | None) -> None:
     who = f"par le {holder.describe()}" if holder is not None else "par une autre commande"
     print(f"Édition en cours de construction {who} ({where}) : attente de sa fin…", file=sys.stderr)
+
+
+def cmd_workbook(args: argparse.Namespace) -> int:
+    """Write the edition's tables as a workbook for people; never over an existing file without --force."""
+    from flows.edition.authoring.workbook import exported_tables, workbook_bytes
+    from flows.edition.ingest.snapshot import read_edition
+    from flows.edition.ingest.xlsx_cells import WORKBOOK
+
+    folder = args.inputs / args.region / str(args.year)
+    target: Path = args.output or folder / WORKBOOK
+    if (target.exists() or target.is_symlink()) and not args.force:
+        print(
+            f"Le classeur {target} existe déjà : rien n'a été écrit. Choisir un autre fichier avec --output, "
+            "ou le remplacer avec --force (ce qu'il contient de plus que les tableaux, notes ou feuilles "
+            "ajoutées, serait perdu).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.output is not None and not target.parent.is_dir():
+        print(
+            f"Le dossier {target.parent} n'existe pas : rien n'a été écrit. Le créer, ou choisir un autre --output.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    edition = read_edition(args.inputs, args.region, args.year)
+    data = workbook_bytes(edition)
+    temporary = target.with_name(f".{target.name}.tmp")  # written aside, then renamed: never a half file
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    tables = exported_tables(edition)
+    print(f"Classeur écrit : {target} ({len(tables)} tableaux : {', '.join(tables)}).")
+    doubled = sorted(f"{name}.csv" for name in tables if (folder / f"{name}.csv").exists())
+    if doubled and target.resolve() == (folder / WORKBOOK).resolve():
+        print(
+            f"Attention : les tableaux sont maintenant à la fois dans {WORKBOOK} et dans {', '.join(doubled)}. "
+            "fir check refusera l'édition tant que ces fichiers CSV resteront dans le dossier : les retirer "
+            "(ou les déplacer hors de inputs/) pour travailler dans le classeur.",
+            file=sys.stderr,
+        )
+    return EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -3,7 +3,9 @@
 A formula cell is read as the value the workbook stores for it (what Excel or LibreOffice computed
 and showed when the file was saved); one with no stored value, or whose value is an error, is refused
 with its cell. Merged cells are refused. Hidden sheets, chart sheets and sheets whose name starts with
-`_` (the author's notes) are left aside and listed as notices.
+`_` (the author's notes) are left aside and listed as notices; the sheet "À lire" (the help that
+`fir workbook` writes first) is left aside silently. Columns whose header starts with `_` (the checks
+`fir workbook` puts beside the totals, or the author's own) are not read at all: not even their formulas.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ NO_STORED_VALUE = (
     "le classeur dans Excel ou LibreOffice, ou coller en valeurs)"
 )
 ERROR_VALUE = "une valeur, pas une erreur de calcul"
+HELP_SHEET = "À lire"  # the people's guide written by `fir workbook`: never a table
+HELPER_PREFIX = "_"  # a sheet or column so named is the author's, never read
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ def read_workbook(file: InputFile) -> Workbook:
     ]
     hidden: list[str] = []
     for sheet in workbook.worksheets:
+        if sheet.title == HELP_SHEET:
+            continue  # the guide of a workbook written by `fir workbook`: part of the format, no notice
         skipped = _left_aside(sheet.title, sheet.sheet_state, source)
         if skipped is not None:
             notices.append(skipped)
@@ -111,7 +117,7 @@ def _left_aside(title: str, state: str, source: str) -> Notice | None:
 
     A hidden sheet named like a table is a warning: its table is not read, which the author may not expect.
     """
-    if title.startswith("_"):
+    if title.startswith(HELPER_PREFIX):
         return Notice("info", source, f"feuille « {title} » ignorée : son nom commence par « _ » (notes)")
     if state == "visible":
         return None
@@ -140,9 +146,15 @@ def _sheet_table(sheet: Any, sheet_source: str, stored: _StoredValues) -> RawTab
     ]
     grid: list[tuple[int, list[str]]] = []
     bad: list[_BadCell] = []
-    for row in sheet.iter_rows():
-        cells = []
-        for index, cell in enumerate(row):
+    rows = list(sheet.iter_rows())
+    helpers = _helper_columns(rows)
+    kept = [i for i in range(sheet.max_column) if i not in helpers]  # a table position → its sheet column
+    for row in rows:
+        cells: list[str] = []
+        for cell in row:
+            if cell.column - 1 in helpers:
+                continue  # never read, so a helper formula saved without its value is no error
+            index = len(cells)
             value, expected = _value(cell, lambda c: stored.cell(sheet.title, c.coordinate))
             if expected is not None:
                 bad.append(_BadCell(cell.row, index, cell.coordinate, _shown(cell.value), expected))
@@ -172,8 +184,21 @@ def _sheet_table(sheet: Any, sheet_source: str, stored: _StoredValues) -> RawTab
         rows,
         [line for line, _ in grid[1:]],
         header_line,
-        cell_ref=lambda line, col: f"{get_column_letter(col + 1)}{line}",
+        cell_ref=lambda line, col: f"{get_column_letter((kept[col] if col < len(kept) else col) + 1)}{line}",
     )
+
+
+def _helper_columns(rows: list[Any]) -> set[int]:
+    """Positions of the columns whose header (the first row with content) starts with `_`.
+
+    They hold what helps a person and is no figure (a check sum beside a total, a note), so that the
+    table's frame is the same with or without them.
+    """
+    for row in rows:
+        texts = ["" if cell.value is None else str(cell.value).strip() for cell in row]
+        if any(texts):
+            return {i for i, text in enumerate(texts) if text.startswith(HELPER_PREFIX)}
+    return set()
 
 
 def _value(cell: Any, stored: Callable[[Any], Any]) -> tuple[object, str | None]:
