@@ -24,7 +24,7 @@ from flows import paths
 from flows.edition.publish import store
 from flows.portal import accounts
 from flows.portal.runs import RunView
-from tests.helpers import EDITOR, REGION, fir_build
+from tests.helpers import EDITOR, REGION, fir_build, move_100_000_to_investments
 
 PASSWORD = "correct horse battery staple"
 ADMIN, EDITOR_ACCOUNT, APPROVER_ACCOUNT = "a.admin", "e.editor", "p.approver"
@@ -40,11 +40,7 @@ def build_editions(base: Path) -> Path:
     inputs, outputs = base / "inputs", base / "outputs"
     shutil.copytree(paths.INPUTS_DIR, inputs)
     fir_build(2024, outputs, inputs)
-    thematics = inputs / REGION / "2024" / "thematics.csv"
-    text = thematics.read_text(encoding="utf-8")
-    text = text.replace("€;115 072 012;21,4;115 M€", "€;114 972 012;21,4;115 M€")
-    text = text.replace("€;153 285 611;28,5;153,3 M€", "€;153 385 611;28,5;153,3 M€")
-    thematics.write_text(text, encoding="utf-8")
+    move_100_000_to_investments(inputs)
     fir_build(2024, outputs, inputs, reason=CORRECTION, approve=False)
     toml = inputs / REGION / "2018" / "edition.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + "\n[approval]\nself_approval = true\n", encoding="utf-8")

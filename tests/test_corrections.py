@@ -16,7 +16,7 @@ import pytest
 from flows import paths
 from flows.edition.publish import store
 from tests.conftest import REGION
-from tests.helpers import fir, fir_build
+from tests.helpers import fir, fir_build, move_100_000_to_investments
 
 NBSP, NNBSP = "\u00a0", "\u202f"
 
@@ -30,21 +30,13 @@ def _text(pdf: Path) -> str:
     return _plain(run.stdout)
 
 
-def _move_100_000(inputs: Path) -> None:
-    path = inputs / REGION / "2024" / "thematics.csv"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace("€;115 072 012;21,4;115 M€", "€;114 972 012;21,4;115 M€")
-    text = text.replace("€;153 285 611;28,5;153,3 M€", "€;153 385 611;28,5;153,3 M€")
-    path.write_text(text, encoding="utf-8")
-
-
 @pytest.fixture(scope="module")
 def corrected(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str, str]:
     base = tmp_path_factory.mktemp("corrections")
     inputs, outputs = base / "inputs", base / "outputs"
     shutil.copytree(paths.INPUTS_DIR, inputs)
     fir_build(2024, outputs, inputs)
-    _move_100_000(inputs)
+    move_100_000_to_investments(inputs)
     check = fir("check", "--region", REGION, "--year", 2024, "--inputs", inputs, "--outputs", outputs)
     assert check.returncode == 0, check.stdout + check.stderr
     run = fir_build(2024, outputs, inputs, reason="100 000 € reclassés en investissements")

@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from flows.edition.publish import store
 from flows.web import create_app
-from tests.helpers import REGION
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REGION
 from tests.portal_helpers import (
     ADMIN,
     APPROVER_ACCOUNT,
@@ -26,17 +26,7 @@ from tests.portal_helpers import (
     serving,
 )
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path("/tmp/portal-shots")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +43,7 @@ def outputs(shared: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 

@@ -18,7 +18,7 @@ from playwright.sync_api import expect, sync_playwright
 from flows import paths
 from flows.edition.publish import store
 from flows.portal import accounts
-from tests.helpers import REGION, fir_build
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REGION, fir_build, move_100_000_to_investments
 from tests.test_service import (
     _descendants,
     _env,
@@ -29,18 +29,8 @@ from tests.test_service import (
     _wait_for_service,
 )
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
 REASON = "100 000 € reclassés en investissements"
-
-
-def _correct_thematics(inputs: Path) -> None:
-    """Move 100 000 € between two thematics of 2024 (their shares, as printed, stay)."""
-    path = inputs / REGION / "2024" / "thematics.csv"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace("€;115 072 012;21,4;115 M€", "€;114 972 012;21,4;115 M€")
-    text = text.replace("€;153 285 611;28,5;153,3 M€", "€;153 385 611;28,5;153,3 M€")
-    path.write_text(text, encoding="utf-8")
 
 
 def _log_in(page, base: str, name: str) -> None:
@@ -58,7 +48,7 @@ def test_an_editor_launches_a_correction_that_an_approver_publishes(tmp_path: Pa
     engine = store.open_catalogue(outputs).engine
     accounts.add(engine, "e.dupont", "editor", PASSWORD, "Élise Dupont")
     accounts.add(engine, "m.martin", "approver", PASSWORD, "Marc Martin")
-    _correct_thematics(inputs)
+    move_100_000_to_investments(inputs)
 
     port = _free_port()
     command = _fir_command(
@@ -73,7 +63,7 @@ def test_an_editor_launches_a_correction_that_an_approver_publishes(tmp_path: Pa
         base = info.portal_url
         known |= _descendants(serve.pid)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             editor = browser.new_page()
             _log_in(editor, base, "e.dupont")
             editor.get_by_label("Région").select_option(REGION)

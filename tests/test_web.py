@@ -15,9 +15,7 @@ from fastapi.testclient import TestClient
 from flows import paths
 from flows.web import create_app
 from tests.conftest import REGION
-from tests.helpers import fir_build
-
-CHROMIUM = "/usr/bin/chromium"
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, fir_build
 
 
 @pytest.fixture(scope="module")
@@ -109,15 +107,7 @@ def test_a_browser_downloads_the_2024_brochure(outputs, tmp_path):
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
                 headless=True,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ],
+                args=CHROMIUM_ARGS,
             )
             page = browser.new_page(accept_downloads=True)
             page.goto(f"http://127.0.0.1:{port}/")

@@ -226,7 +226,7 @@ def _draft_page(
     history, entry = _revision(request, region, year, revision)
     catalogue = _portal(request).catalogue
     published = catalogue.history(region, year)
-    current = store.revisions_latest_number(published)
+    current = store.latest_number(published)
     based_on = entry.get("based_on")
     basis = next((e for e in published["revisions"] if e["revision"] == based_on), None) if published else None
     base = f"/staff/drafts/{region}/{year}/{revision}"

@@ -229,7 +229,7 @@ class Catalogue:
         """Record revision `number` as a draft: `printed` is the brochure approval will publish, its archival
         copy and the copy marked for review, all three built by one run. The erratum was computed against
         the current publication, which is recorded (`based_on`) so that approval can check it still is."""
-        current = revisions_latest_number(self.history(region, year))
+        current = latest_number(self.history(region, year))
         published, archival, marked = printed
         files = {"pdf": published, "archive": archival, "draft": marked}
         self.record(region, year, region_name, number, files, record, results, DRAFT, launched_by, current)
@@ -302,7 +302,7 @@ class Catalogue:
                 f"« {actor} » a lancé cette construction et ne peut pas l'approuver (règle des quatre yeux ; "
                 "une équipe d'une personne l'autorise par [approval] self_approval = true dans edition.toml)"
             )
-        current = revisions_latest_number(self.history(region, year))
+        current = latest_number(self.history(region, year))
         if approve and current != entry.get("based_on"):
             raise SignOffRefused(
                 f"la publication actuelle ({_revision_name(current)}) n'est plus celle que ce projet corrige "
@@ -486,7 +486,7 @@ def _insert_revision(
 _OPTIONAL_RECORD = ("report", "self_approval", "run_id")
 
 
-def revisions_latest_number(history: Manifest | None) -> int | None:
+def latest_number(history: Manifest | None) -> int | None:
     return history["revisions"][-1]["revision"] if history and history["revisions"] else None
 
 
