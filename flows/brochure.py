@@ -151,24 +151,17 @@ def record_draft(
     outputs: Path,
     edition: Edition,
     number: int,
-    printed: PrintedPdf,
-    marked: bytes,
+    files: dict[str, bytes],
     entry: record.RevisionRecord,
     results: list[str],
     launched_by: str,
 ) -> RevisionEntry:
-    """Record the new revision as a draft: its three files stored, one commit, views regenerated. The
-    brochure's SHA-256 is recorded now: approval publishes exactly these bytes."""
+    """Record the new revision as a draft: its files (by role: brochure, archival copy, marked copy and the
+    other forms) stored, one commit, views regenerated. The brochure's SHA-256 is recorded now: approval
+    publishes exactly these bytes."""
     meta = edition.meta
     return store.open_catalogue(outputs).record_draft(
-        meta.region,
-        meta.year,
-        meta.region_name,
-        number,
-        (printed.published, printed.archival, marked),
-        entry.as_json(),
-        results,
-        launched_by,
+        meta.region, meta.year, meta.region_name, number, files, entry.as_json(), results, launched_by
     )
 
 
@@ -288,7 +281,8 @@ def build_brochure(
         entry = dataclasses.replace(entry, run_id=run_id)
         results = steps.results_of(run_id)
         who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
-        draft = record_draft(outputs_dir, edition, decision.revision, printed, marked, entry, results, who)
+        files = {"pdf": printed.published, "archive": printed.archival, "draft": marked}
+        draft = record_draft(outputs_dir, edition, decision.revision, files, entry, results, who)
     notify_approvers(outputs_dir, edition.meta.region_name, draft, region, year)
     report_run(region, year, decision.revision, prepared)
     collect_garbage(outputs_dir)

@@ -11,6 +11,23 @@ TEMPLATES_DIR = PROJECT_ROOT / "templates"
 FONTS_DIR = TEMPLATES_DIR / "fonts"
 
 
+# Each file a revision holds, by role (flows/edition/publish/manifest.py): its name in the revision's folder
+# and, for a published revision's current view, at the edition's top.
+FILE_NAMES = {
+    "pdf": "fir-{region}-{year}.pdf",
+    "archive": "fir-{region}-{year}-archive.pdf",
+    "draft": "fir-{region}-{year}-projet.pdf",
+    "print": "fir-{region}-{year}-impression.pdf",
+    "web": "web/index.html",
+    "data": "fir-{region}-{year}-donnees.zip",
+}
+
+
+def file_name(role: str, region: str, year: int) -> str:
+    """The name a revision's file of `role` has in its folder."""
+    return FILE_NAMES[role].format(region=region, year=year)
+
+
 def brochure_path(outputs: Path, region: str, year: int) -> Path:
     """Where the current brochure of an edition is published."""
     return outputs / region / str(year) / f"fir-{region}-{year}.pdf"

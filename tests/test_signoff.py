@@ -22,8 +22,12 @@ from tests.store_child import REGION, YEAR, record
 NAME = f"fir-{REGION}-{YEAR}"
 
 
-def _pdfs(tag: str) -> tuple[bytes, bytes, bytes]:
-    return (f"%PDF-1.7 {tag}".encode(), f"%PDF-1.7 archive {tag}".encode(), f"%PDF-1.7 PROJET {tag}".encode())
+def _pdfs(tag: str) -> dict[str, bytes]:
+    return {
+        "pdf": f"%PDF-1.7 {tag}".encode(),
+        "archive": f"%PDF-1.7 archive {tag}".encode(),
+        "draft": f"%PDF-1.7 PROJET {tag}".encode(),
+    }
 
 
 def _draft(catalogue: store.Catalogue, number: int, tag: str, launched_by: str = "alice", **extra) -> dict:
@@ -54,8 +58,8 @@ def test_a_draft_is_stored_but_never_public_until_approved(catalogue: store.Cata
     assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["revisions"] == []
     assert not (folder / f"{NAME}.pdf").exists() and not (folder / "revisions").exists()
     # the reviewers' marked copy is there to read; the two files approval publishes are stored already
-    assert (folder / "projets" / "r1" / f"{NAME}-projet.pdf").read_bytes() == _pdfs("r1")[2]
-    assert draft["pdf"]["sha256"] == _sha(_pdfs("r1")[0])
+    assert (folder / "projets" / "r1" / f"{NAME}-projet.pdf").read_bytes() == _pdfs("r1")["draft"]
+    assert draft["pdf"]["sha256"] == _sha(_pdfs("r1")["pdf"])
     assert [(r, y, e["revision"]) for r, y, _, e in catalogue.drafts()] == [(REGION, YEAR, 1)]
 
     published = _decide(catalogue, 1, True, "bruno", "relu, chiffres vérifiés")
@@ -65,8 +69,8 @@ def test_a_draft_is_stored_but_never_public_until_approved(catalogue: store.Cata
         "relu, chiffres vérifiés",
     )
     # exactly the bytes recorded at build time, now the current publication; the draft folder is gone
-    assert (folder / f"{NAME}.pdf").read_bytes() == _pdfs("r1")[0]
-    assert (folder / "revisions" / "r1" / f"{NAME}-archive.pdf").read_bytes() == _pdfs("r1")[1]
+    assert (folder / f"{NAME}.pdf").read_bytes() == _pdfs("r1")["pdf"]
+    assert (folder / "revisions" / "r1" / f"{NAME}-archive.pdf").read_bytes() == _pdfs("r1")["archive"]
     assert not (folder / "projets").exists()
     assert catalogue.drafts() == []
     public = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -150,8 +154,31 @@ def test_the_command_line_follows_the_same_rules_and_writes_the_same_audit_lines
     done = _fir("approve", REGION, YEAR, 1, "--comment", "relu", user="bruno", outputs=outputs)
     assert done.returncode == 0, done.stderr
     assert "publiée (approuvée par bruno)" in done.stdout
-    assert (outputs / REGION / str(YEAR) / f"{NAME}.pdf").read_bytes() == _pdfs("r1")[0]
+    assert (outputs / REGION / str(YEAR) / f"{NAME}.pdf").read_bytes() == _pdfs("r1")["pdf"]
     lines = [(e.actor, e.action, e.outcome) for e in reversed(audit.entries(catalogue.engine))]
     assert lines == [("alice", audit.APPROVE, audit.REFUSED), ("bruno", audit.APPROVE, audit.OK)]
     assert all(e.address.startswith("ligne de commande") for e in audit.entries(catalogue.engine))
     assert _fir("drafts", user="bruno", outputs=outputs).stdout.strip() == "Aucun projet en attente d'approbation."
+
+
+def test_the_other_forms_are_stored_with_the_draft_and_published_with_it(catalogue: store.Catalogue):
+    """Print, web and data files travel with the draft; approval puts them in outputs/ beside the brochure
+    (the web edition in a folder of its own), the print file never in manifest.json; an unknown role is a bug."""
+    forms = {"print": b"%PDF-1.6 PDF/X", "web": b"<!doctype html><html lang=fr>", "data": b"PK\x03\x04 zip"}
+    with catalogue.lock(REGION, YEAR, timeout=10):
+        catalogue.record_draft(REGION, YEAR, "Hauts-de-France", 1, {**_pdfs("r1"), **forms}, record("r1"), [], "alice")
+    folder = catalogue.outputs / REGION / str(YEAR)
+    assert not (folder / "web").exists() and not (folder / f"{NAME}-impression.pdf").exists()
+    _decide(catalogue, 1, True, "bruno", "relu")
+    assert (folder / "web" / "index.html").read_bytes() == forms["web"]
+    assert (folder / "revisions" / "r1" / "web" / "index.html").read_bytes() == forms["web"]
+    assert (folder / f"{NAME}-impression.pdf").read_bytes() == forms["print"]
+    assert (folder / f"{NAME}-donnees.zip").read_bytes() == forms["data"]
+    [entry] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["revisions"]
+    assert entry["web"]["file"] == "revisions/r1/web/index.html" and "print" not in entry
+    stray = folder / "revisions" / "r1" / "web" / "old.html"
+    stray.write_bytes(b"left by hand")
+    catalogue.rewrite_views(REGION, YEAR)
+    assert not stray.exists() and (folder / "revisions" / "r1" / "web" / "index.html").is_file()
+    with pytest.raises(ValueError), catalogue.lock(REGION, YEAR, timeout=10):
+        catalogue.record_draft(REGION, YEAR, "Hauts-de-France", 2, {**_pdfs("r2"), "poster": b"x"}, record("r2"))

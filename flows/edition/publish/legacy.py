@@ -11,7 +11,7 @@ from typing import Any
 
 from flows.edition.publish import objects
 from flows.edition.publish.errors import StoreDamaged
-from flows.edition.publish.manifest import Manifest, RevisionEntry, files_of
+from flows.edition.publish.manifest import EXTRA_ROLES, Manifest, RevisionEntry, files_of
 
 MANIFEST = "manifest.json"
 
@@ -49,7 +49,7 @@ def revisions_to_import(folder: Path, history: Manifest | None) -> tuple[str | N
 
 def _entry(raw: dict[str, Any]) -> RevisionEntry:
     """One revision as any version of this tool wrote it (older manifests lack some fields)."""
-    return RevisionEntry(
+    entry = RevisionEntry(
         published_at=raw["published_at"],
         reason=raw.get("reason", ""),
         trigger=raw.get("trigger", "manual"),
@@ -65,3 +65,7 @@ def _entry(raw: dict[str, Any]) -> RevisionEntry:
         pdf=raw["pdf"],
         archive=raw["archive"],
     )
+    for role in EXTRA_ROLES:
+        if role in raw:
+            entry[role] = raw[role]  # type: ignore[literal-required]
+    return entry

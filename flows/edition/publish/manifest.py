@@ -17,7 +17,7 @@ class ChangeEntry(TypedDict, total=False):
 
 
 class FileEntry(TypedDict):
-    file: str  # relative to the edition's folder: revisions/r<N>/<name>
+    file: str  # relative to the edition's folder: revisions/r<N>/<name> (a name may hold a folder: web/index.html)
     sha256: str
     size: int
 
@@ -60,6 +60,9 @@ class RevisionEntry(RecordEntry, SignOff):
     revision: int
     pdf: FileEntry
     archive: FileEntry
+    print: NotRequired[FileEntry]  # the print shop's PDF/X file (staff only, never on the public page)
+    web: NotRequired[FileEntry]  # the accessible web edition, one HTML page
+    data: NotRequired[FileEntry]  # the open-data package (tables as CSV and XLSX, datapackage.json)
 
 
 class Manifest(TypedDict):
@@ -69,10 +72,22 @@ class Manifest(TypedDict):
     revisions: list[RevisionEntry]
 
 
+# The forms of a revision beyond the brochure and its archival copy; revisions built before a form existed
+# lack it.
+EXTRA_ROLES = ("print", "web", "data")
+
+
 def files_of(entry: RevisionEntry) -> dict[str, FileEntry]:
-    """A revision's files by role: "pdf" (published), "archive" (PDF/A-3) and, for a build made as a
-    draft, "draft" (the marked copy reviewers read)."""
+    """A revision's files by role: "pdf" (published), "archive" (PDF/A-3), the other forms it was built
+    with (EXTRA_ROLES) and, for a build made as a draft, "draft" (the marked copy reviewers read)."""
     files = {"pdf": entry["pdf"], "archive": entry["archive"]}
-    if "draft" in entry:
-        files["draft"] = entry["draft"]
+    for role in (*EXTRA_ROLES, "draft"):
+        if role in entry:
+            files[role] = entry[role]  # type: ignore[literal-required]
     return files
+
+
+def name_in_revision(file: FileEntry) -> str:
+    """The file's name within its revision's folder (`revisions/r3/web/index.html` → `web/index.html`):
+    the current views use the same names at the edition's top."""
+    return "/".join(file["file"].split("/")[2:])

@@ -37,13 +37,21 @@ from sqlalchemy.engine import Connection, Engine
 from flows.edition.publish import database, failpoints, legacy, objects, views
 from flows.edition.publish.errors import Holder, LockTimeout, StoreDamaged
 from flows.edition.publish.locks import edition_lock
-from flows.edition.publish.manifest import FileEntry, Manifest, RecordEntry, RevisionEntry, files_of
+from flows.edition.publish.manifest import (
+    EXTRA_ROLES,
+    FileEntry,
+    Manifest,
+    RecordEntry,
+    RevisionEntry,
+    files_of,
+    name_in_revision,
+)
 from flows.edition.publish.tables import editions, revision_files, revision_results, revisions
-from flows.paths import archive_path, brochure_path
+from flows.paths import file_name
 
 REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LOCK_TIMEOUT_S = 3600  # a build takes seconds; an hour means another run is stuck
-ROLES = ("pdf", "archive", "draft")
+ROLES = ("pdf", "archive", *EXTRA_ROLES, "draft")
 DRAFT, PUBLISHED, REJECTED = "draft", "published", "rejected"
 STATUS_NAMES = {DRAFT: "projet en attente d'approbation", PUBLISHED: "publiée", REJECTED: "rejetée"}
 __all__ = ["Catalogue", "LockTimeout", "Recovery", "SignOffRefused", "StoreDamaged", "open_catalogue"]
@@ -126,6 +134,7 @@ class Catalogue:
                     revision=r.number,
                     pdf=files[r.id]["pdf"],
                     archive=files[r.id]["archive"],
+                    **{role: files[r.id][role] for role in EXTRA_ROLES if role in files[r.id]},  # type: ignore[typeddict-item]
                 ),
             )
             for r in rows
@@ -221,17 +230,20 @@ class Catalogue:
         year: int,
         region_name: str,
         number: int,
-        printed: tuple[bytes, bytes, bytes],
+        files: Mapping[str, bytes],
         record: RecordEntry,
         results: Sequence[str] = (),
         launched_by: str = "",
     ) -> RevisionEntry:
-        """Record revision `number` as a draft: `printed` is the brochure approval will publish, its archival
-        copy and the copy marked for review, all three built by one run. The erratum was computed against
-        the current publication, which is recorded (`based_on`) so that approval can check it still is."""
+        """Record revision `number` as a draft: `files` by role (ROLES) are the brochure approval will publish
+        ("pdf"), its archival copy, the copy marked for review ("draft") and the other forms, all built by
+        one run. The erratum was computed against the current publication, which is recorded (`based_on`)
+        so that approval can check it still is."""
+        missing = {"pdf", "archive", "draft"} - set(files)
+        unknown = set(files) - set(ROLES)
+        if missing or unknown:
+            raise ValueError(f"fichiers d'un projet : manquants {sorted(missing)}, inconnus {sorted(unknown)}")
         current = latest_number(self.history(region, year))
-        published, archival, marked = printed
-        files = {"pdf": published, "archive": archival, "draft": marked}
         self.record(region, year, region_name, number, files, record, results, DRAFT, launched_by, current)
         entry = self.revision(region, year, number)
         assert entry is not None
@@ -243,7 +255,7 @@ class Catalogue:
         year: int,
         region_name: str,
         number: int,
-        files: dict[str, bytes],
+        files: Mapping[str, bytes],
         record: RecordEntry,
         results: Sequence[str] = (),
         status: str = PUBLISHED,
@@ -252,11 +264,7 @@ class Catalogue:
     ) -> None:
         """Store the files as objects, then record the revision in one transaction, then rewrite the views."""
         folder = edition_dir(self.outputs, region, year)
-        names = {
-            "pdf": brochure_path(self.outputs, region, year).name,
-            "archive": archive_path(self.outputs, region, year).name,
-            "draft": brochure_path(self.outputs, region, year).name.replace(".pdf", "-projet.pdf"),
-        }
+        names = {role: file_name(role, region, year) for role in files}
         digests = {}
         for role, data in files.items():
             digests[role] = objects.put(folder, data)
@@ -358,7 +366,7 @@ class Catalogue:
                 edition_id = _edition_id(conn, region, year, region_name or (history["region_name"] if history else ""))
                 for entry in found:
                     record = _record_of(entry)
-                    files = {r: (Path(f["file"]).name, f["sha256"], f["size"]) for r, f in files_of(entry).items()}
+                    files = {r: (name_in_revision(f), f["sha256"], f["size"]) for r, f in files_of(entry).items()}
                     _insert_revision(conn, edition_id, entry["revision"], record, files, (), {})
             recovery.imported = [e["revision"] for e in found]
             history = self.history(region, year, statuses=None)
@@ -379,7 +387,7 @@ class Catalogue:
         intact = path.is_file() and path.stat().st_size == entry["size"]
         if intact and (not verify or objects.file_sha256(path) == digest):
             return False
-        for view in (folder / entry["file"], folder / Path(entry["file"]).name):
+        for view in (folder / entry["file"], folder / name_in_revision(entry)):
             if view.is_file() and not _same_file(view, path) and objects.file_sha256(view) == digest:
                 path.unlink(missing_ok=True)
                 objects.adopt(folder, view, digest)

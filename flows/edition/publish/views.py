@@ -14,13 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flows.edition.publish import objects
-from flows.edition.publish.manifest import FileEntry, Manifest, RevisionEntry
+from flows.edition.publish.manifest import EXTRA_ROLES, FileEntry, Manifest, RevisionEntry, name_in_revision
 
 MANIFEST = "manifest.json"
 REVISIONS = "revisions"
 DRAFTS = "projets"
 # Who did what stays in the catalogue (and the audit log): manifest.json is for the public.
-_INTERNAL = ("figures", "basis", "status", "launched_by", "based_on", "decided_by", "comment", "draft")
+# The print shop's file is for staff and the printer: it has its views, but manifest.json does not list it.
+_INTERNAL = ("figures", "basis", "status", "launched_by", "based_on", "decided_by", "comment", "draft", "print")
 _LEFTOVERS = (".part", objects.TEMPORARY)  # names written aside by this code (and by earlier versions)
 
 
@@ -43,7 +44,7 @@ def regenerate(
     step("view-revision")
     if entries:
         for file in published_files(entries[-1]).values():
-            _link(edition_dir, file["sha256"], edition_dir / Path(file["file"]).name)
+            _link(edition_dir, file["sha256"], edition_dir / name_in_revision(file))
     step("view-current")
     _replace_if_changed(edition_dir / MANIFEST, manifest_json(history))
     objects.sync_folder(edition_dir)
@@ -51,8 +52,13 @@ def regenerate(
 
 
 def published_files(entry: RevisionEntry) -> dict[str, FileEntry]:
-    """The two files a publication puts in front of readers: the brochure and its archival copy."""
-    return {"pdf": entry["pdf"], "archive": entry["archive"]}
+    """The files a publication puts in outputs/: the brochure, its archival copy and the other forms it was
+    built with (print, web, data)."""
+    files = {"pdf": entry["pdf"], "archive": entry["archive"]}
+    for role in EXTRA_ROLES:
+        if role in entry:
+            files[role] = entry[role]  # type: ignore[literal-required]
+    return files
 
 
 def manifest_json(history: Manifest) -> bytes:
@@ -106,14 +112,18 @@ def _remove_strays(edition_dir: Path, history: Manifest, drafts: list[RevisionEn
             if path.name not in folders:
                 removed.append(path)
                 continue
-            for inner in sorted(path.iterdir()) if path.is_dir() else ():
-                if inner.relative_to(edition_dir) not in expected:
+            for inner in sorted(path.rglob("*")) if path.is_dir() else ():
+                if inner.is_file() and inner.relative_to(edition_dir) not in expected:
                     removed.append(inner)
     for path in removed:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+    for kind in (REVISIONS, DRAFTS):  # folders inside a revision's (web/) emptied above
+        for folder in sorted((edition_dir / kind).glob("r*/*/"), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
     if not drafts and (edition_dir / DRAFTS).is_dir() and not any((edition_dir / DRAFTS).iterdir()):
         (edition_dir / DRAFTS).rmdir()
     return removed
