@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from flows.edition.authoring.markers import TO_TYPE
 from flows.edition.contract import EXPECTED, TABLES, Column, TableSpec
 from flows.edition.french import UNIT_FACTORS
 from flows.edition.ingest.snapshot import Edition
@@ -180,7 +181,8 @@ def build_workbook(edition: Edition) -> Workbook:
     for name, frame in tables.items():
         sheet = book.create_sheet(name)
         spec = TABLES[name]
-        _write_table(sheet, spec, frame)
+        to_fill = edition.todo.table(name)
+        _write_table(sheet, spec, frame, to_fill.placeholders if to_fill else frozenset())
         _add_drop_downs(sheet, spec, tables, missions)
         if spec.single_total:
             _add_total_checks(sheet, spec, frame)
@@ -207,8 +209,11 @@ def _lines(text: str, width: float) -> int:
     return max(1, math.ceil(len(text) / (width * CHARS_PER_WIDTH)))
 
 
-def _write_table(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) -> None:
-    """Header row, then each row at the line it was read from; widths from the longest text."""
+def _write_table(
+    sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame, placeholders: frozenset[tuple[int, str]] = frozenset()
+) -> None:
+    """Header row, then each row at the line it was read from; widths from the longest text. An amount
+    still to type that an empty cell would mark "not applicable" is written `?`, as `fir new` left it."""
     titles = COLUMN_TITLES[spec.name]
     widths: dict[int, int] = {}
     for index, column in enumerate(spec.columns, start=1):
@@ -225,6 +230,8 @@ def _write_table(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) -> None
         line = row["_line"]
         for index, column in enumerate(spec.columns, start=1):
             value, number_format = _cell_value(column, row)
+            if value is None and (line, column.name) in placeholders:
+                value = TO_TYPE
             if value is None:
                 continue
             cell = sheet.cell(line, index, value)
