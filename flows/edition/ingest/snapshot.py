@@ -118,7 +118,8 @@ def _read_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
         try:
             earlier[other_year] = read_edition(inputs, region, other_year, reference).tables
         except InputError as exc:
-            skipped.append(f"édition {other_year} écartée de la comparaison : {exc.problems[0]}")
+            reason = exc.problems[0] if exc.problems else "édition incomplète (voir fir check)"
+            skipped.append(f"édition {other_year} écartée de la comparaison : {reason}")
     return Snapshot(edition, earlier, tuple(skipped))
 
 

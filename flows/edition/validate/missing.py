@@ -137,14 +137,14 @@ def texts_todo(texts: Mapping[str, Text]) -> tuple[TextTodo, ...]:
 
 
 def _lines(lines: Sequence[int]) -> str:
-    """`lignes 2 à 4, 7`: file lines, runs folded."""
+    """`lignes 2 à 4, 7, 8`: file lines, runs of three or more folded."""
     runs: list[list[int]] = []
     for line in sorted(lines):
         if runs and line == runs[-1][1] + 1:
             runs[-1][1] = line
         else:
             runs.append([line, line])
-    parts = [f"{a}" if a == b else f"{a} à {b}" for a, b in runs]
+    parts = [f"{a}" if a == b else f"{a}, {b}" if b == a + 1 else f"{a} à {b}" for a, b in runs]
     return ("ligne " if len(lines) == 1 else "lignes ") + ", ".join(parts)
 
 
