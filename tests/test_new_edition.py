@@ -17,11 +17,13 @@ import pytest
 from flows import cli
 from flows.edition.authoring import carry_over
 from flows.edition.authoring.markers import marked_line
-from flows.edition.ingest.snapshot import read_edition
-from flows.edition.validate.missing import IncompleteEdition
+from flows.edition.ingest.snapshot import Snapshot, read_edition
+from flows.edition.ingest.texts import parse_text
+from flows.edition.prepare import prepare
+from flows.edition.validate.missing import IncompleteEdition, texts_todo
 from tests.check_helpers import fir_check
 from tests.conftest import REGION
-from tests.helpers import fir
+from tests.helpers import fir, input_file
 
 TABLES_2024 = [
     "action_amounts.csv",
@@ -313,3 +315,21 @@ def test_edition_toml_moves_the_year_on_and_flags_other_dates():
         "[brand]",
         'primary = "#00467f"',
     ]
+
+
+def test_the_mark_goes_after_a_front_matter_and_is_found_at_its_line(tmp_path: Path):
+    path = tmp_path / "fir.md"
+    path.write_text("---\ntitre: Le FIR\n---\n\nLe FIR finance.\n", encoding="utf-8")
+    text = parse_text(input_file(path, "r/2025/texts/fir.md"), "fir")
+    marked = carry_over.marked_text(path.read_text(encoding="utf-8"), text.body_line, 2024, 2025)
+    assert marked == f"---\ntitre: Le FIR\n---\n\n{MARK_2024}\n\nLe FIR finance.\n"
+    path.write_text(marked, encoding="utf-8")
+    again = parse_text(input_file(path, "r/2025/texts/fir.md"), "fir")
+    assert [(t.source, t.line) for t in texts_todo({"fir": again})] == [("r/2025/texts/fir.md", 5)]
+
+
+def test_prepare_refuses_an_edition_read_with_what_it_lacks(edition_2025: Path):
+    made = read_edition(edition_2025.parent.parent, REGION, 2025, allow_incomplete=True)
+    with pytest.raises(IncompleteEdition) as refused:
+        prepare(Snapshot(made))
+    assert refused.value.todo == made.todo

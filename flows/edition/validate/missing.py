@@ -157,7 +157,11 @@ def todo_lines(title: str, todo: Todo, problems: Iterable[Problem] = ()) -> list
         lines += ["", f"Erreurs à corriger d'abord ({len(problems)}) :"]
         lines += [f"  - {problem}" for problem in problems]
     if todo.tables:
-        lines += ["", "Tableaux — cellules à compléter (un montant « ? » laissé vide veut dire « sans objet ») :"]
+        lines += [
+            "",
+            "Tableaux — cellules à compléter (« ? » : un montant à saisir, ou à effacer s'il est sans objet "
+            "cette année) :",
+        ]
     for table in todo.tables:
         lines.append(f"  {TABLE_TITLES.get(table.table, table.table)} ({table.source}) : {table.count} à compléter")
         for cells in table.amounts:
