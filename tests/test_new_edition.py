@@ -13,6 +13,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from flows import cli
 from flows.edition.authoring import carry_over
@@ -273,6 +274,12 @@ def test_workbook_of_the_new_edition_reads_back_the_same(edition_2025: Path):
     _, check_csv = fir_check(inputs, 2025)
     code, output = _fir("workbook", "--region", REGION, "--year", 2025, "--inputs", inputs)
     assert code == 0, output
+    sheet = load_workbook(edition_2025 / "figures.xlsx")["revenue"]
+    header = [cell.value for cell in sheet[1]]
+    assert header[:10] == ["line_id", "kind", "label", "reference", "unit", "previous_year", "br1", "br2", "br3", "br4"]
+    assert header[10:] == ["final", "_somme_previous_year", "_somme_final"]  # a check beside the total to type
+    assert [cell.value for cell in sheet[4]][:6] == ["total", "total", "Total des recettes", None, "M€", 522.2]
+    assert [sheet.cell(row, 11).value for row in (2, 3, 4)] == ["?", "?", "?"]
     for name in TABLES_2024:
         (edition_2025 / name).unlink()
     after = read_edition(inputs, REGION, 2025, allow_incomplete=True)

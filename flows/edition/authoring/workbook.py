@@ -185,7 +185,7 @@ def build_workbook(edition: Edition) -> Workbook:
         _write_table(sheet, spec, frame, to_fill.placeholders if to_fill else frozenset())
         _add_drop_downs(sheet, spec, tables, missions)
         if spec.single_total:
-            _add_total_checks(sheet, spec, frame)
+            _add_total_checks(sheet, spec, frame, to_fill.placeholders if to_fill else frozenset())
         if name == "execution":
             _add_execution_checks(sheet, frame, tables)
         sheet.freeze_panes = "A2"
@@ -329,9 +329,11 @@ def _choices(
     )
 
 
-def _add_total_checks(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) -> None:
-    """Beside the total row, for each amount column it declares, the sum of the `line` rows. In a column
-    headed `_…`, which the reader drops."""
+def _add_total_checks(
+    sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame, placeholders: frozenset[tuple[int, str]] = frozenset()
+) -> None:
+    """Beside the total row, for each amount column it declares (or will declare: a total still to type),
+    the sum of the `line` rows. In a column headed `_…`, which the reader drops."""
     totals = frame.filter(pl.col("kind") == "total")
     if totals.height != 1:
         return
@@ -339,7 +341,8 @@ def _add_total_checks(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) ->
     kind_letter = get_column_letter(spec.column_names.index("kind") + 1)
     next_column = len(spec.columns) + 1
     for index, column in enumerate(spec.columns, start=1):
-        if column.kind != "amount" or totals[column.name][0] is None:
+        to_type = (total_line, column.name) in placeholders or not column.nullable
+        if column.kind != "amount" or (totals[column.name][0] is None and not to_type):
             continue
         letter = get_column_letter(index)
         _check_cell(
@@ -372,7 +375,7 @@ def _add_execution_checks(sheet: Worksheet, frame: pl.DataFrame, tables: Mapping
     columns: dict[str, int] = {}
     for other, budget, name, what, amount, total_only in _EXECUTION_CHECKS:
         rows = frame.filter(pl.col("budget") == budget)
-        if other not in tables or rows.height != 1 or rows["executed"][0] is None:
+        if other not in tables or rows.height != 1:  # `executed` is never empty, except still to type
             continue
         column = columns.setdefault(name, len(spec.columns) + 1 + len(columns))
         line = rows["_line"][0]
@@ -459,7 +462,8 @@ def _write_guide(sheet: Worksheet, edition: Edition, tables: Mapping[str, pl.Dat
             "Montants : un nombre positif, dans l'unité de la colonne « unit » de sa ligne (€, k€ ou M€). "
             "Le nombre de décimales affichées est la précision imprimée : 517,1 M€ s'imprime « 517,1 M€ ». "
             "Pour changer la précision, changer le format de la cellule, pas seulement la valeur. "
-            "Une cellule vide veut dire « sans objet », ce qui n'est pas 0.",
+            "Une cellule vide veut dire « sans objet », ce qui n'est pas 0 ; « ? » veut dire « à saisir » "
+            "(fir check liste tout ce qui reste à compléter).",
         ),
         (
             "",
