@@ -628,6 +628,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         f"Édition {args.region} {args.year} créée à partir de {created.source_year} : {created.folder} "
         f"({', '.join(tables)} ; {len(texts)} textes)."
     )
+    if created.left_out:
+        print(f"Non repris (propres à l'année {created.source_year}) : {', '.join(created.left_out)}.")
     todo = created.todo
     print(
         f"À compléter : {len(todo.tables)} tableau(x) ({todo.cells} cellule(s)), {len(todo.texts)} texte(s) — "

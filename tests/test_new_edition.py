@@ -340,3 +340,15 @@ def test_prepare_refuses_an_edition_read_with_what_it_lacks(edition_2025: Path):
     with pytest.raises(IncompleteEdition) as refused:
         prepare(Snapshot(made))
     assert refused.value.todo == made.todo
+
+
+def test_a_line_level_ledger_is_not_carried_over_and_it_is_said(inputs_copy: Path):
+    from tests.test_ledger_edition import _write_ledger
+
+    _write_ledger(inputs_copy / REGION / "2018")
+    code, output = _new(inputs_copy, 2019, "--from", 2018)
+    assert code == 0, output
+    assert f"Non repris (propres à l'année 2018) : {REGION}/2018/ledger.csv, {REGION}/2018/nomenclature.csv." in output
+    folder = inputs_copy / REGION / "2019"
+    assert not (folder / "ledger.csv").exists() and not (folder / "nomenclature.csv").exists()
+    assert (folder / "missions.csv").exists()

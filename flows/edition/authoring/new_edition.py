@@ -16,7 +16,14 @@ from pathlib import Path
 
 from flows.edition.authoring.carry_over import carry_over
 from flows.edition.ingest.files import present
-from flows.edition.ingest.snapshot import list_editions, read_edition, read_missions_reference, read_raw_tables
+from flows.edition.ingest.snapshot import (
+    LEDGER_NAMES,
+    NOMENCLATURE,
+    list_editions,
+    read_edition,
+    read_missions_reference,
+    read_raw_tables,
+)
 from flows.edition.ingest.xlsx_cells import WORKBOOK
 from flows.edition.validate.missing import IncompleteEdition, Todo
 
@@ -31,6 +38,7 @@ class Created:
     source_year: int
     files: tuple[str, ...]  # paths inside the folder
     todo: Todo
+    left_out: tuple[str, ...] = ()  # files of the source edition not carried over (a line-level ledger)
 
 
 def source_year(inputs: Path, region: str, year: int, asked: int | None) -> int:
@@ -91,4 +99,5 @@ def create_edition(inputs: Path, region: str, year: int, asked: int | None = Non
         folder.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Created(target, start, tuple(sorted(files)), made.todo)
+    ledger = tuple(f.source for f in source.files if f.source.rpartition("/")[2] in (*LEDGER_NAMES, NOMENCLATURE))
+    return Created(target, start, tuple(sorted(files)), made.todo, ledger)
