@@ -43,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except InputError as exc:
-        _print_problems(exc)
+        from flows.edition.validate.missing import IncompleteEdition
+
+        if isinstance(exc, IncompleteEdition):  # an edition being filled in: its to-do list, not a wall of errors
+            print(exc)
+        else:
+            _print_problems(exc)
         return EXIT_INPUT
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
@@ -212,6 +217,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     workbook.add_argument("--force", action="store_true", help="remplacer le classeur s'il existe déjà")
     workbook.set_defaults(handler=cmd_workbook)
+
+    new = sub.add_parser(
+        "new",
+        help="créer l'édition d'une nouvelle année à partir de la précédente : même structure, montants à "
+        "saisir, textes à réécrire (fir check liste ce qui reste à compléter)",
+    )
+    new.add_argument("--region", required=True, help="région (nom du dossier, ex. hauts-de-france)")
+    new.add_argument("--year", required=True, type=int, help="année de la nouvelle édition, ex. 2025")
+    new.add_argument(
+        "--from",
+        dest="source",
+        type=int,
+        help="année de l'édition de départ (défaut : la dernière avant --year)",
+    )
+    new.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR, help="dossier des données (défaut : inputs/)")
+    new.set_defaults(handler=cmd_new)
 
     listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
     listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
@@ -571,7 +592,7 @@ def cmd_workbook(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
-    edition = read_edition(args.inputs, args.region, args.year)
+    edition = read_edition(args.inputs, args.region, args.year, allow_incomplete=True)  # an empty edition too
     data = workbook_bytes(edition)
     temporary = target.with_name(f".{target.name}.tmp")  # written aside, then renamed: never a half file
     try:
@@ -589,6 +610,31 @@ def cmd_workbook(args: argparse.Namespace) -> int:
             "(ou les déplacer hors de inputs/) pour travailler dans le classeur.",
             file=sys.stderr,
         )
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """Make a new edition from an earlier one; never over an existing folder, nothing half written."""
+    from flows.edition.authoring.new_edition import NewEditionRefused, create_edition
+
+    try:
+        created = create_edition(args.inputs, args.region, args.year, args.source)
+    except NewEditionRefused as exc:
+        print(f"Refusé : {exc}.", file=sys.stderr)
+        return EXIT_USAGE
+    tables = [name for name in created.files if "/" not in name and name != "edition.toml"]
+    texts = [name for name in created.files if name.startswith("texts/")]
+    print(
+        f"Édition {args.region} {args.year} créée à partir de {created.source_year} : {created.folder} "
+        f"({', '.join(tables)} ; {len(texts)} textes)."
+    )
+    if created.left_out:
+        print(f"Non repris (propres à l'année {created.source_year}) : {', '.join(created.left_out)}.")
+    todo = created.todo
+    print(
+        f"À compléter : {len(todo.tables)} tableau(x) ({todo.cells} cellule(s)), {len(todo.texts)} texte(s) — "
+        f"la liste : fir check --region {args.region} --year {args.year}"
+    )
     return EXIT_OK
 
 

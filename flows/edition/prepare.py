@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flows.edition.compute import catalogue, published
 from flows.edition.compute.figures import Figures, compute_figures
 from flows.edition.ingest.snapshot import Snapshot
+from flows.edition.validate.missing import IncompleteEdition
 from flows.edition.validate.reconcile import Report, validate
 
 
@@ -29,10 +30,13 @@ def prepare(snapshot: Snapshot, basis: published.Basis | None = None) -> Prepare
     """Validate the snapshot's edition, compute its figures and name them. `basis`: the published values
     the latest revision printed and the amounts they were printed with (compute/published.py).
 
-    Raises InputError for a broken reference between tables or an unknown `[[figure]]` in a text;
-    reconciliation errors are in the report (the caller refuses to build on them).
+    Raises InputError for a broken reference between tables or an unknown `[[figure]]` in a text, and
+    IncompleteEdition while amounts or texts are still to fill in; reconciliation errors are in the
+    report (the caller refuses to build on them).
     """
     edition = snapshot.edition
+    if edition.todo:  # an edition read with `allow_incomplete`: never validated nor built as it is
+        raise IncompleteEdition(f"Édition {edition.meta.region} {edition.meta.year}", edition.todo)
     report = validate(edition, basis)
     meta = edition.meta
     figures = compute_figures(

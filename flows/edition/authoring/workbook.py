@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from flows.edition.authoring.markers import TO_TYPE
 from flows.edition.contract import EXPECTED, TABLES, Column, TableSpec
 from flows.edition.french import UNIT_FACTORS
 from flows.edition.ingest.snapshot import Edition
@@ -180,10 +181,11 @@ def build_workbook(edition: Edition) -> Workbook:
     for name, frame in tables.items():
         sheet = book.create_sheet(name)
         spec = TABLES[name]
-        _write_table(sheet, spec, frame)
+        to_fill = edition.todo.table(name)
+        _write_table(sheet, spec, frame, to_fill.placeholders if to_fill else frozenset())
         _add_drop_downs(sheet, spec, tables, missions)
         if spec.single_total:
-            _add_total_checks(sheet, spec, frame)
+            _add_total_checks(sheet, spec, frame, to_fill.placeholders if to_fill else frozenset())
         if name == "execution":
             _add_execution_checks(sheet, frame, tables)
         sheet.freeze_panes = "A2"
@@ -207,8 +209,11 @@ def _lines(text: str, width: float) -> int:
     return max(1, math.ceil(len(text) / (width * CHARS_PER_WIDTH)))
 
 
-def _write_table(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) -> None:
-    """Header row, then each row at the line it was read from; widths from the longest text."""
+def _write_table(
+    sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame, placeholders: frozenset[tuple[int, str]] = frozenset()
+) -> None:
+    """Header row, then each row at the line it was read from; widths from the longest text. An amount
+    still to type that an empty cell would mark "not applicable" is written `?`, as `fir new` left it."""
     titles = COLUMN_TITLES[spec.name]
     widths: dict[int, int] = {}
     for index, column in enumerate(spec.columns, start=1):
@@ -225,6 +230,8 @@ def _write_table(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) -> None
         line = row["_line"]
         for index, column in enumerate(spec.columns, start=1):
             value, number_format = _cell_value(column, row)
+            if value is None and (line, column.name) in placeholders:
+                value = TO_TYPE
             if value is None:
                 continue
             cell = sheet.cell(line, index, value)
@@ -322,9 +329,11 @@ def _choices(
     )
 
 
-def _add_total_checks(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) -> None:
-    """Beside the total row, for each amount column it declares, the sum of the `line` rows. In a column
-    headed `_…`, which the reader drops."""
+def _add_total_checks(
+    sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame, placeholders: frozenset[tuple[int, str]] = frozenset()
+) -> None:
+    """Beside the total row, for each amount column it declares (or will declare: a total still to type),
+    the sum of the `line` rows. In a column headed `_…`, which the reader drops."""
     totals = frame.filter(pl.col("kind") == "total")
     if totals.height != 1:
         return
@@ -332,7 +341,8 @@ def _add_total_checks(sheet: Worksheet, spec: TableSpec, frame: pl.DataFrame) ->
     kind_letter = get_column_letter(spec.column_names.index("kind") + 1)
     next_column = len(spec.columns) + 1
     for index, column in enumerate(spec.columns, start=1):
-        if column.kind != "amount" or totals[column.name][0] is None:
+        to_type = (total_line, column.name) in placeholders or not column.nullable
+        if column.kind != "amount" or (totals[column.name][0] is None and not to_type):
             continue
         letter = get_column_letter(index)
         _check_cell(
@@ -365,7 +375,7 @@ def _add_execution_checks(sheet: Worksheet, frame: pl.DataFrame, tables: Mapping
     columns: dict[str, int] = {}
     for other, budget, name, what, amount, total_only in _EXECUTION_CHECKS:
         rows = frame.filter(pl.col("budget") == budget)
-        if other not in tables or rows.height != 1 or rows["executed"][0] is None:
+        if other not in tables or rows.height != 1:  # `executed` is never empty, except still to type
             continue
         column = columns.setdefault(name, len(spec.columns) + 1 + len(columns))
         line = rows["_line"][0]
@@ -452,7 +462,8 @@ def _write_guide(sheet: Worksheet, edition: Edition, tables: Mapping[str, pl.Dat
             "Montants : un nombre positif, dans l'unité de la colonne « unit » de sa ligne (€, k€ ou M€). "
             "Le nombre de décimales affichées est la précision imprimée : 517,1 M€ s'imprime « 517,1 M€ ». "
             "Pour changer la précision, changer le format de la cellule, pas seulement la valeur. "
-            "Une cellule vide veut dire « sans objet », ce qui n'est pas 0.",
+            "Une cellule vide veut dire « sans objet », ce qui n'est pas 0 ; « ? » veut dire « à saisir » "
+            "(fir check liste tout ce qui reste à compléter).",
         ),
         (
             "",

@@ -27,6 +27,7 @@ from flows.edition.ingest.files import InputFile, Notice, present, read_input, r
 from flows.edition.ingest.meta import META_FILE, EditionMeta, parse_meta
 from flows.edition.ingest.texts import MAX_TEXT_BYTES, Text, parse_text
 from flows.edition.ingest.xlsx_cells import WORKBOOK, read_workbook
+from flows.edition.validate.missing import IncompleteEdition, TableTodo, Todo, table_todo, texts_todo, tolerant
 
 MAX_TABLE_BYTES = 50 * 1024 * 1024  # a yearly aggregate table is a few kB; refuse before reading
 REFERENCE_DIR = "_reference"
@@ -52,6 +53,9 @@ class Edition:
     attachments: tuple[tuple[str, bytes], ...] = ()  # the figure tables as CSV files, for the archival copy
     ledger: ledger.LedgerTotals | None = None  # the line-level ledger's totals, when the edition has one
     notices: tuple[Notice, ...] = ()  # files read in a fallback encoding, workbook sheets left aside
+    # What is still to fill in (amounts to type, texts to rewrite): empty, except for an edition read
+    # with `allow_incomplete` (`fir workbook`), whose tables then hold None where an amount is to type.
+    todo: Todo = field(default_factory=Todo)
 
     def table(self, name: str) -> pl.DataFrame | None:
         return self.tables.get(name)
@@ -114,19 +118,34 @@ def _read_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
         try:
             earlier[other_year] = read_edition(inputs, region, other_year, reference).tables
         except InputError as exc:
-            skipped.append(f"édition {other_year} écartée de la comparaison : {exc.problems[0]}")
+            reason = exc.problems[0] if exc.problems else "édition incomplète (voir fir check)"
+            skipped.append(f"édition {other_year} écartée de la comparaison : {reason}")
     return Snapshot(edition, earlier, tuple(skipped))
 
 
 def read_edition(
-    inputs: Path, region: str, year: int, reference: tuple[pl.DataFrame, InputFile] | None = None
+    inputs: Path,
+    region: str,
+    year: int,
+    reference: tuple[pl.DataFrame, InputFile] | None = None,
+    allow_incomplete: bool = False,
 ) -> Edition:
-    """Read and type everything one edition's brochure needs (`reference`: the missions list, if read)."""
+    """Read and type everything one edition's brochure needs (`reference`: the missions list, if read).
+
+    An edition that still lacks amounts or texts raises IncompleteEdition, its to-do list, unless
+    `allow_incomplete` (to write its workbook): it is then returned with its `todo`.
+    """
     with _file_system_errors_located(inputs):
-        return _read_edition(inputs, region, year, reference)
+        return _read_edition(inputs, region, year, reference, allow_incomplete)
 
 
-def _read_edition(inputs: Path, region: str, year: int, reference: tuple[pl.DataFrame, InputFile] | None) -> Edition:
+def _read_edition(
+    inputs: Path,
+    region: str,
+    year: int,
+    reference: tuple[pl.DataFrame, InputFile] | None,
+    allow_incomplete: bool = False,
+) -> Edition:
     folder = inputs / region / str(year)
     if not folder.is_dir():
         available = ", ".join(f"{r}/{y}" for r, y in list_editions(inputs)) if inputs.is_dir() else ""
@@ -143,14 +162,27 @@ def _read_edition(inputs: Path, region: str, year: int, reference: tuple[pl.Data
     raws, table_files, sheet_notices = _read_raw_tables(folder, inputs)
     problems: list[Problem] = []
     tables: dict[str, pl.DataFrame] = {}
+    to_fill: list[TableTodo] = []
     for name, raw in raws.items():
+        spec = TABLES[name]
+        gaps = table_todo(raw, spec)
+        if gaps is not None:  # cells still to fill are listed, not refused as bad cells
+            to_fill.append(gaps)
+            raw, spec = tolerant(raw, spec, gaps)
         try:
-            tables[name] = parse_table(raw, TABLES[name])
+            tables[name] = parse_table(raw, spec)
         except InputError as exc:
             problems.extend(exc.problems)
+    to_fill.sort(key=lambda gaps: list(TABLES).index(gaps.table))
+    title = f"Édition {region} {year}"
     if problems:
+        if to_fill:
+            raise IncompleteEdition(title, Todo(tuple(to_fill)), problems)
         raise InputError(problems)
     texts, text_files = _read_texts(folder / "texts", inputs)
+    todo = Todo(tuple(to_fill), texts_todo(texts))
+    if todo and not allow_incomplete:
+        raise IncompleteEdition(title, todo)
     missions_ref, reference_file = reference or read_missions_reference(inputs)
     sources = {name: raw.source for name, raw in raws.items()}
     totals, ledger_files = _read_ledger(folder, inputs, year, tables, sources)
@@ -170,7 +202,14 @@ def _read_edition(inputs: Path, region: str, year: int, reference: tuple[pl.Data
         _attachments(tables, raws, table_files),
         totals,
         (*sorted(encodings, key=lambda n: n.source), *sheet_notices),
+        todo,
     )
+
+
+def read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], list[InputFile], tuple[Notice, ...]]:
+    """An edition folder's tables as text cells, before typing (`fir new` carries them over as typed)."""
+    with _file_system_errors_located(inputs):
+        return _read_raw_tables(folder, inputs)
 
 
 def _read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], list[InputFile], tuple[Notice, ...]]:
