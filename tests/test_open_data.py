@@ -96,7 +96,7 @@ def test_the_package_validates_with_frictionless(packages, year, tmp_path):
     assert rows["printed_figures"] == rows["printed_figures-xlsx"] == len(_tables(packages[year])["printed_figures"])
     for resource in meta["resources"]:
         for field in resource["schema"]["fields"]:
-            assert field["title"] and field["type"] in ("string", "integer", "number")
+            assert field["title"] and field["description"] and field["type"] in ("string", "integer", "number")
             if field["type"] == "integer" and field["name"] not in ("mission", "year", "position"):
                 assert field["unit"] == "EUR", (resource["name"], field)
 

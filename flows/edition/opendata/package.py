@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -84,7 +85,8 @@ def _xlsx_cell(value: Cell) -> str | int | float | None:
 
 def tables_xlsx(tables: Sequence[Table], about: About) -> bytes:
     """All tables in one workbook, a sheet each (named as the table, header row = field names, bold and
-    frozen), numbers as numbers; byte-identical for the same tables and build time."""
+    frozen, each with its French title as a comment), numbers as numbers; byte-identical for the same
+    tables and build time."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
@@ -92,8 +94,10 @@ def tables_xlsx(tables: Sequence[Table], about: About) -> bytes:
         sheet.append([f.name for f in table.fields])
         for row in table.rows:
             sheet.append([_xlsx_cell(v) for v in row])
-        for cell in sheet[1]:
+        for cell, field in zip(sheet[1], table.fields, strict=True):
             cell.font = Font(bold=True)
+            # the row the tools read holds the field names; people read the French title on the cell
+            cell.comment = Comment(f"{field.title}\n{field.description}".strip(), about.agency, width=300)
         sheet.freeze_panes = "A2"
         for index, field in enumerate(table.fields, start=1):
             longest = max((len(cell_text(r[index - 1])) for r in table.rows), default=0)

@@ -85,10 +85,10 @@ def revenue_table(revenue: pl.DataFrame, year: int) -> Table:
     """The revenue lines and their declared total at each budget stage the edition gives."""
     stages = [(c, label) for c, label in compute.STAGES if c in revenue.columns and revenue[c].is_not_null().any()]
     fields = (
-        _text("line_id", "Identifiant de la ligne"),
+        _text("line_id", "Identifiant de la ligne", "Identifiant stable de la recette (« total » pour le total)."),
         _text("kind", "Genre", "« line » : une recette ; « total » : le total déclaré."),
-        _text("label", "Libellé"),
-        _text("reference", "Référence de la notification"),
+        _text("label", "Libellé", "Libellé de la recette, tel qu'imprimé."),
+        _text("reference", "Référence", "Texte qui notifie la recette (circulaire, arrêté), s'il y en a un."),
         *(
             _euros(c, label.format(year=year, previous=year - 1), "Montant en euros à cette étape budgétaire.")
             for c, label in stages
@@ -116,8 +116,8 @@ def revenue_stages_table(stages: pl.DataFrame, year: int) -> Table:
         "Évolution de l'enveloppe aux étapes budgétaires",
         f"Total des recettes {year} à chaque étape budgétaire et écart avec l'étape précédente.",
         (
-            _text("stage", "Étape"),
-            _text("label", "Libellé de l'étape"),
+            _text("stage", "Étape", "previous_year : année précédente ; br1 à br4 : budgets rectificatifs ; final."),
+            _text("label", "Libellé de l'étape", "L'étape telle qu'imprimée (« BR1 2018 »)."),
             _euros("amount", "Total", "Total déclaré des recettes à cette étape, en euros."),
             _euros("delta", "Écart", "Écart avec l'étape précédente, en euros."),
             _pct("delta_pct", "Évolution", "Évolution depuis l'étape précédente, en %, à 0,01 près comme imprimée."),
@@ -129,9 +129,9 @@ def revenue_stages_table(stages: pl.DataFrame, year: int) -> Table:
 
 def priorities_table(priorities: pl.DataFrame) -> Table:
     fields = (
-        _text("item_id", "Identifiant"),
-        _text("label", "Libellé"),
-        _text("qualifier", "Qualificatif imprimé avant le montant (ex. « plus de »)"),
+        _text("item_id", "Identifiant", "Identifiant stable de la priorité."),
+        _text("label", "Libellé", "La priorité nationale financée, telle qu'imprimée."),
+        _text("qualifier", "Qualificatif", "Texte imprimé avant le montant (ex. « plus de »)."),
         _euros("amount", "Montant"),
         UNIT_FIELD,
     )
@@ -165,7 +165,7 @@ def execution_table(rates: pl.DataFrame, year: int) -> Table:
         "Autorisations d'engagement (AE) et crédits de paiement (CP) exécutés, et taux d'exécution.",
         (
             _text("budget", "Budget", "AE : autorisations d'engagement ; CP : crédits de paiement."),
-            _text("label", "Libellé"),
+            _text("label", "Libellé", "Autorisations d'engagement ou crédits de paiement."),
             _euros("executed", "Exécuté", "Montant exécuté dans l'année, en euros."),
             _euros("opened", "Crédits ouverts", "Crédits ouverts au dernier budget rectificatif, en euros."),
             _pct("rate_pct", "Taux d'exécution", "Dépenses rapportées aux crédits ouverts, en %, comme imprimé."),
@@ -192,7 +192,7 @@ def missions_table(missions: pl.DataFrame) -> Table:
         "Dépenses par mission : autorisations d'engagement, crédits de paiement et leur part.",
         (
             Field("mission", "integer", "Mission", "Numéro de la mission du FIR (1 à 5)."),
-            _text("label", "Intitulé de la mission"),
+            _text("label", "Intitulé de la mission", "Intitulé court de la mission du FIR."),
             _euros("ae", "AE", "Autorisations d'engagement exécutées, en euros."),
             _pct("ae_share", "Part des AE", "Part des AE exécutées, en %, arrondie comme imprimée."),
             _euros("cp", "CP", "Crédits de paiement exécutés, en euros."),
@@ -205,7 +205,12 @@ def missions_table(missions: pl.DataFrame) -> Table:
 
 
 def natures_table(natures: pl.DataFrame) -> Table:
-    fields = (_text("nature_id", "Identifiant"), _text("label", "Nature"), _euros("amount", "CP"), UNIT_FIELD)
+    fields = (
+        _text("nature_id", "Identifiant", "Identifiant stable de la nature de dépense."),
+        _text("label", "Nature", "La nature de dépense, telle qu'imprimée."),
+        _euros("amount", "CP", "Crédits de paiement exécutés pour cette nature, en euros."),
+        UNIT_FIELD,
+    )
     return Table(
         "cp_by_nature",
         "Répartition des CP par nature de dépense",
@@ -239,9 +244,9 @@ def thematics_table(split: pl.DataFrame, total: Mapping[str, Any], year: int) ->
         f"Dépenses du FIR {year} par thématique",
         "Dépenses (crédits de paiement) par grande thématique, de la plus importante à la moindre, puis le total.",
         (
-            _text("thematic_id", "Identifiant de la thématique"),
+            _text("thematic_id", "Identifiant de la thématique", "Identifiant stable (« total » pour le total)."),
             _text("kind", "Genre", "« line » : une thématique ; « total » : le total déclaré."),
-            _text("label", "Thématique"),
+            _text("label", "Thématique", "La thématique de dépense, telle qu'imprimée."),
             _euros("amount", "Montant"),
             _pct("share_pct", "Part", _SHARE),
             _euros("headline", "Montant arrondi", "Montant arrondi imprimé dans le titre de la thématique, en euros."),
@@ -262,8 +267,8 @@ def subset_table(subset: pl.DataFrame, title: str | None, exclude: Sequence[str]
         title or "Répartition par thématique, hors thématiques exclues",
         f"Les thématiques hors {', '.join(exclude)}, avec leur part de la somme de ces thématiques.",
         (
-            _text("thematic_id", "Identifiant de la thématique"),
-            _text("label", "Thématique"),
+            _text("thematic_id", "Identifiant de la thématique", "Identifiant stable (« total » pour le total)."),
+            _text("label", "Thématique", "La thématique de dépense, telle qu'imprimée."),
             _euros("amount", "Montant"),
             _pct("share_pct", "Part", "Part de la somme des thématiques retenues, en %, arrondie comme imprimée."),
             UNIT_FIELD,
@@ -316,8 +321,8 @@ def _positioned(
 
 
 _ACTION_FIELDS = (
-    _text("action_id", "Identifiant de l'action"),
-    _text("action_title", "Titre de l'action"),
+    _text("action_id", "Identifiant de l'action", "Identifiant stable de la section ou de l'action."),
+    _text("action_title", "Titre de l'action", "Titre de la section ou de l'action dans le volet « en actions »."),
     Field("position", "integer", "Rang", "Rang du chiffre parmi ceux de l'action, dans l'ordre d'impression."),
 )
 
@@ -329,8 +334,8 @@ def action_amounts_table(amounts: pl.DataFrame, titles: Mapping[str, str]) -> Ta
         "Montants mis en avant dans le volet « en actions », par section ou action.",
         (
             *_ACTION_FIELDS,
-            _text("label", "Texte après le montant"),
-            _text("qualifier", "Texte avant le montant (ex. « dont »)"),
+            _text("label", "Libellé", "Texte imprimé après le montant (ex. « en ambulatoire »)."),
+            _text("qualifier", "Qualificatif", "Texte imprimé avant le montant (ex. « dont »)."),
             _euros("amount", "Montant"),
             UNIT_FIELD,
         ),
@@ -349,8 +354,8 @@ def key_figures_table(key_figures: pl.DataFrame, titles: Mapping[str, str]) -> T
             *_ACTION_FIELDS,
             Field("value", "number", "Valeur", "Le nombre imprimé en grand."),
             _text("unit", "Unité", "Unité imprimée après le nombre (%, €…), vide pour un dénombrement."),
-            _text("label", "Libellé"),
-            _text("detail", "Détail"),
+            _text("label", "Libellé", "Les mots imprimés en grand après le nombre."),
+            _text("detail", "Détail", "La précision imprimée en petit sous le chiffre."),
         ),
         _positioned(values, ("value", "unit", "label", "detail"), titles),
         ("action_id", "position"),
