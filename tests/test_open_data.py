@@ -261,7 +261,8 @@ def test_a_published_revision_serves_its_package_and_a_draft_does_not(tmp_path):
     [entry] = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["revisions"]
     assert entry["data"]["file"] == f"revisions/r1/{name}" and entry["data"]["size"] == len(data)
     page = client.get("/").text
-    assert "Données ouvertes (CSV, XLSX)" in page and f'href="/download/{REGION}/2024/1/data"' in page
+    assert "Données ouvertes (CSV,\u00a0XLSX)" in html.unescape(page)
+    assert f'href="/download/{REGION}/2024/1/data"' in page
     served = client.get(f"/download/{REGION}/2024/1/data")
     assert served.status_code == 200 and served.headers["content-type"] == "application/zip"
     assert "FIR-2024-Hauts-de-France-r1-donnees.zip" in served.headers["content-disposition"]

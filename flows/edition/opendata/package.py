@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,12 +25,13 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
 
+from flows.edition.authoring.workbook import CHARS_PER_WIDTH, LINE_HEIGHT
 from flows.edition.ingest.snapshot import Edition
-from flows.edition.opendata.tables import Cell, Table, package_tables
+from flows.edition.opendata.tables import EUR, Cell, Table, package_tables
 from flows.edition.prepare import Prepared
 
 LICENCE = {
@@ -39,7 +41,9 @@ LICENCE = {
 }
 XLSX_MEDIATYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DESCRIPTOR = "datapackage.json"
-_EXCEL_EPOCH = dt.datetime(1980, 1, 1)  # the earliest time a zip entry can hold
+_ZIP_EPOCH = dt.datetime(1980, 1, 1)  # the earliest time a zip entry can hold
+MAX_WIDTH = 60  # characters: wider labels wrap
+TOP, WRAP = Alignment(vertical="top"), Alignment(wrap_text=True, vertical="top")
 
 
 @dataclass(frozen=True)
@@ -99,12 +103,25 @@ def tables_xlsx(tables: Sequence[Table], about: About) -> bytes:
             # the row the tools read holds the field names; people read the French title on the cell
             cell.comment = Comment(f"{field.title}\n{field.description}".strip(), about.agency, width=300)
         sheet.freeze_panes = "A2"
+        # printed, a sheet is one page wide in landscape, however many pages long
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        sheet.print_title_rows = "1:1"
         for index, field in enumerate(table.fields, start=1):
             longest = max((len(cell_text(r[index - 1])) for r in table.rows), default=0)
-            sheet.column_dimensions[get_column_letter(index)].width = min(60, max(10, len(field.name), longest) + 2)
-            if field.type == "integer":
-                for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            width = max(10, len(field.name), longest) + 2
+            sheet.column_dimensions[get_column_letter(index)].width = min(MAX_WIDTH, width)
+            column = [cell for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index)]
+            for cell in column:
+                cell.alignment = TOP  # a row's cells read from its top line, beside a wrapped label
+                if field.unit == EUR:
                     cell.number_format = "#,##0"
+                elif width > MAX_WIDTH:  # a long label wraps within its column instead of covering the next
+                    cell.alignment = WRAP
+                    lines = math.ceil(len(str(cell.value or "")) / (MAX_WIDTH * CHARS_PER_WIDTH))
+                    dimension = sheet.row_dimensions[cell.row]
+                    dimension.height = max(dimension.height or LINE_HEIGHT, lines * LINE_HEIGHT)
     created = about.created.astimezone(dt.UTC).replace(tzinfo=None)
     properties = workbook.properties
     properties.creator = about.agency
@@ -117,7 +134,7 @@ def tables_xlsx(tables: Sequence[Table], about: About) -> bytes:
 
 
 def _zip_time(when: dt.datetime) -> tuple[int, int, int, int, int, int]:
-    local = max(when.replace(tzinfo=None), _EXCEL_EPOCH)
+    local = max(when.replace(tzinfo=None), _ZIP_EPOCH)
     return (local.year, local.month, local.day, local.hour, local.minute, local.second)
 
 
