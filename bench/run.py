@@ -40,6 +40,7 @@ STEPS = [
     "lay-out-pages",
     "bind-pdf",
     "mark-draft",
+    "data-package",  # the open-data package (CSV, XLSX, datapackage.json)
     "record-draft",
     "notify-approvers",
     "report",

@@ -25,6 +25,7 @@ from flows.edition.charts.data import DrawnChart, chart_data
 from flows.edition.compute import published
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
+from flows.edition.opendata.package import edition_package
 from flows.edition.prepare import Prepared, prepare
 from flows.edition.publish import gc, record, revisions, store
 from flows.edition.publish.errors import Holder
@@ -144,6 +145,12 @@ def bind_pdf(brochure: Brochure, edition: Edition) -> PrintedPdf:
 def mark_draft_copy(printed: PrintedPdf) -> bytes:
     """The reviewers' copy: the brochure approval will publish, marked "PROJET — ne pas diffuser"."""
     return draft_mark.mark_draft(printed.published)
+
+
+@task(name="data-package", cache_policy=NO_CACHE, on_completion=[steps.note])
+def build_data_package(edition: Edition, prepared: Prepared, revision: int, built_at: str) -> bytes:
+    """The open-data package (tables as CSV and XLSX, datapackage.json), dated by the revision's record."""
+    return edition_package(edition, prepared, revision, dt.datetime.fromisoformat(built_at))
 
 
 @task(name="record-draft", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -282,6 +289,7 @@ def build_brochure(
         results = steps.results_of(run_id)
         who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
         files = {"pdf": printed.published, "archive": printed.archival, "draft": marked}
+        files["data"] = build_data_package(edition, prepared, decision.revision, entry.published_at)
         draft = record_draft(outputs_dir, edition, decision.revision, files, entry, results, who)
     notify_approvers(outputs_dir, edition.meta.region_name, draft, region, year)
     report_run(region, year, decision.revision, prepared)

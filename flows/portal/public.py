@@ -35,6 +35,11 @@ def download_name(manifest: Manifest | dict[str, Any], revision: int, variant: s
     return f"FIR-{manifest['year']}-{region}-r{revision}{VARIANTS[variant]}.pdf"
 
 
+def data_name(manifest: Manifest | dict[str, Any], revision: int) -> str:
+    """`FIR-2024-Hauts-de-France-r2-donnees.zip`: the saved name of a revision's open-data package."""
+    return download_name(manifest, revision).removesuffix(".pdf") + "-donnees.zip"
+
+
 def french_date(iso: str | None) -> str:
     """`30/11/2026 à 11:17`, in the agency's time (decisions are recorded in UTC, builds in Paris time)."""
     if not iso:
@@ -88,6 +93,10 @@ def index(request: Request) -> HTMLResponse:
                     "href": f"/download/{region}/{year}/{number}",
                     "name": download_name(manifest, number),
                     "archive_href": f"/download/{region}/{year}/{number}/archive",
+                    # the open-data package, for revisions built since it exists
+                    "data_href": f"/download/{region}/{year}/{number}/data" if "data" in entry else "",
+                    "data_name": data_name(manifest, number),
+                    "data_size": format_size(entry["data"]["size"]) if "data" in entry else "",
                     "cover": f"/cover/{region}/{year}/{number}.png",
                     "cover_alt": f"Couverture de la brochure FIR {year} {name}, révision {number}",
                 }
@@ -111,6 +120,16 @@ def download(request: Request, region: str, year: int, revision: str) -> FileRes
 @router.get("/download/{region}/{year}/{revision}/archive")
 def download_archive(request: Request, region: str, year: int, revision: str) -> FileResponse:
     return _file(request, region, year, revision, "archive")
+
+
+@router.get("/download/{region}/{year}/{revision}/data")
+def download_data(request: Request, region: str, year: int, revision: str) -> FileResponse:
+    """The revision's open-data package (zip: CSV, XLSX, datapackage.json); 404 for a revision without one."""
+    manifest, entry = published_revision(request, region, year, revision)
+    if "data" not in entry:
+        raise HTTPException(404, "pas de données ouvertes pour cette révision")
+    path = _object(request, region, year, entry["data"]["sha256"])
+    return FileResponse(path, media_type="application/zip", filename=data_name(manifest, entry["revision"]))
 
 
 @router.get("/cover/{region}/{year}/{revision}.png")
