@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,16 +27,29 @@ A4 = (595.28, 841.89)
 
 
 @pytest.fixture(scope="module")
-def outputs(tmp_path_factory) -> Path:
-    """2018 published once; 2024 published, then corrected (its revision 2 has an erratum page)."""
+def builds(tmp_path_factory) -> tuple[Path, str]:
+    """2018 published once; 2024 published, then corrected (its revision 2 has an erratum page). The
+    outputs, and what the correction's build printed."""
     base = tmp_path_factory.mktemp("print")
     inputs, outputs = base / "inputs", base / "outputs"
     shutil.copytree(paths.INPUTS_DIR, inputs)
     fir_build(2018, outputs, inputs)
     fir_build(2024, outputs, inputs)
     move_100_000_to_investments(inputs)
-    fir_build(2024, outputs, inputs, reason="correction de deux thématiques")
-    return outputs
+    correction = fir_build(2024, outputs, inputs, reason="correction de deux thématiques")
+    return outputs, correction.stdout
+
+
+@pytest.fixture(scope="module")
+def outputs(builds) -> Path:
+    return builds[0]
+
+
+def test_a_correction_lays_out_again_the_same_print_groups_as_brochure_groups(builds):
+    cached = next(line for line in builds[1].splitlines() if line.startswith("Étapes reprises du cache :"))
+    brochure = set(re.findall(r"(?<![\w-])pages-(\d+)", cached))
+    for_print = set(re.findall(r"\bprint-pages-(\d+)", cached))
+    assert len(brochure) >= 6 and for_print == brochure, cached  # the parts before the erratum: reused
 
 
 def _print_file(outputs: Path, year: int, revision: int | None = None) -> Path:

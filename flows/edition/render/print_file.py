@@ -51,7 +51,7 @@ def blank_pages(pages: int) -> int:
 
 
 def stylesheet(colours: PrintColours) -> str:
-    """The print stylesheet: bleed and marks, CMYK colours, backgrounds into the bleed.
+    """The print stylesheet: bleed, CMYK colours, backgrounds into the bleed (the marks are drawn when binding).
 
     No `@color-profile`: WeasyPrint would parse and compress the 250 KB profile for every group of pages
     (≈ 1 s each, measured); the output intent is added once, when binding."""
