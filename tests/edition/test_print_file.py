@@ -104,3 +104,24 @@ def test_rgb_colour_becomes_icc_based_srgb():
     saved = io.BytesIO()
     pdf.save(saved)
     assert b"/DeviceRGB" not in saved.getvalue()
+
+
+def test_the_same_pages_laid_out_twice_bind_to_the_same_bytes():
+    """WeasyPrint dates each PDF/X group and gives it a random identifier: binding fixes both."""
+    import datetime as dt
+    import time
+
+    from flows import paths
+    from flows.edition.render.layout import lay_out_pages
+
+    style = print_file.stylesheet(PrintColours.from_brand("#00467f", "#d4006e"))
+    document = print_file.print_html(f"<html><head></head><body>{MARKER}<p>Texte</p></body></html>", style, 1)
+    _, groups, _ = split(document)
+    html = f"<html><head>{style}</head><body>{groups[0]}</body></html>"
+    created = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    files = []
+    for _ in range(2):
+        group = lay_out_pages(html, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], (), print_file.PRINT_VARIANT)
+        files.append(print_file.bind([group], paths.PRINT_PROFILE.read_bytes(), [paths.FONTS_DIR], created))
+        time.sleep(1.1)  # WeasyPrint's dates count seconds
+    assert files[0] == files[1]

@@ -122,7 +122,6 @@ def bind(groups: Sequence[PageGroup], profile: bytes, font_dirs: Sequence[Path],
     """One PDF/X-4 file from the print groups: the CMYK output intent with its `profile`, no links (paper
     has none), one font subset per style, RGB made ICC-based sRGB, dates fixed to `created`."""
     out = pikepdf.new()
-    digest = hashlib.sha256(b"".join(hashlib.sha256(group.pdf).digest() for group in groups)).hexdigest()
     sources = [pikepdf.open(io.BytesIO(group.pdf)) for group in groups]
     try:
         for source in sources:
@@ -151,8 +150,8 @@ def bind(groups: Sequence[PageGroup], profile: bytes, font_dirs: Sequence[Path],
     with out.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
         for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
             xmp[key] = stamp.isoformat()
-        # the same pages, the same identifier (WeasyPrint draws a random one per group laid out)
-        xmp["xmpMM:DocumentID"] = f"uuid:{uuid.uuid5(uuid.NAMESPACE_OID, digest)}"
+        # the same pages, the same identifier (WeasyPrint draws a random one each time it lays a group out)
+        xmp["xmpMM:DocumentID"] = f"uuid:{uuid.uuid5(uuid.NAMESPACE_OID, _pages_digest(out))}"
     buffer = io.BytesIO()
     out.save(buffer, min_version="1.6", deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buffer.getvalue()
@@ -208,6 +207,16 @@ def _registration_colour(pdf: pikepdf.Pdf) -> pikepdf.Object:
     """The `All` separation: one tint on every plate, the colour of printer's marks."""
     tint = Dictionary(FunctionType=2, Domain=Array([0, 1]), C0=Array([0, 0, 0, 0]), C1=Array([1, 1, 1, 1]), N=1)
     return pdf.make_indirect(Array([Name.Separation, Name.All, Name.DeviceCMYK, pdf.make_indirect(tint)]))
+
+
+def _pages_digest(pdf: pikepdf.Pdf) -> str:
+    """A digest of what the pages draw (their content streams), free of WeasyPrint's dates and identifiers."""
+    digest = hashlib.sha256()
+    for page in pdf.pages:
+        contents = page.obj.Contents
+        for stream in contents if isinstance(contents, Array) else [contents]:
+            digest.update(hashlib.sha256(stream.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def output_intent(pdf: pikepdf.Pdf, profile: bytes) -> pikepdf.Object:
