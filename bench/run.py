@@ -41,10 +41,18 @@ STEPS = [
     "bind-pdf",
     "mark-draft",
     "data-package",  # the open-data package (CSV, XLSX, datapackage.json)
+    "print-html",
+    "lay-out-print-pages",
+    "print-pdf",
     "record-draft",
     "notify-approvers",
     "report",
 ]
+# What each output of a build costs: the steps that make it (the brochure's layout also serves its archival copy).
+OUTPUTS = {
+    "brochure (PDF/UA-1) and archival copy (PDF/A-3a)": ("lay-out-pages", "bind-pdf"),
+    "print file (PDF/X-4)": ("print-html", "lay-out-print-pages", "print-pdf"),
+}
 # A build makes a draft that another person approves before the next correction, as at the agency: the
 # correction's erratum (and its page) is computed against that publication.
 EDITOR, APPROVER = "bench-redaction", "bench-approbation"
@@ -158,6 +166,14 @@ def table(results: dict[str, list[dict]], baseline: list[dict]) -> str:
             for runs in (baseline, results["cold"], results["correction"], results["second correction"])
         ]
         rows.append(f"| {step} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
+    rows += ["", "Median cost per output (s):", "", "| output | naive | cold | correction | second correction |"]
+    rows.append("|---|---:|---:|---:|---:|")
+    for output, steps in OUTPUTS.items():
+        cells = [
+            median([sum(r["steps"].get(step, 0.0) for step in steps) for r in runs])
+            for runs in (baseline, results["cold"], results["correction"], results["second correction"])
+        ]
+        rows.append(f"| {output} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
     return "\n".join(rows)
 
 

@@ -30,11 +30,12 @@ from flows.edition.prepare import Prepared, prepare
 from flows.edition.publish import gc, record, revisions, store
 from flows.edition.publish.errors import Holder
 from flows.edition.publish.manifest import Manifest, RevisionEntry
-from flows.edition.render import draft_mark, paginate
+from flows.edition.render import draft_mark, paginate, print_file
 from flows.edition.render.context import build_context
 from flows.edition.render.html import render_html
-from flows.edition.render.layout import PrintedPdf, lay_out_pages, print_pdf
+from flows.edition.render.layout import PrintedPdf, lay_out_pages, print_pdf, print_profile
 from flows.edition.render.paginate import Brochure, PageGroup
+from flows.edition.theme import PrintColours
 from flows.edition.validate.reconcile import report_lines
 from flows.portal import audit, notify
 from flows.version import code_digest, code_version
@@ -139,6 +140,31 @@ def bind_pdf(brochure: Brochure, edition: Edition) -> PrintedPdf:
     """Bind the page groups into the published PDF (PDF/UA-1) and the archival one (PDF/A-3a, data attached)."""
     attached_on = dt.datetime(edition.meta.year + 1, 1, 1, tzinfo=dt.UTC)
     return print_pdf(brochure, list(edition.attachments), attached_on, [paths.FONTS_DIR])
+
+
+@task(name="print-html", cache_policy=NO_CACHE, on_completion=[steps.note])
+def print_document(html: str, edition: Edition, pages: int) -> str:
+    """The print shop's document: the brochure with the print stylesheet (CMYK, bleed, marks) and the blank
+    pages that make its page count a multiple of 4."""
+    print_profile(paths.PRINT_PROFILE)  # missing: said now (exit 3) rather than after laying every page out
+    style = print_file.stylesheet(PrintColours.from_brand(edition.meta.primary, edition.meta.accent))
+    return print_file.print_html(html, style, print_file.blank_pages(pages))
+
+
+@task(name="lay-out-print-pages", cache_policy=CONTENT, task_run_name="print-pages-{key}", on_completion=[steps.note])
+def lay_out_print_group(document: str, stubs: tuple[str, ...], key: int) -> PageGroup:
+    """Lay out one group of the print file's pages (PDF/X-4); cached on its document like the brochure's."""
+    return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, print_file.PRINT_VARIANT)
+
+
+@task(name="print-pdf", cache_policy=NO_CACHE, on_completion=[steps.note])
+def bind_print_pdf(printed: Brochure, brochure: Brochure, edition: Edition) -> bytes:
+    """Bind the print file (PDF/X-4, the CMYK output profile embedded), after checking its pages are the
+    brochure's plus the blank ones."""
+    profile = print_profile(paths.PRINT_PROFILE)
+    print_file.check_same_pages(brochure, printed, print_file.blank_pages(brochure.pages))
+    created = dt.datetime(edition.meta.year + 1, 1, 1, tzinfo=dt.UTC)
+    return print_file.bind(printed.groups, profile, [paths.FONTS_DIR], created)
 
 
 @task(name="mark-draft", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -272,6 +298,8 @@ def build_brochure(
         brochure = paginate.paginate(html, lambda document, stubs, first: lay_out_group(document, stubs, key=first))
         printed = bind_pdf(brochure, edition)
         marked = mark_draft_copy(printed)
+        print_html = print_document(html, edition, brochure.pages)
+        for_print = paginate.paginate(print_html, lambda doc, stubs, first: lay_out_print_group(doc, stubs, key=first))
         report = report_lines(edition, prepared.report)
         entry = record.revision_record(
             revision,
@@ -290,6 +318,7 @@ def build_brochure(
         who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
         files = {"pdf": printed.published, "archive": printed.archival, "draft": marked}
         files["data"] = build_data_package(edition, prepared, decision.revision, entry.published_at)
+        files["print"] = bind_print_pdf(for_print, brochure, edition)
         draft = record_draft(outputs_dir, edition, decision.revision, files, entry, results, who)
     notify_approvers(outputs_dir, edition.meta.region_name, draft, region, year)
     report_run(region, year, decision.revision, prepared)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 
-from flows.edition.publish.errors import DatabaseUnavailable, LockTimeout, StoreDamaged
+from flows.edition.publish.errors import DatabaseUnavailable, LockTimeout, PrintProfileMissing, StoreDamaged
 from flows.service import ServiceError
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
@@ -37,6 +37,11 @@ def operational_message(exc: BaseException) -> str | None:
         return (
             f"{exc.path} : {exc.detail}. Restaurer ce fichier depuis une sauvegarde (README, « Sauvegarde »), "
             "puis lancer `fir repair`."
+        )
+    if isinstance(exc, PrintProfileMissing):
+        return (
+            f"le profil ICC du fichier pour l'imprimeur est introuvable ({exc.path}) : lancer `bash scripts/setup.sh`, "
+            f"qui le construit, ou nommer un profil CMJN avec FIR_PRINT_PROFILE, puis relancer. {_UNCHANGED}"
         )
     database = _database_error(exc)
     if database is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -9,6 +10,9 @@ INPUTS_DIR = PROJECT_ROOT / "inputs"
 OUTPUTS_DIR = PROJECT_ROOT / "outputs"
 TEMPLATES_DIR = PROJECT_ROOT / "templates"
 FONTS_DIR = TEMPLATES_DIR / "fonts"
+# The print file's CMYK output profile (FOGRA39, offset on coated paper), built by scripts/setup.sh with
+# ArgyllCMS from the measurement data of Debian's icc-profiles-free; FIR_PRINT_PROFILE names another one.
+PRINT_PROFILE = Path(os.environ.get("FIR_PRINT_PROFILE", "/usr/local/share/color/icc/fir/FOGRA39L-argyll.icc"))
 
 
 # Each file a revision holds, by role (flows/edition/publish/manifest.py): its name in the revision's folder

@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 # PostgreSQL (the catalogue tests start a real server of their own with Debian's initdb and pg_ctl),
 # LibreOffice Calc without GUI (the workbook tests save figures.xlsx with `soffice --headless`, which computes
 # every formula and stores its value, as Excel does: tests/check_helpers.py).
+# The print file's CMYK profile: FOGRA39 measurement data (icc-profiles-free, zlib licence) made into an ICC
+# output profile by ArgyllCMS's colprof (argyll), below.
 APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium postgresql
-  libreoffice-calc-nogui)
+  libreoffice-calc-nogui argyll icc-profiles-free)
 
 PYTHON=${PYTHON:-}
 if [ -z "$PYTHON" ]; then
@@ -34,6 +36,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The print file's output profile (flows/paths.py PRINT_PROFILE), built once from FOGRA39L.ti3 (≈ 30 s).
+PRINT_PROFILE=${FIR_PRINT_PROFILE:-/usr/local/share/color/icc/fir/FOGRA39L-argyll.icc}
+if [ ! -s "$PRINT_PROFILE" ]; then
+  echo "setup: building the print profile $PRINT_PROFILE (ArgyllCMS, FOGRA39L data)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && [ ! -w "$(dirname "$(dirname "$PRINT_PROFILE")")" ] && SUDO="sudo"
+  work=$(mktemp -d)
+  cp /usr/share/color/icc/FOGRA39L.ti3 "$work/"
+  (cd "$work" && colprof -qm -kr -l300 -L95 -D "FOGRA39L (ArgyllCMS, icc-profiles-free)" \
+    -C "Built with ArgyllCMS colprof from FOGRA39L.ti3 of icc-profiles-free (zlib licence)" -O profile.icc FOGRA39L >/dev/null)
+  $SUDO mkdir -p "$(dirname "$PRINT_PROFILE")"
+  $SUDO cp "$work/profile.icc" "$PRINT_PROFILE.tmp" && $SUDO mv "$PRINT_PROFILE.tmp" "$PRINT_PROFILE"
+  rm -rf "$work"
 fi
 
 stamp=.venv/.installed

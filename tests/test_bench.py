@@ -26,3 +26,5 @@ def test_the_table_reports_medians_ratios_and_prefect_share():
     assert rows["lay-out-pages"] == "| lay-out-pages | 0.000 | 0.000 | 0.800 | nan |"
     assert rows["cold"].endswith("| 0.00 | 0% |")  # median of 4.5, 0 and 0 seconds outside the steps
     assert rows["snapshot"] == "| snapshot | 0.000 | 0.000 | 0.000 | nan |"  # median of 0.1, 0, 0
+    assert rows["print file (PDF/X-4)"] == "| print file (PDF/X-4) | 0.000 | 0.000 | 0.000 | nan |"
+    assert rows["brochure (PDF/UA-1) and archival copy (PDF/A-3a)"].endswith("| 0.000 | 0.000 | 0.800 | nan |")

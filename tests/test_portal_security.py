@@ -146,6 +146,17 @@ def test_an_editor_sees_drafts_but_neither_sign_off_nor_administration(shared: P
     assert store.open_catalogue(shared).revision(REGION, 2024, DRAFT)["status"] == store.DRAFT
 
 
+def test_the_print_file_of_a_draft_is_not_offered_before_approval(shared: Path):
+    """Unmarked, the print shop's file waits for the approval: only the marked copy is offered before."""
+    client = _client(shared)
+    log_in(client, EDITOR_ACCOUNT)
+    assert "print" in store.open_catalogue(shared).revision(REGION, 2024, DRAFT)  # recorded with the draft
+    assert "Fichier pour l'imprimeur" not in client.get(f"/staff/drafts/{REGION}/2024/{DRAFT}").text
+    answer = client.get(f"/staff/drafts/{REGION}/2024/{DRAFT}/impression/pdf")
+    assert answer.status_code == 404
+    _no_file_bytes(answer)
+
+
 def test_an_editor_reads_the_draft_its_images_and_its_marked_pdf(shared: Path):
     client = _client(shared)
     log_in(client, EDITOR_ACCOUNT)

@@ -69,6 +69,64 @@ class Theme:
         )
 
 
+# Print: the printer's inks are cyan, magenta, yellow and black, and WeasyPrint converts no colour, so the
+# print file is given its colours in CMYK (percent of each ink). The brand colours, given once here: the
+# agency's blue and pink as the FOGRA39 profile renders them (relative colorimetric from sRGB, rounded).
+Cmyk = tuple[int, int, int, int]
+PROCESS_COLOURS: dict[str, Cmyk] = {"#00467f": (96, 61, 0, 35), "#d4006e": (0, 98, 11, 10)}
+PRINT_INK: Cmyk = (0, 0, 0, 100)  # text in black ink alone: no colour fringe if the plates shift
+PRINT_GREYS: dict[str, Cmyk] = {"#333": (0, 0, 0, 95), "#444": (0, 0, 0, 90), "#555": (0, 0, 0, 85)}  # secondary text
+PAPER: Cmyk = (0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class PrintColours:
+    """The theme's colours in CMYK, for the print file. Tints are screens of the brand colour's inks (each
+    ink at the tint's share), as a printer makes a tint: close to the screen's OKLab tints, not equal."""
+
+    primary: Cmyk
+    accent: Cmyk
+    tint_light: Cmyk
+    tint_border: Cmyk
+    ink: Cmyk
+
+    @classmethod
+    def from_brand(cls, primary: str, accent: str) -> PrintColours:
+        base = process_colour(primary)
+        return cls(
+            primary=base,
+            accent=process_colour(accent),
+            tint_light=screen(base, LIGHT_SHARE),
+            tint_border=screen(base, BORDER_SHARE),
+            ink=PRINT_INK,
+        )
+
+
+def process_colour(colour: str) -> Cmyk:
+    """A brand colour in CMYK: the value given in PROCESS_COLOURS, else a naive conversion (no profile: add the
+    printer's value to PROCESS_COLOURS for a new brand colour)."""
+    if (given := PROCESS_COLOURS.get(colour.lower())) is not None:
+        return given
+    value = colour.removeprefix("#")
+    r, g, b = (int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    k = 1 - max(r, g, b)
+    if k >= 1:
+        return (0, 0, 0, 100)
+    c, m, y = ((1 - x - k) / (1 - k) for x in (r, g, b))
+    return (round(c * 100), round(m * 100), round(y * 100), round(k * 100))
+
+
+def screen(cmyk: Cmyk, share: float) -> Cmyk:
+    """A tint of `cmyk`: every ink at `share` of its coverage."""
+    c, m, y, k = (round(v * share) for v in cmyk)
+    return (c, m, y, k)
+
+
+def css_cmyk(cmyk: Cmyk) -> str:
+    """`device-cmyk(…)` for the print stylesheet (WeasyPrint writes it as DeviceCMYK)."""
+    return "device-cmyk(" + " ".join(f"{v / 100:g}" for v in cmyk) + ")"
+
+
 def mix(colour: str, other: str, share: float) -> str:
     """`share` of `colour` and the rest of `other`, mixed in OKLab; `#rrggbb` in, lower-case `#rrggbb` out."""
     a, b = _oklab(_rgb(colour)), _oklab(_rgb(other))

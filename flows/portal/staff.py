@@ -259,6 +259,7 @@ def _draft_page(
         based_on=based_on,
         pages=[{"number": n, "src": f"{base}/pages/{n}.png"} for n in range(1, entry["pages"] + 1)],
         pdf=f"{base}/pdf" if "draft" in entry and status_name != store.PUBLISHED else None,
+        print_pdf=f"{base}/impression/pdf" if "print" in entry and status_name == store.PUBLISHED else None,
         pending=status_name == store.DRAFT,
         stale=status_name == store.DRAFT and based_on != current,
         current=current,
@@ -322,6 +323,24 @@ def draft_pdf(
         pdf,
         media_type="application/pdf",
         filename=f"PROJET-FIR-{year}-{name}-r{revision}.pdf",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+@router.get("/drafts/{region}/{year}/{revision}/impression/pdf")
+def print_pdf(request: Request, region: str, year: int, revision: int, visitor: ViewerFile) -> FileResponse:
+    """The print shop's file (PDF/X-4) of a published revision: unmarked, so never offered before approval."""
+    history, entry = _revision(request, region, year, revision)
+    if "print" not in entry or entry.get("status", store.PUBLISHED) != store.PUBLISHED:
+        raise HTTPException(404, "pas de fichier pour l'imprimeur publié pour cette révision")
+    pdf = _portal(request).catalogue.object_file(region, year, entry["print"]["sha256"])
+    if not pdf.is_file():
+        raise HTTPException(404, "fichier absent")
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
+    return FileResponse(
+        pdf,
+        media_type="application/pdf",
+        filename=f"FIR-{year}-{name}-r{revision}-impression.pdf",
         headers={"Cache-Control": "private, no-store"},
     )
 

@@ -45,3 +45,11 @@ class StoreDamaged(Exception):
     def __init__(self, path: Path, detail: str):
         super().__init__(f"{path}: {detail}")
         self.path, self.detail = path, detail
+
+
+class PrintProfileMissing(Exception):
+    """The print file's CMYK output profile is not on this machine (scripts/setup.sh installs it)."""
+
+    def __init__(self, path: Path):
+        super().__init__(str(path))
+        self.path = path

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from flows.edition.publish.errors import PrintProfileMissing
 from flows.edition.render import assemble
 from flows.edition.render.paginate import Brochure, PageGroup, paginate
 
@@ -56,8 +57,15 @@ PUBLISHED_VARIANT = "pdf/ua-1"  # accessible: tagged, reading order, alt texts
 _CSS_PX_TO_PT = 0.75  # WeasyPrint lays out in CSS pixels (96 per inch), PDF counts points (72 per inch)
 
 
-def lay_out_pages(document_html: str, base_dir: Path, allowed_roots: list[Path], stubs: tuple[str, ...]) -> PageGroup:
-    """Lay out one group of pages and write it as a tagged PDF, with its anchors and bookmarks."""
+def lay_out_pages(
+    document_html: str,
+    base_dir: Path,
+    allowed_roots: list[Path],
+    stubs: tuple[str, ...],
+    variant: str = PUBLISHED_VARIANT,
+) -> PageGroup:
+    """Lay out one group of pages and write it as a tagged PDF (or the print file's PDF/X-4 `variant`),
+    with its anchors and bookmarks."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -70,8 +78,8 @@ def lay_out_pages(document_html: str, base_dir: Path, allowed_roots: list[Path],
     logger.addHandler(collector)
     try:
         source = HTML(string=document_html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots))
-        document = source.render(font_config=_LAYOUT.fonts, pdf_variant=PUBLISHED_VARIANT)
-        pdf = document.write_pdf(pdf_variant=PUBLISHED_VARIANT)
+        document = source.render(font_config=_LAYOUT.fonts, pdf_variant=variant)
+        pdf = document.write_pdf(pdf_variant=variant)
     finally:
         logger.removeHandler(collector)
     anchors: dict[str, int] = {}
@@ -83,6 +91,15 @@ def lay_out_pages(document_html: str, base_dir: Path, allowed_roots: list[Path],
         for level, label, (x, y), state in page.bookmarks:
             bookmarks.append((level, label, index, x * _CSS_PX_TO_PT, (page.height - y) * _CSS_PX_TO_PT, state))
     return PageGroup(pdf, len(document.pages), anchors, bookmarks, stubs, collector.messages)
+
+
+def print_profile(path: Path) -> bytes:
+    """The print file's CMYK output profile. Raises PrintProfileMissing (operational trouble, exit 3)
+    when it is not there."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        raise PrintProfileMissing(path) from None
 
 
 @dataclass
