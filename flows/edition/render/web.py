@@ -13,8 +13,14 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from flows.edition.charts.data import DrawnChart
+from flows.edition.compute.figures import total_row
 from flows.edition.ingest.meta import EditionMeta
-from flows.edition.render.chart_tables import ChartTable
+from flows.edition.ingest.snapshot import Edition
+from flows.edition.prepare import Prepared
+from flows.edition.publish.record import Revision
+from flows.edition.render.chart_tables import ChartTable, chart_tables
+from flows.edition.render.context import build_context
 from flows.edition.render.html import environment
 from flows.edition.theme import mix
 
@@ -30,6 +36,22 @@ def web_url(meta: EditionMeta, portal_url: str) -> str:
     """Where readers find the web edition: edition.toml's `[publication] web_url`, else the portal's stable
     address of the edition's current web page."""
     return meta.web_url or f"{portal_url.rstrip('/')}/editions/{meta.region}/{meta.year}/web/"
+
+
+def web_edition(
+    edition: Edition,
+    prepared: Prepared,
+    charts: Mapping[str, DrawnChart],
+    revision: Revision,
+    url: str,
+    pdf_name: str,
+    templates_dir: Path,
+) -> str:
+    """The web edition of a revision: the brochure's own context (same figures, texts and charts), the
+    charts' data tables, a link to the brochure `pdf_name` beside it."""
+    context = build_context(edition, prepared, charts, revision, url)
+    tables = chart_tables(prepared.figures, total_row(edition.tables["revenue"])["unit"])
+    return render_web(context, tables, pdf_name, templates_dir)
 
 
 def render_web(
