@@ -161,9 +161,7 @@ def web_edition_brochure(request: Request, region: str, year: int, name: str) ->
 
 
 @router.get("/editions/{region}/{year}/r{revision}/{name}.pdf")
-def web_edition_revision_brochure(
-    request: Request, region: str, year: int, revision: str, name: str
-) -> FileResponse:
+def web_edition_revision_brochure(request: Request, region: str, year: int, revision: str, name: str) -> FileResponse:
     """The brochure a revision's web edition links to."""
     if name != f"fir-{region}-{year}":
         raise HTTPException(404, "fichier inconnu")
