@@ -136,7 +136,8 @@ def render_web_edition(
 ) -> bytes:
     """The web edition: the same context as the brochure, as one accessible HTML page linking to the PDF."""
     pdf = paths.file_name("pdf", edition.meta.region, edition.meta.year)
-    page = web.web_edition(edition, prepared, charts, revision, web_url, pdf, paths.TEMPLATES_DIR)
+    font = (paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()  # the charts' labels (charts/draw.py)
+    page = web.web_edition(edition, prepared, charts, revision, web_url, pdf, paths.TEMPLATES_DIR, font)
     return page.encode("utf-8")
 
 

@@ -125,3 +125,19 @@ def test_only_the_pages_own_styles_are_allowed():
     page = "<style>a { color: red; }</style><p>x</p><style>p{}</style>"
     digests = [base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() for css in ("a { color: red; }", "p{}")]
     assert web.style_hashes(page) == [f"'sha256-{digest}'" for digest in digests]
+
+
+def test_each_chart_carries_the_glyphs_of_its_labels_so_browsers_draw_it_as_printed(edition_2018):
+    from flows.edition.render import chart_fonts
+    from tests.helpers import draw_charts
+
+    chart = draw_charts(edition_2018, prepare(Snapshot(edition_2018)).figures)["missions"]
+    font = (paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()
+    src = chart_fonts.with_font(chart.src, font)
+    assert src == chart_fonts.with_font(chart.src, font)  # same chart, same bytes
+    svg = base64.b64decode(src.removeprefix(chart_fonts.SVG_URI)).decode()
+    original = base64.b64decode(chart.src.removeprefix(chart_fonts.SVG_URI)).decode()
+    assert svg.replace(re.search(r"<style>@font-face.*?</style>", svg).group(0), "") == original  # the same drawing
+    assert {"M", "€", "5", ","} <= chart_fonts.chart_characters(original)
+    embedded = base64.b64decode(re.search(r"font/otf;base64,([A-Za-z0-9+/=]+)", svg).group(1))
+    assert 1_000 < len(embedded) < len(font) / 10

@@ -8,6 +8,7 @@ it can be published as `web/index.html` beside the PDF and served as is by the p
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import re
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from flows.edition.ingest.meta import EditionMeta
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
 from flows.edition.publish.record import Revision
+from flows.edition.render.chart_fonts import with_font
 from flows.edition.render.chart_tables import ChartTable, chart_tables
 from flows.edition.render.context import build_context
 from flows.edition.render.html import environment
@@ -46,9 +48,13 @@ def web_edition(
     url: str,
     pdf_name: str,
     templates_dir: Path,
+    chart_font: bytes | None = None,
 ) -> str:
     """The web edition of a revision: the brochure's own context (same figures, texts and charts), the
-    charts' data tables, a link to the brochure `pdf_name` beside it."""
+    charts' data tables, a link to the brochure `pdf_name` beside it. `chart_font`: the font the charts'
+    labels are set in, embedded in each chart (cut to its characters) so that browsers draw them as printed."""
+    if chart_font is not None:
+        charts = {key: dataclasses.replace(c, src=with_font(c.src, chart_font)) for key, c in charts.items()}
     context = build_context(edition, prepared, charts, revision, url)
     tables = chart_tables(prepared.figures, total_row(edition.tables["revenue"])["unit"])
     return render_web(context, tables, pdf_name, templates_dir)
