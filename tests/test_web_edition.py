@@ -195,14 +195,16 @@ def test_the_pdf_and_the_web_edition_link_to_each_other(outputs: Path, portal: s
     page.close()
 
 
-def test_the_portal_serves_published_web_editions_only_with_a_strict_policy(outputs: Path, portal: str):
-    import httpx
+def test_the_portal_serves_published_web_editions_only_with_a_strict_policy(outputs: Path):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(create_app(outputs))
 
     catalogue = store.open_catalogue(outputs)
     published = catalogue.revision(REGION, 2024, 1)
     draft = catalogue.revision(REGION, 2024, 2)
     assert published and draft and draft["status"] == store.DRAFT and "web" in draft
-    answer = httpx.get(f"{portal}/editions/{REGION}/2024/web/")
+    answer = client.get(f"/editions/{REGION}/2024/web/", follow_redirects=False)
     assert answer.status_code == 200 and answer.headers["content-type"] == "text/html; charset=utf-8"
     assert (
         answer.content
@@ -215,11 +217,13 @@ def test_the_portal_serves_published_web_editions_only_with_a_strict_policy(outp
         r"form-action 'none'; frame-ancestors 'none'",
         policy,
     ), policy
-    assert httpx.get(f"{portal}/editions/{REGION}/2024/r1/web/").content == answer.content
-    assert httpx.get(f"{portal}/editions/{REGION}/2024/web").status_code == 308
+    assert client.get(f"/editions/{REGION}/2024/r1/web/", follow_redirects=False).content == answer.content
+    assert client.get(f"/editions/{REGION}/2024/web", follow_redirects=False).status_code == 308
     # the draft's web edition, whatever its address, is not public
-    assert httpx.get(f"{portal}/editions/{REGION}/2024/r2/web/").status_code == 404
-    assert httpx.get(f"{portal}/editions/{REGION}/2024/r2/fir-{REGION}-2024.pdf").status_code == 404
+    assert client.get(f"/editions/{REGION}/2024/r2/web/", follow_redirects=False).status_code == 404
+    assert client.get(f"/editions/{REGION}/2024/r2/fir-{REGION}-2024.pdf", follow_redirects=False).status_code == 404
     assert not (outputs / REGION / "2024" / "revisions" / "r2").exists()
-    assert httpx.get(f"{portal}/editions/{REGION}/2024/r9/web/").status_code == 404
-    assert httpx.get(f"{portal}/editions/{REGION}/2024/autre.pdf").status_code == 404
+    draft_folder = outputs / REGION / "2024" / "projets" / "r2"
+    assert [p.name for p in draft_folder.iterdir()] == [f"fir-{REGION}-2024-projet.pdf"]
+    assert client.get(f"/editions/{REGION}/2024/r9/web/", follow_redirects=False).status_code == 404
+    assert client.get(f"/editions/{REGION}/2024/autre.pdf", follow_redirects=False).status_code == 404
