@@ -204,6 +204,7 @@ def test_the_portal_serves_published_web_editions_only_with_a_strict_policy(outp
     published = catalogue.revision(REGION, 2024, 1)
     draft = catalogue.revision(REGION, 2024, 2)
     assert published and draft and draft["status"] == store.DRAFT and "web" in draft
+    assert draft["web"]["sha256"] == published["web"]["sha256"]  # same inputs, same page, byte for byte
     answer = client.get(f"/editions/{REGION}/2024/web/", follow_redirects=False)
     assert answer.status_code == 200 and answer.headers["content-type"] == "text/html; charset=utf-8"
     assert (
