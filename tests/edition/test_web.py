@@ -118,7 +118,8 @@ def test_the_erratum_links_each_changed_figure_instead_of_giving_its_page(editio
     revision = Revision(2, "correction", (Change("thematics.cancer", "Parcours Cancer", "1", "2"),), 1)
     page = _web_page(edition_2024, revision)
     erratum = page.split('id="erratum"')[1]
-    assert "@@pages" not in erratum and '<a href="#' in erratum
+    targets = re.findall(r'<a href="#([^"]+)"', erratum)
+    assert "@@pages" not in erratum and targets and all(f' id="{target}"' in page for target in targets)
 
 
 def test_only_the_pages_own_styles_are_allowed():
