@@ -37,6 +37,7 @@ STEPS = [
     "prepare",
     "chart",
     "render-html",
+    "render-web",
     "lay-out-pages",
     "bind-pdf",
     "mark-draft",

@@ -30,7 +30,7 @@ from flows.edition.prepare import Prepared, prepare
 from flows.edition.publish import gc, record, revisions, store
 from flows.edition.publish.errors import Holder
 from flows.edition.publish.manifest import Manifest, RevisionEntry
-from flows.edition.render import draft_mark, paginate, print_file
+from flows.edition.render import draft_mark, paginate, print_file, web
 from flows.edition.render.context import build_context
 from flows.edition.render.html import render_html
 from flows.edition.render.layout import PrintedPdf, lay_out_pages, print_pdf, print_profile
@@ -122,10 +122,25 @@ def draw_chart(key: str, data: Any, primary: str) -> DrawnChart:
 
 @task(name="render-html", cache_policy=CONTENT, on_completion=[steps.note])
 def render_brochure_html(
-    edition: Edition, prepared: Prepared, charts: dict[str, DrawnChart], revision: record.Revision
+    edition: Edition,
+    prepared: Prepared,
+    charts: dict[str, DrawnChart],
+    revision: record.Revision,
+    web_url: str | None = None,
 ) -> str:
-    """Fill the brochure templates."""
-    return render_html(build_context(edition, prepared, charts, revision), paths.TEMPLATES_DIR)
+    """Fill the brochure templates (`web_url`: the web edition's address, printed on the back cover)."""
+    return render_html(build_context(edition, prepared, charts, revision, web_url), paths.TEMPLATES_DIR)
+
+
+@task(name="render-web", cache_policy=CONTENT, on_completion=[steps.note])
+def render_web_edition(
+    edition: Edition, prepared: Prepared, charts: dict[str, DrawnChart], revision: record.Revision, web_url: str
+) -> bytes:
+    """The web edition: the same context as the brochure, as one accessible HTML page linking to the PDF."""
+    pdf = paths.file_name("pdf", edition.meta.region, edition.meta.year)
+    font = (paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()  # the charts' labels (charts/draw.py)
+    page = web.web_edition(edition, prepared, charts, revision, web_url, pdf, paths.TEMPLATES_DIR, font)
+    return page.encode("utf-8")
 
 
 @task(name="lay-out-pages", cache_policy=CONTENT, task_run_name="pages-{key}", on_completion=[steps.note])
@@ -294,7 +309,9 @@ def build_brochure(
             for key, data in chart_data(prepared.figures)
         }
         revision = record.revision(decision, manifest, edition, prepared)
-        html = render_brochure_html(edition, prepared, charts, revision)
+        web_url = web.web_url(edition.meta, notify.portal_url())
+        html = render_brochure_html(edition, prepared, charts, revision, web_url)
+        web_page = render_web_edition(edition, prepared, charts, revision, web_url)
         brochure = paginate.paginate(html, lambda document, stubs, first: lay_out_group(document, stubs, key=first))
         printed = bind_pdf(brochure, edition)
         marked = mark_draft_copy(printed)
@@ -316,9 +333,14 @@ def build_brochure(
         entry = dataclasses.replace(entry, run_id=run_id)
         results = steps.results_of(run_id)
         who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
-        files = {"pdf": printed.published, "archive": printed.archival, "draft": marked}
-        files["data"] = build_data_package(edition, prepared, decision.revision, entry.published_at)
-        files["print"] = bind_print_pdf(for_print, brochure, edition)
+        files = {
+            "pdf": printed.published,
+            "archive": printed.archival,
+            "draft": marked,
+            "print": bind_print_pdf(for_print, brochure, edition),
+            "web": web_page,
+            "data": build_data_package(edition, prepared, decision.revision, entry.published_at),
+        }
         draft = record_draft(outputs_dir, edition, decision.revision, files, entry, results, who)
     notify_approvers(outputs_dir, edition.meta.region_name, draft, region, year)
     report_run(region, year, decision.revision, prepared)

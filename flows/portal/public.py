@@ -15,11 +15,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from flows.edition.french import format_size
 from flows.edition.publish import views
 from flows.edition.publish.manifest import Manifest, RevisionEntry
+from flows.edition.render.web import style_hashes
 from flows.portal import previews, wording
 from flows.portal.pages import render
 
@@ -97,6 +98,9 @@ def index(request: Request) -> HTMLResponse:
                     "data_href": f"/download/{region}/{year}/{number}/data" if "data" in entry else "",
                     "data_name": data_name(manifest, number),
                     "data_size": format_size(entry["data"]["size"]) if "data" in entry else "",
+                    "web_href": _web_href(region, year, number, entry is manifest["revisions"][-1])
+                    if "web" in entry
+                    else None,
                     "cover": f"/cover/{region}/{year}/{number}.png",
                     "cover_alt": f"Couverture de la brochure FIR {year} {name}, révision {number}",
                 }
@@ -142,6 +146,59 @@ def cover(request: Request, region: str, year: int, revision: str) -> FileRespon
     except previews.PreviewFailed as exc:
         raise HTTPException(404, "couverture indisponible") from exc
     return FileResponse(image, media_type="image/png", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def _web_href(region: str, year: int, number: int, current: bool) -> str:
+    return f"/editions/{region}/{year}/web/" if current else f"/editions/{region}/{year}/r{number}/web/"
+
+
+# The web edition's address is stable (the current publication's); its links to the brochure are relative
+# (`../fir-<region>-<year>.pdf`, as beside it in outputs/), hence the brochure under the same folders.
+@router.get("/editions/{region}/{year}/web")
+def web_edition_folder(region: str, year: int) -> RedirectResponse:
+    return RedirectResponse(f"/editions/{region}/{year}/web/", 308)
+
+
+@router.get("/editions/{region}/{year}/web/")
+def web_edition(request: Request, region: str, year: int) -> Response:
+    """The current publication's web edition."""
+    return _web_page(request, region, year, "latest")
+
+
+@router.get("/editions/{region}/{year}/r{revision}/web/")
+def web_edition_revision(request: Request, region: str, year: int, revision: str) -> Response:
+    """A published revision's web edition (a draft's is never public: 404)."""
+    return _web_page(request, region, year, revision)
+
+
+@router.get("/editions/{region}/{year}/{name}.pdf")
+def web_edition_brochure(request: Request, region: str, year: int, name: str) -> FileResponse:
+    """The brochure the current web edition links to."""
+    if name != f"fir-{region}-{year}":
+        raise HTTPException(404, "fichier inconnu")
+    return _file(request, region, year, "latest", "pdf")
+
+
+@router.get("/editions/{region}/{year}/r{revision}/{name}.pdf")
+def web_edition_revision_brochure(request: Request, region: str, year: int, revision: str, name: str) -> FileResponse:
+    """The brochure a revision's web edition links to."""
+    if name != f"fir-{region}-{year}":
+        raise HTTPException(404, "fichier inconnu")
+    return _file(request, region, year, revision, "pdf")
+
+
+def _web_page(request: Request, region: str, year: int, revision: str) -> Response:
+    _, entry = published_revision(request, region, year, revision)
+    if "web" not in entry:
+        raise HTTPException(404, "pas de version web pour cette révision")
+    page = _object(request, region, year, entry["web"]["sha256"]).read_bytes()
+    # Its own inline CSS (by hash) and data: images, nothing else: no script, no request elsewhere.
+    styles = " ".join(style_hashes(page.decode("utf-8"))) or "'none'"
+    policy = (
+        f"default-src 'none'; style-src {styles}; img-src data:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
+    return Response(page, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": policy})
 
 
 def _file(request: Request, region: str, year: int, revision: str, variant: str) -> FileResponse:

@@ -43,6 +43,9 @@ class EditionMeta:
     # A one-person team may approve its own drafts ([approval] self_approval = true); by default the
     # approver must be someone else than the person who launched the build (four-eyes rule).
     self_approval: bool = False
+    # The web edition's address, printed in the brochure ([publication] web_url); by default the portal's
+    # (flows/edition/render/web.py, web_url).
+    web_url: str | None = None
 
 
 class _Brand(BaseModel):
@@ -68,6 +71,11 @@ class _Approval(BaseModel):
     self_approval: bool = False
 
 
+class _Publication(BaseModel):
+    model_config = ConfigDict(strict=True)
+    web_url: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s\"<>]+$")] | None = None
+
+
 class _EditionToml(BaseModel):
     """The file's shape; unknown keys are allowed (comments of a sort, or settings of a later version)."""
 
@@ -84,6 +92,7 @@ class _EditionToml(BaseModel):
     thematic_subset: _ThematicSubset = Field(default_factory=_ThematicSubset)
     shares: _Shares = Field(default_factory=_Shares)
     approval: _Approval = Field(default_factory=_Approval)
+    publication: _Publication = Field(default_factory=_Publication)
 
 
 def _expected(column: str, error_type: str, year: int) -> str:
@@ -94,7 +103,9 @@ def _expected(column: str, error_type: str, year: int) -> str:
         return "« half-up » (chaque part arrondie) ou « largest-remainder » (parts qui totalisent 100 %)"
     if column == "approval.self_approval":
         return "true (la personne qui lance la construction peut approuver) ou false, sans guillemets"
-    if column in ("brand", "thematic_subset", "shares", "approval"):
+    if column == "publication.web_url":
+        return "une adresse web complète entre guillemets (« https://… »)"
+    if column in ("brand", "thematic_subset", "shares", "approval", "publication"):
         return f"une section « [{column}] » de lignes « clé = valeur »"
     if column == "year":
         return f"le nombre {year}, sans guillemets"
@@ -156,6 +167,7 @@ def parse_meta(file: InputFile, folder: Path, inputs: Path, region: str, year: i
         subset_exclude=tuple(model.thematic_subset.exclude),
         share_rounding=model.shares.rounding,
         self_approval=model.approval.self_approval,
+        web_url=model.publication.web_url,
     )
 
 

@@ -48,10 +48,15 @@ def _amount(row: dict[str, Any], column: str) -> str:
 
 
 def build_context(
-    edition: Edition, prepared: Prepared, charts: Mapping[str, DrawnChart], revision: Revision | None = None
+    edition: Edition,
+    prepared: Prepared,
+    charts: Mapping[str, DrawnChart],
+    revision: Revision | None = None,
+    web_url: str | None = None,
 ) -> sections.Context:
     """Gather the brochure's content in reading order: data only (ids, anchors, years, names, numbers
-    formatted in French); the words around them, titles and sommaire included, are the templates'."""
+    formatted in French); the words around them, titles and sommaire included, are the templates'.
+    `web_url`: the web edition's address, printed on the back cover (none: not printed)."""
     meta = edition.meta
     figures, report, names = prepared.figures, prepared.report, prepared.catalogue
 
@@ -68,6 +73,7 @@ def build_context(
             "part_label": meta.part_label,
             "website": meta.website,
             "logo": meta.logo.data_uri if meta.logo else None,
+            "web_url": web_url,
         },
         "theme": dataclasses.asdict(Theme.from_brand(meta.primary, meta.accent)),
         "fir_html": text("fir"),

@@ -12,6 +12,11 @@ from flows.edition.render.narrative import keep_case
 
 def render_html(context: Mapping[str, object], templates_dir: Path) -> str:
     """Fill the brochure template; every value is escaped unless marked safe by our own code."""
+    return environment(templates_dir).get_template("brochure.html.j2").render(**context)
+
+
+def environment(templates_dir: Path) -> Environment:
+    """The templates' environment, the same for the brochure and its web edition."""
     env = Environment(
         loader=FileSystemLoader(templates_dir),
         autoescape=select_autoescape(["html", "j2", "html.j2"], default=True),
@@ -20,4 +25,4 @@ def render_html(context: Mapping[str, object], templates_dir: Path) -> str:
         lstrip_blocks=True,
     )
     env.filters["keep_case"] = keep_case  # units and acronyms the stylesheet must not re-case
-    return env.get_template("brochure.html.j2").render(**context)
+    return env

@@ -21,6 +21,7 @@ class Meta(TypedDict):
     part_label: str
     website: str | None
     logo: str | None  # an inline data: URI
+    web_url: str | None  # the web edition's address (flows/edition/render/web.py)
 
 
 class Badge(TypedDict):
