@@ -29,7 +29,8 @@ def test_a_saved_sentence_lays_out_one_group_and_a_broken_figure_keeps_the_last_
     previewer = Previewer(inputs_copy, REGION, 2024)
     first = previewer.rebuild()
     assert first.status == OK, first.problems
-    assert len(first.pages) == 44
+    assert [page.number for page in first.pages] == list(range(1, 45))
+    assert first.title == "Hauts-de-France, 2024"
     groups = previewer.layouts.computed
     assert groups >= 12  # every page group laid out once (the sommaire again with its page numbers)
     assert previewer.charts.computed == 3
@@ -46,6 +47,7 @@ def test_a_saved_sentence_lays_out_one_group_and_a_broken_figure_keeps_the_last_
     assert previewer.layouts.computed == groups + 1  # only the group holding that action
     assert previewer.charts.computed == 3  # no chart drawn again
     changed = _page_with(second, SENTENCE)
+    assert changed.number == 7  # as its footer prints it
     before = {page.number: page.key for page in first.pages}
     after = {page.number: page.key for page in second.pages}
     moved = {number for number in before if before[number] != after[number]}
