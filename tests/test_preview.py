@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flows.edition.errors import Problem
 from flows.preview import report, view
-from flows.preview.build import INPUT, OK, Outcome, Page, Previewer
+from flows.preview.build import INPUT, OK, Outcome, Page, Previewer, changed_pages
 from flows.preview.server import Hub, Rebuilder
 from tests.helpers import REGION
 
@@ -48,6 +48,7 @@ def test_a_saved_sentence_lays_out_one_group_and_a_broken_figure_keeps_the_last_
     assert previewer.charts.computed == 3  # no chart drawn again
     changed = _page_with(second, SENTENCE)
     assert changed.number == 7  # as its footer prints it
+    assert second.changed == (7,)
     before = {page.number: page.key for page in first.pages}
     after = {page.number: page.key for page in second.pages}
     moved = {number for number in before if before[number] != after[number]}
@@ -136,3 +137,15 @@ def test_saves_during_a_rebuild_make_exactly_one_more():
         thread.join()
     assert previewer.rebuilds == 2
     assert rebuilder.outcome is not None and rebuilder.outcome.version == 2
+
+
+def test_the_pages_said_changed_are_those_whose_text_changed_or_their_whole_group():
+    before = (Page(1, "a", 0, "Couverture"), Page(2, "b", 0, "Partie 1"), Page(3, "b", 1, "Action"))
+    sentence = (before[0], Page(2, "c", 0, "Partie 1"), Page(3, "c", 1, "Action, une phrase de plus"))
+    chart = (before[0], Page(2, "d", 0, "Partie 1"), Page(3, "d", 1, "Action"))
+    longer = (*sentence, Page(4, "c", 2, "Suite"))
+    assert changed_pages((), before) == ()
+    assert changed_pages(before, before) == ()
+    assert changed_pages(before, sentence) == (3,)
+    assert changed_pages(before, chart) == (2, 3)  # same text, other pixels: the whole group
+    assert changed_pages(before, longer) == (3, 4)

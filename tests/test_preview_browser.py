@@ -100,6 +100,7 @@ def test_saves_show_on_the_page_without_a_click_and_a_broken_figure_shows_the_re
     expect(changed).to_have_count(1, timeout=120_000)  # no click, no reload: the page follows the save
     _shown(page, changed)
     expect(changed).to_have_attribute("id", "page-7")  # as its footer prints it
+    expect(page.locator(".summary .changed")).to_contain_text("page 7")
 
     amounts = edition / "action_amounts.csv"
     amounts.write_text(amounts.read_text(encoding="utf-8").replace(GOOD, BROKEN), encoding="utf-8")

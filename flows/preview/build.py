@@ -67,6 +67,7 @@ class Outcome:
     pages_at: str | None  # when the pages shown were laid out (None: never yet)
     steps: tuple[tuple[str, float], ...] = ()  # seconds per step of this rebuild, for the console
     title: str = ""  # the edition as its reader names it (« Hauts-de-France, 2024 »), once read
+    changed: tuple[int, ...] = ()  # the pages this rebuild changed (none on the first one)
 
 
 class _Invalid(Exception):
@@ -127,6 +128,7 @@ class Previewer:
         started = time.perf_counter()
         self._steps: list[tuple[str, float]] = []
         problems: list[report.Item] = []
+        changed: tuple[int, ...] = ()
         try:
             shown, pdfs, warnings = self._build()
         except InputError as exc:
@@ -138,6 +140,7 @@ class Previewer:
             status, problems = BUG, report.from_bug(exc)
         else:
             status = OK
+            changed = changed_pages(self._good, shown)
             with self._lock:
                 self._pdfs = pdfs
             self._good, self._warnings = shown, warnings
@@ -156,6 +159,7 @@ class Previewer:
             self._good_at,
             tuple(self._steps),
             self._title,
+            changed,
         )
 
     def _step(self, name: str, since: float) -> float:
@@ -197,6 +201,23 @@ class Previewer:
         warnings = [finding.message for finding in prepared.report.warnings]
         warnings += [w for group in brochure.groups for w in group.warnings]
         return tuple(shown), pdfs, tuple(dict.fromkeys(warnings))
+
+
+def changed_pages(before: tuple[Page, ...], after: tuple[Page, ...]) -> tuple[int, ...]:
+    """The pages a rebuild changed, for the author's eye (none the first time): of each group laid out again,
+    the pages whose text changed, or all of them when none did (a chart, a colour)."""
+    if not before:
+        return ()
+    old = {page.number: page for page in before}
+    again: dict[str, list[Page]] = {}
+    for page in after:
+        if page.number not in old or old[page.number].key != page.key:
+            again.setdefault(page.group, []).append(page)
+    changed: list[int] = []
+    for pages_of_group in again.values():
+        texts = [p.number for p in pages_of_group if p.number not in old or old[p.number].text != p.text]
+        changed += texts or [p.number for p in pages_of_group]
+    return tuple(sorted(changed))
 
 
 def _now() -> str:
