@@ -54,6 +54,6 @@ def run(region: str, year: int, inputs: Path, outputs: Path, host: str, port: in
             webbrowser.open(url)
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the normal way to stop the preview
-        server.serve(previewer, [inputs / region, inputs / REFERENCE_DIR], sock, f"FIR {year} {region}", ready)
+        server.serve(previewer, [inputs / region, inputs / REFERENCE_DIR], sock, f"{region}, {year}", ready)
     print("Aperçu arrêté.", flush=True)
     return EXIT_OK
