@@ -8,6 +8,8 @@ author looks at the page they are editing. Kinds of change:
 
 - paragraph: one sentence of one action's text (texts/actions/p1-bassin-minier-attractivite.md); target 2 s;
 - figure: the amount of that action (action_amounts.csv, its badge); target 3 s;
+- paragraph-part-2: one sentence of an action of part 2 (texts/actions/p2-cpts.md), whose 13 pages are one
+  page group, the longest of the « en actions » part; reported;
 - chiffres: 1 000 € more moved between two thematics (thematics.csv, total kept): the thematics table
   and chart of the « en chiffres » part; reported, no target (its 8 pages and 4 charts are one page group).
 
@@ -91,6 +93,11 @@ def changes(edition: Path) -> dict[str, tuple[Path, str, Callable[[str, int], tu
         changed = text.replace("p1-bassin-minier-attractivite;;;k€;645", f"p1-bassin-minier-attractivite;;;k€;{value}")
         return changed, f"{value}k€"
 
+    def paragraph_part_2(text: str, i: int) -> tuple[str, str]:
+        sentence = f"Phrase de mesure numéro {i} ajoutée à la partie 2."
+        changed = text.replace("l'animation du réseau des CPTS.", f"l'animation du réseau des CPTS. {sentence}", 1)
+        return changed, sentence
+
     def chiffres(text: str, i: int) -> tuple[str, str]:
         moved = 100_000 + 1_000 * (i + 1)
         low, high = 115_072_012 - moved, 153_285_611 + moved
@@ -101,6 +108,7 @@ def changes(edition: Path) -> dict[str, tuple[Path, str, Callable[[str, int], tu
     return {
         "paragraph": (edition / ACTION_TEXT, "4centresdesantécréés", paragraph),
         "figure": (edition / "action_amounts.csv", "4centresdesantécréés", figure),
+        "paragraph-part-2": (edition / "texts/actions/p2-cpts.md", "l'animationduréseaudesCPTS", paragraph_part_2),
         "chiffres": (edition / "thematics.csv", "153285611", chiffres),
     }
 
@@ -142,7 +150,8 @@ def _echo(child: subprocess.Popen[str], verbose: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--saves", type=int, default=7)
-    parser.add_argument("--only", choices=["paragraph", "figure", "chiffres"], help="one kind of change only")
+    kinds = ["paragraph", "figure", "paragraph-part-2", "chiffres"]
+    parser.add_argument("--only", choices=kinds, help="one kind of change only")
     parser.add_argument("--verbose", action="store_true", help="show what fir preview prints")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -195,7 +204,7 @@ def main() -> int:
     print(f"\nMédianes sur {args.saves} enregistrements ({os.cpu_count()} CPU, {load}) :")
     for kind, median in medians.items():
         target = f" (cible ≤ {TARGETS[kind]:.0f} s)" if kind in TARGETS else ""
-        print(f"  {kind:<10}: {median:.2f} s{target}")
+        print(f"  {kind:<16}: {median:.2f} s{target}")
     print(f"(écrit dans {out})")
     return 0
 

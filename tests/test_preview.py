@@ -4,15 +4,17 @@ layout; the page's HTML in both states; a save during a rebuild makes exactly on
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from pathlib import Path
 
+from flows.edition.charts.data import DrawnChart
 from flows.edition.errors import Problem
 from flows.preview import report, view
-from flows.preview.build import INPUT, OK, Outcome, Page, Previewer, changed_pages
+from flows.preview.build import BUG, INPUT, OK, Outcome, Page, Previewer, changed_pages
 from flows.preview.server import Hub, Rebuilder
-from tests.helpers import REGION
+from tests.helpers import REGION, fir
 
 ACTION = "texts/actions/p1-bassin-minier-attractivite.md"
 SENTENCE = "Une phrase ajoutée pendant la relecture de l'aperçu."
@@ -149,3 +151,29 @@ def test_the_pages_said_changed_are_those_whose_text_changed_or_their_whole_grou
     assert changed_pages(before, sentence) == (3,)
     assert changed_pages(before, chart) == (2, 3)  # same text, other pixels: the whole group
     assert changed_pages(before, longer) == (3, 4)
+
+
+def test_a_bug_is_said_as_such_and_logged_with_its_traceback(inputs_copy: Path, caplog):
+    def broken_chart(key: str, data: object, primary: str) -> DrawnChart:
+        raise ZeroDivisionError("division by zero")
+
+    outcome = Previewer(inputs_copy, REGION, 2024, draw=broken_chart).rebuild()
+    assert outcome.status == BUG
+    [item] = outcome.problems
+    assert item == report.Item("erreur du programme (pas des données)", "ZeroDivisionError : division by zero")
+    assert "Traceback" in caplog.text and "ZeroDivisionError" in caplog.text
+    html = view.content(outcome)
+    assert "Erreur du programme" in html and "pas une erreur dans les données" in html
+
+
+def test_the_command_refuses_an_edition_that_is_not_there_and_a_port_in_use(inputs_copy: Path):
+    missing = fir("preview", "--region", "nulle-part", "--year", "2024", "--inputs", inputs_copy)
+    assert missing.returncode == 1
+    assert "Pas d'édition nulle-part 2024" in missing.stderr and "Traceback" not in missing.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = fir("preview", "--region", REGION, "--year", "2024", "--inputs", inputs_copy, "--port", port)
+    assert busy.returncode == 2
+    assert f"Impossible d'écouter sur 127.0.0.1:{port}" in busy.stderr and "Traceback" not in busy.stderr
