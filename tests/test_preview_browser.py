@@ -76,8 +76,9 @@ def _axe(page: Page, name: str, found: dict[str, str]) -> None:
 
 
 def test_saves_show_on_the_page_without_a_click_and_a_broken_figure_shows_the_report(
-    preview: str, inputs_copy: Path, browser: Browser
+    browser: Browser, preview: str, inputs_copy: Path
 ):
+    """(`browser` first: the preview is stopped with its page still open, listening to its events.)"""
     edition = inputs_copy / REGION / "2024"
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(preview)

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -163,12 +164,18 @@ def create_app(rebuilder: Rebuilder, title: str, stopping: threading.Event) -> S
             try:
                 version = rebuilder.outcome.version if rebuilder.outcome else 0
                 yield f"retry: 1000\nevent: hello\ndata: {version}\n\n"
-                while not stopping.is_set():
+                idle = 0.0
+                while not stopping.is_set():  # checked every second: Ctrl-C never waits for a stream
                     try:
-                        event, data = await asyncio.wait_for(subscription[1].get(), KEEPALIVE_S)
+                        async with asyncio.timeout(1.0):
+                            event, data = await subscription[1].get()
                     except TimeoutError:
-                        yield ": keep-alive\n\n"
+                        idle += 1.0
+                        if idle >= KEEPALIVE_S:
+                            idle = 0.0
+                            yield ": keep-alive\n\n"
                         continue
+                    idle = 0.0
                     yield f"event: {event}\ndata: {data}\n\n"
             finally:
                 rebuilder.hub.close(subscription)
@@ -228,9 +235,16 @@ def serve(
         on_ready()
 
     server.startup = startup  # type: ignore[method-assign]
+    original_exit = server.handle_exit
+
+    def handle_exit(sig: int, frame: Any) -> None:
+        stop.set()  # first the event streams, so that the server's graceful shutdown finds them closed
+        original_exit(sig, frame)
+
+    server.handle_exit = handle_exit  # type: ignore[method-assign]
     try:
         server.run(sockets=[sock])
     finally:
         stop.set()
         for thread in threads:
-            thread.join(timeout=5)
+            thread.join(timeout=2)  # a layout under way is not waited for (daemon threads)
