@@ -102,6 +102,7 @@ def test_saves_show_on_the_page_without_a_click_and_a_broken_figure_shows_the_re
     _shown(page, changed)
     expect(changed).to_have_attribute("id", "page-7")  # as its footer prints it
     expect(page.locator(".summary .changed")).to_contain_text("page 7")
+    page.screenshot(path=str(SHOTS / "phrase-ajoutee.png"))
 
     amounts = edition / "action_amounts.csv"
     amounts.write_text(amounts.read_text(encoding="utf-8").replace(GOOD, BROKEN), encoding="utf-8")
