@@ -116,6 +116,7 @@ class Previewer:
         self._good_at: str | None = None
         self._warnings: tuple[str, ...] = ()
         self._title = ""
+        self._steps: list[tuple[str, float]] = []  # this rebuild's steps and their seconds
         self.version = 0
 
     def pdf(self, group: str) -> bytes | None:
@@ -126,7 +127,7 @@ class Previewer:
     def rebuild(self) -> Outcome:
         """Read the inputs again and lay out what changed; never raises for a problem in the inputs."""
         started = time.perf_counter()
-        self._steps: list[tuple[str, float]] = []
+        self._steps = []
         problems: list[report.Item] = []
         changed: tuple[int, ...] = ()
         try:
