@@ -1,5 +1,5 @@
 """The `fir` command: check, build, drafts, approve, reject, list, national, schedule, serve, repair, gc,
-user and workbook.
+user, workbook and preview.
 
 Exit codes: 0 success (warnings allowed), 1 the inputs are wrong (message says where), 2 bad usage,
 3 operational trouble (disk full, permission denied, edition locked by another run; message says which path).
@@ -236,6 +236,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     new.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR, help="dossier des données (défaut : inputs/)")
     new.set_defaults(handler=cmd_new)
+
+    preview = sub.add_parser(
+        "preview",
+        help="aperçu d'une édition dans le navigateur, mis en page de nouveau à chaque enregistrement "
+        "d'un fichier de données (rien n'est publié)",
+    )
+    edition_args(preview)
+    preview.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1)")
+    preview.add_argument("--port", type=int, default=0, help="port d'écoute (défaut : un port libre)")
+    preview.add_argument("--open", action="store_true", help="ouvrir l'aperçu dans le navigateur")
+    preview.set_defaults(handler=cmd_preview)
 
     listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
     listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
@@ -639,6 +650,13 @@ def cmd_new(args: argparse.Namespace) -> int:
         f"la liste : fir check --region {args.region} --year {args.year}"
     )
     return EXIT_OK
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    """Serve the edition's preview until Ctrl-C (flows/preview/): no Prefect, nothing written."""
+    from flows.preview import command
+
+    return command.run(args.region, args.year, args.inputs, args.outputs, args.host, args.port, args.open)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -62,10 +62,11 @@ def lay_out_pages(
     base_dir: Path,
     allowed_roots: list[Path],
     stubs: tuple[str, ...],
-    variant: str = PUBLISHED_VARIANT,
+    variant: str | None = PUBLISHED_VARIANT,
 ) -> PageGroup:
     """Lay out one group of pages and write it as a tagged PDF (or the print file's PDF/X-4 `variant`),
-    with its anchors and bookmarks."""
+    with its anchors and bookmarks. `variant=None`: untagged, the same pages a quarter faster (`fir preview`,
+    which only shows them)."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 

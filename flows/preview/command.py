@@ -1,0 +1,59 @@
+"""`fir preview`: check the command line, read the current publication (read-only), start the server and
+say where it is. Exit codes as every `fir` command: 1 an edition that is not there, 2 a bad command line
+(`--host`/`--port` that cannot be used), 0 after Ctrl-C."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import webbrowser
+from pathlib import Path
+
+from flows.edition.ingest.meta import META_FILE
+from flows.edition.ingest.snapshot import REFERENCE_DIR
+
+EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
+
+
+def run(region: str, year: int, inputs: Path, outputs: Path, host: str, port: int, open_browser: bool) -> int:
+    """Serve the preview of one edition until Ctrl-C."""
+    from flows.edition.publish import store
+    from flows.preview import server
+    from flows.preview.build import Previewer
+
+    folder = inputs / region / str(year)
+    if not (folder / META_FILE).is_file():
+        print(
+            f"Pas d'édition {region} {year} dans {inputs} (il faut un dossier {folder} avec son {META_FILE}). "
+            "Voir « fir list » pour les éditions présentes.",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT
+    try:
+        sock = server.listen(host, port)
+    except OSError as exc:
+        print(
+            f"Impossible d'écouter sur {host}:{port} ({exc.strerror or exc}) : choisir un autre --port "
+            "(ou 0, le défaut, pour un port libre).",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    bound = sock.getsockname()[1]
+    shown_host = f"[{host}]" if ":" in host else host
+    url = f"http://{shown_host}:{bound}/"
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    # The published revisions, read once and never written: the erratum a build would print now.
+    history = store.existing_history(outputs, region, year)
+    previewer = Previewer(inputs, region, year, history)
+
+    def ready() -> None:
+        print(f"Aperçu de {region} {year} : {url}  (Ctrl-C pour arrêter)", flush=True)
+        print(f"Surveillé : {inputs / region}, {inputs / REFERENCE_DIR}", flush=True)
+        if open_browser:
+            webbrowser.open(url)
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the normal way to stop the preview
+        server.serve(previewer, [inputs / region, inputs / REFERENCE_DIR], sock, f"{region}, {year}", ready)
+    print("Aperçu arrêté.", flush=True)
+    return EXIT_OK

@@ -1,0 +1,179 @@
+"""`fir preview`'s pure parts on the real 2024 edition: a saved sentence lays out again only its page group,
+a broken figure gives a located report above the last good pages, fixing it brings them back without any
+layout; the page's HTML in both states; a save during a rebuild makes exactly one more."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+from flows.edition.charts.data import DrawnChart
+from flows.edition.errors import Problem
+from flows.preview import report, view
+from flows.preview.build import BUG, INPUT, OK, Outcome, Page, Previewer, changed_pages
+from flows.preview.server import Hub, Rebuilder
+from tests.helpers import REGION, fir
+
+ACTION = "texts/actions/p1-bassin-minier-attractivite.md"
+SENTENCE = "Une phrase ajoutée pendant la relecture de l'aperçu."
+
+
+def _page_with(outcome: Outcome, text: str) -> Page:
+    found = [page for page in outcome.pages if text in page.text.replace("\n", " ")]
+    assert found, f"« {text} » sur aucune page"
+    return found[0]
+
+
+def test_a_saved_sentence_lays_out_one_group_and_a_broken_figure_keeps_the_last_good_pages(inputs_copy: Path):
+    edition = inputs_copy / REGION / "2024"
+    previewer = Previewer(inputs_copy, REGION, 2024)
+    first = previewer.rebuild()
+    assert first.status == OK, first.problems
+    assert [page.number for page in first.pages] == list(range(1, 45))
+    assert first.title == "Hauts-de-France, 2024"
+    groups = previewer.layouts.computed
+    assert groups >= 12  # every page group laid out once (the sommaire again with its page numbers)
+    assert previewer.charts.computed == 3
+
+    text = edition / ACTION
+    text.write_text(
+        text.read_text(encoding="utf-8").replace(
+            "4 centres de santé créés ;", f"4 centres de santé créés ; {SENTENCE}"
+        ),
+        encoding="utf-8",
+    )
+    second = previewer.rebuild()
+    assert second.status == OK
+    assert previewer.layouts.computed == groups + 1  # only the group holding that action
+    assert previewer.charts.computed == 3  # no chart drawn again
+    changed = _page_with(second, SENTENCE)
+    assert changed.number == 7  # as its footer prints it
+    assert second.changed == (7,)
+    before = {page.number: page.key for page in first.pages}
+    after = {page.number: page.key for page in second.pages}
+    moved = {number for number in before if before[number] != after[number]}
+    assert changed.number in moved
+    assert all(page.group == changed.group for page in second.pages if page.number in moved)
+
+    amounts = edition / "action_amounts.csv"
+    good = amounts.read_text(encoding="utf-8")
+    amounts.write_text(
+        good.replace("p1-bassin-minier-attractivite;;;k€;645", "p1-bassin-minier-attractivite;;;k€;12O"),
+        encoding="utf-8",
+    )
+    broken = previewer.rebuild()
+    assert broken.status == INPUT
+    assert [(item.where, item.what.split(" — ")[0]) for item in broken.problems] == [
+        (f"{REGION}/2024/action_amounts.csv, ligne 3, colonne « amount »", "valeur « 12O »")
+    ]
+    assert broken.pages == second.pages  # the last good pages stay, as they were
+    assert broken.pages_at == second.finished_at
+    html = view.content(broken)
+    assert 'role="alert"' in html and "action_amounts.csv, ligne 3, colonne « amount »" in html
+    assert html.index('role="alert"') < html.index('class="pages stale"')  # the report above the pages
+
+    amounts.write_text(good, encoding="utf-8")
+    fixed = previewer.rebuild()
+    assert fixed.status == OK and not fixed.problems
+    assert fixed.pages == second.pages
+    assert previewer.layouts.computed == groups + 1  # the same documents as before the mistake: nothing laid out
+    assert previewer.pdf(changed.group) is not None
+    assert 'role="alert"' not in view.content(fixed)
+
+
+def test_a_reconciliation_error_is_reported_where_it_is(inputs_copy: Path):
+    thematics = inputs_copy / REGION / "2024" / "thematics.csv"
+    thematics.write_text(
+        thematics.read_text(encoding="utf-8").replace("€;115 072 012;", "€;115 072 112;"), encoding="utf-8"
+    )
+    outcome = Previewer(inputs_copy, REGION, 2024).rebuild()
+    assert outcome.status == INPUT and outcome.pages == () and outcome.pages_at is None
+    [item] = outcome.problems
+    assert item.where == f"{REGION}/2024/thematics.csv, ligne 27, colonne « amount »"
+    assert "538\u202f736\u202f879" in item.what and "538\u202f736\u202f982" in item.what
+    assert "Aucune page n'a encore pu être mise en page" in view.content(outcome)
+
+
+def test_a_problem_reads_where_then_what():
+    problem = Problem("hauts-de-france/2024/revenue.csv", "un montant", line=4, column="amount", value="12O")
+    assert report.from_input_error_problems([problem]) == [
+        report.Item(
+            "hauts-de-france/2024/revenue.csv, ligne 4, colonne « amount »", "valeur « 12O » — attendu : un montant"
+        )
+    ]
+    cell = Problem("figures.xlsx", "un montant", line=4, column="amount", cell="E4")
+    assert report.from_input_error_problems([cell])[0].where == "figures.xlsx, cellule E4, colonne « amount »"
+
+
+class _SlowPreviewer:
+    """Counts rebuilds, each taking 0.3 s: what the rebuild thread schedules, not what it builds."""
+
+    version = 0
+
+    def __init__(self) -> None:
+        self.rebuilds = 0
+
+    def rebuild(self) -> Outcome:
+        self.rebuilds += 1
+        time.sleep(0.3)
+        self.version += 1
+        return Outcome(self.version, OK, (), (), (), 0.3, "12:00:00", "12:00:00")
+
+
+def test_saves_during_a_rebuild_make_exactly_one_more():
+    previewer = _SlowPreviewer()
+    rebuilder = Rebuilder(previewer, Hub())  # type: ignore[arg-type]
+    stop = threading.Event()
+    thread = threading.Thread(target=rebuilder.run, args=(stop,))
+    thread.start()
+    try:
+        rebuilder.request()
+        time.sleep(0.1)  # the first rebuild is running
+        for _ in range(5):
+            rebuilder.request()
+        time.sleep(1.2)
+    finally:
+        stop.set()
+        thread.join()
+    assert previewer.rebuilds == 2
+    assert rebuilder.outcome is not None and rebuilder.outcome.version == 2
+
+
+def test_the_pages_said_changed_are_those_whose_text_changed_or_their_whole_group():
+    before = (Page(1, "a", 0, "Couverture"), Page(2, "b", 0, "Partie 1"), Page(3, "b", 1, "Action"))
+    sentence = (before[0], Page(2, "c", 0, "Partie 1"), Page(3, "c", 1, "Action, une phrase de plus"))
+    chart = (before[0], Page(2, "d", 0, "Partie 1"), Page(3, "d", 1, "Action"))
+    longer = (*sentence, Page(4, "c", 2, "Suite"))
+    assert changed_pages((), before) == ()
+    assert changed_pages(before, before) == ()
+    assert changed_pages(before, sentence) == (3,)
+    assert changed_pages(before, chart) == (2, 3)  # same text, other pixels: the whole group
+    assert changed_pages(before, longer) == (3, 4)
+
+
+def test_a_bug_is_said_as_such_and_logged_with_its_traceback(inputs_copy: Path, caplog):
+    def broken_chart(key: str, data: object, primary: str) -> DrawnChart:
+        raise ZeroDivisionError("division by zero")
+
+    outcome = Previewer(inputs_copy, REGION, 2024, draw=broken_chart).rebuild()
+    assert outcome.status == BUG
+    [item] = outcome.problems
+    assert item == report.Item("erreur du programme (pas des données)", "ZeroDivisionError : division by zero")
+    assert "Traceback" in caplog.text and "ZeroDivisionError" in caplog.text
+    html = view.content(outcome)
+    assert "Erreur du programme" in html and "pas une erreur dans les données" in html
+
+
+def test_the_command_refuses_an_edition_that_is_not_there_and_a_port_in_use(inputs_copy: Path):
+    missing = fir("preview", "--region", "nulle-part", "--year", "2024", "--inputs", inputs_copy)
+    assert missing.returncode == 1
+    assert "Pas d'édition nulle-part 2024" in missing.stderr and "Traceback" not in missing.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = fir("preview", "--region", REGION, "--year", "2024", "--inputs", inputs_copy, "--port", port)
+    assert busy.returncode == 2
+    assert f"Impossible d'écouter sur 127.0.0.1:{port}" in busy.stderr and "Traceback" not in busy.stderr
