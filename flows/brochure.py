@@ -310,6 +310,12 @@ def build_brochure(
         }
         revision = record.revision(decision, manifest, edition, prepared)
         web_url = web.web_url(edition.meta, notify.portal_url())
+        if web.is_local(web_url):
+            get_run_logger().warning(
+                "La brochure imprime l'adresse locale %s pour sa version web : indiquez l'adresse publique dans "
+                "edition.toml ([publication] web_url) ou FIR_PORTAL_URL.",
+                web_url,
+            )
         html = render_brochure_html(edition, prepared, charts, revision, web_url)
         web_page = render_web_edition(edition, prepared, charts, revision, web_url)
         brochure = paginate.paginate(html, lambda document, stubs, first: lay_out_group(document, stubs, key=first))

@@ -142,3 +142,17 @@ def test_each_chart_carries_the_glyphs_of_its_labels_so_browsers_draw_it_as_prin
     assert {"M", "€", "5", ","} <= chart_fonts.chart_characters(original)
     embedded = base64.b64decode(re.search(r"font/otf;base64,([A-Za-z0-9+/=]+)", svg).group(1))
     assert 1_000 < len(embedded) < len(font) / 10
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://127.0.0.1:8000/editions/hauts-de-france/2024/web/", True),
+        ("http://localhost/editions/hauts-de-france/2024/web/", True),
+        ("http://[::1]:8000/web/", True),
+        ("https://fir.hauts-de-france.ars.sante.fr/editions/hauts-de-france/2024/web/", False),
+    ],
+)
+def test_a_web_address_only_this_machine_can_open_is_told_apart(url, local):
+    """The build warns when the brochure would print such an address for its web edition."""
+    assert web.is_local(url) is local

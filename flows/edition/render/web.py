@@ -13,6 +13,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlparse
 
 from flows.edition.charts.data import DrawnChart
 from flows.edition.compute.figures import total_row
@@ -38,6 +39,12 @@ def web_url(meta: EditionMeta, portal_url: str) -> str:
     """Where readers find the web edition: edition.toml's `[publication] web_url`, else the portal's stable
     address of the edition's current web page."""
     return meta.web_url or f"{portal_url.rstrip('/')}/editions/{meta.region}/{meta.year}/web/"
+
+
+def is_local(url: str) -> bool:
+    """True for an address only this machine can open: printed in a brochure, it would lead readers nowhere."""
+    host = urlparse(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def web_edition(
