@@ -168,6 +168,14 @@ def test_every_page_passes_axe_core(outputs: Path, browser: Browser):
         expect(editor.get_by_role("heading", name="Accès refusé")).to_be_visible()
         _check(editor, "forbidden", found)
         context.close()
+
+        # On a phone the public list is one card per revision, never wider than the screen.
+        phone = browser.new_context(bypass_csp=True, viewport={"width": 375, "height": 800}).new_page()
+        phone.goto(f"{base}/")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+        cell = phone.locator('td[data-label="Brochure"]').first
+        assert cell.evaluate("e => getComputedStyle(e).display") == "block"  # a card, each cell on its line
+        _check(phone, "public-phone", found)
     for name, report in found.items():
         print(f"--- {name}\n{report}")
     assert not found, f"axe-core violations on: {', '.join(found)}"
