@@ -49,7 +49,9 @@ def test_a_correction_lays_out_again_the_same_print_groups_as_brochure_groups(bu
     cached = next(line for line in builds[1].splitlines() if line.startswith("Étapes reprises du cache :"))
     brochure = set(re.findall(r"(?<![\w-])pages-(\d+)", cached))
     for_print = set(re.findall(r"\bprint-pages-(\d+)", cached))
-    assert len(brochure) >= 6 and for_print == brochure, cached  # the parts before the erratum: reused
+    # The parts before the erratum: reused in both. (The print file may reuse more: its back cover, pushed to
+    # page 48 by the padding, may already be in Prefect's cache from another 2024 correction.)
+    assert len(brochure) >= 6 and brochure <= for_print, cached
 
 
 def _print_file(outputs: Path, year: int, revision: int | None = None) -> Path:
