@@ -53,6 +53,8 @@ STEPS = [
 OUTPUTS = {
     "brochure (PDF/UA-1) and archival copy (PDF/A-3a)": ("lay-out-pages", "bind-pdf"),
     "print file (PDF/X-4)": ("print-html", "lay-out-print-pages", "print-pdf"),
+    "web edition (one HTML page)": ("render-web",),
+    "open-data package (CSV, XLSX, datapackage.json)": ("data-package",),
 }
 # A build makes a draft that another person approves before the next correction, as at the agency: the
 # correction's erratum (and its page) is computed against that publication.
