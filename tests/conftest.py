@@ -10,8 +10,12 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # Prefect reads its settings when it is first imported: everything below is set before any test module
 # (or anything they import) imports it, and child processes started by the tests (`fir …`) inherit it.
@@ -122,3 +126,16 @@ def portal_editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.portal_helpers import build_editions
 
     return build_editions(tmp_path_factory.mktemp("portal-editions"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (it cannot download browsers here), one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.helpers import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -6,15 +6,14 @@ Screenshots of every page are left in /tmp/portal-shots/ for a person to look at
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from flows.edition.publish import store
 from flows.web import create_app
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REGION
+from tests.helpers import REGION
 from tests.portal_helpers import (
     ADMIN,
     APPROVER_ACCOUNT,
@@ -38,14 +37,6 @@ def shared(portal_editions: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture
 def outputs(shared: Path, tmp_path: Path) -> Path:
     return copy_outputs(shared, tmp_path / "outputs")
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _log_in(page: Page, base: str, name: str, password: str = PASSWORD) -> None:

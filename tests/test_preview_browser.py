@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REGION
+from tests.helpers import REGION
 
 SHOTS = Path("/tmp/preview-shots")
 ACTION = "texts/actions/p1-bassin-minier-attractivite.md"
@@ -43,14 +43,6 @@ def preview(inputs_copy: Path, tmp_path: Path) -> Iterator[str]:
     assert "Aperçu arrêté." in output
     assert "Traceback" not in output
     assert not (tmp_path / "outputs").exists()  # a preview is no revision: nothing written
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _page_showing(page: Page, text: str) -> Locator:

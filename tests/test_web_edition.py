@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from flows.edition.publish import store
 from flows.web import create_app
-from tests.helpers import CHROMIUM, CHROMIUM_ARGS, EDITOR, REGION, build_command, fir_build
+from tests.helpers import EDITOR, REGION, build_command, fir_build
 from tests.portal_helpers import serving
 
 SHOTS = Path("/tmp/web-edition-shots")
@@ -52,14 +52,6 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     draft = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "LOGNAME": EDITOR})
     assert draft.returncode == 0, draft.stdout + draft.stderr
     return target
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

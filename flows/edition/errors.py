@@ -16,7 +16,8 @@ class Problem:
     value: str | None = None
     cell: str | None = None  # spreadsheet reference (e.g. "E4") when the file is a workbook
 
-    def __str__(self) -> str:
+    def location(self) -> str:
+        """Where the problem is, as a reader finds it: `file, ligne 3, colonne « amount »` (or the cell)."""
         where = [self.file]
         if self.cell:
             where.append(f"cellule {self.cell}")
@@ -24,7 +25,10 @@ class Problem:
             where.append(f"ligne {self.line}")
         if self.column:
             where.append(f"colonne « {self.column} »")
-        text = ", ".join(where)
+        return ", ".join(where)
+
+    def __str__(self) -> str:
+        text = self.location()
         if self.value is not None:
             text += f" : valeur « {_shorten(self.value)} »"
         return f"{text} — attendu : {self.expected}"

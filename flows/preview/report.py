@@ -28,17 +28,10 @@ def from_input_error_problems(problems: list[Problem]) -> list[Item]:
 
 
 def _problem(problem: Problem) -> Item:
-    where = [problem.file]
-    if problem.cell:
-        where.append(f"cellule {problem.cell}")
-    elif problem.line is not None:
-        where.append(f"ligne {problem.line}")
-    if problem.column:
-        where.append(f"colonne « {problem.column} »")
     what = f"attendu : {problem.expected}"
     if problem.value is not None:
         what = f"valeur « {problem.value} » — {what}"
-    return Item(", ".join(where), what)
+    return Item(problem.location(), what)
 
 
 def from_findings(findings: list[Finding]) -> list[Item]:
