@@ -246,6 +246,12 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1)")
     preview.add_argument("--port", type=int, default=0, help="port d'écoute (défaut : un port libre)")
     preview.add_argument("--open", action="store_true", help="ouvrir l'aperçu dans le navigateur")
+    preview.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="processus qui mettent les pages en page côte à côte (défaut : un par cœur, jusqu'à 4 ; 0 : aucun)",
+    )
     preview.set_defaults(handler=cmd_preview)
 
     listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
@@ -656,7 +662,10 @@ def cmd_preview(args: argparse.Namespace) -> int:
     """Serve the edition's preview until Ctrl-C (flows/preview/): no Prefect, nothing written."""
     from flows.preview import command
 
-    return command.run(args.region, args.year, args.inputs, args.outputs, args.host, args.port, args.open)
+    if args.workers is not None and args.workers < 0:
+        print("--workers : un nombre de processus, 0 ou plus", file=sys.stderr)
+        return EXIT_USAGE
+    return command.run(args.region, args.year, args.inputs, args.outputs, args.host, args.port, args.open, args.workers)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

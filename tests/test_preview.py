@@ -4,16 +4,23 @@ layout; the page's HTML in both states; a save during a rebuild makes exactly on
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 import socket
 import threading
 import time
 from pathlib import Path
 
+import polars as pl
+
 from flows.edition.charts.data import DrawnChart
 from flows.edition.errors import Problem
-from flows.preview import report, view
+from flows.edition.render.paginate import PageGroup
+from flows.preview import build, report, view
 from flows.preview.build import BUG, INPUT, OK, Outcome, Page, Previewer, changed_pages
 from flows.preview.server import Hub, Rebuilder
+from flows.preview.workers import Workers
 from tests.helpers import REGION, fir
 
 ACTION = "texts/actions/p1-bassin-minier-attractivite.md"
@@ -81,6 +88,60 @@ def test_a_saved_sentence_lays_out_one_group_and_a_broken_figure_keeps_the_last_
     assert previewer.layouts.computed == groups + 1  # the same documents as before the mistake: nothing laid out
     assert previewer.pdf(changed.group) is not None
     assert 'role="alert"' not in view.content(fixed)
+
+
+def test_worker_processes_lay_out_what_a_save_changed_as_the_rebuild_itself_would(inputs_copy: Path, caplog):
+    """1 000 € moved between two thematics changes their table, a chart and the pages of both charts and the
+    descriptions: with worker processes those are drawn and laid out by them, side by side, the rebuild
+    itself laying out nothing; put back, the pages are byte for byte those the rebuild laid out alone. A worker
+    killed: the preview goes on without them."""
+    laid_here: list[int] = []
+    drawn_here: list[str] = []
+
+    def lay_out_here(document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
+        laid_here.append(first)
+        return build.lay_out(document, stubs, first)
+
+    def draw_here(key: str, data: pl.DataFrame, primary: str) -> DrawnChart:
+        drawn_here.append(key)
+        return build.draw_chart(key, data, primary)
+
+    thematics = inputs_copy / REGION / "2024" / "thematics.csv"
+    original = thematics.read_text(encoding="utf-8")
+    workers = Workers(2)
+    try:
+        previewer = Previewer(inputs_copy, REGION, 2024, lay_out_group=lay_out_here, draw=draw_here, workers=workers)
+        first = previewer.rebuild()  # nothing laid out before: no plan for the workers yet
+        assert first.status == OK and len(laid_here) >= 12
+        laid_here.clear()
+        drawn_here.clear()
+        moved = original.replace("€;115 072 012;", "€;114 972 012;").replace("€;153 285 611;", "€;153 385 611;")
+        thematics.write_text(moved, encoding="utf-8")
+        second = previewer.rebuild()
+        assert second.status == OK, second.problems
+        assert laid_here == [] and drawn_here == []  # all of it done by the workers
+        assert second.changed == (37, 38, 39)  # the table; the charts; the descriptions' first page
+        table = next(page for page in second.pages if page.number == 37).text
+        table = table.replace("\u202f", " ").replace("\xa0", " ")
+        assert "153 385 611 €" in table and "114 972 012 €" in table
+        untouched = [n for n in range(1, 45) if not 37 <= n <= 42]  # 39-42: one group, the charts' second page on
+        assert [p.key for p in second.pages if p.number in untouched] == [
+            p.key for p in first.pages if p.number in untouched
+        ]
+        thematics.write_text(original, encoding="utf-8")
+        third = previewer.rebuild()
+        assert third.status == OK and laid_here == []
+        assert third.pages == first.pages  # the same PDFs (keys are their SHA-256) and texts
+
+        os.kill(workers.pids()[0], signal.SIGKILL)  # a worker killed (out of memory, say): the preview goes on
+        action = inputs_copy / REGION / "2024" / ACTION
+        action.write_text(action.read_text(encoding="utf-8").replace("centres", "centres (sic)", 1), encoding="utf-8")
+        with caplog.at_level(logging.WARNING, logger="fir.preview"):
+            fourth = previewer.rebuild()
+        assert fourth.status == OK and laid_here == [6]  # its group (pages 6-10), laid out by the rebuild itself
+        assert previewer.workers is None and "l'aperçu continue sans eux" in caplog.text
+    finally:
+        workers.close()
 
 
 def test_a_reconciliation_error_is_reported_where_it_is(inputs_copy: Path):
@@ -166,7 +227,7 @@ def test_a_bug_is_said_as_such_and_logged_with_its_traceback(inputs_copy: Path, 
     assert "Erreur du programme" in html and "pas une erreur dans les données" in html
 
 
-def test_the_command_refuses_an_edition_that_is_not_there_and_a_port_in_use(inputs_copy: Path):
+def test_the_command_refuses_an_edition_that_is_not_there_a_port_in_use_and_a_negative_worker_count(inputs_copy: Path):
     missing = fir("preview", "--region", "nulle-part", "--year", "2024", "--inputs", inputs_copy)
     assert missing.returncode == 1
     assert "Pas d'édition nulle-part 2024" in missing.stderr and "Traceback" not in missing.stderr
@@ -177,3 +238,6 @@ def test_the_command_refuses_an_edition_that_is_not_there_and_a_port_in_use(inpu
         busy = fir("preview", "--region", REGION, "--year", "2024", "--inputs", inputs_copy, "--port", port)
     assert busy.returncode == 2
     assert f"Impossible d'écouter sur 127.0.0.1:{port}" in busy.stderr and "Traceback" not in busy.stderr
+    negative = fir("preview", "--region", REGION, "--year", "2024", "--inputs", inputs_copy, "--workers", "-1")
+    assert negative.returncode == 2
+    assert "--workers : un nombre de processus, 0 ou plus" in negative.stderr and "Traceback" not in negative.stderr

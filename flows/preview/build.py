@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -28,9 +29,12 @@ from flows.edition.publish.manifest import Manifest
 from flows.edition.render.context import build_context
 from flows.edition.render.html import render_html
 from flows.edition.render.layout import lay_out_pages
-from flows.edition.render.paginate import PageGroup, paginate
+from flows.edition.render.paginate import PageGroup, paginate, planned_documents
 from flows.preview import pages, report
 from flows.preview.memo import ChartMemo, DrawChart, LayOut, LayoutMemo, Memo
+
+if TYPE_CHECKING:
+    from flows.preview.workers import Workers
 
 log = logging.getLogger("fir.preview")
 
@@ -104,8 +108,11 @@ class Previewer:
         history: Manifest | None = None,
         lay_out_group: LayOut = lay_out,
         draw: DrawChart = draw_chart,
+        workers: Workers | None = None,
     ) -> None:
         self.inputs, self.region, self.year = inputs, region, year
+        self.workers = workers  # when given: charts and page groups that changed are made side by side
+        self._plan: tuple[list[int], dict[str, int]] | None = None  # the last layout: pages per group, anchors
         self.history = history  # the published revisions, for the erratum and the published values kept
         self.layouts = LayoutMemo(lay_out_group)
         self.charts = ChartMemo(draw)
@@ -179,7 +186,9 @@ class Previewer:
             raise _Invalid(report.from_findings(prepared.report.errors))
         began = self._step("validation", began)
         drawn = self.charts.computed
-        charts = {key: self.charts(key, data, edition.meta.primary) for key, data in chart_data(prepared.figures)}
+        wanted = list(chart_data(prepared.figures))
+        self._draw_aside(wanted, edition.meta.primary)
+        charts = {key: self.charts(key, data, edition.meta.primary) for key, data in wanted}
         began = self._step(f"graphiques ({self.charts.computed - drawn})", began)
         latest = revisions.latest(self.history)
         number = latest["revision"] + 1 if latest else 1
@@ -188,7 +197,9 @@ class Previewer:
         html = render_html(build_context(edition, prepared, charts, revision), paths.TEMPLATES_DIR)
         began = self._step("html", began)
         laid = self.layouts.computed
+        self._lay_out_aside(html)
         brochure = paginate(html, self.layouts)
+        self._plan = ([group.pages for group in brochure.groups], brochure.page_numbers)
         began = self._step(f"mise en page ({self.layouts.computed - laid} groupe(s))", began)
         shown: list[Page] = []
         pdfs: dict[str, bytes] = {}
@@ -202,6 +213,51 @@ class Previewer:
         warnings = [finding.message for finding in prepared.report.warnings]
         warnings += [w for group in brochure.groups for w in group.warnings]
         return tuple(shown), pdfs, tuple(dict.fromkeys(warnings))
+
+    def _draw_aside(self, wanted: list[tuple[str, pl.DataFrame]], primary: str) -> None:
+        """Draw the charts whose data changed in the worker processes, side by side."""
+        jobs = [(key, data, primary) for key, data in wanted if not self.charts.has(ChartMemo.key(key, data, primary))]
+        if self.workers is None or not jobs:
+            return
+        try:
+            drawn = self.workers.draw(jobs)
+        except Exception as exc:  # an optimisation only: the rebuild draws them itself
+            self._workers_failed(exc)
+            return
+        for job, chart in zip(jobs, drawn, strict=True):
+            self.charts.put(ChartMemo.key(*job), chart)
+
+    def _workers_failed(self, exc: Exception) -> None:
+        from flows.preview.workers import POOL_TROUBLE
+
+        if isinstance(exc, POOL_TROUBLE):
+            log.warning("Processus de l'aperçu arrêtés (%r) : l'aperçu continue sans eux, plus lentement", exc)
+            self.workers = None
+        else:
+            log.warning("Échec dans un processus de l'aperçu : reprise ici", exc_info=exc)
+
+    def _lay_out_aside(self, html: str) -> None:
+        """Lay out in the worker processes, side by side, the groups whose document changed, at the pages where
+        the last layout put them: `paginate` then finds them done, unless a group changed length (it lays out
+        again, itself, what that moved)."""
+        if self.workers is None or self._plan is None:
+            return
+        planned = planned_documents(html, *self._plan)
+        jobs = [job for job in planned if not self.layouts.has(LayoutMemo.key(job[0], job[1]))]
+        if not jobs:
+            return
+        length, first = {}, 1  # pages of the group starting at each page, in the last layout
+        for count in self._plan[0]:
+            length[first], first = count, first + count
+        jobs.sort(key=lambda job: -length[job[2]])  # the longest first: the others share the other workers
+        try:
+            done = self.workers.lay_out(jobs)
+        except Exception as exc:  # an optimisation only: paginate lays them out itself (and meets the same bug)
+            self._workers_failed(exc)
+            return
+        for (document, stubs, _), (group, texts) in zip(jobs, done, strict=True):
+            self.layouts.put(LayoutMemo.key(document, stubs), group)
+            self._texts.put(hashlib.sha256(group.pdf).hexdigest(), texts)
 
 
 def changed_pages(before: tuple[Page, ...], after: tuple[Page, ...]) -> tuple[int, ...]:

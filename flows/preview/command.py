@@ -16,8 +16,18 @@ from flows.edition.ingest.snapshot import REFERENCE_DIR
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
 
-def run(region: str, year: int, inputs: Path, outputs: Path, host: str, port: int, open_browser: bool) -> int:
-    """Serve the preview of one edition until Ctrl-C."""
+def run(
+    region: str,
+    year: int,
+    inputs: Path,
+    outputs: Path,
+    host: str,
+    port: int,
+    open_browser: bool,
+    workers: int | None = None,
+) -> int:
+    """Serve the preview of one edition until Ctrl-C; `workers`: processes laying out side by side (None: one
+    per core, 0: none)."""
     from flows.edition.publish import store
     from flows.preview import server
     from flows.preview.build import Previewer
@@ -45,7 +55,11 @@ def run(region: str, year: int, inputs: Path, outputs: Path, host: str, port: in
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     # The published revisions, read once and never written: the erratum a build would print now.
     history = store.existing_history(outputs, region, year)
-    previewer = Previewer(inputs, region, year, history)
+    from flows.preview.workers import Workers, default_count
+
+    count = default_count() if workers is None else workers
+    pool = Workers(count) if count > 0 else None
+    previewer = Previewer(inputs, region, year, history, workers=pool)
 
     def ready() -> None:
         print(f"Aperçu de {region} {year} : {url}  (Ctrl-C pour arrêter)", flush=True)
@@ -53,7 +67,11 @@ def run(region: str, year: int, inputs: Path, outputs: Path, host: str, port: in
         if open_browser:
             webbrowser.open(url)
 
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the normal way to stop the preview
-        server.serve(previewer, [inputs / region, inputs / REFERENCE_DIR], sock, f"{region}, {year}", ready)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the normal way to stop the preview
+            server.serve(previewer, [inputs / region, inputs / REFERENCE_DIR], sock, f"{region}, {year}", ready)
+    finally:
+        if pool is not None:
+            pool.close()
     print("Aperçu arrêté.", flush=True)
     return EXIT_OK

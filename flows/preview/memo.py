@@ -31,6 +31,15 @@ class Memo(Generic[T]):
             self.computed += 1
         return self._values[key]
 
+    def has(self, key: str) -> bool:
+        return key in self._values
+
+    def put(self, key: str, value: T) -> None:
+        """A value computed elsewhere (a worker process): kept until a `prune` finds it unused."""
+        if key not in self._values:
+            self._values[key] = value
+            self.computed += 1
+
     def prune(self) -> None:
         """Forget what the last rebuild did not use."""
         self._values = {key: value for key, value in self._values.items() if key in self._used}
@@ -48,8 +57,11 @@ class LayoutMemo(Memo[PageGroup]):
         self._lay_out = lay_out
 
     def __call__(self, document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
-        key = _digest(document, *stubs)
-        return self.get(key, lambda: self._lay_out(document, stubs, first))
+        return self.get(self.key(document, stubs), lambda: self._lay_out(document, stubs, first))
+
+    @staticmethod
+    def key(document: str, stubs: tuple[str, ...]) -> str:
+        return _digest(document, *stubs)
 
 
 DrawChart = Callable[[str, pl.DataFrame, str], DrawnChart]
@@ -63,8 +75,11 @@ class ChartMemo(Memo[DrawnChart]):
         self._draw = draw
 
     def __call__(self, key: str, data: pl.DataFrame, primary: str) -> DrawnChart:
-        digest = _digest(key, primary, str(data.schema), data.write_csv())
-        return self.get(digest, lambda: self._draw(key, data, primary))
+        return self.get(self.key(key, data, primary), lambda: self._draw(key, data, primary))
+
+    @staticmethod
+    def key(key: str, data: pl.DataFrame, primary: str) -> str:
+        return _digest(key, primary, str(data.schema), data.write_csv())
 
 
 def _digest(*parts: str) -> str:

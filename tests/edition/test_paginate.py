@@ -117,3 +117,31 @@ def test_a_reference_to_an_anchor_inside_the_sommaire_itself_is_found_on_a_furth
     assert brochure.page_numbers == {"sommaire": 2, "a": 3}
     toc_pdf = next(g for g in brochure.groups if b'data-name="toc"' in g.pdf).pdf.decode()
     assert 'href="#sommaire" data-page="2"' in toc_pdf and 'data-page="3"' in toc_pdf
+
+
+def _paginate_after_planning(html: str, plan: tuple[list[int], dict[str, int]]) -> tuple[paginate.Brochure, list]:
+    """Lay out the planned documents first (as the preview's workers do), then paginate: the brochure, and the
+    groups paginate had to lay out itself."""
+    planned = paginate.planned_documents(html, *plan)
+    done = {document: FakeLayout()(document, stubs, start) for document, stubs, start in planned}
+    itself = FakeLayout()
+    brochure = paginate.paginate(html, lambda d, stubs, start: done[d] if d in done else itself(d, stubs, start))
+    return brochure, itself.calls
+
+
+def test_the_planned_documents_are_those_paginate_asks_for_when_no_group_changes_length():
+    """`fir preview` lays these out side by side beforehand: when no group changed length, paginate finds
+    every one of them done; when one did, it lays out itself what moved."""
+    html = _html(_group("cover", 1), _toc("a", "b"), _group("one", 3, "a"), _group("two", 2, "b"))
+    first = paginate.paginate(html, FakeLayout())
+    plan = ([g.pages for g in first.groups], first.page_numbers)
+    edited = html.replace('<h2 id="b">b</h2>', '<h2 id="b">b, revu</h2>')
+    assert [start for _, _, start in paginate.planned_documents(edited, *plan)] == [1, 2, 3, 6]
+    again, calls = _paginate_after_planning(edited, plan)
+    assert calls == [] and again.page_numbers == first.page_numbers
+
+    longer = edited.replace('data-name="one" data-pages="3"', 'data-name="one" data-pages="4"')
+    moved, calls = _paginate_after_planning(longer, plan)
+    assert moved.page_numbers == {"a": 3, "b": 7}
+    assert ("two", 7) in calls and ("toc", 2) in calls  # what moved, laid out again by paginate
+    assert paginate.planned_documents(_html(_group("cover", 1)), *plan) == []  # not the same groups

@@ -14,7 +14,7 @@ not laid out again (memoised here within a run, cached by Prefect across runs).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -102,6 +102,29 @@ def group_document(
     )
     head = head.replace("</head>", f"<style>@page :first {{ counter-reset: page {first_page}; }}</style>\n</head>", 1)
     return head + body + tail, stubs
+
+
+def planned_documents(
+    html: str, pages: Sequence[int], numbers: Mapping[str, int]
+) -> list[tuple[str, tuple[str, ...], int]]:
+    """Each group's document (with its stubs and first page) where an earlier layout put it: `pages`, that
+    layout's page count per group, and `numbers`, its anchors' page numbers. These are the documents
+    `paginate` asks for when no group changed length, so they can be laid out side by side beforehand.
+    Empty when the groups are not as many as `pages`; a group whose references `numbers` cannot fill is left out."""
+    head, bodies, tail = split(html)
+    if len(bodies) != len(pages):
+        return []
+    planned = []
+    first_page = 1
+    for body, count in zip(bodies, pages, strict=True):
+        try:
+            document, stubs = group_document(head, body, tail, first_page, dict(numbers))
+        except PaginationError:
+            pass  # an anchor the earlier layout did not have: paginate finds it
+        else:
+            planned.append((document, stubs, first_page))
+        first_page += count
+    return planned
 
 
 def paginate(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup]) -> Brochure:
