@@ -30,8 +30,8 @@ from flows.edition.render.context import build_context
 from flows.edition.render.html import render_html
 from flows.edition.render.layout import lay_out_pages
 from flows.edition.render.paginate import PageGroup, paginate, planned_documents
-from flows.preview import pages, report
-from flows.preview.memo import ChartMemo, DrawChart, LayOut, LayoutMemo, Memo
+from flows.preview import report
+from flows.preview.memo import ChartMemo, DrawChart, LayOut, LayoutMemo
 
 if TYPE_CHECKING:
     from flows.preview.workers import Workers
@@ -94,7 +94,7 @@ def draw_chart(key: str, data: pl.DataFrame, primary: str) -> DrawnChart:
 def lay_out(document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
     """Lay out one page group as the build does, untagged: the same pages, pixels and text, a quarter faster
     (the PDF/UA structure matters for the published file, not for a page on screen)."""
-    return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, variant=None)
+    return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, variant=None, texts=True)
 
 
 class Previewer:
@@ -116,7 +116,6 @@ class Previewer:
         self.history = history  # the published revisions, for the erratum and the published values kept
         self.layouts = LayoutMemo(lay_out_group)
         self.charts = ChartMemo(draw)
-        self._texts: Memo[list[str]] = Memo()
         self._pdfs: dict[str, bytes] = {}  # the PDF of every group whose pages are shown
         self._lock = threading.Lock()  # guards _pdfs, read by the server's threads
         self._good: tuple[Page, ...] = ()
@@ -153,7 +152,7 @@ class Previewer:
                 self._pdfs = pdfs
             self._good, self._warnings = shown, warnings
             self._good_at = _now()
-            for memo in (self.layouts, self.charts, self._texts):
+            for memo in (self.layouts, self.charts):
                 memo.prune()
         self.version += 1
         return Outcome(
@@ -206,10 +205,9 @@ class Previewer:
         for group in brochure.groups:
             digest = hashlib.sha256(group.pdf).hexdigest()
             pdfs[digest] = group.pdf
-            texts = self._texts.get(digest, lambda pdf=group.pdf: pages.page_texts(pdf))  # type: ignore[misc]
             first = len(shown) + 1
+            texts = group.texts or ("",) * group.pages  # a layout that gave no text (none of ours)
             shown += [Page(first + index, digest, index, text) for index, text in enumerate(texts)]
-        self._step("texte des pages", began)
         warnings = [finding.message for finding in prepared.report.warnings]
         warnings += [w for group in brochure.groups for w in group.warnings]
         return tuple(shown), pdfs, tuple(dict.fromkeys(warnings))
@@ -255,9 +253,8 @@ class Previewer:
         except Exception as exc:  # an optimisation only: paginate lays them out itself (and meets the same bug)
             self._workers_failed(exc)
             return
-        for (document, stubs, _), (group, texts) in zip(jobs, done, strict=True):
+        for (document, stubs, _), group in zip(jobs, done, strict=True):
             self.layouts.put(LayoutMemo.key(document, stubs), group)
-            self._texts.put(hashlib.sha256(group.pdf).hexdigest(), texts)
 
 
 def changed_pages(before: tuple[Page, ...], after: tuple[Page, ...]) -> tuple[int, ...]:

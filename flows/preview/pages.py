@@ -1,5 +1,5 @@
-"""Laid-out pages as a browser shows them: one PNG per PDF page, and the page's text, read with PDFium
-from the very PDF WeasyPrint wrote (never from the HTML)."""
+"""Laid-out pages as a browser shows them: one PNG per PDF page, drawn by PDFium from the very PDF WeasyPrint
+wrote (never from the HTML). Each page's text comes with its layout (`layout.page_text`)."""
 
 from __future__ import annotations
 
@@ -10,23 +10,6 @@ import pypdfium2 as pdfium
 
 DPI = 110  # an A4 page 910 px wide: sharp on a laptop screen, about 0.05 s per page
 _PDFIUM = threading.Lock()  # PDFium is not thread-safe: one call at a time in the process
-
-
-def page_texts(pdf: bytes) -> list[str]:
-    """The text of each page of `pdf`, in reading order as PDFium extracts it."""
-    with _PDFIUM:
-        document = pdfium.PdfDocument(pdf)
-        try:
-            texts = []
-            for index in range(len(document)):
-                page = document[index]
-                textpage = page.get_textpage()
-                texts.append(textpage.get_text_bounded().replace("\r\n", "\n"))
-                textpage.close()
-                page.close()
-            return texts
-        finally:
-            document.close()
 
 
 def page_png(pdf: bytes, index: int, dpi: int = DPI) -> bytes:

@@ -49,12 +49,10 @@ def _start() -> None:
     from flows.edition.charts import draw  # noqa: F401  (plotnine and matplotlib: 2 s the first time)
 
 
-def _lay_out(job: Job) -> tuple[PageGroup, list[str]]:
-    from flows.preview import build, pages
+def _lay_out(job: Job) -> PageGroup:
+    from flows.preview import build
 
-    document, stubs, first = job
-    group = build.lay_out(document, stubs, first)
-    return group, pages.page_texts(group.pdf)
+    return build.lay_out(*job)
 
 
 def _draw(job: tuple[str, pl.DataFrame, str]) -> DrawnChart:
@@ -73,8 +71,8 @@ class Workers:
         for _ in range(count):  # started now, loading WeasyPrint while the first layout goes on
             self._pool.submit(os.getpid)
 
-    def lay_out(self, jobs: Sequence[Job]) -> list[tuple[PageGroup, list[str]]]:
-        """Lay out each job's group (untagged, as `build.lay_out`) with its pages' text, side by side."""
+    def lay_out(self, jobs: Sequence[Job]) -> list[PageGroup]:
+        """Lay out each job's group (untagged, with its pages' text, as `build.lay_out`), side by side."""
         return list(self._pool.map(_lay_out, jobs, timeout=WAIT_S))
 
     def draw(self, jobs: Sequence[tuple[str, pl.DataFrame, str]]) -> list[DrawnChart]:

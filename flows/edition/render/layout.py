@@ -63,10 +63,11 @@ def lay_out_pages(
     allowed_roots: list[Path],
     stubs: tuple[str, ...],
     variant: str | None = PUBLISHED_VARIANT,
+    texts: bool = False,
 ) -> PageGroup:
     """Lay out one group of pages and write it as a tagged PDF (or the print file's PDF/X-4 `variant`),
     with its anchors and bookmarks. `variant=None`: untagged, the same pages a quarter faster (`fir preview`,
-    which only shows them)."""
+    which only shows them); `texts`: with each page's text, as laid out."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -91,7 +92,29 @@ def lay_out_pages(
                 anchors.setdefault(name, index)
         for level, label, (x, y), state in page.bookmarks:
             bookmarks.append((level, label, index, x * _CSS_PX_TO_PT, (page.height - y) * _CSS_PX_TO_PT, state))
-    return PageGroup(pdf, len(document.pages), anchors, bookmarks, stubs, collector.messages)
+    page_texts = tuple(page_text(page) for page in document.pages) if texts else ()
+    return PageGroup(pdf, len(document.pages), anchors, bookmarks, stubs, collector.messages, page_texts)
+
+
+def page_text(page: Any) -> str:
+    """A laid-out page's text, a line per line box in reading order (its footer last): the very text boxes
+    WeasyPrint draws, 2 ms for a page where reading them back from the PDF took 12. Reads the page's box tree
+    (`Page._page_box`, not public: WeasyPrint is pinned, and tests/test_preview.py reads these texts)."""
+    from weasyprint.formatting_structure import boxes
+
+    lines: list[str] = []
+
+    def walk(box: Any) -> None:
+        if isinstance(box, boxes.LineBox):
+            line = "".join(child.text for child in box.descendants() if isinstance(child, boxes.TextBox))
+            if line.strip():
+                lines.append(line)
+            return
+        for child in getattr(box, "children", ()):
+            walk(child)
+
+    walk(page._page_box)
+    return "\n".join(lines)
 
 
 def print_profile(path: Path) -> bytes:

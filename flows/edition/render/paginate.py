@@ -44,6 +44,7 @@ class PageGroup:
     bookmarks: list[tuple[int, str, int, float, float, str]]  # level, label, page index, x, y (PDF), state
     stubs: tuple[str, ...] = ()  # ids added only so that links to other groups survive the layout
     warnings: list[str] = field(default_factory=list)
+    texts: tuple[str, ...] = ()  # each page's text, when asked for (`fir preview`)
 
 
 @dataclass(frozen=True)
