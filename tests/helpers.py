@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -169,3 +170,21 @@ def draw_charts(edition: Edition, figures: Figures) -> dict[str, DrawnChart]:
         chart = draw.build(key, data, edition.meta.primary)
         drawn[key] = DrawnChart(chart.key, chart.alt, chart.width_cm, svg.svg_data_uri(svg.chart_svg(chart)))
     return drawn
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes `pid` started (Linux: /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def gone(pids: list[int], within: float = 10.0) -> bool:
+    """Whether every process of `pids` has ended within `within` seconds."""
+    deadline = time.monotonic() + within
+    while any(Path(f"/proc/{pid}").exists() for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True

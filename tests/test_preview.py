@@ -8,6 +8,8 @@ import logging
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -21,7 +23,7 @@ from flows.preview import build, report, view
 from flows.preview.build import BUG, INPUT, OK, Outcome, Page, Previewer, changed_pages
 from flows.preview.server import Hub, Rebuilder
 from flows.preview.workers import Workers
-from tests.helpers import REGION, fir
+from tests.helpers import REGION, children_of, fir, gone
 
 ACTION = "texts/actions/p1-bassin-minier-attractivite.md"
 SENTENCE = "Une phrase ajoutée pendant la relecture de l'aperçu."
@@ -241,3 +243,22 @@ def test_the_command_refuses_an_edition_that_is_not_there_a_port_in_use_and_a_ne
     negative = fir("preview", "--region", REGION, "--year", "2024", "--inputs", inputs_copy, "--workers", "-1")
     assert negative.returncode == 2
     assert "--workers : un nombre de processus, 0 ou plus" in negative.stderr and "Traceback" not in negative.stderr
+
+
+def test_ctrl_c_sent_several_times_at_once_stops_the_preview_and_its_workers(inputs_copy: Path, tmp_path: Path):
+    """Exit 0, its workers gone. (A signal arriving inside the handler of the one before once deadlocked the
+    preview, its stop flag a threading.Event whose lock that handler held: found by hand, with `timeout`
+    forwarding a second SIGINT; too narrow a window to hit on purpose here. The flag now takes no lock.)"""
+    command = [sys.executable, "-m", "flows.cli", "preview", "--region", REGION, "--year", "2024"]
+    command += ["--inputs", str(inputs_copy), "--outputs", str(tmp_path / "outputs"), "--workers", "2"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert child.stdout is not None
+    first = child.stdout.readline()
+    assert "http://127.0.0.1:" in first, first + child.stdout.read()
+    helpers = children_of(child.pid)
+    for _ in range(5):
+        child.send_signal(signal.SIGINT)
+    output, _ = child.communicate(timeout=60)
+    assert child.returncode == 0, output
+    assert "Aperçu arrêté." in output and "Traceback" not in output
+    assert len(helpers) >= 2 and gone(helpers)

@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from flows.preview.workers import default_count
-from tests.helpers import REGION
+from tests.helpers import REGION, children_of, gone
 
 SHOTS = Path("/tmp/preview-shots")
 ACTION = "texts/actions/p1-bassin-minier-attractivite.md"
@@ -39,26 +38,15 @@ def preview(inputs_copy: Path, tmp_path: Path) -> Iterator[str]:
     try:
         yield found.group(0)
     finally:
-        helpers = _children(child.pid)  # its layout workers (one per core), started with it
+        helpers = children_of(child.pid)  # its layout workers (one per core), started with it
         child.send_signal(signal.SIGINT)
         output, _ = child.communicate(timeout=60)
     assert child.returncode == 0, output
     assert len(helpers) >= default_count()  # its layout workers (and multiprocessing's resource tracker)
-    deadline = time.monotonic() + 10
-    while (left := [pid for pid in helpers if Path(f"/proc/{pid}").exists()]) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert left == [], "des processus de l'aperçu lui survivent"
+    assert gone(helpers), "des processus de l'aperçu lui survivent"
     assert "Aperçu arrêté." in output
     assert "Traceback" not in output
     assert not (tmp_path / "outputs").exists()  # a preview is no revision: nothing written
-
-
-def _children(pid: int) -> list[int]:
-    """The processes `pid` started (Linux: /proc)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
-    return found
 
 
 def _page_showing(page: Page, text: str) -> Locator:

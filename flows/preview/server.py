@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,6 +32,25 @@ from flows.preview.build import OK, Outcome, Previewer
 log = logging.getLogger("fir.preview")
 KEEPALIVE_S = 15.0
 _IMAGES_KEPT = 160  # rendered PNGs kept in memory (about 150 kB each): a brochure and a half
+
+
+class Stopping(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class Stop:
+    """The preview's stop signal, set by the Ctrl-C/SIGTERM handler: a plain flag the threads poll. No lock
+    (as threading.Event has): a second signal arriving while the first handler held it deadlocked the
+    preview (Ctrl-C sent twice at once, found by hand)."""
+
+    def __init__(self) -> None:
+        self._set = False
+
+    def set(self) -> None:
+        self._set = True
+
+    def is_set(self) -> bool:
+        return self._set
 
 
 class Hub:
@@ -74,7 +93,7 @@ class Rebuilder:
     def request(self) -> None:
         self._wanted.set()
 
-    def run(self, stop: threading.Event) -> None:
+    def run(self, stop: Stopping) -> None:
         while not stop.is_set():
             if not self._wanted.wait(0.2):
                 continue
@@ -100,7 +119,7 @@ def _tell(outcome: Outcome) -> None:
         log.warning("%s données à corriger (%s) : %s%s", outcome.finished_at, took, detail, more)
 
 
-def watch(folders: list[Path], on_change: Callable[[], None], stop: threading.Event) -> None:
+def watch(folders: list[Path], on_change: Callable[[], None], stop: Stopping) -> None:
     """Call `on_change` after each burst of saves under `folders` (editors' temporary files left aside)."""
     import watchfiles
 
@@ -141,7 +160,7 @@ class Images:
         return image
 
 
-def create_app(rebuilder: Rebuilder, title: str, stopping: threading.Event) -> Starlette:
+def create_app(rebuilder: Rebuilder, title: str, stopping: Stopping) -> Starlette:
     """The preview's routes: the page, its content, the page images and the event stream."""
     images = Images(rebuilder.previewer)
 
@@ -217,7 +236,7 @@ def serve(
     """Serve until Ctrl-C or SIGTERM: the first rebuild starts at once, then one after each burst of saves."""
     import uvicorn
 
-    stop = threading.Event()
+    stop = Stop()
     rebuilder = Rebuilder(previewer, Hub())
     app = create_app(rebuilder, title, stop)
     threads = [
