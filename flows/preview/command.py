@@ -31,6 +31,7 @@ def run(
     from flows.edition.publish import store
     from flows.preview import server
     from flows.preview.build import Previewer
+    from flows.preview.workers import start_workers
 
     folder = inputs / region / str(year)
     if not (folder / META_FILE).is_file():
@@ -55,10 +56,7 @@ def run(
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     # The published revisions, read once and never written: the erratum a build would print now.
     history = store.existing_history(outputs, region, year)
-    from flows.preview.workers import Workers, default_count
-
-    count = default_count() if workers is None else workers
-    pool = Workers(count) if count > 0 else None
+    pool = start_workers(workers)
     previewer = Previewer(inputs, region, year, history, workers=pool)
 
     def ready() -> None:

@@ -10,6 +10,7 @@ once), the rebuild lays the groups out itself.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import signal
@@ -59,6 +60,19 @@ def _draw(job: tuple[str, pl.DataFrame, str]) -> DrawnChart:
     from flows.preview import build
 
     return build.draw_chart(*job)
+
+
+def start_workers(count: int | None) -> Workers | None:
+    """`count` workers (None: `default_count()`), or none when 0 or when they cannot be started (said once:
+    the preview works without them, more slowly)."""
+    count = default_count() if count is None else count
+    if count <= 0:
+        return None
+    try:
+        return Workers(count)
+    except OSError as exc:
+        logging.getLogger("fir.preview").warning("Aperçu sans processus de mise en page (%s) : plus lent", exc)
+        return None
 
 
 class Workers:
