@@ -17,6 +17,7 @@ from flows import cli
 from flows.edition.authoring.workbook import LAST_ROW, workbook_bytes
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, read_edition
+from flows.edition.ingest.xlsx_cells import column_name
 from tests.check_helpers import SOFFICE, fir_check
 from tests.conftest import REGION
 from tests.helpers import csv_to_xlsx
@@ -108,10 +109,19 @@ def test_the_workbook_offers_drop_downs_for_every_closed_set(inputs_copy: Path):
     assert _validations(load_workbook(path_2018)["missions"]) == {"A": '"1,2,3,4,5"', "B": units}
 
 
-def test_the_header_row_keeps_the_contract_names_with_french_titles_as_comments(inputs_copy: Path):
+def test_the_header_row_titles_each_column_in_french_and_keeps_the_contract_name_the_reader_reads(
+    inputs_copy: Path,
+):
     _, path = _as_workbook(inputs_copy, 2024)
     sheet = load_workbook(path)["thematics"]
-    assert [c.value for c in sheet[1]][:8] == [
+    header = [c.value for c in sheet[1]][:8]
+    assert header[:3] == [
+        "Identifiant de la thématique (thematic_id)",
+        "Genre : ligne ou total (kind)",
+        "Libellé imprimé (label)",
+    ]
+    assert header[5] == "Montant (amount)"
+    assert [column_name(text) for text in header] == [
         "thematic_id",
         "kind",
         "label",
@@ -121,7 +131,9 @@ def test_the_header_row_keeps_the_contract_names_with_french_titles_as_comments(
         "published_share_pct",
         "published_headline",
     ]
+    assert column_name("amount") == "amount" and column_name("Total (M€) (final)") == "final"
     assert sheet["F1"].comment.text.startswith("Montant\n")
+    assert sheet["A1"].alignment.wrap_text
     assert sheet.freeze_panes == "A2"
     assert sheet["F2"].number_format == "#,##0" and sheet["G2"].number_format == "0.0"
     revenue = load_workbook(path)["revenue"]

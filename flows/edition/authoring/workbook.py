@@ -1,10 +1,10 @@
 """An edition's tables as a `figures.xlsx` made for people: the same tables the reader reads, plus help.
 
-The workbook is read back by `ingest/xlsx_cells.py` to the very frames it was written from. So row 1
-of each sheet holds the contract's column names, exactly what the reader reads; everything written for
-people is where the reader never looks: the French title of a column is a comment on its header cell,
-the guide is the sheet "À lire", and the check beside a declared total is in a column whose header
-starts with `_`, which the reader drops without evaluating it. Each row is written at the line it was
+The workbook is read back by `ingest/xlsx_cells.py` to the very frames it was written from. Row 1 of
+each sheet titles each column in French followed by the contract's name in parentheses (« Montant
+(amount) »), which is what the reader reads; what is expected is a comment on the header cell; the guide
+is the sheet "À lire", and the check beside a declared total is in a column whose header starts with `_`,
+which the reader drops without evaluating it. Each row is written at the line it was
 read from, so that even the frames' line numbers (and every message that quotes them) are unchanged.
 
 A number is written as a number, with the cell format showing the decimals it was typed with: the
@@ -39,6 +39,7 @@ LAST_ROW = 1000  # drop-downs and check sums reach this row, so that rows added 
 MAX_WIDTH = 60
 GUIDE_WIDTH = 90  # fits an A4 page in landscape unscaled, whatever font replaces Calibri
 LINE_HEIGHT = 15  # points per line of wrapped text: spreadsheets do not size rows written by a program
+BOLD = 0.8  # bold text (the header row) takes a fifth more width than ordinary text
 CHARS_PER_WIDTH = 1.2  # characters of ordinary text per unit of column width (a "0"): 73 fit in 60 with DejaVu Sans
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 HELPER_FILL = PatternFill("solid", fgColor="EFEFEF")
@@ -204,6 +205,12 @@ def _print_setup(sheet: Worksheet, landscape: bool) -> None:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
+def header_text(title: str, name: str) -> str:
+    """A column's header: its French title for people, then in parentheses the contract's name, which is
+    what the reader reads (`ingest/xlsx_cells.column_name`)."""
+    return f"{title} ({name})"
+
+
 def _lines(text: str, width: float) -> int:
     """How many lines `text` takes wrapped in a column `width` wide (an estimate, on the safe side)."""
     return max(1, math.ceil(len(text) / (width * CHARS_PER_WIDTH)))
@@ -217,15 +224,17 @@ def _write_table(
     titles = COLUMN_TITLES[spec.name]
     widths: dict[int, int] = {}
     for index, column in enumerate(spec.columns, start=1):
-        cell = sheet.cell(1, index, column.name)
+        cell = sheet.cell(1, index, header_text(titles[column.name], column.name))
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal=_ALIGN.get(column.kind))  # a number's header above its digits
+        # a number's header above its digits; a long title wrapped within its column
+        cell.alignment = Alignment(horizontal=_ALIGN.get(column.kind), vertical="top", wrap_text=True)
         cell.comment = _comment(
             f"{titles[column.name]}{' (colonne facultative)' if column.optional else ''}\n"
             f"Attendu : {EXPECTED[column.kind]}."
         )
-        widths[index] = len(column.name) + 2
+        longest_word = max(len(word) for word in str(cell.value).split())  # never cut inside a word
+        widths[index] = max(len(column.name) + 4, math.ceil(longest_word / (BOLD * CHARS_PER_WIDTH)) + 2)
     for row in frame.iter_rows(named=True):
         line = row["_line"]
         for index, column in enumerate(spec.columns, start=1):
@@ -246,6 +255,8 @@ def _write_table(
     heights: dict[int, int] = {}
     for index, width in widths.items():
         sheet.column_dimensions[get_column_letter(index)].width = min(width, MAX_WIDTH)
+        header = str(sheet.cell(1, index).value)
+        heights[1] = max(heights.get(1, 1), _lines(header, (min(width, MAX_WIDTH) - 1) * BOLD))
         if width <= MAX_WIDTH:
             continue
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
@@ -448,9 +459,10 @@ def _write_guide(sheet: Worksheet, edition: Edition, tables: Mapping[str, pl.Dat
         ("", "Ce classeur contient les tableaux de chiffres de la brochure, une feuille par tableau."),
         (
             "",
-            "Ce que l'outil lit : dans chaque feuille, la ligne 1 (les noms de colonnes, à ne pas modifier) "
-            "puis les lignes suivantes. Le titre de chaque colonne en français est dans le commentaire de sa "
-            "cellule d'en-tête (survoler la cellule).",
+            "Ce que l'outil lit : dans chaque feuille, la ligne 1 puis les lignes suivantes. En ligne 1, chaque "
+            "colonne a son titre en français suivi, entre parenthèses, du nom que l'outil lit (« Montant "
+            "(amount) ») : le titre peut changer, pas le nom entre parenthèses. Le commentaire de la cellule "
+            "d'en-tête (la survoler) dit ce qui est attendu.",
         ),
         (
             "",

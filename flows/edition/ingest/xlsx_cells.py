@@ -6,12 +6,14 @@ with its cell. Merged cells are refused. Hidden sheets, chart sheets and sheets 
 `_` (the author's notes) are left aside and listed as notices; the sheet "À lire" (the help that
 `fir workbook` writes first) is left aside silently. Columns whose header starts with `_` (the checks
 `fir workbook` puts beside the totals, or the author's own) are not read at all: not even their formulas.
+A header « Titre en français (name) » is read as `name`, the contract's column name.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -162,6 +164,7 @@ def _sheet_table(sheet: Any, sheet_source: str, stored: _StoredValues) -> RawTab
         if any(c.strip() for c in cells):
             grid.append((row[0].row, cells))
     header_line, header = grid[0] if grid else (0, [])
+    header = [column_name(text) for text in header]
     while header and not header[-1].strip():
         header.pop()
     for b in bad:
@@ -186,6 +189,16 @@ def _sheet_table(sheet: Any, sheet_source: str, stored: _StoredValues) -> RawTab
         header_line,
         cell_ref=lambda line, col: f"{get_column_letter((kept[col] if col < len(kept) else col) + 1)}{line}",
     )
+
+
+def column_name(header: str) -> str:
+    """The contract's name in a header cell: the name in parentheses that ends it (« Montant (amount) », as
+    `fir workbook` writes them), or the whole cell (« amount », as in a CSV export)."""
+    found = _TITLED.match(header)
+    return found.group(1) if found else header
+
+
+_TITLED = re.compile(r"^.*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$", re.DOTALL)
 
 
 def _helper_columns(rows: list[Any]) -> set[int]:
