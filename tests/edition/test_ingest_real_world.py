@@ -81,7 +81,9 @@ def test_fir_check_reports_the_windows_1252_warning_with_the_file(inputs_copy: P
 def test_a_csv_in_neither_utf8_nor_windows_1252_is_refused_at_the_first_byte_neither_has(inputs_copy: Path):
     path = inputs_copy / REGION / "2024" / "actions.csv"
     # A DOS (code page 850) export: é is 0x82, which Windows-1252 reads (as ‚); É is 0x90, which it has not.
-    path.write_bytes(path.read_text(encoding="utf-8").encode("cp850", errors="replace"))
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[18] = lines[18].rsplit(";", 1)[0] + ";Élargir la médiation en santé"  # the first É: line 19
+    path.write_bytes("\n".join(lines).encode("cp850", errors="replace"))
     with pytest.raises(InputError) as caught:
         ingest.read_edition(inputs_copy, REGION, 2024)
     assert _problems(caught) == [

@@ -168,10 +168,10 @@ def labels_2024(edition_2024) -> dict[str, str]:
         ("revenue.total.br2", "Recettes — Total enveloppe, BR2"),
         ("revenue.total", "Recettes — Total enveloppe, recettes de l'année"),
         ("revenue.dotation-2017.previous_year", "Recettes — Dotation 2017, recettes de l'année précédente"),
-        ("action.tabac", "« La mise en œuvre du plan de lutte contre le tabac » — montant"),
+        ("action.tabac", "« La mise en œuvre du plan de lutte contre tout tabagisme » — montant"),
         (
             "key_figure.vaccination-pharmaciens.2",
-            "« L'expérimentation de la vaccination antigrippale par les pharmaciens » — chiffre clé 2",
+            "« L'expérimentation de la vaccination antigrippale réalisée en pharmacie » — chiffre clé 2",
         ),
     ],
 )
