@@ -33,10 +33,11 @@ def page_width(page: Page) -> int:
 
 
 def outside_window(page: Page, selector: str) -> list[str]:
-    """The elements matching `selector` that do not lie wholly inside the window's width (their box)."""
+    """The elements matching `selector` shown (not `display: none`) that do not lie wholly inside the window's
+    width, with nothing to see (no width) counted as outside."""
     return list(
         page.evaluate(
-            """selector => [...document.querySelectorAll(selector)].filter(e => {
+            """selector => [...document.querySelectorAll(selector)].filter(e => e.getClientRects().length).filter(e => {
                    const box = e.getBoundingClientRect();
                    return box.width === 0 || box.left < 0 || box.right > window.innerWidth;
                }).map(e => `${e.closest('[id]')?.id}: ${Math.round(e.getBoundingClientRect().left)}–`
