@@ -178,6 +178,13 @@ def test_every_page_passes_axe_core_and_fits_the_screen(outputs: Path, browser: 
                 cell = page.locator(selector).first
                 assert cell.evaluate("e => getComputedStyle(e).display") == "block", where
                 assert cell.evaluate("e => getComputedStyle(e, '::before').content").startswith('"'), where
+            # and no page with a table is wider than a small tablet's or a large one's window either
+            tables = ("/", "/staff/", f"/staff/drafts/{REGION}/2024/2", "/staff/admin/accounts", "/staff/admin/audit")
+            for between in (600, 834, 1040):
+                page.set_viewport_size({"width": between, "height": 900})
+                for where in tables:
+                    page.goto(f"{base}{where}")
+                    assert page_width(page) <= between, (where, between)
         context.close()
     for name, report in found.items():
         print(f"--- {name}\n{report}")
