@@ -217,3 +217,15 @@ def test_each_figure_of_a_table_carries_its_columns_name_for_the_phones_cards(ed
     named = web.labelled_cells(web.named_headers(changes))
     assert '<th scope="col"><span class="visually-hidden">Indicateur</span></th>' in named
     assert '<td data-label="Période">2018 → 2024</td>' in named
+
+
+def test_what_the_web_layer_adds_for_phones_never_reaches_the_printed_brochure():
+    snapshot = ingest.read_snapshot(paths.INPUTS_DIR, REGION, 2024)
+    prepared = prepare(snapshot)
+    context = build_context(snapshot.edition, prepared, {})
+    brochure = render_html(context, paths.TEMPLATES_DIR)
+    page = web.render_web(context, chart_tables(prepared.figures, "€"), "fir.pdf", paths.TEMPLATES_DIR, {"x": "y"})
+    assert "data-label" in page and '<span class="visually-hidden">Indicateur</span>' in page
+    assert render_html(context, paths.TEMPLATES_DIR) == brochure  # the same bytes after the web page
+    assert "data-label" not in brochure and "<picture" not in brochure and "visually-hidden" not in brochure
+    assert '<table class="figures history-changes">' in brochure and '<th scope="col"></th>' in brochure
