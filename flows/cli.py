@@ -405,6 +405,10 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
     )
     print(f"Rien n'est public avant l'approbation (catalogue : {result.catalogue}). Pour publier :")
     print(f'  fir approve {args.region} {args.year} {result.revision} --comment "…"   (ou dans le portail)')
+    from flows.edition.validate.carried_report import approval_hint
+
+    if hint := approval_hint(result.report):
+        print(hint)
 
 
 def cmd_drafts(args: argparse.Namespace) -> int:

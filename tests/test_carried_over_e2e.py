@@ -102,6 +102,7 @@ def test_a_copy_of_2024_as_2025_is_listed_confirmed_and_approved_only_when_ackno
     assert "ligne 9 : nombre saisi à la main — 279" in _file_block(build_section, MSP)
     assert _file_block(build_section, fir_md) == []
     assert f"{count} déjà confirmé(s)" in build_section[0]
+    assert "sinon l'approbation demande --malgre-non-confirmes" in built.stdout
 
     # the draft page shows them, a form per file
     add_accounts(outputs)

@@ -88,3 +88,18 @@ def without_section(report: Sequence[str]) -> list[str]:
 def audit_list(items: Sequence[Item], earlier_year: int) -> str:
     """The items as one line of the audit log: `fichier, ligne 9 : … ; …`."""
     return " ; ".join(f"{item.source}, {describe(item, earlier_year)}" for item in items)
+
+
+def approval_hint(report: Sequence[str]) -> str:
+    """After a build whose report lists items still to confirm: what approval will ask (empty otherwise)."""
+    head = next((line for line in report if line.startswith(HEADING)), "")
+    if not head or "sont tous confirmés" in head or " : " not in head:
+        return ""
+    count = head.split(" : ", 1)[1].split(" ", 1)[0]
+    if not count.isdigit():
+        return ""
+    return (
+        f"  Avant : confirmer les {count} élément(s) repris listés plus haut (fir confirm, ou « J'ai relu et "
+        "confirmé » sur la page du projet) ; sinon l'approbation demande --malgre-non-confirmes (ou la case "
+        "« J'approuve malgré … éléments non confirmés » du portail)."
+    )
