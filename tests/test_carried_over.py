@@ -112,6 +112,8 @@ def test_a_rewritten_paragraph_leaves_the_list_and_its_new_number_comes_in(copie
     assert (NUMBER, 9, "279") not in values and (YEAR, 9, "Fin 2024") not in values
     assert (NUMBER, 9, "290") in values and (NUMBER, 9, "2025") in values  # a number typed by hand, still to confirm
     assert not any(i.kind == TEXT for i in after.values())  # no longer the whole text: its unchanged paragraphs
+    whole = next(i for i in before.values() if i.kind == TEXT)
+    assert {k for k, i in after.items() if i.kind == PARAGRAPH} <= set(whole.covers)  # confirmed with the text
     assert {(i.kind, i.line) for i in after.values() if i.kind == PARAGRAPH} == {
         (PARAGRAPH, n) for n in (1, 3, 4, 5, 6, 7)
     }

@@ -151,6 +151,7 @@ def test_a_copy_of_2024_as_2025_is_listed_confirmed_and_approved_only_when_ackno
         and "ligne 9 : année antérieure à l'édition — « Fin 2024 »" in back
     )
     assert "ligne 3 : nombre saisi à la main — 15" not in back  # an untouched paragraph's confirmation holds
+    assert not any("paragraphe inchangé" in line for line in back)  # confirmed with the whole text
 
     # with the acknowledgement: published, and the audit line lists what nobody confirmed
     answer = client.post(

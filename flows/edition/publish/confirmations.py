@@ -8,6 +8,7 @@ new keys, and its items are to confirm again. Rows are only inserted; a key conf
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,11 @@ def confirmed(engine: Engine, region: str, year: int) -> dict[str, Confirmation]
 def record(engine: Engine, region: str, year: int, items: Iterable[Item], by: str) -> list[Item]:
     """Confirm `items` as re-read by `by` now; returns those newly confirmed (the others already were)."""
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    wanted = {item.key: item for item in items}
+    asked = {item.key[:600]: item for item in items}
+    wanted = dict(asked)
+    for item in asked.values():  # a whole text vouches for each of its paragraphs too (Item.covers)
+        for key in item.covers:
+            wanted.setdefault(key[:600], dataclasses.replace(item, key=key, covers=()))
     with engine.begin() as conn:
         known = set(
             conn.scalars(
@@ -65,7 +70,7 @@ def record(engine: Engine, region: str, year: int, items: Iterable[Item], by: st
                     for item in new
                 ],
             )
-    return new
+    return [item for item in new if item.key[:600] in asked]
 
 
 def pending(items: Sequence[Item], done: Mapping[str, Confirmation]) -> list[Item]:

@@ -79,19 +79,32 @@ class Item:
     line: int | None  # its line in the file (none for a whole table)
     value: str  # what to re-read: the number, « Fin 2024 », the start of the text, the table's title
     key: str  # kind, file, paragraph or row, content hash: a confirmation holds while this is the same
+    # The keys its confirmation vouches for too: a whole text's paragraphs, so that once one paragraph is
+    # rewritten the others, confirmed with the text, are not listed again.
+    covers: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
-        return {"kind": self.kind, "source": self.source, "line": self.line, "value": self.value, "key": self.key}
+        found: dict[str, object] = {
+            "kind": self.kind,
+            "source": self.source,
+            "line": self.line,
+            "value": self.value,
+            "key": self.key,
+        }
+        if self.covers:
+            found["covers"] = list(self.covers)
+        return found
 
     @staticmethod
     def from_json(data: Mapping[str, object]) -> Item:
-        line = data.get("line")
+        line, covers = data.get("line"), data.get("covers")
         return Item(
             str(data["kind"]),
             str(data["source"]),
             line if isinstance(line, int) else None,
             str(data.get("value", "")),
             str(data["key"]),
+            tuple(str(c) for c in covers) if isinstance(covers, list) else (),
         )
 
 
@@ -135,10 +148,12 @@ def find_carried_over(edition: Edition, earlier: Edition) -> tuple[Item, ...]:
         text = edition.texts[key]
         before = earlier.texts.get(key)
         whole = before is not None and _normal(before.body) == _normal(text.body) and text.body.strip() != ""
+        blocks = paragraphs(text.body, text.body_line)
         if whole:
             key_ = _key(TEXT, text.source, text.body)
-            items.append(Item(TEXT, text.source, text.body_line, _excerpt(text.body), key_))
-        for line, paragraph in paragraphs(text.body, text.body_line):
+            covers = tuple(_key(PARAGRAPH, text.source, paragraph) for _, paragraph in blocks)
+            items.append(Item(TEXT, text.source, text.body_line, _excerpt(text.body), key_, covers))
+        for line, paragraph in blocks:
             if not whole and _normal(paragraph) in earlier_paragraphs:
                 key_ = _key(PARAGRAPH, text.source, paragraph)
                 items.append(Item(PARAGRAPH, text.source, line, _excerpt(paragraph), key_))
