@@ -190,3 +190,16 @@ def test_a_declared_edition_absent_is_said(copied: tuple[Path, Edition]):
     assert found is not None and found.earlier_year == 2023 and found.items == ()
     assert "2023" in found.note and "n'est pas dans le dossier des données" in found.note
     assert carried_over.declared_year(read_edition(inputs, REGION, 2025)) == 2023
+
+
+def test_years_in_table_labels_and_legal_references_are_listed(inputs_copy: Path):
+    folder = inputs_copy / REGION / "2019"
+    shutil.copytree(inputs_copy / REGION / "2018", folder)
+    toml = folder / "edition.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("year = 2018", "year = 2019"), encoding="utf-8")
+    found = read_earlier(inputs_copy, read_edition(inputs_copy, REGION, 2019))
+    assert found is not None and found.earlier_year == 2018
+    revenue = [(i.line, i.value) for i in found.items if i.source.endswith("revenue.csv") and i.kind == YEAR]
+    assert (2, "Dotation 2017") in revenue
+    assert (3, "Notification 2018") in revenue and (3, "mai 2018") in revenue
+    assert (4, "notification 2018") in revenue and (4, "juin 2018") in revenue

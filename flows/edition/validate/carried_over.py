@@ -9,7 +9,8 @@ from the two editions as read (pure, no file opened):
   paragraph), and every unchanged narrative cell (part and action titles, key figures' details);
 - every number typed in a text or a narrative cell (not a `[[figure]]`): amounts, counts, percentages,
   dates and years;
-- every year earlier than the edition's named in prose, in a narrative cell or in an `edition.toml` title;
+- every year earlier than the edition's named in prose, in a table's text cell (a narrative cell, a label,
+  a legal reference) or in an `edition.toml` title;
 - every table whose figures are all identical to the earlier edition's.
 
 Each item has a stable key — kind, file, the paragraph or row it stands in, a hash of its content — so a
@@ -159,6 +160,7 @@ def find_carried_over(edition: Edition, earlier: Edition) -> tuple[Item, ...]:
                 items.append(Item(PARAGRAPH, text.source, line, _excerpt(paragraph), key_))
             items += numbers(paragraph, text.source, line, year)
     items += narrative_cells(edition, earlier)
+    items += table_years(edition)
     items += meta_years(edition)
     return tuple(_unique(items))
 
@@ -179,9 +181,10 @@ def paragraphs(body: str, first_line: int) -> list[tuple[int, str]]:
     return [(line, "\n".join(lines)) for line, lines in found]
 
 
-def numbers(paragraph: str, source: str, first_line: int, year: int) -> list[Item]:
+def numbers(paragraph: str, source: str, first_line: int, year: int, salt: str = "") -> list[Item]:
     """Every number typed in a paragraph (not a `[[figure]]`, not a list's marker), with its line; a year
-    before `year` is a YEAR item shown with the word before it (« Fin 2024 »)."""
+    before `year` is a YEAR item shown with the word before it (« Fin 2024 »). `salt`: what tells apart
+    two equal paragraphs of one file (a table cell's row and column)."""
     hidden = _COMMENT.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), paragraph)
     hidden = _REFERENCE.sub(lambda m: " " * len(m.group(0)), hidden)
     hidden = "\n".join(_LIST_ITEM.sub(lambda m: " " * len(m.group(0)), line) for line in hidden.split("\n"))
@@ -192,7 +195,7 @@ def numbers(paragraph: str, source: str, first_line: int, year: int) -> list[Ite
         line = first_line + hidden.count("\n", 0, match.start())
         occurrence = seen.get(token, 0)
         seen[token] = occurrence + 1
-        anchor = f"{_digest(paragraph)}|{occurrence}|{token}"
+        anchor = f"{_digest(salt + paragraph)}|{occurrence}|{token}"
         if _YEAR.match(token) and int(token) < year:
             before = _WORD_BEFORE.search(paragraph[: match.start()].split("\n")[-1])
             word = before.group(1) if before else ""
@@ -228,7 +231,27 @@ def narrative_cells(edition: Edition, earlier: Edition) -> list[Item]:
             assert isinstance(line, int)
             if old.get((ident, counts[ident])) == _normal(text):
                 items.append(Item(CELL, source, line, text, _key(CELL, source, f"{ident}|{column}|{text}")))
-            items += numbers(text, source, line, year)
+            items += numbers(text, source, line, year, f"{ident}|{column}|")
+    return items
+
+
+def table_years(edition: Edition) -> list[Item]:
+    """The years before the edition's named in the tables' other text cells (labels, legal references:
+    « Notification 2018 », « Arrêté du 22 juin 2018 »)."""
+    items: list[Item] = []
+    for name, spec in TABLES.items():
+        frame = edition.tables.get(name)
+        if frame is None:
+            continue
+        narrative = NARRATIVE_CELLS.get(name, ("", ""))[1]
+        columns = [c.name for c in spec.columns if c.kind == "text" and c.name in frame.columns and c.name != narrative]
+        source = edition.sources.get(name, f"{name}.csv")
+        for column in columns:
+            for line, cell in frame.select("_line", column).iter_rows():
+                text = str(cell or "")
+                if text and isinstance(line, int):
+                    found = numbers(text, source, line, edition.meta.year, f"{line}|{column}|")
+                    items += [item for item in found if item.kind == YEAR]
     return items
 
 
