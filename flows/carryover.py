@@ -66,7 +66,10 @@ def confirm_files(inputs: Path, outputs: Path, edition: Edition, files: list[str
     options = command_options(inputs, outputs)
     found = review(inputs, outputs, edition, create=True)
     if found is None or not found.carried.items:
-        why = "elle n'est pas faite à partir d'une édition antérieure"
+        why = (
+            f"elle n'est pas faite à partir d'une édition antérieure (ni carried_from dans son edition.toml, "
+            f"ni édition {year - 1} dans {inputs})"
+        )
         if found is not None and found.carried.note:
             why = found.carried.note
         print(f"Rien à confirmer pour {region} {year} : {why}.")
@@ -78,7 +81,7 @@ def confirm_files(inputs: Path, outputs: Path, edition: Edition, files: list[str
     elif not files:
         listed = "\n".join(f"  {source.removeprefix(f'{region}/{year}/')}" for source in waiting) or "  (aucun)"
         print(
-            "Dire quels fichiers ont été relus (ou --all pour tous). Fichiers encore à confirmer :\n"
+            "Indiquez les fichiers relus (ou --all pour tous) : rien n'a été confirmé. Fichiers encore à confirmer :\n"
             f"{listed}\nExemple : {carried_report.confirm_command(region, year, options)} "
             f"{next(iter(waiting or grouped)).removeprefix(f'{region}/{year}/')}",
             file=sys.stderr,
