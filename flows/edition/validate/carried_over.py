@@ -39,7 +39,6 @@ from flows.edition.ingest.snapshot import Edition
 
 DECLARED_KEY = "carried_from"
 TEXT, PARAGRAPH, CELL, NUMBER, YEAR, TABLE = "text", "paragraph", "cell", "number", "year", "table"
-KIND_ORDER = (TABLE, TEXT, CELL, PARAGRAPH, YEAR, NUMBER)
 # Text cells that tell the year's story (the same as `fir new` marks to be rewritten).
 NARRATIVE_CELLS = {
     "parts": ("part_id", "title"),
@@ -328,11 +327,6 @@ def _excerpt(text: str, length: int = 90) -> str:
 def _spaced(token: str) -> str:
     """A number as shown: the spaces it was typed with made narrow no-break (French convention)."""
     return re.sub(r"[  ]", "\u202f", token)
-
-
-def edition_folder_path(source: str, region: str, year: int) -> str:
-    """`hauts-de-france/2025/texts/fir.md` → `texts/fir.md`: a file as named inside its edition's folder."""
-    return source.removeprefix(f"{region}/{year}/")
 
 
 def read_earlier(inputs: Path, edition: Edition) -> CarriedOver | None:
