@@ -23,6 +23,7 @@ from flows.operations import operational_message
 
 if TYPE_CHECKING:
     from flows.brochure import BuildResult
+    from flows.edition.ingest.snapshot import Edition
     from flows.edition.publish.errors import Holder
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OPERATIONAL = 0, 1, 2, 3
@@ -117,11 +118,31 @@ def _parser() -> argparse.ArgumentParser:
             "--comment", required=action == "reject", default="", help="commentaire (obligatoire pour un rejet)"
         )
         p.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (catalogue)")
+        if action == "approve":
+            p.add_argument(
+                "--malgre-non-confirmes",
+                dest="acknowledge",
+                action="store_true",
+                help="approuver malgré les éléments repris de l'édition précédente que personne n'a confirmés "
+                "(la liste est inscrite au journal d'audit)",
+            )
         p.set_defaults(handler=cmd_sign_off, approve=action == "approve")
 
     check = sub.add_parser("check", help="valider les données d'une édition sans construire")
     edition_args(check)
     check.set_defaults(handler=cmd_check)
+
+    confirm = sub.add_parser(
+        "confirm",
+        help="confirmer avoir relu et mis à jour les textes, nombres et tableaux repris de l'édition précédente "
+        "(fir check les liste)",
+    )
+    edition_args(confirm)
+    confirm.add_argument(
+        "files", nargs="*", metavar="FICHIER", help="fichier relu, ex. texts/actions/p2-msp.md (plusieurs possibles)"
+    )
+    confirm.add_argument("--all", action="store_true", help="confirmer tous les fichiers de la liste")
+    confirm.set_defaults(handler=cmd_confirm)
 
     def service_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute du portail (défaut : 127.0.0.1)")
@@ -271,7 +292,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     history = store.existing_history(args.outputs, args.region, args.year)
     prepared = prepare(snapshot, revisions.latest_basis(history))
     print("\n".join(report_lines(snapshot.edition, prepared.report)))
+    _print_carried_over(args, snapshot.edition)
     return EXIT_INPUT if prepared.report.errors else EXIT_OK
+
+
+def _print_carried_over(args: argparse.Namespace, edition: Edition) -> None:
+    """What the edition still carries over unchanged from an earlier one, to confirm (flows/carryover.py)."""
+    from flows import carryover
+
+    found = carryover.review(args.inputs, args.outputs, edition)
+    if found is not None:
+        options = carryover.command_options(args.inputs, args.outputs)
+        print("\n".join(found.lines(args.region, args.year, options)))
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    """Record that a person re-read the files carried over from the earlier edition (flows/carryover.py)."""
+    from flows import carryover
+    from flows.edition.ingest.snapshot import read_edition
+
+    edition = read_edition(args.inputs, args.region, args.year)
+    return carryover.confirm_files(args.inputs, args.outputs, edition, args.files, args.all)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -364,6 +405,10 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
     )
     print(f"Rien n'est public avant l'approbation (catalogue : {result.catalogue}). Pour publier :")
     print(f'  fir approve {args.region} {args.year} {result.revision} --comment "…"   (ou dans le portail)')
+    from flows.edition.validate.carried_report import approval_hint
+
+    if hint := approval_hint(result.report):
+        print(hint)
 
 
 def cmd_drafts(args: argparse.Namespace) -> int:
@@ -400,6 +445,7 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
             audit.system_user(),
             audit.command_line_address(),
             args.comment,
+            acknowledge=getattr(args, "acknowledge", False),
         )
     except SignOffRefused as exc:
         print(f"Refusé : {exc}.", file=sys.stderr)

@@ -316,6 +316,7 @@ def test_edition_toml_moves_the_year_on_and_flags_other_dates():
     text = 'year = 2024\ntitle = "FIR 2024"\npublished = 2025-03-15\nnote = "chiffres 2023"\n'
     text += '[brand]\nprimary = "#00467f"\n'
     assert carry_over.new_meta(text, 2024, 2025).splitlines()[1:] == [
+        "carried_from = 2024  # ce qui reste tel qu'en 2024 est à relire et confirmer",
         "year = 2025",
         'title = "FIR 2025"',
         "published = 2025-03-15  # À VÉRIFIER (fir new) : 2025-03-15 vient de l'édition 2024",
