@@ -25,7 +25,7 @@ from flows.edition.ingest.texts import parse_text
 from flows.edition.ingest.xlsx_cells import column_name
 from flows.edition.prepare import prepare
 from flows.edition.validate.missing import IncompleteEdition, texts_todo
-from tests.check_helpers import fir_check
+from tests.check_helpers import SOFFICE, fir_check, save_with_libreoffice
 from tests.conftest import REGION
 from tests.helpers import fir, input_file
 
@@ -401,6 +401,10 @@ def test_the_2025_workbook_shows_2024s_figures_beside_the_cells_to_type(edition_
     assert headers[natures] == "Pour mémoire : 2024" and execution.cell(3, natures + 1).value == 538.7
     _, memo = beside("key_figures", "Nombre (value)")
     assert memo[:2] == [35, 53]  # the key figures of p2-cls-dynamique, in their order
+    # Typing into a reference column is refused on the spot, saying where the 2025 figure goes.
+    (guard,) = [v for v in book["revenue"].data_validations.dataValidation if v.type == "textLength"]
+    assert str(guard.sqref) == "L2:L1000 O2:O1000"
+    assert guard.error.endswith("taper le chiffre de 2025 dans la colonne à sa gauche.")
     guide = [row[0] for row in book["À lire"].iter_rows(values_only=True)]
     saved_as = (
         f"inputs/{REGION}/2025/figures.xlsx — sur le poste où ce classeur a été fait : {edition_2025}/figures.xlsx"
@@ -461,3 +465,20 @@ def test_every_suggested_command_works_as_typed_with_a_custom_inputs(inputs_copy
         f"{REGION} 2024",
         f"{REGION} 2025",
     ]
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed (scripts/setup.sh installs it)")
+def test_the_2025_workbook_saved_by_libreoffice_reads_back_the_same(edition_2025: Path, tmp_path: Path):
+    inputs = edition_2025.parent.parent
+    before = read_edition(inputs, REGION, 2025, allow_incomplete=True)
+    code, output = _fir("workbook", "--region", REGION, "--year", 2025, "--inputs", inputs)
+    assert code == 0, output
+    (saved,) = save_with_libreoffice([edition_2025 / "figures.xlsx"], tmp_path / "saved")
+    shutil.copy(saved, edition_2025 / "figures.xlsx")
+    for name in TABLES_2024:
+        (edition_2025 / name).unlink()
+    after = read_edition(inputs, REGION, 2025, allow_incomplete=True)
+    for name, frame in before.tables.items():
+        assert after.tables[name].equals(frame), name
+    revenue = load_workbook(edition_2025 / "figures.xlsx", data_only=True)["revenue"]
+    assert [revenue.cell(4, column).value for column in range(11, 16)] == ["?", 522.2, 522.2, 0, 522.2]

@@ -257,6 +257,8 @@ def build_workbook(edition: Edition, earlier: Edition | None = None, inputs: Pat
             _add_total_checks(sheet, spec, frame, layouts[name], placeholders, past, year)
         if name == "execution":
             _add_execution_checks(sheet, frame, layouts, tables, before, year)
+        if earlier is not None:
+            _guard_references(sheet, earlier.meta.year, year=edition.meta.year)
         _fit_header_row(sheet)
         sheet.freeze_panes = "A2"
         _print_setup(sheet, landscape=True)
@@ -438,6 +440,24 @@ def _reference_cell(
     cell.font = REFERENCE_FONT
     cell.alignment = Alignment(vertical="top", horizontal="right")
     return cell
+
+
+def _guard_references(sheet: Worksheet, earlier: int, year: int) -> None:
+    """A figure typed into a « Pour mémoire » column is refused on the spot (it would never be read): the
+    spreadsheet says where this year's figure goes. Emptying a cell stays possible."""
+    letters = [cell.column_letter for cell in sheet[1] if str(cell.value or "").startswith(REFERENCE_TITLE)]
+    if not letters:
+        return
+    validation = DataValidation(type="textLength", operator="lessThan", formula1="0", allow_blank=True)
+    validation.errorTitle = f"Chiffre {earlier}, pour mémoire"
+    validation.error = (
+        f"Cette colonne rappelle le chiffre de {earlier} et n'est pas lue par l'outil : taper le chiffre de "
+        f"{year} dans la colonne à sa gauche."
+    )
+    validation.showErrorMessage = True
+    for letter in letters:
+        validation.add(f"{letter}2:{letter}{LAST_ROW}")
+    sheet.add_data_validation(validation)
 
 
 def _fit_header_row(sheet: Worksheet) -> None:
