@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # as a shell reports a command ended by SIGPIPE
     except Exception as exc:
-        message = operational_message(exc)
+        message = operational_message(exc, getattr(args, "outputs", None))
         if message is None:
             raise  # a bug: its traceback is what a developer needs
         print(f"Impossible de terminer : {message}", file=sys.stderr)

@@ -64,3 +64,18 @@ def test_the_first_account_printed_by_an_empty_list_works_as_typed(tmp_path: Pat
     assert created.returncode == 0, created.stdout + created.stderr
     assert "Compte « admin » créé" in created.stdout
     assert _as_typed(suggest("user", "list", outputs=outputs)).stdout.startswith("admin\t")
+
+
+def test_the_repair_asked_for_a_damaged_store_works_as_typed(tmp_path: Path):
+    from flows.edition.publish.errors import StoreDamaged
+    from flows.operations import operational_message
+
+    outputs = tmp_path / "sorties de l'agence" / "outputs"
+    outputs.mkdir(parents=True)
+    message = operational_message(StoreDamaged(outputs / REGION / "2018" / "manifest.json", "absent"), outputs)
+    assert message is not None
+    found = re.search(r"puis lancer « (.+) »\.$", message)
+    assert found is not None, message
+    result = _as_typed(found.group(1))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(f"Aucune édition publiée dans {outputs}")
