@@ -314,6 +314,13 @@ def test_an_edition_kept_in_a_workbook_gets_a_workbook(inputs_copy: Path):
     assert code == 0, output
     folder = inputs_copy / REGION / "2025"
     assert sorted(p.name for p in folder.iterdir()) == ["edition.toml", "figures.xlsx", "texts"]
+    assert "(chiffres 2024 pour mémoire)" in output
+    revenue = load_workbook(folder / "figures.xlsx")["revenue"]
+    assert [revenue["K1"].value, revenue["L1"].value, revenue["L4"].value] == [
+        "Montant final de l'année (final)",
+        "Pour mémoire : 2024",
+        522.2,
+    ]
     code, output = fir_check(inputs_copy, 2025)
     assert code == 1
     assert "  Recettes (hauts-de-france/2025/figures.xlsx, feuille « revenue ») : 3 à compléter" in output

@@ -74,7 +74,8 @@ TABLE_NOTES: dict[str, str] = {
     "revenue_priorities": "Montants cités dans le texte, avec leur libellé et un qualificatif éventuel (« plus de »).",
     "execution": "Une ligne AE et une ligne CP. Chaque ligne donne des crédits ouverts non nuls, "
     "ou un taux publié, ou les deux.",
-    "missions": "Une ligne par mission (1 à 5). Les sommes des AE et des CP sont comparées à la table execution.",
+    "missions": "Une ligne par mission (1 à 5). Les sommes des AE et des CP sont comparées à celles de la "
+    "feuille « execution ».",
     "cp_by_nature": "La somme des montants est comparée aux CP exécutés.",
     "thematics": "Une ligne par thématique et une seule ligne de total, non nulle : les parts sont calculées "
     "sur ce total.",
@@ -551,7 +552,7 @@ def _choices(
     letter = layouts[other].letter(key)
     return (
         f"{other}!${letter}$2:${letter}${LAST_ROW}",
-        f"les identifiants de la colonne « {COLUMN_TITLES[other][key]} » de la feuille {other}",
+        f"les identifiants de la colonne « {COLUMN_TITLES[other][key]} » de la feuille « {other} »",
     )
 
 
@@ -614,10 +615,10 @@ def _earlier_line_sum(earlier: pl.DataFrame | None, column: str) -> tuple[int, s
 # The tables whose sums `validate` compares with the AE or CP executed: (sheet, budget, title, what, amount,
 # only the total row?). Their units may differ from the executed amount's: the check converts to euros and back.
 _EXECUTION_CHECKS = (
-    ("missions", "AE", "somme des missions", "somme des AE de la feuille missions", "ae", False),
-    ("missions", "CP", "somme des missions", "somme des CP de la feuille missions", "cp", False),
-    ("cp_by_nature", "CP", "somme des natures", "somme des montants de la feuille cp_by_nature", "amount", False),
-    ("thematics", "CP", "total des thématiques", "total déclaré de la feuille thematics", "amount", True),
+    ("missions", "AE", "somme des missions", "somme des AE de la feuille « missions »", "ae", False),
+    ("missions", "CP", "somme des missions", "somme des CP de la feuille « missions »", "cp", False),
+    ("cp_by_nature", "CP", "somme des natures", "somme des montants de la feuille « cp_by_nature »", "amount", False),
+    ("thematics", "CP", "total des thématiques", "total déclaré de la feuille « thematics »", "amount", True),
 )
 
 
@@ -814,12 +815,12 @@ def _write_guide(
             "",
             f"Contrôle des totaux : à côté de la ligne de total d'une table, une colonne grisée « {CHECK_TITLE} : "
             "somme des lignes — … » calcule la somme des lignes ; à côté des AE et CP exécutés (feuille "
-            f"execution), « {CHECK_TITLE} : somme des missions », « … somme des natures » et « … total des "
-            "thématiques » donnent les sommes des feuilles missions, cp_by_nature et thematics, converties dans "
-            "l'unité de la ligne. Le contrôle se colore en orange quand l'écart dépasse l'arrondi du montant "
-            "déclaré (0,5 € pour un montant à l'euro, 0,05 M€ pour 538,7 M€). C'est une aide : fir check "
-            "compare toujours les totaux et dit si un écart s'explique par les arrondis (avertissement) ou non "
-            "(erreur).",
+            f"« execution »), « {CHECK_TITLE} : somme des missions », « … somme des natures » et « … total des "
+            "thématiques » donnent les sommes des feuilles « missions », « cp_by_nature » et « thematics », "
+            "converties dans l'unité de la ligne. Le contrôle se colore en orange quand l'écart dépasse "
+            "l'arrondi du montant déclaré (0,5 € pour un montant à l'euro, 0,05 M€ pour 538,7 M€). "
+            "C'est une aide : fir check compare toujours les totaux et dit si un écart s'explique par les "
+            "arrondis (avertissement) ou non (erreur).",
         ),
         (
             "",
@@ -829,7 +830,7 @@ def _write_guide(
     ]
     for name, spec in TABLES.items():
         present = "" if name in tables else " (absente de ce classeur)"
-        lines.append(("heading", f"Feuille « {name} » — {TABLE_TITLES[name]}{present}"))
+        lines.append(("heading", f"{TABLE_TITLES[name]} — feuille « {name} »{present}"))
         lines.append(("", TABLE_NOTES[name]))
         for column in spec.columns:
             optional = ", facultative" if column.optional else ""
