@@ -331,7 +331,12 @@ def _print_setup(sheet: Worksheet, landscape: bool) -> None:
 def header_text(title: str, name: str) -> str:
     """A column's header: its French title for people, then in parentheses the contract's name, which is
     what the reader reads (`ingest/xlsx_cells.column_name`)."""
-    return f"{title} ({name})"
+    return french_spaces(f"{title} ({name})")
+
+
+def french_spaces(text: str) -> str:
+    """Guillemets held to their words by no-break spaces, so that a wrapped line never starts with « » »."""
+    return text.replace("« ", "«\u00a0").replace(" »", "\u00a0»")
 
 
 def _lines(text: str, width: float) -> int:
@@ -416,6 +421,8 @@ def _write_references(
             width = max(width, min(shown + 2, MAX_WIDTH))
             cell.alignment = Alignment(vertical="top", horizontal="right", wrap_text=isinstance(value, str))
         sheet.column_dimensions[get_column_letter(index)].width = width
+        typed = sheet.column_dimensions[layout.letter(name)]  # room to type this year's figure, as wide
+        typed.width = max(typed.width or 0, min(width, MAX_WIDTH))
 
 
 def _reference_header(sheet: Worksheet, index: int, year: int, what: str) -> None:
@@ -839,7 +846,7 @@ def _write_guide(
             )
     sheet.column_dimensions["A"].width = GUIDE_WIDTH
     for row, (style, text) in enumerate(lines, start=1):
-        cell = sheet.cell(row, 1, text)
+        cell = sheet.cell(row, 1, french_spaces(text))
         size = 14 if style == "title" else 12 if style == "heading" else 11
         sheet.row_dimensions[row].height = _lines(text, GUIDE_WIDTH * 11 / size) * LINE_HEIGHT * size / 11 + 3
         cell.alignment = Alignment(wrap_text=True, vertical="top", indent=2 if style == "column" else 0)
