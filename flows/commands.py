@@ -16,8 +16,8 @@ from pathlib import Path
 from flows import paths
 
 
-def program() -> str:
-    """How to call this installation's `fir` from the current folder."""
+def program(anywhere: bool = False) -> str:
+    """How to call this installation's `fir` from the current folder (`anywhere`: from any folder)."""
     here = Path(sys.executable).parent / "fir"  # the script installed beside this Python (the venv's)
     found = shutil.which("fir")
     if found is not None and (not here.exists() or Path(found).resolve() == here.resolve()):
@@ -27,15 +27,15 @@ def program() -> str:
     try:
         relative = here.absolute().relative_to(Path.cwd())
     except ValueError:
-        return shlex.quote(str(here.absolute()))
-    return shlex.quote(relative.as_posix())
+        anywhere = True
+    return shlex.quote(str(here.absolute()) if anywhere else relative.as_posix())
 
 
-def suggest(*words: object, inputs: Path | None = None, outputs: Path | None = None) -> str:
-    """`fir <words…>` as a shell line, with `--inputs` / `--outputs` when they are not the defaults."""
+def suggest(*words: object, inputs: Path | None = None, outputs: Path | None = None, anywhere: bool = False) -> str:
+    """`fir <words…>` as a shell line, with `--inputs` / `--outputs` when they are not the defaults.
+    `anywhere`: for a line read later, elsewhere (a workbook's guide): every path absolute."""
     args = [str(word) for word in words]
-    if inputs is not None and Path(inputs).absolute() != paths.INPUTS_DIR:
-        args += ["--inputs", str(inputs)]
-    if outputs is not None and Path(outputs).absolute() != paths.OUTPUTS_DIR:
-        args += ["--outputs", str(outputs)]
-    return " ".join([program(), *(shlex.quote(arg) for arg in args)])
+    for option, given, default in (("--inputs", inputs, paths.INPUTS_DIR), ("--outputs", outputs, paths.OUTPUTS_DIR)):
+        if given is not None and Path(given).absolute() != default:
+            args += [option, str(Path(given).absolute() if anywhere else given)]
+    return " ".join([program(anywhere), *(shlex.quote(arg) for arg in args)])

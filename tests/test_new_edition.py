@@ -417,7 +417,14 @@ def test_the_2025_workbook_shows_2024s_figures_beside_the_cells_to_type(edition_
         f"inputs/{REGION}/2025/figures.xlsx — sur le poste où ce classeur a été fait : {edition_2025}/figures.xlsx"
     )
     assert any(saved_as in (line or "") for line in guide)
-    assert any("_anciens-csv/" in (line or "") and "--ranger-csv" in (line or "") for line in guide)
+    (csv_files,) = [line for line in guide if "--ranger-csv" in (line or "")]
+    assert "les déplacer dans le sous-dossier _anciens-csv/ (l'outil ne le lit pas ; rien n'est perdu)" in csv_files
+    # The command the guide gives works as typed from any folder (here answered "no": nothing moves).
+    tidy = re.search(r"ou lancer «\u00a0(.+?)\u00a0», qui les y déplace", csv_files)
+    assert tidy is not None, csv_files
+    refused = _as_typed(tidy.group(1), "n\n", cwd=inputs.parent)
+    assert refused.returncode == 2 and "Rien n'a été déplacé." in refused.stdout, refused.stdout + refused.stderr
+    assert "revenue.csv" in refused.stdout
     for name in TABLES_2024:  # read back: the same frames, line numbers included, whatever stands beside
         (edition_2025 / name).unlink()
     after = read_edition(inputs, REGION, 2025, allow_incomplete=True)
@@ -425,9 +432,9 @@ def test_the_2025_workbook_shows_2024s_figures_beside_the_cells_to_type(edition_
         assert after.tables[name].equals(frame), name
 
 
-def _as_typed(command: str, answer: str = "") -> subprocess.CompletedProcess:
+def _as_typed(command: str, answer: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
     """A command line printed by `fir`, run by a shell as a person would paste it."""
-    return subprocess.run(command, shell=True, input=answer, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, shell=True, input=answer, capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 def _suggested(output: str, before: str) -> str:

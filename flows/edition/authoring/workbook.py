@@ -756,8 +756,9 @@ def _write_guide(
 
     region, year = edition.meta.region, edition.meta.year
     place = f"{region}/{year}/{WORKBOOK}"
-    here = f" — sur le poste où ce classeur a été fait : {inputs / region / str(year) / WORKBOOK}" if inputs else ""
-    tidy = suggest("workbook", "--region", region, "--year", year, "--ranger-csv", inputs=inputs)
+    where = (inputs / region / str(year) / WORKBOOK).absolute() if inputs else None
+    here = f" — sur le poste où ce classeur a été fait : {where}" if where else ""
+    tidy = suggest("workbook", "--region", region, "--year", year, "--ranger-csv", inputs=inputs, anywhere=True)
     memory = (
         (
             "",
