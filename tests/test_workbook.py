@@ -338,3 +338,17 @@ def test_a_notes_sheet_of_ones_own_is_refused_saying_how_to_keep_it(inputs_copy:
             book["Notes DAF"].sheet_state = "hidden"
         book.save(path)
         _assert_same_tables(edition, read_edition(inputs_copy, REGION, 2024))
+
+
+def test_the_earlier_edition_shown_is_the_latest_before_or_the_one_named_by_from(inputs_copy: Path, tmp_path: Path):
+    base = ["workbook", "--region", REGION, "--inputs", str(inputs_copy)]
+    code, output = _fir(*base, "--year", "2018", "--output", str(tmp_path / "a.xlsx"))
+    assert code == 0, output
+    assert f"Sans chiffres pour mémoire : aucune édition de {REGION} antérieure à 2018" in output
+    assert not any(str(c.value).startswith("Pour mémoire") for c in load_workbook(tmp_path / "a.xlsx")["revenue"][1])
+    assert f"Une fois rempli, l'enregistrer sous {inputs_copy / REGION / '2018' / 'figures.xlsx'}" in output
+    code, output = _fir(*base, "--year", "2024", "--from", "2018", "--output", str(tmp_path / "b.xlsx"))
+    assert code == 0 and "Les chiffres de l'édition 2018 sont montrés pour mémoire" in output
+    code, output = _fir(*base, "--year", "2024", "--from", "2024", "--output", str(tmp_path / "c.xlsx"))
+    assert code == 2 and f"Refusé : pas d'édition {REGION} 2024 avant 2024" in output
+    assert "(éditions antérieures : 2018) ; rien n'a été écrit." in output and not (tmp_path / "c.xlsx").exists()

@@ -518,10 +518,11 @@ def _add_drop_downs(
             continue
         formula, shown = choices
         validation = DataValidation(type="list", formula1=formula, allow_blank=column.nullable)
-        validation.error = f"Choisir une valeur de la liste : {shown}."
-        validation.errorTitle = f"Colonne « {titles[column.name]} »"[:32]  # Excel's limit for a title
+        validation.error = f"Colonne « {titles[column.name]} » : choisir une valeur de la liste : {shown}."
+        validation.errorTitle = "Valeur hors de la liste"
         validation.prompt = f"Choisir dans la liste : {shown}."
-        validation.promptTitle = titles[column.name][:32]
+        # Excel refuses a title over 32 characters: cut at a word
+        validation.promptTitle = textwrap.shorten(titles[column.name], 32, placeholder=" …")
         validation.showErrorMessage = True
         validation.showInputMessage = True
         letter = layouts[spec.name].letter(column.name)
