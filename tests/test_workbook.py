@@ -14,10 +14,10 @@ import pytest
 from openpyxl import load_workbook
 
 from flows import cli
-from flows.edition.authoring.workbook import LAST_ROW, earlier_edition, workbook_bytes
+from flows.edition.authoring.workbook import COLUMN_TITLES, LAST_ROW, earlier_edition, workbook_bytes
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, read_edition
-from flows.edition.ingest.xlsx_cells import column_name
+from flows.edition.ingest.xlsx_cells import column_name, helper_header
 from tests.check_helpers import SOFFICE, fir_check
 from tests.conftest import REGION
 from tests.helpers import csv_to_xlsx
@@ -142,6 +142,9 @@ def test_the_header_row_titles_each_column_in_french_and_keeps_the_contract_name
         "published_headline",
     ]
     assert column_name("amount") == "amount" and column_name("Total (M€) (final)") == "final"
+    # No table column is ever taken for a help column (« Pour mémoire… », « Contrôle… », « _… »), left unread.
+    assert not [t for titles in COLUMN_TITLES.values() for t in titles.values() if helper_header(t)]
+    assert helper_header("Pour mémoire : 2024") and helper_header("Contrôle : somme des lignes — Montant")
     assert sheet["F1"].comment.text.startswith("Montant\n")
     assert sheet["A1"].alignment.wrap_text
     assert sheet.freeze_panes == "A2"
