@@ -614,7 +614,9 @@ def cmd_workbook(args: argparse.Namespace) -> int:
     from flows.edition.ingest.xlsx_cells import WORKBOOK
 
     if args.ranger_csv:
-        return _set_csv_aside(args)
+        from flows.edition.authoring import csv_aside
+
+        return csv_aside.command(args.inputs, args.region, args.year)
     folder = args.inputs / args.region / str(args.year)
     target: Path = args.output or folder / WORKBOOK
     if (target.exists() or target.is_symlink()) and not args.force:
@@ -662,38 +664,6 @@ def cmd_workbook(args: argparse.Namespace) -> int:
             f"  {tidy}",
             file=sys.stderr,
         )
-    return EXIT_OK
-
-
-def _set_csv_aside(args: argparse.Namespace) -> int:
-    """`fir workbook --ranger-csv`: move the CSV files the workbook replaces, once the user said yes."""
-    from flows.commands import suggest
-    from flows.edition.authoring.csv_aside import AsideRefused, doubled_files, move_aside
-
-    try:
-        doubled = doubled_files(args.inputs, args.region, args.year)
-    except AsideRefused as exc:
-        print(f"Refusé : {exc}.", file=sys.stderr)
-        return EXIT_USAGE
-    check = suggest("check", "--region", args.region, "--year", args.year, inputs=args.inputs)
-    if not doubled.files:
-        print(f"Aucun fichier CSV à ranger : {doubled.folder} n'a pas de tableau en double. Ensuite : {check}")
-        return EXIT_OK
-    names = ", ".join(path.name for path in doubled.files)
-    print(f"Fichiers CSV des tableaux que figures.xlsx contient aussi : {names}.")
-    print(f"Les déplacer dans {doubled.aside}/ (rien n'est supprimé ; l'outil ne lit pas ce dossier) ? [o/N] ", end="")
-    sys.stdout.flush()
-    answer = sys.stdin.readline().strip().casefold()
-    if answer not in ("o", "oui", "y", "yes"):
-        print("Rien n'a été déplacé.")
-        return EXIT_USAGE
-    try:
-        moved = move_aside(doubled)
-    except AsideRefused as exc:
-        print(f"Refusé : {exc}.", file=sys.stderr)
-        return EXIT_USAGE
-    print(f"{len(moved)} fichier(s) déplacé(s) dans {doubled.aside}/. Les tableaux se lisent maintenant du classeur.")
-    print(f"Ensuite : {check}")
     return EXIT_OK
 
 

@@ -6,6 +6,7 @@ name already set aside stops the move before any file has moved.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,3 +55,33 @@ def move_aside(doubled: Doubled) -> list[Path]:
         path.rename(target)
         moved.append(target)
     return moved
+
+
+def command(inputs: Path, region: str, year: int) -> int:
+    """`fir workbook --ranger-csv`: list the files, ask, move them; the exit code (0 done, 2 refused)."""
+    from flows.commands import suggest
+
+    try:
+        doubled = doubled_files(inputs, region, year)
+    except AsideRefused as exc:
+        print(f"Refusé : {exc}.", file=sys.stderr)
+        return 2
+    check = suggest("check", "--region", region, "--year", year, inputs=inputs)
+    if not doubled.files:
+        print(f"Aucun fichier CSV à ranger : {doubled.folder} n'a pas de tableau en double. Ensuite : {check}")
+        return 0
+    names = ", ".join(path.name for path in doubled.files)
+    print(f"Fichiers CSV des tableaux que {WORKBOOK} contient aussi : {names}.")
+    print(f"Les déplacer dans {doubled.aside}/ (rien n'est supprimé ; l'outil ne lit pas ce dossier) ? [o/N] ", end="")
+    sys.stdout.flush()
+    if sys.stdin.readline().strip().casefold() not in ("o", "oui", "y", "yes"):
+        print("Rien n'a été déplacé.")
+        return 2
+    try:
+        moved = move_aside(doubled)
+    except AsideRefused as exc:
+        print(f"Refusé : {exc}.", file=sys.stderr)
+        return 2
+    print(f"{len(moved)} fichier(s) déplacé(s) dans {doubled.aside}/. Les tableaux se lisent maintenant du classeur.")
+    print(f"Ensuite : {check}")
+    return 0
