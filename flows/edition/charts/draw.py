@@ -130,7 +130,7 @@ def thematics_chart(
         pl.Series("text", texts, pl.String), pl.Series("wrapped", [_wrap(x) for x in split["label"]], pl.String)
     )
     wrapped_order = [_wrap(label) for label in order]
-    height = max(6.0, 0.62 * split.height + 1.2)
+    height = max(6.0, 0.58 * split.height + 1.2)
     plot = (
         ggplot(data.to_pandas(), aes("wrapped", "amount"))
         + geom_col(fill=palette.primary, color=palette.ink, size=0.2, width=0.72)
@@ -226,7 +226,7 @@ def history_chart(history: pl.DataFrame, palette: ChartPalette) -> Chart:
         )
         + "."
     )
-    return Chart("history", plot, alt, 16, 7)
+    return Chart("history", plot, alt, 16, 6)
 
 
 def build(key: str, data: pl.DataFrame, primary: str) -> Chart:
