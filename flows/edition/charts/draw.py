@@ -115,7 +115,7 @@ def missions_chart(split: pl.DataFrame, palette: ChartPalette) -> Chart:
         )
         + "."
     )
-    return Chart("missions", plot, alt, 17, 8)
+    return Chart("missions", plot, alt, 17, 9)
 
 
 def thematics_chart(
@@ -177,7 +177,7 @@ def revenue_stages_chart(stages: pl.DataFrame, palette: ChartPalette) -> Chart:
         + "; ".join(f"{r['label']} {format_compact(r['amount'])}" for r in stages.iter_rows(named=True))
         + "."
     )
-    return Chart("revenue-stages", plot, alt, 15, 5.5)
+    return Chart("revenue-stages", plot, alt, 15, 9.5)
 
 
 def _wrap(text: str, width: int = 48) -> str:
