@@ -53,12 +53,14 @@ def test_each_chart_has_the_table_of_the_data_it_is_drawn_from(edition_2018, edi
     assert subset[0][0].startswith("Accès aux soins des personnes") and subset[0][2] == f"15,2{NBSP}%"
 
 
-def test_the_history_table_gives_each_edition_at_its_own_precision():
+def test_the_history_table_gives_every_edition_in_one_unit():
+    """2018 published to the euro, 2024 to 0,1 M€: each column in M€ to one decimal, as the brochure's table."""
     snapshot = ingest.read_snapshot(paths.INPUTS_DIR, REGION, 2024)
     history = chart_tables(prepare(snapshot).figures, "€")["history"]
     assert history["headers"] == ["Édition", "Recettes", "AE exécutées", "CP exécutés"]
     assert [row[0] for row in history["rows"]] == ["2018", "2024"]
-    assert history["rows"][0][1] == f"305{NNBSP}600{NNBSP}382{NBSP}€"
+    assert history["rows"][0][1:] == [f"305,6{NBSP}M€", f"303,5{NBSP}M€", f"306,6{NBSP}M€"]
+    assert history["rows"][1][1] == f"522,2{NBSP}M€"
 
 
 @pytest.mark.parametrize(
