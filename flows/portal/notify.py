@@ -10,7 +10,9 @@ SMTP settings are environment variables of the service (`fir serve` passes them 
     FIR_SMTP_USER       login, when the server asks for one
     FIR_SMTP_PASSWORD   its password (never printed nor logged)
     FIR_SMTP_FROM       the sender (default fir@<this host>)
-    FIR_PORTAL_URL      the portal's address, for the links in messages (default http://127.0.0.1:8000)
+    FIR_PORTAL_URL      the portal's public address, for the links in messages and the web edition's
+                        address printed in brochures (validate/address.py); unset, messages link to
+                        the address the service listens on (FIR_SERVICE_URL, set by `fir serve`)
 
 A notification that cannot be sent is logged as a warning: it never fails the build or the approval.
 """
@@ -64,7 +66,9 @@ def smtp_settings() -> SmtpSettings | None:
 
 
 def portal_url() -> str:
-    return os.environ.get("FIR_PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+    """The portal's address for staff links: its public one, else the one the service listens on."""
+    found = os.environ.get("FIR_PORTAL_URL") or os.environ.get("FIR_SERVICE_URL") or "http://127.0.0.1:8000"
+    return found.rstrip("/")
 
 
 def send(recipients: list[str], subject: str, body: str, settings: SmtpSettings | None = None) -> bool:

@@ -254,6 +254,7 @@ def _draft_page(
         entry=entry,
         row=_revision_row(history, entry),
         report=wording.structured_report(entry.get("report") or []),
+        web_address=entry.get("web_address"),  # the web edition's address the brochure prints (none: why)
         changes=changes,
         pairs=pairs,
         based_on=based_on,
