@@ -4,6 +4,8 @@ setting. Pure: no name is looked up (tests/test_web_address.py builds brochures 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from flows.edition.ingest.snapshot import Snapshot
@@ -143,3 +145,19 @@ def test_the_address_findings_are_a_group_of_the_report_and_an_error_stops_the_b
     assert lines[at + 1].startswith("  [ERREUR] L'adresse de la version web à imprimer est une adresse de cette")
     assert lines[at + 2] == "      où : variable d'environnement FIR_PORTAL_URL"
     assert lines[-1].startswith("Bilan : 1 erreur(s)") and lines[-1].endswith("des erreurs empêchent la construction.")
+
+
+def test_staff_links_follow_the_service_but_brochures_print_only_fir_portal_url(monkeypatch):
+    """`fir serve` passes the address it listens on to its runs (FIR_SERVICE_URL) for the staff's links;
+    a brochure never prints it."""
+    from flows.portal import notify
+
+    monkeypatch.delenv("FIR_PORTAL_URL", raising=False)
+    monkeypatch.setenv("FIR_SERVICE_URL", "http://127.0.0.1:8123/")
+    assert notify.portal_url() == "http://127.0.0.1:8123"
+    assert printed_address(None, os.environ, "hauts-de-france", 2025).url is None
+    monkeypatch.setenv("FIR_PORTAL_URL", "https://fir.example.org/")
+    assert notify.portal_url() == "https://fir.example.org"
+    assert printed_address(None, os.environ, "hauts-de-france", 2025).url == (
+        "https://fir.example.org/editions/hauts-de-france/2025/web/"
+    )
