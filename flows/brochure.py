@@ -37,7 +37,7 @@ from flows.edition.render.html import render_html
 from flows.edition.render.layout import PrintedPdf, lay_out_pages, print_pdf, print_profile
 from flows.edition.render.paginate import Brochure, PageGroup
 from flows.edition.theme import PrintColours
-from flows.edition.validate.address import printed_address
+from flows.edition.validate.address import printed_address, website_findings
 from flows.edition.validate.findings import Finding
 from flows.edition.validate.reconcile import report_lines
 from flows.portal import audit, notify
@@ -313,7 +313,8 @@ def build_brochure(
             )
         # the web edition's address the brochure prints: a public one, or none (validate/address.py)
         address = printed_address(edition.meta.web_url, os.environ, region, year)
-        prepared = prepare_edition(snapshot, revisions.latest_basis(manifest), address.findings)
+        settings = (*address.findings, *website_findings(edition.meta.website, region, year))
+        prepared = prepare_edition(snapshot, revisions.latest_basis(manifest), settings)
         charts = {
             key: draw_chart(key=key, data=data, primary=edition.meta.primary)
             for key, data in chart_data(prepared.figures)

@@ -110,13 +110,13 @@ def test_with_no_address_set_nothing_is_printed_and_the_report_warns(built):
     assert entry and entry["web_address"] == {"url": None, "setting": ""}
     assert any(w.startswith("Aucune adresse publique n'est réglée") for w in entry["warnings"])
     page = _draft_page(outputs, 1)
-    assert "Adresse web imprimée aucune : ni edition.toml ([publication] web_url) ni la variable FIR_PORTAL_URL" in page
+    assert "Adresse web aucune : ni edition.toml ([publication] web_url) ni le service (FIR_PORTAL_URL)" in page
     assert "Aucune adresse publique n'est réglée pour la version web" in page  # the report's warning, on the page
 
 
 def test_a_public_address_is_printed_linked_and_shown_on_the_draft_page(built):
     outputs, _, stdout = built
-    assert "Aucune adresse publique" not in stdout and "Adresse de la version web" not in stdout
+    assert "Aucune adresse publique" not in stdout and "Adresses web imprimées" not in stdout
     files = _files(outputs, 2)
     for role in PDF_ROLES:
         assert f"Version web accessible : {PRINTED.removeprefix('https://')}" in _pdf_text(files[role]), role
@@ -130,7 +130,8 @@ def test_a_public_address_is_printed_linked_and_shown_on_the_draft_page(built):
     entry = store.open_catalogue(outputs).revision(REGION, YEAR, 2)
     assert entry and entry["web_address"] == {"url": PRINTED, "setting": "FIR_PORTAL_URL"}
     page = _draft_page(outputs, 2)
-    assert f"Adresse web imprimée {PRINTED} (réglage : FIR_PORTAL_URL), au dos de la brochure" in page
+    assert f"Adresse web {PRINTED} — imprimée au dos de la brochure et dans sa version web" in page
+    assert "(réglage : FIR_PORTAL_URL)" in page
 
 
 @pytest.mark.parametrize(
@@ -188,4 +189,4 @@ def test_fir_check_warns_when_no_address_is_set_and_is_silent_with_a_public_one(
     assert UNSET_WARNING in unset.stdout
     public = _check(inputs_copy, tmp_path, _env(FIR_PORTAL_URL=PUBLIC))
     assert public.returncode == 0, public.stdout + public.stderr
-    assert "Adresse de la version web" not in public.stdout
+    assert "Adresses web imprimées" not in public.stdout

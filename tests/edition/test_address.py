@@ -10,7 +10,7 @@ import pytest
 
 from flows.edition.ingest.snapshot import Snapshot
 from flows.edition.prepare import prepare
-from flows.edition.validate.address import classify, printed_address
+from flows.edition.validate.address import classify, printed_address, website_findings
 from flows.edition.validate.reconcile import report_lines
 
 PUBLIC = "https://www.example.org/fir/"
@@ -141,7 +141,7 @@ def test_the_address_findings_are_a_group_of_the_report_and_an_error_stops_the_b
     prepared = prepare(Snapshot(edition_2024), settings=error.findings)
     assert prepared.report.errors == list(error.findings)
     lines = report_lines(edition_2024, prepared.report)
-    at = lines.index("Adresse de la version web (edition.toml ou FIR_PORTAL_URL)")
+    at = lines.index("Adresses web imprimées (edition.toml ou FIR_PORTAL_URL)")
     assert lines[at + 1].startswith("  [ERREUR] L'adresse de la version web à imprimer est une adresse de cette")
     assert lines[at + 2] == "      où : variable d'environnement FIR_PORTAL_URL"
     assert lines[-1].startswith("Bilan : 1 erreur(s)") and lines[-1].endswith("des erreurs empêchent la construction.")
@@ -161,3 +161,18 @@ def test_staff_links_follow_the_service_but_brochures_print_only_fir_portal_url(
     assert printed_address(None, os.environ, "hauts-de-france", 2025).url == (
         "https://fir.example.org/editions/hauts-de-france/2025/web/"
     )
+
+
+def test_the_agencys_site_printed_beside_it_must_be_public_too():
+    assert website_findings("https://www.hauts-de-france.ars.sante.fr", "hauts-de-france", 2025) == ()
+    assert website_findings(None, "hauts-de-france", 2025) == ()
+    (finding,) = website_findings("http://intranet.local/", "hauts-de-france", 2025)
+    assert finding.level == "error"
+    assert finding.message == (
+        "Le site de l'agence à imprimer est une adresse de réseau privé : « http://intranet.local/ » (edition.toml, "
+        "website) — « intranet.local » est un nom du réseau local, inconnu hors de l'agence. Imprimé au dos de la "
+        "brochure, il ne mènerait les lecteurs nulle part. À faire : écrire l'adresse publique du site dans "
+        'hauts-de-france/2025/edition.toml (website = "https://www.votre-agence.fr") ou retirer la ligne, '
+        "puis relancer."
+    )
+    assert finding.where == "hauts-de-france/2025/edition.toml, réglage website"

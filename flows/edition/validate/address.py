@@ -22,7 +22,6 @@ from flows.edition.validate.findings import Finding
 PORTAL_VARIABLE = "FIR_PORTAL_URL"  # the portal's public address, an environment variable of the service
 TOML_SETTING = "[publication] web_url"
 TABLE = "publication"  # the report's group (validate/reconcile.py, TABLE_TITLES)
-TITLE = "Adresse de la version web"
 EXAMPLE = "https://www.votre-agence.fr/fir/"
 
 Kind = Literal["public", "loopback", "private", "invalid"]
@@ -31,6 +30,11 @@ Kind = Literal["public", "loopback", "private", "invalid"]
 _LOOPBACK_NAMES = ("localhost",)
 _PRIVATE_SUFFIXES = (".local", ".lan", ".internal", ".intranet", ".localdomain", ".home.arpa", ".corp", ".home")
 _RESERVED_SUFFIXES = (".test", ".example", ".invalid")
+_KINDS = {
+    "loopback": "une adresse de cette machine",
+    "private": "une adresse de réseau privé",
+    "invalid": "une adresse invalide",
+}
 
 
 @dataclass(frozen=True)
@@ -124,13 +128,8 @@ def printed_address(web_url: str | None, environ: Mapping[str, str], region: str
     verdict = classify(url)
     if verdict.kind == "public":
         return PrintedAddress(url, setting)
-    kind = {
-        "loopback": "une adresse de cette machine",
-        "private": "une adresse de réseau privé",
-        "invalid": "une adresse invalide",
-    }[verdict.kind]
     message = (
-        f"L'adresse de la version web à imprimer est {kind} : « {value} » ({setting}) — {verdict.why}. "
+        f"L'adresse de la version web à imprimer est {_KINDS[verdict.kind]} : « {value} » ({setting}) — {verdict.why}. "
         f"Imprimée dans la brochure, elle ne mènerait les lecteurs nulle part. À faire : {fix}, puis relancer."
     )
     return PrintedAddress(None, setting, (Finding("error", TABLE, message, where),))
@@ -145,3 +144,21 @@ def unset_finding(toml: str) -> Finding:
         f"{PORTAL_VARIABLE} du service l'adresse publique du portail."
     )
     return Finding("warning", TABLE, message, f"{toml}, réglage {TOML_SETTING}")
+
+
+def website_findings(website: str | None, region: str, year: int) -> tuple[Finding, ...]:
+    """The agency's site (edition.toml `website`), printed on the back cover too: an error when readers
+    could not open it, as for the web edition's address."""
+    if not website:
+        return ()
+    verdict = classify(website)
+    if verdict.kind == "public":
+        return ()
+    toml = f"{region}/{year}/edition.toml"
+    message = (
+        f"Le site de l'agence à imprimer est {_KINDS[verdict.kind]} : « {website} » (edition.toml, website) — "
+        f"{verdict.why}. Imprimé au dos de la brochure, il ne mènerait les lecteurs nulle part. À faire : écrire "
+        f'l\'adresse publique du site dans {toml} (website = "https://www.votre-agence.fr") ou retirer la ligne, '
+        "puis relancer."
+    )
+    return (Finding("error", TABLE, message, f"{toml}, réglage website"),)

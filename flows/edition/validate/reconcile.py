@@ -32,7 +32,7 @@ TABLE_TITLES = {
     "narrative": "Textes",
     "ledger": "Grand livre (lignes d'engagement et de paiement)",
     "inputs": "Lecture des fichiers",
-    "publication": "Adresse de la version web",
+    "publication": "Adresses web imprimées",
 }
 # Where the findings of a group that is no table come from (validate/address.py: a setting).
 SETTING_SOURCES = {"publication": "edition.toml ou FIR_PORTAL_URL"}
