@@ -1,11 +1,10 @@
-"""The web edition's pure parts: the charts' data tables, readable brand colours, its address, the page
-rendered from the brochure's own context (no browser, no Prefect; tests/test_web_edition.py builds both
-real editions and checks them in Chromium)."""
+"""The web edition's pure parts: the charts' data tables, readable brand colours, its address's setting, the
+page rendered from the brochure's own context (no browser, no Prefect; tests/test_web_edition.py builds both
+real editions and checks them in Chromium; tests/edition/test_address.py: which addresses may be printed)."""
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import re
 
@@ -74,14 +73,6 @@ def test_brand_colours_used_as_text_reach_wcag_aa(brand, background):
         assert colour == brand  # a brand that already reads is kept as it is
 
 
-def test_the_web_address_is_the_portals_unless_the_edition_names_one(edition_2024):
-    assert web.web_url(edition_2024.meta, "https://fir.ars.example/") == (
-        "https://fir.ars.example/editions/hauts-de-france/2024/web/"
-    )
-    named = dataclasses.replace(edition_2024.meta, web_url="https://www.ars.example/fir-2024/")
-    assert web.web_url(named, "https://fir.ars.example") == "https://www.ars.example/fir-2024/"
-
-
 def test_edition_toml_may_name_the_web_address_and_a_wrong_one_is_located(inputs_copy):
     path = inputs_copy / REGION / "2024" / "edition.toml"
     text = path.read_text(encoding="utf-8")
@@ -144,17 +135,3 @@ def test_each_chart_carries_the_glyphs_of_its_labels_so_browsers_draw_it_as_prin
     assert {"M", "€", "5", ","} <= chart_fonts.chart_characters(original)
     embedded = base64.b64decode(re.search(r"font/otf;base64,([A-Za-z0-9+/=]+)", svg).group(1))
     assert 1_000 < len(embedded) < len(font) / 10
-
-
-@pytest.mark.parametrize(
-    ("url", "local"),
-    [
-        ("http://127.0.0.1:8000/editions/hauts-de-france/2024/web/", True),
-        ("http://localhost/editions/hauts-de-france/2024/web/", True),
-        ("http://[::1]:8000/web/", True),
-        ("https://fir.hauts-de-france.ars.sante.fr/editions/hauts-de-france/2024/web/", False),
-    ],
-)
-def test_a_web_address_only_this_machine_can_open_is_told_apart(url, local):
-    """The build warns when the brochure would print such an address for its web edition."""
-    assert web.is_local(url) is local
