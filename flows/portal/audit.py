@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from flows.edition.publish.tables import audit_log
 
+CONFIRM = "confirm"  # texts and figures carried over from the earlier edition, re-read (flows/carryover.py)
 LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
     "login",
     "logout",
@@ -40,6 +41,7 @@ ACTION_NAMES = {
     DRAFT_DOWNLOAD: "téléchargement d'un projet",
     ACCOUNT: "compte",
     ACCESS: "accès refusé",
+    CONFIRM: "confirmation d'éléments repris",
 }
 OUTCOME_NAMES = {OK: "fait", REFUSED: "refusé", FAILED: "échoué"}
 COLUMNS = ("at", "actor", "address", "action", "target", "outcome", "detail")

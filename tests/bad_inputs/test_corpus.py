@@ -562,7 +562,7 @@ CASES: list[Case] = [
             "[avertissement] Recettes, Recettes 2018 : total déclaré 305 600 382 € ≠ somme des lignes "
             "305 600 383 € (écart −1 €). Écart publié, valeurs conservées telles que publiées.",
             f"où : {E18}/revenue.csv, ligne 7, colonne « final »",
-            "Bilan : 0 erreur(s), 2 avertissement(s) — données utilisables.",
+            "Bilan : 0 erreur(s), 3 avertissement(s) — données utilisables.",  # 3rd: no web address set
         ),
         year=2018,
         exit=0,
@@ -788,8 +788,11 @@ CASES: list[Case] = [
         "xlsx-and-csv-for-one-table",
         then(workbook(), write("parts.csv", "part_id;number;title\nx;1;X\n")),
         (
-            f"{E24}/figures.xlsx, feuille « parts » — attendu : "
-            "une seule source pour la table « parts » (elle existe aussi en parts.csv)",
+            f"{E24}/figures.xlsx — attendu : une seule source par table : 1 table(s) sont à la fois dans "
+            "figures.xlsx et dans un fichier CSV (parts.csv). Pour travailler dans le classeur, déplacez ces "
+            "fichiers CSV dans ",
+            f"/{E24}/_anciens-csv/ (un dossier que l'outil ne lit pas), ou lancez « ",
+            f" workbook --region {REGION} --year 2024 --ranger-csv --inputs ",
         ),
     ),
 ]
