@@ -1,6 +1,7 @@
 """The portal in a real browser (Debian's Chromium through Playwright): an approver reviews a correction
 (its changes, the changed pages side by side) and publishes it, the public then downloads exactly the
-approved bytes, a rejected draft never shows; and axe-core finds no accessibility violation on any page.
+approved bytes, a rejected draft never shows; and every page fits a phone's screen and passes axe-core
+(all its rules) on a phone and on a desktop.
 Screenshots of every page are left in /tmp/portal-shots/ for a person to look at."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from flows.edition.publish import store
 from flows.web import create_app
+from tests.browser_checks import axe_violations, page_width
 from tests.helpers import REGION
 from tests.portal_helpers import (
     ADMIN,
@@ -101,44 +103,49 @@ def test_an_approver_publishes_a_correction_and_a_rejected_draft_stays_private(
 
 
 def _check(page: Page, name: str, found: dict[str, str], skip: tuple[str, ...] = ()) -> None:
-    """Run axe-core on the page as shown (every rule but `skip`); keep its violations and a screenshot."""
-    from axe_playwright_python.sync_playwright import DEFAULT_OPTIONS, Axe
-
+    """Run axe-core on the page as shown (all its rules but `skip`) and measure its width; keep what is wrong
+    and a screenshot."""
     for image in page.locator("img").all()[:8]:  # the first lazy images, as a reader scrolling would load them
         image.scroll_into_view_if_needed()
     page.evaluate("window.scrollTo(0, 0)")
-    results = Axe().run(page, options=DEFAULT_OPTIONS | {"rules": {rule: {"enabled": False} for rule in skip}})
-    if results.violations_count:
-        found[name] = results.generate_report()
+    width = page.viewport_size["width"] if page.viewport_size else 0
+    if (laid_out := page_width(page)) > width:
+        found[f"{name} (largeur)"] = f"la page fait {laid_out} px de large pour une fenêtre de {width} px"
+    if report := axe_violations(page, skip):
+        found[name] = report
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_every_page_passes_axe_core(outputs: Path, browser: Browser):
+@pytest.mark.parametrize("width", [375, 1280])
+def test_every_page_passes_axe_core_and_fits_the_screen(outputs: Path, browser: Browser, width: int):
+    """Every public and staff page, on a phone and on a desktop: no page wider than the window, and axe-core
+    with all its rules (tests/browser_checks.py) finds nothing."""
     app = create_app(outputs)
     app.state.portal.runs = FakeRuns()  # the run page, without a Prefect server
     found: dict[str, str] = {}
+    viewport = {"width": width, "height": 900}
     with serving(app) as base:
-        context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+        context = browser.new_context(bypass_csp=True, viewport=viewport)
         page = context.new_page()
         page.goto(f"{base}/")
-        _check(page, "public", found)
+        _check(page, f"public-{width}", found)
         page.goto(f"{base}/nulle-part")
-        _check(page, "public-404", found)
+        _check(page, f"public-404-{width}", found)
         page.goto(f"{base}/staff/login")
-        _check(page, "login", found)
+        _check(page, f"login-{width}", found)
         _log_in(page, base, ADMIN, "not the password")
-        _check(page, "login-refused", found)
+        _check(page, f"login-refused-{width}", found)
         _log_in(page, base, ADMIN)
-        _check(page, "dashboard", found)
+        _check(page, f"dashboard-{width}", found)
         page.goto(f"{base}/staff/drafts/{REGION}/2024/2")
-        _check(page, "draft", found)
+        _check(page, f"draft-{width}", found)
         page.goto(f"{base}/staff/drafts/{REGION}/2024/1")
-        _check(page, "published-revision", found)
+        _check(page, f"published-revision-{width}", found)
         page.goto(f"{base}/staff/admin/accounts")
-        _check(page, "accounts", found)
+        _check(page, f"accounts-{width}", found)
         page.goto(f"{base}/staff/admin/audit")
-        _check(page, "audit", found)
+        _check(page, f"audit-{width}", found)
         page.goto(f"{base}/staff/")
         page.get_by_label("Année").fill("2024")
         page.get_by_label("Motif").fill("correction d'un montant")
@@ -146,28 +153,40 @@ def test_every_page_passes_axe_core(outputs: Path, browser: Browser):
         expect(page.get_by_role("status")).to_contain_text("en cours")
         # A running build's page refreshes itself every 3 s, as asked, which axe's meta-refresh rule refuses
         # (WCAG 2.2.1): the page offers to stop it, checked by every rule once stopped.
-        _check(page, "run", found, skip=("meta-refresh",))
+        _check(page, f"run-{width}", found, skip=("meta-refresh",))
         page.get_by_role("link", name="Arrêter la mise à jour automatique").click()
         expect(page.get_by_text("Mise à jour automatique arrêtée")).to_be_visible()
-        _check(page, "run-stopped", found)
+        _check(page, f"run-stopped-{width}", found)
         page.goto(f"{base}/staff/drafts/{REGION}/2024/9")
-        _check(page, "staff-404", found)
+        _check(page, f"staff-404-{width}", found)
 
-        editor = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}).new_page()
+        editor = browser.new_context(bypass_csp=True, viewport=viewport).new_page()
         _log_in(editor, base, EDITOR_ACCOUNT)
         editor.goto(f"{base}/staff/admin/audit")
         expect(editor.get_by_role("heading", name="Accès refusé")).to_be_visible()
-        _check(editor, "forbidden", found)
-        context.close()
+        _check(editor, f"forbidden-{width}", found)
 
-        # On a phone the public list is one card per revision, never wider than the screen.
-        phone = browser.new_context(bypass_csp=True, viewport={"width": 375, "height": 800}).new_page()
-        phone.goto(f"{base}/")
-        assert phone.evaluate("document.documentElement.scrollWidth") <= 375
-        cell = phone.locator('td[data-label="Brochure"]').first
-        assert cell.evaluate("e => getComputedStyle(e).display") == "block"  # a card, each cell on its line
-        _check(phone, "public-phone", found)
+        if width == 375:
+            # On a phone a table is one card per row, each cell on its line under its column's name.
+            cells = (
+                ("/", 'table.downloads td[data-label="Révision"]'),
+                ("/staff/", 'table.revisions td[data-label="Révision"]'),
+                ("/staff/admin/audit", 'table td[data-label="Qui"]'),
+            )
+            for where, selector in cells:
+                page.goto(f"{base}{where}")
+                cell = page.locator(selector).first
+                assert cell.evaluate("e => getComputedStyle(e).display") == "block", where
+                assert cell.evaluate("e => getComputedStyle(e, '::before').content").startswith('"'), where
+            # and no page with a table is wider than a small tablet's or a large one's window either
+            tables = ("/", "/staff/", f"/staff/drafts/{REGION}/2024/2", "/staff/admin/accounts", "/staff/admin/audit")
+            for between in (600, 834, 1040):
+                page.set_viewport_size({"width": between, "height": 900})
+                for where in tables:
+                    page.goto(f"{base}{where}")
+                    assert page_width(page) <= between, (where, between)
+        context.close()
     for name, report in found.items():
         print(f"--- {name}\n{report}")
-    assert not found, f"axe-core violations on: {', '.join(found)}"
+    assert not found, f"pages wider than the screen or axe-core violations: {', '.join(found)}"
     assert CORRECTION  # the draft page checked is the correction's

@@ -1,7 +1,8 @@
 """The web edition of both real editions, built and approved like any publication, read in Debian's Chromium
-(Playwright) from outputs/ and from the portal at phone (375 px) and desktop (1280 px) widths: axe-core finds
-no WCAG 2.1 AA violation, the seeds' figures are there as in the PDF, every chart has its alternative text and
-its data table, the PDF and the web edition link to each other, a draft's web edition is not public.
+(Playwright) from outputs/ and from the portal at phone (375 px) and desktop (1280 px) widths: axe-core with all
+its rules finds nothing, nothing is wider than the screen (every chart's drawing, every table), the seeds' figures
+are there as in the PDF, every chart has its alternative text and its data table, the PDF and the web edition
+link to each other, a draft's web edition is not public.
 Full-page screenshots are left in /tmp/web-edition-shots/ for a person to look at."""
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from playwright.sync_api import Browser, Page
 
 from flows.edition.publish import store
 from flows.web import create_app
+from tests.browser_checks import axe_violations, outside_window, page_width
 from tests.helpers import EDITOR, REGION, build_command, fir_build
 from tests.portal_helpers import serving
 
 SHOTS = Path("/tmp/web-edition-shots")
 WIDTHS = (375, 1280)
-WCAG21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 # The builds are given a public portal address (a documentation domain, never contacted): the brochure
 # prints it (with none, no address is printed: tests/test_web_address.py).
 PORTAL_URL = "https://www.example.org/fir"
@@ -72,18 +73,16 @@ def _pdf(outputs: Path, year: int) -> Path:
 
 
 def _axe(page: Page, name: str) -> str | None:
-    """axe-core's WCAG 2.1 AA rules on the page as shown; its report when it found a violation. A
-    full-page screenshot is kept."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options=WCAG21_AA)
+    """axe-core with all its rules on the page as shown (tests/browser_checks.py); its report when it found a
+    violation. A full-page screenshot is kept."""
+    report = axe_violations(page)
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    return results.generate_report() if results.violations_count else None
+    return report
 
 
 @pytest.mark.parametrize("year", [2018, 2024])
-def test_the_web_edition_passes_axe_core_at_phone_and_desktop_widths(
+def test_the_web_edition_passes_axe_core_and_fits_the_screen_at_phone_and_desktop_widths(
     outputs: Path, portal: str, browser: Browser, year: int
 ):
     found: dict[str, str] = {}
@@ -96,8 +95,21 @@ def test_the_web_edition_passes_axe_core_at_phone_and_desktop_widths(
         ):
             page.goto(url)
             assert page.evaluate("document.documentElement.lang") == "fr"
-            # nothing wider than the screen but the tables, which scroll in their own region
-            assert page.evaluate("document.documentElement.scrollWidth") <= width, (where, width)
+            assert page_width(page) <= width, (where, width)  # the page never scrolls sideways
+            # every chart's drawing wholly in sight: on a phone its narrow drawing (render/phone_charts.py)
+            assert outside_window(page, "figure.chart img") == [], (where, width)
+            drawings = page.eval_on_selector_all("figure.chart img", "images => images.map(i => i.naturalWidth)")
+            assert len(drawings) == len(CHARTS[year])
+            if width == 375:
+                assert set(drawings) == {340}, drawings  # the phone's drawing, not the print's shrunk
+            # every table fits its column, its data tables (folded under the charts) too: nothing is cut
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            assert outside_window(page, "table, tbody th, tbody td") == [], (where, width)
+            cut = page.eval_on_selector_all(
+                ".table-block", "blocks => blocks.filter(b => b.scrollWidth > b.clientWidth).map(b => b.ariaLabel)"
+            )
+            assert cut == [], (where, width)
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = false)")
             if report := _axe(page, f"web-{year}-{width}-{where}"):
                 found[f"{year} {width} px {where}"] = report
         context.close()

@@ -135,3 +135,76 @@ def test_each_chart_carries_the_glyphs_of_its_labels_so_browsers_draw_it_as_prin
     assert {"M", "€", "5", ","} <= chart_fonts.chart_characters(original)
     embedded = base64.b64decode(re.search(r"font/otf;base64,([A-Za-z0-9+/=]+)", svg).group(1))
     assert 1_000 < len(embedded) < len(font) / 10
+
+
+def _texts(svg: str) -> list[tuple[float, float, str]]:
+    """(x, font size, text) of each label of a drawing."""
+    import html
+
+    found = re.findall(r'<text x="([\d.]+)" y="[\d.]+" font-size="([\d.]+)"[^>]*>(.*?)</text>', svg)
+    return [(float(x), float(size), html.unescape(text)) for x, size, text in found]
+
+
+@pytest.mark.parametrize("year", [2018, 2024])
+def test_each_chart_has_a_phone_drawing_with_every_bar_label_and_value_inside_it(year):
+    from flows.edition.charts.data import chart_data
+    from flows.edition.render import phone_charts
+    from flows.edition.theme import ChartPalette
+
+    snapshot = ingest.read_snapshot(paths.INPUTS_DIR, REGION, year)
+    figures = prepare(snapshot).figures
+    font = (paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()
+    measure = phone_charts.Measure(font)
+    palette = ChartPalette.from_primary(snapshot.edition.meta.primary)
+    tables = chart_tables(figures, "€")
+    drawn = {}
+    for key, data in chart_data(figures):
+        chart = phone_charts.phone_chart(key, data, palette)
+        svg = phone_charts.phone_svg(chart, palette, font)
+        assert svg.startswith(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {phone_charts.WIDTH} ')
+        texts = _texts(svg)
+        for x, size, text in texts:  # nothing runs past the drawing's right edge, nothing starts left of it
+            assert x >= 0 and x + measure.width(text, size) <= phone_charts.WIDTH, (key, text)
+        widths = [float(w) for w in re.findall(r'<rect x="0.5" y="[\d.]+" width="([\d.]+)"', svg)]
+        assert (
+            len(widths)
+            == sum(len(group.bars) for group in chart.groups)
+            == len(tables[key]["rows"]) * (2 if key == "missions" else 3 if key == "history" else 1)
+        )
+        assert max(widths) < phone_charts.WIDTH
+        shown = " ".join(text for _, _, text in texts)
+        for row in tables[key]["rows"]:  # every label of the chart's data table, whole
+            assert all(word in shown.split() for word in row[0].split()), (key, row[0])
+        drawn[key] = [text for _, _, text in texts]
+    if year == 2018:
+        assert drawn["revenue-stages"][:2] == ["Recettes 2017", f"300,1{NBSP}M€"]
+        assert "AE 45,0" in drawn["missions"] and "Montants en millions d'euros" in drawn["missions"]
+    else:
+        assert f"153,3{NBSP}M€ · 28,5{NBSP}%" in drawn["thematics"]
+        assert f"208{NBSP}k€ · 0,04{NBSP}%" in drawn["thematics"]
+
+
+def test_each_figure_of_a_table_carries_its_columns_name_for_the_phones_cards(edition_2018):
+    page = _web_page(edition_2018)
+    missions = page.split('<table class="figures missions">')[1].split("</table>")[0]
+    first = re.findall(r"<tr\b.*?</tr>", missions.split("<tbody>")[1], re.DOTALL)[0]
+    assert re.findall(r'<td class="num" data-label="([^"]+)">', first) == ["AE", "Part", "CP", "Part"]
+    changes = (
+        '<table class="figures history-changes"><thead><tr><th scope="col"></th><th scope="col">Période</th></tr>'
+        '</thead><tbody><tr><th scope="row">Recettes</th><td>2018 → 2024</td></tr></tbody></table>'
+    )
+    named = web.labelled_cells(web.named_headers(changes))
+    assert '<th scope="col"><span class="visually-hidden">Indicateur</span></th>' in named
+    assert '<td data-label="Période">2018 → 2024</td>' in named
+
+
+def test_what_the_web_layer_adds_for_phones_never_reaches_the_printed_brochure():
+    snapshot = ingest.read_snapshot(paths.INPUTS_DIR, REGION, 2024)
+    prepared = prepare(snapshot)
+    context = build_context(snapshot.edition, prepared, {})
+    brochure = render_html(context, paths.TEMPLATES_DIR)
+    page = web.render_web(context, chart_tables(prepared.figures, "€"), "fir.pdf", paths.TEMPLATES_DIR, {"x": "y"})
+    assert "data-label" in page and '<span class="visually-hidden">Indicateur</span>' in page
+    assert render_html(context, paths.TEMPLATES_DIR) == brochure  # the same bytes after the web page
+    assert "data-label" not in brochure and "<picture" not in brochure and "visually-hidden" not in brochure
+    assert '<table class="figures history-changes">' in brochure and '<th scope="col"></th>' in brochure
