@@ -70,6 +70,7 @@ def test_the_scheduled_run_makes_drafts_and_emails_the_approvers(inputs_copy: Pa
     body = message.get_content()
     assert f"https://portail.ars.test/staff/drafts/{REGION}/2018/1" in body
     assert "Lancée par : planification annuelle" in body and f"fir approve {REGION} 2018 1" in body
+    assert "Première publication de l'édition : aucun chiffre à comparer." in body and " : 0" not in body
 
 
 def test_a_failing_scheduled_run_emails_the_editors_what_went_wrong(inputs_copy: Path, tmp_path: Path, inbox: _Inbox):

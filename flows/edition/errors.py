@@ -15,9 +15,11 @@ class Problem:
     column: str | None = None
     value: str | None = None
     cell: str | None = None  # spreadsheet reference (e.g. "E4") when the file is a workbook
+    character: int | None = None  # in a text file, which has lines but no columns: the place on the line
 
     def location(self) -> str:
-        """Where the problem is, as a reader finds it: `file, ligne 3, colonne « amount »` (or the cell)."""
+        """Where the problem is, as a reader finds it: `file, ligne 3, colonne « amount »` (or the cell) in a
+        table, `file, ligne 3, caractère 6` in a text."""
         where = [self.file]
         if self.cell:
             where.append(f"cellule {self.cell}")
@@ -25,6 +27,8 @@ class Problem:
             where.append(f"ligne {self.line}")
         if self.column:
             where.append(f"colonne « {self.column} »")
+        if self.character is not None:
+            where.append(f"caractère {self.character}")
         return ", ".join(where)
 
     def __str__(self) -> str:

@@ -18,7 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from flows.edition.french import format_time
 from flows.edition.publish.tables import audit_log
+from flows.portal import people
 
 LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
     "login",
@@ -66,7 +68,7 @@ def system_user() -> str:
 
 def command_line_address() -> str:
     """Where a command-line action comes from: this machine."""
-    return f"ligne de commande ({socket.gethostname()})"
+    return f"{people.COMMAND_LINE} ({socket.gethostname()})"
 
 
 def now() -> str:
@@ -120,16 +122,17 @@ def failed_logins(engine: Engine, name: str, address: str, since: dt.datetime) -
     return int(by_name), int(by_address)
 
 
-def as_csv(found: list[Entry]) -> str:
-    """The log as a CSV file for a spreadsheet (UTF-8, `;`, one header line)."""
+def as_csv(found: list[Entry], known: people.Known) -> str:
+    """The log as a CSV file for a spreadsheet (UTF-8, `;`, one header line), times and people as the
+    page shows them."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["date (UTC)", "qui", "depuis", "action", "objet", "résultat", "détail"])
+    writer.writerow(["date (heure de Paris)", "qui", "depuis", "action", "objet", "résultat", "détail"])
     for e in found:
         writer.writerow(
             [
-                e.at,
-                e.actor,
+                format_time(e.at, seconds=True),
+                people.person_in_log(e.actor, e.address, known),
                 e.address,
                 ACTION_NAMES.get(e.action, e.action),
                 e.target,

@@ -471,7 +471,7 @@ CASES: list[Case] = [
             "[[thematics.investisements.share]]",
         ),
         (
-            f"{E24}/texts/thematics/investissements.md, ligne 3, colonne « caractère 42 » : "
+            f"{E24}/texts/thematics/investissements.md, ligne 3, caractère 42 : "
             "valeur « [[thematics.investisements.share]] » — attendu : le nom d'un chiffre des tables "
             "(proche : thematics.investissements.share,",
         ),
@@ -599,8 +599,8 @@ CASES: list[Case] = [
         "broken-toml",
         replace("edition.toml", 'title = "Le', "title = Le"),
         (
-            f"{E24}/edition.toml, ligne 7 : valeur « title = Le Fonds d'intervention régional 2024\" » — attendu : "
-            "un fichier TOML valide (Invalid value, caractère 9 ; un texte s'écrit entre guillemets)",
+            f"{E24}/edition.toml, ligne 7, caractère 9 : valeur « title = Le Fonds d'intervention régional 2024\" » — "
+            "attendu : un fichier TOML valide (valeur illisible ; un texte s'écrit entre guillemets)",
         ),
     ),
     Case(
