@@ -509,7 +509,8 @@ def test_the_audit_log_page_filters_and_exports(fresh: Path):
     exported = client.get("/staff/admin/audit.csv", params={"action": "access"})
     assert exported.headers["content-type"].startswith("text/csv")
     rows = exported.content.decode("utf-8-sig").splitlines()
-    assert rows[0].startswith("date (heure de Paris);qui;depuis;action") and len(rows) == 2 and "accès refusé" in rows[1]
+    assert rows[0].startswith("date (heure de Paris);qui;depuis;action")
+    assert len(rows) == 2 and "accès refusé" in rows[1]
 
 
 def test_the_login_returns_to_the_page_asked_and_nowhere_else(fresh: Path):

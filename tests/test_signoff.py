@@ -144,7 +144,8 @@ def test_the_command_line_follows_the_same_rules_and_writes_the_same_audit_lines
     outputs = catalogue.outputs
     _draft(catalogue, 1, "r1", launched_by="alice")
     listed = _fir("drafts", user="alice", outputs=outputs)
-    assert listed.returncode == 0 and f"{REGION} {YEAR} r1" in listed.stdout and "par ligne de commande (utilisateur système alice)" in listed.stdout
+    assert listed.returncode == 0 and f"{REGION} {YEAR} r1" in listed.stdout
+    assert "par ligne de commande (utilisateur système alice)" in listed.stdout
     assert "projets/r1" in listed.stdout
 
     mine = _fir("approve", REGION, YEAR, 1, "--comment", "ok", user="alice", outputs=outputs)

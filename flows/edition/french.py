@@ -139,6 +139,11 @@ def format_time(moment: str | dt.datetime | None, seconds: bool = False) -> str:
     return f"{when.astimezone(PARIS):%d/%m/%Y à %H:%M{':%S' if seconds else ''}}"
 
 
+def count_of(n: int, singular: str, plural: str | None = None) -> str:
+    """`1 montant`, `3 montants`, `0 texte` (French puts 0 and 1 in the singular), `2 tableaux` with `plural`."""
+    return f"{n} {singular if n < 2 else plural or singular + 's'}"
+
+
 def format_seconds(seconds: float, decimals: int = 1) -> str:
     """A duration told to a person: `21.94` → `21,9 s` (the `--timings` JSON keeps plain numbers)."""
     return f"{format_number(seconds, decimals)}{NBSP}s"

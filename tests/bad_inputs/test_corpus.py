@@ -289,8 +289,9 @@ CASES: list[Case] = [
         replace("missions.csv", "83 576 684", ""),
         # An amount not typed yet is on the to-do list of what remains to fill in, not a bad cell.
         (
-            f"Dépenses par mission ({E18}/missions.csv) : 1 à compléter\n    ae : 1 montant(s) à saisir (ligne 4)",
-            "À compléter : 1 tableau(x) (1 cellule(s)), 0 texte(s). Rien n'a été publié.",
+            f"Dépenses par mission ({E18}/missions.csv) : 1 cellule à compléter\n"
+            "    Autorisations d'engagement (ae) : 1 montant à saisir (ligne 4)",
+            "À compléter : 1 tableau (1 cellule), 0 texte. Rien n'a été publié.",
         ),
         year=2018,
     ),
