@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -126,7 +127,7 @@ class FrenchParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """Usage, the mistake, and the command that shows the help (exit code 2, as argparse)."""
         with in_french():
-            self.print_usage()
+            self.print_usage(sys.stderr)
             self.exit(2, f"{self.prog} : {message}\nL'aide : {self.prog} --help\n")
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:

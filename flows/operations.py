@@ -31,6 +31,8 @@ _REASONS = {
 
 def _reason(exc: OSError) -> str:
     return _REASONS.get(exc.errno or 0, f"erreur système n° {exc.errno}" if exc.errno else "erreur système")
+
+
 _UNCHANGED = "Rien de ce qui était publié n'a changé."
 
 
