@@ -122,6 +122,18 @@ def failed_logins(engine: Engine, name: str, address: str, since: dt.datetime) -
     return int(by_name), int(by_address)
 
 
+_METHODS = {"GET": "page", "HEAD": "page", "POST": "envoi de formulaire"}
+
+
+def target_in_log(target: str) -> str:
+    """What an entry is about, in words: a refused request's `POST /staff/builds` is said `envoi de
+    formulaire /staff/builds` (another method is kept as recorded)."""
+    method, _, path = target.partition(" ")
+    if path.startswith("/") and method in _METHODS:
+        return f"{_METHODS[method]} {path}"
+    return target
+
+
 def as_csv(found: list[Entry], known: people.Known) -> str:
     """The log as a CSV file for a spreadsheet (UTF-8, `;`, one header line), times and people as the
     page shows them."""
@@ -135,7 +147,7 @@ def as_csv(found: list[Entry], known: people.Known) -> str:
                 people.person_in_log(e.actor, e.address, known),
                 e.address,
                 ACTION_NAMES.get(e.action, e.action),
-                e.target,
+                target_in_log(e.target),
                 OUTCOME_NAMES.get(e.outcome, e.outcome),
                 e.detail,
             ]

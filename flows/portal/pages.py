@@ -11,7 +11,7 @@ from starlette.responses import HTMLResponse
 
 from flows import paths
 from flows.edition.french import format_time
-from flows.portal import accounts, people
+from flows.portal import accounts, audit, people
 
 TEMPLATES = paths.TEMPLATES_DIR / "portal"
 STATUS_TITLES = {
@@ -31,6 +31,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), trim_blocks=True)
     env.globals["ROLE_NAMES"] = accounts.ROLE_NAMES
     env.globals["person_in_log"] = people.person_in_log
+    env.globals["target_in_log"] = audit.target_in_log
     env.filters["paris_time"] = format_time  # every moment a page shows, in one format (flows/edition/french.py)
     return env
 
