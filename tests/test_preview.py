@@ -154,7 +154,7 @@ def test_a_reconciliation_error_is_reported_where_it_is(inputs_copy: Path):
     outcome = Previewer(inputs_copy, REGION, 2024).rebuild()
     assert outcome.status == INPUT and outcome.pages == () and outcome.pages_at is None
     [item] = outcome.problems
-    assert item.where == f"{REGION}/2024/thematics.csv, ligne 27, colonne « amount »"
+    assert item.where == f"{REGION}/2024/thematics.csv, ligne 27, colonne « Montant (amount) »"
     assert "538\u202f736\u202f879" in item.what and "538\u202f736\u202f982" in item.what
     assert "Aucune page n'a encore pu être mise en page" in view.content(outcome)
 

@@ -98,7 +98,8 @@ COLUMN_TITLES: dict[str, dict[str, str]] = {
 
 
 def column_label(table: str, column: str) -> str:
-    """A column as a person reads it and finds it in the file: `Taux d'exécution publié, en % (rate_pct)`;
+    """A column as a person reads it and finds it in the file: `Taux d'exécution publié, en % (rate_pct)`,
+    its title without the title's own explanation in parentheses (`Montant arrondi publié dans le titre`);
     the contract's name alone for a column this table does not list (a misspelt header)."""
     title = COLUMN_TITLES.get(table, {}).get(column)
-    return f"{title} ({column})" if title else column
+    return f"{title.split(' (')[0]} ({column})" if title else column

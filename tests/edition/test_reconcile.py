@@ -45,7 +45,9 @@ def test_gap_beyond_rounding_is_an_error_naming_the_cell(inputs_copy):
     path.write_text(path.read_text(encoding="utf-8").replace("45 022 026", "45 122 026"), encoding="utf-8")
     report = reconcile.validate(ingest.read_edition(inputs_copy, REGION, 2018))
     assert len(report.errors) == 1
-    assert report.errors[0].where == f"{REGION}/2018/execution.csv, ligne 2, colonne « executed »"
+    assert report.errors[0].where == (
+        f"{REGION}/2018/execution.csv, ligne 2, colonne « Montant exécuté dans l'année (executed) »"
+    )
     assert "tolérance" in report.errors[0].message
 
 
