@@ -253,7 +253,9 @@ def test_filling_a_table_takes_it_off_the_list_and_a_typo_stays_an_error(edition
     code, output = fir_check(inputs, 2025)
     assert code == 1
     assert "Erreurs à corriger d'abord (1) :" in output
-    assert re.search(r"cp_by_nature\.csv, ligne 2, colonne « amount » : valeur « 12O » — attendu : un montant", output)
+    assert re.search(
+        r"cp_by_nature\.csv, ligne 2, colonne « Montant \(amount\) » : valeur « 12O » — attendu : un montant", output
+    )
     assert "  CP par nature (hauts-de-france/2025/cp_by_nature.csv) : 1 cellule à compléter\n" in output
 
 

@@ -94,6 +94,8 @@ COLUMN_TITLES: dict[str, dict[str, str]] = {
         "label": "Mots imprimés en grand",
         "detail": "Détail, en petit",
     },
+    # the national reference of the five missions' names (inputs/_reference/missions.csv)
+    "missions_reference": {"mission": "Numéro de la mission (1 à 5)", "short_label": "Nom court de la mission"},
 }
 
 
@@ -101,5 +103,11 @@ def column_label(table: str, column: str) -> str:
     """A column as a person reads it and finds it in the file: `Taux d'exécution publié, en % (rate_pct)`,
     its title without the title's own explanation in parentheses (`Montant arrondi publié dans le titre`);
     the contract's name alone for a column this table does not list (a misspelt header)."""
+    title = column_title(table, column)
+    return f"{title} ({column})" if title else column
+
+
+def column_title(table: str, column: str) -> str | None:
+    """A column's French title, short (without its explanation in parentheses); None when unknown."""
     title = COLUMN_TITLES.get(table, {}).get(column)
-    return f"{title.split(' (')[0]} ({column})" if title else column
+    return title.split(" (")[0] if title else None

@@ -65,8 +65,8 @@ def test_unknown_mission_and_unknown_part_are_input_errors(inputs_copy):
     with pytest.raises(InputError) as caught:
         reconcile.validate(ingest.read_edition(inputs_copy, REGION, 2018))
     text = str(caught.value)
-    assert "missions.csv, ligne 6, colonne « mission » : valeur « 6 »" in text
-    assert "actions.csv, ligne 2, colonne « part_id » : valeur « orientation-inconnue »" in text
+    assert "missions.csv, ligne 6, colonne « Numéro de la mission (mission) » : valeur « 6 »" in text
+    assert "actions.csv, ligne 2, colonne « Partie (part_id) » : valeur « orientation-inconnue »" in text
 
 
 def test_a_corrected_amount_replaces_stale_published_heading_and_share(inputs_copy):
