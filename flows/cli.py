@@ -384,7 +384,11 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
     if cached:
         print(f"Étapes reprises du cache : {', '.join(cached)}")
     if result.erratum:
-        print(f"Erratum de la révision {result.revision} ({len(result.erratum)} chiffre(s) modifié(s)) :")
+        count = len(result.erratum)
+        print(
+            f"Erratum de la révision {result.revision} ({count} chiffre{'s' if count > 1 else ''} modifié"
+            f"{'s' if count > 1 else ''}) :"
+        )
         for change in result.erratum:
             where = f" (p. {', '.join(map(str, change.pages))})" if change.pages else ""
             print(f"  {change.label} : {change.old} → {change.new}{where}")
