@@ -20,7 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
 from prefect.runtime import flow_run
 
-from flows import paths, runtime, steps
+from flows import carryover, paths, runtime, steps
 from flows.edition.charts.data import DrawnChart, chart_data
 from flows.edition.compute import published
 from flows.edition.errors import InputError
@@ -324,6 +324,10 @@ def build_brochure(
         print_html = print_document(html, edition, brochure.pages)
         for_print = paginate.paginate(print_html, lambda doc, stubs, first: lay_out_print_group(doc, stubs, key=first))
         report = report_lines(edition, prepared.report)
+        carried = carryover.review(Path(inputs) if inputs else paths.INPUTS_DIR, outputs_dir, edition, create=True)
+        if carried is not None:  # what it still carries over from an earlier edition, to confirm before approval
+            options = carryover.command_options(Path(inputs) if inputs else paths.INPUTS_DIR, outputs_dir)
+            report += carried.lines(region, year, options)
         entry = record.revision_record(
             revision,
             trigger,
@@ -336,7 +340,7 @@ def build_brochure(
             tuple(report),
         )
         run_id = str(flow_run.get_id())
-        entry = dataclasses.replace(entry, run_id=run_id)
+        entry = dataclasses.replace(entry, run_id=run_id, carried_over=carryover.as_record(carried))
         results = steps.results_of(run_id)
         who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
         files = {

@@ -24,6 +24,7 @@ from flows.operations import operational_message
 
 if TYPE_CHECKING:
     from flows.brochure import BuildResult
+    from flows.edition.ingest.snapshot import Edition
     from flows.edition.publish.errors import Holder
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OPERATIONAL = 0, 1, 2, 3
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # as a shell reports a command ended by SIGPIPE
     except Exception as exc:
-        message = operational_message(exc)
+        message = operational_message(exc, getattr(args, "outputs", None))
         if message is None:
             raise  # a bug: its traceback is what a developer needs
         print(f"Impossible de terminer : {message}", file=sys.stderr)
@@ -128,11 +129,31 @@ def _parser() -> argparse.ArgumentParser:
             "--comment", required=action == "reject", default="", help="commentaire (obligatoire pour un rejet)"
         )
         p.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (catalogue)")
+        if action == "approve":
+            p.add_argument(
+                "--malgre-non-confirmes",
+                dest="acknowledge",
+                action="store_true",
+                help="approuver malgré les éléments repris de l'édition précédente que personne n'a confirmés "
+                "(la liste est inscrite au journal d'audit)",
+            )
         p.set_defaults(handler=cmd_sign_off, approve=action == "approve")
 
     check = sub.add_parser("check", help="valider les données d'une édition sans construire")
     edition_args(check)
     check.set_defaults(handler=cmd_check)
+
+    confirm = sub.add_parser(
+        "confirm",
+        help="confirmer avoir relu et mis à jour les textes, nombres et tableaux repris de l'édition précédente "
+        "(fir check les liste)",
+    )
+    edition_args(confirm)
+    confirm.add_argument(
+        "files", nargs="*", metavar="FICHIER", help="fichier relu, ex. texts/actions/p2-msp.md (plusieurs possibles)"
+    )
+    confirm.add_argument("--all", action="store_true", help="confirmer tous les fichiers de la liste")
+    confirm.set_defaults(handler=cmd_confirm)
 
     def service_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute du portail (défaut : 127.0.0.1)")
@@ -249,6 +270,18 @@ def _parser() -> argparse.ArgumentParser:
         help="classeur à écrire (défaut : figures.xlsx du dossier de l'édition, s'il n'existe pas)",
     )
     workbook.add_argument("--force", action="store_true", help="remplacer le classeur s'il existe déjà")
+    workbook.add_argument(
+        "--from",
+        dest="source",
+        type=int,
+        help="édition dont les chiffres sont montrés pour mémoire (défaut : la dernière avant --year)",
+    )
+    workbook.add_argument(
+        "--ranger-csv",
+        action="store_true",
+        help="ne pas écrire de classeur : déplacer dans _anciens-csv/ les fichiers CSV des tableaux que "
+        "figures.xlsx contient déjà (après confirmation)",
+    )
     workbook.set_defaults(handler=cmd_workbook)
 
     new = sub.add_parser(
@@ -301,7 +334,27 @@ def cmd_check(args: argparse.Namespace) -> int:
     history = store.existing_history(args.outputs, args.region, args.year)
     prepared = prepare(snapshot, revisions.latest_basis(history))
     print("\n".join(report_lines(snapshot.edition, prepared.report)))
+    _print_carried_over(args, snapshot.edition)
     return EXIT_INPUT if prepared.report.errors else EXIT_OK
+
+
+def _print_carried_over(args: argparse.Namespace, edition: Edition) -> None:
+    """What the edition still carries over unchanged from an earlier one, to confirm (flows/carryover.py)."""
+    from flows import carryover
+
+    found = carryover.review(args.inputs, args.outputs, edition)
+    if found is not None:
+        options = carryover.command_options(args.inputs, args.outputs)
+        print("\n".join(found.lines(args.region, args.year, options)))
+
+
+def cmd_confirm(args: argparse.Namespace) -> int:
+    """Record that a person re-read the files carried over from the earlier edition (flows/carryover.py)."""
+    from flows import carryover
+    from flows.edition.ingest.snapshot import read_edition
+
+    edition = read_edition(args.inputs, args.region, args.year)
+    return carryover.confirm_files(args.inputs, args.outputs, edition, args.files, args.all)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -371,6 +424,7 @@ def _audit_build(args: argparse.Namespace, user: str, outcome: str, detail: str)
 
 
 def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespace, seconds: float) -> None:
+    from flows.commands import suggest
     from flows.edition.french import format_seconds
 
     if result.report:
@@ -397,7 +451,12 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
         "marqué « PROJET — ne pas diffuser »"
     )
     print(f"Rien n'est public avant l'approbation (catalogue : {result.catalogue}). Pour publier :")
-    print(f'  fir approve {args.region} {args.year} {result.revision} --comment "…"   (ou dans le portail)')
+    approve = suggest("approve", args.region, args.year, result.revision, "--comment", "relu", outputs=args.outputs)
+    print(f"  {approve}   (ou dans le portail)")
+    from flows.edition.validate.carried_report import approval_hint
+
+    if hint := approval_hint(result.report):
+        print(hint)
 
 
 def cmd_drafts(args: argparse.Namespace) -> int:
@@ -437,6 +496,7 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
             audit.system_user(),
             audit.command_line_address(),
             args.comment,
+            acknowledge=getattr(args, "acknowledge", False),
         )
     except SignOffRefused as exc:
         print(f"Refusé : {exc}.", file=sys.stderr)
@@ -574,6 +634,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
+    from flows.commands import suggest
     from flows.edition.french import format_time
     from flows.edition.publish import store
     from flows.portal import accounts, audit
@@ -588,7 +649,8 @@ def cmd_user(args: argparse.Namespace) -> int:
                 role, changed = accounts.ROLE_NAMES[a.role], format_time(a.updated_at)
                 print(f"{a.name}\t{a.display_name}\t{role}\t{state}\tmodifié le {changed}")
             if not found:
-                print("Aucun compte. Créer le premier : fir user add IDENTIFIANT --role administrateur")
+                first = suggest("user", "add", "admin", "--role", "administrateur", outputs=args.outputs)
+                print(f"Aucun compte. Créer le premier (ici nommé « admin ») : {first}")
             return EXIT_OK
         if args.action == "disable":
             accounts.disable(engine, args.name)
@@ -633,10 +695,15 @@ def _say_waiting(where: str, holder: Holder | None) -> None:
 
 def cmd_workbook(args: argparse.Namespace) -> int:
     """Write the edition's tables as a workbook for people; never over an existing file without --force."""
-    from flows.edition.authoring.workbook import exported_tables, workbook_bytes
+    from flows.commands import suggest
+    from flows.edition.authoring.workbook import earlier_edition, exported_tables, workbook_bytes
     from flows.edition.ingest.snapshot import read_edition
     from flows.edition.ingest.xlsx_cells import WORKBOOK
 
+    if args.ranger_csv:
+        from flows.edition.authoring import csv_aside
+
+        return csv_aside.command(args.inputs, args.region, args.year)
     folder = args.inputs / args.region / str(args.year)
     target: Path = args.output or folder / WORKBOOK
     if (target.exists() or target.is_symlink()) and not args.force:
@@ -654,7 +721,11 @@ def cmd_workbook(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     edition = read_edition(args.inputs, args.region, args.year, allow_incomplete=True)  # an empty edition too
-    data = workbook_bytes(edition)
+    earlier, why_not = earlier_edition(args.inputs, args.region, args.year, args.source)
+    if earlier is None and args.source is not None:
+        print(f"Refusé : {why_not} ; rien n'a été écrit.", file=sys.stderr)
+        return EXIT_USAGE
+    data = workbook_bytes(edition, earlier, args.inputs)
     temporary = target.with_name(f".{target.name}.tmp")  # written aside, then renamed: never a half file
     try:
         temporary.write_bytes(data)
@@ -663,12 +734,21 @@ def cmd_workbook(args: argparse.Namespace) -> int:
         temporary.unlink(missing_ok=True)
     tables = exported_tables(edition)
     print(f"Classeur écrit : {target} ({len(tables)} tableaux : {', '.join(tables)}).")
+    if earlier is not None:
+        print(f"Les chiffres de l'édition {earlier.meta.year} sont montrés pour mémoire à côté des cellules à saisir.")
+    elif why_not:
+        print(f"Sans chiffres pour mémoire : {why_not}.")
+    final = folder / WORKBOOK
+    if target.resolve() != final.resolve():
+        print(f"Une fois rempli, l'enregistrer sous {final} (voir la feuille « À lire »).")
     doubled = sorted(f"{name}.csv" for name in tables if (folder / f"{name}.csv").exists())
-    if doubled and target.resolve() == (folder / WORKBOOK).resolve():
+    if doubled and target.resolve() == final.resolve():
+        tidy = suggest("workbook", "--region", args.region, "--year", args.year, "--ranger-csv", inputs=args.inputs)
         print(
             f"Attention : les tableaux sont maintenant à la fois dans {WORKBOOK} et dans {', '.join(doubled)}. "
-            "fir check refusera l'édition tant que ces fichiers CSV resteront dans le dossier : les retirer "
-            "(ou les déplacer hors de inputs/) pour travailler dans le classeur.",
+            "fir check refusera l'édition tant que ces fichiers CSV resteront dans le dossier. Pour travailler "
+            f"dans le classeur, les ranger dans {folder / '_anciens-csv'}/ (l'outil ne lit pas ce dossier) :\n"
+            f"  {tidy}",
             file=sys.stderr,
         )
     return EXIT_OK
@@ -676,6 +756,7 @@ def cmd_workbook(args: argparse.Namespace) -> int:
 
 def cmd_new(args: argparse.Namespace) -> int:
     """Make a new edition from an earlier one; never over an existing folder, nothing half written."""
+    from flows.commands import suggest
     from flows.edition.authoring.new_edition import NewEditionRefused, create_edition
 
     try:
@@ -692,10 +773,19 @@ def cmd_new(args: argparse.Namespace) -> int:
     if created.left_out:
         print(f"Non repris (propres à l'année {created.source_year}) : {', '.join(created.left_out)}.")
     todo = created.todo
+    edition = ["--region", args.region, "--year", args.year]
     print(
         f"À compléter : {len(todo.tables)} tableau(x) ({todo.cells} cellule(s)), {len(todo.texts)} texte(s) — "
-        f"la liste : fir check --region {args.region} --year {args.year}"
+        f"la liste : {suggest('check', *edition, inputs=args.inputs)}"
     )
+    if "figures.xlsx" in created.files:
+        workbook = created.folder / "figures.xlsx"
+        print(f"Les montants se saisissent dans {workbook} (chiffres {created.source_year} pour mémoire).")
+    else:
+        print(
+            "Le classeur à remplir, avec les chiffres "
+            f"{created.source_year} pour mémoire : {suggest('workbook', *edition, inputs=args.inputs)}"
+        )
     return EXIT_OK
 
 

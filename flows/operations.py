@@ -7,7 +7,9 @@ input error: the inputs are fine, the machine is not. The command line exits wit
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
+from flows.commands import suggest
 from flows.edition.publish.errors import DatabaseUnavailable, LockTimeout, PrintProfileMissing, StoreDamaged
 from flows.service import ServiceError
 
@@ -36,8 +38,9 @@ def _reason(exc: OSError) -> str:
 _UNCHANGED = "Rien de ce qui était publié n'a changé."
 
 
-def operational_message(exc: BaseException) -> str | None:
-    """What to tell the operator about `exc`, or None when it is not operational trouble (a bug)."""
+def operational_message(exc: BaseException, outputs: Path | None = None) -> str | None:
+    """What to tell the operator about `exc`, or None when it is not operational trouble (a bug).
+    `outputs`: the folder the command was given, which a command to run next must name too."""
     if isinstance(exc, LockTimeout):
         who = f"par le {exc.holder.describe()}" if exc.holder else "par une autre commande"
         return (
@@ -55,7 +58,7 @@ def operational_message(exc: BaseException) -> str | None:
     if isinstance(exc, StoreDamaged):
         return (
             f"{exc.path} : {exc.detail}. Restaurer ce fichier depuis une sauvegarde (README, « Sauvegarde »), "
-            "puis lancer `fir repair`."
+            f"puis lancer « {suggest('repair', outputs=outputs)} »."
         )
     if isinstance(exc, PrintProfileMissing):
         return (

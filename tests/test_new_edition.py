@@ -8,7 +8,9 @@ import gc
 import hashlib
 import io
 import re
+import shlex
 import shutil
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -23,7 +25,7 @@ from flows.edition.ingest.texts import parse_text
 from flows.edition.ingest.xlsx_cells import column_name
 from flows.edition.prepare import prepare
 from flows.edition.validate.missing import IncompleteEdition, texts_todo
-from tests.check_helpers import fir_check
+from tests.check_helpers import SOFFICE, fir_check, save_with_libreoffice
 from tests.conftest import REGION
 from tests.helpers import fir, input_file
 
@@ -282,7 +284,14 @@ def test_workbook_of_the_new_edition_reads_back_the_same(edition_2025: Path):
     sheet = load_workbook(edition_2025 / "figures.xlsx")["revenue"]
     header = [column_name(cell.value) for cell in sheet[1]]
     assert header[:10] == ["line_id", "kind", "label", "reference", "unit", "previous_year", "br1", "br2", "br3", "br4"]
-    assert header[10:] == ["final", "_somme_previous_year", "_somme_final"]  # a check beside the total to type
+    # 2024's final revenue beside the cells to type, checks beside the total to type, 2024's sum beside them
+    assert header[10:] == [
+        "final",
+        "Pour mémoire : 2024",
+        "Contrôle : somme des lignes — Montant final de l'année précédente",
+        "Contrôle : somme des lignes — Montant final de l'année",
+        "Pour mémoire : 2024",
+    ]
     assert [cell.value for cell in sheet[4]][:6] == ["total", "total", "Total des recettes", None, "M€", 522.2]
     assert [sheet.cell(row, 11).value for row in (2, 3, 4)] == ["?", "?", "?"]
     for name in TABLES_2024:
@@ -309,6 +318,13 @@ def test_an_edition_kept_in_a_workbook_gets_a_workbook(inputs_copy: Path):
     assert code == 0, output
     folder = inputs_copy / REGION / "2025"
     assert sorted(p.name for p in folder.iterdir()) == ["edition.toml", "figures.xlsx", "texts"]
+    assert "(chiffres 2024 pour mémoire)" in output
+    revenue = load_workbook(folder / "figures.xlsx")["revenue"]
+    assert [revenue["K1"].value, revenue["L1"].value, revenue["L4"].value] == [
+        "Montant final de l'année (final)",
+        "Pour mémoire : 2024",
+        522.2,
+    ]
     code, output = fir_check(inputs_copy, 2025)
     assert code == 1
     assert "  Recettes (hauts-de-france/2025/figures.xlsx, feuille « revenue ») : 3 cellules à compléter" in output
@@ -320,6 +336,7 @@ def test_edition_toml_moves_the_year_on_and_flags_other_dates():
     text = 'year = 2024\ntitle = "FIR 2024"\npublished = 2025-03-15\nnote = "chiffres 2023"\n'
     text += '[brand]\nprimary = "#00467f"\n'
     assert carry_over.new_meta(text, 2024, 2025).splitlines()[1:] == [
+        "carried_from = 2024  # ce qui reste tel qu'en 2024 est à relire et confirmer",
         "year = 2025",
         'title = "FIR 2025"',
         "published = 2025-03-15  # À VÉRIFIER (fir new) : 2025-03-15 vient de l'édition 2024",
@@ -357,3 +374,130 @@ def test_a_line_level_ledger_is_not_carried_over_and_it_is_said(inputs_copy: Pat
     folder = inputs_copy / REGION / "2019"
     assert not (folder / "ledger.csv").exists() and not (folder / "nomenclature.csv").exists()
     assert (folder / "missions.csv").exists()
+
+
+def test_the_2025_workbook_shows_2024s_figures_beside_the_cells_to_type(edition_2025: Path):
+    inputs = edition_2025.parent.parent
+    before = read_edition(inputs, REGION, 2025, allow_incomplete=True)
+    code, output = _fir("workbook", "--region", REGION, "--year", 2025, "--inputs", inputs)
+    assert code == 0, output
+    assert "Les chiffres de l'édition 2024 sont montrés pour mémoire à côté des cellules à saisir." in output
+    book = load_workbook(edition_2025 / "figures.xlsx")
+
+    def beside(sheet_name: str, title: str) -> tuple[int, list]:
+        """The column of the header `title` and the values of the column after it, row 2 on."""
+        sheet = book[sheet_name]
+        headers = [cell.value for cell in sheet[1]]
+        column = headers.index(title) + 1
+        assert headers[column] == "Pour mémoire : 2024", sheet_name
+        return column, [sheet.cell(row, column + 1).value for row in range(2, sheet.max_row + 1)]
+
+    column, memo = beside("revenue", "Montant final de l'année (final)")
+    assert memo == [517.1, 5.1, 522.2]  # 2024's final revenue, line by line, in M€
+    assert book["revenue"].cell(2, column + 1).number_format == '#,##0.0" M€"'
+    assert [book["revenue"].cell(row, column).value for row in (2, 3, 4)] == ["?", "?", "?"]  # still to type
+    _, memo = beside("thematics", "Montant (amount)")
+    assert memo[0] == 153_285_611 and memo[-1] == 538_736_879  # investissements, and 2024's declared total
+    thematics = book["thematics"]
+    headers = [cell.value for cell in thematics[1]]
+    check = headers.index("Contrôle : somme des lignes — Montant") + 1
+    assert headers[check] == "Pour mémoire : 2024"
+    assert thematics.cell(thematics.max_row, check + 1).value == 538_736_882  # 2024's lines sum, 3 € above
+    _, memo = beside("execution", "Montant exécuté dans l'année (executed)")
+    assert memo == [536.9, 538.7]
+    _, memo = beside("execution", "Taux d'exécution publié, en % (rate_pct)")
+    assert memo == [99.9, 99.8]
+    execution = book["execution"]
+    headers = [cell.value for cell in execution[1]]
+    natures = headers.index("Contrôle : somme des natures") + 1
+    assert headers[natures] == "Pour mémoire : 2024" and execution.cell(3, natures + 1).value == 538.7
+    _, memo = beside("key_figures", "Nombre (value)")
+    assert memo[:2] == [35, 53]  # the key figures of p2-cls-dynamique, in their order
+    # Typing into a reference column is refused on the spot, saying where the 2025 figure goes.
+    (guard,) = [v for v in book["revenue"].data_validations.dataValidation if v.type == "textLength"]
+    assert str(guard.sqref) == "L2:L1000 O2:O1000"
+    assert guard.error.endswith("taper le chiffre de 2025 dans la colonne à sa gauche.")
+    guide = [row[0] for row in book["À lire"].iter_rows(values_only=True)]
+    saved_as = (
+        f"inputs/{REGION}/2025/figures.xlsx — sur le poste où ce classeur a été fait : {edition_2025}/figures.xlsx"
+    )
+    assert any(saved_as in (line or "") for line in guide)
+    (csv_files,) = [line for line in guide if "--ranger-csv" in (line or "")]
+    assert "les déplacer dans le sous-dossier _anciens-csv/ (l'outil ne le lit pas ; rien n'est perdu)" in csv_files
+    # The command the guide gives works as typed from any folder (here answered "no": nothing moves).
+    tidy = re.search(r"ou lancer «\u00a0(.+?)\u00a0», qui les y déplace", csv_files)
+    assert tidy is not None, csv_files
+    refused = _as_typed(tidy.group(1), "n\n", cwd=inputs.parent)
+    assert refused.returncode == 2 and "Rien n'a été déplacé." in refused.stdout, refused.stdout + refused.stderr
+    assert "revenue.csv" in refused.stdout
+    for name in TABLES_2024:  # read back: the same frames, line numbers included, whatever stands beside
+        (edition_2025 / name).unlink()
+    after = read_edition(inputs, REGION, 2025, allow_incomplete=True)
+    for name, frame in before.tables.items():
+        assert after.tables[name].equals(frame), name
+
+
+def _as_typed(command: str, answer: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """A command line printed by `fir`, run by a shell as a person would paste it."""
+    return subprocess.run(command, shell=True, input=answer, capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+def _suggested(output: str, before: str) -> str:
+    """The command printed after `before` on a line of `output`."""
+    found = re.search(re.escape(before) + r"(.+?)(?: ».*)?$", output, re.MULTILINE)
+    assert found is not None, output
+    return found.group(1).strip()
+
+
+def test_every_suggested_command_works_as_typed_with_a_custom_inputs(inputs_copy: Path, tmp_path: Path):
+    inputs = tmp_path / "données de l'agence" / "inputs"  # a space and a quote: the shell must get one argument
+    inputs.parent.mkdir()
+    shutil.move(inputs_copy, inputs)
+    code, output = _new(inputs, 2025)
+    assert code == 0, output
+    check = _suggested(output, "la liste : ")
+    assert check.endswith(f"check --region {REGION} --year 2025 --inputs {shlex.quote(str(inputs))}")
+    result = _as_typed(check)
+    assert result.returncode == 1 and f"Recettes ({REGION}/2025/revenue.csv) : 3 à compléter" in result.stdout
+    workbook = _suggested(output, "avec les chiffres 2024 pour mémoire : ")
+    result = _as_typed(workbook)
+    assert result.returncode == 0, result.stderr
+    assert (inputs / REGION / "2025" / "figures.xlsx").is_file()
+    tidy = result.stderr.strip().splitlines()[-1].strip()  # the command that sets the CSV files aside
+    assert tidy.endswith(f"--ranger-csv --inputs {shlex.quote(str(inputs))}")
+    refused = _as_typed(tidy, "n\n")
+    assert refused.returncode == 2 and "Rien n'a été déplacé." in refused.stdout
+    assert (inputs / REGION / "2025" / "revenue.csv").is_file()
+    result = _as_typed(tidy, "o\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    aside = inputs / REGION / "2025" / "_anciens-csv"
+    assert sorted(p.name for p in aside.iterdir()) == sorted(TABLES_2024)
+    assert not list((inputs / REGION / "2025").glob("*.csv"))
+    result = _as_typed(_suggested(result.stdout, "Ensuite : "))
+    assert result.returncode == 1  # the to-do list, read from the workbook now
+    assert f"Recettes ({REGION}/2025/figures.xlsx, feuille « revenue ») : 3 à compléter" in result.stdout
+    code, output = _fir("preview", "--region", REGION, "--year", 2031, "--inputs", inputs)
+    assert code == 1
+    result = _as_typed(_suggested(output, "Les éditions présentes : "))
+    assert result.returncode == 0 and result.stdout.splitlines() == [
+        f"{REGION} 2018",
+        f"{REGION} 2024",
+        f"{REGION} 2025",
+    ]
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed (scripts/setup.sh installs it)")
+def test_the_2025_workbook_saved_by_libreoffice_reads_back_the_same(edition_2025: Path, tmp_path: Path):
+    inputs = edition_2025.parent.parent
+    before = read_edition(inputs, REGION, 2025, allow_incomplete=True)
+    code, output = _fir("workbook", "--region", REGION, "--year", 2025, "--inputs", inputs)
+    assert code == 0, output
+    (saved,) = save_with_libreoffice([edition_2025 / "figures.xlsx"], tmp_path / "saved")
+    shutil.copy(saved, edition_2025 / "figures.xlsx")
+    for name in TABLES_2024:
+        (edition_2025 / name).unlink()
+    after = read_edition(inputs, REGION, 2025, allow_incomplete=True)
+    for name, frame in before.tables.items():
+        assert after.tables[name].equals(frame), name
+    revenue = load_workbook(edition_2025 / "figures.xlsx", data_only=True)["revenue"]
+    assert [revenue.cell(4, column).value for column in range(11, 16)] == ["?", 522.2, 522.2, 0, 522.2]

@@ -3,7 +3,10 @@ the scheduled annual run makes drafts and tells the approvers; a failing run tel
 
 from __future__ import annotations
 
+import os
+import re
 import socket
+import subprocess
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -15,6 +18,7 @@ from aiosmtpd.controller import Controller
 from flows.edition.publish import store
 from flows.portal import accounts, notify
 from tests.conftest import REGION
+from tests.helpers import APPROVER
 
 PASSWORD = "un mot de passe assez long"
 
@@ -71,6 +75,20 @@ def test_the_scheduled_run_makes_drafts_and_emails_the_approvers(inputs_copy: Pa
     assert f"https://portail.ars.test/staff/drafts/{REGION}/2018/1" in body
     assert "Lancée par : planification annuelle" in body and f"fir approve {REGION} 2018 1" in body
     assert "Première publication de l'édition : aucun chiffre à comparer." in body and " : 0" not in body
+    # The command the e-mail gives works pasted into a terminal as it is, from any folder.
+    found = re.search(r"^\(ou, dans un terminal : (.+?)\)\s*$", body, re.MULTILINE)
+    assert found is not None, body
+    approved = subprocess.run(
+        found.group(1),
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "LOGNAME": APPROVER},
+    )
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+    assert f"Révision 1 de {REGION} 2018 publiée" in approved.stdout
 
 
 def test_a_failing_scheduled_run_emails_the_editors_what_went_wrong(inputs_copy: Path, tmp_path: Path, inbox: _Inbox):

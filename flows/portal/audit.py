@@ -22,6 +22,7 @@ from flows.edition.french import format_time
 from flows.edition.publish.tables import audit_log
 from flows.portal import people
 
+CONFIRM = "confirm"  # texts and figures carried over from the earlier edition, re-read (flows/carryover.py)
 LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
     "login",
     "logout",
@@ -42,6 +43,7 @@ ACTION_NAMES = {
     DRAFT_DOWNLOAD: "téléchargement d'un projet",
     ACCOUNT: "compte",
     ACCESS: "accès refusé",
+    CONFIRM: "confirmation d'éléments repris",
 }
 OUTCOME_NAMES = {OK: "fait", REFUSED: "refusé", FAILED: "échoué"}
 COLUMNS = ("at", "actor", "address", "action", "target", "outcome", "detail")

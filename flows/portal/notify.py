@@ -25,6 +25,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from flows.commands import suggest
 from flows.edition.errors import InputError
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.publish.store import Catalogue
@@ -103,6 +104,8 @@ def _emails(catalogue: Catalogue, role: str) -> list[str]:
 def draft_ready(catalogue: Catalogue, region: str, year: int, region_name: str, draft: RevisionEntry) -> None:
     number = draft["revision"]
     link = f"{portal_url()}/staff/drafts/{region}/{year}/{number}"
+    # A command that works pasted as it is: the comment one word, the catalogue's folder named.
+    approve = suggest("approve", region, year, number, "--comment", "relu", outputs=catalogue.outputs, anywhere=True)
     changes = draft.get("erratum") or []
     lines = [
         f"Un projet de la brochure FIR {year} ({region_name}) attend votre approbation.",
@@ -117,7 +120,7 @@ def draft_ready(catalogue: Catalogue, region: str, year: int, region_name: str, 
         *[f"  - {c['label']} : {c['old']} → {c['new']}" for c in changes[:20]],
         "",
         f"Relire, approuver ou rejeter : {link}",
-        f"(ou : fir approve {region} {year} {number} --comment « … »)",
+        f"(ou, dans un terminal : {approve})",
     ]
     subject = f"[FIR] Projet à approuver : {region_name} {year}, révision {number}"
     send(_emails(catalogue, "approver"), subject, "\n".join(lines))

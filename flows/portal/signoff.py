@@ -4,8 +4,10 @@ command line is for those who run the service's machine)."""
 
 from __future__ import annotations
 
+from flows import carryover
 from flows.edition.publish.manifest import RevisionEntry
-from flows.edition.publish.store import Catalogue, SignOffRefused
+from flows.edition.publish.store import DRAFT, Catalogue, SignOffRefused
+from flows.edition.validate import carried_report
 from flows.portal import audit, notify
 
 __all__ = ["SignOffRefused", "sign_off"]
@@ -21,18 +23,33 @@ def sign_off(
     address: str,
     comment: str,
     lock_timeout: float = 60,
+    acknowledge: bool = False,
 ) -> RevisionEntry:
     """Publish (approve) or reject draft `number` of the edition; SignOffRefused, with its audit line,
-    when the rules forbid it. An approval tells the editors."""
+    when the rules forbid it. An approval tells the editors. A draft still carrying over items nobody
+    confirmed (flows/carryover.py) is approved only with `acknowledge`, and its audit line lists them."""
     action = audit.APPROVE if approve else audit.REJECT
     target = f"{region} {year} r{number}"
+    despite = ""
     try:
         with catalogue.lock(region, year, lock_timeout):
+            draft = catalogue.revision(region, year, number) if approve else None
+            four_eyes = draft is not None and actor == draft.get("launched_by") and not draft.get("self_approval")
+            if draft is not None and draft.get("status") == DRAFT and not four_eyes:  # that refusal first
+                earlier, waiting = carryover.unconfirmed(catalogue.engine, region, year, draft)
+                if waiting and not acknowledge:
+                    raise SignOffRefused(carryover.approval_refusal(region, year, earlier, len(waiting)))
+                if waiting:
+                    despite = (
+                        f"approuvé malgré {len(waiting)} élément(s) non confirmé(s) repris de l'édition {earlier} : "
+                        + carried_report.audit_list(waiting, earlier)
+                    )
             entry = catalogue.decide(region, year, number, approve, actor, comment, audit.now())
     except SignOffRefused as exc:
         audit.record(catalogue.engine, actor, address, action, target, audit.REFUSED, str(exc))
         raise
-    audit.record(catalogue.engine, actor, address, action, target, audit.OK, comment.strip())
+    detail = " ; ".join(part for part in (comment.strip(), despite) if part)
+    audit.record(catalogue.engine, actor, address, action, target, audit.OK, detail)
     if approve:
         history = catalogue.history(region, year)
         notify.published(catalogue, region, year, history["region_name"] if history else region, entry)

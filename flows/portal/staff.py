@@ -17,7 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import store
 from flows.edition.publish.manifest import Manifest, RevisionEntry
-from flows.portal import accounts, audit, people, previews, wording
+from flows.edition.validate import carried_report
+from flows.portal import accounts, audit, carried, people, previews, wording
 from flows.portal.access import ANONYMOUS, Visitor, checked, identify, require, safe_next
 from flows.portal.accounts import APPROVE, LAUNCH, VIEW_DRAFTS
 from flows.portal.pages import error_page, render
@@ -39,7 +40,11 @@ Viewer = Annotated[Visitor, Depends(require(VIEW_DRAFTS))]
 ViewerFile = Annotated[Visitor, Depends(require(VIEW_DRAFTS, "file"))]
 Approver = Annotated[Visitor, Depends(require(APPROVE, "post"))]
 Launcher = Annotated[Visitor, Depends(require(LAUNCH, "post"))]
-DECISIONS = {"approve": "Révision approuvée : elle est publiée.", "reject": "Projet rejeté : il ne sera pas publié."}
+DECISIONS = {
+    "approve": "Révision approuvée : elle est publiée.",
+    "reject": "Projet rejeté : il ne sera pas publié.",
+    "confirme": "Fichier confirmé : ses éléments repris quittent la liste.",
+}
 
 
 def _portal(request: Request) -> Any:
@@ -254,7 +259,8 @@ def _draft_page(
         edition={"region": region, "year": year, "name": history["region_name"] or region},
         entry=entry,
         row=_revision_row(history, entry, people.known(catalogue.engine)),
-        report=wording.structured_report(entry.get("report") or []),
+        report=wording.structured_report(carried_report.without_section(entry.get("report") or [])),
+        carried=carried.view(catalogue.engine, region, year, entry),
         changes=changes,
         pairs=pairs,
         based_on=based_on,
@@ -371,6 +377,7 @@ def _decide(request: Request, visitor: Visitor, region: str, year: int, revision
             visitor.account.name,
             visitor.address,
             comment,
+            acknowledge=approving and visitor.form.get("malgre") == "oui",
         )
     except SignOffRefused as exc:
         own = approving and entry.get("launched_by") == visitor.account.name and not entry.get("self_approval")

@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from flows import paths
 from flows.edition.publish import store
 from flows.edition.publish.store import Catalogue
-from flows.portal import admin, csrf, pages, public, staff
+from flows.portal import admin, carried, csrf, pages, public, staff
 from flows.portal.access import Forbidden, LoginRequired, login_url
 from flows.portal.runs import PrefectRuns, Runs
 from flows.portal.sessions import Sessions, portal_secret
@@ -65,7 +65,7 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
     )
     # The routes themselves, not include_router: FastAPI 0.150 wraps included routers in a private
     # object, and app.routes must list every route (the security tests enumerate those under /staff).
-    for router in (public.router, staff.router, admin.router):
+    for router in (public.router, staff.router, carried.router, admin.router):
         app.router.routes.extend(router.routes)
 
     @app.get("/portal.css", include_in_schema=False)

@@ -28,6 +28,7 @@ def run(
 ) -> int:
     """Serve the preview of one edition until Ctrl-C; `workers`: processes laying out side by side (None: one
     per core, 0: none)."""
+    from flows.commands import suggest
     from flows.edition.publish import store
     from flows.preview import server
     from flows.preview.build import Previewer
@@ -37,7 +38,7 @@ def run(
     if not (folder / META_FILE).is_file():
         print(
             f"Pas d'édition {region} {year} dans {inputs} (il faut un dossier {folder} avec son {META_FILE}). "
-            "Voir « fir list » pour les éditions présentes.",
+            f"Les éditions présentes : {suggest('list', inputs=inputs)}",
             file=sys.stderr,
         )
         return EXIT_INPUT

@@ -818,8 +818,11 @@ CASES: list[Case] = [
         "xlsx-and-csv-for-one-table",
         then(workbook(), write("parts.csv", "part_id;number;title\nx;1;X\n")),
         (
-            f"{E24}/figures.xlsx, feuille « parts » — attendu : "
-            "une seule source pour la table « parts » (elle existe aussi en parts.csv)",
+            f"{E24}/figures.xlsx — attendu : une seule source par table : 1 table(s) sont à la fois dans "
+            "figures.xlsx et dans un fichier CSV (parts.csv). Pour travailler dans le classeur, déplacez ces "
+            "fichiers CSV dans ",
+            f"/{E24}/_anciens-csv/ (un dossier que l'outil ne lit pas), ou lancez « ",
+            f" workbook --region {REGION} --year 2024 --ranger-csv --inputs ",
         ),
     ),
 ]

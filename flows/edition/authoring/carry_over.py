@@ -2,7 +2,8 @@
 texts marked to be rewritten. Pure: an edition as read in, file names and bytes out.
 
 - `edition.toml`: the year, and the year in its texts (the title), moved on; any other year or date it
-  holds is flagged with a comment to check;
+  holds is flagged with a comment to check; `carried_from` records the edition it was made from (what
+  `fir check` compares it with: validate/carried_over.py);
 - every figure table keeps its rows and their ids, kinds, labels, units, missions and parts; its amounts
   are left to type: empty where the contract needs a number, `?` where an empty cell would mean "not
   applicable" and the previous edition had a figure (a budget stage, a published rate);
@@ -24,6 +25,7 @@ from flows.edition.authoring.markers import TO_TYPE, mark_cell, text_mark
 from flows.edition.contract import TABLES, Column, RawTable
 from flows.edition.ingest.meta import META_FILE
 from flows.edition.ingest.snapshot import Edition
+from flows.edition.validate.carried_over import DECLARED_KEY
 
 _NUMBERS = ("amount", "number", "pct", "headline")
 # Text cells that tell the year's story, rewritten every year.
@@ -103,11 +105,15 @@ def new_meta(text: str, source_year: int, year: int) -> str:
     year or date flagged; a first comment says where the edition comes from."""
     out = [
         f"# Édition {year} créée par « fir new » à partir de l'édition {source_year} : "
-        "« fir check » liste ce qui reste à compléter.\n"
+        "« fir check » liste ce qui reste à compléter.\n",
+        # The edition it was made from: `fir check` lists what is still that edition's, to confirm.
+        f"{DECLARED_KEY} = {source_year}  # ce qui reste tel qu'en {source_year} est à relire et confirmer\n",
     ]
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
         ending = line[len(body) :] or "\n"
+        if re.match(rf"^\s*{DECLARED_KEY}\s*=", body):
+            continue  # the source's own starting point is not this edition's
         if body.lstrip().startswith("#") or not body.strip():
             out.append(line)
             continue

@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from flows.commands import suggest
 from flows.edition.authoring.carry_over import carry_over
 from flows.edition.ingest.files import present
 from flows.edition.ingest.snapshot import (
@@ -69,9 +70,10 @@ def create_edition(inputs: Path, region: str, year: int, asked: int | None = Non
     try:
         source = read_edition(inputs, region, start)
     except IncompleteEdition as exc:
+        check = suggest("check", "--region", region, "--year", start, inputs=inputs)
         raise NewEditionRefused(
             f"l'édition {region} {start} est elle-même incomplète ({exc.todo.cells} "
-            f"cellule(s), {len(exc.todo.texts)} texte(s) à compléter, voir fir check) : la compléter d'abord, "
+            f"cellule(s), {len(exc.todo.texts)} texte(s) à compléter, la liste : {check}) : la compléter d'abord, "
             "ou partir d'une autre avec --from"
         ) from None
     raws, _, _ = read_raw_tables(inputs / region / str(start), inputs)
@@ -88,7 +90,7 @@ def create_edition(inputs: Path, region: str, year: int, asked: int | None = Non
         if present(inputs / region / str(start) / WORKBOOK):
             from flows.edition.authoring.workbook import workbook_bytes
 
-            (folder / WORKBOOK).write_bytes(workbook_bytes(made))
+            (folder / WORKBOOK).write_bytes(workbook_bytes(made, source, inputs))
             for name in [n for n in files if n.endswith(".csv")]:
                 (folder / name).unlink()
                 del files[name]

@@ -33,6 +33,7 @@ MAX_TABLE_BYTES = 50 * 1024 * 1024  # a yearly aggregate table is a few kB; refu
 REFERENCE_DIR = "_reference"
 MISSIONS_REFERENCE = f"{REFERENCE_DIR}/missions.csv"
 LEDGER_NAMES = ("ledger.parquet", "ledger.csv")
+ASIDE_FOLDER = "_anciens-csv"  # where CSV files replaced by the workbook go: never read (not a table file)
 NOMENCLATURE = "nomenclature.csv"
 # The national missions list, typed like a table: a located message for each bad cell.
 MISSIONS_SPEC = TableSpec(
@@ -247,12 +248,10 @@ def _read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], l
             problems.extend(exc.problems)
             unreadable.update(TABLES)
             sheets = {}
-        for name, raw in sheets.items():
-            if name in raws:
-                problems.append(
-                    Problem(raw.source, f"une seule source pour la table « {name} » (elle existe aussi en {name}.csv)")
-                )
-            raws[name] = raw
+        doubled = [f"{name}.csv" for name in TABLES if name in sheets and name in raws]
+        if doubled:
+            problems.append(Problem(relative(workbook, inputs), doubled_sources_expected(folder, inputs, doubled)))
+        raws.update(sheets)
     for name, spec in TABLES.items():
         if spec.required and name not in raws and name not in unreadable:
             masked = f" ; la feuille « {name} » est masquée : l'afficher" if name in hidden else ""
@@ -265,6 +264,20 @@ def _read_raw_tables(folder: Path, inputs: Path) -> tuple[dict[str, RawTable], l
     if problems:
         raise InputError(problems)
     return raws, files, notices
+
+
+def doubled_sources_expected(folder: Path, inputs: Path, doubled: list[str]) -> str:
+    """What to do when tables are both in figures.xlsx and in CSV files: which files to move, where, how."""
+    from flows.commands import suggest
+
+    region, year = folder.parent.name, folder.name
+    command = suggest("workbook", "--region", region, "--year", year, "--ranger-csv", inputs=inputs)
+    return (
+        f"une seule source par table : {len(doubled)} table(s) sont à la fois dans {WORKBOOK} et dans un fichier "
+        f"CSV ({', '.join(doubled)}). Pour travailler dans le classeur, déplacez ces fichiers CSV dans "
+        f"{folder / ASIDE_FOLDER}/ (un dossier que l'outil ne lit pas), ou lancez « {command} », qui les y "
+        f"déplace après confirmation. Pour travailler dans les fichiers CSV, retirez plutôt {WORKBOOK} du dossier"
+    )
 
 
 def _attachments(

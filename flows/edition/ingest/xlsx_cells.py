@@ -5,7 +5,9 @@ and showed when the file was saved); one with no stored value, or whose value is
 with its cell. Merged cells are refused. Hidden sheets, chart sheets and sheets whose name starts with
 `_` (the author's notes) are left aside and listed as notices; the sheet "À lire" (the help that
 `fir workbook` writes first) is left aside silently. Columns whose header starts with `_` (the checks
-`fir workbook` puts beside the totals, or the author's own) are not read at all: not even their formulas.
+`fir workbook` puts beside the totals, or the author's own), and those headed « Pour mémoire … » or
+« Contrôle … » (the earlier edition's figures and the check sums `fir workbook` writes) are not read at
+all: not even their formulas. A sheet named otherwise is refused, saying how to keep it aside.
 A header « Titre en français (name) » is read as `name`, the contract's column name.
 """
 
@@ -30,6 +32,18 @@ NO_STORED_VALUE = (
 ERROR_VALUE = "une valeur, pas une erreur de calcul"
 HELP_SHEET = "À lire"  # the people's guide written by `fir workbook`: never a table
 HELPER_PREFIX = "_"  # a sheet or column so named is the author's, never read
+# Headers of the columns `fir workbook` adds for people, never read either: the earlier edition's figures
+# beside the cells to type, and the check sums beside the declared totals.
+REFERENCE_TITLE = "Pour mémoire"
+CHECK_TITLE = "Contrôle"
+
+
+def helper_header(text: str) -> bool:
+    """Whether a column so headed is a help, not the table's: `_…`, « Pour mémoire… », « Contrôle… »."""
+    text = text.strip()
+    return text.startswith(HELPER_PREFIX) or text.casefold().startswith(
+        (REFERENCE_TITLE.casefold(), CHECK_TITLE.casefold())
+    )
 
 
 @dataclass(frozen=True)
@@ -92,7 +106,7 @@ def read_workbook(file: InputFile) -> Workbook:
                 hidden.append(sheet.title)
             continue
         if sheet.title not in TABLES:
-            problems.append(Problem(source, f"des feuilles nommées parmi : {', '.join(TABLES)}", value=sheet.title))
+            problems.append(Problem(source, unknown_sheet_expected(sheet.title), value=sheet.title))
             continue
         try:
             tables[sheet.title] = _sheet_table(sheet, f"{source}, feuille « {sheet.title} »", stored)
@@ -101,6 +115,15 @@ def read_workbook(file: InputFile) -> Workbook:
     if problems:
         raise InputError(problems)
     return Workbook(tables, tuple(notices), tuple(hidden))
+
+
+def unknown_sheet_expected(title: str) -> str:
+    """What a sheet that is no table should be: named like a table, or kept aside by its name or by hiding."""
+    return (
+        f"des feuilles nommées parmi : {', '.join(TABLES)}. Une feuille à vous (notes, calculs) peut rester "
+        f"dans le classeur sans être lue : renommez-la en commençant par « _ » (« _{title} ») ou masquez-la "
+        "(clic droit sur l'onglet, Masquer)"
+    )
 
 
 def _load(file: InputFile, data_only: bool) -> Any:
@@ -202,15 +225,15 @@ _TITLED = re.compile(r"^.*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$", re.DOTALL)
 
 
 def _helper_columns(rows: list[Any]) -> set[int]:
-    """Positions of the columns whose header (the first row with content) starts with `_`.
+    """Positions of the columns whose header (the first row with content) is a help's (`helper_header`).
 
-    They hold what helps a person and is no figure (a check sum beside a total, a note), so that the
-    table's frame is the same with or without them.
+    They hold what helps a person and is no figure (a check sum beside a total, last year's figure, a
+    note), so that the table's frame is the same with or without them.
     """
     for row in rows:
         texts = ["" if cell.value is None else str(cell.value).strip() for cell in row]
         if any(texts):
-            return {i for i, text in enumerate(texts) if text.startswith(HELPER_PREFIX)}
+            return {i for i, text in enumerate(texts) if helper_header(text)}
     return set()
 
 

@@ -39,6 +39,7 @@ class RecordEntry(TypedDict):
     report: NotRequired[list[str]]  # the validation report as `fir check` prints it (drafts' reviewers read it)
     self_approval: NotRequired[bool]  # edition.toml allowed the launcher to approve (one-person teams)
     run_id: NotRequired[str]  # the Prefect flow run that built it (the portal's run page links to its draft)
+    carried_over: NotRequired[dict[str, object]]  # items carried over from an earlier edition, to confirm
 
 
 class SignOff(TypedDict, total=False):

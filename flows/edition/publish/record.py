@@ -56,6 +56,9 @@ class RevisionRecord:
     report: tuple[str, ...] = ()  # the validation report, for the draft's reviewers
     self_approval: bool = False  # edition.toml lets the person who launched the build approve it
     run_id: str = ""  # the Prefect flow run that built it
+    # What the edition carries over unchanged from an earlier one (validate/carried_over.py): the items its
+    # approval asks to be confirmed, as {"earlier_year": 2024, "items": [Item.as_json(), …]}.
+    carried_over: Mapping[str, object] | None = None
 
     def as_json(self) -> RecordEntry:
         entry = RecordEntry(
@@ -78,6 +81,8 @@ class RevisionRecord:
         )
         if self.run_id:
             entry["run_id"] = self.run_id
+        if self.carried_over is not None:
+            entry["carried_over"] = dict(self.carried_over)
         return entry
 
 

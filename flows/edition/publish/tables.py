@@ -104,3 +104,18 @@ audit_log = sa.Table(
     sa.Column("detail", sa.Text, nullable=False),
     sa.Index("ix_audit_log_action_at", "action", "at"),
 )
+
+# What an edition carries over unchanged from an earlier one, confirmed by a person (migration 0004;
+# flows/edition/publish/confirmations.py). The key holds a hash of the item's content.
+confirmations = sa.Table(
+    "confirmations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("region", sa.String(80), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("item_key", sa.String(600), nullable=False),  # validate/carried_over.py Item.key
+    sa.Column("source", sa.String(400), nullable=False),  # the file, relative to inputs/
+    sa.Column("confirmed_by", sa.String(200), nullable=False),  # an account, or the system user
+    sa.Column("confirmed_at", sa.String(40), nullable=False),  # ISO 8601, UTC
+    sa.UniqueConstraint("region", "year", "item_key", name="uq_confirmations_item"),
+)
