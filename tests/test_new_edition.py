@@ -458,7 +458,7 @@ def test_every_suggested_command_works_as_typed_with_a_custom_inputs(inputs_copy
     check = _suggested(output, "la liste : ")
     assert check.endswith(f"check --region {REGION} --year 2025 --inputs {shlex.quote(str(inputs))}")
     result = _as_typed(check)
-    assert result.returncode == 1 and f"Recettes ({REGION}/2025/revenue.csv) : 3 à compléter" in result.stdout
+    assert result.returncode == 1 and f"Recettes ({REGION}/2025/revenue.csv) : 3 cellules à compléter" in result.stdout
     workbook = _suggested(output, "avec les chiffres 2024 pour mémoire : ")
     result = _as_typed(workbook)
     assert result.returncode == 0, result.stderr
@@ -475,7 +475,7 @@ def test_every_suggested_command_works_as_typed_with_a_custom_inputs(inputs_copy
     assert not list((inputs / REGION / "2025").glob("*.csv"))
     result = _as_typed(_suggested(result.stdout, "Ensuite : "))
     assert result.returncode == 1  # the to-do list, read from the workbook now
-    assert f"Recettes ({REGION}/2025/figures.xlsx, feuille « revenue ») : 3 à compléter" in result.stdout
+    assert f"Recettes ({REGION}/2025/figures.xlsx, feuille « revenue ») : 3 cellules à compléter" in result.stdout
     code, output = _fir("preview", "--region", REGION, "--year", 2031, "--inputs", inputs)
     assert code == 1
     result = _as_typed(_suggested(output, "Les éditions présentes : "))
