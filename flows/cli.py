@@ -758,6 +758,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     """Make a new edition from an earlier one; never over an existing folder, nothing half written."""
     from flows.commands import suggest
     from flows.edition.authoring.new_edition import NewEditionRefused, create_edition
+    from flows.edition.french import count_of
 
     try:
         created = create_edition(args.inputs, args.region, args.year, args.source)
@@ -775,8 +776,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     todo = created.todo
     edition = ["--region", args.region, "--year", args.year]
     print(
-        f"À compléter : {len(todo.tables)} tableau(x) ({todo.cells} cellule(s)), {len(todo.texts)} texte(s) — "
-        f"la liste : {suggest('check', *edition, inputs=args.inputs)}"
+        f"À compléter : {count_of(len(todo.tables), 'tableau', 'tableaux')} ({count_of(todo.cells, 'cellule')}), "
+        f"{count_of(len(todo.texts), 'texte')} — la liste : {suggest('check', *edition, inputs=args.inputs)}"
     )
     if "figures.xlsx" in created.files:
         workbook = created.folder / "figures.xlsx"
