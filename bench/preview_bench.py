@@ -11,7 +11,7 @@ author looks at the page they are editing. Kinds of change:
 - paragraph-part-2: one sentence of an action of part 2 (texts/actions/p2-cpts.md), whose 13 pages are one
   page group, the longest of the « en actions » part; target 2 s;
 - chiffres: 1 000 € more moved between two thematics (thematics.csv, total kept): the thematics table, a
-  chart and the descriptions' pages (three page groups, laid out side by side by the worker processes); target 3 s.
+  chart and the descriptions' pages (two page groups, laid out side by side by the worker processes); target 3 s.
 
 Prints the medians and the machine's load, writes bench/results/preview.json.
 
@@ -48,7 +48,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-b
 
 # The page shows the new text and that page's image is loaded: `marker` with every space removed (the
 # PDF's text has narrow no-break spaces between thousands). Only the pages marked changed are read: the
-# marker can be on no other, and reading all 44 pages' text 50 times a second would slow the preview measured.
+# marker can be on no other, and reading all 42 pages' text 50 times a second would slow the preview measured.
 SHOWN = """marker => {
   const squeeze = (s) => s.replace(/\\s+/g, "");
   for (const li of document.querySelectorAll("#apercu li.page.changed")) {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +30,15 @@ from flows.edition.opendata.package import edition_package
 from flows.edition.prepare import Prepared, prepare
 from flows.edition.publish import gc, record, revisions, store
 from flows.edition.publish.errors import Holder
-from flows.edition.publish.manifest import Manifest, RevisionEntry
+from flows.edition.publish.manifest import Manifest, RevisionEntry, WebAddressEntry
 from flows.edition.render import draft_mark, paginate, print_file, web
 from flows.edition.render.context import build_context
 from flows.edition.render.html import render_html
 from flows.edition.render.layout import PrintedPdf, lay_out_pages, print_pdf, print_profile
 from flows.edition.render.paginate import Brochure, PageGroup
 from flows.edition.theme import PrintColours
+from flows.edition.validate.address import printed_address, website_findings
+from flows.edition.validate.findings import Finding
 from flows.edition.validate.reconcile import report_lines
 from flows.portal import audit, notify
 from flows.version import code_digest, code_version
@@ -101,9 +104,10 @@ def decide_revision(
 
 
 @task(name="prepare", cache_policy=CONTENT, on_completion=[steps.note])
-def prepare_edition(snapshot: Snapshot, basis: published.Basis) -> Prepared:
-    """Validate, compute and name the figures; stop on errors, keep published gaps as warnings."""
-    prepared = prepare(snapshot, basis)
+def prepare_edition(snapshot: Snapshot, basis: published.Basis, settings: tuple[Finding, ...] = ()) -> Prepared:
+    """Validate, compute and name the figures; stop on errors, keep published gaps as warnings. `settings`:
+    what the check of the build's settings found (the web edition's address), in the same report."""
+    prepared = prepare(snapshot, basis, settings)
     if prepared.report.errors:
         raise ValidationFailed(report_lines(snapshot.edition, prepared.report))
     return prepared
@@ -134,7 +138,11 @@ def render_brochure_html(
 
 @task(name="render-web", cache_policy=CONTENT, on_completion=[steps.note])
 def render_web_edition(
-    edition: Edition, prepared: Prepared, charts: dict[str, DrawnChart], revision: record.Revision, web_url: str
+    edition: Edition,
+    prepared: Prepared,
+    charts: dict[str, DrawnChart],
+    revision: record.Revision,
+    web_url: str | None,
 ) -> bytes:
     """The web edition: the same context as the brochure, as one accessible HTML page linking to the PDF."""
     pdf = paths.file_name("pdf", edition.meta.region, edition.meta.year)
@@ -303,21 +311,17 @@ def build_brochure(
             return BuildResult(
                 paths.brochure_path(outputs_dir, region, year), decision.revision, False, decision.message
             )
-        prepared = prepare_edition(snapshot, revisions.latest_basis(manifest))
+        # the web edition's address the brochure prints: a public one, or none (validate/address.py)
+        address = printed_address(edition.meta.web_url, os.environ, region, year)
+        settings = (*address.findings, *website_findings(edition.meta.website, region, year))
+        prepared = prepare_edition(snapshot, revisions.latest_basis(manifest), settings)
         charts = {
             key: draw_chart(key=key, data=data, primary=edition.meta.primary)
             for key, data in chart_data(prepared.figures)
         }
         revision = record.revision(decision, manifest, edition, prepared)
-        web_url = web.web_url(edition.meta, notify.portal_url())
-        if web.is_local(web_url):
-            get_run_logger().warning(
-                "La brochure imprime l'adresse locale %s pour sa version web : indiquez l'adresse publique dans "
-                "edition.toml ([publication] web_url) ou FIR_PORTAL_URL.",
-                web_url,
-            )
-        html = render_brochure_html(edition, prepared, charts, revision, web_url)
-        web_page = render_web_edition(edition, prepared, charts, revision, web_url)
+        html = render_brochure_html(edition, prepared, charts, revision, address.url)
+        web_page = render_web_edition(edition, prepared, charts, revision, address.url)
         brochure = paginate.paginate(html, lambda document, stubs, first: lay_out_group(document, stubs, key=first))
         printed = bind_pdf(brochure, edition)
         marked = mark_draft_copy(printed)
@@ -340,7 +344,9 @@ def build_brochure(
             tuple(report),
         )
         run_id = str(flow_run.get_id())
-        entry = dataclasses.replace(entry, run_id=run_id, carried_over=carryover.as_record(carried))
+        web_address = WebAddressEntry(url=address.url, setting=address.setting)
+        carried_over = carryover.as_record(carried)
+        entry = dataclasses.replace(entry, run_id=run_id, carried_over=carried_over, web_address=web_address)
         results = steps.results_of(run_id)
         who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
         files = {

@@ -327,12 +327,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     from flows.edition.ingest.snapshot import read_snapshot
     from flows.edition.prepare import prepare
     from flows.edition.publish import revisions, store
+    from flows.edition.validate.address import printed_address, website_findings
     from flows.edition.validate.reconcile import report_lines
 
     snapshot = read_snapshot(args.inputs, args.region, args.year)
     # What the latest revision printed decides which published values still hold (compute/published.py).
     history = store.existing_history(args.outputs, args.region, args.year)
-    prepared = prepare(snapshot, revisions.latest_basis(history))
+    # The web address a build would print, as this environment sets it (edition.toml, FIR_PORTAL_URL).
+    meta = snapshot.edition.meta
+    address = printed_address(meta.web_url, os.environ, args.region, args.year)
+    settings = (*address.findings, *website_findings(meta.website, args.region, args.year))
+    prepared = prepare(snapshot, revisions.latest_basis(history), settings)
     print("\n".join(report_lines(snapshot.edition, prepared.report)))
     _print_carried_over(args, snapshot.edition)
     return EXIT_INPUT if prepared.report.errors else EXIT_OK

@@ -10,12 +10,14 @@ flows/supervisor.py), against its Prefect server.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
@@ -104,10 +106,24 @@ def prefect_server(port: int = 4200) -> Iterator[str]:
 
 
 def serve_deployments(inputs: str | None = None, outputs: str | None = None) -> None:
-    """Run both deployments until stopped (SIGTERM): the annual one on its schedule, both on demand."""
-    from prefect import serve
+    """Run both deployments until stopped (SIGTERM): the annual one on its schedule, both on demand.
 
-    serve(*deployments(inputs, outputs), pause_on_shutdown=False, print_starting_message=False)
+    Prefect's `serve`, except on SIGTERM: Prefect's handler schedules the runner's stop in another thread
+    and exits before it runs (« coroutine 'Runner.astop' was never awaited » in the log at every stop of
+    `fir serve`); here SIGTERM leaves the runner's loop, whose own exit stops it."""
+    import asyncio
+
+    from prefect.runner import Runner
+
+    class _Runner(Runner):
+        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            raise KeyboardInterrupt  # unwinds `start`, which stops the runner on its way out
+
+    runner = _Runner(pause_on_shutdown=False)
+    for deployment in deployments(inputs, outputs):
+        runner.add_deployment(deployment)
+    with contextlib.suppress(KeyboardInterrupt):  # stopped: SIGTERM from `fir serve`, or Ctrl-C by hand
+        asyncio.run(runner.start())
 
 
 def main(argv: list[str] | None = None) -> int:

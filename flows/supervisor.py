@@ -331,7 +331,9 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
         env = dict(os.environ)
         env["PREFECT_API_URL"] = api_url
         env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", RUNNER_POLL_S)
-        env.setdefault("FIR_PORTAL_URL", portal_url.rstrip("/"))  # links in the runs' artifacts and e-mails
+        # Staff links in the runs' artifacts and e-mails lead here unless FIR_PORTAL_URL gives the public
+        # address; a brochure prints FIR_PORTAL_URL only (validate/address.py), never this listening address.
+        env["FIR_SERVICE_URL"] = portal_url.rstrip("/")
         command = [sys.executable, "-m", "flows.deploy", "--inputs", str(inputs), "--outputs", str(outputs)]
         runner = start_child("l'exécuteur des déploiements", command, env, home / RUNNER_LOG)
         stack.callback(stop_child, runner)  # unwound before the server's stop: it talks to the server until it ends

@@ -35,7 +35,8 @@ for _name in (  # settings that would point this session at the user's server, d
     "PREFECT_MEMO_STORE_PATH",
 ):
     os.environ.pop(_name, None)
-for _name in ("FIR_SMTP_HOST", "FIR_PORTAL_URL", "FIR_PORTAL_SECRET"):  # no test e-mails the user's colleagues
+# no test e-mails the user's colleagues, nor prints the user's portal address
+for _name in ("FIR_SMTP_HOST", "FIR_PORTAL_URL", "FIR_SERVICE_URL", "FIR_PORTAL_SECRET"):
     os.environ.pop(_name, None)
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -170,7 +170,8 @@ def test_every_action_amount_and_key_figure_of_the_inputs_is_printed(built, year
 def test_2024_compares_with_the_2018_edition(built):
     text = built[2024][1]
     assert "LE FIR DE 2018 À 2024" in text.upper()
-    assert "2018 → 2024 305 600 382 € 522,2 M€ +216,6 M€ +70,9 %" in text
+    assert "2018 → 2024 305,6 M€ 522,2 M€ +216,6 M€ +70,9 %" in text  # one unit per column (issue 23)
+    assert "2018 305,6 M€ 303,5 M€ 306,6 M€" in text
     assert "LE FIR DE" not in built[2018][1].upper()
 
 

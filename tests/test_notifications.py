@@ -46,7 +46,7 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Inbox]:
     monkeypatch.setenv("FIR_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("FIR_SMTP_PORT", str(port))
     monkeypatch.setenv("FIR_SMTP_FROM", "fir@ars.test")
-    monkeypatch.setenv("FIR_PORTAL_URL", "https://portail.ars.test")
+    monkeypatch.setenv("FIR_PORTAL_URL", "https://fir.example.org")
     try:
         yield found
     finally:
@@ -72,7 +72,7 @@ def test_the_scheduled_run_makes_drafts_and_emails_the_approvers(inputs_copy: Pa
     assert message["X-Envelope-To"] == "bruno@ars.test"  # approvers only, and only those with an address
     assert message["Subject"] == "[FIR] Projet à approuver : Hauts-de-France 2018, révision 1"
     body = message.get_content()
-    assert f"https://portail.ars.test/staff/drafts/{REGION}/2018/1" in body
+    assert f"https://fir.example.org/staff/drafts/{REGION}/2018/1" in body
     assert "Lancée par : planification annuelle" in body and f"fir approve {REGION} 2018 1" in body
     assert "Première publication de l'édition : aucun chiffre à comparer." in body and " : 0" not in body
     # The command the e-mail gives works pasted into a terminal as it is, from any folder.

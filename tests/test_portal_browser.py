@@ -66,9 +66,9 @@ def test_an_approver_publishes_a_correction_and_a_rejected_draft_stays_private(
         changes = page.get_by_role("row", name="Investissements en ES et ESMS", exact=False).first
         expect(changes).to_contain_text("153 285 611")
         expect(changes).to_contain_text("153 385 611")
-        expect(page.get_by_role("heading", name="Page 37", exact=True)).to_be_visible()
-        _loaded(page, "Page 37 de la publication actuelle (révision 1)")
-        _loaded(page, "Page 37 du projet (révision 2)")
+        expect(page.get_by_role("heading", name="Page 36", exact=True)).to_be_visible()
+        _loaded(page, "Page 36 de la publication actuelle (révision 1)")
+        _loaded(page, "Page 36 du projet (révision 2)")
         page.get_by_label("Commentaire").fill("chiffres vérifiés")
         page.get_by_role("button", name="Approuver et publier").click()
         expect(page.get_by_role("status")).to_contain_text("Révision approuvée")

@@ -164,7 +164,7 @@ def test_an_editor_reads_the_draft_its_images_and_its_marked_pdf(shared: Path):
     page = client.get(f"/staff/drafts/{REGION}/2024/{DRAFT}")
     assert page.status_code == 200
     text = _plain(page.text)
-    assert "153 285 611 €" in text and "153 385 611 €" in text and "pages 37 et 39" in text
+    assert "153 285 611 €" in text and "153 385 611 €" in text and "pages 36 et 38" in text
     assert "Approuver" not in text  # an editor does not sign off
     image = client.get(f"/staff/drafts/{REGION}/2024/{DRAFT}/pages/37.png")
     assert image.headers["content-type"] == "image/png" and image.content.startswith(b"\x89PNG")

@@ -115,7 +115,11 @@ def test_an_editor_launches_a_correction_that_an_approver_publishes(tmp_path: Pa
         published = next(a for a in found if a["key"].endswith("publiee"))
         assert "Approuvée par : Marc Martin" in published["data"]
         serve.send_signal(signal.SIGTERM)
-        serve.communicate(timeout=120)
+        said, logged = serve.communicate(timeout=120)
+        # no Python warning in normal use (a FutureWarning was printed on approval), nor in the runs' log
+        runs_log = (home / "fir-service-runner.log").read_text(encoding="utf-8")
+        for text in (said + logged, runs_log):
+            assert not re.search(r"\w+Warning\b", text), text
     finally:
         _kill_all(known | _descendants(serve.pid))
         if serve.poll() is None:

@@ -79,8 +79,8 @@ def test_saves_show_on_the_page_without_a_click_and_a_broken_figure_shows_the_re
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(preview)
     status = page.get_by_role("status")
-    expect(status).to_contain_text("À jour", timeout=300_000)  # the first layout of all 44 pages
-    expect(page.locator("li.page")).to_have_count(44)
+    expect(status).to_contain_text("À jour", timeout=300_000)  # the first layout of all 42 pages
+    expect(page.locator("li.page")).to_have_count(42)
     found: dict[str, str] = {}
     _axe(page, "a-jour", found)
 
@@ -108,7 +108,7 @@ def test_saves_show_on_the_page_without_a_click_and_a_broken_figure_shows_the_re
     expect(alert).to_contain_text("valeur « 12O »")
     expect(status).to_contain_text("Données à corriger")
     expect(page.get_by_text("Dernières pages correctes")).to_be_visible()
-    expect(page.locator("ol.pages.stale li.page")).to_have_count(44)  # the last good pages, below the report
+    expect(page.locator("ol.pages.stale li.page")).to_have_count(42)  # the last good pages, below the report
     expect(_page_showing(page, SENTENCE)).to_have_count(1)
     assert alert.bounding_box()["y"] < page.locator("ol.pages").bounding_box()["y"]  # type: ignore[index]
     _axe(page, "donnees-a-corriger", found)
@@ -117,7 +117,7 @@ def test_saves_show_on_the_page_without_a_click_and_a_broken_figure_shows_the_re
     expect(alert).to_have_count(0, timeout=120_000)
     expect(status).to_contain_text("À jour")
     expect(page.locator("ol.pages.stale")).to_have_count(0)
-    expect(page.locator("li.page")).to_have_count(44)
+    expect(page.locator("li.page")).to_have_count(42)
     back = _page_showing(page, SENTENCE)
     expect(back).to_have_attribute("id", "page-7")
     _shown(page, back)

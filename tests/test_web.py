@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 import socket
 import threading
@@ -43,6 +44,14 @@ def test_page_lists_editions_and_revisions_latest_first(client):
     assert "précision ajoutée au texte des chiffres" in page and "Première publication" in page
     assert "FIR-2018-Hauts-de-France-r1.pdf" in page
     assert "\u00a0Ko)" in page
+
+
+def test_the_archival_copy_and_the_revision_history_are_said_in_plain_words(client):
+    """What an archival PDF and the revision history are, for the public (issue 23), not format names alone."""
+    page = html.unescape(client.get("/").text)
+    assert "PDF pour l'archivage (PDF/A, avec les tableaux de chiffres joints)" in page
+    assert "Historique des révisions (fichier de données JSON : date et motif de chaque publication)" in page
+    assert ">PDF/A-3<" not in page and "Archivage (PDF/A-3)" not in page and "révisions (JSON)" not in page
 
 
 def test_download_has_pdf_type_and_file_name(client, outputs):

@@ -24,8 +24,10 @@ from tests.portal_helpers import serving
 SHOTS = Path("/tmp/web-edition-shots")
 WIDTHS = (375, 1280)
 WCAG21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-# The tests unset FIR_PORTAL_URL (tests/conftest.py): the address printed is the default portal's.
-WEB_URL = "http://127.0.0.1:8000/editions/hauts-de-france/{year}/web/"
+# The builds are given a public portal address (a documentation domain, never contacted): the brochure
+# prints it (with none, no address is printed: tests/test_web_address.py).
+PORTAL_URL = "https://www.example.org/fir"
+WEB_URL = PORTAL_URL + "/editions/hauts-de-france/{year}/web/"
 # Figures the seeds print (/work/shared/seeds), present in the PDF and in the web edition alike.
 SEED_FIGURES = {
     2018: ["305 600 382 €", "303 543 407 €", "306 620 703 €", "99,1 %", "45 022 026 €"],
@@ -46,10 +48,11 @@ def _plain(text: str) -> str:
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Both editions published (r1), then a 2024 draft (r2) awaiting sign-off."""
     target = tmp_path_factory.mktemp("web-edition") / "outputs"
-    fir_build(2018, target)
-    fir_build(2024, target)
+    env = {**os.environ, "FIR_PORTAL_URL": PORTAL_URL}
+    fir_build(2018, target, env=env)
+    fir_build(2024, target, env=env)
     command = [*build_command(2024, target, reason="mise en page revue"), "--force"]
-    draft = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**os.environ, "LOGNAME": EDITOR})
+    draft = subprocess.run(command, capture_output=True, text=True, timeout=600, env={**env, "LOGNAME": EDITOR})
     assert draft.returncode == 0, draft.stdout + draft.stderr
     return target
 
@@ -163,7 +166,7 @@ def test_the_pdf_and_the_web_edition_link_to_each_other(outputs: Path, portal: s
 
     url = WEB_URL.format(year=year)
     pdf_text = _pdf_text(_pdf(outputs, year))
-    assert f"Version web accessible : {url}" in pdf_text
+    assert f"Version web accessible : {url.removeprefix('https://')}" in pdf_text
     links = [
         annotation.get_object()["/A"].get("/URI")
         for page in PdfReader(_pdf(outputs, year)).pages

@@ -88,6 +88,12 @@ def format_share(value: float | Decimal, decimals: int = 1, exact: float | None 
     return format_pct(value, decimals)
 
 
+def format_signed_amount(euros: int, unit: str = "€", decimals: int = 0) -> str:
+    """A variance in the unit of the amounts it is between: `+15,7 M€` beside amounts in M€, `+3 752 723 €`."""
+    sign = "+" if euros > 0 else "−" if euros < 0 else ""
+    return f"{sign}{format_amount(abs(euros), unit, decimals)}"
+
+
 def format_signed_eur(euros: int) -> str:
     """A variance in euros: `+3 752 723 €`, `−12 €`, `0 €`."""
     sign = "+" if euros > 0 else "−" if euros < 0 else ""

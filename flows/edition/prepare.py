@@ -7,12 +7,13 @@ inputs; nothing here reads a file or knows about Prefect.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from flows.edition.compute import catalogue, published
 from flows.edition.compute.figures import Figures, compute_figures
 from flows.edition.ingest.snapshot import Snapshot
+from flows.edition.validate.findings import Finding
 from flows.edition.validate.missing import IncompleteEdition
 from flows.edition.validate.reconcile import Report, validate
 
@@ -26,9 +27,11 @@ class Prepared:
     catalogue: Mapping[str, str]  # figure name (`thematics.cancer.share`) → the text the brochure prints
 
 
-def prepare(snapshot: Snapshot, basis: published.Basis | None = None) -> Prepared:
+def prepare(snapshot: Snapshot, basis: published.Basis | None = None, settings: Sequence[Finding] = ()) -> Prepared:
     """Validate the snapshot's edition, compute its figures and name them. `basis`: the published values
-    the latest revision printed and the amounts they were printed with (compute/published.py).
+    the latest revision printed and the amounts they were printed with (compute/published.py); `settings`:
+    what the checks of the build's settings found (the web edition's address, validate/address.py), reported
+    with the inputs' findings.
 
     Raises InputError for a broken reference between tables or an unknown `[[figure]]` in a text, and
     IncompleteEdition while amounts or texts are still to fill in; reconciliation errors are in the
@@ -38,6 +41,7 @@ def prepare(snapshot: Snapshot, basis: published.Basis | None = None) -> Prepare
     if edition.todo:  # an edition read with `allow_incomplete`: never validated nor built as it is
         raise IncompleteEdition(f"Édition {edition.meta.region} {edition.meta.year}", edition.todo)
     report = validate(edition, basis)
+    report.findings.extend(settings)
     meta = edition.meta
     figures = compute_figures(
         edition.tables,

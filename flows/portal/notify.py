@@ -10,7 +10,9 @@ SMTP settings are environment variables of the service (`fir serve` passes them 
     FIR_SMTP_USER       login, when the server asks for one
     FIR_SMTP_PASSWORD   its password (never printed nor logged)
     FIR_SMTP_FROM       the sender (default fir@<this host>)
-    FIR_PORTAL_URL      the portal's address, for the links in messages (default http://127.0.0.1:8000)
+    FIR_PORTAL_URL      the portal's public address, for the links in messages and the web edition's
+                        address printed in brochures (validate/address.py); unset, messages link to
+                        the address the service listens on (FIR_SERVICE_URL, set by `fir serve`)
 
 A notification that cannot be sent is logged as a warning: it never fails the build or the approval.
 """
@@ -65,7 +67,9 @@ def smtp_settings() -> SmtpSettings | None:
 
 
 def portal_url() -> str:
-    return os.environ.get("FIR_PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+    """The portal's address for staff links: its public one, else the one the service listens on."""
+    found = os.environ.get("FIR_PORTAL_URL") or os.environ.get("FIR_SERVICE_URL") or "http://127.0.0.1:8000"
+    return found.rstrip("/")
 
 
 def send(recipients: list[str], subject: str, body: str, settings: SmtpSettings | None = None) -> bool:
@@ -153,10 +157,11 @@ def published(catalogue: Catalogue, region: str, year: int, region_name: str, en
         f"Téléchargement public : {portal_url()}/download/{region}/{year}/{number}",
     ]
     send(_emails(catalogue, "editor"), subject, "\n".join(lines))
-    # Outside a run (the portal, `fir approve`): only against a Prefect API that runs already, never by
-    # starting a temporary server for one artifact.
-    if api := _running_api():
-        _artifact(f"fir-{region}-{year}-publiee", "\n".join(["# " + subject, "", *lines]), "Révision publiée", api)
+    # Outside a run (the portal, `fir approve`): on the run that built the revision, only against a Prefect
+    # API that runs already, never by starting a temporary server for one artifact.
+    if (api := _running_api()) and (run_id := entry.get("run_id")):
+        markdown = "\n".join(["# " + subject, "", *lines])
+        _run_artifact(run_id, f"fir-{region}-{year}-publiee", markdown, "Révision publiée", api)
 
 
 def plain_error(error: BaseException) -> str:
@@ -183,13 +188,36 @@ def _running_api() -> str | None:
     return info.api_url if info else None
 
 
-def _artifact(key: str, markdown: str, description: str, api_url: str | None = None) -> None:
-    """A markdown artifact: on the current run, or (with `api_url`) on its own in that API."""
+def _artifact(key: str, markdown: str, description: str) -> None:
+    """A markdown artifact on the current run."""
     try:
         from prefect.artifacts import create_markdown_artifact
+
+        create_markdown_artifact(markdown=markdown, key=key, description=description)
+    except Exception as exc:  # an artifact is a convenience: never fail the run for it
+        log.warning("Artefact Prefect « %s » non créé : %s", key, exc)
+
+
+def _run_artifact(run_id: str, key: str, markdown: str, description: str, api_url: str) -> None:
+    """A markdown artifact on the flow run `run_id` of the API `api_url`, from outside any run (Prefect
+    deprecates artifacts that belong to no run: its helpers print a FutureWarning there). None when that
+    API does not know the run (a build of the command line, on its own temporary server)."""
+    from uuid import UUID
+
+    try:
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.actions import ArtifactCreate
+        from prefect.exceptions import ObjectNotFound
         from prefect.settings import temporary_settings
 
-        with temporary_settings(updates={"api.url": api_url} if api_url else {}):
-            create_markdown_artifact(markdown=markdown, key=key, description=description)
-    except Exception as exc:  # an artifact is a convenience: never fail the run for it
+        with temporary_settings(updates={"api.url": api_url}), get_client(sync_client=True) as client:
+            try:
+                client.read_flow_run(UUID(run_id))
+            except ObjectNotFound:
+                return
+            artifact = ArtifactCreate(
+                type="markdown", key=key, description=description, data=markdown, flow_run_id=UUID(run_id)
+            )
+            client.create_artifact(artifact)
+    except Exception as exc:  # an artifact is a convenience: never fail the approval for it
         log.warning("Artefact Prefect « %s » non créé : %s", key, exc)

@@ -261,6 +261,7 @@ def _draft_page(
         row=_revision_row(history, entry, people.known(catalogue.engine)),
         report=wording.structured_report(carried_report.without_section(entry.get("report") or [])),
         carried=carried.view(catalogue.engine, region, year, entry),
+        web_address=entry.get("web_address"),  # the web edition's address the brochure prints (none: why)
         changes=changes,
         pairs=pairs,
         based_on=based_on,

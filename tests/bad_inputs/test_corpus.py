@@ -591,7 +591,7 @@ CASES: list[Case] = [
             "[avertissement] Recettes, Recettes 2018 : total déclaré 305 600 382 € ≠ somme des lignes "
             "305 600 383 € (écart −1 €). Écart publié, valeurs conservées telles que publiées.",
             f"où : {E18}/revenue.csv, ligne 7, colonne « Montant final de l'année (final) »",
-            "Bilan : 0 erreur(s), 2 avertissement(s) — données utilisables.",
+            "Bilan : 0 erreur(s), 3 avertissement(s) — données utilisables.",  # 3rd: no web address set
         ),
         year=2018,
         exit=0,

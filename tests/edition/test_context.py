@@ -137,12 +137,17 @@ def test_the_2018_revenue_and_spending_figures(context_2018):
 def test_the_2024_history_compares_with_2018(context_2024):
     history = context_2024["chiffres"]["history"]
     assert [r["year"] for r in history["rows"]] == [2018, 2024]
+    # one unit per column: 2018's figures, published to the euro, at 2024's precision (522,2 M€ kept as printed)
+    assert [(r["revenue"], r["ae"], r["cp"]) for r in history["rows"]] == [
+        (_fr("305,6 M€"), _fr("303,5 M€"), _fr("306,6 M€")),
+        (_fr("522,2 M€"), _fr("536,9 M€"), _fr("538,7 M€")),
+    ]
     revenue = next(c for c in history["changes"] if c["measure"] == "revenue")
     assert revenue == {
         "measure": "revenue",
         "from_year": 2018,
         "to_year": 2024,
-        "from": _fr("305_600_382 €"),
+        "from": _fr("305,6 M€"),  # published to the euro in 2018, shown in the column's unit (issue 23)
         "to": _fr("522,2 M€"),
         "delta": _fr("+216,6 M€"),
         "pct": _fr("+70,9 %"),
@@ -169,3 +174,24 @@ def test_a_first_publication_is_revision_1_without_erratum(context_2024):
 def test_the_revision_given_is_the_revision_printed(edition_2024):
     revision = Revision(2, "correction", (Change("thematics.total", "Total", "1 €", "2 €"),), 1)
     assert _context(edition_2024, revision=revision)["revision"] is revision
+
+
+def test_variances_of_amounts_in_millions_are_in_millions(inputs_copy):
+    """A revenue table in M€ with last year's total and a budget stage (as a 2025 edition made from 2024 has):
+    the change over the year and each stage's change read in M€ beside the M€ amounts, never `+15 700 000 €`."""
+    path = inputs_copy / REGION / "2024" / "revenue.csv"
+    path.write_text(
+        "line_id;kind;label;reference;unit;previous_year;br1;final\n"
+        "delegations-nationales;line;Délégations nationales (arrêtés);;M€;;510;517,1\n"
+        "titres-de-recettes;line;Titres de recettes recouvrés par l'agent comptable;;M€;;5,1;5,1\n"
+        "total;total;Total des recettes;;M€;506,5;515,1;522,2\n",
+        encoding="utf-8",
+    )
+    snapshot = ingest.read_snapshot(inputs_copy, REGION, 2024)
+    revenue = context.build_context(snapshot.edition, prepare(snapshot), {})["chiffres"]["revenue"]
+    assert (revenue["growth_pct"], revenue["growth_abs"]) == (_fr("+3,10 %"), _fr("+15,7 M€"))
+    assert [(v["amount"], v["delta"]) for v in revenue["variances"]] == [
+        (_fr("506,5 M€"), ""),
+        (_fr("515,1 M€"), _fr("+8,6 M€")),
+        (_fr("522,2 M€"), _fr("+7,1 M€")),
+    ]

@@ -1,11 +1,10 @@
-"""The web edition's pure parts: the charts' data tables, readable brand colours, its address, the page
-rendered from the brochure's own context (no browser, no Prefect; tests/test_web_edition.py builds both
-real editions and checks them in Chromium)."""
+"""The web edition's pure parts: the charts' data tables, readable brand colours, its address's setting, the
+page rendered from the brochure's own context (no browser, no Prefect; tests/test_web_edition.py builds both
+real editions and checks them in Chromium; tests/edition/test_address.py: which addresses may be printed)."""
 
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import re
 
@@ -53,12 +52,14 @@ def test_each_chart_has_the_table_of_the_data_it_is_drawn_from(edition_2018, edi
     assert subset[0][0].startswith("Accès aux soins des personnes") and subset[0][2] == f"15,2{NBSP}%"
 
 
-def test_the_history_table_gives_each_edition_at_its_own_precision():
+def test_the_history_table_gives_every_edition_in_one_unit():
+    """2018 published to the euro, 2024 to 0,1 M€: each column in M€ to one decimal, as the brochure's table."""
     snapshot = ingest.read_snapshot(paths.INPUTS_DIR, REGION, 2024)
     history = chart_tables(prepare(snapshot).figures, "€")["history"]
     assert history["headers"] == ["Édition", "Recettes", "AE exécutées", "CP exécutés"]
     assert [row[0] for row in history["rows"]] == ["2018", "2024"]
-    assert history["rows"][0][1] == f"305{NNBSP}600{NNBSP}382{NBSP}€"
+    assert history["rows"][0][1:] == [f"305,6{NBSP}M€", f"303,5{NBSP}M€", f"306,6{NBSP}M€"]
+    assert history["rows"][1][1] == f"522,2{NBSP}M€"
 
 
 @pytest.mark.parametrize(
@@ -70,14 +71,6 @@ def test_brand_colours_used_as_text_reach_wcag_aa(brand, background):
     assert web.contrast(colour, background) >= 4.5 and web.contrast(colour, "#ffffff") >= 4.5
     if web.contrast(brand, background) >= 4.5 and web.contrast(brand, "#ffffff") >= 4.5:
         assert colour == brand  # a brand that already reads is kept as it is
-
-
-def test_the_web_address_is_the_portals_unless_the_edition_names_one(edition_2024):
-    assert web.web_url(edition_2024.meta, "https://fir.ars.example/") == (
-        "https://fir.ars.example/editions/hauts-de-france/2024/web/"
-    )
-    named = dataclasses.replace(edition_2024.meta, web_url="https://www.ars.example/fir-2024/")
-    assert web.web_url(named, "https://fir.ars.example") == "https://www.ars.example/fir-2024/"
 
 
 def test_edition_toml_may_name_the_web_address_and_a_wrong_one_is_located(inputs_copy):
@@ -142,17 +135,3 @@ def test_each_chart_carries_the_glyphs_of_its_labels_so_browsers_draw_it_as_prin
     assert {"M", "€", "5", ","} <= chart_fonts.chart_characters(original)
     embedded = base64.b64decode(re.search(r"font/otf;base64,([A-Za-z0-9+/=]+)", svg).group(1))
     assert 1_000 < len(embedded) < len(font) / 10
-
-
-@pytest.mark.parametrize(
-    ("url", "local"),
-    [
-        ("http://127.0.0.1:8000/editions/hauts-de-france/2024/web/", True),
-        ("http://localhost/editions/hauts-de-france/2024/web/", True),
-        ("http://[::1]:8000/web/", True),
-        ("https://fir.hauts-de-france.ars.sante.fr/editions/hauts-de-france/2024/web/", False),
-    ],
-)
-def test_a_web_address_only_this_machine_can_open_is_told_apart(url, local):
-    """The build warns when the brochure would print such an address for its web edition."""
-    assert web.is_local(url) is local

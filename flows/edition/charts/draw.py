@@ -115,7 +115,7 @@ def missions_chart(split: pl.DataFrame, palette: ChartPalette) -> Chart:
         )
         + "."
     )
-    return Chart("missions", plot, alt, 17, 8)
+    return Chart("missions", plot, alt, 17, 9)
 
 
 def thematics_chart(
@@ -130,7 +130,7 @@ def thematics_chart(
         pl.Series("text", texts, pl.String), pl.Series("wrapped", [_wrap(x) for x in split["label"]], pl.String)
     )
     wrapped_order = [_wrap(label) for label in order]
-    height = max(6.0, 0.62 * split.height + 1.2)
+    height = max(6.0, 0.58 * split.height + 1.2)
     plot = (
         ggplot(data.to_pandas(), aes("wrapped", "amount"))
         + geom_col(fill=palette.primary, color=palette.ink, size=0.2, width=0.72)
@@ -177,7 +177,7 @@ def revenue_stages_chart(stages: pl.DataFrame, palette: ChartPalette) -> Chart:
         + "; ".join(f"{r['label']} {format_compact(r['amount'])}" for r in stages.iter_rows(named=True))
         + "."
     )
-    return Chart("revenue-stages", plot, alt, 15, 5.5)
+    return Chart("revenue-stages", plot, alt, 15, 9.5)
 
 
 def _wrap(text: str, width: int = 48) -> str:
@@ -226,7 +226,7 @@ def history_chart(history: pl.DataFrame, palette: ChartPalette) -> Chart:
         )
         + "."
     )
-    return Chart("history", plot, alt, 16, 7)
+    return Chart("history", plot, alt, 16, 6)
 
 
 def build(key: str, data: pl.DataFrame, primary: str) -> Chart:

@@ -23,7 +23,7 @@ from flows.edition.french import (
     format_number,
     format_pct,
     format_share,
-    format_signed_eur,
+    format_signed_amount,
 )
 from flows.edition.ingest.texts import Text
 
@@ -44,24 +44,53 @@ def _required_amount(row: dict[str, Any], column: str) -> str:
     return format_amount(row[column], row["unit"], row.get(f"{column}_dp") or 0)
 
 
-def stage_variance(row: Mapping[str, Any]) -> tuple[str, str]:
-    """A budget stage's change from the stage before, as printed: (`+3 752 723 €`, `+1,24 %`)."""
-    delta = format_signed_eur(row["delta"]) if row["delta"] is not None else ""
+def stage_variance(row: Mapping[str, Any], unit: str) -> tuple[str, str]:
+    """A budget stage's change from the stage before, as printed: (`+3 752 723 €`, `+1,24 %`); in `unit`, the
+    unit of the revenue table its amounts are printed in (`+15,7 M€` beside amounts in M€)."""
+    delta = format_signed_amount(row["delta"], unit, row["delta_dp"] or 0) if row["delta"] is not None else ""
     pct = format_pct(row["delta_pct"], 2, signed=True) if row["delta_pct"] is not None else ""
     return delta, pct
 
 
-def history_amount(row: Mapping[str, Any], key: str) -> str:
-    """An edition's revenue, AE or CP in the comparison across editions, at its own precision."""
-    return format_amount(row[key], row[f"{key}_unit"], row[f"{key}_dp"]) if row[key] is not None else ""
+HISTORY_MEASURES = ("revenue", "ae", "cp")
 
 
-def history_change(row: Mapping[str, Any], before: Mapping[str, Any], key: str) -> tuple[str, str]:
-    """The change of `key` since the edition before, at the coarser precision of the two: (`+12,3 M€`, `+4,1 %`)."""
-    unit, dp = compute.coarser((row[f"{key}_unit"], row[f"{key}_dp"]), (before[f"{key}_unit"], before[f"{key}_dp"]))
-    delta = row[f"{key}_delta"]
-    sign = "+" if delta > 0 else "−" if delta < 0 else ""
-    return sign + format_amount(abs(delta), unit, dp), format_pct(row[f"{key}_delta_pct"], 1, signed=True)
+def history_precision(rows: Iterable[Mapping[str, Any]]) -> tuple[str, int]:
+    """The one unit and decimals of the comparison across editions: the coarsest any edition printed its
+    figures with, so that every column reads in one unit (2018's `305 600 382 €` beside 2024's `522,2 M€`
+    reads `305,6 M€`) and no edition is shown more precise than it was published."""
+    printed = [
+        (row[f"{key}_unit"], row[f"{key}_dp"] or 0) for row in rows for key in HISTORY_MEASURES if row[key] is not None
+    ]
+    precision = ("€", 0)
+    for other in printed:
+        precision = compute.coarser(precision, other)
+    return precision
+
+
+def history_amount(row: Mapping[str, Any], key: str, precision: tuple[str, int]) -> str:
+    """An edition's revenue, AE or CP in the comparison across editions, at the comparison's precision
+    (`history_precision`): a published figure already at that precision prints as published."""
+    return format_amount(row[key], *precision) if row[key] is not None else ""
+
+
+def revenue_growth_amount(total: Mapping[str, Any], delta: int) -> str:
+    """The year's change of the revenue total in the unit the two totals are printed in, known to the coarser
+    of their decimals: `+15,7 M€` between `522,2 M€` and `537,9 M€`, `+5 531 708 €` between euro amounts."""
+    decimals = min(total.get("final_dp") or 0, total.get("previous_year_dp") or 0)
+    return format_signed_amount(delta, total["unit"], decimals)
+
+
+def history_change(
+    row: Mapping[str, Any], before: Mapping[str, Any], key: str, precision: tuple[str, int]
+) -> tuple[str, str]:
+    """The change of `key` since the edition before, at the comparison's precision (never finer than the
+    coarser of its two terms): (`+12,3 M€`, `+4,1 %`)."""
+    unit, dp = compute.coarser(
+        precision,
+        compute.coarser((row[f"{key}_unit"], row[f"{key}_dp"]), (before[f"{key}_unit"], before[f"{key}_dp"])),
+    )
+    return format_signed_amount(row[f"{key}_delta"], unit, dp), format_pct(row[f"{key}_delta_pct"], 1, signed=True)
 
 
 def catalogue(tables: Mapping[str, pl.DataFrame], figures: compute.Figures) -> dict[str, str]:
@@ -77,21 +106,23 @@ def catalogue(tables: Mapping[str, pl.DataFrame], figures: compute.Figures) -> d
     growth = figures.revenue_growth[1]
     if growth is not None:
         names["revenue.growth"] = format_pct(growth, 2, signed=True)
+    unit = compute.total_row(revenue)["unit"]
     if figures.revenue_stages.height > 1:  # the variances table is printed from two stages on
         for row in figures.revenue_stages.iter_rows(named=True):
-            delta, pct = stage_variance(row)
+            delta, pct = stage_variance(row, unit)
             if delta:
                 names[f"revenue.stages.{row['stage']}.delta"] = delta
             if pct:
                 names[f"revenue.stages.{row['stage']}.delta_pct"] = pct
     if figures.history is not None:
         rows = list(figures.history.iter_rows(named=True))
+        precision = history_precision(rows)
         for index, row in enumerate(rows):
-            for key in ("revenue", "ae", "cp"):
-                if text := history_amount(row, key):
+            for key in HISTORY_MEASURES:
+                if text := history_amount(row, key, precision):
                     names[f"history.{row['year']}.{key}"] = text
                 if index and row[f"{key}_delta"] is not None:
-                    delta, pct = history_change(row, rows[index - 1], key)
+                    delta, pct = history_change(row, rows[index - 1], key, precision)
                     names[f"history.{row['year']}.{key}.delta"] = delta
                     names[f"history.{row['year']}.{key}.delta_pct"] = pct
     for row in figures.rates.iter_rows(named=True):

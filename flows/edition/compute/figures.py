@@ -113,10 +113,12 @@ def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
                     "dp": total[f"{column}_dp"],
                 }
             )
-    previous = None
+    previous: dict[str, Any] | None = None
     for row in rows:
-        row["delta"], row["delta_pct"] = variance(row["amount"], previous)
-        previous = row["amount"]
+        row["delta"], row["delta_pct"] = variance(row["amount"], previous["amount"] if previous else None)
+        # a change is known to the coarser of its two terms' decimals (the table's unit is the same for both)
+        row["delta_dp"] = min(row["dp"] or 0, previous["dp"] or 0) if previous else None
+        previous = row
     schema: dict[str, PolarsDataType] = {
         "stage": pl.String,
         "label": pl.String,
@@ -124,6 +126,7 @@ def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
         "dp": pl.Int8,
         "delta": pl.Int64,
         "delta_pct": pl.Float64,
+        "delta_dp": pl.Int8,
     }
     return pl.DataFrame(rows, schema=schema)
 

@@ -22,6 +22,13 @@ class FileEntry(TypedDict):
     size: int
 
 
+class WebAddressEntry(TypedDict):
+    """The web edition's address a revision prints (validate/address.py) and the setting it comes from."""
+
+    url: str | None  # None: no address printed (no setting gives a public one)
+    setting: str  # "edition.toml, [publication] web_url", "FIR_PORTAL_URL", or "" when none is set
+
+
 class RecordEntry(TypedDict):
     """What a revision says about itself (publish/record.py)."""
 
@@ -40,6 +47,7 @@ class RecordEntry(TypedDict):
     self_approval: NotRequired[bool]  # edition.toml allowed the launcher to approve (one-person teams)
     run_id: NotRequired[str]  # the Prefect flow run that built it (the portal's run page links to its draft)
     carried_over: NotRequired[dict[str, object]]  # items carried over from an earlier edition, to confirm
+    web_address: NotRequired[WebAddressEntry]  # printed on the back cover (the draft's page shows it)
 
 
 class SignOff(TypedDict, total=False):

@@ -13,7 +13,7 @@ from flows.edition.compute.published import BasisEntry
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
 from flows.edition.publish import revisions
-from flows.edition.publish.manifest import ChangeEntry, Manifest, RecordEntry
+from flows.edition.publish.manifest import ChangeEntry, Manifest, RecordEntry, WebAddressEntry
 from flows.edition.render import locations
 
 
@@ -59,6 +59,7 @@ class RevisionRecord:
     # What the edition carries over unchanged from an earlier one (validate/carried_over.py): the items its
     # approval asks to be confirmed, as {"earlier_year": 2024, "items": [Item.as_json(), …]}.
     carried_over: Mapping[str, object] | None = None
+    web_address: WebAddressEntry | None = None  # the web edition's address printed, and its setting
 
     def as_json(self) -> RecordEntry:
         entry = RecordEntry(
@@ -83,6 +84,8 @@ class RevisionRecord:
             entry["run_id"] = self.run_id
         if self.carried_over is not None:
             entry["carried_over"] = dict(self.carried_over)
+        if self.web_address is not None:
+            entry["web_address"] = self.web_address
         return entry
 
 

@@ -491,7 +491,7 @@ def _insert_revision(
         )
 
 
-_OPTIONAL_RECORD = ("report", "self_approval", "run_id", "carried_over")
+_OPTIONAL_RECORD = ("report", "self_approval", "run_id", "carried_over", "web_address")
 
 
 def latest_number(history: Manifest | None) -> int | None:

@@ -25,7 +25,7 @@ class ChartTable(TypedDict):
 def _revenue_stages(data: pl.DataFrame, unit: str) -> ChartTable:
     rows = []
     for r in data.iter_rows(named=True):
-        delta, pct = references.stage_variance(r)
+        delta, pct = references.stage_variance(r, unit)
         rows.append([r["label"], format_amount(r["amount"], unit, r["dp"] or 0), delta, pct])
     return {"headers": ["Étape budgétaire", "Total des recettes", "Écart", "Évolution"], "rows": rows}
 
@@ -53,7 +53,11 @@ def _thematics(data: pl.DataFrame, unit: str) -> ChartTable:
 
 
 def _history(data: pl.DataFrame, unit: str) -> ChartTable:
-    shown = references.history_amount
+    precision = references.history_precision(data.iter_rows(named=True))
+
+    def shown(r: dict[str, object], key: str) -> str:
+        return references.history_amount(r, key, precision)
+
     rows = [[str(r["year"]), shown(r, "revenue"), shown(r, "ae"), shown(r, "cp")] for r in data.iter_rows(named=True)]
     return {"headers": ["Édition", "Recettes", "AE exécutées", "CP exécutés"], "rows": rows}
 

@@ -16,7 +16,6 @@ from flows.edition.french import (
     format_amount,
     format_number,
     format_pct,
-    format_signed_eur,
     in_sentence,
 )
 from flows.edition.ingest.snapshot import Edition
@@ -175,8 +174,8 @@ def _chiffres(
         sections.Variance(
             label=r["label"],
             amount=format_amount(r["amount"], total["unit"], r["dp"] or 0),
-            delta=references.stage_variance(r)[0],
-            delta_pct=references.stage_variance(r)[1],
+            delta=references.stage_variance(r, total["unit"])[0],
+            delta_pct=references.stage_variance(r, total["unit"])[1],
         )
         for r in figures.revenue_stages.iter_rows(named=True)
     ]
@@ -200,7 +199,7 @@ def _chiffres(
             for r in compute.lines(revenue).filter(pl.col("final").is_not_null()).iter_rows(named=True)
         ],
         "growth_pct": format_pct(growth_pct, 2, signed=True) if growth_pct is not None else None,
-        "growth_abs": format_signed_eur(growth_abs) if growth_abs is not None else None,
+        "growth_abs": references.revenue_growth_amount(total, growth_abs) if growth_abs is not None else None,
         "previous_total": _amount(total, "previous_year") if "previous_year" in stage_columns else None,
         "variances": variances if len(variances) > 1 else [],
         "chart": charts.get("revenue-stages"),
@@ -306,16 +305,19 @@ def _chiffres(
 
 def _history(history: pl.DataFrame, charts: Mapping[str, DrawnChart]) -> sections.HistorySection:
     """The comparison across editions: one row per edition, then the change since the one before."""
-    measures = ("revenue", "ae", "cp")
-
-    shown = references.history_amount
+    measures = references.HISTORY_MEASURES
     rows = list(history.iter_rows(named=True))
+    precision = references.history_precision(rows)
+
+    def shown(row: dict[str, Any], key: str) -> str:
+        return references.history_amount(row, key, precision)
+
     changes: list[sections.HistoryChange] = []
     for row, before in zip(rows[1:], rows[:-1], strict=True):
         for key in measures:
             if row[f"{key}_delta"] is None:
                 continue
-            delta, pct = references.history_change(row, before, key)
+            delta, pct = references.history_change(row, before, key, precision)
             changes.append(
                 {
                     "measure": key,

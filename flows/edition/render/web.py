@@ -13,11 +13,9 @@ import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from urllib.parse import urlparse
 
 from flows.edition.charts.data import DrawnChart
 from flows.edition.compute.figures import total_row
-from flows.edition.ingest.meta import EditionMeta
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.prepare import Prepared
 from flows.edition.publish.record import Revision
@@ -35,30 +33,19 @@ _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 _TABLE_BLOCK = re.compile(r'<div class="table-block">(?=((?:(?!</div>).)*?<caption>(.*?)</caption>))', re.DOTALL)
 
 
-def web_url(meta: EditionMeta, portal_url: str) -> str:
-    """Where readers find the web edition: edition.toml's `[publication] web_url`, else the portal's stable
-    address of the edition's current web page."""
-    return meta.web_url or f"{portal_url.rstrip('/')}/editions/{meta.region}/{meta.year}/web/"
-
-
-def is_local(url: str) -> bool:
-    """True for an address only this machine can open: printed in a brochure, it would lead readers nowhere."""
-    host = urlparse(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 def web_edition(
     edition: Edition,
     prepared: Prepared,
     charts: Mapping[str, DrawnChart],
     revision: Revision,
-    url: str,
+    url: str | None,
     pdf_name: str,
     templates_dir: Path,
     chart_font: bytes | None = None,
 ) -> str:
     """The web edition of a revision: the brochure's own context (same figures, texts and charts), the
-    charts' data tables, a link to the brochure `pdf_name` beside it. `chart_font`: the font the charts'
+    charts' data tables, a link to the brochure `pdf_name` beside it; `url`: its own public address, shown
+    in its footer as on the back cover (none: not shown, validate/address.py). `chart_font`: the font the charts'
     labels are set in, embedded in each chart (cut to its characters) so that browsers draw them as printed."""
     if chart_font is not None:
         charts = {key: dataclasses.replace(c, src=with_font(c.src, chart_font)) for key, c in charts.items()}

@@ -28,7 +28,10 @@ TABLE_TITLES = {
     "narrative": "Textes",
     "ledger": "Grand livre (lignes d'engagement et de paiement)",
     "inputs": "Lecture des fichiers",
+    "publication": "Adresses web imprimées",
 }
+# Where the findings of a group that is no table come from (validate/address.py: a setting).
+SETTING_SOURCES = {"publication": "edition.toml ou FIR_PORTAL_URL"}
 LABELS = {"error": "ERREUR", "warning": "avertissement", "info": "information"}
 
 
@@ -62,7 +65,9 @@ def report_lines(edition: Edition, report: Report) -> list[str]:
         f"{len(edition.texts)} textes, {report.checks} rapprochements."
     ]
     for table, findings in report.by_table().items():
-        source = edition.ledger.source if table == "ledger" and edition.ledger else edition.sources.get(table, table)
+        source = SETTING_SOURCES.get(table) or edition.sources.get(table, table)
+        if table == "ledger" and edition.ledger:
+            source = edition.ledger.source
         lines += ["", f"{TABLE_TITLES.get(table, table)} ({source})"]
         for finding in findings:
             lines.append(f"  [{LABELS[finding.level]}] {finding.message}")
