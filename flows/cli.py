@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flows import paths, runtime, service
+from flows.cli_french import FrenchParser, choice_of
 from flows.edition.errors import InputError
 from flows.operations import operational_message
 
@@ -69,11 +70,21 @@ def main(argv: list[str] | None = None) -> int:
         gc.freeze()
 
 
+# `fir user add --role`: the French names, and the catalogue's names kept as aliases (scripts, older notes).
+ROLE_WORDS = {
+    "rédacteur": "editor",
+    "redacteur": "editor",
+    "approbateur": "approver",
+    "administrateur": "admin",
+    "editor": "editor",
+    "approver": "approver",
+    "admin": "admin",
+}
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="fir", description="Brochure annuelle du Fonds d'intervention régional (FIR)."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = FrenchParser(prog="fir", description="Brochure annuelle du Fonds d'intervention régional (FIR).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
 
     def edition_args(p: argparse.ArgumentParser) -> None:
         p.add_argument("--region", required=True, help="région (nom du dossier, ex. hauts-de-france)")
@@ -173,12 +184,21 @@ def _parser() -> argparse.ArgumentParser:
 
     national = sub.add_parser("national", help="construire en parallèle les éditions de plusieurs régions")
     national.add_argument("--editions", nargs="*", help="ex. bretagne/2024 corse/2024 (défaut : toutes)")
-    national.add_argument("--runner", choices=["process", "thread", "dask"], default="process")
-    national.add_argument("--workers", type=int, default=2)
+    national.add_argument(
+        "--runner",
+        choices=["process", "thread", "dask"],
+        default="process",
+        help="où les éditions sont construites : processus, fils d'exécution ou grappe Dask (défaut : process)",
+    )
+    national.add_argument("--workers", type=int, default=2, help="constructions menées ensemble (défaut : 2)")
     national.add_argument("--address", help="adresse d'un ordonnanceur Dask existant (tcp://…), avec --runner dask")
     national.add_argument("--reason", help="motif, pour les éditions déjà publiées")
-    national.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
-    national.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR)
+    national.add_argument(
+        "--inputs", type=Path, default=paths.INPUTS_DIR, help="dossier des données (défaut : inputs/)"
+    )
+    national.add_argument(
+        "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
+    )
     national.set_defaults(handler=cmd_national)
 
     repair = sub.add_parser(
@@ -186,14 +206,18 @@ def _parser() -> argparse.ArgumentParser:
         help="réconcilier les fichiers publiés avec le catalogue : importer un ancien dossier outputs/, "
         "vérifier chaque fichier (SHA-256), supprimer les fichiers temporaires, réécrire les vues",
     )
-    repair.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR)
+    repair.add_argument(
+        "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
+    )
     repair.add_argument("--lock-timeout", type=float, default=60, help="secondes d'attente par édition (défaut : 60)")
     repair.set_defaults(handler=cmd_repair)
 
     collect = sub.add_parser(
         "gc", help="libérer le disque : fichiers non référencés, résultats Prefect anciens ; dire la place occupée"
     )
-    collect.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR)
+    collect.add_argument(
+        "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
+    )
     collect.add_argument(
         "--max-age-days", type=float, default=30, help="résultats Prefect plus anciens supprimés (défaut : 30 jours)"
     )
@@ -203,7 +227,7 @@ def _parser() -> argparse.ArgumentParser:
     collect.set_defaults(handler=cmd_gc)
 
     user = sub.add_parser("user", help="comptes du personnel (portail) : add, passwd, disable, list")
-    user_sub = user.add_subparsers(dest="action", required=True)
+    user_sub = user.add_subparsers(dest="action", required=True, metavar="OPÉRATION")
     for action, text in (
         ("add", "créer un compte (le mot de passe est demandé deux fois)"),
         ("passwd", "changer le mot de passe d'un compte (ses sessions sont fermées)"),
@@ -214,7 +238,13 @@ def _parser() -> argparse.ArgumentParser:
         if action != "list":
             p.add_argument("name", help="identifiant (minuscules, ex. m.dupont)")
         if action == "add":
-            p.add_argument("--role", required=True, choices=["editor", "approver", "admin"])
+            p.add_argument(
+                "--role",
+                required=True,
+                type=choice_of(ROLE_WORDS, "rôle"),
+                help="rédacteur (lance les constructions), approbateur (approuve les projets) ou administrateur "
+                "(tout, et les comptes)",
+            )
             p.add_argument("--display-name", help="nom affiché (ex. « Marie Dupont »)")
             p.add_argument("--email", help="adresse électronique, pour les notifications")
         if action in ("add", "passwd"):
@@ -288,7 +318,7 @@ def _parser() -> argparse.ArgumentParser:
     preview.set_defaults(handler=cmd_preview)
 
     listing = sub.add_parser("list", help="lister les éditions présentes dans les données")
-    listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR)
+    listing.add_argument("--inputs", type=Path, default=paths.INPUTS_DIR, help="dossier des données (défaut : inputs/)")
     listing.set_defaults(handler=cmd_list)
     return parser
 
@@ -413,7 +443,11 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
     if cached:
         print(f"Étapes reprises du cache : {', '.join(cached)}")
     if result.erratum:
-        print(f"Erratum de la révision {result.revision} ({len(result.erratum)} chiffre(s) modifié(s)) :")
+        count = len(result.erratum)
+        print(
+            f"Erratum de la révision {result.revision} ({count} chiffre{'s' if count > 1 else ''} modifié"
+            f"{'s' if count > 1 else ''}) :"
+        )
         for change in result.erratum:
             where = f" (p. {', '.join(map(str, change.pages))})" if change.pages else ""
             print(f"  {change.label} : {change.old} → {change.new}{where}")
@@ -431,15 +465,18 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
 
 
 def cmd_drafts(args: argparse.Namespace) -> int:
+    from flows.edition.french import format_time
     from flows.edition.publish import store
+    from flows.portal import people, wording
 
-    found = store.open_catalogue(args.outputs).drafts()
+    catalogue = store.open_catalogue(args.outputs)
+    found = catalogue.drafts()
+    known = people.known(catalogue.engine) if found else {}
     for region, year, region_name, entry in found:
-        changes = len(entry.get("erratum") or [])
         print(
-            f"{region} {year} r{entry['revision']}\t{region_name}\tconstruit le {entry['published_at']} par "
-            f"{entry.get('launched_by') or '?'}\t{entry['pages']} pages, {changes} chiffre(s) modifié(s)\t"
-            f"motif : {entry['reason']}"
+            f"{region} {year} r{entry['revision']}\t{region_name}\tconstruit le {format_time(entry['published_at'])} "
+            f"par {people.person(entry.get('launched_by'), known)}\t{entry['pages']} pages, "
+            f"{wording.changes_phrase(entry)}\tmotif : {entry['reason']}"
         )
         if "draft" in entry:
             print(f"    à relire : {store.edition_dir(args.outputs, region, year) / entry['draft']['file']}")
@@ -470,9 +507,10 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
         print(f"Refusé : {exc}.", file=sys.stderr)
         return EXIT_USAGE
     if args.approve:
-        print(
-            f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {entry['decided_by']})."
-        )
+        from flows.portal import people
+
+        by = people.person(entry["decided_by"], people.known(catalogue.engine))
+        print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
         print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
     else:
         print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
@@ -602,6 +640,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 def cmd_user(args: argparse.Namespace) -> int:
     from flows.commands import suggest
+    from flows.edition.french import format_time
     from flows.edition.publish import store
     from flows.portal import accounts, audit
 
@@ -612,9 +651,10 @@ def cmd_user(args: argparse.Namespace) -> int:
             found = accounts.listing(engine)
             for a in found:
                 state = "désactivé" if a.disabled else "actif"
-                print(f"{a.name}\t{a.display_name}\t{accounts.ROLE_NAMES[a.role]}\t{state}\tmodifié le {a.updated_at}")
+                role, changed = accounts.ROLE_NAMES[a.role], format_time(a.updated_at)
+                print(f"{a.name}\t{a.display_name}\t{role}\t{state}\tmodifié le {changed}")
             if not found:
-                first = suggest("user", "add", "admin", "--role", "admin", outputs=args.outputs)
+                first = suggest("user", "add", "admin", "--role", "administrateur", outputs=args.outputs)
                 print(f"Aucun compte. Créer le premier (ici nommé « admin ») : {first}")
             return EXIT_OK
         if args.action == "disable":
@@ -625,7 +665,8 @@ def cmd_user(args: argparse.Namespace) -> int:
         password = _new_password(args.password_stdin)
         if args.action == "add":
             account = accounts.add(engine, args.name, args.role, password, args.display_name, args.email)
-            audit.record(engine, actor, address, audit.ACCOUNT, account.name, detail=f"compte créé ({account.role})")
+            created = f"compte créé ({accounts.ROLE_NAMES[account.role]})"
+            audit.record(engine, actor, address, audit.ACCOUNT, account.name, detail=created)
             print(f"Compte « {account.name} » créé ({accounts.ROLE_NAMES[account.role]}).")
         else:
             accounts.set_password(engine, args.name, password)
@@ -722,6 +763,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     """Make a new edition from an earlier one; never over an existing folder, nothing half written."""
     from flows.commands import suggest
     from flows.edition.authoring.new_edition import NewEditionRefused, create_edition
+    from flows.edition.french import count_of
 
     try:
         created = create_edition(args.inputs, args.region, args.year, args.source)
@@ -739,8 +781,8 @@ def cmd_new(args: argparse.Namespace) -> int:
     todo = created.todo
     edition = ["--region", args.region, "--year", args.year]
     print(
-        f"À compléter : {len(todo.tables)} tableau(x) ({todo.cells} cellule(s)), {len(todo.texts)} texte(s) — "
-        f"la liste : {suggest('check', *edition, inputs=args.inputs)}"
+        f"À compléter : {count_of(len(todo.tables), 'tableau', 'tableaux')} ({count_of(todo.cells, 'cellule')}), "
+        f"{count_of(len(todo.texts), 'texte')} — la liste : {suggest('check', *edition, inputs=args.inputs)}"
     )
     if "figures.xlsx" in created.files:
         workbook = created.folder / "figures.xlsx"

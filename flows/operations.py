@@ -16,6 +16,25 @@ from flows.service import ServiceError
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 _NOT_ALLOWED = {errno.EACCES, errno.EPERM, errno.EROFS}
 _NOT_A_FOLDER = {errno.ENOTDIR, errno.EEXIST, errno.EISDIR}
+# The system's reason, in French (the C library says it in English): the errno, never its English text.
+_REASONS = {
+    errno.EACCES: "accès refusé",
+    errno.EPERM: "opération non permise",
+    errno.EROFS: "disque en lecture seule",
+    errno.ENOTDIR: "un fichier est à la place d'un dossier",
+    errno.EEXIST: "un fichier de ce nom existe déjà",
+    errno.EISDIR: "un dossier est à la place d'un fichier",
+    errno.ENOENT: "fichier ou dossier absent",
+    errno.EIO: "erreur de lecture ou d'écriture du disque",
+    errno.EMFILE: "trop de fichiers ouverts",
+    errno.ENAMETOOLONG: "nom trop long",
+}
+
+
+def _reason(exc: OSError) -> str:
+    return _REASONS.get(exc.errno or 0, f"erreur système n° {exc.errno}" if exc.errno else "erreur système")
+
+
 _UNCHANGED = "Rien de ce qui était publié n'a changé."
 
 
@@ -56,14 +75,14 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
         return f"plus de place sur le disque pour écrire {where} : libérer de l'espace, puis relancer. {_UNCHANGED}"
     if exc.errno in _NOT_ALLOWED:
         return (
-            f"pas le droit d'écrire ou de lire {where} ({exc.strerror}) : donner ce droit à l'utilisateur qui "
+            f"pas le droit d'écrire ou de lire {where} ({_reason(exc)}) : donner ce droit à l'utilisateur qui "
             f"lance la commande, ou choisir un autre dossier (--outputs), puis relancer. {_UNCHANGED}"
         )
     if exc.errno in _NOT_A_FOLDER:
         return (
-            f"{where} devrait être un dossier ({exc.strerror}) : le renommer ou choisir un autre dossier. {_UNCHANGED}"
+            f"{where} devrait être un dossier ({_reason(exc)}) : le renommer ou choisir un autre dossier. {_UNCHANGED}"
         )
-    return f"erreur du système de fichiers sur {where} ({exc.strerror}). {_UNCHANGED}"
+    return f"erreur du système de fichiers sur {where} ({_reason(exc)}). {_UNCHANGED}"
 
 
 def _database_error(exc: BaseException) -> str | None:
@@ -76,8 +95,9 @@ def _database_error(exc: BaseException) -> str | None:
         return None
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
     where = "la base du catalogue"
+    # The two causes recognised are said in French alone; any other keeps the server's words, to be reported.
     if "full" in detail or "disk" in detail:
-        return f"plus de place pour écrire dans {where} ({detail}) : libérer de l'espace, puis relancer. {_UNCHANGED}"
+        return f"plus de place pour écrire dans {where} : libérer de l'espace, puis relancer. {_UNCHANGED}"
     if "readonly" in detail or "read-only" in detail:
-        return f"{where} ne peut pas être écrite ({detail}) : vérifier les droits du dossier. {_UNCHANGED}"
+        return f"{where} ne peut pas être écrite : vérifier les droits du dossier. {_UNCHANGED}"
     return f"erreur de {where} ({detail}) : vérifier qu'elle est joignable, puis relancer. {_UNCHANGED}"

@@ -91,7 +91,8 @@ def test_a_copy_of_2024_as_2025_is_listed_confirmed_and_approved_only_when_ackno
     assert confirmed.returncode == 0, confirmed.stderr
     fir_md = f"{REGION}/2025/texts/fir.md"
     count = len(_file_block(section, fir_md))
-    assert re.match(rf"{count} élément\(s\) confirmé\(s\) par {APPROVER} dans 1 fichier\(s\)", confirmed.stdout)
+    said = rf"{count} élément\(s\) confirmé\(s\) par ligne de commande \(utilisateur système {APPROVER}\) dans 1"
+    assert re.match(said, confirmed.stdout), confirmed.stdout
     assert _file_block(_section(fir("check", *where).stdout), fir_md) == []
     refused = fir("confirm", *where, "texts/inconnu.md")
     assert refused.returncode == 2 and "« texts/inconnu.md » n'a aucun élément repris" in refused.stderr
@@ -112,7 +113,7 @@ def test_a_copy_of_2024_as_2025_is_listed_confirmed_and_approved_only_when_ackno
     assert "À confirmer (repris de l'édition 2024)" in page
     assert "texts/actions/p2-msp.md</strong> — 11 élément(s) à confirmer" in page
     assert "ligne 9 : nombre saisi à la main — 279" in page and "« Fin 2024 »" in page
-    assert f"texts/fir.md</strong> — confirmé par {APPROVER}, le " in page
+    assert f"texts/fir.md</strong> — confirmé par ligne de commande (utilisateur système {APPROVER}), le " in page
     pending = int(re.search(r"J'approuve malgré (\d+) éléments non confirmés", page).group(1))  # type: ignore[union-attr]
     assert pending == total - count
     assert "Rapport de validation" in page and page.count("ligne 9 : nombre saisi à la main — 279") == 1

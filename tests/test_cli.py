@@ -38,7 +38,7 @@ def test_broken_input_exits_non_zero_naming_file_line_column_without_traceback(i
     outputs = tmp_path / "outputs"
     result = run("build", "--region", REGION, "--year", "2024", "--inputs", str(inputs_copy), "--outputs", str(outputs))
     assert result.returncode == 1
-    assert "thematics.csv, ligne 4, colonne « amount » : valeur « 41 139 625 € »" in result.stderr
+    assert "thematics.csv, ligne 4, colonne « Montant (amount) » : valeur « 41 139 625 € »" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not outputs.exists()
 

@@ -151,22 +151,24 @@ def test_check_lists_what_remains_table_by_table_and_text_by_text(edition_2025: 
     assert "Traceback" not in output and "ERREUR" not in output
     assert output.startswith("Édition hauts-de-france 2025 incomplète : ce qui reste à compléter")
     for expected in (
-        "  Recettes (hauts-de-france/2025/revenue.csv) : 3 à compléter\n"
-        "    final : 3 montant(s) à saisir (lignes 2 à 4)",
-        "  Exécution AE / CP (hauts-de-france/2025/execution.csv) : 4 à compléter\n"
-        "    executed : 2 montant(s) à saisir (lignes 2, 3)\n    rate_pct : 2 montant(s) à saisir (lignes 2, 3)",
-        "  Dépenses par thématique (hauts-de-france/2025/thematics.csv) : 26 à compléter\n"
-        "    amount : 26 montant(s) à saisir (lignes 2 à 27)",
-        "  Sections et actions (hauts-de-france/2025/actions.csv) : 55 à compléter\n"
-        "    title : 55 texte(s) à réécrire (lignes 2 à 56)",
-        "  Chiffres clés (hauts-de-france/2025/key_figures.csv) : 56 à compléter\n"
-        "    value : 28 montant(s) à saisir (lignes 2 à 29)\n    detail : 28 texte(s) à réécrire (lignes 2 à 29)",
+        "  Recettes (hauts-de-france/2025/revenue.csv) : 3 cellules à compléter\n"
+        "    Montant final de l'année (final) : 3 montants à saisir (lignes 2 à 4)",
+        "  Exécution AE / CP (hauts-de-france/2025/execution.csv) : 4 cellules à compléter\n"
+        "    Montant exécuté dans l'année (executed) : 2 montants à saisir (lignes 2, 3)\n"
+        "    Taux d'exécution publié, en % (rate_pct) : 2 valeurs à saisir (lignes 2, 3)",
+        "  Dépenses par thématique (hauts-de-france/2025/thematics.csv) : 26 cellules à compléter\n"
+        "    Montant (amount) : 26 montants à saisir (lignes 2 à 27)",
+        "  Sections et actions (hauts-de-france/2025/actions.csv) : 55 cellules à compléter\n"
+        "    Titre publié (title) : 55 textes à réécrire (lignes 2 à 56)",
+        "  Chiffres clés (hauts-de-france/2025/key_figures.csv) : 56 cellules à compléter\n"
+        "    Nombre (value) : 28 valeurs à saisir (lignes 2 à 29)\n"
+        "    Détail, en petit (detail) : 28 textes à réécrire (lignes 2 à 29)",
         "  hauts-de-france/2025/texts/fir.md (ligne 1)",
         "  hauts-de-france/2025/texts/thematics/cancer.md (ligne 1)",
     ):
         assert expected in output, expected
     assert output.count(".md (ligne 1)") == 77
-    assert output.rstrip().endswith("À compléter : 9 tableau(x) (190 cellule(s)), 77 texte(s). Rien n'a été publié.")
+    assert output.rstrip().endswith("À compléter : 9 tableaux (190 cellules), 77 textes. Rien n'a été publié.")
 
 
 def test_build_refuses_with_the_same_list_and_builds_nothing(edition_2025: Path, tmp_path: Path):
@@ -175,8 +177,8 @@ def test_build_refuses_with_the_same_list_and_builds_nothing(edition_2025: Path,
     output = run.stdout + run.stderr
     assert run.returncode == 1, output
     assert "Traceback" not in output
-    assert "  Recettes (hauts-de-france/2025/revenue.csv) : 3 à compléter" in output
-    assert "À compléter : 9 tableau(x) (190 cellule(s)), 77 texte(s). Rien n'a été publié." in output
+    assert "  Recettes (hauts-de-france/2025/revenue.csv) : 3 cellules à compléter" in output
+    assert "À compléter : 9 tableaux (190 cellules), 77 textes. Rien n'a été publié." in output
     assert not list(outputs.rglob("*.pdf")) if outputs.exists() else True
 
 
@@ -230,8 +232,8 @@ def test_new_from_2018_carries_its_budget_stages_and_missions(inputs_copy: Path,
     assert tomllib.loads((folder / "edition.toml").read_text(encoding="utf-8"))["part_label"] == "Orientation"
     code, output = fir_check(inputs_copy, 2019)
     assert code == 1
-    assert "  Dépenses par mission (hauts-de-france/2019/missions.csv) : 10 à compléter" in output
-    assert "    br2 : 4 montant(s) à saisir (lignes 3, 4, 6, 7)" in output
+    assert "  Dépenses par mission (hauts-de-france/2019/missions.csv) : 10 cellules à compléter" in output
+    assert "    Budget rectificatif 2 (br2) : 4 montants à saisir (lignes 3, 4, 6, 7)" in output
 
 
 def _fill_thematics_with_2024(inputs: Path) -> None:
@@ -246,15 +248,17 @@ def test_filling_a_table_takes_it_off_the_list_and_a_typo_stays_an_error(edition
     code, output = fir_check(inputs, 2025)
     assert code == 1
     assert "thematics.csv" not in output
-    assert "À compléter : 8 tableau(x) (164 cellule(s)), 77 texte(s)." in output
+    assert "À compléter : 8 tableaux (164 cellules), 77 textes." in output
     # Half the cp_by_nature table typed, one amount with a letter O for a zero: an error, located.
     path = edition_2025 / "cp_by_nature.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("M€;\n", "M€;12O\n", 1), encoding="utf-8")
     code, output = fir_check(inputs, 2025)
     assert code == 1
     assert "Erreurs à corriger d'abord (1) :" in output
-    assert re.search(r"cp_by_nature\.csv, ligne 2, colonne « amount » : valeur « 12O » — attendu : un montant", output)
-    assert "  CP par nature (hauts-de-france/2025/cp_by_nature.csv) : 1 à compléter\n" in output
+    assert re.search(
+        r"cp_by_nature\.csv, ligne 2, colonne « Montant \(amount\) » : valeur « 12O » — attendu : un montant", output
+    )
+    assert "  CP par nature (hauts-de-france/2025/cp_by_nature.csv) : 1 cellule à compléter\n" in output
 
 
 def test_once_everything_is_filled_the_usual_validation_applies(edition_2025: Path):
@@ -324,7 +328,7 @@ def test_an_edition_kept_in_a_workbook_gets_a_workbook(inputs_copy: Path):
     ]
     code, output = fir_check(inputs_copy, 2025)
     assert code == 1
-    assert "  Recettes (hauts-de-france/2025/figures.xlsx, feuille « revenue ») : 3 à compléter" in output
+    assert "  Recettes (hauts-de-france/2025/figures.xlsx, feuille « revenue ») : 3 cellules à compléter" in output
     with pytest.raises(IncompleteEdition):
         read_edition(inputs_copy, REGION, 2025)
 
@@ -455,7 +459,7 @@ def test_every_suggested_command_works_as_typed_with_a_custom_inputs(inputs_copy
     check = _suggested(output, "la liste : ")
     assert check.endswith(f"check --region {REGION} --year 2025 --inputs {shlex.quote(str(inputs))}")
     result = _as_typed(check)
-    assert result.returncode == 1 and f"Recettes ({REGION}/2025/revenue.csv) : 3 à compléter" in result.stdout
+    assert result.returncode == 1 and f"Recettes ({REGION}/2025/revenue.csv) : 3 cellules à compléter" in result.stdout
     workbook = _suggested(output, "avec les chiffres 2024 pour mémoire : ")
     result = _as_typed(workbook)
     assert result.returncode == 0, result.stderr
@@ -472,7 +476,7 @@ def test_every_suggested_command_works_as_typed_with_a_custom_inputs(inputs_copy
     assert not list((inputs / REGION / "2025").glob("*.csv"))
     result = _as_typed(_suggested(result.stdout, "Ensuite : "))
     assert result.returncode == 1  # the to-do list, read from the workbook now
-    assert f"Recettes ({REGION}/2025/figures.xlsx, feuille « revenue ») : 3 à compléter" in result.stdout
+    assert f"Recettes ({REGION}/2025/figures.xlsx, feuille « revenue ») : 3 cellules à compléter" in result.stdout
     code, output = _fir("preview", "--region", REGION, "--year", 2031, "--inputs", inputs)
     assert code == 1
     result = _as_typed(_suggested(output, "Les éditions présentes : "))

@@ -74,6 +74,7 @@ def test_the_scheduled_run_makes_drafts_and_emails_the_approvers(inputs_copy: Pa
     body = message.get_content()
     assert f"https://fir.example.org/staff/drafts/{REGION}/2018/1" in body
     assert "Lancée par : planification annuelle" in body and f"fir approve {REGION} 2018 1" in body
+    assert "Première publication de l'édition : aucun chiffre à comparer." in body and " : 0" not in body
     # The command the e-mail gives works pasted into a terminal as it is, from any folder.
     found = re.search(r"^\(ou, dans un terminal : (.+?)\)\s*$", body, re.MULTILINE)
     assert found is not None, body

@@ -267,7 +267,7 @@ def test_an_editor_cannot_approve(shared: Path):
         audit.REFUSED,
         f"POST /staff/drafts/{REGION}/2024/{DRAFT}/approve",
     )
-    assert "approve" in line.detail
+    assert line.detail == "réservé à qui peut approuver ou rejeter les projets (compte rédacteur)"
     assert store.open_catalogue(shared).revision(REGION, 2024, DRAFT)["status"] == store.DRAFT
 
 
@@ -509,7 +509,8 @@ def test_the_audit_log_page_filters_and_exports(fresh: Path):
     exported = client.get("/staff/admin/audit.csv", params={"action": "access"})
     assert exported.headers["content-type"].startswith("text/csv")
     rows = exported.content.decode("utf-8-sig").splitlines()
-    assert rows[0].startswith("date (UTC);qui;depuis;action") and len(rows) == 2 and "accès refusé" in rows[1]
+    assert rows[0].startswith("date (heure de Paris);qui;depuis;action")
+    assert len(rows) == 2 and "accès refusé" in rows[1]
 
 
 def test_the_login_returns_to_the_page_asked_and_nowhere_else(fresh: Path):
@@ -564,7 +565,7 @@ def test_launching_a_build_is_refused_to_whom_may_not(private: Path, monkeypatch
     assert access == [
         (EDITOR_ACCOUNT, "jeton CSRF absent ou faux"),
         (EDITOR_ACCOUNT, "jeton CSRF absent ou faux"),
-        (APPROVER_ACCOUNT, "droit « launch » requis (approver)"),
+        (APPROVER_ACCOUNT, "réservé à qui peut lancer les constructions (compte approbateur)"),
         ("anonyme", "connexion requise"),
     ]
 

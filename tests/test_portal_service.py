@@ -113,7 +113,7 @@ def test_an_editor_launches_a_correction_that_an_approver_publishes(tmp_path: Pa
         found = _post(f"{info.api_url}/artifacts/filter", {"artifacts": {"key": {"any_": keys}}})
         assert sorted(a["key"] for a in found) == keys
         published = next(a for a in found if a["key"].endswith("publiee"))
-        assert "Approuvée par : m.martin" in published["data"]
+        assert "Approuvée par : Marc Martin" in published["data"]
         serve.send_signal(signal.SIGTERM)
         said, logged = serve.communicate(timeout=120)
         # no Python warning in normal use (a FutureWarning was printed on approval), nor in the runs' log

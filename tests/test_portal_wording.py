@@ -27,7 +27,7 @@ def test_the_validation_report_comes_back_in_groups():
         "",
         "Dépenses par thématique (hauts-de-france/2024/thematics.csv)",
         "  [avertissement] Total publié 538 736 879 € ≠ somme des lignes 538 736 882 €.",
-        "      où : hauts-de-france/2024/thematics.csv, ligne 27, colonne « amount »",
+        "      où : hauts-de-france/2024/thematics.csv, ligne 27, colonne « Montant (amount) »",
         "  [erreur] Part inconnue.",
         "",
         "Montants saisis à la main dans les textes, non reliés aux tables (2 dans 1 fichier(s)) — à relire :",
@@ -44,7 +44,7 @@ def test_the_validation_report_comes_back_in_groups():
     assert (first.level, first.label, first.where) == (
         "warning",
         "avertissement",
-        "hauts-de-france/2024/thematics.csv, ligne 27, colonne « amount »",
+        "hauts-de-france/2024/thematics.csv, ligne 27, colonne « Montant (amount) »",
     )
     assert (second.level, second.message, second.where) == ("error", "Part inconnue.", "")
     assert report.typed is not None and report.typed.lines[1] == "hauts-de-france/2024/texts/fir.md, ligne 3 : 31 M€"

@@ -75,12 +75,12 @@ def test_a_saved_sentence_lays_out_one_group_and_a_broken_figure_keeps_the_last_
     broken = previewer.rebuild()
     assert broken.status == INPUT
     assert [(item.where, item.what.split(" — ")[0]) for item in broken.problems] == [
-        (f"{REGION}/2024/action_amounts.csv, ligne 3, colonne « amount »", "valeur « 12O »")
+        (f"{REGION}/2024/action_amounts.csv, ligne 3, colonne « Montant (amount) »", "valeur « 12O »")
     ]
     assert broken.pages == second.pages  # the last good pages stay, as they were
     assert broken.pages_at == second.finished_at
     html = view.content(broken)
-    assert 'role="alert"' in html and "action_amounts.csv, ligne 3, colonne « amount »" in html
+    assert 'role="alert"' in html and "action_amounts.csv, ligne 3, colonne « Montant (amount) »" in html
     assert html.index('role="alert"') < html.index('class="pages stale"')  # the report above the pages
 
     amounts.write_text(good, encoding="utf-8")
@@ -157,7 +157,7 @@ def test_a_reconciliation_error_is_reported_where_it_is(inputs_copy: Path):
     outcome = Previewer(inputs_copy, REGION, 2024).rebuild()
     assert outcome.status == INPUT and outcome.pages == () and outcome.pages_at is None
     [item] = outcome.problems
-    assert item.where == f"{REGION}/2024/thematics.csv, ligne 27, colonne « amount »"
+    assert item.where == f"{REGION}/2024/thematics.csv, ligne 27, colonne « Montant (amount) »"
     assert "538\u202f736\u202f879" in item.what and "538\u202f736\u202f982" in item.what
     assert "Aucune page n'a encore pu être mise en page" in view.content(outcome)
 

@@ -104,7 +104,7 @@ def test_saves_show_on_the_page_without_a_click_and_a_broken_figure_shows_the_re
     amounts.write_text(amounts.read_text(encoding="utf-8").replace(GOOD, BROKEN), encoding="utf-8")
     alert = page.get_by_role("alert")
     expect(alert).to_be_visible(timeout=120_000)
-    expect(alert).to_contain_text(f"{REGION}/2024/action_amounts.csv, ligne 3, colonne « amount »")
+    expect(alert).to_contain_text(f"{REGION}/2024/action_amounts.csv, ligne 3, colonne « Montant (amount) »")
     expect(alert).to_contain_text("valeur « 12O »")
     expect(status).to_contain_text("Données à corriger")
     expect(page.get_by_text("Dernières pages correctes")).to_be_visible()

@@ -144,7 +144,8 @@ def test_the_command_line_follows_the_same_rules_and_writes_the_same_audit_lines
     outputs = catalogue.outputs
     _draft(catalogue, 1, "r1", launched_by="alice")
     listed = _fir("drafts", user="alice", outputs=outputs)
-    assert listed.returncode == 0 and f"{REGION} {YEAR} r1" in listed.stdout and "par alice" in listed.stdout
+    assert listed.returncode == 0 and f"{REGION} {YEAR} r1" in listed.stdout
+    assert "par ligne de commande (utilisateur système alice)" in listed.stdout
     assert "projets/r1" in listed.stdout
 
     mine = _fir("approve", REGION, YEAR, 1, "--comment", "ok", user="alice", outputs=outputs)
@@ -153,7 +154,7 @@ def test_the_command_line_follows_the_same_rules_and_writes_the_same_audit_lines
     assert no_reason.returncode == 2  # argparse: --comment is required for a rejection
     done = _fir("approve", REGION, YEAR, 1, "--comment", "relu", user="bruno", outputs=outputs)
     assert done.returncode == 0, done.stderr
-    assert "publiée (approuvée par bruno)" in done.stdout
+    assert "publiée (approuvée par ligne de commande (utilisateur système bruno))" in done.stdout
     assert (outputs / REGION / str(YEAR) / f"{NAME}.pdf").read_bytes() == _pdfs("r1")["pdf"]
     lines = [(e.actor, e.action, e.outcome) for e in reversed(audit.entries(catalogue.engine))]
     assert lines == [("alice", audit.APPROVE, audit.REFUSED), ("bruno", audit.APPROVE, audit.OK)]

@@ -18,6 +18,7 @@ import polars as pl
 
 from flows.edition.errors import InputError, Problem
 from flows.edition.french import UNIT_FACTORS, parse_number, to_euros
+from flows.edition.labels import column_label
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -191,7 +192,7 @@ EXPECTED = {
     "int": "un nombre entier",
     "amount": (
         "un montant positif sans symbole, chiffres groupés par espaces, décimales après une "
-        "virgule (ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « unit »"
+        "virgule (ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « Unité (unit) »"
     ),
     "pct": "un pourcentage sans le signe % (ex. « 99,1 »)",
     "number": "un nombre (ex. « 3 010 » ou « 26,3 »)",
@@ -259,7 +260,11 @@ def parse_table(raw: RawTable, spec: TableSpec) -> pl.DataFrame:
         seen.add(name)
     for column in spec.columns:
         if not column.optional and column.name not in header:
-            problem(f"une colonne « {column.name} » ({EXPECTED[column.kind]})", raw.header_line, column.name)
+            problem(
+                f"une colonne « {column_label(spec.name, column.name)} » ({EXPECTED[column.kind]})",
+                raw.header_line,
+                column.name,
+            )
     if problems:
         raise InputError(problems)
     if not raw.rows:
@@ -417,7 +422,7 @@ def _check_rows(frame: pl.DataFrame, spec: TableSpec, raw: RawTable, problem: Re
         duplicated = frame.filter(pl.col(spec.key).is_duplicated())
         for line, value in duplicated.select("_line", spec.key).iter_rows():
             problem(
-                f"une valeur de « {spec.key} » unique dans la table (doublon)",
+                f"une valeur de « {column_label(spec.name, spec.key)} » unique dans la table (doublon)",
                 line,
                 spec.key,
                 str(value),

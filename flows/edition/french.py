@@ -7,11 +7,14 @@ way a reader rounds by hand (Python's default half-even would print 0,125 as 0,1
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 
+PARIS = ZoneInfo("Europe/Paris")  # the agency's time: every moment shown to the staff is said in it
 NNBSP = "\u202f"  # thousands separator
 NBSP = "\u00a0"  # before units and %
 
@@ -127,6 +130,24 @@ def format_size(n: int) -> str:
     if n >= 1024 * 1024:
         return f"{format_number(n / 1024 / 1024, 1)}\u00a0Mo"
     return f"{format_number(n / 1024)}\u00a0Ko"
+
+
+def format_time(moment: str | dt.datetime | None, seconds: bool = False) -> str:
+    """A moment as the staff read it, in Paris time, one format everywhere (portal, audit log and its CSV,
+    command line): `2026-12-06T17:12:05+00:00` → `06/12/2026 à 18:12` (`… à 18:12:05` with `seconds`, for
+    the audit log, where the order of events within a minute matters). Moments are stored in UTC with their
+    offset; one without (older records) is taken as UTC. Empty for none."""
+    if moment is None or moment == "":
+        return ""
+    when = dt.datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return f"{when.astimezone(PARIS):%d/%m/%Y à %H:%M{':%S' if seconds else ''}}"
+
+
+def count_of(n: int, singular: str, plural: str | None = None) -> str:
+    """`1 montant`, `3 montants`, `0 texte` (French puts 0 and 1 in the singular), `2 tableaux` with `plural`."""
+    return f"{n} {singular if n < 2 else plural or singular + 's'}"
 
 
 def format_seconds(seconds: float, decimals: int = 1) -> str:

@@ -84,11 +84,17 @@ def require(permission: str | None, kind: Kind = "page") -> Callable[[Request], 
         if kind == "post":
             visitor.form = await checked(request, visitor)
         if permission is not None and not visitor.account.may(permission):
-            await run_in_threadpool(refuse, request, visitor, f"droit « {permission} » requis ({visitor.account.role})")
+            await run_in_threadpool(refuse, request, visitor, refusal(visitor.account, permission))
             raise Forbidden(permission)
         return visitor
 
     return dependency
+
+
+def refusal(account: Account, permission: str) -> str:
+    """Why an account may not: `réservé à qui peut gérer les comptes (compte approbateur)`."""
+    role = accounts.ROLE_NAMES.get(account.role, account.role)
+    return f"réservé à qui peut {accounts.PERMISSION_NAMES.get(permission, permission)} (compte {role})"
 
 
 async def checked(request: Request, visitor: Visitor) -> FormData:

@@ -24,6 +24,12 @@ ROLES = ("editor", "approver", "admin")
 ROLE_NAMES = {"editor": "rédacteur", "approver": "approbateur", "admin": "administrateur"}
 # What each role may do. Readers (the public) need no account: they see published revisions only.
 VIEW_DRAFTS, LAUNCH, APPROVE, MANAGE = "view-drafts", "launch", "approve", "manage"
+PERMISSION_NAMES = {
+    VIEW_DRAFTS: "voir les projets",
+    LAUNCH: "lancer les constructions",
+    APPROVE: "approuver ou rejeter les projets",
+    MANAGE: "gérer les comptes",
+}
 PERMISSIONS = {
     "editor": frozenset({VIEW_DRAFTS, LAUNCH}),
     "approver": frozenset({VIEW_DRAFTS, APPROVE}),
@@ -89,7 +95,7 @@ def add(
             f"identifiant « {name} » invalide : 2 à 80 caractères parmi a-z, 0-9, « . », « _ », « - », en minuscules"
         )
     if role not in ROLES:
-        raise AccountError(f"rôle « {role} » inconnu : {', '.join(ROLES)}")
+        raise AccountError(f"rôle « {role} » inconnu : {', '.join(ROLE_NAMES.values())}")
     check_password(password, name)
     if email and not EMAIL.match(email):
         raise AccountError(f"adresse électronique « {email} » invalide")

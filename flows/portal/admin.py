@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from flows.portal import accounts, audit
+from flows.portal import accounts, audit, people
 from flows.portal.access import Visitor, require
 from flows.portal.accounts import MANAGE, AccountError
 from flows.portal.pages import render
@@ -62,7 +62,7 @@ def create_account(request: Request, visitor: AdminPost) -> Response:
     except AccountError as exc:
         _record(request, visitor, form["name"], audit.REFUSED, str(exc))
         return _accounts_page(request, 400, error=f"Compte non créé : {exc}.", form=form)
-    _record(request, visitor, account.name, audit.OK, f"compte créé ({account.role})")
+    _record(request, visitor, account.name, audit.OK, f"compte créé ({accounts.ROLE_NAMES[account.role]})")
     return RedirectResponse("/staff/admin/accounts?fait=cree", 303)
 
 
@@ -109,6 +109,7 @@ def audit_page(request: Request, visitor: Admin, action: str = "") -> Response:
         request,
         "audit.html.j2",
         entries=found,
+        people=people.known(_engine(request)),
         action=chosen,
         actions=audit.ACTION_NAMES,
         outcomes=audit.OUTCOME_NAMES,
@@ -120,7 +121,7 @@ def audit_page(request: Request, visitor: Admin, action: str = "") -> Response:
 @router.get("/audit.csv")
 def audit_csv(request: Request, visitor: AdminFile, action: str = "") -> Response:
     chosen = action if action in audit.ACTION_NAMES else None
-    body = audit.as_csv(audit.entries(_engine(request), None, chosen))
+    body = audit.as_csv(audit.entries(_engine(request), None, chosen), people.known(_engine(request)))
     return Response(
         "\ufeff" + body,  # a byte-order mark: spreadsheets then read UTF-8
         media_type="text/csv; charset=utf-8",

@@ -18,7 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from flows.edition.french import format_time
 from flows.edition.publish.tables import audit_log
+from flows.portal import people
 
 CONFIRM = "confirm"  # texts and figures carried over from the earlier edition, re-read (flows/carryover.py)
 LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
@@ -68,7 +70,7 @@ def system_user() -> str:
 
 def command_line_address() -> str:
     """Where a command-line action comes from: this machine."""
-    return f"ligne de commande ({socket.gethostname()})"
+    return f"{people.COMMAND_LINE} ({socket.gethostname()})"
 
 
 def now() -> str:
@@ -122,19 +124,32 @@ def failed_logins(engine: Engine, name: str, address: str, since: dt.datetime) -
     return int(by_name), int(by_address)
 
 
-def as_csv(found: list[Entry]) -> str:
-    """The log as a CSV file for a spreadsheet (UTF-8, `;`, one header line)."""
+_METHODS = {"GET": "page", "HEAD": "page", "POST": "envoi de formulaire"}
+
+
+def target_in_log(target: str) -> str:
+    """What an entry is about, in words: a refused request's `POST /staff/builds` is said `envoi de
+    formulaire /staff/builds` (another method is kept as recorded)."""
+    method, _, path = target.partition(" ")
+    if path.startswith("/") and method in _METHODS:
+        return f"{_METHODS[method]} {path}"
+    return target
+
+
+def as_csv(found: list[Entry], known: people.Known) -> str:
+    """The log as a CSV file for a spreadsheet (UTF-8, `;`, one header line), times and people as the
+    page shows them."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
-    writer.writerow(["date (UTC)", "qui", "depuis", "action", "objet", "résultat", "détail"])
+    writer.writerow(["date (heure de Paris)", "qui", "depuis", "action", "objet", "résultat", "détail"])
     for e in found:
         writer.writerow(
             [
-                e.at,
-                e.actor,
+                format_time(e.at, seconds=True),
+                people.person_in_log(e.actor, e.address, known),
                 e.address,
                 ACTION_NAMES.get(e.action, e.action),
-                e.target,
+                target_in_log(e.target),
                 OUTCOME_NAMES.get(e.outcome, e.outcome),
                 e.detail,
             ]

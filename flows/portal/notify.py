@@ -31,7 +31,7 @@ from flows.commands import suggest
 from flows.edition.errors import InputError
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.publish.store import Catalogue
-from flows.portal import accounts
+from flows.portal import accounts, people, wording
 
 log = logging.getLogger("fir.notify")
 
@@ -116,9 +116,11 @@ def draft_ready(catalogue: Catalogue, region: str, year: int, region_name: str, 
         "",
         f"Révision : {number}",
         f"Motif : {draft['reason']}",
-        f"Lancée par : {draft.get('launched_by') or 'inconnu'}",
+        f"Lancée par : {people.person(draft.get('launched_by'), people.known(catalogue.engine))}",
         f"Pages : {draft['pages']}",
-        f"Chiffres modifiés par rapport à la publication actuelle : {len(changes)}",
+        f"Par rapport à la publication actuelle : {wording.changes_phrase(draft)}"
+        if draft.get("based_on") is not None
+        else "Première publication de l'édition : aucun chiffre à comparer.",
         *[f"  - {c['label']} : {c['old']} → {c['new']}" for c in changes[:20]],
         "",
         f"Relire, approuver ou rejeter : {link}",
@@ -149,7 +151,7 @@ def published(catalogue: Catalogue, region: str, year: int, region_name: str, en
     lines = [
         f"La révision {number} de la brochure FIR {year} ({region_name}) est publiée.",
         "",
-        f"Approuvée par : {entry.get('decided_by') or '?'}",
+        f"Approuvée par : {people.person(entry.get('decided_by'), people.known(catalogue.engine))}",
         f"Commentaire : {entry.get('comment') or '—'}",
         f"Motif de la révision : {entry['reason']}",
         f"Téléchargement public : {portal_url()}/download/{region}/{year}/{number}",

@@ -10,7 +10,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from flows import paths
-from flows.portal import accounts
+from flows.edition.french import format_time
+from flows.portal import accounts, audit, people
 
 TEMPLATES = paths.TEMPLATES_DIR / "portal"
 STATUS_TITLES = {
@@ -29,6 +30,9 @@ STATUS_TITLES = {
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True), trim_blocks=True)
     env.globals["ROLE_NAMES"] = accounts.ROLE_NAMES
+    env.globals["person_in_log"] = people.person_in_log
+    env.globals["target_in_log"] = audit.target_in_log
+    env.filters["paris_time"] = format_time  # every moment a page shows, in one format (flows/edition/french.py)
     return env
 
 

@@ -8,16 +8,14 @@ names a region, a year and a revision number, never a path, so nothing outside t
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from flows.edition.french import format_size
+from flows.edition.french import format_size, format_time
 from flows.edition.publish import views
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.edition.render.web import style_hashes
@@ -25,7 +23,6 @@ from flows.portal import previews, wording
 from flows.portal.pages import render
 
 REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-PARIS = ZoneInfo("Europe/Paris")
 VARIANTS = {"pdf": "", "archive": "-archive"}
 router = APIRouter()
 
@@ -42,10 +39,9 @@ def data_name(manifest: Manifest | dict[str, Any], revision: int) -> str:
 
 
 def french_date(iso: str | None) -> str:
-    """`30/11/2026 à 11:17`, in the agency's time (decisions are recorded in UTC, builds in Paris time)."""
-    if not iso:
-        return ""
-    return f"{dt.datetime.fromisoformat(iso).astimezone(PARIS):%d/%m/%Y à %H:%M}"
+    """`30/11/2026 à 11:17`, in the agency's time (decisions are recorded in UTC, builds in Paris time):
+    the one format of every moment shown (flows/edition/french.format_time)."""
+    return format_time(iso)
 
 
 def published_edition(request: Request, region: str, year: int) -> Manifest:

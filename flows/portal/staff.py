@@ -18,7 +18,7 @@ from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import store
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.edition.validate import carried_report
-from flows.portal import accounts, audit, carried, previews, wording
+from flows.portal import accounts, audit, carried, people, previews, wording
 from flows.portal.access import ANONYMOUS, Visitor, checked, identify, require, safe_next
 from flows.portal.accounts import APPROVE, LAUNCH, VIEW_DRAFTS
 from flows.portal.pages import error_page, render
@@ -125,12 +125,13 @@ def dashboard(request: Request, visitor: Viewer) -> Response:
 def _dashboard(request: Request, status: int = 200, error: str = "", form: dict[str, str] | None = None) -> Response:
     portal = _portal(request)
     catalogue = portal.catalogue
+    known = people.known(catalogue.engine)
     editions = []
     for region, year in catalogue.editions():
         history = catalogue.history(region, year, statuses=None)
         if history is None:
             continue
-        rows = [_revision_row(history, e) for e in reversed(history["revisions"])]
+        rows = [_revision_row(history, e, known) for e in reversed(history["revisions"])]
         editions.append(
             {
                 "region": region,
@@ -142,7 +143,7 @@ def _dashboard(request: Request, status: int = 200, error: str = "", form: dict[
         )
     editions.sort(key=lambda e: (-e["pending"], e["name"], -e["year"]))
     pending = [
-        _revision_row({"region": region, "year": year, "region_name": name, "revisions": []}, entry)
+        _revision_row({"region": region, "year": year, "region_name": name, "revisions": []}, entry, known)
         for region, year, name, entry in catalogue.drafts()
     ]
     return render(
@@ -159,7 +160,7 @@ def _dashboard(request: Request, status: int = 200, error: str = "", form: dict[
     )
 
 
-def _revision_row(history: Manifest | dict[str, Any], entry: RevisionEntry) -> dict[str, Any]:
+def _revision_row(history: Manifest | dict[str, Any], entry: RevisionEntry, known: people.Known) -> dict[str, Any]:
     region, year, number = history["region"], history["year"], entry["revision"]
     status = entry.get("status", store.PUBLISHED)
     return {
@@ -171,11 +172,11 @@ def _revision_row(history: Manifest | dict[str, Any], entry: RevisionEntry) -> d
         "status_label": STATUS_LABELS.get(status, status),
         "built": french_date(entry["published_at"]),
         "reason": entry["reason"],
-        "launched_by": entry.get("launched_by") or "—",
-        "decided_by": entry.get("decided_by") or "",
+        "launched_by": people.person(entry.get("launched_by"), known),
+        "decided_by": people.person(entry.get("decided_by"), known) if entry.get("decided_by") else "",
         "decided": french_date(entry.get("decided_at")),
         "comment": entry.get("comment") or "",
-        "changes": len(entry.get("erratum") or []),
+        "changes": wording.changes_phrase(entry),
         "href": f"/staff/drafts/{region}/{year}/{number}",
     }
 
@@ -257,7 +258,7 @@ def _draft_page(
         status,
         edition={"region": region, "year": year, "name": history["region_name"] or region},
         entry=entry,
-        row=_revision_row(history, entry),
+        row=_revision_row(history, entry, people.known(catalogue.engine)),
         report=wording.structured_report(carried_report.without_section(entry.get("report") or [])),
         carried=carried.view(catalogue.engine, region, year, entry),
         web_address=entry.get("web_address"),  # the web edition's address the brochure prints (none: why)
@@ -463,6 +464,7 @@ def run_page(request: Request, run_id: str, visitor: Viewer, actualiser: str = "
         request,
         "run.html.j2",
         run=run,
+        launched_by=people.person(run.parameters.get("launched_by"), people.known(_portal(request).catalogue.engine)),
         region_name=known["region_name"] if known else "",
         refresh=not run.final and actualiser != "non",
         draft=draft,

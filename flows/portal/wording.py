@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from flows.edition.publish.manifest import ChangeEntry
+from flows.edition.publish.manifest import ChangeEntry, RevisionEntry
 
 
 def pages_phrase(pages: Sequence[int]) -> str:
@@ -40,6 +40,16 @@ def erratum_intro(changes: Sequence[ChangeEntry]) -> str:
     """« Cette révision corrige 2 chiffres : », the lead-in of the list of changes a page shows."""
     count = f"{len(changes)} chiffre" + ("s" if len(changes) > 1 else "")
     return f"Cette révision corrige {count} :"
+
+
+def changes_phrase(draft: RevisionEntry) -> str:
+    """What a draft changes in the publication it would replace: `3 chiffres modifiés`, `aucun chiffre
+    modifié`; `première publication` when nothing of the edition is published yet (there is nothing to
+    compare with, and « 0 chiffre modifié » would say there was)."""
+    count = len(draft.get("erratum") or [])
+    if count:
+        return f"{count} chiffre{'s' if count > 1 else ''} modifié{'s' if count > 1 else ''}"
+    return "première publication" if draft.get("based_on") is None else "aucun chiffre modifié"
 
 
 LEVELS = {"erreur": "error", "avertissement": "warning", "information": "info"}

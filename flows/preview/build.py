@@ -22,6 +22,7 @@ import polars as pl
 from flows import paths
 from flows.edition.charts.data import DrawnChart, chart_data
 from flows.edition.errors import InputError
+from flows.edition.french import PARIS
 from flows.edition.ingest.snapshot import read_snapshot
 from flows.edition.prepare import prepare
 from flows.edition.publish import record, revisions
@@ -275,4 +276,5 @@ def changed_pages(before: tuple[Page, ...], after: tuple[Page, ...]) -> tuple[in
 
 
 def _now() -> str:
-    return dt.datetime.now().strftime("%H:%M:%S")
+    """The hour of a layout, today, in the agency's time (not the machine's)."""
+    return dt.datetime.now(PARIS).strftime("%H:%M:%S")

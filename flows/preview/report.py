@@ -11,7 +11,7 @@ from flows.edition.validate.findings import Finding
 
 @dataclass(frozen=True)
 class Item:
-    """One problem: where (`thematics.csv, ligne 7, colonne « amount »`) and what."""
+    """One problem: where (`thematics.csv, ligne 7, colonne « Montant (amount) »`) and what."""
 
     where: str
     what: str

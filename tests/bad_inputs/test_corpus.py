@@ -138,7 +138,7 @@ E24 = f"{REGION}/2024"
 E18 = f"{REGION}/2018"
 AMOUNT = (
     "un montant positif sans symbole, chiffres groupés par espaces, décimales après une virgule "
-    "(ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « unit »"
+    "(ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « Unité (unit) »"
 )
 
 
@@ -172,7 +172,10 @@ CASES: list[Case] = [
     Case(
         "missing-column",
         drop_column("missions.csv", "cp"),
-        (f"{E18}/missions.csv, ligne 1, colonne « cp » — attendu : une colonne « cp » ({AMOUNT})",),
+        (
+            f"{E18}/missions.csv, ligne 1, colonne « Crédits de paiement (cp) » — attendu : une colonne « "
+            f"Crédits de paiement (cp) » ({AMOUNT})",
+        ),
         year=2018,
     ),
     Case(
@@ -189,14 +192,15 @@ CASES: list[Case] = [
         (
             f"{E24}/thematics.csv, ligne 1, colonne « amout » : valeur « amout » — attendu : une colonne parmi : "
             "thematic_id, kind, label, label_in_sentence, unit, amount, published_share_pct, published_headline",
-            f"{E24}/thematics.csv, ligne 1, colonne « amount » — attendu : une colonne « amount » ({AMOUNT})",
+            f"{E24}/thematics.csv, ligne 1, colonne « Montant (amount) » — attendu : une colonne « Montant "
+            f"(amount) » ({AMOUNT})",
         ),
     ),
     Case(
         "duplicate-column",
         replace("parts.csv", "part_id;number;title", "part_id;number;title;number"),
         (
-            f"{E24}/parts.csv, ligne 1, colonne « number » : valeur « number » — attendu : "
+            f"{E24}/parts.csv, ligne 1, colonne « Numéro (number) » : valeur « number » — attendu : "
             "chaque colonne une seule fois",
         ),
     ),
@@ -231,13 +235,16 @@ CASES: list[Case] = [
     Case(
         "non-numeric-amount",
         replace("missions.csv", "83 576 684", "83 576 68A"),
-        (f"{E18}/missions.csv, ligne 4, colonne « ae » : valeur « 83 576 68A » — attendu : {AMOUNT}",),
+        (
+            f"{E18}/missions.csv, ligne 4, colonne « Autorisations d'engagement (ae) » : valeur « 83 576 68A "
+            f"» — attendu : {AMOUNT}",
+        ),
         year=2018,
     ),
     Case(
         "currency-sign",
         replace("thematics.csv", "41 139 625", "41 139 625 €"),
-        (f"{E24}/thematics.csv, ligne 4, colonne « amount » : valeur « 41 139 625 € » — attendu : {AMOUNT}",),
+        (f"{E24}/thematics.csv, ligne 4, colonne « Montant (amount) » : valeur « 41 139 625 € » — attendu : {AMOUNT}",),
     ),
     Case(
         "thousands-no-break-spaces-accepted",
@@ -268,18 +275,18 @@ CASES: list[Case] = [
     Case(
         "both-decimal-marks",
         replace("action_amounts.csv", "20,5", "1.234,5"),
-        (f"{E24}/action_amounts.csv, ligne 2, colonne « amount » : valeur « 1.234,5 » — attendu : {AMOUNT}",),
+        (f"{E24}/action_amounts.csv, ligne 2, colonne « Montant (amount) » : valeur « 1.234,5 » — attendu : {AMOUNT}",),
     ),
     Case(
         "negative-amount",
         replace("cp_by_nature.csv", "M€;3\n", "M€;-3\n"),
-        (f"{E24}/cp_by_nature.csv, ligne 2, colonne « amount » : valeur « -3 » — attendu : {AMOUNT}",),
+        (f"{E24}/cp_by_nature.csv, ligne 2, colonne « Montant (amount) » : valeur « -3 » — attendu : {AMOUNT}",),
     ),
     Case(
         "fractional-euros",
         replace("action_amounts.csv", "750 000", "0,5"),
         (
-            f"{E18}/action_amounts.csv, ligne 3, colonne « amount » : valeur « 0,5 » — attendu : "
+            f"{E18}/action_amounts.csv, ligne 3, colonne « Montant (amount) » : valeur « 0,5 » — attendu : "
             "un nombre entier d'euros (0,5 € n'en est pas un)",
         ),
         year=2018,
@@ -289,8 +296,9 @@ CASES: list[Case] = [
         replace("missions.csv", "83 576 684", ""),
         # An amount not typed yet is on the to-do list of what remains to fill in, not a bad cell.
         (
-            f"Dépenses par mission ({E18}/missions.csv) : 1 à compléter\n    ae : 1 montant(s) à saisir (ligne 4)",
-            "À compléter : 1 tableau(x) (1 cellule(s)), 0 texte(s). Rien n'a été publié.",
+            f"Dépenses par mission ({E18}/missions.csv) : 1 cellule à compléter\n"
+            "    Autorisations d'engagement (ae) : 1 montant à saisir (ligne 4)",
+            "À compléter : 1 tableau (1 cellule), 0 texte. Rien n'a été publié.",
         ),
         year=2018,
     ),
@@ -298,7 +306,7 @@ CASES: list[Case] = [
         "amount-too-large",
         replace("cp_by_nature.csv", "M€;3\n", "M€;9 223 372 036 855\n"),
         (
-            f"{E24}/cp_by_nature.csv, ligne 2, colonne « amount » : valeur « 9 223 372 036 855 » — attendu : "
+            f"{E24}/cp_by_nature.csv, ligne 2, colonne « Montant (amount) » : valeur « 9 223 372 036 855 » — attendu : "
             "un montant inférieur à 10¹⁵ € (9 223 372 036 855 M€ : unité ou séparateurs erronés ?)",
         ),
     ),
@@ -306,7 +314,8 @@ CASES: list[Case] = [
         "too-many-decimals",
         replace("revenue.csv", "517,1", "517,1000000"),
         (
-            f"{E24}/revenue.csv, ligne 2, colonne « final » : valeur « 517,1000000 » — attendu : "
+            f"{E24}/revenue.csv, ligne 2, colonne « Montant final de l'année (final) » : valeur « 517,1000000 "
+            "» — attendu : "
             f"{AMOUNT}, avec au plus 6 décimales",
         ),
     ),
@@ -314,7 +323,8 @@ CASES: list[Case] = [
         "mission-number-too-long",
         replace("missions.csv", "5;€;", "50000000000000000000;€;"),
         (
-            f"{E18}/missions.csv, ligne 6, colonne « mission » : valeur « 50000000000000000000 » — attendu : "
+            f"{E18}/missions.csv, ligne 6, colonne « Numéro de la mission (mission) » : valeur « "
+            "50000000000000000000 » — attendu : "
             "un nombre entier (au plus 9 chiffres)",
         ),
         year=2018,
@@ -323,7 +333,8 @@ CASES: list[Case] = [
         "percent-sign-in-rate",
         replace("execution.csv", "99,1", "99,1 %"),
         (
-            f"{E18}/execution.csv, ligne 2, colonne « rate_pct » : valeur « 99,1 % » — attendu : "
+            f"{E18}/execution.csv, ligne 2, colonne « Taux d'exécution publié, en % (rate_pct) » : valeur « "
+            "99,1 % » — attendu : "
             "un pourcentage sans le signe % (ex. « 99,1 »)",
         ),
         year=2018,
@@ -332,7 +343,8 @@ CASES: list[Case] = [
         "headline-without-unit",
         replace("thematics.csv", "153,3 M€", "153,3 millions"),
         (
-            f"{E24}/thematics.csv, ligne 2, colonne « published_headline » : valeur « 153,3 millions » — attendu : "
+            f"{E24}/thematics.csv, ligne 2, colonne « Montant arrondi publié dans le titre "
+            "(published_headline) » : valeur « 153,3 millions » — attendu : "
             "un montant suivi de son unité (ex. « 115 M€ », « 208 k€ »)",
         ),
     ),
@@ -340,7 +352,8 @@ CASES: list[Case] = [
         "headline-fractional-euros",
         replace("thematics.csv", "208 k€", "208,5 €"),
         (
-            f"{E24}/thematics.csv, ligne 26, colonne « published_headline » : valeur « 208,5 € » — attendu : "
+            f"{E24}/thematics.csv, ligne 26, colonne « Montant arrondi publié dans le titre "
+            "(published_headline) » : valeur « 208,5 € » — attendu : "
             "un nombre entier d'euros (208,5 € n'en est pas un)",
         ),
     ),
@@ -348,7 +361,7 @@ CASES: list[Case] = [
         "bad-unit",
         replace("cp_by_nature.csv", "M€;3\n", "EUR;3\n"),
         (
-            f"{E24}/cp_by_nature.csv, ligne 2, colonne « unit » : valeur « EUR » — attendu : "
+            f"{E24}/cp_by_nature.csv, ligne 2, colonne « Unité (unit) » : valeur « EUR » — attendu : "
             "une unité parmi « € », « k€ », « M€ »",
         ),
     ),
@@ -357,8 +370,9 @@ CASES: list[Case] = [
         "duplicate-line-id",
         replace("revenue.csv", "titres-de-recettes;", "delegations-nationales;"),
         tuple(
-            f"{E24}/revenue.csv, ligne {line}, colonne « line_id » : valeur « delegations-nationales » — attendu : "
-            "une valeur de « line_id » unique dans la table (doublon)"
+            f"{E24}/revenue.csv, ligne {line}, colonne « Identifiant de la ligne (line_id) » : valeur « "
+            "delegations-nationales » — attendu : "
+            "une valeur de « Identifiant de la ligne (line_id) » unique dans la table (doublon)"
             for line in (2, 3)
         ),
     ),
@@ -366,8 +380,8 @@ CASES: list[Case] = [
         "duplicate-mission",
         replace("missions.csv", "2;€;", "1;€;"),
         (
-            f"{E18}/missions.csv, ligne 3, colonne « mission » : valeur « 1 » — attendu : "
-            "une valeur de « mission » unique dans la table (doublon)",
+            f"{E18}/missions.csv, ligne 3, colonne « Numéro de la mission (mission) » : valeur « 1 » — attendu : "
+            "une valeur de « Numéro de la mission (mission) » unique dans la table (doublon)",
         ),
         year=2018,
     ),
@@ -375,7 +389,7 @@ CASES: list[Case] = [
         "unknown-mission",
         replace("missions.csv", "5;€;", "6;€;"),
         (
-            f"{E18}/missions.csv, ligne 6, colonne « mission » : valeur « 6 » — attendu : "
+            f"{E18}/missions.csv, ligne 6, colonne « Numéro de la mission (mission) » : valeur « 6 » — attendu : "
             "un numéro de mission du FIR (parmi : 1, 2, 3, 4, 5)",
         ),
         year=2018,
@@ -384,7 +398,8 @@ CASES: list[Case] = [
         "id-not-a-slug",
         replace("parts.csv", "territoires-prioritaires;1", "Territoires prioritaires;1"),
         (
-            f"{E24}/parts.csv, ligne 2, colonne « part_id » : valeur « Territoires prioritaires » — attendu : "
+            f"{E24}/parts.csv, ligne 2, colonne « Identifiant de la partie (part_id) » : valeur « Territoires "
+            "prioritaires » — attendu : "
             "un identifiant en minuscules, chiffres et tirets (ex. « total », « mission-2 »)",
         ),
     ),
@@ -392,7 +407,8 @@ CASES: list[Case] = [
         "unknown-part-id",
         replace("actions.csv", "p1-bassin-minier;territoires-prioritaires;;", "p1-bassin-minier;territoires;;"),
         (
-            f"{E24}/actions.csv, ligne 2, colonne « part_id » : valeur « territoires » — attendu : une partie déclarée "
+            f"{E24}/actions.csv, ligne 2, colonne « Partie (part_id) » : valeur « territoires » — attendu : "
+            "une partie déclarée "
             "dans parts (parmi : dispositifs-territoriaux, parcours-de-sante, situations-exceptionnelles, "
             "territoires-prioritaires)",
         ),
@@ -401,7 +417,7 @@ CASES: list[Case] = [
         "unknown-parent-id",
         replace("actions.csv", ";p1-bassin-minier;", ";p1-bassin;"),
         (
-            f"{E24}/actions.csv, ligne 3, colonne « parent_id » : valeur « p1-bassin » — attendu : "
+            f"{E24}/actions.csv, ligne 3, colonne « Section parente (parent_id) » : valeur « p1-bassin » — attendu : "
             "une section (action sans parent) déclarée plus haut (parmi : p1-bassin-minier, p1-sat,",
         ),
     ),
@@ -413,7 +429,8 @@ CASES: list[Case] = [
             "p1-bassin-minier-offre;dispositifs-territoriaux;",
         ),
         (
-            f"{E24}/actions.csv, ligne 3, colonne « part_id » : valeur « dispositifs-territoriaux » — attendu : "
+            f"{E24}/actions.csv, ligne 3, colonne « Partie (part_id) » : valeur « dispositifs-territoriaux » "
+            "— attendu : "
             "la même partie que sa section « p1-bassin-minier » (territoires-prioritaires)",
         ),
     ),
@@ -421,7 +438,8 @@ CASES: list[Case] = [
         "unknown-action-in-action-amounts",
         replace("action_amounts.csv", "p1-sat-investissements;", "p1-sat-invest;"),
         (
-            f"{E24}/action_amounts.csv, ligne 5, colonne « action_id » : valeur « p1-sat-invest » — attendu : "
+            f"{E24}/action_amounts.csv, ligne 5, colonne « Section ou action (action_id) » : valeur « "
+            "p1-sat-invest » — attendu : "
             "une action déclarée dans actions (parmi : p1-bassin-minier,",
         ),
     ),
@@ -429,7 +447,8 @@ CASES: list[Case] = [
         "unknown-action-in-key-figures",
         replace("key_figures.csv", "p2-clsm;22;", "p2-cls-m;22;"),
         (
-            f"{E24}/key_figures.csv, ligne 4, colonne « action_id » : valeur « p2-cls-m » — attendu : "
+            f"{E24}/key_figures.csv, ligne 4, colonne « Section ou action (action_id) » : valeur « p2-cls-m » "
+            "— attendu : "
             "une action déclarée dans actions (parmi : p1-bassin-minier,",
         ),
     ),
@@ -471,7 +490,7 @@ CASES: list[Case] = [
             "[[thematics.investisements.share]]",
         ),
         (
-            f"{E24}/texts/thematics/investissements.md, ligne 3, colonne « caractère 42 » : "
+            f"{E24}/texts/thematics/investissements.md, ligne 3, caractère 42 : "
             "valeur « [[thematics.investisements.share]] » — attendu : le nom d'un chiffre des tables "
             "(proche : thematics.investissements.share,",
         ),
@@ -502,20 +521,23 @@ CASES: list[Case] = [
         "bad-kind",
         replace("revenue.csv", "titres-de-recettes;line;", "titres-de-recettes;ligne;"),
         (
-            f"{E24}/revenue.csv, ligne 3, colonne « kind » : valeur « ligne » — attendu : "
+            f"{E24}/revenue.csv, ligne 3, colonne « Genre : ligne ou total (kind) » : valeur « ligne » — attendu : "
             "« line » (une ligne) ou « total » (le total déclaré)",
         ),
     ),
     Case(
         "two-total-rows",
         replace("revenue.csv", "titres-de-recettes;line;", "titres-de-recettes;total;"),
-        (f"{E24}/revenue.csv, colonne « kind » — attendu : exactement une ligne « total » (trouvé : 2, lignes 3, 4)",),
+        (
+            f"{E24}/revenue.csv, colonne « Genre : ligne ou total (kind) » — attendu : exactement une ligne « "
+            "total » (trouvé : 2, lignes 3, 4)",
+        ),
     ),
     Case(
         "no-total-row",
         replace("thematics.csv", "total;total;", "total;line;"),
         (
-            f"{E24}/thematics.csv, colonne « kind » — attendu : "
+            f"{E24}/thematics.csv, colonne « Genre : ligne ou total (kind) » — attendu : "
             "exactement une ligne « total » (trouvé : 0, lignes aucune)",
         ),
     ),
@@ -523,7 +545,7 @@ CASES: list[Case] = [
         "thematics-total-zero",
         replace("thematics.csv", "total;total;Total;€;538 736 879", "total;total;Total;€;0"),
         (
-            f"{E24}/thematics.csv, ligne 27, colonne « amount » : valeur « 0 » — attendu : "
+            f"{E24}/thematics.csv, ligne 27, colonne « Montant (amount) » : valeur « 0 » — attendu : "
             "un total non nul (les parts des lignes sont calculées sur ce total)",
         ),
     ),
@@ -531,19 +553,26 @@ CASES: list[Case] = [
         "execution-without-opened-or-rate",
         replace("execution.csv", "536,9;;99,9", "536,9;;"),
         (
-            f"{E24}/execution.csv, ligne 2, colonne « opened » : valeur «  » — attendu : des crédits ouverts non "
+            f"{E24}/execution.csv, ligne 2, colonne « Crédits ouverts au dernier budget rectificatif (opened) "
+            "» : valeur «  » — attendu : des crédits ouverts non "
             "nuls (« opened ») ou un taux publié (« rate_pct ») : sans l'un ni l'autre, pas de taux d'exécution",
         ),
     ),
     Case(
         "execution-opened-zero-without-rate",
         replace("execution.csv", "536,9;;99,9", "536,9;0;"),
-        (f"{E24}/execution.csv, ligne 2, colonne « opened » : valeur « 0 » — attendu : des crédits ouverts non nuls",),
+        (
+            f"{E24}/execution.csv, ligne 2, colonne « Crédits ouverts au dernier budget rectificatif (opened) "
+            "» : valeur « 0 » — attendu : des crédits ouverts non nuls",
+        ),
     ),
     Case(
         "bad-budget",
         replace("execution.csv", "AE;", "AE2;"),
-        (f"{E24}/execution.csv, ligne 2, colonne « budget » : valeur « AE2 » — attendu : « AE » ou « CP »",),
+        (
+            f"{E24}/execution.csv, ligne 2, colonne « Budget : AE ou CP (budget) » : valeur « AE2 » — attendu "
+            ": « AE » ou « CP »",
+        ),
     ),
     Case(
         "total-gap-beyond-tolerance",
@@ -551,7 +580,7 @@ CASES: list[Case] = [
         (
             "[ERREUR] Dépenses par thématique : total publié 538 836 879 € ≠ somme des lignes 538 736 882 € "
             "(écart +99 997 €, au-delà de la tolérance d'arrondi de 13 €).",
-            f"où : {E24}/thematics.csv, ligne 27, colonne « amount »",
+            f"où : {E24}/thematics.csv, ligne 27, colonne « Montant (amount) »",
             "Bilan : 2 erreur(s)",
         ),
     ),
@@ -561,7 +590,7 @@ CASES: list[Case] = [
         (
             "[avertissement] Recettes, Recettes 2018 : total déclaré 305 600 382 € ≠ somme des lignes "
             "305 600 383 € (écart −1 €). Écart publié, valeurs conservées telles que publiées.",
-            f"où : {E18}/revenue.csv, ligne 7, colonne « final »",
+            f"où : {E18}/revenue.csv, ligne 7, colonne « Montant final de l'année (final) »",
             "Bilan : 0 erreur(s), 3 avertissement(s) — données utilisables.",  # 3rd: no web address set
         ),
         year=2018,
@@ -573,7 +602,7 @@ CASES: list[Case] = [
         (
             "[ERREUR] « Dispositifs financés en quartiers prioritaires de la politique de la ville (QPV) » "
             "(600 000 000 €) dépasse le total des recettes (522 200 000 €)",
-            f"où : {E24}/revenue_priorities.csv, ligne 2, colonne « amount »",
+            f"où : {E24}/revenue_priorities.csv, ligne 2, colonne « Montant (amount) »",
         ),
     ),
     # --- edition.toml
@@ -599,8 +628,8 @@ CASES: list[Case] = [
         "broken-toml",
         replace("edition.toml", 'title = "Le', "title = Le"),
         (
-            f"{E24}/edition.toml, ligne 7 : valeur « title = Le Fonds d'intervention régional 2024\" » — attendu : "
-            "un fichier TOML valide (Invalid value, caractère 9 ; un texte s'écrit entre guillemets)",
+            f"{E24}/edition.toml, ligne 7, caractère 9 : valeur « title = Le Fonds d'intervention régional 2024\" » — "
+            "attendu : un fichier TOML valide (valeur illisible ; un texte s'écrit entre guillemets)",
         ),
     ),
     Case(
@@ -679,7 +708,7 @@ CASES: list[Case] = [
     Case(
         "crlf-accepted",
         transform_bytes("thematics.csv", lambda data: data.replace(b"\n", b"\r\n")),
-        (f"où : {E24}/thematics.csv, ligne 27, colonne « amount »", "0 erreur(s)"),
+        (f"où : {E24}/thematics.csv, ligne 27, colonne « Montant (amount) »", "0 erreur(s)"),
         exit=0,
     ),
     Case(
@@ -727,7 +756,7 @@ CASES: list[Case] = [
     Case(
         "xlsx-accepted",
         workbook(),
-        (f"où : {E24}/figures.xlsx, feuille « thematics », ligne 27, colonne « amount »", "0 erreur(s)"),
+        (f"où : {E24}/figures.xlsx, feuille « thematics », ligne 27, colonne « Montant (amount) »", "0 erreur(s)"),
         exit=0,
     ),
     Case(
@@ -742,7 +771,8 @@ CASES: list[Case] = [
         "xlsx-formula-without-stored-value",  # as openpyxl writes it: refused; with its value, read
         workbook(_set("missions", "C3", "=1+1")),
         (
-            f"{E18}/figures.xlsx, feuille « missions », cellule C3, colonne « ae » : valeur « =1+1 » — attendu : "
+            f"{E18}/figures.xlsx, feuille « missions », cellule C3, colonne « Autorisations d'engagement (ae) "
+            "» : valeur « =1+1 » — attendu : "
             "une formule enregistrée avec sa valeur calculée (le fichier n'en contient pas : ouvrir et enregistrer "
             "le classeur dans Excel ou LibreOffice, ou coller en valeurs)",
         ),
@@ -769,7 +799,7 @@ CASES: list[Case] = [
         "xlsx-bad-amount-cell",
         workbook(_set("cp_by_nature", "D3", "535,7 M€")),
         (
-            f"{E24}/figures.xlsx, feuille « cp_by_nature », cellule D3, colonne « amount » : "
+            f"{E24}/figures.xlsx, feuille « cp_by_nature », cellule D3, colonne « Montant (amount) » : "
             f"valeur « 535,7 M€ » — attendu : {AMOUNT}",
         ),
     ),

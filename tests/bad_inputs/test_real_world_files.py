@@ -68,7 +68,8 @@ CASES = [
         "missions-reference-not-a-number",
         reference("mission;short_label\n1;Prévention\ndeux;Parcours\n"),
         (
-            "_reference/missions.csv, ligne 3, colonne « mission » : valeur « deux » — attendu : "
+            "_reference/missions.csv, ligne 3, colonne « Numéro de la mission (mission) » : valeur « deux » — "
+            "attendu : "
             "un nombre entier (au plus 9 chiffres)",
         ),
     ),

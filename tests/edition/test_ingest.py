@@ -62,7 +62,7 @@ def test_misspelled_column_names_file_line_and_column(inputs_copy):
         ingest.read_edition(inputs_copy, REGION, 2018)
     text = str(caught.value)
     assert "missions.csv, ligne 1, colonne « mision »" in text
-    assert "colonne « mission »" in text
+    assert "colonne « Numéro de la mission (mission) »" in text
 
 
 def test_non_numeric_amount_names_line_column_value(inputs_copy):

@@ -181,7 +181,8 @@ def test_a_formula_whose_stored_value_is_an_error_is_refused_with_its_cell(
     with pytest.raises(InputError) as caught:
         ingest.read_edition(inputs_copy, REGION, 2024)
     assert _problems(caught) == [
-        f"{E24}/figures.xlsx, feuille « thematics », cellule E4, colonne « amount » : valeur « =41139625/0 » — "
+        f"{E24}/figures.xlsx, feuille « thematics », cellule E4, colonne « Montant (amount) » : valeur « "
+        "=41139625/0 » — "
         "attendu : une formule dont le résultat n'est pas une erreur (résultat enregistré : #DIV/0!)"
     ]
 
@@ -201,7 +202,7 @@ def test_a_formula_saved_without_its_value_is_refused_with_its_cell(inputs_copy:
     )
     problems = _problems(caught)
     assert (
-        f"{E24}/figures.xlsx, feuille « thematics », cellule E27, colonne « amount » : "
+        f"{E24}/figures.xlsx, feuille « thematics », cellule E27, colonne « Montant (amount) » : "
         + (f"valeur « =SUM(E2:E26) » — {uncomputed}")
         in problems
     )
@@ -220,7 +221,7 @@ def test_an_error_typed_in_a_cell_is_refused(inputs_copy: Path):
     with pytest.raises(InputError) as caught:
         ingest.read_edition(inputs_copy, REGION, 2024)
     assert _problems(caught) == [
-        f"{E24}/figures.xlsx, feuille « parts », cellule C2, colonne « title » : valeur « #N/A » — "
+        f"{E24}/figures.xlsx, feuille « parts », cellule C2, colonne « Titre (title) » : valeur « #N/A » — "
         "attendu : une valeur, pas une erreur de calcul"
     ]
 
@@ -375,7 +376,7 @@ REFERENCE = "_reference/missions.csv"
         (
             "mission;short_label\nun;Prévention\n",
             [
-                f"{REFERENCE}, ligne 2, colonne « mission » : valeur « un » — attendu : "
+                f"{REFERENCE}, ligne 2, colonne « Numéro de la mission (mission) » : valeur « un » — attendu : "
                 "un nombre entier (au plus 9 chiffres)"
             ],
         ),
@@ -384,14 +385,15 @@ REFERENCE = "_reference/missions.csv"
             [
                 f"{REFERENCE}, ligne 1, colonne « label » : valeur « label » — attendu : une colonne parmi : "
                 "mission, short_label",
-                f"{REFERENCE}, ligne 1, colonne « short_label » — attendu : "
-                "une colonne « short_label » (un texte non vide)",
+                f"{REFERENCE}, ligne 1, colonne « Nom court de la mission (short_label) » — attendu : "
+                "une colonne « Nom court de la mission (short_label) » (un texte non vide)",
             ],
         ),
         (
             "mission;short_label\n1;Prévention\n1;Parcours\n",
             [
-                f"{REFERENCE}, ligne {line}, colonne « mission » : valeur « 1 » — attendu : une valeur de « mission » "
+                f"{REFERENCE}, ligne {line}, colonne « Numéro de la mission (mission) » : valeur « 1 » — "
+                "attendu : une valeur de « Numéro de la mission (mission) » "
                 "unique dans la table (doublon)"
                 for line in (2, 3)
             ],
@@ -399,7 +401,7 @@ REFERENCE = "_reference/missions.csv"
         (
             "mission;short_label\n1;\n",
             [
-                f"{REFERENCE}, ligne 2, colonne « short_label » : valeur «  » — attendu : "
+                f"{REFERENCE}, ligne 2, colonne « Nom court de la mission (short_label) » : valeur «  » — attendu : "
                 "un texte non vide (la cellule est vide)"
             ],
         ),

@@ -45,7 +45,9 @@ def test_gap_beyond_rounding_is_an_error_naming_the_cell(inputs_copy):
     path.write_text(path.read_text(encoding="utf-8").replace("45 022 026", "45 122 026"), encoding="utf-8")
     report = reconcile.validate(ingest.read_edition(inputs_copy, REGION, 2018))
     assert len(report.errors) == 1
-    assert report.errors[0].where == f"{REGION}/2018/execution.csv, ligne 2, colonne « executed »"
+    assert report.errors[0].where == (
+        f"{REGION}/2018/execution.csv, ligne 2, colonne « Montant exécuté dans l'année (executed) »"
+    )
     assert "tolérance" in report.errors[0].message
 
 
@@ -63,8 +65,8 @@ def test_unknown_mission_and_unknown_part_are_input_errors(inputs_copy):
     with pytest.raises(InputError) as caught:
         reconcile.validate(ingest.read_edition(inputs_copy, REGION, 2018))
     text = str(caught.value)
-    assert "missions.csv, ligne 6, colonne « mission » : valeur « 6 »" in text
-    assert "actions.csv, ligne 2, colonne « part_id » : valeur « orientation-inconnue »" in text
+    assert "missions.csv, ligne 6, colonne « Numéro de la mission (mission) » : valeur « 6 »" in text
+    assert "actions.csv, ligne 2, colonne « Partie (part_id) » : valeur « orientation-inconnue »" in text
 
 
 def test_a_corrected_amount_replaces_stale_published_heading_and_share(inputs_copy):

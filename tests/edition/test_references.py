@@ -44,12 +44,14 @@ def test_resolve_replaces_names_and_locates_unknown_ones(edition_2024):
     )
     assert _plain(text).startswith("Total : 538 736 879 €.")
     [problem] = problems
-    assert (problem.file, problem.line, problem.column, problem.value) == (
+    assert (problem.file, problem.line, problem.character, problem.value) == (
         "texts/x.md",
         4,
-        "caractère 8",
+        8,
         "[[thematics.cancr.share]]",
     )
+    assert problem.column is None  # a text has lines, not columns
+    assert problem.location() == "texts/x.md, ligne 4, caractère 8"
     assert "thematics.cancer.share" in problem.expected
 
 
@@ -59,7 +61,7 @@ def test_unknown_figure_name_stops_validation_with_its_location(inputs_copy):
     with pytest.raises(InputError) as caught:
         prepare(ingest.read_snapshot(inputs_copy, REGION, 2024))
     message = str(caught.value)
-    assert "texts/chiffres.md, ligne 5, colonne « caractère 6 » : valeur « [[recettes.totale]] »" in message
+    assert "texts/chiffres.md, ligne 5, caractère 6 : valeur « [[recettes.totale]] »" in message
 
 
 def test_typed_amounts_are_listed_not_refused(edition_2018):

@@ -38,6 +38,7 @@ from flows.edition.errors import InputError
 from flows.edition.french import UNIT_FACTORS
 from flows.edition.ingest.snapshot import ASIDE_FOLDER, Edition, list_editions, read_edition
 from flows.edition.ingest.xlsx_cells import CHECK_TITLE, HELP_SHEET, REFERENCE_TITLE, WORKBOOK
+from flows.edition.labels import COLUMN_TITLES
 
 AUTHOR = "fir workbook"
 LAST_ROW = 1000  # drop-downs and check sums reach this row, so that rows added later are covered
@@ -83,80 +84,6 @@ TABLE_NOTES: dict[str, str] = {
     "actions": "Une section n'a pas de parent ; une action donne la section dont elle fait partie.",
     "action_amounts": "Plusieurs lignes pour une même action sont imprimées dans l'ordre.",
     "key_figures": "Le nombre, son unité éventuelle, les mots imprimés en grand, puis le détail en petit.",
-}
-# The French title of every column, shown as a comment on its header cell and in the guide.
-COLUMN_TITLES: dict[str, dict[str, str]] = {
-    "revenue": {
-        "line_id": "Identifiant de la ligne",
-        "kind": "Genre : ligne ou total",
-        "label": "Libellé imprimé",
-        "reference": "Référence de la notification",
-        "unit": "Unité des montants",
-        "previous_year": "Montant final de l'année précédente",
-        "br1": "Budget rectificatif 1",
-        "br2": "Budget rectificatif 2",
-        "br3": "Budget rectificatif 3",
-        "br4": "Budget rectificatif 4",
-        "final": "Montant final de l'année",
-    },
-    "revenue_priorities": {
-        "item_id": "Identifiant",
-        "label": "Libellé",
-        "qualifier": "Qualificatif imprimé avant le montant",
-        "unit": "Unité",
-        "amount": "Montant",
-    },
-    "execution": {
-        "budget": "Budget : AE ou CP",
-        "label": "Libellé imprimé",
-        "unit": "Unité des montants",
-        "executed": "Montant exécuté dans l'année",
-        "opened": "Crédits ouverts au dernier budget rectificatif",
-        "rate_pct": "Taux d'exécution publié, en %",
-    },
-    "missions": {
-        "mission": "Numéro de la mission (1 à 5)",
-        "unit": "Unité des montants",
-        "ae": "Autorisations d'engagement",
-        "cp": "Crédits de paiement",
-    },
-    "cp_by_nature": {
-        "nature_id": "Identifiant de la nature",
-        "label": "Libellé imprimé",
-        "unit": "Unité",
-        "amount": "Montant",
-    },
-    "thematics": {
-        "thematic_id": "Identifiant de la thématique",
-        "kind": "Genre : ligne ou total",
-        "label": "Libellé imprimé",
-        "label_in_sentence": "Libellé dans une phrase (si la règle de la minuscule ne convient pas)",
-        "unit": "Unité",
-        "amount": "Montant",
-        "published_share_pct": "Part publiée, en %",
-        "published_headline": "Montant arrondi publié dans le titre (ex. « 115 M€ »)",
-    },
-    "parts": {"part_id": "Identifiant de la partie", "number": "Numéro", "title": "Titre"},
-    "actions": {
-        "action_id": "Identifiant de la section ou de l'action",
-        "part_id": "Partie",
-        "parent_id": "Section parente (vide pour une section)",
-        "title": "Titre publié",
-    },
-    "action_amounts": {
-        "action_id": "Section ou action",
-        "label": "Texte après le montant",
-        "qualifier": "Texte avant le montant (ex. « dont »)",
-        "unit": "Unité",
-        "amount": "Montant",
-    },
-    "key_figures": {
-        "action_id": "Section ou action",
-        "value": "Nombre",
-        "unit": "Unité (vide, %, €, k€ ou M€)",
-        "label": "Mots imprimés en grand",
-        "detail": "Détail, en petit",
-    },
 }
 
 

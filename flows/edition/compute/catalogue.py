@@ -186,7 +186,7 @@ def resolve(markdown: str, names: Mapping[str, str], source: str, first_line: in
         close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
         hint = f" (proche : {', '.join(close)})" if close else " (voir inputs/README.md, « Chiffres dans les textes »)"
         problems.append(
-            Problem(source, f"le nom d'un chiffre des tables{hint}", line, f"caractère {column}", match.group(0))
+            Problem(source, f"le nom d'un chiffre des tables{hint}", line, value=match.group(0), character=column)
         )
         return match.group(0)
 

@@ -197,16 +197,33 @@ def _lookup(data: dict[str, Any], column: str) -> Any:
     return value
 
 
+# tomllib's reasons, said in French; one not listed is said as a syntax error.
+TOML_REASONS = {
+    "Invalid value": "valeur illisible ; un texte s'écrit entre guillemets",
+    "Invalid statement": "ligne illisible",
+    "Expected '=' after a key in a key/value pair": "« = » attendu après le nom",
+    "Expected ']' at the end of a table declaration": "« ] » attendu à la fin du nom de section",
+    "Expected ']]' at the end of an array declaration": "« ]] » attendu à la fin du nom de section",
+    "Unterminated string": "guillemet fermant manquant",
+    "Unclosed array": "« ] » fermant manquant",
+    "Unclosed inline table": "« } » fermant manquant",
+    "Invalid initial character for a key part": "caractère interdit au début d'un nom",
+    "Invalid date or datetime": "date illisible",
+    "Cannot overwrite a value": "nom donné deux fois",
+}
+
+
 def _toml_problem(exc: tomllib.TOMLDecodeError, text: str, source: str) -> Problem:
     where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
     if where is None:
-        return Problem(source, f"un fichier TOML valide ({exc})")
+        return Problem(source, "un fichier TOML valide")
     line, reason = int(where.group(1)), str(exc)[: where.start()].strip()
-    hint = " ; un texte s'écrit entre guillemets" if reason == "Invalid value" else ""
+    said = TOML_REASONS.get(reason) or ("nom donné deux fois" if reason.startswith("Cannot") else "erreur de syntaxe")
     lines = text.splitlines()
     return Problem(
         source,
-        f"un fichier TOML valide ({reason}, caractère {where.group(2)}{hint})",
+        f"un fichier TOML valide ({said})",
         line,
         value=lines[line - 1] if line <= len(lines) else None,
+        character=int(where.group(2)),
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from flows.edition.publish.tables import confirmations, users
+from flows.edition.publish.tables import confirmations
 from flows.edition.validate.carried_over import Item
 
 
@@ -79,7 +79,9 @@ def pending(items: Sequence[Item], done: Mapping[str, Confirmation]) -> list[Ite
 
 
 def display_name(engine: Engine, name: str) -> str:
-    """The person as staff know them: an account's display name, else the name as recorded."""
-    with engine.connect() as conn:
-        found = conn.scalar(sa.select(users.c.display_name).where(users.c.name == name))
-    return str(found) if found else name
+    """The person as staff know them, said as everywhere else (flows/portal/people.py): an account's display
+    name, else the system user of a command line said as such."""
+    from flows.portal import people  # the portal's words; imported late, this module is the store's
+
+    account = people.accounts.get(engine, name)
+    return people.person(name, {name: account} if account else {})

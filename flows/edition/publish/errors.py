@@ -4,7 +4,6 @@ that every command can recognise them without loading the database layer."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +25,9 @@ class Holder:
     since: str  # ISO 8601
 
     def describe(self) -> str:
-        since = dt.datetime.fromisoformat(self.since).astimezone()
-        return f"processus {self.pid} sur {self.host}, depuis le {since:%d/%m/%Y à %H:%M:%S}"
+        from flows.edition.french import format_time  # when said only: this module stays light
+
+        return f"processus {self.pid} sur {self.host}, depuis le {format_time(self.since, seconds=True)}"
 
 
 class LockTimeout(Exception):

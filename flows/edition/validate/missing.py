@@ -14,23 +14,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from flows.edition.authoring.markers import is_marked_cell, is_to_type, marked_line
-from flows.edition.contract import RawTable, TableSpec
+from flows.edition.contract import TABLES, RawTable, TableSpec
 from flows.edition.errors import InputError, Problem
+from flows.edition.french import count_of
 from flows.edition.ingest.texts import Text
+from flows.edition.labels import TABLE_NAMES, column_label
 
 _NUMBERS = ("amount", "number", "pct", "headline")
-TABLE_TITLES = {
-    "revenue": "Recettes",
-    "revenue_priorities": "Priorités nationales",
-    "execution": "Exécution AE / CP",
-    "missions": "Dépenses par mission",
-    "cp_by_nature": "CP par nature",
-    "thematics": "Dépenses par thématique",
-    "parts": "Parties",
-    "actions": "Sections et actions",
-    "action_amounts": "Montants des actions",
-    "key_figures": "Chiffres clés",
-}
 
 
 @dataclass(frozen=True)
@@ -148,6 +138,12 @@ def _lines(lines: Sequence[int]) -> str:
     return ("ligne " if len(lines) == 1 else "lignes ") + ", ".join(parts)
 
 
+def _typed(table: str, column: str) -> str:
+    """What a cell to fill holds, in a word: an amount in euros, or another value (a rate, a count)."""
+    kinds = {c.name: c.kind for c in TABLES[table].columns} if table in TABLES else {}
+    return "montant" if kinds.get(column) == "amount" else "valeur"
+
+
 def todo_lines(title: str, todo: Todo, problems: Iterable[Problem] = ()) -> list[str]:
     """The to-do list as `fir check` and `fir build` print it: errors first (if any), then each table's
     cells to fill, then each text to rewrite, then the count."""
@@ -163,18 +159,22 @@ def todo_lines(title: str, todo: Todo, problems: Iterable[Problem] = ()) -> list
             "cette année) :",
         ]
     for table in todo.tables:
-        lines.append(f"  {TABLE_TITLES.get(table.table, table.table)} ({table.source}) : {table.count} à compléter")
+        name = TABLE_NAMES.get(table.table, table.table)
+        lines.append(f"  {name} ({table.source}) : {count_of(table.count, 'cellule')} à compléter")
         for cells in table.amounts:
-            lines.append(f"    {cells.column} : {len(cells.lines)} montant(s) à saisir ({_lines(cells.lines)})")
+            column = column_label(table.table, cells.column)
+            what = count_of(len(cells.lines), _typed(table.table, cells.column))
+            lines.append(f"    {column} : {what} à saisir ({_lines(cells.lines)})")
         for cells in table.texts:
-            lines.append(f"    {cells.column} : {len(cells.lines)} texte(s) à réécrire ({_lines(cells.lines)})")
+            column = column_label(table.table, cells.column)
+            lines.append(f"    {column} : {count_of(len(cells.lines), 'texte')} à réécrire ({_lines(cells.lines)})")
     if todo.texts:
         lines += ["", "Textes à réécrire (supprimer la ligne « <!-- À RÉÉCRIRE … --> » une fois le texte à jour) :"]
         lines += [f"  {text.source} (ligne {text.line})" for text in todo.texts]
     lines += [
         "",
-        f"À compléter : {len(todo.tables)} tableau(x) ({todo.cells} cellule(s)), {len(todo.texts)} texte(s). "
-        "Rien n'a été publié.",
+        f"À compléter : {count_of(len(todo.tables), 'tableau', 'tableaux')} ({count_of(todo.cells, 'cellule')}), "
+        f"{count_of(len(todo.texts), 'texte')}. Rien n'a été publié.",
     ]
     return lines
 

@@ -18,17 +18,13 @@ from flows.edition.compute import published
 from flows.edition.compute.catalogue import TypedAmount
 from flows.edition.french import UNIT_FACTORS, format_amount, format_eur, format_pct, round_half_up
 from flows.edition.ingest.snapshot import Edition
+from flows.edition.labels import TABLE_NAMES, column_label
 from flows.edition.validate import ledger
 from flows.edition.validate.findings import Finding, where
 from flows.edition.validate.references import check_references, typed_amounts
 
 TABLE_TITLES = {
-    "revenue": "Recettes",
-    "execution": "Exécution AE / CP",
-    "missions": "Dépenses par mission",
-    "cp_by_nature": "CP par nature",
-    "thematics": "Dépenses par thématique",
-    "revenue_priorities": "Priorités nationales",
+    **TABLE_NAMES,
     "narrative": "Textes",
     "ledger": "Grand livre (lignes d'engagement et de paiement)",
     "inputs": "Lecture des fichiers",
@@ -112,7 +108,9 @@ def validate(edition: Edition, basis: published.Basis | None = None) -> Report:
 
 
 def _where(edition: Edition, table: str, line: int | None, column: str | None) -> str:
-    return where(edition.sources.get(table, f"{table}.csv"), line, column)
+    """Where a finding points, its column by its French title (« Montant (amount) », as the workbook
+    heads it; the name in parentheses is the CSV header's)."""
+    return where(edition.sources.get(table, f"{table}.csv"), line, column_label(table, column) if column else None)
 
 
 def _reconcile(
