@@ -3,8 +3,9 @@ second correction, and a naive baseline (a correction without any cache: a fresh
 the same run. Medians over several runs; writes a Markdown table. Step durations come from the
 command's `--timings` file (read from Prefect's task-run log, see flows/steps.py).
 
-The first correction of an edition adds the erratum page (and its sommaire entry, the cover's notice,
-the back cover one page later); a second correction only changes the erratum and the corrected part.
+The first correction of an edition adds the erratum after the last content, on its last page (and its
+sommaire entry, the cover's notice); a second correction only changes the erratum, with the last group of
+content it shares, and the corrected part.
 
     .venv/bin/python bench/run.py [--runs 3] [--server]
 

@@ -326,7 +326,9 @@ def build_brochure(
         printed = bind_pdf(brochure, edition)
         marked = mark_draft_copy(printed)
         print_html = print_document(html, edition, brochure.pages)
-        for_print = paginate.paginate(print_html, lambda doc, stubs, first: lay_out_print_group(doc, stubs, key=first))
+        for_print = paginate.paginate(  # the same pages: each group laid out once, at once with its page numbers
+            print_html, lambda doc, stubs, first: lay_out_print_group(doc, stubs, key=first), brochure.page_numbers
+        )
         report = report_lines(edition, prepared.report)
         carried = carryover.review(Path(inputs) if inputs else paths.INPUTS_DIR, outputs_dir, edition, create=True)
         if carried is not None:  # what it still carries over from an earlier edition, to confirm before approval

@@ -62,7 +62,7 @@ def test_the_corrected_brochure_prints_the_new_share_and_heading_everywhere(corr
     text = _text(outputs / REGION / "2024" / f"fir-{REGION}-2024.pdf")
     assert re.search(r"Permanence des soins et accès aux soins non programmés\s+114 972 012 €\s+21,3 %", text)
     assert re.search(r"Investissements en ES et ESMS\s+153 385 611 €\s+28,5 %", text)
-    before_erratum = text.split("Erratum")[0]  # the erratum page quotes the old values
+    before_erratum = text.split("Erratum")[0]  # the erratum quotes the old values
     assert "115 072 012 €" not in before_erratum and "21,4 %" not in before_erratum
     assert "153,4 M€" in before_erratum and "153,3 M€" not in before_erratum  # heading and chart label
 

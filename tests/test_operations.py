@@ -177,7 +177,8 @@ def test_a_correction_needs_a_reason_then_creates_revision_2_with_its_erratum(pu
     cached = next(line for line in run.stdout.splitlines() if line.startswith("Étapes reprises du cache :"))
     assert "chart-revenue-stages" in cached  # its data did not change (more may come from earlier test runs)
     # The erratum goes at the end, so the pages before it keep their numbers: the seven orientations'
-    # groups of pages are not laid out again (the figures they do not show did not change).
+    # groups of pages are not laid out again (the figures they do not show did not change); the last group of
+    # content is, as the erratum follows it on its last page.
     laid_out_again = len(re.findall(r"\bpages-\d+", cached))
     assert laid_out_again >= 7, cached
     for path, digest in before.items():  # revision 1 is kept intact
@@ -196,8 +197,10 @@ def test_a_correction_needs_a_reason_then_creates_revision_2_with_its_erratum(pu
     first = outputs / REGION / "2018" / manifest["revisions"][0]["pdf"]["file"]
     second_pdf = outputs / REGION / "2018" / "fir-hauts-de-france-2018.pdf"
     pages = [_page_texts(first), _page_texts(second_pdf)]
-    assert len(pages[1]) == len(pages[0]) + 1  # one page of erratum, before the back cover
-    assert "Erratum — révision 2" in _plain(pages[1][-2])
+    assert len(pages[1]) == len(pages[0])  # the erratum shares the last page of content, before the back cover
+    assert "Erratum — révision 2" in _plain(pages[1][-2]) and "Erratum" not in _plain("".join(pages[0]))
+    first_lines = [next(line.strip() for line in p[-2].splitlines() if line.strip()) for p in pages]
+    assert first_lines[0] == first_lines[1], first_lines  # on the page that ended the first edition's content
     sommaires = [{_plain(line).strip() for line in p[1].splitlines() if line.strip()} for p in pages]
     footer = {line for line in sommaires[0] if "|" in line}  # "… FIR 2018 | 2": same page, same footer
     assert sommaires[0] - footer < sommaires[1]  # every entry at the same page number, plus the erratum's

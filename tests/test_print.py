@@ -28,8 +28,8 @@ A4 = (595.28, 841.89)
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory) -> tuple[Path, str]:
-    """2018 published once; 2024 published, then corrected (its revision 2 has an erratum page). The
-    outputs, and what the correction's build printed."""
+    """2018 published once; 2024 published, then corrected (its revision 2 has an erratum, on its last page of
+    content). The outputs, and what the correction's build printed."""
     base = tmp_path_factory.mktemp("print")
     inputs, outputs = base / "inputs", base / "outputs"
     shutil.copytree(paths.INPUTS_DIR, inputs)
@@ -49,8 +49,8 @@ def test_a_correction_lays_out_again_the_same_print_groups_as_brochure_groups(bu
     cached = next(line for line in builds[1].splitlines() if line.startswith("Étapes reprises du cache :"))
     brochure = set(re.findall(r"(?<![\w-])pages-(\d+)", cached))
     for_print = set(re.findall(r"\bprint-pages-(\d+)", cached))
-    # The parts before the erratum: reused in both. (The print file may reuse more: its back cover, pushed to
-    # page 48 by the padding, may already be in Prefect's cache from another 2024 correction.)
+    # The groups before the erratum's (the last of content): reused in both. (The print file may reuse more: its
+    # back cover, after the same padding as revision 1's, may already be in Prefect's cache.)
     assert len(brochure) >= 6 and brochure <= for_print, cached
 
 
@@ -98,7 +98,7 @@ def test_every_page_is_a4_trimmed_with_3_mm_of_bleed_inside_the_media_box(output
 
 
 @pytest.mark.parametrize(
-    ("year", "revision", "published", "printed"), [(2018, 1, 32, 32), (2024, 1, 42, 44), (2024, 2, 43, 44)]
+    ("year", "revision", "published", "printed"), [(2018, 1, 32, 32), (2024, 1, 42, 44), (2024, 2, 42, 44)]
 )
 def test_page_count_is_a_multiple_of_4_with_blank_pages_before_the_back_cover(
     outputs, year, revision, published, printed
@@ -110,7 +110,7 @@ def test_page_count_is_a_multiple_of_4_with_blank_pages_before_the_back_cover(
     assert for_print[: published - 1] == brochure[:-1]
     assert for_print[-1] == brochure[-1] and "Agence régionale de santé Hauts-de-France" in for_print[-1]
     assert [text.strip() for text in for_print[published - 1 : -1]] == [""] * (printed - published)
-    if revision == 2:  # the erratum keeps its rule: right after the last page of content, numbered as published
+    if revision == 2:  # the erratum shares the last page of content (the same page count), numbered as published
         assert "Erratum — révision 2" in for_print[published - 2]
         assert f"FIR 2024 | {published - 1}" in for_print[published - 2]
 

@@ -15,11 +15,14 @@ Exceptions, as the issue states them, found from the pages themselves rather tha
 - the last page of a part, before the next part's opener (the page just before an opener);
 - the pages that pad the print file to a multiple of four exist in the print file only, not in the brochure
   read here.
+The erratum of a corrected edition is not an exception: the corrected 2024 (tests/helpers.py's correction) is read
+too, its erratum on the last page of content.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -28,6 +31,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from flows import paths
+from tests.conftest import REGION
+from tests.helpers import fir_build, move_100_000_to_investments
+from tests.portal_helpers import copy_outputs
 
 DPI = 50
 PX_PER_MM = DPI / 25.4
@@ -101,10 +107,25 @@ def test_the_measure_counts_the_space_under_the_last_line_and_holes_but_not_line
     assert blank_share(_a4([]), margins) == 1.0
 
 
-@pytest.mark.parametrize("year", [2018, 2024])
-def test_no_page_is_more_than_30_percent_blank_but_before_an_opener(real_builds, year, request):
+@pytest.fixture(scope="module")
+def corrected_2024(real_builds, tmp_path_factory) -> Path:
+    """The session's published 2024, corrected (its revision 2 carries an erratum), in a copy of its outputs."""
+    base = tmp_path_factory.mktemp("white-space-correction")
+    outputs = copy_outputs(real_builds[2024][0].parents[2], base / "outputs")
+    inputs = base / "inputs"
+    shutil.copytree(paths.INPUTS_DIR, inputs)
+    move_100_000_to_investments(inputs)
+    fir_build(2024, outputs, inputs, reason="correction de deux thématiques")
+    return paths.brochure_path(outputs, REGION, 2024)
+
+
+@pytest.mark.parametrize(("year", "corrected"), [(2018, False), (2024, False), (2024, True)])
+def test_no_page_is_more_than_30_percent_blank_but_before_an_opener(real_builds, year, corrected, request):
     edition = request.getfixturevalue(f"edition_{year}")
-    images, texts = _pages(real_builds[year][0])
+    images, texts = _pages(request.getfixturevalue("corrected_2024") if corrected else real_builds[year][0])
+    if corrected:  # the erratum shares the last page of content, before the back cover
+        assert [i for i, text in enumerate(texts) if "Erratum — révision 2" in text] == [len(texts) - 2]
+        assert len(texts) == len(pdfium.PdfDocument(real_builds[year][0]))  # no page added to the first edition's
     margins = _page_margins_mm()
     designed = [_is_designed(image) for image in images]
     assert designed[0] and designed[-1], "la couverture et la quatrième de couverture"

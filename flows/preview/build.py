@@ -198,7 +198,7 @@ class Previewer:
         began = self._step("html", began)
         laid = self.layouts.computed
         self._lay_out_aside(html)
-        brochure = paginate(html, self.layouts)
+        brochure = paginate(html, self.layouts, self._plan[1] if self._plan else None)  # the planned numbers
         self._plan = ([group.pages for group in brochure.groups], brochure.page_numbers)
         began = self._step(f"mise en page ({self.layouts.computed - laid} groupe(s))", began)
         shown: list[Page] = []

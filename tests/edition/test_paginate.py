@@ -145,3 +145,30 @@ def test_the_planned_documents_are_those_paginate_asks_for_when_no_group_changes
     assert moved.page_numbers == {"a": 3, "b": 7}
     assert ("two", 7) in calls and ("toc", 2) in calls  # what moved, laid out again by paginate
     assert paginate.planned_documents(_html(_group("cover", 1)), *plan) == []  # not the same groups
+
+
+def test_a_group_whose_page_list_names_its_own_anchors_and_earlier_ones_gets_their_pages():
+    """The erratum shares the last group of content (brochure.html.j2): its page list names pages of that very
+    group, found once the group is laid out, and of earlier groups; an anchor the brochure lacks is skipped."""
+    layout = FakeLayout()
+    last = _group("last", 2, "b").replace("</section>", '<p class="erratum">@@pages:b+a+absent@@</p></section>')
+    html = _html(_group("cover", 1), _toc("a", "b"), _group("one", 3, "a"), last, _group("back", 1, "z"))
+    brochure = paginate.paginate(html, layout)
+    assert brochure.page_numbers == {"a": 3, "b": 6, "z": 8} and brochure.pages == 8
+    last_pdf = next(g for g in brochure.groups if b'data-name="last"' in g.pdf).pdf.decode()
+    assert '<p class="erratum">3, 6</p>' in last_pdf
+    assert ("back", 8) in layout.calls and brochure.passes <= 3
+
+
+def test_with_the_right_numbers_as_hint_every_group_is_laid_out_once_and_a_wrong_hint_changes_nothing():
+    """The print file is paginated with the published brochure's numbers, the preview with its last layout's."""
+    last = _group("last", 2, "b").replace("</section>", '<p class="erratum">@@pages:b+a@@</p></section>')
+    html = _html(_group("cover", 1), _toc("a", "b"), _group("one", 3, "a"), last, _group("back", 1, "z"))
+    plain = paginate.paginate(html, FakeLayout())
+    layout = FakeLayout()
+    hinted = paginate.paginate(html, layout, plain.page_numbers)
+    assert [g.pdf for g in hinted.groups] == [g.pdf for g in plain.groups] and hinted.passes == 1
+    assert sorted(layout.calls) == sorted(set(layout.calls)) and len(layout.calls) == 5  # each group once
+    for wrong in ({"a": 9, "b": 1, "z": 2}, {"b": 6}):  # wrong pages; the sommaire's « a » missing: it waits
+        again = paginate.paginate(html, FakeLayout(), wrong)
+        assert [g.pdf for g in again.groups] == [g.pdf for g in plain.groups], wrong

@@ -20,7 +20,8 @@ def test_blank_pages_make_a_multiple_of_four(pages, blanks):
 
 HTML = (
     "<html><head><style>x</style></head><body>"
-    f"{MARKER}<section class='cover'>c</section>{MARKER}<section class='erratum'>e</section>"
+    f"{MARKER}<section class='cover'>c</section>{MARKER}<section class='chiffres'>f</section>"
+    "<section class='erratum'>e</section>"  # the erratum follows the last content, in its group
     f"{MARKER}<section class='back-cover'>b</section></body></html>"
 )
 
@@ -30,7 +31,7 @@ def test_blank_pages_go_in_a_group_of_their_own_after_the_erratum_and_before_the
     _, groups, _ = split(document)
     assert [g.strip()[:22] for g in groups] == [
         "<section class='cover'",
-        "<section class='erratu",
+        "<section class='chiffr",
         '<section class="blank-',
         "<section class='back-c",
     ]

@@ -7,8 +7,12 @@ that starts at its real page number, on its real side (left or right), so its pa
 of the whole brochure. Cross-group page references (the sommaire's numbers, written `@@page:anchor@@`
 by the template) are filled in once the other groups are laid out: the groups that hold references
 wait, assumed one page long, and are laid out once with the real numbers; if that moves anything (a
-sommaire longer than a page), again until nothing moves. A group whose document has not changed is
-not laid out again (memoised here within a run, cached by Prefect across runs).
+sommaire longer than a page), again until nothing moves. A group may name pages of its own anchors: the
+erratum shares the last group of content (so that it follows the last page of content), and its page list
+may name that group's pages, found by a further pass. Given the numbers another layout of the same pages
+found (`hint`: the published brochure's, for the print file; the last one, for the preview), no group
+waits and each is laid out once when they are right. A group whose document has not changed is not laid
+out again (memoised here within a run, cached by Prefect across runs).
 """
 
 from __future__ import annotations
@@ -128,15 +132,20 @@ def planned_documents(
     return planned
 
 
-def paginate(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup]) -> Brochure:
+def paginate(
+    html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup], hint: Mapping[str, int] | None = None
+) -> Brochure:
     """Lay out every group at its page number; fill the page references; repeat until stable.
 
-    `lay_out(document, stubs, first_page)` lays out one group's standalone document.
+    `lay_out(document, stubs, first_page)` lays out one group's standalone document. `hint`: the anchors' pages
+    as expected (module docstring), used from the first pass when it has every anchor the sommaire needs.
     """
     head, bodies, tail = split(html)
     referencing = {index for index, body in enumerate(bodies) if PAGE_REF.search(body) or PAGES_REF.search(body)}
     memo: dict[str, PageGroup] = {}
     numbers: dict[str, int] | None = None  # None: the first pass, references not known yet
+    if hint is not None and all(ref in hint for body in bodies for ref in PAGE_REF.findall(body)):
+        numbers = dict(hint)
     for passes in range(1, _MAX_PASSES + 1):
         groups: list[PageGroup | None] = []
         first_page = 1
