@@ -43,15 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return args.handler(args)
-    except InputError as exc:
-        from flows.edition.validate.missing import IncompleteEdition
+        try:
+            return args.handler(args)
+        except InputError as exc:
+            from flows.edition.validate.missing import IncompleteEdition
 
-        if isinstance(exc, IncompleteEdition):  # an edition being filled in: its to-do list, not a wall of errors
-            print(exc)
-        else:
-            _print_problems(exc)
-        return EXIT_INPUT
+            if isinstance(exc, IncompleteEdition):  # an edition being filled in: its to-do list, not errors
+                print(exc)
+            else:
+                _print_problems(exc)
+            return EXIT_INPUT
     except KeyboardInterrupt:
         print("Interrompu.", file=sys.stderr)
         return 130
@@ -654,8 +655,8 @@ def cmd_user(args: argparse.Namespace) -> int:
                 role, changed = accounts.ROLE_NAMES[a.role], format_time(a.updated_at)
                 print(f"{a.name}\t{a.display_name}\t{role}\t{state}\tmodifié le {changed}")
             if not found:
-                first = suggest("user", "add", "admin", "--role", "administrateur", outputs=args.outputs)
-                print(f"Aucun compte. Créer le premier (ici nommé « admin ») : {first}")
+                first = suggest("user", "add", "prenom.nom", "--role", "administrateur", outputs=args.outputs)
+                print(f"Aucun compte. Créer le premier (remplacer prenom.nom par votre identifiant) : {first}")
             return EXIT_OK
         if args.action == "disable":
             accounts.disable(engine, args.name)
@@ -737,8 +738,11 @@ def cmd_workbook(args: argparse.Namespace) -> int:
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+    from flows.edition.labels import TABLE_NAMES
+
     tables = exported_tables(edition)
-    print(f"Classeur écrit : {target} ({len(tables)} tableaux : {', '.join(tables)}).")
+    sheets = [f"{TABLE_NAMES.get(name, name)} (feuille « {name} »)" for name in tables]
+    print(f"Classeur écrit : {target} ({len(sheets)} tableaux : {', '.join(sheets)}).")
     if earlier is not None:
         print(f"Les chiffres de l'édition {earlier.meta.year} sont montrés pour mémoire à côté des cellules à saisir.")
     elif why_not:

@@ -89,7 +89,7 @@ def _user(outputs: Path, *args: str, password: str | None = None) -> subprocess.
 def test_fir_user_adds_lists_changes_and_disables_accounts(tmp_path: Path):
     outputs = tmp_path / "outputs"
     empty = fir("user", "list", "--outputs", outputs)
-    assert empty.returncode == 0 and "user add admin --role administrateur" in empty.stdout
+    assert empty.returncode == 0 and "user add prenom.nom --role administrateur" in empty.stdout
     added = _user(outputs, "add", "m.dupont", "--role", "approver", "--display-name", "Marie Dupont", password=PASSWORD)
     assert added.returncode == 0, added.stderr
     assert "Compte « m.dupont » créé (approbateur)." in added.stdout

@@ -144,7 +144,7 @@ def test_other_parsers_keep_their_own_words():
 def test_roles_in_french_english_names_kept_and_accounts_listed_in_paris_time(tmp_path: Path):
     outputs = tmp_path / "outputs"
     code, out, _ = _fir("user", "list", "--outputs", outputs)
-    assert code == 0 and "user add admin --role administrateur" in out
+    assert code == 0 and "user add prenom.nom --role administrateur" in out
     for name, role in (("m.dupont", "approbateur"), ("r.durand", "redacteur"), ("a.admin", "admin")):
         code, out, err = _fir(
             "user", "add", name, "--role", role, "--display-name", name.title(), "--password-stdin",

@@ -11,6 +11,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -169,6 +170,15 @@ def test_check_lists_what_remains_table_by_table_and_text_by_text(edition_2025: 
         assert expected in output, expected
     assert output.count(".md (ligne 1)") == 77
     assert output.rstrip().endswith("À compléter : 9 tableaux (190 cellules), 77 textes. Rien n'a été publié.")
+
+
+def test_the_list_written_to_a_reader_that_left_ends_quietly(edition_2025: Path):
+    """`fir check … | head`: a reader that has left (here before the first line) gets no traceback."""
+    inputs = shlex.quote(str(edition_2025.parent.parent))
+    command = f"{shlex.quote(sys.executable)} -m flows.cli check --region {REGION} --year 2025 --inputs {inputs} | true"
+    run = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in run.stderr and "BrokenPipe" not in run.stderr, run.stderr
+    assert run.returncode == 141  # as a shell reports a command ended by SIGPIPE
 
 
 def test_build_refuses_with_the_same_list_and_builds_nothing(edition_2025: Path, tmp_path: Path):

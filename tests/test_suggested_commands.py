@@ -58,12 +58,14 @@ def test_the_first_account_printed_by_an_empty_list_works_as_typed(tmp_path: Pat
     outputs = tmp_path / "sorties de l'agence" / "outputs"
     listed = _as_typed(suggest("user", "list", outputs=outputs))
     assert listed.returncode == 0, listed.stderr
-    found = re.search(r"Créer le premier \(ici nommé « admin »\) : (.+)$", listed.stdout, re.MULTILINE)
+    found = re.search(
+        r"Créer le premier \(remplacer prenom.nom par votre identifiant\) : (.+)$", listed.stdout, re.MULTILINE
+    )
     assert found is not None, listed.stdout
     created = _as_typed(found.group(1), answer="une phrase de passe\nune phrase de passe\n")
     assert created.returncode == 0, created.stdout + created.stderr
-    assert "Compte « admin » créé" in created.stdout
-    assert _as_typed(suggest("user", "list", outputs=outputs)).stdout.startswith("admin\t")
+    assert "Compte « prenom.nom » créé" in created.stdout
+    assert _as_typed(suggest("user", "list", outputs=outputs)).stdout.startswith("prenom.nom\t")
 
 
 def test_the_repair_asked_for_a_damaged_store_works_as_typed(tmp_path: Path):
