@@ -36,6 +36,7 @@ import polars as pl
 from flows.edition.contract import TABLES
 from flows.edition.ingest.meta import META_FILE
 from flows.edition.ingest.snapshot import Edition
+from flows.edition.labels import TABLE_NAMES
 
 DECLARED_KEY = "carried_from"
 TEXT, PARAGRAPH, CELL, NUMBER, YEAR, TABLE = "text", "paragraph", "cell", "number", "year", "table"
@@ -44,16 +45,6 @@ NARRATIVE_CELLS = {
     "parts": ("part_id", "title"),
     "actions": ("action_id", "title"),
     "key_figures": ("action_id", "detail"),
-}
-TABLE_TITLES = {
-    "revenue": "Recettes",
-    "revenue_priorities": "Priorités nationales",
-    "execution": "Exécution AE / CP",
-    "missions": "Dépenses par mission",
-    "cp_by_nature": "CP par nature",
-    "thematics": "Dépenses par thématique",
-    "action_amounts": "Montants des actions",
-    "key_figures": "Chiffres clés",
 }
 _FIGURE_KINDS = ("amount", "pct", "number", "headline")
 _REFERENCE = re.compile(r"\[\[[^\]]*\]\]")
@@ -288,7 +279,7 @@ def identical_tables(edition: Edition, earlier: Edition) -> list[Item]:
         rows, old = _figures(frame, shown), _figures(before, shown)
         if rows == old and any(value is not None for row in rows for value in row):
             source = edition.sources.get(name, f"{name}.csv")
-            title = TABLE_TITLES.get(name, name)
+            title = TABLE_NAMES.get(name, name)
             items.append(Item(TABLE, source, None, title, _key(TABLE, source, repr(rows))))
     return items
 
