@@ -127,6 +127,33 @@ def css_cmyk(cmyk: Cmyk) -> str:
     return "device-cmyk(" + " ".join(f"{v / 100:g}" for v in cmyk) + ")"
 
 
+AAA_TEXT = 7.0  # WCAG 2.1 AAA contrast ratio for normal text (1.4.6), what the web edition's text reaches
+
+
+def text_shade(colour: str, backgrounds: tuple[str, ...] = (WHITE,), ratio: float = AAA_TEXT) -> str:
+    """`colour` darkened just enough to be read as text on each of `backgrounds` at `ratio` (and to carry
+    white text at that ratio when one of them is white): mixed with black in OKLab, as little as needed, so
+    the brand keeps its hue; `colour` itself when it already reads. Any agency's brand colour gives one."""
+    for step in range(0, 201):
+        share = 1 - step / 200
+        candidate = mix(colour, "#000000", share) if step else colour.lower()
+        if all(contrast(candidate, background) >= ratio for background in backgrounds):
+            return candidate
+    return "#000000"
+
+
+def luminance(colour: str) -> float:
+    """WCAG relative luminance of `#rrggbb`."""
+    r, g, b = _rgb(colour)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio between two `#rrggbb` colours (1 to 21)."""
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
 def mix(colour: str, other: str, share: float) -> str:
     """`share` of `colour` and the rest of `other`, mixed in OKLab; `#rrggbb` in, lower-case `#rrggbb` out."""
     a, b = _oklab(_rgb(colour)), _oklab(_rgb(other))

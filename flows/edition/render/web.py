@@ -25,11 +25,10 @@ from flows.edition.render.chart_tables import ChartTable, chart_tables
 from flows.edition.render.context import build_context
 from flows.edition.render.html import environment
 from flows.edition.render.phone_charts import phone_chart, phone_svg
-from flows.edition.theme import ChartPalette, mix
+from flows.edition.theme import WHITE, ChartPalette, text_shade
 
 TEMPLATE = "web/edition.html.j2"
 FIGURE_MACROS = "web/_figures.html.j2"  # charts with their data tables, in place of the brochure's
-AA_TEXT = 4.5  # WCAG 2.1 AA contrast ratio for normal text
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 # A table block of the brochure's template, up to its table's caption.
 _TABLE = re.compile(r"<table\b.*?</table>", re.DOTALL)
@@ -39,6 +38,8 @@ _CELL = re.compile(r"<(th|td)\b([^>]*)>")
 _TAGS = re.compile(r"<[^>]+>")
 # The brochure leaves the column of its change table's row headers unnamed; a screen reader needs its name.
 _UNNAMED = re.compile(r'(<table class="figures history-changes">.*?<thead><tr>)<th scope="col"></th>', re.DOTALL)
+# An aside of the brochure without a role of its own (its key figures, inside a section).
+_ASIDE = re.compile(r"<aside\b(?![^>]*\brole=)([^>]*)>")
 _TABLE_BLOCK = re.compile(r'<div class="table-block">(?=((?:(?!</div>).)*?<caption>(.*?)</caption>))', re.DOTALL)
 
 
@@ -94,9 +95,10 @@ def render_web(
     assert isinstance(theme, Mapping)
     web = {
         "pdf_href": f"../{pdf_name}",
-        # brand colours used as text: darkened where the brand's own would not reach AA contrast
-        "link": readable(theme["primary"], theme["tint_light"]),
-        "accent_text": readable(theme["accent"], theme["tint_light"]),
+        # brand colours used as text (and under white text): darkened where the brand's own would not reach
+        # AAA contrast (7:1) on the page's white and light tint; borders and bars keep the brand's own
+        "link": text_shade(theme["primary"], (WHITE, theme["tint_light"])),
+        "accent_text": text_shade(theme["accent"], (WHITE, theme["tint_light"])),
     }
     page = {
         **context,
@@ -106,7 +108,7 @@ def render_web(
         "web": web,
     }
     rendered = environment(templates_dir).get_template(TEMPLATE).render(**page)
-    return labelled_cells(named_headers(scrollable_tables(rendered)))
+    return noted_asides(labelled_cells(named_headers(scrollable_tables(rendered))))
 
 
 def scrollable_tables(page: str) -> str:
@@ -115,6 +117,13 @@ def scrollable_tables(page: str) -> str:
     return _TABLE_BLOCK.sub(
         lambda m: f'<div class="table-block" role="region" tabindex="0" aria-label="Tableau : {m.group(2)}">', page
     )
+
+
+def noted_asides(page: str) -> str:
+    """Make each of the brochure's asides (a section's key figures) a note: an `<aside>` is a complementary
+    landmark, and one inside the page's main landmark would be announced as a landmark of its own, out of
+    place (axe-core's landmark-complementary-is-top-level); a note is what they are, an aside to the text."""
+    return _ASIDE.sub(r'<aside\1 role="note">', page)
 
 
 def named_headers(page: str) -> str:
@@ -147,29 +156,6 @@ def _label_row(row: str, names: list[str]) -> str:
         return f'<td{match.group(2)} data-label="{names[index]}">'
 
     return _CELL.sub(cell, row)
-
-
-def luminance(colour: str) -> float:
-    """WCAG relative luminance of `#rrggbb`."""
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio between two `#rrggbb` colours (1 to 21)."""
-    high, low = sorted((luminance(a), luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
-def readable(colour: str, background: str, ratio: float = AA_TEXT) -> str:
-    """`colour` as is when it reads on `background` (and on white) at `ratio`, else mixed with black just
-    enough: a light brand colour still gives links and titles that pass WCAG AA."""
-    for step in range(0, 101, 2):
-        candidate = mix(colour, "#000000", 1 - step / 100) if step else colour.lower()
-        if min(contrast(candidate, background), contrast(candidate, "#ffffff")) >= ratio:
-            return candidate
-    return "#000000"
 
 
 def style_hashes(page: str) -> list[str]:
