@@ -61,12 +61,12 @@ def _shown(page: Page, li: Locator) -> None:
 
 
 def _axe(page: Page, name: str, found: dict[str, str]) -> None:
-    from axe_playwright_python.sync_playwright import DEFAULT_OPTIONS, Axe
+    """axe-core with every one of its rules (tests/browser_checks.py), as on every other staff page."""
+    from tests.browser_checks import axe_violations
 
     page.evaluate("window.scrollTo(0, 0)")
-    results = Axe().run(page, options=DEFAULT_OPTIONS)
-    if results.violations_count:
-        found[name] = results.generate_report()
+    if report := axe_violations(page):
+        found[name] = report
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
 
