@@ -442,7 +442,9 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
     for warning in result.render_warnings:
         print(f"  [mise en page] {warning}")
     if cached:
-        print(f"Étapes reprises du cache : {', '.join(cached)}")
+        from flows.steps import cached_in_words
+
+        print(f"Reprises du cache (inchangées depuis une construction précédente) : {cached_in_words(cached)}")
     if result.erratum:
         count = len(result.erratum)
         print(

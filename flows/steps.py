@@ -33,6 +33,45 @@ class Steps:
             self.cached.append(run)
 
 
+# The steps served from the cache, in the staff's words (`fir build`'s « Reprises du cache » line).
+_CHARTS = {
+    "revenue-stages": "recettes aux étapes budgétaires",
+    "missions": "dépenses par mission",
+    "thematics": "répartition par thématique",
+    "thematic-subset": "répartition d'une partie des thématiques",
+    "history": "évolution d'une édition à l'autre",
+}
+_ONE_STEP = {"prepare": "les données préparées", "render-html": "la brochure en HTML", "render-web": "la version web"}
+
+
+def cached_in_words(cached: list[str]) -> str:
+    """What a build reused from the cache, said in French: the contract of the run names (`chart-history`,
+    `pages-12`, `print-pages-12`) stays in the code. Page groups are named by their first page."""
+    said: list[str] = []
+    for name, words in _ONE_STEP.items():
+        if any(run == name or run.startswith(f"{name}-") for run in cached):
+            said.append(words)
+    charts = [run.removeprefix("chart-") for run in cached if run.startswith("chart-")]
+    if charts:
+        titles = ", ".join(f"« {_CHARTS.get(key, 'graphique')} »" for key in dict.fromkeys(charts))
+        said.append(f"{len(set(charts))} graphique{'s' if len(set(charts)) > 1 else ''} ({titles})")
+    for prefix, words in (
+        ("pages-", "groupe{s} de pages de la brochure"),
+        ("print-pages-", "groupe{s} de pages du fichier pour l'imprimeur"),
+    ):
+        firsts = sorted(
+            {
+                int(run.removeprefix(prefix))
+                for run in cached
+                if run.startswith(prefix) and run.removeprefix(prefix).isdigit()
+            }
+        )
+        if firsts:
+            plural = "s" if len(firsts) > 1 else ""
+            said.append(f"{len(firsts)} {words.format(s=plural)} (commençant p. {', '.join(map(str, firsts))})")
+    return ", ".join(said)
+
+
 _listening: list[Steps] = []
 _results: dict[str, set[str]] = {}  # flow run id → result files its tasks wrote or reused
 

@@ -46,9 +46,8 @@ def outputs(builds) -> Path:
 
 
 def test_a_correction_lays_out_again_the_same_print_groups_as_brochure_groups(builds):
-    cached = next(line for line in builds[1].splitlines() if line.startswith("Étapes reprises du cache :"))
-    brochure = set(re.findall(r"(?<![\w-])pages-(\d+)", cached))
-    for_print = set(re.findall(r"\bprint-pages-(\d+)", cached))
+    cached = next(line for line in builds[1].splitlines() if line.startswith("Reprises du cache"))
+    brochure, for_print = (_firsts(cached, "de la brochure"), _firsts(cached, "du fichier pour l'imprimeur"))
     # The groups before the erratum's (the last of content, laid out again): reused in both. Either may reuse
     # more from Prefect's cache, which other tests' builds of the same correction fill: the print file its back
     # cover (after the same padding as revision 1's), the brochure the erratum's group of one of its passes.
@@ -56,6 +55,13 @@ def test_a_correction_lays_out_again_the_same_print_groups_as_brochure_groups(bu
     before_erratum = {group for group in brochure if int(group) < erratum_page}
     erratum_group = max(before_erratum, key=int)
     assert len(brochure) >= 6 and before_erratum - {erratum_group} <= for_print, cached
+
+
+def _firsts(cached: str, whose: str) -> set[str]:
+    """The first pages of the page groups the build said it reused, « N groupes de pages de la brochure
+    (commençant p. 1, 2, 3) »."""
+    found = re.search(rf"groupes? de pages {whose} \(commençant p\. ([\d, ]+)\)", cached)
+    return set(found.group(1).split(", ")) if found else set()
 
 
 def outputs_of(builds: tuple[Path, str]) -> Path:
