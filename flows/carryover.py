@@ -4,6 +4,7 @@ catalogue: what `fir check`, `fir confirm` and the build ask. The lists are vali
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,12 +48,13 @@ def review(inputs: Path, outputs: Path, edition: Edition, create: bool = False) 
 
 
 def command_options(inputs: Path, outputs: Path) -> str:
-    """`--inputs DIR --outputs DIR` when they are not the defaults, so a suggested command works as typed."""
+    """`--inputs DIR --outputs DIR` when they are not the defaults, quoted for the shell, so a suggested
+    command works as typed."""
     options = []
     if inputs.resolve() != paths.INPUTS_DIR.resolve():
-        options.append(f"--inputs {inputs}")
+        options.append(f"--inputs {shlex.quote(str(inputs))}")
     if outputs.resolve() != paths.OUTPUTS_DIR.resolve():
-        options.append(f"--outputs {outputs}")
+        options.append(f"--outputs {shlex.quote(str(outputs))}")
     return " ".join(options)
 
 

@@ -203,3 +203,13 @@ def test_years_in_table_labels_and_legal_references_are_listed(inputs_copy: Path
     assert (2, "Dotation 2017") in revenue
     assert (3, "Notification 2018") in revenue and (3, "mai 2018") in revenue
     assert (4, "notification 2018") in revenue and (4, "juin 2018") in revenue
+
+
+def test_the_suggested_options_are_quoted_for_the_shell(tmp_path: Path):
+    import shlex
+
+    from flows.carryover import command_options
+
+    inputs, outputs = tmp_path / "données de l'agence", tmp_path / "sorties"
+    said = command_options(inputs, outputs)
+    assert shlex.split(said) == ["--inputs", str(inputs), "--outputs", str(outputs)]
