@@ -50,6 +50,8 @@ def _cell(value: str):
 
 
 REGION = "hauts-de-france"
+# The published brochures as text (shared/ beside the project's folder, in a clone as in CI): the truth.
+SEEDS = paths.PROJECT_ROOT.parent / "shared" / "seeds"
 # Debian's Chromium, driven by Playwright (which cannot download a browser here), with nothing reaching out.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

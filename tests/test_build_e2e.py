@@ -17,9 +17,7 @@ from flows import paths
 from flows.edition.french import format_amount, format_number
 from flows.edition.ingest import snapshot as ingest
 from tests.conftest import REGION
-from tests.helpers import fir_build
-
-SEEDS = paths.PROJECT_ROOT.parent / "shared" / "seeds"
+from tests.helpers import SEEDS, fir_build
 
 FIGURES_2018 = [
     # revenue table: 2017, BR1, BR2, BR3, 2018 and the legal reference of each notification

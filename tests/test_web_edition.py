@@ -29,7 +29,7 @@ WIDTHS = (375, 1280)
 # prints it (with none, no address is printed: tests/test_web_address.py).
 PORTAL_URL = "https://www.example.org/fir"
 WEB_URL = PORTAL_URL + "/editions/hauts-de-france/{year}/web/"
-# Figures the seeds print (/work/shared/seeds), present in the PDF and in the web edition alike.
+# Figures the seeds print (shared/seeds beside the project), present in the PDF and in the web edition alike.
 SEED_FIGURES = {
     2018: ["305 600 382 €", "303 543 407 €", "306 620 703 €", "99,1 %", "45 022 026 €"],
     2024: ["522,2 M€", "536,9 M€", "538,7 M€", "153 285 611 €", "28,5 %", "49,9 %"],

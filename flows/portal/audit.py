@@ -136,24 +136,33 @@ def target_in_log(target: str) -> str:
     return target
 
 
+# A cell a spreadsheet would read as a formula (« =HYPERLINK(…) » typed as a login name): written as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert_cell(value: str) -> str:
+    """`value` as a spreadsheet shows it without running it: a leading apostrophe before a formula's first
+    sign (what Excel and LibreOffice read as « text »)."""
+    return f"'{value}" if value.startswith(_FORMULA_START) else value
+
+
 def as_csv(found: list[Entry], known: people.Known) -> str:
     """The log as a CSV file for a spreadsheet (UTF-8, `;`, one header line), times and people as the
-    page shows them."""
+    page shows them; no cell can run as a formula (names, targets and details are typed by anyone)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(["date (heure de Paris)", "qui", "depuis", "action", "objet", "résultat", "détail"])
     for e in found:
-        writer.writerow(
-            [
-                format_time(e.at, seconds=True),
-                people.person_in_log(e.actor, e.address, known),
-                e.address,
-                ACTION_NAMES.get(e.action, e.action),
-                target_in_log(e.target),
-                OUTCOME_NAMES.get(e.outcome, e.outcome),
-                e.detail,
-            ]
-        )
+        cells = [
+            format_time(e.at, seconds=True),
+            people.person_in_log(e.actor, e.address, known),
+            e.address,
+            ACTION_NAMES.get(e.action, e.action),
+            target_in_log(e.target),
+            OUTCOME_NAMES.get(e.outcome, e.outcome),
+            e.detail,
+        ]
+        writer.writerow([inert_cell(cell) for cell in cells])
     return out.getvalue()
 
 
