@@ -297,3 +297,24 @@ def test_views_survive_being_deleted_by_hand(catalogue: store.Catalogue):
     assert (folder / f"revisions/r1/{NAME}.pdf").read_bytes() == PDF_1
     assert (folder / f"{NAME}.pdf").read_bytes() == PDF_1
     assert views.manifest_json(catalogue.history(REGION, YEAR)) == (folder / "manifest.json").read_bytes()
+
+
+def test_many_processes_opening_a_new_catalogue_at_once_all_find_it_ready(tmp_path: Path, monkeypatch):
+    """`fir national` starts several builds on a new outputs/: each opens (and migrates) the catalogue."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("FIR_DATABASE_URL", raising=False)
+    code = (
+        "import sys; from pathlib import Path; from flows.edition.publish import store; "
+        "store.open_catalogue(Path(sys.argv[1])); print('prêt')"
+    )
+    for round_ in range(3):
+        outputs = tmp_path / f"outputs-{round_}"
+        children = [
+            subprocess.Popen([sys.executable, "-c", code, str(outputs)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(6)
+        ]
+        for child in children:
+            out, err = child.communicate(timeout=120)
+            assert child.returncode == 0 and out.decode().strip() == "prêt", err.decode()[-2000:]

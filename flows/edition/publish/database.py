@@ -6,6 +6,7 @@ the pending Alembic migrations, so a new version of the tool upgrades the schema
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -59,17 +60,27 @@ def _postgres_args(url: sa.URL) -> dict[str, object]:
     return {"connect_timeout": 10, "application_name": "fir"} if url.get_backend_name() == "postgresql" else {}
 
 
+_MIGRATION_ATTEMPTS = 5
+
+
 def open_database(outputs: Path) -> Engine:
     """An engine on the catalogue, its schema migrated to the current version."""
     url = database_url(outputs)
     where = safe_url(url)
     engine = create_engine(url)
-    try:
-        migrate(engine)
-    except sa.exc.OperationalError as exc:
-        engine.dispose()
-        raise DatabaseUnavailable(where, str(exc.orig).strip().splitlines()[0]) from exc
-    return engine
+    for attempt in range(1, _MIGRATION_ATTEMPTS + 1):
+        try:
+            migrate(engine)
+            return engine
+        except sa.exc.OperationalError as exc:
+            if attempt < _MIGRATION_ATTEMPTS and "already exists" in str(exc.orig):
+                # another process created the same tables meanwhile (several builds opening a new catalogue
+                # at once): its migration is committed, so the next attempt finds the schema current
+                time.sleep(0.2 * attempt)
+                continue
+            engine.dispose()
+            raise DatabaseUnavailable(where, str(exc.orig).strip().splitlines()[0]) from exc
+    raise AssertionError("unreachable")
 
 
 def migrate(engine: Engine) -> None:
