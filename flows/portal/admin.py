@@ -8,15 +8,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from flows import policy
 from flows.portal import accounts, audit, people
 from flows.portal.access import Visitor, require
-from flows.portal.accounts import MANAGE, AccountError
+from flows.portal.accounts import AccountError
 from flows.portal.pages import render
 
 router = APIRouter(prefix="/staff/admin")
-Admin = Annotated[Visitor, Depends(require(MANAGE))]
-AdminPost = Annotated[Visitor, Depends(require(MANAGE, "post"))]
-AdminFile = Annotated[Visitor, Depends(require(MANAGE, "file"))]
+Admin = Annotated[Visitor, Depends(require(policy.MANAGE_ACCOUNTS))]
+AdminPost = Annotated[Visitor, Depends(require(policy.MANAGE_ACCOUNTS, "post"))]
+Auditor = Annotated[Visitor, Depends(require(policy.READ_AUDIT))]
+AuditorFile = Annotated[Visitor, Depends(require(policy.READ_AUDIT, "file"))]
 AUDIT_LIMIT = 500
 DONE = {
     "cree": "Compte créé.",
@@ -102,7 +104,7 @@ def _record(request: Request, visitor: Visitor, target: str, outcome: str, detai
 
 
 @router.get("/audit")
-def audit_page(request: Request, visitor: Admin, action: str = "") -> Response:
+def audit_page(request: Request, visitor: Auditor, action: str = "") -> Response:
     chosen = action if action in audit.ACTION_NAMES else ""
     found = audit.entries(_engine(request), AUDIT_LIMIT, chosen or None)
     return render(
@@ -119,7 +121,7 @@ def audit_page(request: Request, visitor: Admin, action: str = "") -> Response:
 
 
 @router.get("/audit.csv")
-def audit_csv(request: Request, visitor: AdminFile, action: str = "") -> Response:
+def audit_csv(request: Request, visitor: AuditorFile, action: str = "") -> Response:
     chosen = action if action in audit.ACTION_NAMES else None
     body = audit.as_csv(audit.entries(_engine(request), None, chosen), people.known(_engine(request)))
     return Response(

@@ -1,16 +1,32 @@
-"""Approving or rejecting a draft: the same rules and the same audit lines from the portal and from the
-command line (`fir approve`, `fir reject`). Who may ask is the caller's check (the portal's roles; the
-command line is for those who run the service's machine)."""
+"""Approving or rejecting a draft: the same rules (flows/policy.py) and the same audit lines from the portal
+and from the command line (`fir approve`, `fir reject`). The rules are asked under the edition's lock,
+so that what they answer is still true when the decision commits."""
 
 from __future__ import annotations
 
-from flows import carryover
+from flows import carryover, policy
+from flows.edition.publish import settings
 from flows.edition.publish.manifest import RevisionEntry
-from flows.edition.publish.store import DRAFT, Catalogue, SignOffRefused
+from flows.edition.publish.store import Catalogue, SignOffRefused, latest_number
 from flows.edition.validate import carried_report
 from flows.portal import audit, notify
 
-__all__ = ["SignOffRefused", "sign_off"]
+__all__ = ["SignOffRefused", "draft_state", "sign_off"]
+
+
+class Refused(SignOffRefused):
+    """What the policy refused, with the rule that did (flows/policy.py: the portal's status follows it)."""
+
+    def __init__(self, decision: policy.Decision):
+        super().__init__(decision.reason)
+        self.rule = decision.rule
+
+
+def draft_state(catalogue: Catalogue, region: str, year: int, number: int) -> policy.Draft:
+    """Revision `number` as the rules see it: where it stands, the current publication, the region's setting."""
+    entry = catalogue.revision(region, year, number)
+    current = latest_number(catalogue.history(region, year))
+    return policy.draft(region, year, number, entry, current, settings.self_approval(catalogue.engine, region))
 
 
 def sign_off(
@@ -19,23 +35,29 @@ def sign_off(
     year: int,
     number: int,
     approve: bool,
-    actor: str,
+    actor: policy.Actor | str,
     address: str,
     comment: str,
     lock_timeout: float = 60,
     acknowledge: bool = False,
 ) -> RevisionEntry:
-    """Publish (approve) or reject draft `number` of the edition; SignOffRefused, with its audit line,
-    when the rules forbid it. An approval tells the editors. A draft still carrying over items nobody
-    confirmed (flows/carryover.py) is approved only with `acknowledge`, and its audit line lists them."""
+    """Publish (approve) or reject draft `number` of the edition, by `actor` (a name: the command line's
+    system user); SignOffRefused, with its audit line, when the rules forbid it. An approval tells the
+    editors. A draft still carrying over items nobody confirmed (flows/carryover.py) is approved only
+    with `acknowledge`, and its audit line lists them."""
+    who = policy.system(actor) if isinstance(actor, str) else actor
     action = audit.APPROVE if approve else audit.REJECT
     target = f"{region} {year} r{number}"
     despite = ""
     try:
         with catalogue.lock(region, year, lock_timeout):
-            draft = catalogue.revision(region, year, number) if approve else None
-            four_eyes = draft is not None and actor == draft.get("launched_by") and not draft.get("self_approval")
-            if draft is not None and draft.get("status") == DRAFT and not four_eyes:  # that refusal first
+            found = draft_state(catalogue, region, year, number)
+            decision = policy.allowed(who, policy.APPROVE if approve else policy.REJECT, found, comment=comment)
+            if not decision:
+                raise Refused(decision)
+            if approve:
+                draft = catalogue.revision(region, year, number)
+                assert draft is not None
                 earlier, waiting = carryover.unconfirmed(catalogue.engine, region, year, draft)
                 if waiting and not acknowledge:
                     raise SignOffRefused(carryover.approval_refusal(region, year, earlier, len(waiting)))
@@ -44,12 +66,12 @@ def sign_off(
                         f"approuvé malgré {len(waiting)} élément(s) non confirmé(s) repris de l'édition {earlier} : "
                         + carried_report.audit_list(waiting, earlier)
                     )
-            entry = catalogue.decide(region, year, number, approve, actor, comment, audit.now())
+            entry = catalogue.decide(region, year, number, approve, who.name, comment, audit.now())
     except SignOffRefused as exc:
-        audit.record(catalogue.engine, actor, address, action, target, audit.REFUSED, str(exc))
+        audit.record(catalogue.engine, who.name, address, action, target, audit.REFUSED, str(exc))
         raise
     detail = " ; ".join(part for part in (comment.strip(), despite) if part)
-    audit.record(catalogue.engine, actor, address, action, target, audit.OK, detail)
+    audit.record(catalogue.engine, who.name, address, action, target, audit.OK, detail)
     if approve:
         history = catalogue.history(region, year)
         notify.published(catalogue, region, year, history["region_name"] if history else region, entry)

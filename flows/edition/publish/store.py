@@ -62,7 +62,7 @@ class RevisionConflict(Exception):
 
 
 class SignOffRefused(Exception):
-    """An approval or a rejection the rules forbid, said in French (unknown draft, four-eyes rule, stale)."""
+    """An approval or a rejection the rules forbid (flows/policy.py), said in French."""
 
 
 @dataclass
@@ -291,31 +291,10 @@ class Catalogue:
         comment: str,
         at: str,
     ) -> RevisionEntry:
-        """Approve (publish) or reject draft `number`, by `actor`, under the edition's lock held by the caller.
-        Refused (SignOffRefused) when it is not a pending draft, when the actor launched it and the edition
-        does not allow self-approval, when a rejection gives no reason, or when the publication it was
-        compared with is no longer the current one (its erratum would be wrong)."""
-        entry = self.revision(region, year, number)
-        if entry is None:
-            raise SignOffRefused(f"{region} {year} : aucune révision {number}")
-        status = entry.get("status", PUBLISHED)
-        if status != DRAFT:
-            raise SignOffRefused(
-                f"{region} {year} révision {number} : pas un projet en attente ({STATUS_NAMES[status]})"
-            )
-        if not approve and not comment.strip():
-            raise SignOffRefused("un rejet doit dire pourquoi (commentaire obligatoire)")
-        if approve and actor == entry.get("launched_by") and not entry.get("self_approval", False):
-            raise SignOffRefused(
-                f"« {actor} » a lancé cette construction et ne peut pas l'approuver (règle des quatre yeux ; "
-                "une équipe d'une personne l'autorise par [approval] self_approval = true dans edition.toml)"
-            )
-        current = latest_number(self.history(region, year))
-        if approve and current != entry.get("based_on"):
-            raise SignOffRefused(
-                f"la publication actuelle ({_revision_name(current)}) n'est plus celle que ce projet corrige "
-                f"({_revision_name(entry.get('based_on'))}) : son erratum serait faux, relancer la construction"
-            )
+        """Approve (publish) or reject draft `number`, by `actor`, under the edition's lock held by the caller,
+        who asked the rules first (flows/policy.py, through flows/portal/signoff.py) under that same lock: a
+        pending draft, the four-eyes rule, a rejection's reason, a publication still current. Here only
+        the commit: RevisionConflict if the draft was decided meanwhile (the lock was not held)."""
         with self.engine.begin() as conn:
             edition_id = conn.scalar(
                 sa.select(editions.c.id).where(editions.c.region == region, editions.c.year == year)
@@ -491,15 +470,11 @@ def _insert_revision(
         )
 
 
-_OPTIONAL_RECORD = ("report", "self_approval", "run_id", "carried_over", "web_address")
+_OPTIONAL_RECORD = ("report", "run_id", "carried_over", "web_address")
 
 
 def latest_number(history: Manifest | None) -> int | None:
     return history["revisions"][-1]["revision"] if history and history["revisions"] else None
-
-
-def _revision_name(number: int | None) -> str:
-    return f"révision {number}" if number is not None else "aucune publication"
 
 
 def _with_sign_off(row: sa.Row[Any], files: dict[str, FileEntry], entry: RevisionEntry) -> RevisionEntry:
