@@ -8,8 +8,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import stat
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -309,6 +312,29 @@ def test_the_draft_s_own_edition_toml_does_not_let_its_launcher_approve(private:
     assert store.open_catalogue(private).revision(REGION, 2018, 1)["status"] == store.DRAFT
     line = audit_lines(private, audit.APPROVE)[0]
     assert (line.actor, line.outcome, line.target) == (LAUNCHER, audit.REFUSED, f"{REGION} 2018 r1")
+
+
+def test_on_the_command_line_too_the_launcher_cannot_approve_and_check_says_the_setting_is_ignored(
+    portal_editions: Path, private: Path
+):
+    """The same draft, `fir approve` by the system user who launched it: refused; its report, and `fir check`
+    on the inputs it was built from, say that edition.toml's setting is ignored and where it now lives."""
+    approve = [sys.executable, "-m", "flows.cli", "approve", REGION, "2018", "1", "--outputs", str(private)]
+    mine = subprocess.run(approve, capture_output=True, text=True, timeout=120, env={**os.environ, "LOGNAME": LAUNCHER})
+    assert mine.returncode == 2 and "règle des quatre yeux" in mine.stderr and "Traceback" not in mine.stderr
+    assert store.open_catalogue(private).revision(REGION, 2018, 1)["status"] == store.DRAFT
+    line = audit_lines(private, audit.APPROVE)[0]
+    assert (line.actor, line.outcome, line.address[:17]) == (LAUNCHER, audit.REFUSED, "ligne de commande")
+    ignored = "Le réglage [approval] self_approval d'edition.toml est ignoré"
+    report = "\n".join(store.open_catalogue(private).revision(REGION, 2018, 1)["report"])
+    assert ignored in report and f"fir reglages --region {REGION} --auto-approbation oui" in report
+    inputs = portal_editions.parent / "inputs"
+    check = [sys.executable, "-m", "flows.cli", "check", "--region", REGION, "--year", "2018", "--inputs", str(inputs)]
+    checked = subprocess.run([*check, "--outputs", str(private)], capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert (
+        ignored in checked.stdout and f"{REGION}/2018/edition.toml, réglage [approval] self_approval" in checked.stdout
+    )
 
 
 def test_an_administrator_s_setting_lets_the_launcher_approve_and_is_audited(private: Path):
