@@ -267,6 +267,7 @@ def _parser() -> argparse.ArgumentParser:
     reglages.add_argument(
         "--auto-approbation",
         dest="self_approval",
+        metavar="OUI|NON",
         type=choice_of(YES_NO, "choix"),
         help="oui : la personne qui lance la construction peut approuver son propre projet (équipe d'une personne) ; "
         "non : un autre approbateur doit le faire (règle des quatre yeux, par défaut). Inscrit au journal d'audit",
