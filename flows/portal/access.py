@@ -76,9 +76,11 @@ def refuse(request: Request, visitor: Visitor, detail: str, action: str = audit.
     )
 
 
-def require(action: str, kind: Kind = "page") -> Callable[[Request], Awaitable[Visitor]]:
-    """A dependency admitting a logged-in account the policy lets do `action` (flows/policy.py); for a
-    POST (`kind="post"`), with its form read (its CSRF token was checked before: csrf.CsrfGuard)."""
+def require(action: str | None, kind: Kind = "page") -> Callable[[Request], Awaitable[Visitor]]:
+    """A dependency admitting a logged-in account the policy lets do `action` (flows/policy.py; None: any
+    account, as for logging out); for a POST (`kind="post"`), with its form read (its CSRF token was
+    checked before: csrf.CsrfGuard)."""
+    action = action or policy.LOG_OUT
 
     async def dependency(request: Request) -> Visitor:
         visitor = await run_in_threadpool(identify, request)
@@ -94,6 +96,11 @@ def require(action: str, kind: Kind = "page") -> Callable[[Request], Awaitable[V
         return visitor
 
     return dependency
+
+
+def refusal(account: Account, action: str) -> str:
+    """Why the policy refuses `action` to an account whatever it acts on ("" when it may)."""
+    return policy.allowed(policy.person(account), action).reason
 
 
 def actor(visitor: Visitor) -> policy.Actor:
