@@ -734,7 +734,17 @@ def cmd_settings(args: argparse.Namespace) -> int:
             print("Aucune région dans le catalogue ni dans le dossier des données.")
         return EXIT_OK
     if not args.region:
-        print("Refusé : indiquez la région (--region, ex. --region hauts-de-france). Rien n'a changé.", file=sys.stderr)
+        from flows.commands import suggest
+
+        example = suggest(
+            "reglages",
+            "--region",
+            min(regions, default="hauts-de-france"),
+            "--auto-approbation",
+            args.self_approval,
+            outputs=args.outputs,
+        )
+        print(f"Refusé : indiquez la région. Rien n'a changé. Par exemple : {example}", file=sys.stderr)
         return EXIT_USAGE
     decision = policy.allowed(policy.system(actor), policy.CHANGE_SETTINGS)
     problem = decision.reason

@@ -210,6 +210,9 @@ def test_the_setting_is_changed_on_the_command_line_with_its_audit_line(catalogu
     )
     assert _fir("approve", REGION, YEAR, 1, user="alice", outputs=outputs).returncode == 2
 
+    nowhere = _fir("reglages", "--auto-approbation", "oui", user="root", outputs=outputs)
+    assert nowhere.returncode == 2 and "indiquez la région" in nowhere.stderr
+    assert f"reglages --region {REGION} --auto-approbation oui --outputs {outputs}" in nowhere.stderr
     unknown = _fir("reglages", "--region", "atlantide", "--auto-approbation", "oui", user="root", outputs=outputs)
     assert unknown.returncode == 2 and "région « atlantide » inconnue" in unknown.stderr
     wrong = _fir("reglages", "--region", REGION, "--auto-approbation", "peut-être", user="root", outputs=outputs)
