@@ -154,3 +154,23 @@ def test_a_draft_read_from_a_catalogue_entry():
     assert found == Draft("bretagne", 2024, 3, "draft", "alice", 1, 1, False)  # the entry's own word is not read
     assert found.target == "bretagne 2024 r3"
     assert policy.draft("bretagne", 2024, 9, None, 1, True).status is None
+
+
+@pytest.mark.parametrize("value", ["true", "false", '"oui"'])
+def test_edition_toml_s_self_approval_is_read_only_to_be_reported_as_ignored(inputs_copy, value: str):
+    """Whatever it says (even a value an earlier version refused), the data under review decides nothing:
+    the edition reads, and the report warns where the setting now lives (issue 24, point 12)."""
+    from flows.edition.ingest.snapshot import read_edition
+    from flows.edition.prepare import ignored_settings
+
+    toml = inputs_copy / "hauts-de-france" / "2018" / "edition.toml"
+    assert not read_edition(inputs_copy, "hauts-de-france", 2018).meta.ignored_self_approval
+    toml.write_text(toml.read_text(encoding="utf-8") + f"\n[approval]\nself_approval = {value}\n", encoding="utf-8")
+    meta = read_edition(inputs_copy, "hauts-de-france", 2018).meta
+    assert meta.ignored_self_approval and not hasattr(meta, "self_approval")
+    [warning] = ignored_settings(meta.region, meta.year, meta.ignored_self_approval)
+    assert warning.level == "warning"
+    assert warning.where == "hauts-de-france/2018/edition.toml, réglage [approval] self_approval"
+    assert warning.message.startswith("Le réglage [approval] self_approval d'edition.toml est ignoré")
+    assert "fir reglages --region hauts-de-france --auto-approbation oui" in warning.message
+    assert ignored_settings("hauts-de-france", 2018, False) == ()
