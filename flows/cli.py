@@ -755,9 +755,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
         audit.record(engine, actor, address, audit.SETTING, args.region, audit.REFUSED, problem)
         print(f"Refusé : {problem}. Rien n'a changé.", file=sys.stderr)
         return EXIT_USAGE
-    old, new = settings.set_self_approval(engine, args.region, args.self_approval == "oui", actor)
+    old, new = settings.set_self_approval(engine, args.region, args.self_approval == "oui", actor, address)
     detail = settings.change_detail(old, new)
-    audit.record(engine, actor, address, audit.SETTING, args.region, audit.OK, detail)
     print(f"Réglage de {args.region} : {detail} (inscrit au journal d'audit).")
     return EXIT_OK
 

@@ -93,13 +93,13 @@ def test_the_person_who_launched_a_build_cannot_approve_it_unless_an_administrat
     with pytest.raises(SignOffRefused, match="quatre yeux"):
         _decide(catalogue, 2, True, "alice")
     # the administrators' setting of another region does not either; the draft's region's does
-    settings.set_self_approval(catalogue.engine, "corse", True, "root")
+    settings.set_self_approval(catalogue.engine, "corse", True, "root", "tests")
     with pytest.raises(SignOffRefused, match="quatre yeux"):
         _decide(catalogue, 2, True, "alice")
-    settings.set_self_approval(catalogue.engine, REGION, True, "root")
+    settings.set_self_approval(catalogue.engine, REGION, True, "root", "tests")
     assert _decide(catalogue, 2, True, "alice")["status"] == "published"
     # switched back: the rule holds again for the next draft
-    settings.set_self_approval(catalogue.engine, REGION, False, "root")
+    settings.set_self_approval(catalogue.engine, REGION, False, "root", "tests")
     _draft(catalogue, 3, "r3", launched_by="alice")
     with pytest.raises(SignOffRefused, match="quatre yeux"):
         _decide(catalogue, 3, True, "alice")

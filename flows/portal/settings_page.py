@@ -57,7 +57,5 @@ def change_setting(request: Request, visitor: SettlerPost) -> Response:
     if problem:
         audit.record(engine, visitor.name, visitor.address, audit.SETTING, region, audit.REFUSED, problem)
         return _page(request, 400, error=f"Réglage non changé : {problem}.")
-    old, new = settings.set_self_approval(engine, region, CHOICES[choice], visitor.name)
-    detail = settings.change_detail(old, new)
-    audit.record(engine, visitor.name, visitor.address, audit.SETTING, region, audit.OK, detail)
+    settings.set_self_approval(engine, region, CHOICES[choice], visitor.name, visitor.address)  # with its audit line
     return RedirectResponse("/staff/admin/reglages?fait=1", 303)

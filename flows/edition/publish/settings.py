@@ -3,7 +3,8 @@ draft may approve it (the exception to the four-eyes rule, for a one-person team
 
 The setting belongs to the agency, not to the data under review: a draft's edition.toml cannot switch
 the rule off. It is changed by an administrator on the portal's « Réglages » page or by `fir reglages`
-on the service's machine, each change with its audit line (who, when, the old and the new value).
+on the service's machine, each change with its audit line (who, when, the old and the new value),
+committed together.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from flows.edition.publish.store import REGION
-from flows.edition.publish.tables import approval_settings
+from flows.edition.publish.tables import approval_settings, audit_log
 
 NAME = "approbation par l'auteur du projet"  # how the audit line and the pages name the setting
 WORDS = {True: "autorisée", False: "interdite (règle des quatre yeux)"}
@@ -52,9 +53,11 @@ def listing(engine: Engine, regions: list[str] | tuple[str, ...] = ()) -> list[S
     return [rows[region] for region in sorted(rows)]
 
 
-def set_self_approval(engine: Engine, region: str, value: bool, actor: str) -> tuple[bool, bool]:
-    """Record the region's setting, by `actor`; (old, new). The caller checked that `actor` may
-    (flows/policy.py) and writes the audit line."""
+def set_self_approval(engine: Engine, region: str, value: bool, actor: str, address: str) -> tuple[bool, bool]:
+    """Record the region's setting, by `actor` from `address`, and its audit line in the same transaction
+    (a change is never without its line); (old, new). The caller asked the policy (flows/policy.py)."""
+    from flows.portal import audit  # the portal's log: imported late, it imports the accounts
+
     if not REGION.match(region):
         raise SettingError(f"région « {region[:80]} » invalide : le nom d'un dossier de région, ex. hauts-de-france")
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -65,6 +68,9 @@ def set_self_approval(engine: Engine, region: str, value: bool, actor: str) -> t
             conn.execute(sa.insert(approval_settings).values(region=region, **values))
         else:
             conn.execute(sa.update(approval_settings).where(approval_settings.c.region == region).values(**values))
+        line = {"actor": actor[:200], "address": address[:64], "action": audit.SETTING, "target": region}
+        detail = change_detail(bool(old), value)
+        conn.execute(sa.insert(audit_log).values(at=at, outcome=audit.OK, detail=detail, **line))
     return bool(old), value
 
 
