@@ -665,6 +665,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
+    from flows import policy
     from flows.commands import suggest
     from flows.edition.french import format_time
     from flows.edition.publish import store
@@ -672,6 +673,10 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     engine = store.open_catalogue(args.outputs).engine
     actor, address = audit.system_user(), audit.command_line_address()
+    if args.action != "list" and not (decision := policy.allowed(policy.system(actor), policy.MANAGE_ACCOUNTS)):
+        audit.record(engine, actor, address, audit.ACCOUNT, args.name, audit.REFUSED, decision.reason)
+        print(f"Refusé : {decision.reason}.", file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.action == "list":
             found = accounts.listing(engine)
