@@ -132,9 +132,11 @@ def test_a_revision_is_recorded_with_its_files_and_its_views_are_written(catalog
         **PUBLISHED_AT_ONCE,
     }
     assert history == catalogue.history(REGION, YEAR)
-    # The views are the catalogue's files (hard links, no second copy), read-only.
-    assert os.path.samefile(folder / f"{NAME}.pdf", folder / ".objects" / _sha(PDF_1))
+    # The views are copies of the catalogue's files, never the same inode (damaging one leaves the other
+    # whole), read-only as the objects are.
+    assert not os.path.samefile(folder / f"{NAME}.pdf", folder / ".objects" / _sha(PDF_1))
     assert (folder / ".objects" / _sha(PDF_1)).stat().st_mode & 0o222 == 0
+    assert (folder / f"{NAME}.pdf").stat().st_mode & 0o222 == 0
     # manifest.json is the history without the named figures, which only the catalogue keeps.
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert "figures" not in manifest["revisions"][0]

@@ -33,7 +33,12 @@ THROTTLE_LIMIT = 10
 LOGIN_REFUSED = (
     "Connexion refusée : identifiant ou mot de passe incorrect, ou trop d'essais (réessayez alors dans 15 minutes)."
 )
-STATUS_LABELS = {store.DRAFT: "projet", store.PUBLISHED: "publiée", store.REJECTED: "rejetée"}
+STATUS_LABELS = {
+    store.DRAFT: "projet",
+    store.PUBLISHED: "publiée",
+    store.REJECTED: "rejetée",
+    store.SUPERSEDED: "remplacé",
+}
 # What each route needs (flows/portal/access.py): the dependency admits the visitor or refuses, audited.
 Member = Annotated[Visitor, Depends(require(None, "post"))]
 Viewer = Annotated[Visitor, Depends(require(VIEW_DRAFTS))]
@@ -146,10 +151,14 @@ def _dashboard(request: Request, status: int = 200, error: str = "", form: dict[
         _revision_row({"region": region, "year": year, "region_name": name, "revisions": []}, entry, known)
         for region, year, name, entry in catalogue.drafts()
     ]
+    interrupted = {(r["region"], r["year"]): catalogue.interrupted_drafts(r["region"], r["year"]) for r in pending}
+    for row in pending:
+        row["interrupted"] = row["revision"] in interrupted[(row["region"], row["year"])]
     return render(
         request,
         "dashboard.html.j2",
         status,
+        damaged=portal.verifier.damaged(),
         pending=pending,
         editions=editions,
         regions=_regions(request),
@@ -270,6 +279,7 @@ def _draft_page(
         print_pdf=f"{base}/impression/pdf" if "print" in entry and status_name == store.PUBLISHED else None,
         pending=status_name == store.DRAFT,
         stale=status_name == store.DRAFT and based_on != current,
+        interrupted=status_name == store.DRAFT and revision in catalogue.interrupted_drafts(region, year),
         current=current,
         own=bool(me and me.name == entry.get("launched_by") and not entry.get("self_approval", False)),
         error=error,
@@ -341,9 +351,7 @@ def print_pdf(request: Request, region: str, year: int, revision: int, visitor: 
     history, entry = _revision(request, region, year, revision)
     if "print" not in entry or entry.get("status", store.PUBLISHED) != store.PUBLISHED:
         raise HTTPException(404, "pas de fichier pour l'imprimeur publié pour cette révision")
-    pdf = _portal(request).catalogue.object_file(region, year, entry["print"]["sha256"])
-    if not pdf.is_file():
-        raise HTTPException(404, "fichier absent")
+    pdf = _portal(request).verifier.served(region, year, revision, "print", entry["print"]["sha256"])
     name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
     return FileResponse(
         pdf,
