@@ -350,9 +350,11 @@ class Catalogue:
             raise SignOffRefused(f"{region} {year} : aucune révision {number}")
         status = entry.get("status", PUBLISHED)
         if status == SUPERSEDED:
+            current = latest_number(self.history(region, year))
             raise SignOffRefused(
-                f"{region} {year} révision {number} : projet remplacé (une révision publiée depuis l'a rendu caduc), "
-                "il ne peut plus être approuvé ni rejeté ; relancer la construction si ses données doivent l'être"
+                f"{region} {year} révision {number} : projet remplacé, la {_revision_name(current)} a été publiée "
+                f"depuis et il corrige la {_revision_name(entry.get('based_on'))} ; il ne peut plus être approuvé "
+                "ni rejeté : relancer la construction si ses données doivent être publiées"
             )
         if status != DRAFT:
             raise SignOffRefused(
