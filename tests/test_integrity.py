@@ -272,8 +272,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=40m", "tmpfs", str(mountpoint)], check=True)
     try:
         yield mountpoint
-    finally:
-        subprocess.run(["umount", str(mountpoint)], check=True)
+    finally:  # lazily: the test's own catalogue engine may still hold the database file open
+        subprocess.run(["umount", "--lazy", str(mountpoint)], check=True)
 
 
 def test_a_build_failing_on_a_full_disk_removes_the_objects_it_wrote_and_says_so(inputs_copy: Path, small_disk: Path):
