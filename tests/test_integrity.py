@@ -177,7 +177,7 @@ def test_the_portal_refuses_a_damaged_published_file_tells_the_admins_once_and_f
     assert "brochure" in line.detail and "SHA-256" in line.detail
     [mail] = inbox.messages  # the admins, not the editors, and once for this damage
     assert mail["X-Envelope-To"] == "anne@ars.test"
-    assert mail["Subject"] == "[FIR] Fichier(s) publié(s) altéré(s) : 1, plus servi(s) par le portail"
+    assert mail["Subject"] == "[FIR] Fichier(s) altéré(s) : 1, plus servi(s) par le portail"
     body = mail.get_content()
     assert f"{REGION} {YEAR}, révision 2 : brochure" in body and f"fir repair --outputs {published.outputs}" in body
 
@@ -185,14 +185,17 @@ def test_the_portal_refuses_a_damaged_published_file_tells_the_admins_once_and_f
     assert len(inbox.messages) == 1 and len(audit.entries(published.engine, action=audit.INTEGRITY)) == 1
     log_in(client, "a.admin")
     dashboard = client.get("/staff/").text
-    assert "Fichiers publiés altérés" in dashboard and f"{REGION} {YEAR}, révision 2 : brochure" in dashboard
+    assert (
+        "Fichiers altérés, que le portail ne sert plus" in dashboard
+        and f"{REGION} {YEAR}, révision 2 : brochure" in dashboard
+    )
     assert "fir repair" in dashboard
 
     repaired = fir("repair", "--outputs", published.outputs)
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert f"rétabli depuis une vue : {obj}" in repaired.stdout
     assert client.get(f"/download/{REGION}/{YEAR}/2").content == forms["pdf"]
-    assert "Fichiers publiés altérés" not in client.get("/staff/").text
+    assert "Fichiers altérés, que le portail ne sert plus" not in client.get("/staff/").text
 
 
 def test_the_service_reads_every_published_file_at_start_and_reports_a_damaged_one(

@@ -46,6 +46,7 @@ ROLE_NAMES = {
     "print": "fichier pour l'imprimeur",
     "web": "version web",
     "data": "données ouvertes",
+    "draft": "copie marquée du projet",
 }
 
 

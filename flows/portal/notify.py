@@ -166,9 +166,9 @@ def published(catalogue: Catalogue, region: str, year: int, region_name: str, en
 
 def files_damaged(catalogue: Catalogue, damaged: list[str], repair: str) -> None:
     """Tell the admins that published files no longer hold the bytes approved (the portal refuses them)."""
-    subject = f"[FIR] Fichier(s) publié(s) altéré(s) : {len(damaged)}, plus servi(s) par le portail"
+    subject = f"[FIR] Fichier(s) altéré(s) : {len(damaged)}, plus servi(s) par le portail"
     lines = [
-        "Le contrôle du service a trouvé des fichiers publiés dont le contenu n'est plus celui approuvé "
+        "Le contrôle du service a trouvé des fichiers dont le contenu n'est plus celui enregistré au catalogue "
         "(empreinte SHA-256 différente). Le portail ne les sert plus : les lecteurs voient une page d'indisponibilité.",
         "",
         *[f"  - {line}" for line in damaged],

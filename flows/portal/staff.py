@@ -308,9 +308,8 @@ def draft_page_image(
     if not 1 <= page <= entry["pages"]:
         raise HTTPException(404, f"pas de page {page}")
     file = _shown_file(entry)
-    pdf = _portal(request).catalogue.object_file(region, year, file["sha256"])
-    if not pdf.is_file():
-        raise HTTPException(404, "fichier absent")
+    role = "pdf" if file["sha256"] == entry["pdf"]["sha256"] else "draft"
+    pdf = _portal(request).verifier.served(region, year, revision, role, file["sha256"])
     try:
         image = previews.page_png(_portal(request).outputs, pdf, file["sha256"], page, previews.PAGE_DPI)
     except previews.PreviewFailed as exc:
@@ -331,9 +330,7 @@ def draft_pdf(
     if "draft" not in entry:
         raise HTTPException(404, "pas de copie marquée pour cette révision")
     catalogue = _portal(request).catalogue
-    pdf = catalogue.object_file(region, year, entry["draft"]["sha256"])
-    if not pdf.is_file():
-        raise HTTPException(404, "fichier absent")
+    pdf = _portal(request).verifier.served(region, year, revision, "draft", entry["draft"]["sha256"])
     target = f"{region} {year} r{revision}"
     audit.record(catalogue.engine, visitor.name, visitor.address, audit.DRAFT_DOWNLOAD, target)
     name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")

@@ -115,8 +115,9 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
 
     @app.exception_handler(integrity.FileDamaged)
     def file_damaged(request: Request, exc: integrity.FileDamaged) -> Response:
+        what = "enregistré pour relecture" if exc.damage.role == "draft" else "publié"
         message = (
-            "ce fichier n'est pas servi : son contenu n'est plus exactement celui qui a été publié (contrôle "
+            f"ce fichier n'est pas servi : son contenu n'est plus exactement celui qui a été {what} (contrôle "
             "d'intégrité). Les administrateurs du portail sont prévenus et vont le rétablir ; réessayez plus tard"
         )
         return pages.error_page(request, 503, message)
