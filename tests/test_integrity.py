@@ -116,8 +116,9 @@ def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Inbox]:
 
 
 @pytest.fixture
-def published(tmp_path: Path) -> store.Catalogue:
-    """r1 and r2 published (fake bytes: the store does not read them), an admin and an editor with addresses."""
+def published(catalogue_backend: str, tmp_path: Path) -> store.Catalogue:
+    """r1 and r2 published (fake bytes: the store does not read them), an admin and an editor with addresses;
+    on SQLite and on PostgreSQL."""
     catalogue = store.open_catalogue(tmp_path / "outputs")
     _publish(catalogue, 1, "r1")
     _publish(catalogue, 2, "r2")
@@ -219,7 +220,9 @@ def test_the_service_reads_every_published_file_at_start_and_reports_a_damaged_o
     assert verifier.check_all()[0].path == older and len(inbox.messages) == 1  # the daily pass: told once
 
 
-def test_a_draft_made_stale_by_a_publication_is_replaced_in_listings_and_refused(tmp_path: Path):
+def test_a_draft_made_stale_by_a_publication_is_replaced_in_listings_and_refused(
+    catalogue_backend: str, tmp_path: Path
+):
     catalogue = store.open_catalogue(tmp_path / "outputs")
     _publish(catalogue, 1, "r1")
     with catalogue.lock(REGION, YEAR, timeout=10):  # two corrections of r1; the later one is published
