@@ -266,15 +266,15 @@ def serve_portal(
     # The published files' SHA-256, read whole now and once a day (a damaged file is refused and told).
     from flows.portal import integrity
 
-    checked = threading.Event()
-    integrity.watch(app.state.portal.verifier, checked, integrity.check_interval())
+    stop_checks = threading.Event()
+    integrity.watch(app.state.portal.verifier, stop_checks, integrity.check_interval())
     # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again once done; SIGHUP is
     # handed to it as a SIGTERM, so that it too stops the portal cleanly and ends in Stopped.
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: portal.handle_exit(signal.SIGTERM, frame))
     try:
         portal.run(sockets=[listener])
     finally:
-        checked.set()
+        stop_checks.set()
         signal.signal(signal.SIGHUP, previous)
     if portal.failed is not None:
         code = portal.failed.process.returncode

@@ -23,6 +23,8 @@ state before a publication or after it.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -300,7 +302,9 @@ class Catalogue:
                 _insert_revision(conn, edition_id, number, record, stored, results, sign_off)
                 failpoints.reach("in-transaction")
         except Exception as exc:
-            exc.removed_objects = self._remove_unrecorded(folder, region, year, created)  # type: ignore[attr-defined]
+            removed = self._remove_unrecorded(folder, region, year, created)
+            with contextlib.suppress(AttributeError):  # said by the command line (flows/operations.py)
+                exc.removed_objects = removed  # type: ignore[attr-defined]
             raise
         failpoints.reach("committed")
         self.rewrite_views(region, year, failpoints.reach)
@@ -576,8 +580,6 @@ def _supersede_stale(conn: Connection, edition_id: int, at: str) -> int:
 
 
 def _now() -> str:
-    import datetime as dt
-
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
