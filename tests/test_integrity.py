@@ -220,6 +220,45 @@ def test_the_service_reads_every_published_file_at_start_and_reports_a_damaged_o
     assert verifier.check_all()[0].path == older and len(inbox.messages) == 1  # the daily pass: told once
 
 
+SERVE_PORTAL = """
+import sys
+from pathlib import Path
+from flows.supervisor import listen, serve_portal
+with listen("127.0.0.1", 0) as listener:
+    serve_portal(listener, Path(sys.argv[1]), [], lambda: print("prêt", flush=True))
+"""
+
+
+def _wait_for(inbox: _Inbox, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while len(inbox.messages) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(inbox.messages) == count, [m["Subject"] for m in inbox.messages]
+
+
+def test_the_service_portal_checks_at_start_and_again_at_each_period(published: store.Catalogue, inbox: _Inbox):
+    """The portal as `fir serve` runs it (supervisor.serve_portal, in a process of its own): a file damaged
+    before it starts is told at once; one damaged later, at the next pass (the period made 1 s here)."""
+    _overwrite_same_size(published.object_file(REGION, YEAR, _sha(_forms("r1")["archive"])))
+    env = {**os.environ, "FIR_INTEGRITY_CHECK_S": "1"}
+    command = [sys.executable, "-c", SERVE_PORTAL, str(published.outputs)]
+    portal = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        _wait_for(inbox, 1)
+        assert f"{REGION} {YEAR}, révision 1 : copie d'archivage" in inbox.messages[0].get_content()
+        _truncate(published.object_file(REGION, YEAR, _sha(_forms("r2")["web"])))
+        _wait_for(inbox, 2)
+        later = inbox.messages[1].get_content()
+        assert f"{REGION} {YEAR}, révision 2 : version web" in later and "révision 1" not in later  # told once
+    finally:
+        portal.terminate()
+        portal.wait(timeout=30)
+    assert [e.target for e in audit.entries(published.engine, action=audit.INTEGRITY)] == [
+        f"{REGION} {YEAR} r2",
+        f"{REGION} {YEAR} r1",
+    ]
+
+
 def test_a_draft_made_stale_by_a_publication_is_replaced_in_listings_and_refused(
     catalogue_backend: str, tmp_path: Path
 ):
