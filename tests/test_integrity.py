@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -421,3 +422,36 @@ def test_a_build_killed_after_its_draft_commit_is_reported_by_the_next_command_a
     assert rejected.returncode == 0, rejected.stdout + rejected.stderr
     assert "interrompue" not in fir("repair", "--outputs", outputs).stderr
     assert not (outputs / REGION / str(YEAR) / ".constructions").exists()
+
+
+def test_a_build_mark_is_believed_only_while_its_own_process_runs(tmp_path: Path):
+    """A mark names its process by number and start time: a dead one, or a number given since to another
+    process, is an interrupted build; marks of drafts no longer pending go at the next recovery."""
+    from flows.edition.publish import builds
+
+    folder = tmp_path / "edition"
+    sleeper = subprocess.Popen(["sleep", "60"])
+    try:
+        host = socket.gethostname()
+        marks = {
+            1: {"pid": sleeper.pid, "started": builds._started(sleeper.pid), "host": host, "at": time.time()},
+            2: {"pid": sleeper.pid, "started": 1, "host": host, "at": time.time()},  # the number reused since
+            3: {"pid": _dead_pid(), "started": 1, "host": host, "at": time.time()},
+            4: {"pid": _dead_pid(), "started": 1, "host": host, "at": time.time()},  # its draft decided since
+        }
+        (folder / builds.FOLDER).mkdir(parents=True)
+        for number, mark in marks.items():
+            (folder / builds.FOLDER / f"r{number}.json").write_text(json.dumps(mark), "utf-8")
+        assert builds.interrupted(folder, {1, 2, 3}) == [2, 3]
+        assert builds.interrupted(folder, {1, 2, 3}, clear=True) == [2, 3]
+        assert sorted(p.name for p in (folder / builds.FOLDER).iterdir()) == ["r1.json", "r2.json", "r3.json"]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert builds.interrupted(folder, {1, 2, 3}) == [1, 2, 3]  # its process gone: interrupted too
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid

@@ -25,7 +25,9 @@ def begin(edition_dir: Path, number: int) -> Path:
     folder = edition_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     mark = folder / f"r{number}.json"
-    mark.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "at": time.time()}), "utf-8")
+    pid = os.getpid()
+    said = {"pid": pid, "started": _started(pid), "host": socket.gethostname(), "at": time.time()}
+    mark.write_text(json.dumps(said), "utf-8")
     return mark
 
 
@@ -68,8 +70,17 @@ def _running(mark: Path) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    return data.get("started") in (None, _started(pid))  # the same process, not another given its number since
+
+
+def _started(pid: int) -> int | None:
+    """When process `pid` started (clock ticks since boot, Linux's /proc): a number reused later differs."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[19])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def message(region: str, year: int, number: int, outputs: Path | None = None) -> str:
