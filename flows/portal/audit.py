@@ -23,6 +23,7 @@ from flows.edition.publish.tables import audit_log
 from flows.portal import people
 
 CONFIRM = "confirm"  # texts and figures carried over from the earlier edition, re-read (flows/carryover.py)
+INTEGRITY = "integrity"  # a published file found damaged by the service, no longer served (portal/integrity.py)
 LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
     "login",
     "logout",
@@ -44,6 +45,7 @@ ACTION_NAMES = {
     ACCOUNT: "compte",
     ACCESS: "accès refusé",
     CONFIRM: "confirmation d'éléments repris",
+    INTEGRITY: "fichier publié altéré",
 }
 OUTCOME_NAMES = {OK: "fait", REFUSED: "refusé", FAILED: "échoué"}
 COLUMNS = ("at", "actor", "address", "action", "target", "outcome", "detail")
