@@ -498,6 +498,7 @@ def cmd_drafts(args: argparse.Namespace) -> int:
     catalogue = store.open_catalogue(args.outputs)
     found = catalogue.drafts()
     known = people.known(catalogue.engine) if found else {}
+    interrupted = {(r, y): catalogue.interrupted_drafts(r, y) for r, y in {(r, y) for r, y, _, _ in found}}
     for region, year, region_name, entry in found:
         print(
             f"{region} {year} r{entry['revision']}\t{region_name}\tconstruit le {format_time(entry['published_at'])} "
@@ -508,6 +509,13 @@ def cmd_drafts(args: argparse.Namespace) -> int:
             print(f"    à relire : {store.edition_dir(args.outputs, region, year) / entry['draft']['file']}")
     if not found:
         print("Aucun projet en attente d'approbation.")
+    for region, year, _, entry in catalogue.drafts(statuses=(store.SUPERSEDED,)):
+        print(
+            f"{region} {year} r{entry['revision']}\tremplacé le {format_time(entry.get('decided_at'))} : "
+            f"{entry.get('comment') or 'une révision a été publiée depuis'} ; ne peut plus être approuvé"
+        )
+    for (region, year), numbers in sorted(interrupted.items()):
+        _say_interrupted(numbers, region, year, args)
     return EXIT_OK
 
 
@@ -538,9 +546,26 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
         by = people.person(entry["decided_by"], people.known(catalogue.engine))
         print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
         print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
+        every = catalogue.history(args.region, args.year, statuses=(store.SUPERSEDED,))
+        replaced = (
+            [e["revision"] for e in every["revisions"] if e.get("decided_at") == entry["decided_at"]] if every else []
+        )
+        if replaced:
+            names = ", ".join(f"r{n}" for n in replaced)
+            print(f"Remplacé(s) par cette publication, plus jamais approuvable(s) : {names} (copie marquée retirée).")
     else:
         print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
+    _say_interrupted(catalogue.interrupted_drafts(args.region, args.year), args.region, args.year, args)
     return EXIT_OK
+
+
+def _say_interrupted(numbers: list[int], region: str, year: int, args: argparse.Namespace) -> None:
+    """Drafts recorded by a build killed before its end (flows/edition/publish/builds.py), said to staff."""
+    from flows.edition.publish import builds
+
+    for number in numbers:
+        said = builds.message(region, year, number, getattr(args, "outputs", None))
+        print(f"Attention : {said}.", file=sys.stderr)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -587,7 +612,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for region, year in store.editions_found(catalogue):
         try:
             with catalogue.lock(region, year, 60, _say_waiting):
-                catalogue.recover(region, year)
+                recovery = catalogue.recover(region, year)
+            for path in recovery.restored:
+                print(f"{region} {year} : fichier altéré rétabli depuis sa copie intacte : {path}", file=sys.stderr)
+            _say_interrupted(recovery.interrupted, region, year, args)
         except Exception as exc:
             if (message := operational_message(exc)) is None:
                 raise
@@ -619,6 +647,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
             print(f"  rétabli depuis une vue : {path}")
         for path in recovery.removed:
             print(f"  supprimé : {path}")
+        _say_interrupted(recovery.interrupted, region, year, args)
     if not found:
         print(f"Aucune édition publiée dans {args.outputs} (catalogue : {catalogue.where})")
     return EXIT_OK
@@ -643,6 +672,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
         except store.LockTimeout:
             print(f"{region} {year} : en cours de construction, laissée pour la prochaine fois")
             continue
+        _say_interrupted(recovery.interrupted, region, year, args)
         files, size = gc.folder_size(folder)
         total += size
         freed = f" ; supprimé : {len(recovery.removed)} fichier(s) non référencé(s)" if recovery.removed else ""

@@ -72,7 +72,10 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
         return None
     where = exc.filename or "(chemin inconnu)"
     if exc.errno in _NO_SPACE:
-        return f"plus de place sur le disque pour écrire {where} : libérer de l'espace, puis relancer. {_UNCHANGED}"
+        return (
+            f"plus de place sur le disque pour écrire {where} : libérer de l'espace, puis relancer. "
+            f"{_UNCHANGED}{_cleaned(exc)}"
+        )
     if exc.errno in _NOT_ALLOWED:
         return (
             f"pas le droit d'écrire ou de lire {where} ({_reason(exc)}) : donner ce droit à l'utilisateur qui "
@@ -83,6 +86,23 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
             f"{where} devrait être un dossier ({_reason(exc)}) : le renommer ou choisir un autre dossier. {_UNCHANGED}"
         )
     return f"erreur du système de fichiers sur {where} ({_reason(exc)}). {_UNCHANGED}"
+
+
+def _cleaned(exc: BaseException) -> str:
+    """What a failed build took back: the files it had written that no revision references (store.record)."""
+    removed = getattr(exc, "removed_objects", None) or []
+    if not removed:
+        return ""
+    where = Path(removed[0]).parent
+    if len(removed) == 1:
+        return (
+            f" Le fichier que cette construction avait déjà écrit dans {where}, qu'aucune révision ne référence, "
+            "a été supprimé."
+        )
+    return (
+        f" Les {len(removed)} fichiers que cette construction avait déjà écrits dans {where}, qu'aucune révision ne "
+        "référence, ont été supprimés."
+    )
 
 
 def _database_error(exc: BaseException) -> str | None:
@@ -97,7 +117,9 @@ def _database_error(exc: BaseException) -> str | None:
     where = "la base du catalogue"
     # The two causes recognised are said in French alone; any other keeps the server's words, to be reported.
     if "full" in detail or "disk" in detail:
-        return f"plus de place pour écrire dans {where} : libérer de l'espace, puis relancer. {_UNCHANGED}"
+        return (
+            f"plus de place pour écrire dans {where} : libérer de l'espace, puis relancer. {_UNCHANGED}{_cleaned(exc)}"
+        )
     if "readonly" in detail or "read-only" in detail:
         return f"{where} ne peut pas être écrite : vérifier les droits du dossier. {_UNCHANGED}"
     return f"erreur de {where} ({detail}) : vérifier qu'elle est joignable, puis relancer. {_UNCHANGED}"

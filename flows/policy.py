@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flows.edition.publish.store import DRAFT, STATUS_NAMES
+from flows.edition.publish.store import DRAFT, STATUS_NAMES, SUPERSEDED
 
 # The actions (the names of the permissions pages test, `can["approve"]`).
 VIEW_DRAFTS = "view-drafts"
@@ -178,6 +178,14 @@ def _on_draft(actor: Actor, action: str, found: Draft, comment: str) -> Decision
     and an approval only while the publication it corrects is still the current one."""
     if found.status is None:
         return Decision(False, f"{found.region} {found.year} : aucune révision {found.number}", UNKNOWN)
+    if found.status == SUPERSEDED and action in SIGN_OFF:
+        return Decision(
+            False,
+            f"{found.region} {found.year} révision {found.number} : projet remplacé, la "
+            f"{_revision_name(found.current)} a été publiée depuis et il corrige la {_revision_name(found.based_on)} ; "
+            "il ne peut plus être approuvé ni rejeté : relancer la construction si ses données doivent être publiées",
+            DECIDED,
+        )
     if found.status != DRAFT:
         if action == CONFIRM:
             return Decision(False, "ce projet n'attend plus de décision : il n'y a plus rien à confirmer", DECIDED)

@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -260,13 +261,20 @@ def serve_portal(
                 self.should_exit = self.should_exit or self.failed is not None
             return await super().on_tick(counter)
 
-    portal = Portal(uvicorn.Config(create_app(outputs, inputs), log_level="warning", timeout_graceful_shutdown=5))
+    app = create_app(outputs, inputs)
+    portal = Portal(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
+    # The published files' SHA-256, read whole now and once a day (a damaged file is refused and told).
+    from flows.portal import integrity
+
+    stop_checks = threading.Event()
+    integrity.watch(app.state.portal.verifier, stop_checks, integrity.check_interval())
     # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again once done; SIGHUP is
     # handed to it as a SIGTERM, so that it too stops the portal cleanly and ends in Stopped.
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: portal.handle_exit(signal.SIGTERM, frame))
     try:
         portal.run(sockets=[listener])
     finally:
+        stop_checks.set()
         signal.signal(signal.SIGHUP, previous)
     if portal.failed is not None:
         code = portal.failed.process.returncode

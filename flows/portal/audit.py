@@ -24,6 +24,7 @@ from flows.portal import people
 
 CONFIRM = "confirm"  # texts and figures carried over from the earlier edition, re-read (flows/carryover.py)
 SETTING = "setting"  # an administrators' setting changed (flows/edition/publish/settings.py)
+INTEGRITY = "integrity"  # a published file found damaged by the service, no longer served (portal/integrity.py)
 LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
     "login",
     "logout",
@@ -46,6 +47,7 @@ ACTION_NAMES = {
     ACCESS: "accès refusé",
     CONFIRM: "confirmation d'éléments repris",
     SETTING: "réglage",
+    INTEGRITY: "fichier publié altéré",
 }
 OUTCOME_NAMES = {OK: "fait", REFUSED: "refusé", FAILED: "échoué"}
 COLUMNS = ("at", "actor", "address", "action", "target", "outcome", "detail")

@@ -33,7 +33,12 @@ THROTTLE_LIMIT = 10
 LOGIN_REFUSED = (
     "Connexion refusée : identifiant ou mot de passe incorrect, ou trop d'essais (réessayez alors dans 15 minutes)."
 )
-STATUS_LABELS = {store.DRAFT: "projet", store.PUBLISHED: "publiée", store.REJECTED: "rejetée"}
+STATUS_LABELS = {
+    store.DRAFT: "projet",
+    store.PUBLISHED: "publiée",
+    store.REJECTED: "rejetée",
+    store.SUPERSEDED: "remplacé",
+}
 # The action each route is (flows/policy.py, through flows/portal/access.py): the dependency admits the
 # visitor or refuses, audited. What a draft's state forbids is asked of the policy by the route itself.
 Member = Annotated[Visitor, Depends(require(policy.LOG_OUT, "post"))]
@@ -148,10 +153,14 @@ def _dashboard(request: Request, status: int = 200, error: str = "", form: dict[
         _revision_row({"region": region, "year": year, "region_name": name, "revisions": []}, entry, known)
         for region, year, name, entry in catalogue.drafts()
     ]
+    interrupted = {(r["region"], r["year"]): catalogue.interrupted_drafts(r["region"], r["year"]) for r in pending}
+    for row in pending:
+        row["interrupted"] = row["revision"] in interrupted[(row["region"], row["year"])]
     return render(
         request,
         "dashboard.html.j2",
         status,
+        damaged=portal.verifier.damaged(),
         pending=pending,
         editions=editions,
         regions=_regions(request),
@@ -273,6 +282,7 @@ def _draft_page(
         print_pdf=f"{base}/impression/pdf" if "print" in entry and status_name == store.PUBLISHED else None,
         pending=status_name == store.DRAFT,
         stale=status_name == store.DRAFT and based_on != current,
+        interrupted=status_name == store.DRAFT and revision in catalogue.interrupted_drafts(region, year),
         current=current,
         own=status_name == store.DRAFT and decision.rule == policy.FOUR_EYES,
         error=error,
@@ -301,9 +311,8 @@ def draft_page_image(
     if not 1 <= page <= entry["pages"]:
         raise HTTPException(404, f"pas de page {page}")
     file = _shown_file(entry)
-    pdf = _portal(request).catalogue.object_file(region, year, file["sha256"])
-    if not pdf.is_file():
-        raise HTTPException(404, "fichier absent")
+    role = "pdf" if file["sha256"] == entry["pdf"]["sha256"] else "draft"
+    pdf = _portal(request).verifier.served(region, year, revision, role, file["sha256"])
     try:
         image = previews.page_png(_portal(request).outputs, pdf, file["sha256"], page, previews.PAGE_DPI)
     except previews.PreviewFailed as exc:
@@ -324,9 +333,7 @@ def draft_pdf(
     if "draft" not in entry:
         raise HTTPException(404, "pas de copie marquée pour cette révision")
     catalogue = _portal(request).catalogue
-    pdf = catalogue.object_file(region, year, entry["draft"]["sha256"])
-    if not pdf.is_file():
-        raise HTTPException(404, "fichier absent")
+    pdf = _portal(request).verifier.served(region, year, revision, "draft", entry["draft"]["sha256"])
     target = f"{region} {year} r{revision}"
     audit.record(catalogue.engine, visitor.name, visitor.address, audit.DRAFT_DOWNLOAD, target)
     name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
@@ -344,9 +351,7 @@ def print_pdf(request: Request, region: str, year: int, revision: int, visitor: 
     history, entry = _revision(request, region, year, revision)
     if "print" not in entry or entry.get("status", store.PUBLISHED) != store.PUBLISHED:
         raise HTTPException(404, "pas de fichier pour l'imprimeur publié pour cette révision")
-    pdf = _portal(request).catalogue.object_file(region, year, entry["print"]["sha256"])
-    if not pdf.is_file():
-        raise HTTPException(404, "fichier absent")
+    pdf = _portal(request).verifier.served(region, year, revision, "print", entry["print"]["sha256"])
     name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
     return FileResponse(
         pdf,

@@ -23,6 +23,8 @@ state before a publication or after it.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from flows.edition.publish import database, failpoints, legacy, objects, views
+from flows.edition.publish import builds, database, failpoints, legacy, objects, views
 from flows.edition.publish.errors import Holder, LockTimeout, StoreDamaged
 from flows.edition.publish.locks import edition_lock
 from flows.edition.publish.manifest import (
@@ -53,7 +55,15 @@ REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LOCK_TIMEOUT_S = 3600  # a build takes seconds; an hour means another run is stuck
 ROLES = ("pdf", "archive", *EXTRA_ROLES, "draft")
 DRAFT, PUBLISHED, REJECTED = "draft", "published", "rejected"
-STATUS_NAMES = {DRAFT: "projet en attente d'approbation", PUBLISHED: "publiée", REJECTED: "rejetée"}
+# A draft that a later publication made stale (its erratum compares with a publication that is no longer the
+# current one): never approvable, its marked copy removed from projets/.
+SUPERSEDED = "superseded"
+STATUS_NAMES = {
+    DRAFT: "projet en attente d'approbation",
+    PUBLISHED: "publiée",
+    REJECTED: "rejetée",
+    SUPERSEDED: "remplacé",
+}
 __all__ = ["Catalogue", "LockTimeout", "Recovery", "SignOffRefused", "StoreDamaged", "open_catalogue"]
 
 
@@ -72,6 +82,7 @@ class Recovery:
     imported: list[int] = field(default_factory=list)  # revisions taken from an outputs/ tree into the catalogue
     removed: list[Path] = field(default_factory=list)  # temporary and unreferenced files, stray views
     restored: list[Path] = field(default_factory=list)  # objects recovered from a view holding their bytes
+    interrupted: list[int] = field(default_factory=list)  # pending drafts recorded by a build killed before its end
 
 
 def edition_dir(outputs: Path, region: str, year: int) -> Path:
@@ -146,18 +157,19 @@ class Catalogue:
         found = self.history(region, year, statuses=None)
         return next((e for e in found["revisions"] if e["revision"] == number), None) if found else None
 
-    def drafts(self) -> list[tuple[str, int, str, RevisionEntry]]:
-        """Every draft awaiting sign-off: region, year, the region's name and the revision, oldest first."""
+    def drafts(self, statuses: Sequence[str] = (DRAFT,)) -> list[tuple[str, int, str, RevisionEntry]]:
+        """Every draft awaiting sign-off (or with another of `statuses`, e.g. SUPERSEDED): region, year, the
+        region's name and the revision, oldest first."""
         with self.engine.connect() as conn:
             pending = conn.execute(
                 sa.select(editions.c.region, editions.c.year)
                 .join(revisions, revisions.c.edition_id == editions.c.id)
-                .where(revisions.c.status == DRAFT)
+                .where(revisions.c.status.in_(statuses))
                 .distinct()
             ).all()
             found = []
             for region, year in sorted(pending):
-                history = self.history(region, year, conn, statuses=(DRAFT,))
+                history = self.history(region, year, conn, statuses=statuses)
                 assert history is not None
                 found += [(region, year, history["region_name"], e) for e in history["revisions"]]
         return found
@@ -187,6 +199,12 @@ class Catalogue:
             return None
         base = Path(self.engine.url.database)
         return sum(p.stat().st_size for p in (base, base.with_name(base.name + "-wal")) if p.is_file())
+
+    def interrupted_drafts(self, region: str, year: int) -> list[int]:
+        """Pending drafts of the edition whose build was killed after recording them (builds.py)."""
+        pending = self.history(region, year, statuses=(DRAFT,))
+        numbers = {e["revision"] for e in pending["revisions"]} if pending else set()
+        return builds.interrupted(edition_dir(self.outputs, region, year), numbers)
 
     def object_file(self, region: str, year: int, digest: str) -> Path:
         return objects.object_path(edition_dir(self.outputs, region, year), digest)
@@ -265,21 +283,57 @@ class Catalogue:
         """Store the files as objects, then record the revision in one transaction, then rewrite the views."""
         folder = edition_dir(self.outputs, region, year)
         names = {role: file_name(role, region, year) for role in files}
-        digests = {}
-        for role, data in files.items():
-            digests[role] = objects.put(folder, data)
-            failpoints.reach("object-written" if len(digests) == 1 else "objects-written")
-        stored = {role: (names[role], digests[role], len(data)) for role, data in files.items()}
-        with self.engine.begin() as conn:  # the commit point
-            edition_id = _edition_id(conn, region, year, region_name)
-            # Published at once (imports, the store's tests): the columns' defaults, as before drafts existed.
-            sign_off = (
-                {"status": status, "launched_by": launched_by, "based_on": based_on} if status != PUBLISHED else {}
-            )
-            _insert_revision(conn, edition_id, number, record, stored, results, sign_off)
-            failpoints.reach("in-transaction")
+        digests: dict[str, str] = {}
+        created: set[str] = set()  # objects this call wrote: removed again if its commit fails
+        try:
+            for role, data in files.items():
+                existed = objects.object_path(folder, objects.sha256(data)).is_file()
+                digests[role] = objects.put(folder, data)
+                if not existed:
+                    created.add(digests[role])
+                failpoints.reach("object-written" if len(digests) == 1 else "objects-written")
+            stored = {role: (names[role], digests[role], len(data)) for role, data in files.items()}
+            with self.engine.begin() as conn:  # the commit point
+                edition_id = _edition_id(conn, region, year, region_name)
+                # Published at once (imports, the store's tests): the columns' defaults, as before drafts existed.
+                sign_off = (
+                    {"status": status, "launched_by": launched_by, "based_on": based_on} if status != PUBLISHED else {}
+                )
+                _insert_revision(conn, edition_id, number, record, stored, results, sign_off)
+                failpoints.reach("in-transaction")
+        except Exception as exc:
+            removed = self._remove_unrecorded(folder, region, year, created)
+            with contextlib.suppress(AttributeError):  # said by the command line (flows/operations.py)
+                exc.removed_objects = removed  # type: ignore[attr-defined]
+            raise
         failpoints.reach("committed")
         self.rewrite_views(region, year, failpoints.reach)
+
+    def _remove_unrecorded(self, folder: Path, region: str, year: int, digests: set[str]) -> list[Path]:
+        """Remove the objects of `digests` no revision of the edition records (a failed commit's, on a full
+        disk above all); those removed. Kept when the catalogue cannot say (nothing is removed unproven)."""
+        if not digests:
+            return []
+        query = (
+            sa.select(revision_files.c.sha256)
+            .join(revisions, revisions.c.id == revision_files.c.revision_id)
+            .join(editions, editions.c.id == revisions.c.edition_id)
+            .where(editions.c.region == region, editions.c.year == year, revision_files.c.sha256.in_(digests))
+        )
+        try:
+            with self.engine.connect() as conn:
+                recorded = set(conn.scalars(query))
+        except Exception:
+            return []
+        removed = []
+        for digest in sorted(digests - recorded):
+            path = objects.object_path(folder, digest)
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            removed.append(path)
+        return removed
 
     def decide(
         self,
@@ -296,9 +350,7 @@ class Catalogue:
         pending draft, the four-eyes rule, a rejection's reason, a publication still current. Here only
         the commit: RevisionConflict if the draft was decided meanwhile (the lock was not held)."""
         with self.engine.begin() as conn:
-            edition_id = conn.scalar(
-                sa.select(editions.c.id).where(editions.c.region == region, editions.c.year == year)
-            )
+            edition_id = _edition_id(conn, region, year, "")
             done = conn.execute(
                 sa.update(revisions)
                 .where(
@@ -315,6 +367,8 @@ class Catalogue:
             )
             if done.rowcount != 1:
                 raise RevisionConflict(f"révision {number} décidée par une autre session")
+            if approve:  # the other pending drafts corrected the publication this one replaces
+                _supersede_stale(conn, edition_id, at)
         self.rewrite_views(region, year)
         decided = self.revision(region, year, number)
         assert decided is not None
@@ -349,15 +403,24 @@ class Catalogue:
                     _insert_revision(conn, edition_id, entry["revision"], record, files, (), {})
             recovery.imported = [e["revision"] for e in found]
             history = self.history(region, year, statuses=None)
+        if history is not None and any(e.get("status") == DRAFT for e in history["revisions"]):
+            with self.engine.begin() as conn:  # drafts left stale by a publication made before « remplacé » existed
+                if _supersede_stale(conn, _edition_id(conn, region, year, ""), _now()):
+                    history = self.history(region, year, statuses=None)
         referenced = {f["sha256"]: f for e in (history or {"revisions": []})["revisions"] for f in files_of(e).values()}
+        # The current publication's files are read whole (a few MB): a same-size corruption is seen by the next run.
+        published = [e for e in (history or {"revisions": []})["revisions"] if e.get("status") == PUBLISHED]
+        current = {f["sha256"] for f in views.published_files(published[-1]).values()} if published else set()
         for path in objects.stored(folder):
             if path.name not in referenced:
                 path.unlink(missing_ok=True)
                 recovery.removed.append(path)
         for digest, file in referenced.items():
-            if self._check_object(folder, digest, file, verify):
+            if self._check_object(folder, digest, file, verify or digest in current):
                 recovery.restored.append(objects.object_path(folder, digest))
         recovery.removed += self.rewrite_views(region, year)
+        pending = {e["revision"] for e in (history or {"revisions": []})["revisions"] if e.get("status") == DRAFT}
+        recovery.interrupted = builds.interrupted(folder, pending, clear=True)
         return recovery
 
     def _check_object(self, folder: Path, digest: str, entry: FileEntry, verify: bool) -> bool:
@@ -367,7 +430,7 @@ class Catalogue:
         if intact and (not verify or objects.file_sha256(path) == digest):
             return False
         for view in (folder / entry["file"], folder / name_in_revision(entry)):
-            if view.is_file() and not _same_file(view, path) and objects.file_sha256(view) == digest:
+            if view.is_file() and not objects.same_inode(view, path) and objects.file_sha256(view) == digest:
                 path.unlink(missing_ok=True)
                 objects.adopt(folder, view, digest)
                 return True
@@ -411,13 +474,6 @@ def recover_all(
         with catalogue.lock(region, year, timeout, on_wait):
             done.append((region, year, catalogue.recover(region, year, verify)))
     return done
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.samefile(b)
-    except OSError:
-        return False
 
 
 def _insert_revision(
@@ -471,6 +527,32 @@ def _insert_revision(
 
 
 _OPTIONAL_RECORD = ("report", "run_id", "carried_over", "web_address")
+
+
+def _supersede_stale(conn: Connection, edition_id: int, at: str) -> int:
+    """Mark « remplacé » every pending draft of the edition that does not correct its current publication
+    (never approvable: its erratum would be wrong); how many."""
+    current = conn.scalar(
+        sa.select(sa.func.max(revisions.c.number)).where(
+            revisions.c.edition_id == edition_id, revisions.c.status == PUBLISHED
+        )
+    )
+    if current is None:
+        return 0
+    done = conn.execute(
+        sa.update(revisions)
+        .where(
+            revisions.c.edition_id == edition_id,
+            revisions.c.status == DRAFT,
+            sa.or_(revisions.c.based_on.is_(None), revisions.c.based_on != current),
+        )
+        .values(status=SUPERSEDED, decided_at=at, decision_comment=f"remplacé : révision {current} publiée depuis")
+    )
+    return int(done.rowcount or 0)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 def latest_number(history: Manifest | None) -> int | None:
