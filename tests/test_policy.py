@@ -174,3 +174,15 @@ def test_edition_toml_s_self_approval_is_read_only_to_be_reported_as_ignored(inp
     assert warning.message.startswith("Le réglage [approval] self_approval d'edition.toml est ignoré")
     assert "fir reglages --region hauts-de-france --auto-approbation oui" in warning.message
     assert ignored_settings("hauts-de-france", 2018, False) == ()
+
+
+def test_a_replaced_draft_is_neither_approved_nor_rejected_and_the_refusal_says_why():
+    replaced = _draft("superseded", based_on=1, current=3)
+    for action, comment in ((policy.APPROVE, ""), (policy.REJECT, "trop tard")):
+        refused = policy.allowed(APPROVER, action, replaced, comment=comment)
+        assert (refused.allowed, refused.rule) == (False, policy.DECIDED)
+        assert refused.reason == (
+            "hauts-de-france 2024 révision 2 : projet remplacé, la révision 3 a été publiée depuis et il corrige la "
+            "révision 1 ; il ne peut plus être approuvé ni rejeté : relancer la construction si ses données doivent "
+            "être publiées"
+        )
