@@ -260,7 +260,14 @@ def serve_portal(
                 self.should_exit = self.should_exit or self.failed is not None
             return await super().on_tick(counter)
 
-    portal = Portal(uvicorn.Config(create_app(outputs, inputs), log_level="warning", timeout_graceful_shutdown=5))
+    from flows.portal import proxies
+
+    try:  # proxy headers believed from the operator's proxies only (FIR_TRUSTED_PROXIES), never by default
+        options = proxies.server_options()
+    except proxies.BadProxySetting as exc:
+        raise ServiceError(str(exc)) from None
+    config = uvicorn.Config(create_app(outputs, inputs), log_level="warning", timeout_graceful_shutdown=5, **options)
+    portal = Portal(config)
     # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again once done; SIGHUP is
     # handed to it as a SIGTERM, so that it too stops the portal cleanly and ends in Stopped.
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: portal.handle_exit(signal.SIGTERM, frame))
@@ -306,6 +313,12 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
             f"un service FIR tourne déjà avec {home} (processus {other.pid}, portail "
             f"{other.portal_url}). L'arrêter d'abord, ou lancer celui-ci avec un autre PREFECT_HOME."
         )
+    try:
+        from flows.portal.proxies import BadProxySetting, trusted_proxies
+
+        trusted_proxies()  # a wrong setting is said before anything starts
+    except BadProxySetting as exc:
+        raise ServiceError(str(exc)) from None
     inputs, outputs = inputs.absolute(), outputs.absolute()
     with ExitStack() as stack:
         _restore_signals(stack)

@@ -55,11 +55,12 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
     """The web app serving the publications found under `outputs` (and the staff pages); `inputs`: where
     builds read their data (default: the project's inputs/), to offer its editions to launch."""
     app = FastAPI(title="Brochures FIR", docs_url=None, redoc_url=None, openapi_url=None)
+    catalogue = store.open_catalogue(outputs)
     app.state.portal = Portal(
         outputs=outputs,
         inputs=inputs or paths.INPUTS_DIR,
-        catalogue=store.open_catalogue(outputs),
-        sessions=Sessions(portal_secret(outputs)),
+        catalogue=catalogue,
+        sessions=Sessions(portal_secret(outputs), catalogue.engine),
         templates=pages.environment(),
         runs=PrefectRuns(),
     )
