@@ -6,6 +6,11 @@ images are never cached and their viewing is in the audit log."""
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -13,22 +18,27 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from flows.edition.publish import store
-from flows.edition.publish.tables import staff_sessions
-from flows.portal import accounts, audit
+from flows.edition.publish.tables import audit_log, login_throttle, refusal_counts, staff_sessions
+from flows.portal import accounts, audit, refusals, throttle
+from flows.portal import admin as admin_pages
 from flows.portal.sessions import COOKIE
+from flows.portal.staff import LOGIN_REFUSED
 from flows.web import create_app
 from tests.helpers import REGION
 from tests.portal_helpers import (
     ADMIN,
     APPROVER_ACCOUNT,
     EDITOR_ACCOUNT,
+    PASSWORD,
     add_accounts,
     audit_lines,
     copy_outputs,
+    csrf_of,
     log_in,
 )
 
 DRAFT = 2  # 2024 r2: the correction awaiting sign-off
+SAME = LOGIN_REFUSED.replace("'", "&#39;")  # as the page escapes it
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +64,16 @@ def _client(outputs: Path) -> TestClient:
     return TestClient(create_app(outputs))
 
 
+def _plain(text: str) -> str:
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def _alert(answer) -> str:
+    found = re.search(r'role="alert">([^<]+)<', answer.text)
+    assert found, answer.text
+    return found.group(1)
+
+
 def _session_rows(outputs: Path, account: str) -> int:
     with store.open_catalogue(outputs).engine.connect() as conn:
         query = sa.select(sa.func.count()).select_from(staff_sessions).where(staff_sessions.c.account == account)
@@ -64,6 +84,7 @@ def _session_rows(outputs: Path, account: str) -> int:
 
 
 def test_a_cookie_captured_before_logout_neither_approves_nor_rejects_nor_reads(private: Path):
+    decisions = len(audit_lines(private, audit.APPROVE) + audit_lines(private, audit.REJECT))
     client = _client(private)
     csrf = log_in(client, APPROVER_ACCOUNT)
     captured = client.cookies.get(COOKIE)
@@ -81,7 +102,7 @@ def test_a_cookie_captured_before_logout_neither_approves_nor_rejects_nor_reads(
         answer = thief.post(f"{base}/{decision}", data={"csrf": csrf, "comment": "vu"}, follow_redirects=False)
         assert answer.status_code == 401, (decision, answer.status_code)
     assert store.open_catalogue(private).revision(REGION, 2024, DRAFT)["status"] == store.DRAFT
-    assert [e.outcome for e in audit_lines(private, audit.APPROVE) + audit_lines(private, audit.REJECT)] == []
+    assert len(audit_lines(private, audit.APPROVE) + audit_lines(private, audit.REJECT)) == decisions
 
 
 def test_a_password_change_or_a_disabling_deletes_every_session_of_the_account(fresh: Path):
@@ -135,3 +156,169 @@ def test_draft_images_are_not_cached_and_one_audit_line_covers_a_viewing(shared:
     # refused to whom may not see drafts, as the page is
     anonymous = _client(shared).get(f"{base}/pages/1.png")
     assert anonymous.status_code == 401 and not anonymous.content.startswith(b"\x89PNG")
+
+
+# -- 14: throttling slows the attacker's address, never the owner's -------------------------------------------
+
+ATTACKER, DESK = ("198.51.100.66", 40000), ("192.0.2.10", 40000)
+
+
+def _from(outputs: Path, address: tuple[str, int]) -> TestClient:
+    return TestClient(create_app(outputs), client=address)
+
+
+def _try(client: TestClient, name: str, password: str):
+    form = client.get("/staff/login")
+    data = {"name": name, "password": password, "csrf": csrf_of(form.text), "next": "/staff/"}
+    return client.post("/staff/login", data=data, follow_redirects=False)
+
+
+def _throttle_rows(outputs: Path) -> dict[tuple[str, str], tuple[int, float]]:
+    """(name, address) → (wrong passwords, seconds until the next try is checked after the last one)."""
+    with store.open_catalogue(outputs).engine.connect() as conn:
+        rows = list(conn.execute(sa.select(login_throttle)))
+    return {
+        (r.name, r.address): (
+            r.failures,
+            (dt.datetime.fromisoformat(r.until) - dt.datetime.fromisoformat(r.last_at)).total_seconds(),
+        )
+        for r in rows
+    }
+
+
+def test_an_attacker_hammering_an_admin_does_not_lock_the_admin_out(fresh: Path):
+    attacker = _from(fresh, ATTACKER)
+    for _ in range(15):
+        assert _try(attacker, ADMIN, "wrong password!").status_code == 401
+    assert _try(attacker, ADMIN, PASSWORD).status_code == 401  # slowed down there, even with the right one
+    owner = _from(fresh, DESK)
+    assert _try(owner, ADMIN, PASSWORD).status_code == 303  # the admin, at their desk, gets in
+    assert owner.get("/staff/", follow_redirects=False).status_code == 200
+    login = audit_lines(fresh, audit.LOGIN)
+    assert [(e.actor, e.address, e.outcome) for e in login] == [(ADMIN, DESK[0], audit.OK)]
+
+
+def test_wrong_passwords_slow_a_name_at_its_address_with_growing_delays(fresh: Path):
+    client = _from(fresh, DESK)
+    for _ in range(throttle.FREE):
+        answer = _try(client, EDITOR_ACCOUNT, "wrong password!")
+        assert (answer.status_code, _alert(answer)) == (401, SAME)
+    assert _throttle_rows(fresh)[(EDITOR_ACCOUNT, DESK[0])] == (throttle.FREE, 2.0)
+    # within the delay, even the right password is refused with the same words, and does not count
+    answer = _try(client, EDITOR_ACCOUNT, PASSWORD)
+    assert (answer.status_code, _alert(answer)) == (401, SAME)
+    assert _throttle_rows(fresh)[(EDITOR_ACCOUNT, DESK[0])][0] == throttle.FREE
+    time.sleep(2.1)
+    assert _try(client, EDITOR_ACCOUNT, "wrong password!").status_code == 401
+    assert _throttle_rows(fresh)[(EDITOR_ACCOUNT, DESK[0])] == (throttle.FREE + 1, 4.0)  # the delay doubles
+    assert [throttle.delay(n).total_seconds() for n in (4, 5, 6, 7, 14, 30)] == [0, 2, 4, 8, 900, 900]
+    # an administrator unlocks it (a POST with its token, audited): the right password works at once
+    admin = _from(fresh, ATTACKER)
+    csrf = log_in(admin, ADMIN)
+    page = admin.get("/staff/admin/accounts").text
+    assert "Connexions freinées" in page and EDITOR_ACCOUNT in page and DESK[0] in page
+    assert admin.post("/staff/admin/unlock", data={"name": EDITOR_ACCOUNT}).status_code == 403  # no token
+    done = admin.post("/staff/admin/unlock", data={"csrf": csrf, "name": EDITOR_ACCOUNT}, follow_redirects=False)
+    assert done.status_code == 303
+    assert _throttle_rows(fresh) == {}
+    assert _try(client, EDITOR_ACCOUNT, PASSWORD).status_code == 303
+    line = audit_lines(fresh, audit.ACCOUNT)[0]
+    assert (line.actor, line.target, line.outcome) == (ADMIN, EDITOR_ACCOUNT, audit.OK)
+    assert line.detail.startswith("connexion débloquée")
+
+
+def test_unlocking_is_refused_to_whom_may_not_manage_accounts(fresh: Path):
+    editor = _from(fresh, DESK)
+    csrf = log_in(editor, EDITOR_ACCOUNT)
+    assert editor.post("/staff/admin/unlock", data={"csrf": csrf, "name": ADMIN}).status_code == 403
+    assert _client(fresh).post("/staff/admin/unlock", data={"name": ADMIN}).status_code == 401
+    line = audit_lines(fresh, audit.ACCESS)[0]
+    assert (line.actor, line.target) == (EDITOR_ACCOUNT, "POST /staff/admin/unlock")
+
+
+def test_one_address_spraying_many_names_is_capped_there_only(fresh: Path):
+    sprayer = _from(fresh, ATTACKER)
+    names = [f"guess{n}" for n in range(throttle.ADDRESS_LIMIT // (throttle.FREE - 1) + 1)]
+    for name in names:  # under each name's free attempts, over the address's limit
+        for _ in range(throttle.FREE - 1):
+            _try(sprayer, name, "wrong password!")
+    assert _try(sprayer, EDITOR_ACCOUNT, PASSWORD).status_code == 401  # first try of that name: the address is over
+    assert _try(_from(fresh, DESK), EDITOR_ACCOUNT, PASSWORD).status_code == 303
+    counts = refusals.latest(store.open_catalogue(fresh).engine)
+    assert any(c.target == EDITOR_ACCOUNT and c.detail.startswith("trop d'essais depuis cette adresse") for c in counts)
+
+
+# -- 15: anonymous traffic is counted, bounded; the export is bounded -----------------------------------------
+
+
+def _audit_size(outputs: Path) -> int:
+    with store.open_catalogue(outputs).engine.connect() as conn:
+        return int(conn.scalar(sa.select(sa.func.count()).select_from(audit_log)) or 0)
+
+
+def test_anonymous_refusals_are_counted_per_hour_not_logged_one_line_each(fresh: Path):
+    client = _from(fresh, ATTACKER)
+    before = _audit_size(fresh)
+    for _ in range(40):
+        assert client.get("/staff/admin/audit", follow_redirects=False).status_code == 303
+        assert client.post("/staff/builds", data={"region": "x"}).status_code == 401
+    for n in range(12):
+        assert _try(client, f"nobody{n % 4}", "wrong password!").status_code == 401
+    client.post("/staff/login", data={"name": ADMIN, "password": PASSWORD})  # no token
+    assert _audit_size(fresh) == before  # not one line
+    engine = store.open_catalogue(fresh).engine
+    counts = {(c.action, c.target): (c.count, c.address, c.detail) for c in refusals.latest(engine)}
+    assert counts[(audit.ACCESS, "GET /staff/admin/audit")] == (40, ATTACKER[0], "connexion requise")
+    assert counts[(audit.ACCESS, "POST /staff/builds")] == (40, ATTACKER[0], "connexion requise")
+    assert counts[(audit.LOGIN, "nobody0")] == (3, ATTACKER[0], "identifiants refusés")
+    assert counts[(audit.ACCESS, "POST /staff/login")][2] == "jeton CSRF absent ou faux"
+    # a robot asking ever new addresses of one hour: at most HOUR_ROWS counters, the rest under « autres »
+    for n in range(refusals.HOUR_ROWS + 30):
+        client.get(f"/staff/drafts/{REGION}/2024/{n}", follow_redirects=False)
+    with engine.connect() as conn:
+        rows = list(conn.execute(sa.select(refusal_counts)))
+    assert len(rows) <= refusals.HOUR_ROWS + 2  # the hour may turn during the test
+    assert sum(r._mapping["count"] for r in rows if r.address == refusals.OTHERS) >= 30
+    assert _audit_size(fresh) == before
+    # the administrator reads the counters on the audit page
+    admin = _from(fresh, DESK)
+    log_in(admin, ADMIN)
+    page = admin.get("/staff/admin/audit").text
+    assert "Refus anonymes" in page and ATTACKER[0] in page and "page /staff/admin/audit" in page
+
+
+def test_the_audit_export_covers_one_period_with_a_row_limit_streamed(fresh: Path, monkeypatch: pytest.MonkeyPatch):
+    engine = store.open_catalogue(fresh).engine
+    with engine.begin() as conn:
+        for day in (3, 4, 5):
+            conn.execute(
+                sa.insert(audit_log).values(
+                    at=f"2020-03-0{day}T10:00:00+00:00",
+                    actor=EDITOR_ACCOUNT,
+                    address="192.0.2.1",
+                    action=audit.BUILD,
+                    target=f"{REGION} 2020",
+                    outcome=audit.OK,
+                    detail=f"ancienne ligne {day}",
+                )
+            )
+    for n in range(25):
+        audit.record(engine, EDITOR_ACCOUNT, "192.0.2.1", audit.BUILD, f"{REGION} 2024", audit.OK, f"ligne {n}")
+    client = _from(fresh, DESK)
+    log_in(client, ADMIN)
+    page = _plain(client.get("/staff/admin/audit").text)
+    assert "au plus 100 000 lignes" in page and "par défaut les 12 derniers mois" in page
+    monkeypatch.setattr(admin_pages, "EXPORT_LIMIT", 10)
+    exported = client.get("/staff/admin/audit.csv", params={"action": audit.BUILD})
+    assert exported.status_code == 200 and "content-length" not in exported.headers  # streamed
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["date (heure de Paris)", "qui", "depuis"]
+    assert [r[6] for r in rows[1:11]] == [f"ligne {n}" for n in range(24, 14, -1)]
+    assert rows[11] == ["export limité à 10 lignes : choisissez une période plus courte pour la suite"]
+    assert len(rows) == 12
+    old = client.get("/staff/admin/audit.csv", params={"du": "2020-03-04", "au": "2020-03-31"})
+    rows = list(csv.reader(io.StringIO(old.content.decode("utf-8-sig")), delimiter=";"))
+    assert [r[6] for r in rows[1:]] == ["ancienne ligne 5", "ancienne ligne 4"]
+    assert 'filename="journal-fir-2020-03-04-2020-03-31.csv"' in old.headers["content-disposition"]
+    assert client.get("/staff/admin/audit.csv", params={"du": "demain"}).status_code == 400
+    assert client.get("/staff/admin/audit.csv", params={"du": "2020-04-01", "au": "2020-03-01"}).status_code == 400
