@@ -9,17 +9,24 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from flows import paths
 from flows.edition.publish import store
 from flows.edition.publish.tables import audit_log, login_throttle, refusal_counts, staff_sessions
-from flows.portal import accounts, audit, refusals, throttle
+from flows.portal import accounts, audit, proxies, refusals, throttle
 from flows.portal import admin as admin_pages
 from flows.portal.sessions import COOKIE
 from flows.portal.staff import LOGIN_REFUSED
@@ -307,7 +314,7 @@ def test_the_audit_export_covers_one_period_with_a_row_limit_streamed(fresh: Pat
     client = _from(fresh, DESK)
     log_in(client, ADMIN)
     page = _plain(client.get("/staff/admin/audit").text)
-    assert "au plus 100 000 lignes" in page and "par défaut les 12 derniers mois" in page
+    assert "au plus 100 000 lignes" in page and "exportez alors une période plus courte" in page
     monkeypatch.setattr(admin_pages, "EXPORT_LIMIT", 10)
     exported = client.get("/staff/admin/audit.csv", params={"action": audit.BUILD})
     assert exported.status_code == 200 and "content-length" not in exported.headers  # streamed
@@ -320,5 +327,98 @@ def test_the_audit_export_covers_one_period_with_a_row_limit_streamed(fresh: Pat
     rows = list(csv.reader(io.StringIO(old.content.decode("utf-8-sig")), delimiter=";"))
     assert [r[6] for r in rows[1:]] == ["ancienne ligne 5", "ancienne ligne 4"]
     assert 'filename="journal-fir-2020-03-04-2020-03-31.csv"' in old.headers["content-disposition"]
+    until = client.get("/staff/admin/audit.csv", params={"au": "2020-03-03", "action": audit.BUILD})
+    assert [r.split(";")[6] for r in until.content.decode("utf-8-sig").splitlines()[1:]] == ["ancienne ligne 3"]
     assert client.get("/staff/admin/audit.csv", params={"du": "demain"}).status_code == 400
     assert client.get("/staff/admin/audit.csv", params={"du": "2020-04-01", "au": "2020-03-01"}).status_code == 400
+
+
+# -- 13: proxy headers only from the proxies the operator lists ----------------------------------------------
+
+_SERVE_PORTAL = """
+import socket, sys
+from pathlib import Path
+from flows.supervisor import serve_portal
+listener = socket.create_server(("127.0.0.1", 0))
+port = listener.getsockname()[1]
+serve_portal(listener, Path(sys.argv[1]), [], lambda: print(f"http://127.0.0.1:{port}", flush=True))
+"""
+
+
+@contextmanager
+def _fir_serve_portal(outputs: Path, **env: str) -> Iterator[str]:
+    """The portal as `fir serve` runs it (flows/supervisor.py serve_portal: its uvicorn and its options), in a
+    process of its own on the loopback; its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVE_PORTAL, str(outputs)],
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=paths.PROJECT_ROOT,
+    )
+    try:
+        assert process.stdout is not None
+        base = process.stdout.readline().strip()
+        assert base.startswith("http://"), process.communicate(timeout=30)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _log_in_over_http(client: httpx.Client, name: str, password: str, headers: dict[str, str]) -> httpx.Response:
+    form = client.get("/staff/login", headers=headers)
+    data = {"name": name, "password": password, "csrf": csrf_of(form.text), "next": "/staff/"}
+    return client.post("/staff/login", data=data, headers=headers)
+
+
+def test_forwarded_headers_from_an_unlisted_address_count_for_nothing(fresh: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv(proxies.VARIABLE, raising=False)
+    with _fir_serve_portal(fresh) as base, httpx.Client(base_url=base) as client:
+        for n in range(throttle.FREE):  # a new forged address at each try: the throttle sees the loopback
+            forged = {"X-Forwarded-For": f"203.0.113.{n + 1}"}
+            assert _log_in_over_http(client, ADMIN, "wrong password!", forged).status_code == 401
+        forged = {"X-Forwarded-For": "203.0.113.99", "X-Forwarded-Proto": "https"}
+        assert _log_in_over_http(client, ADMIN, PASSWORD, forged).status_code == 401  # slowed at 127.0.0.1
+        assert list(_throttle_rows(fresh)) == [(ADMIN, "127.0.0.1")]
+        assert _log_in_over_http(client, EDITOR_ACCOUNT, PASSWORD, forged).status_code == 303
+        cookie = client.cookies.jar
+        assert all(not c.secure for c in cookie)  # a forged X-Forwarded-Proto makes no HTTPS
+        assert client.get("/staff/admin/audit", headers=forged).status_code == 403
+    addresses = {e.address for e in audit_lines(fresh)}
+    addresses |= {c.address for c in refusals.latest(store.open_catalogue(fresh).engine)}
+    assert addresses == {"127.0.0.1"}
+
+
+def test_forwarded_headers_from_a_listed_proxy_name_the_client(fresh: Path):
+    with (
+        _fir_serve_portal(fresh, FIR_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8") as base,
+        httpx.Client(base_url=base) as client,
+    ):
+        forwarded = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+        form = client.get("/staff/login", headers=forwarded)
+        assert "; secure" in form.headers["set-cookie"].lower()  # HTTPS as the proxy says the client sees it
+        cookie = form.headers["set-cookie"].split(";")[0]  # a secure cookie: sent back by hand over http
+        data = {"name": ADMIN, "password": PASSWORD, "csrf": csrf_of(form.text), "next": "/staff/"}
+        answer = client.post("/staff/login", data=data, headers={**forwarded, "Cookie": cookie})
+        assert answer.status_code == 303
+        assert "; secure" in answer.headers["set-cookie"].lower()
+    line = audit_lines(fresh, audit.LOGIN)[0]
+    assert (line.actor, line.address) == (ADMIN, "203.0.113.7")
+
+
+def test_fir_serve_refuses_a_proxy_setting_that_names_no_address(tmp_path: Path):
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "serve", "--outputs", str(tmp_path / "outputs")],
+        env={**os.environ, "PREFECT_HOME": str(tmp_path / "home"), proxies.VARIABLE: "127.0.0.1, proxy.example"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=paths.PROJECT_ROOT,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "FIR_TRUSTED_PROXIES : « proxy.example » n'est ni une adresse IP ni un réseau" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert proxies.trusted_proxies({proxies.VARIABLE: ""}) == []
+    assert proxies.server_options({}) == {"proxy_headers": False, "forwarded_allow_ips": []}

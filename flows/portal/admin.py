@@ -1,6 +1,6 @@
 """The administrators' pages: staff accounts (create, disable, reset a password, unlock logins slowed by
 wrong passwords) and the audit log (latest first, filtered by action, with the counters of anonymous
-refusals; exported as CSV, one period and at most EXPORT_LIMIT lines, streamed). Every account change and
+refusals; exported as CSV, a period if chosen and at most EXPORT_LIMIT lines, streamed). Every account change and
 unlocking leaves an audit line."""
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ AdminPost = Annotated[Visitor, Depends(require(MANAGE, "post"))]
 AdminFile = Annotated[Visitor, Depends(require(MANAGE, "file"))]
 AUDIT_LIMIT = 500
 EXPORT_LIMIT = 100_000  # lines of one CSV export: a longer period is exported in several
-EXPORT_DAYS = 365  # the period exported when none is chosen
 DONE = {
     "debloque": "Connexion débloquée : les essais manqués sont oubliés.",
     "cree": "Compte créé.",
@@ -130,7 +129,6 @@ def _record(request: Request, visitor: Visitor, target: str, outcome: str, detai
 def audit_page(request: Request, visitor: Admin, action: str = "") -> Response:
     chosen = action if action in audit.ACTION_NAMES else ""
     found = audit.entries(_engine(request), AUDIT_LIMIT, chosen or None)
-    today = dt.datetime.now(PARIS).date()
     return render(
         request,
         "audit.html.j2",
@@ -144,35 +142,32 @@ def audit_page(request: Request, visitor: Admin, action: str = "") -> Response:
         keep_days=refusals.KEEP_DAYS,
         hour_rows=refusals.HOUR_ROWS,
         export_limit=f"{EXPORT_LIMIT:_}".replace("_", "\u202f"),
-        first_day=(today - dt.timedelta(days=EXPORT_DAYS)).isoformat(),
-        last_day=today.isoformat(),
     )
 
 
-def _day(text: str, default: dt.date) -> dt.date:
+def _day(text: str) -> dt.date | None:
     try:
-        return dt.date.fromisoformat(text) if text else default
+        return dt.date.fromisoformat(text) if text else None
     except ValueError:
         raise HTTPException(400, f"date « {text[:20]} » invalide : attendu AAAA-MM-JJ") from None
 
 
 @router.get("/audit.csv")
 def audit_csv(request: Request, visitor: AdminFile, action: str = "", du: str = "", au: str = "") -> Response:
-    """The log of one period (by default the last EXPORT_DAYS days; days in Paris time, both included),
-    latest first, at most EXPORT_LIMIT lines, written as it is read (never the whole log in memory)."""
+    """The log of one period (days in Paris time, both included; without a date, from the start or up to
+    now), latest first, at most EXPORT_LIMIT lines, written as it is read (never the whole log in memory)."""
     chosen = action if action in audit.ACTION_NAMES else None
-    today = dt.datetime.now(PARIS).date()
-    first, last = _day(du, today - dt.timedelta(days=EXPORT_DAYS)), _day(au, today)
-    if first > last:
+    first, last = _day(du), _day(au)
+    if first and last and first > last:
         raise HTTPException(400, "période vide : la date de début est après la date de fin")
-    start = dt.datetime.combine(first, dt.time(), PARIS)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), PARIS)
+    start = dt.datetime.combine(first, dt.time(), PARIS) if first else None
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), PARIS) if last else None
     lines = audit.export_lines(_engine(request), start, end, chosen, EXPORT_LIMIT, people.known(_engine(request)))
-    name = f"journal-fir-{first.isoformat()}-{last.isoformat()}.csv"
+    period = f"-{first or 'debut'}-{last or 'maintenant'}" if first or last else ""
     return StreamingResponse(
         _encoded(lines),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        headers={"Content-Disposition": f'attachment; filename="journal-fir{period}.csv"', "Cache-Control": "no-store"},
     )
 
 

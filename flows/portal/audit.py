@@ -183,26 +183,27 @@ def as_csv(found: list[Entry], known: people.Known) -> str:
 
 def export_lines(
     engine: Engine,
-    start: dt.datetime,
-    end: dt.datetime,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
     action: str | None,
     limit: int,
     known: people.Known,
 ) -> Iterator[str]:
-    """The CSV lines (as `as_csv` writes them) of the lines from `start` (included) to `end` (excluded),
-    latest first, at most `limit`: read a thousand at a time, each batch on its own connection, so an export
+    """The CSV lines (as `as_csv` writes them) of the lines from `start` (included) to `end` (excluded; None:
+    no bound), latest first, at most `limit`: read a thousand at a time, each batch on its own connection, so an export
     holds neither the whole log in memory nor a connection while the client reads. When the period holds
     more, a last line says so and what to do."""
-    after, before = (
-        start.astimezone(dt.UTC).isoformat(timespec="seconds"),
-        end.astimezone(dt.UTC).isoformat(timespec="seconds"),
-    )
+    period = []
+    if start is not None:
+        period.append(audit_log.c.at >= start.astimezone(dt.UTC).isoformat(timespec="seconds"))
+    if end is not None:
+        period.append(audit_log.c.at < end.astimezone(dt.UTC).isoformat(timespec="seconds"))
+    if action:
+        period.append(audit_log.c.action == action)
     yield _csv_line(HEADER)
     written, below = 0, None
     while written < limit:
-        query = sa.select(audit_log).where(audit_log.c.at >= after, audit_log.c.at < before)
-        if action:
-            query = query.where(audit_log.c.action == action)
+        query = sa.select(audit_log).where(*period)
         if below is not None:
             query = query.where(audit_log.c.id < below)
         query = query.order_by(audit_log.c.id.desc()).limit(min(_BATCH, limit - written))
@@ -213,12 +214,8 @@ def export_lines(
         for row in rows:
             yield _csv_line(_row(_entry(row), known))
         written, below = written + len(rows), rows[-1].id
-    query = sa.select(audit_log.c.id).where(audit_log.c.at >= after, audit_log.c.at < before, audit_log.c.id < below)
-    query = query.limit(1)
-    if action:
-        query = query.where(audit_log.c.action == action)
     with engine.connect() as conn:
-        more = conn.scalar(query) is not None
+        more = conn.scalar(sa.select(audit_log.c.id).where(*period, audit_log.c.id < below).limit(1)) is not None
     if more:
         shown = f"{limit:_}".replace("_", "\u202f")
         yield _csv_line([f"export limité à {shown} lignes : choisissez une période plus courte pour la suite"])

@@ -75,18 +75,18 @@ def refusal(engine: Engine, name: str, address: str, now: dt.datetime | None = N
 def failed(engine: Engine, name: str, address: str, now: dt.datetime | None = None) -> None:
     """Count a wrong password for `name` from `address` (and forget rows a day old)."""
     now = now or dt.datetime.now(dt.UTC)
-    with engine.begin() as conn:
-        conn.execute(sa.delete(login_throttle).where(login_throttle.c.last_at < _stamp(now - FORGET_AFTER)))
-        failures = 1 + int(
-            conn.scalar(
-                sa.select(login_throttle.c.failures).where(
-                    login_throttle.c.name == name, login_throttle.c.address == address
-                )
-            )
-            or 0
-        )
-        values = {"failures": failures, "last_at": _stamp(now), "until": _stamp(now + delay(failures))}
-        _upsert(conn, name, address, values)
+    for attempt in range(3):  # two wrong passwords at once for a new pair: the second adds to the first's row
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.delete(login_throttle).where(login_throttle.c.last_at < _stamp(now - FORGET_AFTER)))
+                where = (login_throttle.c.name == name) & (login_throttle.c.address == address)
+                failures = 1 + int(conn.scalar(sa.select(login_throttle.c.failures).where(where)) or 0)
+                values = {"failures": failures, "last_at": _stamp(now), "until": _stamp(now + delay(failures))}
+                _upsert(conn, name, address, values)
+            return
+        except sa.exc.IntegrityError:
+            if attempt == 2:
+                raise
 
 
 def _upsert(conn: Connection, name: str, address: str, values: dict[str, object]) -> None:
