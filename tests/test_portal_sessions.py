@@ -422,3 +422,26 @@ def test_fir_serve_refuses_a_proxy_setting_that_names_no_address(tmp_path: Path)
     assert "Traceback" not in done.stderr
     assert proxies.trusted_proxies({proxies.VARIABLE: ""}) == []
     assert proxies.server_options({}) == {"proxy_headers": False, "forwarded_allow_ips": []}
+
+
+def test_sessions_throttle_and_counters_on_each_database(catalogue_backend: str, tmp_path: Path):
+    """The three tables of migration 0006 on SQLite and PostgreSQL alike, through the portal."""
+    outputs = tmp_path / "outputs"
+    add_accounts(outputs)
+    client = _from(outputs, DESK)
+    csrf = log_in(client, ADMIN)
+    captured = client.cookies.get(COOKIE)
+    assert client.post("/staff/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    thief = _from(outputs, ATTACKER)
+    thief.cookies.set(COOKIE, captured, path="/staff")
+    assert thief.get("/staff/", follow_redirects=False).status_code == 303
+    for _ in range(throttle.FREE + 1):
+        _try(thief, EDITOR_ACCOUNT, "wrong password!")
+        thief.get("/staff/admin/audit", follow_redirects=False)
+    assert _throttle_rows(outputs)[(EDITOR_ACCOUNT, ATTACKER[0])][0] == throttle.FREE
+    counts = {(c.action, c.target): c.count for c in refusals.latest(store.open_catalogue(outputs).engine)}
+    assert counts[(audit.ACCESS, "GET /staff/admin/audit")] == throttle.FREE + 1
+    assert counts[(audit.ACCESS, "GET /staff/")] == 1  # the dead cookie's request: anonymous
+    assert counts[(audit.LOGIN, EDITOR_ACCOUNT)] == throttle.FREE + 1
+    assert throttle.unlock(store.open_catalogue(outputs).engine, address=ATTACKER[0]) == 1
+    assert _try(thief, EDITOR_ACCOUNT, PASSWORD).status_code == 303

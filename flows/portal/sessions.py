@@ -148,10 +148,13 @@ def anonymous(session: Session | None) -> Session:
 
 
 def is_https(request: Request) -> bool:
-    """HTTPS as the client sees it: the request's scheme (uvicorn reads a trusted proxy's headers), or
-    FIR_PORTAL_HTTPS=1 when a proxy terminates TLS without saying so."""
+    """HTTPS as the client sees it: the request's scheme (uvicorn reads X-Forwarded-Proto from the proxies of
+    FIR_TRUSTED_PROXIES only: flows/portal/proxies.py), or FIR_PORTAL_HTTPS=1 when a proxy terminates TLS
+    without saying so."""
     return request.url.scheme == "https" or os.environ.get("FIR_PORTAL_HTTPS", "") == "1"
 
 
 def client_address(request: Request) -> str:
+    """The client's address: the peer's, or what a listed proxy says (flows/portal/proxies.py), never what
+    any client writes in X-Forwarded-For."""
     return request.client.host if request.client else "inconnue"
