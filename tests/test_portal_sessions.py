@@ -31,7 +31,7 @@ from flows.portal import admin as admin_pages
 from flows.portal.sessions import COOKIE
 from flows.portal.staff import LOGIN_REFUSED
 from flows.web import create_app
-from tests.helpers import REGION
+from tests.helpers import REGION, fir
 from tests.portal_helpers import (
     ADMIN,
     APPROVER_ACCOUNT,
@@ -445,3 +445,19 @@ def test_sessions_throttle_and_counters_on_each_database(catalogue_backend: str,
     assert counts[(audit.LOGIN, EDITOR_ACCOUNT)] == throttle.FREE + 1
     assert throttle.unlock(store.open_catalogue(outputs).engine, address=ATTACKER[0]) == 1
     assert _try(thief, EDITOR_ACCOUNT, PASSWORD).status_code == 303
+
+
+def test_fir_user_unlock_forgets_a_name_s_wrong_passwords_from_every_address(fresh: Path):
+    """When no administrator can reach the portal, the command line unlocks (and audits it)."""
+    for address in (ATTACKER, DESK):
+        client = _from(fresh, address)
+        for _ in range(throttle.FREE):
+            _try(client, ADMIN, "wrong password!")
+    assert set(_throttle_rows(fresh)) == {(ADMIN, ATTACKER[0]), (ADMIN, DESK[0])}
+    done = fir("user", "unlock", ADMIN, "--outputs", fresh)
+    assert done.returncode == 0, done.stderr
+    assert f"Connexions de « {ADMIN} » débloquées (2 adresse(s))" in done.stdout
+    assert _throttle_rows(fresh) == {}
+    assert _try(_from(fresh, DESK), ADMIN, PASSWORD).status_code == 303
+    line = audit_lines(fresh, audit.ACCOUNT)[0]
+    assert (line.target, line.detail) == (ADMIN, "connexion débloquée (2)")
