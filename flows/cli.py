@@ -230,12 +230,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     collect.set_defaults(handler=cmd_gc)
 
-    user = sub.add_parser("user", help="comptes du personnel (portail) : add, passwd, disable, list")
+    user = sub.add_parser("user", help="comptes du personnel (portail) : add, passwd, disable, unlock, list")
     user_sub = user.add_subparsers(dest="action", required=True, metavar="OPÉRATION")
     for action, text in (
         ("add", "créer un compte (le mot de passe est demandé deux fois)"),
         ("passwd", "changer le mot de passe d'un compte (ses sessions sont fermées)"),
         ("disable", "désactiver un compte (ses sessions sont fermées)"),
+        ("unlock", "débloquer les connexions d'un identifiant freinées par des mots de passe faux"),
         ("list", "lister les comptes"),
     ):
         p = user_sub.add_parser(action, help=text)
@@ -722,6 +723,13 @@ def cmd_user(args: argparse.Namespace) -> int:
             accounts.disable(engine, args.name)
             audit.record(engine, actor, address, audit.ACCOUNT, args.name, detail="compte désactivé")
             print(f"Compte « {args.name} » désactivé ; ses sessions sont fermées.")
+            return EXIT_OK
+        if args.action == "unlock":
+            from flows.portal import throttle
+
+            forgotten = throttle.unlock(engine, args.name.strip().lower())
+            audit.record(engine, actor, address, audit.ACCOUNT, args.name, detail=f"connexion débloquée ({forgotten})")
+            print(f"Connexions de « {args.name} » débloquées ({forgotten} adresse(s)) : le prochain essai est vérifié.")
             return EXIT_OK
         password = _new_password(args.password_stdin)
         if args.action == "add":

@@ -261,11 +261,15 @@ def serve_portal(
                 self.should_exit = self.should_exit or self.failed is not None
             return await super().on_tick(counter)
 
-    app = create_app(outputs, inputs)
-    portal = Portal(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
-    # The published files' SHA-256, read whole now and once a day (a damaged file is refused and told).
-    from flows.portal import integrity
+    from flows.portal import integrity, proxies
 
+    try:  # proxy headers believed from the operator's proxies only (FIR_TRUSTED_PROXIES), never by default
+        options = proxies.server_options()
+    except proxies.BadProxySetting as exc:
+        raise ServiceError(str(exc)) from None
+    app = create_app(outputs, inputs)
+    portal = Portal(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5, **options))
+    # The published files' SHA-256, read whole now and once a day (a damaged file is refused and told).
     stop_checks = threading.Event()
     integrity.watch(app.state.portal.verifier, stop_checks, integrity.check_interval())
     # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again once done; SIGHUP is
@@ -314,6 +318,12 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
             f"un service FIR tourne déjà avec {home} (processus {other.pid}, portail "
             f"{other.portal_url}). L'arrêter d'abord, ou lancer celui-ci avec un autre PREFECT_HOME."
         )
+    try:
+        from flows.portal.proxies import BadProxySetting, trusted_proxies
+
+        trusted_proxies()  # a wrong setting is said before anything starts
+    except BadProxySetting as exc:
+        raise ServiceError(str(exc)) from None
     inputs, outputs = inputs.absolute(), outputs.absolute()
     with ExitStack() as stack:
         _restore_signals(stack)

