@@ -4,7 +4,6 @@ excess Prefect results — and nothing else, then says how much disk the store u
 from __future__ import annotations
 
 import datetime as dt
-
 import os
 import time
 from pathlib import Path

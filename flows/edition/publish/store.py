@@ -368,7 +368,7 @@ class Catalogue:
             body = _catalogue_bodies(conn, region, year, number).get(number)
         if body is None:
             return None
-        return records.write(edition_dir(self.outputs, region, year), body)
+        return records.write(edition_dir(self.outputs, region, year), _without_id(body))
 
     def recover(self, region: str, year: int, verify: bool = False) -> Recovery:
         """Reconcile the edition's files with the catalogue: bring the catalogue forward from the records
@@ -461,12 +461,6 @@ class Catalogue:
         others in quarantine (nothing proves their commit: their files go with them)."""
         with self.engine.connect() as conn:
             held = _catalogue_bodies(conn, region, year)
-        found, _ = records.read(folder)
-        for number, body in sorted(held.items()):
-            if not any(_same_state(r.body, body) for r in found.get(number, [])):
-                written = records.write(folder, {k: v for k, v in body.items() if k != "id"})
-                if written is not None:
-                    recovery.records_written.append(written)
         for prepared in records.prepared(folder):
             committed = isinstance(prepared, records.Record) and prepared.number in held
             if committed and prepared.files() == _files_of_body(held[prepared.number]):  # type: ignore[union-attr]
@@ -474,6 +468,12 @@ class Catalogue:
                 continue
             path = prepared.path if isinstance(prepared, records.Record) else prepared
             recovery.quarantined.append(quarantine.move_aside(self.outputs, folder, path))
+        found, _ = records.read(folder)
+        for number, body in sorted(held.items()):
+            if not any(_same_state(r.body, body) for r in found.get(number, [])):
+                written = records.write(folder, _without_id(body))
+                if written is not None:
+                    recovery.records_written.append(written)
 
     def _check_object(self, folder: Path, digest: str, entry: FileEntry, verify: bool) -> bool:
         """True when the object had to be restored from a view holding its bytes."""
@@ -644,6 +644,10 @@ def _catalogue_bodies(conn: Connection, region: str, year: int, number: int | No
         )
         found[row.number] = {**content, "id": key}
     return found
+
+
+def _without_id(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in body.items() if key != "id"}
 
 
 def _files_of_body(body: Mapping[str, Any]) -> dict[str, str]:
