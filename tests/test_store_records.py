@@ -356,3 +356,45 @@ def test_a_postgresql_catalogue_is_rebuilt_from_the_records_into_an_empty_databa
         _forget(outputs)
     finally:
         drop_database(postgres_url, make_url(empty).database)
+
+
+def test_real_builds_approved_then_an_older_catalogue_put_back_lose_nothing(
+    inputs_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """End to end with `fir build` and `fir approve`: r1 published; the catalogue file copied; a correction
+    built and approved (r2, with its print file); the older copy put back; `fir repair` restores r2 as it was."""
+    from tests.helpers import fir_build
+
+    monkeypatch.delenv("FIR_DATABASE_URL", raising=False)
+    outputs = tmp_path / "outputs"
+    fir_build(YEAR, outputs, inputs_copy)
+    _checkpoint(outputs)
+    shutil.copyfile(outputs / "catalogue.sqlite3", tmp_path / "older.sqlite3")
+    thematics = inputs_copy / REGION / str(YEAR) / "thematics.csv"
+    thematics.write_text(thematics.read_text(encoding="utf-8").replace("Parcours Cancer", "Parcours cancer"))
+    fir_build(YEAR, outputs, inputs_copy, reason="correction d'un libellé")
+    folder = outputs / REGION / str(YEAR)
+    before, tree = _everything(outputs), _tree(folder)
+    assert [(e["revision"], e["status"], e["launched_by"], e["decided_by"]) for e in before["revisions"]] == [
+        (1, "published", EDITOR, APPROVER),
+        (2, "published", EDITOR, APPROVER),
+    ]
+    _forget(outputs)
+    for suffix in ("-wal", "-shm"):
+        (outputs / f"catalogue.sqlite3{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(tmp_path / "older.sqlite3", outputs / "catalogue.sqlite3")  # the older backup, restored
+    repair = fir("repair", "--outputs", outputs)
+    assert repair.returncode == 0, repair.stdout + repair.stderr
+    assert "révisions 2" in repair.stdout and "supprimé" not in repair.stdout and "quarantaine" not in repair.stdout
+    _forget(outputs)
+    assert _everything(outputs) == before
+    assert _tree(folder) == tree  # every file kept, byte for byte
+    printed = folder / "revisions" / "r2" / f"{NAME}-impression.pdf"
+    assert (
+        printed.read_bytes().startswith(b"%PDF")
+        and _tree(folder)[f"{NAME}-impression.pdf"] == (before["revisions"][1]["print"]["sha256"])
+    )
+    unchanged = fir("build", "--region", REGION, "--year", YEAR, "--inputs", inputs_copy, "--outputs", outputs)
+    assert unchanged.returncode == 0 and "Données inchangées depuis la révision 2 du" in unchanged.stdout, (
+        unchanged.stdout + unchanged.stderr
+    )
