@@ -77,8 +77,10 @@ def body(
 
 
 def encode(content: Mapping[str, Any]) -> tuple[str, bytes]:
-    """The record's file name and bytes (the same content always gives the same name)."""
-    data = json.dumps(content, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
+    """The record's file name and bytes (the same content always gives the same name). The top level is
+    sorted; inner objects keep their order (the catalogue keeps it: manifest.json is written in it)."""
+    ordered = {key: content[key] for key in sorted(content)}
+    data = json.dumps(ordered, ensure_ascii=False, indent=1).encode("utf-8")
     return f"r{content['revision']}.{content['status']}.{hashlib.sha256(data).hexdigest()[:16]}.json", data
 
 
