@@ -170,7 +170,7 @@ def test_a_revision_that_is_not_the_next_is_refused_and_nothing_changes(catalogu
         recovery = catalogue.recover(REGION, YEAR)
     # Its objects and its record written before the refused commit: put in quarantine, not deleted.
     assert recovery.removed == []
-    [moment] = (catalogue.outputs / ".quarantine").iterdir()
+    [moment] = (catalogue.outputs / ".quarantine").iterdir()  # one folder for what one recovery moved aside
     edition_aside = moment / REGION / str(YEAR)
     assert sorted(recovery.quarantined) == sorted(
         [edition_aside / ".objects" / _sha(PDF_2), edition_aside / ".objects" / _sha(ARCHIVE_2)]

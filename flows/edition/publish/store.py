@@ -27,6 +27,7 @@ needed is put in quarantine (quarantine.py), never deleted by a recovery.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -81,6 +82,8 @@ class Recovery:
     records_written: list[Path] = field(default_factory=list)  # states the catalogue held and no record did
     quarantined: list[Path] = field(default_factory=list)  # where what nothing references was moved
     problems: list[str] = field(default_factory=list)  # what could not be reconciled, in French
+    # one quarantine folder for everything one recovery moves aside
+    started: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
 def edition_dir(outputs: Path, region: str, year: int) -> Path:
@@ -401,7 +404,7 @@ class Catalogue:
                 path.unlink(missing_ok=True)
                 recovery.removed.append(path)
             elif path.name not in needed:
-                recovery.quarantined.append(quarantine.move_aside(self.outputs, folder, path))
+                recovery.quarantined.append(quarantine.move_aside(self.outputs, folder, path, recovery.started))
         for digest, file in referenced.items():
             if self._check_object(folder, digest, file, verify):
                 recovery.restored.append(objects.object_path(folder, digest))
@@ -467,7 +470,7 @@ class Catalogue:
                 records.seal(prepared.path)  # type: ignore[union-attr]
                 continue
             path = prepared.path if isinstance(prepared, records.Record) else prepared
-            recovery.quarantined.append(quarantine.move_aside(self.outputs, folder, path))
+            recovery.quarantined.append(quarantine.move_aside(self.outputs, folder, path, recovery.started))
         found, _ = records.read(folder)
         for number, body in sorted(held.items()):
             if not any(_same_state(r.body, body) for r in found.get(number, [])):
