@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -225,6 +227,44 @@ def test_a_catalogue_restored_from_an_older_copy_gets_back_every_revision_decisi
     assert store.open_catalogue(outputs).results_needed() == {"res-5"}
     again = fir("repair", "--outputs", outputs)  # nothing more to do
     assert again.returncode == 0 and "reprises" not in again.stdout and "écrits" not in again.stdout, again.stdout
+
+
+def test_a_decision_on_a_catalogue_put_back_older_first_takes_back_what_the_records_hold(
+    older: OlderCopy, tmp_path: Path
+):
+    """No repair in between: `fir approve` itself decides on what the records say, never on the older copy."""
+    outputs = tmp_path / "outputs"
+    _draft(outputs, 1)
+    _decide(outputs, 1, approve=True)
+    _draft(outputs, 2)
+    older.take()
+    _decide(outputs, 2, approve=False, comment="chiffre faux")
+    _draft(outputs, 3)
+    older.restore()
+    again = _approve(outputs, 2)
+    assert again.returncode == 2 and "pas un projet en attente (rejetée)" in again.stderr, again.stderr
+    done = _approve(outputs, 3)
+    assert done.returncode == 0, done.stdout + done.stderr
+    _forget(outputs)
+    assert [(e["revision"], e["status"], e["decided_by"]) for e in _everything(outputs)["revisions"]] == [
+        (1, "published", APPROVER),
+        (2, "rejected", APPROVER),
+        (3, "published", APPROVER),
+    ]
+    assert [n.split(".")[0] + "." + n.split(".")[1] for n in _records(outputs)] == [
+        "r1.draft",
+        "r1.published",
+        "r2.draft",
+        "r2.rejected",
+        "r3.draft",
+        "r3.published",
+    ]
+
+
+def _approve(outputs: Path, number: int) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "flows.cli", "approve", REGION, str(YEAR), str(number), "--comment", "relu"]
+    command += ["--outputs", str(outputs)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "LOGNAME": APPROVER})
 
 
 def test_a_record_lost_between_a_commit_and_its_writing_is_written_by_the_next_recovery(

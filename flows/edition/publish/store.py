@@ -308,6 +308,7 @@ class Catalogue:
         Refused (SignOffRefused) when it is not a pending draft, when the actor launched it and the edition
         does not allow self-approval, when a rejection gives no reason, or when the publication it was
         compared with is no longer the current one (its erratum would be wrong)."""
+        self.catch_up(region, year)  # a catalogue put back older: decide on what the records say
         entry = self.revision(region, year, number)
         if entry is None:
             raise SignOffRefused(f"{region} {year} : aucune révision {number}")
@@ -372,6 +373,13 @@ class Catalogue:
         if body is None:
             return None
         return records.write(edition_dir(self.outputs, region, year), _without_id(body))
+
+    def catch_up(self, region: str, year: int) -> Recovery:
+        """Bring the catalogue forward from the records alone (the revisions and decisions it lacks), under
+        the edition's lock: what a decision does first, so that it never decides on an older catalogue."""
+        recovery = Recovery()
+        self._restore_from_records(edition_dir(self.outputs, region, year), region, year, recovery)
+        return recovery
 
     def recover(self, region: str, year: int, verify: bool = False) -> Recovery:
         """Reconcile the edition's files with the catalogue: bring the catalogue forward from the records
