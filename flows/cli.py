@@ -222,7 +222,8 @@ def _parser() -> argparse.ArgumentParser:
     repair.set_defaults(handler=cmd_repair)
 
     collect = sub.add_parser(
-        "gc", help="libérer le disque : fichiers non référencés, résultats Prefect anciens ; dire la place occupée"
+        "gc",
+        help="libérer le disque : quarantaine de plus de 30 jours, résultats Prefect anciens ; dire la place occupée",
     )
     collect.add_argument(
         "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
