@@ -339,8 +339,8 @@ def test_a_damaged_sqlite_catalogue_is_exit_3_for_build_approve_and_repair_and_i
     damaged = (outputs / "catalogue.sqlite3").read_bytes()
     build = fir("build", "--region", REGION, "--year", YEAR, "--inputs", inputs_copy, "--outputs", outputs)
     approve = fir("approve", REGION, YEAR, 9, "--comment", "relu", "--outputs", outputs)
-    repair = fir("repair", "--outputs", outputs)
-    for run in (build, approve, repair):
+    repair, collect = fir("repair", "--outputs", outputs), fir("gc", "--outputs", outputs)
+    for run in (build, approve, repair, collect):
         assert run.returncode == 3, run.stdout + run.stderr
         assert "Traceback" not in run.stdout + run.stderr
         assert "le catalogue est endommagé" in run.stderr and "--reconstruire-catalogue" in run.stderr

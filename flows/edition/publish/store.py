@@ -473,11 +473,14 @@ class Catalogue:
         with self.engine.connect() as conn:
             held = _catalogue_bodies(conn, region, year)
         for prepared in records.prepared(folder):
-            committed = isinstance(prepared, records.Record) and prepared.number in held
-            if committed and prepared.files() == _files_of_body(held[prepared.number]):  # type: ignore[union-attr]
-                records.seal(prepared.path)  # type: ignore[union-attr]
+            path = prepared.path if isinstance(prepared, records.Record) else prepared  # a Path: damaged
+            if (
+                isinstance(prepared, records.Record)
+                and prepared.number in held
+                and prepared.files() == _files_of_body(held[prepared.number])
+            ):  # its revision is committed: moved up beside the others
+                records.seal(prepared.path)
                 continue
-            path = prepared.path if isinstance(prepared, records.Record) else prepared
             recovery.quarantined.append(quarantine.move_aside(self.outputs, folder, path, recovery.started))
         found, _ = records.read(folder)
         for number, body in sorted(held.items()):
