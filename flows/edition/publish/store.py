@@ -426,45 +426,52 @@ class Catalogue:
         recovery.problems += [f"{path} : enregistrement endommagé (contenu altéré), ignoré" for path in damaged]
         if not found:
             return
-        with self.engine.begin() as conn:
+        with self.engine.connect() as conn:  # read first: most recoveries have nothing to take back
             held = _catalogue_bodies(conn, region, year)
-            for number, body in sorted(held.items()):
-                same = [r for r in found.get(number, []) if r.files() == _files_of_body(body)]
-                if found.get(number) and not same:
-                    recovery.problems.append(_conflict(number))
-                    continue
-                decided = [r for r in same if r.decided()]
-                if body["status"] != DRAFT or not decided:
-                    continue
+        decisions: list[tuple[int, int, records.Record]] = []  # number, row id, the newest decision
+        for number, body in sorted(held.items()):
+            same = [r for r in found.get(number, []) if r.files() == _files_of_body(body)]
+            if found.get(number) and not same:
+                recovery.problems.append(_conflict(number))
+                continue
+            decided = [r for r in same if r.decided()]
+            if body["status"] == DRAFT and decided:
                 newest = max(decided, key=lambda r: (r.body.get("decided_at") or "", r.path.name))
+                decisions.append((number, body["id"], newest))
+        missing: list[records.Record] = []  # the newest state of each revision after the catalogue's latest
+        number = max(held, default=0) + 1
+        while number in found:
+            states = found[number]
+            if len({tuple(sorted(r.files().items())) for r in states}) != 1:
+                recovery.problems.append(_conflict(number))
+                break
+            missing.append(max(states, key=lambda r: (r.decided(), r.body.get("decided_at") or "", r.path.name)))
+            number += 1
+        later = sorted(n for n in found if n > number)
+        if later:
+            recovery.problems.append(
+                f"révisions {', '.join(map(str, later))} : aucun enregistrement de la révision {number}, "
+                "elles ne sont pas reprises dans le catalogue (leurs fichiers sont gardés)"
+            )
+        if not decisions and not missing:
+            return
+        with self.engine.begin() as conn:
+            for number, row_id, newest in decisions:
                 conn.execute(
                     sa.update(revisions)
-                    .where(revisions.c.id == body["id"], revisions.c.status == DRAFT)
+                    .where(revisions.c.id == row_id, revisions.c.status == DRAFT)  # a status only moves forward
                     .values({key: newest.body.get(key) for key in _DECISION})
                 )
                 recovery.decisions.append(number)
-            number = max(held, default=0) + 1
-            while number in found:
-                states = found[number]
-                if len({tuple(sorted(r.files().items())) for r in states}) != 1:
-                    recovery.problems.append(_conflict(number))
-                    break
-                chosen = max(states, key=lambda r: (r.decided(), r.body.get("decided_at") or "", r.path.name))
+            for chosen in missing:
                 body = chosen.body
                 edition_id = _edition_id(conn, region, year, body.get("region_name", ""))
                 files = {role: (f["name"], f["sha256"], f["size"]) for role, f in body["files"].items()}
                 values = {column.name: body.get(column.name) for column in revisions.columns}
-                values |= {"edition_id": edition_id, "number": number}
+                values |= {"edition_id": edition_id, "number": chosen.number}
                 del values["id"]
                 _insert_row(conn, values, files, body.get("results", []))
-                recovery.from_records.append(number)
-                number += 1
-            later = sorted(n for n in found if n > number)
-            if later:
-                recovery.problems.append(
-                    f"révisions {', '.join(map(str, later))} : aucun enregistrement de la révision {number}, "
-                    "elles ne sont pas reprises dans le catalogue (leurs fichiers sont gardés)"
-                )
+                recovery.from_records.append(chosen.number)
 
     def _complete_records(self, folder: Path, region: str, year: int, recovery: Recovery) -> None:
         """Write every state the catalogue holds and no record does (a run killed between a commit and its
