@@ -591,6 +591,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
+    from flows.commands import suggest
     from flows.edition.publish import quarantine, rebuild, store
 
     if args.rebuild:
@@ -639,8 +640,9 @@ def cmd_repair(args: argparse.Namespace) -> int:
         until = format_time(_in_days(quarantine.DELAY_DAYS)).split(" à ")[0]
         print(
             f"{quarantined} fichier(s) que rien ne référence mis en quarantaine ({quarantine.folder(args.outputs)}), "
-            f"pas supprimés : « fir gc » les supprimera à partir du {until} ({quarantine.DELAY_DAYS} jours). "
-            "Si une sauvegarde du catalogue doit être restaurée, la restaurer avant, puis relancer « fir repair »."
+            f"pas supprimés : « {suggest('gc', outputs=args.outputs)} » les supprimera à partir du {until} "
+            f"({quarantine.DELAY_DAYS} jours). Si une sauvegarde du catalogue doit être restaurée, la restaurer "
+            f"avant, puis relancer « {suggest('repair', outputs=args.outputs)} »."
         )
     if not found:
         print(f"Aucune édition publiée dans {args.outputs} (catalogue : {catalogue.where})")
@@ -683,6 +685,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
         os.environ.setdefault(key, value)
     from prefect.settings import get_current_settings
 
+    from flows.commands import suggest
     from flows.edition.french import format_size, format_time
     from flows.edition.publish import gc, quarantine, store
 
@@ -708,7 +711,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
         until = format_time(purged.next_removal().isoformat())  # type: ignore[union-attr]
         print(
             f"Quarantaine ({quarantine.folder(catalogue.outputs)}) : {waiting} fichier(s) gardé(s) ; les premiers "
-            f"seront supprimés par « fir gc » à partir du {until}"
+            f"seront supprimés par « {suggest('gc', outputs=args.outputs)} » à partir du {until}"
         )
     total += gc.folder_size(quarantine.folder(catalogue.outputs))[1]
     database = catalogue.database_size()

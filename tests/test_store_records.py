@@ -306,7 +306,7 @@ def test_a_record_of_a_build_killed_before_its_commit_goes_to_quarantine_with_it
     aside = [line.split(" : ", 1)[1] for line in repair.stdout.splitlines() if "mis en quarantaine : " in line]
     assert len(aside) == 5  # the record and the four files
     assert all(Path(p).is_file() and "/.quarantine/" in p for p in aside)
-    assert "« fir gc » les supprimera à partir du " in repair.stdout and "(30 jours)" in repair.stdout
+    assert f"gc --outputs {outputs} » les supprimera à partir du " in repair.stdout and "(30 jours)" in repair.stdout
     assert [e["revision"] for e in _everything(outputs)["revisions"]] == [1]
     assert sorted(Path(p).read_bytes() for p in aside if "/.objects/" in p) == sorted(_files(3).values())
     assert not list((folder / ".records" / "prepared").iterdir())

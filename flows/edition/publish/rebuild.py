@@ -36,8 +36,10 @@ class Rebuilt:
 
 def prepare(outputs: Path) -> Rebuilt:
     """Make room for a catalogue rebuilt from the records (module docstring); the recovery does the rest."""
+    from flows.commands import suggest
     from flows.edition.publish import store
 
+    repair = suggest("repair", outputs=outputs)
     outputs.mkdir(parents=True, exist_ok=True)
     url = database.database_url(outputs)
     where = database.safe_url(url)
@@ -49,14 +51,14 @@ def prepare(outputs: Path) -> Rebuilt:
             raise NothingToRebuild(
                 f"la base {where} contient déjà un catalogue ({held} révision(s)) : elle n'est jamais vidée par "
                 "cette commande. Créer une base vide (createdb), la nommer dans FIR_DATABASE_URL, puis relancer ; "
-                "ou lancer « fir repair » sans option, qui reprend dans ce catalogue ce que les enregistrements "
+                f"ou lancer « {repair} », qui reprend dans ce catalogue ce que les enregistrements "
                 "ont de plus"
             )
         return Rebuilt(where)
     path = outputs / database.SQLITE_NAME
     if path.is_file() and _healthy(path):
         raise NothingToRebuild(
-            f"le catalogue {path} n'est pas endommagé : rien à reconstruire. « fir repair » sans option reprend "
+            f"le catalogue {path} n'est pas endommagé : rien à reconstruire. « {repair} » (sans option) reprend "
             "dans le catalogue ce que les enregistrements des révisions ont de plus"
         )
     rebuilt = Rebuilt(where, database.set_aside(outputs))
