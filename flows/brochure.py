@@ -87,6 +87,9 @@ def recover_store(outputs: Path, region: str, year: int) -> None:
     logger = get_run_logger()
     if recovery.imported:
         logger.warning("Révisions importées dans le catalogue : %s", ", ".join(map(str, recovery.imported)))
+    if recovery.from_records or recovery.decisions:
+        numbers = ", ".join(map(str, sorted({*recovery.from_records, *recovery.decisions})))
+        logger.warning("Catalogue plus ancien que les fichiers : révisions %s reprises des enregistrements", numbers)
     for path in recovery.removed:
         logger.warning("Fichier laissé par une exécution interrompue, supprimé : %s", path)
     for path in recovery.restored:  # a damaged object (truncated, overwritten): its intact copy took its place
@@ -94,6 +97,10 @@ def recover_store(outputs: Path, region: str, year: int) -> None:
     for number in recovery.interrupted:
         said = builds.message(region, year, number, outputs)
         logger.warning("%s.", said[0].upper() + said[1:])
+    for path in recovery.quarantined:
+        logger.warning("Fichier que rien ne référence, mis en quarantaine (pas supprimé) : %s", path)
+    for problem in recovery.problems:
+        logger.warning("À vérifier : %s", problem)
 
 
 @task(name="decide-revision", cache_policy=NO_CACHE, on_completion=[steps.note])

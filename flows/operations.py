@@ -10,7 +10,14 @@ import errno
 from pathlib import Path
 
 from flows.commands import suggest
-from flows.edition.publish.errors import DatabaseUnavailable, LockTimeout, PrintProfileMissing, StoreDamaged
+from flows.edition.publish.errors import (
+    CatalogueDamaged,
+    DatabaseUnavailable,
+    LockTimeout,
+    PrintProfileMissing,
+    StoreDamaged,
+    is_damage,
+)
 from flows.service import ServiceError
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
@@ -48,6 +55,8 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
             f"{exc.waited:.0f} s : attendre la fin de l'autre construction, ou vérifier qu'elle n'est pas bloquée, "
             f"puis relancer. {_UNCHANGED}"
         )
+    if isinstance(exc, CatalogueDamaged):
+        return catalogue_damaged(exc.where, exc.detail, outputs)
     if isinstance(exc, DatabaseUnavailable):
         return (
             f"la base du catalogue est inaccessible ({exc.where} : {exc.detail}) : vérifier qu'elle est démarrée "
@@ -65,7 +74,7 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
             f"le profil ICC du fichier pour l'imprimeur est introuvable ({exc.path}) : lancer `bash scripts/setup.sh`, "
             f"qui le construit, ou nommer un profil CMJN avec FIR_PRINT_PROFILE, puis relancer. {_UNCHANGED}"
         )
-    database = _database_error(exc)
+    database = _database_error(exc, outputs)
     if database is not None:
         return database
     if not isinstance(exc, OSError):
@@ -105,15 +114,31 @@ def _cleaned(exc: BaseException) -> str:
     )
 
 
-def _database_error(exc: BaseException) -> str | None:
+def catalogue_damaged(where: str, detail: str, outputs: Path | None = None) -> str:
+    """A damaged catalogue file: what is still true (the files and their records) and how to rebuild it."""
+    rebuild = suggest("repair", "--reconstruire-catalogue", outputs=outputs)
+    return (
+        f"le catalogue est endommagé ({where} : {detail}). Les fichiers publiés et les enregistrements de "
+        f"chaque révision, à côté d'eux, sont intacts : lancer « {rebuild} », qui met le fichier endommagé de "
+        "côté (sans le supprimer) et reconstruit le catalogue depuis ces enregistrements (révisions, projets, "
+        "approbations). Les comptes du personnel et le journal d'audit sont repris du fichier endommagé s'il "
+        f"peut encore être lu, sinon d'une sauvegarde (README, « Sauvegarde »). {_UNCHANGED}"
+    )
+
+
+def _database_error(exc: BaseException, outputs: Path | None = None) -> str | None:
     """A database refusal during a run (disk full under SQLite, a server gone): the transaction rolled back."""
     if not type(exc).__module__.startswith("sqlalchemy"):
         return None
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DatabaseError, OperationalError
 
-    if not isinstance(exc, OperationalError):
+    if not isinstance(exc, DatabaseError):
         return None
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if is_damage(detail):
+        return catalogue_damaged("la base du catalogue", detail, outputs)
+    if not isinstance(exc, OperationalError):
+        return None
     where = "la base du catalogue"
     # The two causes recognised are said in French alone; any other keeps the server's words, to be reported.
     if "full" in detail or "disk" in detail:

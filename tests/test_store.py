@@ -114,7 +114,12 @@ def test_there_is_no_history_before_the_first_publication(catalogue: store.Catal
 def test_a_revision_is_recorded_with_its_files_and_its_views_are_written(catalogue: store.Catalogue):
     history = _publish(catalogue, 1, PDF_1, ARCHIVE_1, "Première publication")
     folder = catalogue.outputs / REGION / str(YEAR)
-    assert _files(folder) == {
+    [stored] = (folder / ".records").glob("r1.published.*.json")  # the revision's record, beside its files
+    written = json.loads(stored.read_bytes())
+    assert written["revision"] == 1 and written["status"] == "published" and written["reason"] == "Première publication"
+    assert written["files"]["pdf"] == {"name": f"{NAME}.pdf", "sha256": _sha(PDF_1), "size": len(PDF_1)}
+    assert stored.stat().st_mode & 0o222 == 0 and not any((folder / ".records" / "prepared").iterdir())
+    assert {k: v for k, v in _files(folder).items() if not k.startswith(".records/")} == {
         f".objects/{_sha(PDF_1)}": PDF_1,
         f".objects/{_sha(ARCHIVE_1)}": ARCHIVE_1,
         f"{NAME}.pdf": PDF_1,
@@ -169,7 +174,11 @@ def test_a_revision_that_is_not_the_next_is_refused_and_nothing_changes(catalogu
     assert {p.name for p in (folder / ".objects").iterdir()} == {_sha(PDF_1), _sha(ARCHIVE_1)}
     with catalogue.lock(REGION, YEAR, timeout=10):
         recovery = catalogue.recover(REGION, YEAR)
+    # Its record, written before the refused commit, proves nothing: put in quarantine, not deleted.
     assert recovery.removed == []
+    [moment] = (catalogue.outputs / ".quarantine").iterdir()  # one folder for what one recovery moved aside
+    [aside] = recovery.quarantined
+    assert aside.parent == moment / REGION / str(YEAR) / ".records" / "prepared"
     assert {k: v for k, v in _files(folder).items() if not k.startswith(".objects")} == views_before
 
 
@@ -193,7 +202,9 @@ def test_recovery_removes_leftovers_and_rewrites_every_view(catalogue: store.Cat
     with catalogue.lock(REGION, YEAR, timeout=10):
         recovery = catalogue.recover(REGION, YEAR)
     assert _files(folder) == expected
-    assert len(recovery.removed) == 5 and recovery.imported == [] and recovery.restored == []
+    assert len(recovery.removed) == 4 and recovery.imported == [] and recovery.restored == []
+    [aside] = recovery.quarantined  # the unreferenced object: moved aside, not deleted
+    assert aside.read_bytes() == b"orphan" and aside.parent.parent.parent.parent.parent.name == ".quarantine"
 
 
 def test_a_lost_object_is_restored_from_a_view_with_its_bytes_and_a_lost_file_is_reported(
