@@ -21,7 +21,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from flows.edition.publish import store
+from flows.edition.publish import objects, store
 from tests.helpers import APPROVER, EDITOR, fir
 from tests.store_child import REGION, YEAR, record
 
@@ -301,6 +301,9 @@ def test_a_record_of_a_build_killed_before_its_commit_goes_to_quarantine_with_it
     catalogue = store.open_catalogue(outputs)
     with catalogue.lock(REGION, YEAR, timeout=10), pytest.raises(store.RevisionConflict):
         catalogue.record_draft(REGION, YEAR, "Hauts-de-France", 3, _files(3), record("r3"), [], EDITOR)  # refused
+    # The refused commit took its own objects back; a build killed there would have left them: put them back.
+    for data in _files(3).values():
+        objects.put(folder, data)
     repair = fir("repair", "--outputs", outputs)
     assert repair.returncode == 0, repair.stdout + repair.stderr
     aside = [line.split(" : ", 1)[1] for line in repair.stdout.splitlines() if "mis en quarantaine : " in line]
