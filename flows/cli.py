@@ -527,6 +527,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_national(args: argparse.Namespace) -> int:
     service.use_running_service()  # then prefect_server() below uses the running `fir serve`
+    if not os.environ.get("PREFECT_API_URL"):  # prefect_server() starts one: its credentials, before Prefect reads them
+        os.environ.setdefault("PREFECT_API_AUTH_STRING", service.new_auth_string())
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from flows.deploy import prefect_server
