@@ -489,6 +489,8 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
             path = service.write_discovery(info, home)
             print(f"Portail : {portal_url} (publications de {outputs})")
             print(f"Prefect : API {api.url}, interface {ui_url}")
+            if api.secret is not None:  # where to find what Prefect's interface asks, never the secret itself
+                print(f"  L'interface Prefect demande « fir:SECRET », SECRET étant le contenu de {api.secret}.")
             print(f"Déploiements : {_describe(served)} ; données de {inputs} (journal : {runner.log})")
             print(f"Service prêt (processus {os.getpid()}), annoncé dans {path}. Ctrl-C pour arrêter.", flush=True)
 
