@@ -428,7 +428,20 @@ def _prefect_api(stack: ExitStack, prefect_port: int, outputs: Path, home: Path,
     return _Api(api_url, auth, service.api_secret_path(outputs), server)
 
 
-def _say_interrupted(marked: list[str]) -> None:
+def _say_interrupted(api: _Api, stop: StopRequest) -> None:
+    """Mark the runs a stopped service left running, and say which; a failure to do so is said, and the
+    service starts all the same (those runs then still show « en cours »)."""
+    try:
+        marked = mark_interrupted_runs(api.url, api.auth, own_server=api.server is not None)
+    except (OSError, ValueError, KeyError) as exc:
+        stop.check()
+        print(
+            f"Les constructions laissées en cours par un arrêt précédent n'ont pas pu être vérifiées ({exc}) : "
+            "elles restent affichées « en cours ». Redémarrer le service pour réessayer.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
     if marked:
         print(
             f"{len(marked)} construction(s) laissée(s) en cours par l'arrêt précédent du service, marquée(s) "
@@ -459,7 +472,7 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
         watched = [api.server] if api.server else []
         ui_url = api.url.rstrip("/").removesuffix("/api")
         stop.check()
-        _say_interrupted(mark_interrupted_runs(api.url, api.auth, own_server=api.server is not None))
+        _say_interrupted(api, stop)
 
         env = dict(os.environ)
         env["PREFECT_API_URL"] = api.url

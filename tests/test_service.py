@@ -637,3 +637,41 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+def test_only_runs_of_our_deployments_left_running_are_marked_interrupted(tmp_path: Path):
+    """Against a real Prefect server: RUNNING, PENDING and CANCELLING runs of our deployments are marked; a
+    run scheduled for later, a finished one, a run of another deployment are not; on an API that is not the
+    service's own, nothing is marked while a runner polled our deployments in the last minute."""
+    auth = service.new_auth_string()
+    with supervisor.prefect_server_process(_free_port(), auth, tmp_path) as (api, _):
+        flow = _post(f"{api}/flows/", {"name": "fir-brochure"}, auth)
+        other_flow = _post(f"{api}/flows/", {"name": "autre-flux"}, auth)
+        manual = _post(f"{api}/deployments/", {"name": "manuel", "flow_id": flow["id"]}, auth)
+        other = _post(f"{api}/deployments/", {"name": "manuel", "flow_id": other_flow["id"]}, auth)
+
+        def run(deployment: dict[str, Any], state: str) -> str:
+            details = {"scheduled_time": "2100-01-01T00:00:00Z"} if state == "SCHEDULED" else {}
+            body = {"state": {"type": state, "state_details": details}}
+            return str(_post(f"{api}/deployments/{deployment['id']}/create_flow_run", body, auth)["id"])
+
+        left = {run(manual, state) for state in ("RUNNING", "PENDING", "CANCELLING")}
+        kept = {run(manual, "SCHEDULED"), run(manual, "COMPLETED"), run(other, "RUNNING")}
+        states = {_get(f"{api}/flow_runs/{run_id}", auth)["state_type"] for run_id in left | kept}
+        assert states == {"RUNNING", "PENDING", "CANCELLING", "SCHEDULED", "COMPLETED"}
+
+        # a runner polls the deployment now: on an API that is not ours, its runs may be running somewhere
+        _post(f"{api}/deployments/get_scheduled_flow_runs", {"deployment_ids": [manual["id"]]}, auth)
+        deadline = time.monotonic() + 30  # recorded by a background task of the server
+        while not _get(f"{api}/deployments/{manual['id']}", auth).get("last_polled"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert supervisor.mark_interrupted_runs(api, auth, own_server=False) == []
+        assert set(supervisor.mark_interrupted_runs(api, auth, own_server=True)) == left
+        assert supervisor.mark_interrupted_runs(api, auth, own_server=True) == []  # once
+        for run_id in left | kept:
+            state = _get(f"{api}/flow_runs/{run_id}", auth)["state"]
+            if run_id in left:
+                assert (state["type"], state["message"]) == ("CRASHED", service.INTERRUPTED_BY_STOP)
+            else:
+                assert state["type"] != "CRASHED"
