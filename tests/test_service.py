@@ -656,6 +656,12 @@ def test_only_runs_of_our_deployments_left_running_are_marked_interrupted(tmp_pa
             return str(_post(f"{api}/deployments/{deployment['id']}/create_flow_run", body, auth)["id"])
 
         left = {run(manual, state) for state in ("RUNNING", "PENDING", "CANCELLING")}
+        retried = run(manual, "RUNNING")  # started, then awaiting a retry (a SCHEDULED state): started all the same
+        retry_at = {"scheduled_time": "2026-01-01T00:00:00Z"}
+        retry = {"type": "SCHEDULED", "name": "AwaitingRetry", "state_details": retry_at}
+        _post(f"{api}/flow_runs/{retried}/set_state", {"state": retry, "force": True}, auth)
+        assert _get(f"{api}/flow_runs/{retried}", auth)["start_time"]
+        left.add(retried)
         kept = {run(manual, "SCHEDULED"), run(manual, "COMPLETED"), run(other, "RUNNING")}
         states = {_get(f"{api}/flow_runs/{run_id}", auth)["state_type"] for run_id in left | kept}
         assert states == {"RUNNING", "PENDING", "CANCELLING", "SCHEDULED", "COMPLETED"}
