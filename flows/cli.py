@@ -365,6 +365,7 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     service.use_running_service()  # before any Prefect import: a running `fir serve` spares the temporary server
+    service.protect_temporary_server()  # else the temporary server asks for credentials too
     started = time.perf_counter()
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)

@@ -161,6 +161,18 @@ def use_running_service(environ: MutableMapping[str, str] = os.environ) -> str |
     return url
 
 
+def protect_temporary_server(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Without an API to use, Prefect starts a temporary server for the command on a loopback port: give it
+    credentials too (a secret for this command only, in the environment its server inherits), so that no
+    other user of the machine can use it while the command runs. Call it before anything imports Prefect,
+    after `use_running_service`."""
+    if environ.get("PREFECT_API_URL"):
+        return
+    auth = environ.get("PREFECT_API_AUTH_STRING") or new_auth_string()
+    environ["PREFECT_API_AUTH_STRING"] = auth
+    environ["PREFECT_SERVER_API_AUTH_STRING"] = auth
+
+
 def service_api(home: Path | None = None) -> tuple[str, str | None] | None:
     """The running service's API URL and auth string (None when its API is not its own), or None when no
     service runs or its secret cannot be read."""

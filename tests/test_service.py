@@ -270,6 +270,26 @@ def test_a_command_using_the_service_gets_its_credentials_or_does_not_use_it(tmp
     assert service.use_running_service(environ) is None and environ == {"PREFECT_HOME": str(tmp_path)}
 
 
+def test_the_temporary_server_of_a_command_without_service_refuses_anonymous_requests(tmp_path: Path):
+    """`fir build` without a service: Prefect's temporary server, on a loopback port for the command's
+    duration, asks for the command's own credentials (the command itself works with them)."""
+    code = """
+import httpx
+from flows import service
+service.protect_temporary_server()  # as fir build does, before Prefect is imported
+from prefect.client.orchestration import get_client
+with get_client(sync_client=True) as client:
+    url = str(client.api_url).rstrip("/")
+    assert "127.0.0.1" in url and client.read_flows(limit=1) == []  # the command's client is let in
+    print(httpx.post(url + "/flows/filter", json={}).status_code, httpx.get(url + "/health").status_code)
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=_env(tmp_path / "home"), capture_output=True, text=True, timeout=180
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.split() == ["401", "200"]
+
+
 def test_the_command_line_imports_no_prefect():
     code = "import sys, flows.cli; sys.exit('prefect' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=60).returncode == 0
