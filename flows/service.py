@@ -26,9 +26,11 @@ import secrets
 import socket
 import stat
 import tempfile
+import time
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DISCOVERY_NAME = "fir-service.json"
 HEALTH_TIMEOUT_S = 1.0
@@ -241,6 +243,35 @@ def read_api_auth(path: Path) -> str | None:
     except (OSError, ValueError):
         return None
     return f"{API_USER}:{secret}" if secret else None
+
+
+# What Prefect's own client retries: the server busy (its SQLite database locked: 503 under load), or a
+# proxy in between; with growing delays, about 15 s in all.
+RETRIED_STATUSES = frozenset({429, 502, 503})
+
+
+def api_call(
+    url: str, body: Any = None, auth: str | None = None, method: str = "POST", timeout: float = 5.0, attempts: int = 6
+) -> Any:
+    """A JSON request to a Prefect API with its credentials: the answer's JSON (None when empty). Retried
+    on the statuses Prefect's client retries; any other refusal (401, 404…) is raised at once (HTTPError)."""
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", **auth_headers(auth)}
+    for attempt in range(attempts):
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                raw = answer.read()
+            return json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            if exc.code not in RETRIED_STATUSES or attempt == attempts - 1:
+                raise
+            exc.close()
+        time.sleep(min(0.5 * 2**attempt, 8.0))
+    raise AssertionError("unreachable")
 
 
 def auth_headers(auth: str | None) -> dict[str, str]:

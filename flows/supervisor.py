@@ -26,14 +26,12 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import errno
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -244,10 +242,7 @@ def prefect_server_process(
 
 
 def _post(url: str, body: dict[str, Any], auth: str | None) -> Any:
-    headers = {"Content-Type": "application/json", **service.auth_headers(auth)}
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        return json.load(answer)
+    return service.api_call(url, body, auth)
 
 
 def served_deployments(api_url: str, since: dt.datetime, auth: str | None) -> dict[str, dict[str, Any]] | None:

@@ -107,11 +107,9 @@ def _kill_all(pids: set[int]) -> None:
 
 
 def _post(url: str, body: dict[str, Any], auth: str | None = None) -> Any:
-    """POST to a Prefect API, with the credentials `auth` (« user:password ») when given."""
-    headers = {"Content-Type": "application/json", **service.auth_headers(auth)}
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer)
+    """POST to a Prefect API, with the credentials `auth` (« user:password ») when given; retried while the
+    server is busy (503), as Prefect's client does."""
+    return service.api_call(url, body, auth, timeout=10)
 
 
 def _service_auth(info: ServiceInfo) -> str:
@@ -474,11 +472,9 @@ def test_fir_serve_runs_the_service_that_fir_build_finds_and_stops_leaving_nothi
         assert _refused(f"{info.api_url}/flow_runs/filter", {}) == 401
         created = _post(create, body, auth)
         assert created["state_type"] == "SCHEDULED" and created["parameters"]["region"] == REGION
-        delete = urllib.request.Request(
-            f"{info.api_url}/flow_runs/{created['id']}", headers=service.auth_headers(auth), method="DELETE"
-        )
-        with urllib.request.urlopen(delete, timeout=10) as answer:
-            assert answer.status == 204
+        service.api_call(f"{info.api_url}/flow_runs/{created['id']}", None, auth, "DELETE")
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            _get(f"{info.api_url}/flow_runs/{created['id']}", auth)
 
         # fir build finds the service by itself: no PREFECT_API_URL, no temporary server.
         build = subprocess.run(
@@ -556,9 +552,7 @@ def _start_serve(home: Path, outputs: Path) -> subprocess.Popen[str]:
 
 
 def _get(url: str, auth: str) -> Any:
-    request = urllib.request.Request(url, headers=service.auth_headers(auth))
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer)
+    return service.api_call(url, None, auth, "GET", timeout=10)
 
 
 def test_a_run_killed_with_the_service_is_interrupted_at_its_next_start(tmp_path: Path):
