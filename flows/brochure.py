@@ -28,7 +28,7 @@ from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
 from flows.edition.opendata.package import edition_package
 from flows.edition.prepare import Prepared, prepare
-from flows.edition.publish import gc, record, revisions, store
+from flows.edition.publish import builds, gc, record, revisions, store
 from flows.edition.publish.errors import Holder
 from flows.edition.publish.manifest import Manifest, RevisionEntry, WebAddressEntry
 from flows.edition.render import draft_mark, paginate, print_file, web
@@ -87,8 +87,20 @@ def recover_store(outputs: Path, region: str, year: int) -> None:
     logger = get_run_logger()
     if recovery.imported:
         logger.warning("Révisions importées dans le catalogue : %s", ", ".join(map(str, recovery.imported)))
+    if recovery.from_records or recovery.decisions:
+        numbers = ", ".join(map(str, sorted({*recovery.from_records, *recovery.decisions})))
+        logger.warning("Catalogue plus ancien que les fichiers : révisions %s reprises des enregistrements", numbers)
     for path in recovery.removed:
         logger.warning("Fichier laissé par une exécution interrompue, supprimé : %s", path)
+    for path in recovery.restored:  # a damaged object (truncated, overwritten): its intact copy took its place
+        logger.warning("Fichier publié altéré, rétabli depuis sa copie intacte : %s", path)
+    for number in recovery.interrupted:
+        said = builds.message(region, year, number, outputs)
+        logger.warning("%s.", said[0].upper() + said[1:])
+    for path in recovery.quarantined:
+        logger.warning("Fichier que rien ne référence, mis en quarantaine (pas supprimé) : %s", path)
+    for problem in recovery.problems:
+        logger.warning("À vérifier : %s", problem)
 
 
 @task(name="decide-revision", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -359,10 +371,19 @@ def build_brochure(
             "web": web_page,
             "data": build_data_package(edition, prepared, decision.revision, entry.published_at),
         }
-        draft = record_draft(outputs_dir, edition, decision.revision, files, entry, results, who)
-    notify_approvers(outputs_dir, edition.meta.region_name, draft, region, year)
-    report_run(region, year, decision.revision, prepared)
-    collect_garbage(outputs_dir)
+        # Marked from before the commit to the last step: a build killed in between is told by the next command.
+        mark = builds.begin(store.edition_dir(catalogue.outputs, region, year), decision.revision)
+        try:
+            draft = record_draft(outputs_dir, edition, decision.revision, files, entry, results, who)
+        except BaseException:
+            builds.end(mark)
+            raise
+    try:
+        notify_approvers(outputs_dir, edition.meta.region_name, draft, region, year)
+        report_run(region, year, decision.revision, prepared)
+        collect_garbage(outputs_dir)
+    finally:
+        builds.end(mark)
     return BuildResult(
         paths.draft_path(outputs_dir, region, year, decision.revision),
         decision.revision,

@@ -204,17 +204,26 @@ def _parser() -> argparse.ArgumentParser:
 
     repair = sub.add_parser(
         "repair",
-        help="réconcilier les fichiers publiés avec le catalogue : importer un ancien dossier outputs/, "
-        "vérifier chaque fichier (SHA-256), supprimer les fichiers temporaires, réécrire les vues",
+        help="réconcilier les fichiers publiés avec le catalogue : reprendre ce que les enregistrements des "
+        "révisions ont de plus (révisions, projets, décisions), importer un ancien dossier outputs/, vérifier "
+        "chaque fichier (SHA-256), mettre en quarantaine ce que rien ne référence, réécrire les vues",
     )
     repair.add_argument(
         "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
+    )
+    repair.add_argument(
+        "--reconstruire-catalogue",
+        dest="rebuild",
+        action="store_true",
+        help="catalogue endommagé : le mettre de côté (SQLite ; jamais supprimé) et le reconstruire depuis les "
+        "enregistrements des révisions ; PostgreSQL : dans la base vide que nomme FIR_DATABASE_URL",
     )
     repair.add_argument("--lock-timeout", type=float, default=60, help="secondes d'attente par édition (défaut : 60)")
     repair.set_defaults(handler=cmd_repair)
 
     collect = sub.add_parser(
-        "gc", help="libérer le disque : fichiers non référencés, résultats Prefect anciens ; dire la place occupée"
+        "gc",
+        help="libérer le disque : quarantaine de plus de 30 jours, résultats Prefect anciens ; dire la place occupée",
     )
     collect.add_argument(
         "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
@@ -227,12 +236,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     collect.set_defaults(handler=cmd_gc)
 
-    user = sub.add_parser("user", help="comptes du personnel (portail) : add, passwd, disable, list")
+    user = sub.add_parser("user", help="comptes du personnel (portail) : add, passwd, disable, unlock, list")
     user_sub = user.add_subparsers(dest="action", required=True, metavar="OPÉRATION")
     for action, text in (
         ("add", "créer un compte (le mot de passe est demandé deux fois)"),
         ("passwd", "changer le mot de passe d'un compte (ses sessions sont fermées)"),
         ("disable", "désactiver un compte (ses sessions sont fermées)"),
+        ("unlock", "débloquer les connexions d'un identifiant freinées par des mots de passe faux"),
         ("list", "lister les comptes"),
     ):
         p = user_sub.add_parser(action, help=text)
@@ -476,6 +486,7 @@ def cmd_drafts(args: argparse.Namespace) -> int:
     catalogue = store.open_catalogue(args.outputs)
     found = catalogue.drafts()
     known = people.known(catalogue.engine) if found else {}
+    interrupted = {(r, y): catalogue.interrupted_drafts(r, y) for r, y in {(r, y) for r, y, _, _ in found}}
     for region, year, region_name, entry in found:
         print(
             f"{region} {year} r{entry['revision']}\t{region_name}\tconstruit le {format_time(entry['published_at'])} "
@@ -486,6 +497,13 @@ def cmd_drafts(args: argparse.Namespace) -> int:
             print(f"    à relire : {store.edition_dir(args.outputs, region, year) / entry['draft']['file']}")
     if not found:
         print("Aucun projet en attente d'approbation.")
+    for region, year, _, entry in catalogue.drafts(statuses=(store.SUPERSEDED,)):
+        print(
+            f"{region} {year} r{entry['revision']}\tremplacé le {format_time(entry.get('decided_at'))} : "
+            f"{entry.get('comment') or 'une révision a été publiée depuis'} ; ne peut plus être approuvé"
+        )
+    for (region, year), numbers in sorted(interrupted.items()):
+        _say_interrupted(numbers, region, year, args)
     return EXIT_OK
 
 
@@ -516,9 +534,26 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
         by = people.person(entry["decided_by"], people.known(catalogue.engine))
         print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
         print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
+        every = catalogue.history(args.region, args.year, statuses=(store.SUPERSEDED,))
+        replaced = (
+            [e["revision"] for e in every["revisions"] if e.get("decided_at") == entry["decided_at"]] if every else []
+        )
+        if replaced:
+            names = ", ".join(f"r{n}" for n in replaced)
+            print(f"Remplacé(s) par cette publication, plus jamais approuvable(s) : {names} (copie marquée retirée).")
     else:
         print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
+    _say_interrupted(catalogue.interrupted_drafts(args.region, args.year), args.region, args.year, args)
     return EXIT_OK
+
+
+def _say_interrupted(numbers: list[int], region: str, year: int, args: argparse.Namespace) -> None:
+    """Drafts recorded by a build killed before its end (flows/edition/publish/builds.py), said to staff."""
+    from flows.edition.publish import builds
+
+    for number in numbers:
+        said = builds.message(region, year, number, getattr(args, "outputs", None))
+        print(f"Attention : {said}.", file=sys.stderr)
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -567,7 +602,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for region, year in store.editions_found(catalogue):
         try:
             with catalogue.lock(region, year, 60, _say_waiting):
-                catalogue.recover(region, year)
+                recovery = catalogue.recover(region, year)
+            for path in recovery.restored:
+                print(f"{region} {year} : fichier altéré rétabli depuis sa copie intacte : {path}", file=sys.stderr)
+            _say_interrupted(recovery.interrupted, region, year, args)
         except Exception as exc:
             if (message := operational_message(exc)) is None:
                 raise
@@ -585,23 +623,93 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from flows.edition.publish import store
+    from flows.commands import suggest
+    from flows.edition.publish import quarantine, rebuild, store
 
+    if args.rebuild:
+        try:
+            rebuilt = rebuild.prepare(args.outputs)
+        except rebuild.NothingToRebuild as exc:
+            print(f"Refusé : {exc}.", file=sys.stderr)
+            return EXIT_USAGE
+        _say_rebuilt(rebuilt)
     catalogue = store.open_catalogue(args.outputs)
+    if catalogue.engine.dialect.name == "sqlite":  # a damaged file is said before anything is reconciled
+        from flows.edition.publish import database
+
+        database.check(catalogue.engine)
     found = store.recover_all(catalogue, args.lock_timeout, verify=True, on_wait=_say_waiting)
+    quarantined = 0
     for region, year, recovery in found:
-        history = catalogue.history(region, year)
-        count = len(history["revisions"]) if history else 0
-        print(f"{region} {year} : {count} révision(s), fichiers vérifiés (SHA-256)")
+        every = catalogue.history(region, year, statuses=None)
+        published = [e for e in every["revisions"] if e.get("status") == store.PUBLISHED] if every else []
+        pending = [e for e in every["revisions"] if e.get("status") == store.DRAFT] if every else []
+        print(
+            f"{region} {year} : {len(published)} révision(s) publiée(s), {len(pending)} projet(s) en attente, "
+            "fichiers vérifiés (SHA-256)"
+        )
+        if recovery.from_records:
+            numbers = ", ".join(map(str, recovery.from_records))
+            print(f"  reprises des enregistrements dans le catalogue (fichiers et décisions) : révisions {numbers}")
+        if recovery.decisions:
+            print(f"  décisions reprises des enregistrements : révisions {', '.join(map(str, recovery.decisions))}")
         if recovery.imported:
             print(f"  importées dans le catalogue : révisions {', '.join(map(str, recovery.imported))}")
+        if recovery.records_written:
+            print(f"  enregistrements écrits depuis le catalogue : {len(recovery.records_written)}")
         for path in recovery.restored:
-            print(f"  rétabli depuis une vue : {path}")
+            print(f"  rétabli depuis une copie : {path}")
         for path in recovery.removed:
             print(f"  supprimé : {path}")
+        _say_interrupted(recovery.interrupted, region, year, args)
+        for path in recovery.quarantined:
+            print(f"  mis en quarantaine : {path}")
+        for problem in recovery.problems:
+            print(f"  à vérifier : {problem}")
+        quarantined += len(recovery.quarantined)
+    if quarantined:
+        from flows.edition.french import format_time
+
+        until = format_time(_in_days(quarantine.DELAY_DAYS)).split(" à ")[0]
+        print(
+            f"{quarantined} fichier(s) que rien ne référence mis en quarantaine ({quarantine.folder(args.outputs)}), "
+            f"pas supprimés : « {suggest('gc', outputs=args.outputs)} » les supprimera à partir du {until} "
+            f"({quarantine.DELAY_DAYS} jours). Si une sauvegarde du catalogue doit être restaurée, la restaurer "
+            f"avant, puis relancer « {suggest('repair', outputs=args.outputs)} »."
+        )
     if not found:
         print(f"Aucune édition publiée dans {args.outputs} (catalogue : {catalogue.where})")
     return EXIT_OK
+
+
+def _say_rebuilt(rebuilt: object) -> None:
+    from flows.edition.publish.rebuild import KEPT_TABLES, Rebuilt
+
+    assert isinstance(rebuilt, Rebuilt)
+    for path in rebuilt.set_aside:
+        print(f"Catalogue endommagé mis de côté (pas supprimé) : {path}")
+    print(f"Nouveau catalogue ({rebuilt.where}), reconstruit depuis les enregistrements des révisions.")
+    names = {"users": "comptes du personnel", "audit_log": "journal d'audit", "confirmations": "confirmations"}
+    if not rebuilt.set_aside:
+        print(
+            "Les comptes du personnel, le journal d'audit et les confirmations ne sont pas dans les "
+            "enregistrements : les reprendre d'une sauvegarde, ou recréer les comptes (fir user add)."
+        )
+    for table in KEPT_TABLES if rebuilt.set_aside else ():
+        count = rebuilt.copied.get(table)
+        if count is None:
+            print(
+                f"  {names[table]} : illisible(s) dans le fichier endommagé, à reprendre d'une sauvegarde "
+                "(README, « Sauvegarde ») ou à recréer"
+            )
+        else:
+            print(f"  {names[table]} : {count} ligne(s) reprise(s) du fichier endommagé")
+
+
+def _in_days(days: float) -> str:
+    import datetime as dt
+
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat()
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -610,8 +718,9 @@ def cmd_gc(args: argparse.Namespace) -> int:
         os.environ.setdefault(key, value)
     from prefect.settings import get_current_settings
 
-    from flows.edition.french import format_size
-    from flows.edition.publish import gc, store
+    from flows.commands import suggest
+    from flows.edition.french import format_size, format_time
+    from flows.edition.publish import gc, quarantine, store
 
     catalogue = store.open_catalogue(args.outputs)
     total = 0
@@ -623,10 +732,22 @@ def cmd_gc(args: argparse.Namespace) -> int:
         except store.LockTimeout:
             print(f"{region} {year} : en cours de construction, laissée pour la prochaine fois")
             continue
+        _say_interrupted(recovery.interrupted, region, year, args)
         files, size = gc.folder_size(folder)
         total += size
-        freed = f" ; supprimé : {len(recovery.removed)} fichier(s) non référencé(s)" if recovery.removed else ""
-        print(f"{region} {year} : {files} fichier(s), {format_size(size)}{freed}")
+        aside = f" ; mis en quarantaine : {len(recovery.quarantined)} fichier(s)" if recovery.quarantined else ""
+        print(f"{region} {year} : {files} fichier(s), {format_size(size)}{aside}")
+    purged = quarantine.purge(catalogue.outputs)
+    for when, count in purged.removed:
+        print(f"Quarantaine du {format_time(when.isoformat())} : {count} fichier(s) supprimé(s)")
+    if purged.kept:
+        waiting = sum(count for _, count in purged.kept)
+        until = format_time(purged.next_removal().isoformat())  # type: ignore[union-attr]
+        print(
+            f"Quarantaine ({quarantine.folder(catalogue.outputs)}) : {waiting} fichier(s) gardé(s) ; les premiers "
+            f"seront supprimés par « {suggest('gc', outputs=args.outputs)} » à partir du {until}"
+        )
+    total += gc.folder_size(quarantine.folder(catalogue.outputs))[1]
     database = catalogue.database_size()
     if database is not None:
         total += database
@@ -667,6 +788,13 @@ def cmd_user(args: argparse.Namespace) -> int:
             accounts.disable(engine, args.name)
             audit.record(engine, actor, address, audit.ACCOUNT, args.name, detail="compte désactivé")
             print(f"Compte « {args.name} » désactivé ; ses sessions sont fermées.")
+            return EXIT_OK
+        if args.action == "unlock":
+            from flows.portal import throttle
+
+            forgotten = throttle.unlock(engine, args.name.strip().lower())
+            audit.record(engine, actor, address, audit.ACCOUNT, args.name, detail=f"connexion débloquée ({forgotten})")
+            print(f"Connexions de « {args.name} » débloquées ({forgotten} adresse(s)) : le prochain essai est vérifié.")
             return EXIT_OK
         password = _new_password(args.password_stdin)
         if args.action == "add":

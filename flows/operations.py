@@ -10,7 +10,14 @@ import errno
 from pathlib import Path
 
 from flows.commands import suggest
-from flows.edition.publish.errors import DatabaseUnavailable, LockTimeout, PrintProfileMissing, StoreDamaged
+from flows.edition.publish.errors import (
+    CatalogueDamaged,
+    DatabaseUnavailable,
+    LockTimeout,
+    PrintProfileMissing,
+    StoreDamaged,
+    is_damage,
+)
 from flows.service import ServiceError
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
@@ -48,6 +55,8 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
             f"{exc.waited:.0f} s : attendre la fin de l'autre construction, ou vérifier qu'elle n'est pas bloquée, "
             f"puis relancer. {_UNCHANGED}"
         )
+    if isinstance(exc, CatalogueDamaged):
+        return catalogue_damaged(exc.where, exc.detail, outputs)
     if isinstance(exc, DatabaseUnavailable):
         return (
             f"la base du catalogue est inaccessible ({exc.where} : {exc.detail}) : vérifier qu'elle est démarrée "
@@ -65,14 +74,17 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
             f"le profil ICC du fichier pour l'imprimeur est introuvable ({exc.path}) : lancer `bash scripts/setup.sh`, "
             f"qui le construit, ou nommer un profil CMJN avec FIR_PRINT_PROFILE, puis relancer. {_UNCHANGED}"
         )
-    database = _database_error(exc)
+    database = _database_error(exc, outputs)
     if database is not None:
         return database
     if not isinstance(exc, OSError):
         return None
     where = exc.filename or "(chemin inconnu)"
     if exc.errno in _NO_SPACE:
-        return f"plus de place sur le disque pour écrire {where} : libérer de l'espace, puis relancer. {_UNCHANGED}"
+        return (
+            f"plus de place sur le disque pour écrire {where} : libérer de l'espace, puis relancer. "
+            f"{_UNCHANGED}{_cleaned(exc)}"
+        )
     if exc.errno in _NOT_ALLOWED:
         return (
             f"pas le droit d'écrire ou de lire {where} ({_reason(exc)}) : donner ce droit à l'utilisateur qui "
@@ -85,19 +97,54 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
     return f"erreur du système de fichiers sur {where} ({_reason(exc)}). {_UNCHANGED}"
 
 
-def _database_error(exc: BaseException) -> str | None:
+def _cleaned(exc: BaseException) -> str:
+    """What a failed build took back: the files it had written that no revision references (store.record)."""
+    removed = getattr(exc, "removed_objects", None) or []
+    if not removed:
+        return ""
+    where = Path(removed[0]).parent
+    if len(removed) == 1:
+        return (
+            f" Le fichier que cette construction avait déjà écrit dans {where}, qu'aucune révision ne référence, "
+            "a été supprimé."
+        )
+    return (
+        f" Les {len(removed)} fichiers que cette construction avait déjà écrits dans {where}, qu'aucune révision ne "
+        "référence, ont été supprimés."
+    )
+
+
+def catalogue_damaged(where: str, detail: str, outputs: Path | None = None) -> str:
+    """A damaged catalogue file: what is still true (the files and their records) and how to rebuild it."""
+    rebuild = suggest("repair", "--reconstruire-catalogue", outputs=outputs)
+    return (
+        f"le catalogue est endommagé ({where} : {detail}). Les fichiers publiés et les enregistrements de "
+        f"chaque révision, à côté d'eux, sont intacts : lancer « {rebuild} », qui met le fichier endommagé de "
+        "côté (sans le supprimer) et reconstruit le catalogue depuis ces enregistrements (révisions, projets, "
+        "approbations). Les comptes du personnel et le journal d'audit sont repris du fichier endommagé s'il "
+        f"peut encore être lu, sinon d'une sauvegarde (README, « Sauvegarde »). {_UNCHANGED}"
+    )
+
+
+def _database_error(exc: BaseException, outputs: Path | None = None) -> str | None:
     """A database refusal during a run (disk full under SQLite, a server gone): the transaction rolled back."""
     if not type(exc).__module__.startswith("sqlalchemy"):
         return None
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DatabaseError, OperationalError
 
-    if not isinstance(exc, OperationalError):
+    if not isinstance(exc, DatabaseError):
         return None
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if is_damage(detail):
+        return catalogue_damaged("la base du catalogue", detail, outputs)
+    if not isinstance(exc, OperationalError):
+        return None
     where = "la base du catalogue"
     # The two causes recognised are said in French alone; any other keeps the server's words, to be reported.
     if "full" in detail or "disk" in detail:
-        return f"plus de place pour écrire dans {where} : libérer de l'espace, puis relancer. {_UNCHANGED}"
+        return (
+            f"plus de place pour écrire dans {where} : libérer de l'espace, puis relancer. {_UNCHANGED}{_cleaned(exc)}"
+        )
     if "readonly" in detail or "read-only" in detail:
         return f"{where} ne peut pas être écrite : vérifier les droits du dossier. {_UNCHANGED}"
     return f"erreur de {where} ({detail}) : vérifier qu'elle est joignable, puis relancer. {_UNCHANGED}"

@@ -31,6 +31,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -326,7 +327,17 @@ def serve_portal(
             self.should_exit = self.should_exit or (stop is not None and stop.requested)
             return await super().on_tick(counter)
 
-    portal = Portal(uvicorn.Config(create_app(outputs, inputs), log_level="warning", timeout_graceful_shutdown=5))
+    from flows.portal import integrity, proxies
+
+    try:  # proxy headers believed from the operator's proxies only (FIR_TRUSTED_PROXIES), never by default
+        options = proxies.server_options()
+    except proxies.BadProxySetting as exc:
+        raise ServiceError(str(exc)) from None
+    app = create_app(outputs, inputs)
+    portal = Portal(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5, **options))
+    # The published files' SHA-256, read whole now and once a day (a damaged file is refused and told).
+    stop_checks = threading.Event()
+    integrity.watch(app.state.portal.verifier, stop_checks, integrity.check_interval())
     # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again once done (noted by
     # `stop`, or raised by the default handlers); SIGHUP is handed to it as a SIGTERM, so that it too stops
     # the portal cleanly and ends in Stopped.
@@ -334,6 +345,7 @@ def serve_portal(
     try:
         portal.run(sockets=[listener])
     finally:
+        stop_checks.set()
         signal.signal(signal.SIGHUP, previous)
     if portal.failed is not None:
         code = portal.failed.process.returncode
@@ -456,6 +468,12 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
             f"un service FIR tourne déjà avec {home} (processus {other.pid}, portail "
             f"{other.portal_url}). L'arrêter d'abord, ou lancer celui-ci avec un autre PREFECT_HOME."
         )
+    try:
+        from flows.portal.proxies import BadProxySetting, trusted_proxies
+
+        trusted_proxies()  # a wrong setting is said before anything starts
+    except BadProxySetting as exc:
+        raise ServiceError(str(exc)) from None
     inputs, outputs = inputs.absolute(), outputs.absolute()
     stop = StopRequest()
     with ExitStack() as stack:

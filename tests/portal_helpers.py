@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from flows import paths
 from flows.edition.publish import store
-from flows.portal import accounts
+from flows.portal import accounts, proxies
 from flows.portal.runs import RunView
 from tests.helpers import EDITOR, REGION, fir_build, move_100_000_to_investments
 
@@ -123,7 +123,8 @@ def free_port() -> int:
 def serving(app: FastAPI) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread; its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    options = proxies.server_options()  # proxy headers as `fir serve` reads them (none believed by default)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:

@@ -121,10 +121,20 @@ def test_a_draft_compared_with_an_older_publication_cannot_be_approved(catalogue
     _draft(catalogue, 2, "r2")  # both corrections computed their erratum against revision 1
     _draft(catalogue, 3, "r3")
     assert catalogue.revision(REGION, YEAR, 3)["based_on"] == 1
+    folder = catalogue.outputs / REGION / str(YEAR)
+    assert (folder / "projets" / "r2").is_dir()
     _decide(catalogue, 3, True, "bruno")
-    with pytest.raises(SignOffRefused, match=r"révision 3.*révision 1.*relancer"):
+    # r2 is « remplacé » at once: never approvable nor rejectable, its marked copy gone from projets/
+    assert catalogue.revision(REGION, YEAR, 2)["status"] == store.SUPERSEDED
+    assert store.STATUS_NAMES[store.SUPERSEDED] == "remplacé"
+    assert not (folder / "projets").exists()
+    assert catalogue.drafts() == []
+    with pytest.raises(SignOffRefused, match=r"remplacé, la révision 3.*révision 1.*relancer"):
         _decide(catalogue, 2, True, "bruno")
+    with pytest.raises(SignOffRefused, match="remplacé"):
+        _decide(catalogue, 2, False, "bruno", "trop tard")
     assert [e["revision"] for e in catalogue.history(REGION, YEAR)["revisions"]] == [1, 3]
+    assert [e["revision"] for _, _, _, e in catalogue.drafts(statuses=(store.SUPERSEDED,))] == [2]
 
 
 def test_the_audit_log_refuses_updates_and_deletions(catalogue: store.Catalogue):

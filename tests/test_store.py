@@ -114,7 +114,12 @@ def test_there_is_no_history_before_the_first_publication(catalogue: store.Catal
 def test_a_revision_is_recorded_with_its_files_and_its_views_are_written(catalogue: store.Catalogue):
     history = _publish(catalogue, 1, PDF_1, ARCHIVE_1, "Première publication")
     folder = catalogue.outputs / REGION / str(YEAR)
-    assert _files(folder) == {
+    [stored] = (folder / ".records").glob("r1.published.*.json")  # the revision's record, beside its files
+    written = json.loads(stored.read_bytes())
+    assert written["revision"] == 1 and written["status"] == "published" and written["reason"] == "Première publication"
+    assert written["files"]["pdf"] == {"name": f"{NAME}.pdf", "sha256": _sha(PDF_1), "size": len(PDF_1)}
+    assert stored.stat().st_mode & 0o222 == 0 and not any((folder / ".records" / "prepared").iterdir())
+    assert {k: v for k, v in _files(folder).items() if not k.startswith(".records/")} == {
         f".objects/{_sha(PDF_1)}": PDF_1,
         f".objects/{_sha(ARCHIVE_1)}": ARCHIVE_1,
         f"{NAME}.pdf": PDF_1,
@@ -132,9 +137,11 @@ def test_a_revision_is_recorded_with_its_files_and_its_views_are_written(catalog
         **PUBLISHED_AT_ONCE,
     }
     assert history == catalogue.history(REGION, YEAR)
-    # The views are the catalogue's files (hard links, no second copy), read-only.
-    assert os.path.samefile(folder / f"{NAME}.pdf", folder / ".objects" / _sha(PDF_1))
+    # The views are copies of the catalogue's files, never the same inode (damaging one leaves the other
+    # whole), read-only as the objects are.
+    assert not os.path.samefile(folder / f"{NAME}.pdf", folder / ".objects" / _sha(PDF_1))
     assert (folder / ".objects" / _sha(PDF_1)).stat().st_mode & 0o222 == 0
+    assert (folder / f"{NAME}.pdf").stat().st_mode & 0o222 == 0
     # manifest.json is the history without the named figures, which only the catalogue keeps.
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert "figures" not in manifest["revisions"][0]
@@ -158,12 +165,20 @@ def test_a_revision_that_is_not_the_next_is_refused_and_nothing_changes(catalogu
     _publish(catalogue, 1, PDF_1, ARCHIVE_1)
     folder = catalogue.outputs / REGION / str(YEAR)
     views_before = {k: v for k, v in _files(folder).items() if not k.startswith(".objects")}
-    with pytest.raises(store.RevisionConflict):
+    with pytest.raises(store.RevisionConflict) as refused:
         _publish(catalogue, number, PDF_2, ARCHIVE_2, "une autre")
     assert [e["revision"] for e in catalogue.history(REGION, YEAR)["revisions"]] == [1]
+    # the refused commit took back the two objects it had written, and only those
+    removed = [folder / ".objects" / _sha(PDF_2), folder / ".objects" / _sha(ARCHIVE_2)]
+    assert sorted(refused.value.removed_objects) == sorted(removed)  # type: ignore[attr-defined]
+    assert {p.name for p in (folder / ".objects").iterdir()} == {_sha(PDF_1), _sha(ARCHIVE_1)}
     with catalogue.lock(REGION, YEAR, timeout=10):
         recovery = catalogue.recover(REGION, YEAR)
-    assert recovery.removed == [folder / ".objects" / _sha(PDF_2), folder / ".objects" / _sha(ARCHIVE_2)]
+    # Its record, written before the refused commit, proves nothing: put in quarantine, not deleted.
+    assert recovery.removed == []
+    [moment] = (catalogue.outputs / ".quarantine").iterdir()  # one folder for what one recovery moved aside
+    [aside] = recovery.quarantined
+    assert aside.parent == moment / REGION / str(YEAR) / ".records" / "prepared"
     assert {k: v for k, v in _files(folder).items() if not k.startswith(".objects")} == views_before
 
 
@@ -187,7 +202,9 @@ def test_recovery_removes_leftovers_and_rewrites_every_view(catalogue: store.Cat
     with catalogue.lock(REGION, YEAR, timeout=10):
         recovery = catalogue.recover(REGION, YEAR)
     assert _files(folder) == expected
-    assert len(recovery.removed) == 5 and recovery.imported == [] and recovery.restored == []
+    assert len(recovery.removed) == 4 and recovery.imported == [] and recovery.restored == []
+    [aside] = recovery.quarantined  # the unreferenced object: moved aside, not deleted
+    assert aside.read_bytes() == b"orphan" and aside.parent.parent.parent.parent.parent.name == ".quarantine"
 
 
 def test_a_lost_object_is_restored_from_a_view_with_its_bytes_and_a_lost_file_is_reported(
@@ -208,15 +225,29 @@ def test_a_lost_object_is_restored_from_a_view_with_its_bytes_and_a_lost_file_is
 
 
 def test_verification_finds_an_altered_object(catalogue: store.Catalogue):
+    """Same size, other bytes: the current publication's objects are read whole by every recovery, and an
+    intact copy restores them; an older revision's are read by `fir repair` (verify); with no intact copy
+    left anywhere, the store is damaged (a backup is needed)."""
     _publish(catalogue, 1, PDF_1, ARCHIVE_1)
+    _publish(catalogue, 2, PDF_2, ARCHIVE_2, "correction")
     folder = catalogue.outputs / REGION / str(YEAR)
-    obj = folder / ".objects" / _sha(ARCHIVE_1)
-    obj.chmod(0o644)
-    obj.write_bytes(ARCHIVE_1.replace(b"1", b"7"))  # same size, other bytes; its views are the same file
+    current, older = folder / ".objects" / _sha(ARCHIVE_2), folder / ".objects" / _sha(ARCHIVE_1)
+    for obj, data in ((current, ARCHIVE_2), (older, ARCHIVE_1)):
+        obj.chmod(0o644)
+        obj.write_bytes(data.replace(b"c", b"x"))  # same size, other bytes; the views are files of their own
+    assert (folder / f"{NAME}-archive.pdf").read_bytes() == ARCHIVE_2
     with catalogue.lock(REGION, YEAR, timeout=10):
-        catalogue.recover(REGION, YEAR)  # sizes only: not seen
-        with pytest.raises(store.StoreDamaged):
-            catalogue.recover(REGION, YEAR, verify=True)
+        assert catalogue.recover(REGION, YEAR).restored == [current]  # the current publication: seen
+        assert current.read_bytes() == ARCHIVE_2 and older.read_bytes() != ARCHIVE_1  # sizes only for r1
+        assert catalogue.recover(REGION, YEAR, verify=True).restored == [older]
+    assert older.read_bytes() == ARCHIVE_1 and not os.path.samefile(
+        older, folder / "revisions/r1" / f"{NAME}-archive.pdf"
+    )
+    for path in (older, folder / "revisions/r1" / f"{NAME}-archive.pdf"):
+        path.chmod(0o644)
+        path.write_bytes(ARCHIVE_1.replace(b"c", b"x"))
+    with catalogue.lock(REGION, YEAR, timeout=10), pytest.raises(store.StoreDamaged):
+        catalogue.recover(REGION, YEAR, verify=True)
 
 
 def test_results_needed_are_those_of_each_editions_latest_revision(catalogue: store.Catalogue):

@@ -3,7 +3,8 @@
 The account is read again at every request: a disabled account, or a session signed before a password
 change (an older session version), is anonymous. Anonymous HTML pages redirect to the login form (303);
 anonymous files and POSTs get 401; an account without the permission gets 403. A POST must also carry
-the session's CSRF token. Every refusal leaves an audit line with the client's address.
+the session's CSRF token. Every refusal leaves an audit line with the client's address (an anonymous
+one: a counter, flows/portal/refusals.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 
-from flows.portal import accounts, audit, csrf
+from flows.portal import accounts, audit, csrf, refusals
 from flows.portal.accounts import Account
 from flows.portal.sessions import Session, client_address
 
@@ -65,11 +66,14 @@ def identify(request: Request) -> Visitor:
 
 
 def refuse(request: Request, visitor: Visitor, detail: str, action: str = audit.ACCESS) -> None:
-    """The refusal's audit line: who, from where, which URL, why."""
+    """The refusal's audit line: who, from where, which URL, why; an anonymous refusal is counted per hour and
+    address instead (flows/portal/refusals.py: anonymous traffic cannot grow the audit log without bound)."""
     target = f"{request.method} {request.url.path}"
-    audit.record(
-        request.app.state.portal.catalogue.engine, visitor.name, visitor.address, action, target, audit.REFUSED, detail
-    )
+    engine = request.app.state.portal.catalogue.engine
+    if visitor.account is None:
+        refusals.count(engine, visitor.address, action, target, detail)
+        return
+    audit.record(engine, visitor.name, visitor.address, action, target, audit.REFUSED, detail)
 
 
 def require(permission: str | None, kind: Kind = "page") -> Callable[[Request], Awaitable[Visitor]]:

@@ -3,7 +3,7 @@ manage accounts (admin). The public — readers — need no account.
 
 Passwords are stored as Argon2id hashes (argon2-cffi's defaults: RFC 9106 low-memory profile), never
 in clear and never logged. Changing a password or disabling an account raises the account's session
-version, so every session signed before is refused.
+version and deletes its sessions' rows (flows/portal/sessions.py), so every session opened before is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 
-from flows.edition.publish.tables import users
+from flows.edition.publish.tables import staff_sessions, users
 
 ROLES = ("editor", "approver", "admin")
 ROLE_NAMES = {"editor": "rédacteur", "approver": "approbateur", "admin": "administrateur"}
@@ -162,6 +162,7 @@ def _update(engine: Engine, name: str, **values: object) -> Account:
             .where(users.c.name == name)
             .values(**values, session_version=users.c.session_version + 1, updated_at=_now())
         )
+        connection.execute(sa.delete(staff_sessions).where(staff_sessions.c.account == name))
     if done.rowcount != 1:
         raise AccountError(f"aucun compte « {name} »")
     found = get(engine, name)

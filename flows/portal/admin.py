@@ -1,14 +1,19 @@
-"""The administrators' pages: staff accounts (create, disable, reset a password) and the audit log
-(latest first, filtered by action, exported as CSV). Every account change leaves an audit line."""
+"""The administrators' pages: staff accounts (create, disable, reset a password, unlock logins slowed by
+wrong passwords) and the audit log (latest first, filtered by action, with the counters of anonymous
+refusals; exported as CSV, a period if chosen and at most EXPORT_LIMIT lines, streamed). Every account change and
+unlocking leaves an audit line."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from flows.portal import accounts, audit, people
+from flows.edition.french import PARIS
+from flows.portal import accounts, audit, people, refusals, throttle
 from flows.portal.access import Visitor, require
 from flows.portal.accounts import MANAGE, AccountError
 from flows.portal.pages import render
@@ -18,7 +23,9 @@ Admin = Annotated[Visitor, Depends(require(MANAGE))]
 AdminPost = Annotated[Visitor, Depends(require(MANAGE, "post"))]
 AdminFile = Annotated[Visitor, Depends(require(MANAGE, "file"))]
 AUDIT_LIMIT = 500
+EXPORT_LIMIT = 100_000  # lines of one CSV export: a longer period is exported in several
 DONE = {
+    "debloque": "Connexion débloquée : les essais manqués sont oubliés.",
     "cree": "Compte créé.",
     "desactive": "Compte désactivé : ses sessions sont fermées.",
     "mot-de-passe": "Mot de passe remplacé : les sessions du compte sont fermées.",
@@ -44,6 +51,8 @@ def _accounts_page(
         accounts=accounts.listing(_engine(request)),
         roles=accounts.ROLES,
         min_password=accounts.MIN_PASSWORD,
+        slowed=throttle.slowed(_engine(request)),
+        free=throttle.FREE,
         error=error,
         notice=notice,
         form=form or {},
@@ -97,6 +106,21 @@ def reset_password(request: Request, name: str, visitor: AdminPost) -> Response:
     return RedirectResponse("/staff/admin/accounts?fait=mot-de-passe", 303)
 
 
+@router.post("/unlock")
+def unlock(request: Request, visitor: AdminPost) -> Response:
+    """Forget the wrong passwords of a name (every address), of an address (every name), or of the pair."""
+    assert visitor.form is not None
+    name = str(visitor.form.get("name", "")).strip().lower()[:80]
+    address = str(visitor.form.get("address", "")).strip()[:64]
+    if not name and not address:
+        _record(request, visitor, "", audit.REFUSED, "déblocage sans identifiant ni adresse")
+        return _accounts_page(request, 400, error="Indiquez l'identifiant ou l'adresse à débloquer.")
+    forgotten = throttle.unlock(_engine(request), name, address)
+    where = f" depuis {address}" if address else ""
+    _record(request, visitor, name or address, audit.OK, f"connexion débloquée{where} ({forgotten} ligne(s) d'essais)")
+    return RedirectResponse("/staff/admin/accounts?fait=debloque", 303)
+
+
 def _record(request: Request, visitor: Visitor, target: str, outcome: str, detail: str) -> None:
     audit.record(_engine(request), visitor.name, visitor.address, audit.ACCOUNT, target[:80], outcome, detail)
 
@@ -114,16 +138,40 @@ def audit_page(request: Request, visitor: Admin, action: str = "") -> Response:
         actions=audit.ACTION_NAMES,
         outcomes=audit.OUTCOME_NAMES,
         limit=AUDIT_LIMIT,
-        csv=f"/staff/admin/audit.csv{'?action=' + chosen if chosen else ''}",
+        counts=refusals.latest(_engine(request)),
+        keep_days=refusals.KEEP_DAYS,
+        hour_rows=refusals.HOUR_ROWS,
+        export_limit=f"{EXPORT_LIMIT:_}".replace("_", "\u202f"),
     )
+
+
+def _day(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text) if text else None
+    except ValueError:
+        raise HTTPException(400, f"date « {text[:20]} » invalide : attendu AAAA-MM-JJ") from None
 
 
 @router.get("/audit.csv")
-def audit_csv(request: Request, visitor: AdminFile, action: str = "") -> Response:
+def audit_csv(request: Request, visitor: AdminFile, action: str = "", du: str = "", au: str = "") -> Response:
+    """The log of one period (days in Paris time, both included; without a date, from the start or up to
+    now), latest first, at most EXPORT_LIMIT lines, written as it is read (never the whole log in memory)."""
     chosen = action if action in audit.ACTION_NAMES else None
-    body = audit.as_csv(audit.entries(_engine(request), None, chosen), people.known(_engine(request)))
-    return Response(
-        "\ufeff" + body,  # a byte-order mark: spreadsheets then read UTF-8
+    first, last = _day(du), _day(au)
+    if first and last and first > last:
+        raise HTTPException(400, "période vide : la date de début est après la date de fin")
+    start = dt.datetime.combine(first, dt.time(), PARIS) if first else None
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), PARIS) if last else None
+    lines = audit.export_lines(_engine(request), start, end, chosen, EXPORT_LIMIT, people.known(_engine(request)))
+    period = f"-{first or 'debut'}-{last or 'maintenant'}" if first or last else ""
+    return StreamingResponse(
+        _encoded(lines),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="journal-fir.csv"', "Cache-Control": "no-store"},
+        headers={"Content-Disposition": f'attachment; filename="journal-fir{period}.csv"', "Cache-Control": "no-store"},
     )
+
+
+def _encoded(lines: Iterator[str]) -> Iterator[bytes]:
+    yield "\ufeff".encode()  # a byte-order mark: spreadsheets then read UTF-8
+    for line in lines:
+        yield line.encode("utf-8")

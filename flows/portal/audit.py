@@ -1,5 +1,7 @@
 """The audit log: who did what, when, from where — logins (succeeded or refused), builds launched,
-approvals, rejections, draft downloads and account changes, from the portal and the command line alike.
+approvals, rejections, draft views and downloads and account changes, from the portal and the command line
+alike. Anonymous refusals are counted per hour instead (flows/portal/refusals.py): anonymous traffic cannot
+make this log grow without bound.
 
 Append-only: this module only inserts, and the database refuses any update or deletion (triggers of
 migration 0003). Passwords and session secrets never reach it; a refused login records the name typed.
@@ -12,6 +14,7 @@ import datetime as dt
 import getpass
 import io
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,8 @@ from flows.edition.publish.tables import audit_log
 from flows.portal import people
 
 CONFIRM = "confirm"  # texts and figures carried over from the earlier edition, re-read (flows/carryover.py)
+INTEGRITY = "integrity"  # a published file found damaged by the service, no longer served (portal/integrity.py)
+DRAFT_VIEW = "draft-view"  # a draft's page (its page images are covered by that line: flows/portal/staff.py)
 LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
     "login",
     "logout",
@@ -40,10 +45,12 @@ ACTION_NAMES = {
     BUILD: "construction lancée",
     APPROVE: "approbation",
     REJECT: "rejet",
+    DRAFT_VIEW: "consultation d'un projet",
     DRAFT_DOWNLOAD: "téléchargement d'un projet",
     ACCOUNT: "compte",
     ACCESS: "accès refusé",
     CONFIRM: "confirmation d'éléments repris",
+    INTEGRITY: "fichier publié altéré",
 }
 OUTCOME_NAMES = {OK: "fait", REFUSED: "refusé", FAILED: "échoué"}
 COLUMNS = ("at", "actor", "address", "action", "target", "outcome", "detail")
@@ -112,16 +119,17 @@ def entries(engine: Engine, limit: int | None = None, action: str | None = None)
         return [_entry(row) for row in conn.execute(query)]
 
 
-def failed_logins(engine: Engine, name: str, address: str, since: dt.datetime) -> tuple[int, int]:
-    """Refused logins since `since`: for this name (from anywhere) and from this address (any name)."""
+def seen_since(engine: Engine, actor: str, action: str, target: str, since: dt.datetime) -> bool:
+    """Whether `actor` has a line of `action` on `target` since `since` (a draft viewed in this session)."""
     after = since.astimezone(dt.UTC).isoformat(timespec="seconds")
-    base = sa.select(sa.func.count()).where(
-        audit_log.c.action == LOGIN, audit_log.c.outcome == REFUSED, audit_log.c.at >= after
+    query = (
+        sa.select(audit_log.c.id)
+        .where(audit_log.c.action == action, audit_log.c.at >= after)
+        .where(audit_log.c.actor == actor, audit_log.c.target == target)
+        .limit(1)
     )
     with engine.connect() as conn:
-        by_name = conn.scalar(base.where(audit_log.c.target == name)) or 0
-        by_address = conn.scalar(base.where(audit_log.c.address == address)) or 0
-    return int(by_name), int(by_address)
+        return conn.scalar(query) is not None
 
 
 _METHODS = {"GET": "page", "HEAD": "page", "POST": "envoi de formulaire"}
@@ -146,24 +154,73 @@ def inert_cell(value: str) -> str:
     return f"'{value}" if value.startswith(_FORMULA_START) else value
 
 
+HEADER = ["date (heure de Paris)", "qui", "depuis", "action", "objet", "résultat", "détail"]
+_BATCH = 1000
+
+
+def _row(e: Entry, known: people.Known) -> list[str]:
+    cells = [
+        format_time(e.at, seconds=True),
+        people.person_in_log(e.actor, e.address, known),
+        e.address,
+        ACTION_NAMES.get(e.action, e.action),
+        target_in_log(e.target),
+        OUTCOME_NAMES.get(e.outcome, e.outcome),
+        e.detail,
+    ]
+    return [inert_cell(cell) for cell in cells]
+
+
+def _csv_line(cells: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerow(cells)
+    return out.getvalue()
+
+
 def as_csv(found: list[Entry], known: people.Known) -> str:
     """The log as a CSV file for a spreadsheet (UTF-8, `;`, one header line), times and people as the
     page shows them; no cell can run as a formula (names, targets and details are typed by anyone)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow(["date (heure de Paris)", "qui", "depuis", "action", "objet", "résultat", "détail"])
-    for e in found:
-        cells = [
-            format_time(e.at, seconds=True),
-            people.person_in_log(e.actor, e.address, known),
-            e.address,
-            ACTION_NAMES.get(e.action, e.action),
-            target_in_log(e.target),
-            OUTCOME_NAMES.get(e.outcome, e.outcome),
-            e.detail,
-        ]
-        writer.writerow([inert_cell(cell) for cell in cells])
-    return out.getvalue()
+    return "".join([_csv_line(HEADER), *(_csv_line(_row(e, known)) for e in found)])
+
+
+def export_lines(
+    engine: Engine,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    action: str | None,
+    limit: int,
+    known: people.Known,
+) -> Iterator[str]:
+    """The CSV lines (as `as_csv` writes them) of the lines from `start` (included) to `end` (excluded; None:
+    no bound), latest first, at most `limit`: read a thousand at a time, each batch on its own connection, so an export
+    holds neither the whole log in memory nor a connection while the client reads. When the period holds
+    more, a last line says so and what to do."""
+    period = []
+    if start is not None:
+        period.append(audit_log.c.at >= start.astimezone(dt.UTC).isoformat(timespec="seconds"))
+    if end is not None:
+        period.append(audit_log.c.at < end.astimezone(dt.UTC).isoformat(timespec="seconds"))
+    if action:
+        period.append(audit_log.c.action == action)
+    yield _csv_line(HEADER)
+    written, below = 0, None
+    while written < limit:
+        query = sa.select(audit_log).where(*period)
+        if below is not None:
+            query = query.where(audit_log.c.id < below)
+        query = query.order_by(audit_log.c.id.desc()).limit(min(_BATCH, limit - written))
+        with engine.connect() as conn:
+            rows = list(conn.execute(query))
+        if not rows:
+            return
+        for row in rows:
+            yield _csv_line(_row(_entry(row), known))
+        written, below = written + len(rows), rows[-1].id
+    with engine.connect() as conn:
+        more = conn.scalar(sa.select(audit_log.c.id).where(*period, audit_log.c.id < below).limit(1)) is not None
+    if more:
+        shown = f"{limit:_}".replace("_", "\u202f")
+        yield _csv_line([f"export limité à {shown} lignes : choisissez une période plus courte pour la suite"])
 
 
 def _entry(row: sa.Row[Any]) -> Entry:

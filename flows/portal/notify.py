@@ -1,6 +1,6 @@
 """Notifications: a draft awaits sign-off (to approvers), a run failed (to editors, in plain words), a
-revision was published (to editors). By e-mail when the service's configuration names an SMTP server,
-and as Prefect artifacts on the run concerned.
+revision was published (to editors), published files found damaged (to admins). By e-mail when the
+service's configuration names an SMTP server, and as Prefect artifacts on the run concerned.
 
 SMTP settings are environment variables of the service (`fir serve` passes them to the runs it starts):
 
@@ -162,6 +162,22 @@ def published(catalogue: Catalogue, region: str, year: int, region_name: str, en
     if (api := _running_api()) and (run_id := entry.get("run_id")):
         markdown = "\n".join(["# " + subject, "", *lines])
         _run_artifact(run_id, f"fir-{region}-{year}-publiee", markdown, "Révision publiée", api)
+
+
+def files_damaged(catalogue: Catalogue, damaged: list[str], repair: str) -> None:
+    """Tell the admins that published files no longer hold the bytes approved (the portal refuses them)."""
+    subject = f"[FIR] Fichier(s) altéré(s) : {len(damaged)}, plus servi(s) par le portail"
+    lines = [
+        "Le contrôle du service a trouvé des fichiers dont le contenu n'est plus celui enregistré au catalogue "
+        "(empreinte SHA-256 différente). Le portail ne les sert plus : les lecteurs voient une page d'indisponibilité.",
+        "",
+        *[f"  - {line}" for line in damaged],
+        "",
+        f"Pour les rétablir, lancer sur la machine du service : {repair}",
+        "Il recopie chaque fichier depuis une copie intacte des dossiers publiés ; s'il n'en trouve aucune, il "
+        "nomme le fichier à reprendre d'une sauvegarde (README, « Sauvegarde »), puis le relancer.",
+    ]
+    send(_emails(catalogue, "admin"), subject, "\n".join(lines))
 
 
 def plain_error(error: BaseException) -> str:

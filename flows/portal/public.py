@@ -17,7 +17,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from flows.edition.french import format_size, format_time
 from flows.edition.publish import views
-from flows.edition.publish.manifest import Manifest, RevisionEntry
+from flows.edition.publish.manifest import FileEntry, Manifest, RevisionEntry
 from flows.edition.render.web import style_hashes
 from flows.portal import previews, wording
 from flows.portal.pages import render
@@ -128,7 +128,7 @@ def download_data(request: Request, region: str, year: int, revision: str) -> Fi
     manifest, entry = published_revision(request, region, year, revision)
     if "data" not in entry:
         raise HTTPException(404, "pas de données ouvertes pour cette révision")
-    path = _object(request, region, year, entry["data"]["sha256"])
+    path = _verified(request, region, year, entry, "data")
     return FileResponse(path, media_type="application/zip", filename=data_name(manifest, entry["revision"]))
 
 
@@ -136,7 +136,7 @@ def download_data(request: Request, region: str, year: int, revision: str) -> Fi
 def cover(request: Request, region: str, year: int, revision: str) -> FileResponse:
     """Page 1 of the published brochure, small; rendered once per file (cached under its SHA-256)."""
     _, entry = published_revision(request, region, year, revision)
-    pdf = _object(request, region, year, entry["pdf"]["sha256"])
+    pdf = _verified(request, region, year, entry, "pdf")
     try:
         image = previews.page_png(request.app.state.portal.outputs, pdf, entry["pdf"]["sha256"], 1, previews.COVER_DPI)
     except previews.PreviewFailed as exc:
@@ -187,7 +187,7 @@ def _web_page(request: Request, region: str, year: int, revision: str) -> Respon
     _, entry = published_revision(request, region, year, revision)
     if "web" not in entry:
         raise HTTPException(404, "pas de version web pour cette révision")
-    page = _object(request, region, year, entry["web"]["sha256"]).read_bytes()
+    page = _verified(request, region, year, entry, "web").read_bytes()
     # Its own inline CSS (by hash) and data: images, nothing else: no script, no request elsewhere.
     styles = " ".join(style_hashes(page.decode("utf-8"))) or "'none'"
     policy = (
@@ -199,14 +199,14 @@ def _web_page(request: Request, region: str, year: int, revision: str) -> Respon
 
 def _file(request: Request, region: str, year: int, revision: str, variant: str) -> FileResponse:
     manifest, entry = published_revision(request, region, year, revision)
-    path = _object(request, region, year, (entry["pdf"] if variant == "pdf" else entry["archive"])["sha256"])
+    path = _verified(request, region, year, entry, "pdf" if variant == "pdf" else "archive")
     return FileResponse(
         path, media_type="application/pdf", filename=download_name(manifest, entry["revision"], variant)
     )
 
 
-def _object(request: Request, region: str, year: int, digest: str) -> Path:
-    path: Path = request.app.state.portal.catalogue.object_file(region, year, digest)
-    if not path.is_file():
-        raise HTTPException(404, "fichier absent")
+def _verified(request: Request, region: str, year: int, entry: RevisionEntry, role: str) -> Path:
+    """The published file of `role`, its bytes checked against the catalogue (integrity.FileDamaged if not)."""
+    file: FileEntry = entry[role]  # type: ignore[literal-required]
+    path: Path = request.app.state.portal.verifier.served(region, year, entry["revision"], role, file["sha256"])
     return path

@@ -18,22 +18,26 @@ from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import store
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.edition.validate import carried_report
-from flows.portal import accounts, audit, carried, people, previews, wording
-from flows.portal.access import ANONYMOUS, Visitor, checked, identify, require, safe_next
+from flows.portal import accounts, audit, carried, people, previews, refusals, throttle, wording
+from flows.portal.access import Visitor, checked, identify, require, safe_next
 from flows.portal.accounts import APPROVE, LAUNCH, VIEW_DRAFTS
 from flows.portal.pages import error_page, render
 from flows.portal.public import REGION, french_date
 from flows.portal.runs import LaunchFailed, ui_url
-from flows.portal.sessions import anonymous, new_session
+from flows.portal.sessions import MAX_AGE_S, anonymous
 from flows.portal.signoff import SignOffRefused, sign_off
 
 router = APIRouter(prefix="/staff")
-THROTTLE_WINDOW = dt.timedelta(minutes=15)
-THROTTLE_LIMIT = 10
 LOGIN_REFUSED = (
-    "Connexion refusée : identifiant ou mot de passe incorrect, ou trop d'essais (réessayez alors dans 15 minutes)."
+    "Connexion refusée : identifiant ou mot de passe incorrect, ou trop d'essais depuis cet appareil "
+    "(patientez quelques minutes, ou demandez à un administrateur de débloquer la connexion)."
 )
-STATUS_LABELS = {store.DRAFT: "projet", store.PUBLISHED: "publiée", store.REJECTED: "rejetée"}
+STATUS_LABELS = {
+    store.DRAFT: "projet",
+    store.PUBLISHED: "publiée",
+    store.REJECTED: "rejetée",
+    store.SUPERSEDED: "remplacé",
+}
 # What each route needs (flows/portal/access.py): the dependency admits the visitor or refuses, audited.
 Member = Annotated[Visitor, Depends(require(None, "post"))]
 Viewer = Annotated[Visitor, Depends(require(VIEW_DRAFTS))]
@@ -83,25 +87,26 @@ async def login(request: Request) -> Response:
     if account is None:
         return _login_page(request, visitor, following, 401, LOGIN_REFUSED, name)
     response = RedirectResponse(safe_next(following), 303)
-    _portal(request).sessions.write(request, response, new_session(account.name, account.session_version))
+    sessions = _portal(request).sessions
+    session = await run_in_threadpool(sessions.open, account.name, account.session_version)
+    sessions.write(request, response, session)
     return response
 
 
 def _log_in(request: Request, visitor: Visitor, name: str, password: str) -> accounts.Account | None:
-    """The account, or None with the refusal's audit line. After THROTTLE_LIMIT refusals for the name or
-    from the address within THROTTLE_WINDOW, the password is not even checked."""
+    """The account, or None with the refusal counted (flows/portal/refusals.py). A name slowed down at this
+    address, or an address over its limit (flows/portal/throttle.py), is refused without checking the
+    password; the same name from another address is not."""
     engine = _portal(request).catalogue.engine
-    since = dt.datetime.now(dt.UTC) - THROTTLE_WINDOW
-    by_name, by_address = audit.failed_logins(engine, name, visitor.address, since)
-    actor = name or ANONYMOUS
-    if by_name >= THROTTLE_LIMIT or by_address >= THROTTLE_LIMIT:
-        detail = f"trop d'essais ({by_name} pour ce nom, {by_address} depuis cette adresse en 15 minutes)"
-        audit.record(engine, actor, visitor.address, audit.LOGIN, name, audit.REFUSED, detail)
+    if (why := throttle.refusal(engine, name, visitor.address)) is not None:
+        refusals.count(engine, visitor.address, audit.LOGIN, name, why)
         return None
     account = accounts.authenticate(engine, name, password) if name and password else None
     if account is None:
-        audit.record(engine, actor, visitor.address, audit.LOGIN, name, audit.REFUSED, "identifiants refusés")
+        throttle.failed(engine, name, visitor.address)
+        refusals.count(engine, visitor.address, audit.LOGIN, name, "identifiants refusés")
         return None
+    throttle.succeeded(engine, name, visitor.address)
     audit.record(engine, account.name, visitor.address, audit.LOGIN, name, audit.OK)
     return account
 
@@ -110,7 +115,7 @@ def _log_in(request: Request, visitor: Visitor, name: str, password: str) -> acc
 def logout(request: Request, visitor: Member) -> Response:
     audit.record(_portal(request).catalogue.engine, visitor.name, visitor.address, audit.LOGOUT, visitor.name)
     response = RedirectResponse("/", 303)
-    _portal(request).sessions.clear(request, response)
+    _portal(request).sessions.close(request, response, visitor.session)  # its row deleted: the cookie is dead
     return response
 
 
@@ -146,10 +151,14 @@ def _dashboard(request: Request, status: int = 200, error: str = "", form: dict[
         _revision_row({"region": region, "year": year, "region_name": name, "revisions": []}, entry, known)
         for region, year, name, entry in catalogue.drafts()
     ]
+    interrupted = {(r["region"], r["year"]): catalogue.interrupted_drafts(r["region"], r["year"]) for r in pending}
+    for row in pending:
+        row["interrupted"] = row["revision"] in interrupted[(row["region"], row["year"])]
     return render(
         request,
         "dashboard.html.j2",
         status,
+        damaged=portal.verifier.damaged(),
         pending=pending,
         editions=editions,
         regions=_regions(request),
@@ -216,6 +225,10 @@ def draft_page(
     visitor: Viewer,
     decision: str = "",
 ) -> Response:
+    _, entry = _revision(request, region, year, revision)
+    if entry.get("status", store.PUBLISHED) != store.PUBLISHED:  # what the public may not read yet: audited
+        target = f"{region} {year} r{revision}"
+        audit.record(_portal(request).catalogue.engine, visitor.name, visitor.address, audit.DRAFT_VIEW, target)
     return _draft_page(request, visitor, region, year, revision, notice=DECISIONS.get(decision, ""))
 
 
@@ -270,6 +283,7 @@ def _draft_page(
         print_pdf=f"{base}/impression/pdf" if "print" in entry and status_name == store.PUBLISHED else None,
         pending=status_name == store.DRAFT,
         stale=status_name == store.DRAFT and based_on != current,
+        interrupted=status_name == store.DRAFT and revision in catalogue.interrupted_drafts(region, year),
         current=current,
         own=bool(me and me.name == entry.get("launched_by") and not entry.get("self_approval", False)),
         error=error,
@@ -294,18 +308,32 @@ def draft_page_image(
     page: int,
     visitor: ViewerFile,
 ) -> FileResponse:
+    """A page of a revision as an image. A draft's images are its whole content: never cached by the browser
+    (no-store), and covered by the audit line of the draft's page, which the reviewer opened to see them
+    (one line per viewing, not one per image); fetched without that page within a session's lifetime, the
+    images write that line themselves (once)."""
     _, entry = _revision(request, region, year, revision)
     if not 1 <= page <= entry["pages"]:
         raise HTTPException(404, f"pas de page {page}")
+    if entry.get("status", store.PUBLISHED) != store.PUBLISHED:
+        _audit_unseen_view(request, visitor, f"{region} {year} r{revision}")
     file = _shown_file(entry)
-    pdf = _portal(request).catalogue.object_file(region, year, file["sha256"])
-    if not pdf.is_file():
-        raise HTTPException(404, "fichier absent")
+    role = "pdf" if file["sha256"] == entry["pdf"]["sha256"] else "draft"
+    pdf = _portal(request).verifier.served(region, year, revision, role, file["sha256"])
     try:
         image = previews.page_png(_portal(request).outputs, pdf, file["sha256"], page, previews.PAGE_DPI)
     except previews.PreviewFailed as exc:
         raise HTTPException(404, "page indisponible") from exc
-    return FileResponse(image, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(image, media_type="image/png", headers={"Cache-Control": "private, no-store"})
+
+
+def _audit_unseen_view(request: Request, visitor: Visitor, target: str) -> None:
+    """The view's audit line, unless the visitor's viewing of the draft is already recorded (its page, or an
+    earlier image, within a session's lifetime)."""
+    engine = _portal(request).catalogue.engine
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=MAX_AGE_S)
+    if not audit.seen_since(engine, visitor.name, audit.DRAFT_VIEW, target, since):
+        audit.record(engine, visitor.name, visitor.address, audit.DRAFT_VIEW, target, audit.OK, "images des pages")
 
 
 @router.get("/drafts/{region}/{year}/{revision}/pdf")
@@ -321,9 +349,7 @@ def draft_pdf(
     if "draft" not in entry:
         raise HTTPException(404, "pas de copie marquée pour cette révision")
     catalogue = _portal(request).catalogue
-    pdf = catalogue.object_file(region, year, entry["draft"]["sha256"])
-    if not pdf.is_file():
-        raise HTTPException(404, "fichier absent")
+    pdf = _portal(request).verifier.served(region, year, revision, "draft", entry["draft"]["sha256"])
     target = f"{region} {year} r{revision}"
     audit.record(catalogue.engine, visitor.name, visitor.address, audit.DRAFT_DOWNLOAD, target)
     name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
@@ -341,9 +367,7 @@ def print_pdf(request: Request, region: str, year: int, revision: int, visitor: 
     history, entry = _revision(request, region, year, revision)
     if "print" not in entry or entry.get("status", store.PUBLISHED) != store.PUBLISHED:
         raise HTTPException(404, "pas de fichier pour l'imprimeur publié pour cette révision")
-    pdf = _portal(request).catalogue.object_file(region, year, entry["print"]["sha256"])
-    if not pdf.is_file():
-        raise HTTPException(404, "fichier absent")
+    pdf = _portal(request).verifier.served(region, year, revision, "print", entry["print"]["sha256"])
     name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
     return FileResponse(
         pdf,

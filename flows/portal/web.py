@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from flows import paths
 from flows.edition.publish import store
 from flows.edition.publish.store import Catalogue
-from flows.portal import admin, carried, csrf, pages, public, staff
+from flows.portal import admin, carried, csrf, integrity, pages, public, staff
 from flows.portal.access import Forbidden, LoginRequired, login_url
 from flows.portal.runs import PrefectRuns, Runs
 from flows.portal.sessions import Sessions, portal_secret
@@ -49,19 +49,22 @@ class Portal:
     sessions: Sessions
     templates: Environment
     runs: Runs
+    verifier: integrity.Verifier  # the published files' SHA-256, checked before they are served
 
 
 def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
     """The web app serving the publications found under `outputs` (and the staff pages); `inputs`: where
     builds read their data (default: the project's inputs/), to offer its editions to launch."""
     app = FastAPI(title="Brochures FIR", docs_url=None, redoc_url=None, openapi_url=None)
+    catalogue = store.open_catalogue(outputs)
     app.state.portal = Portal(
         outputs=outputs,
         inputs=inputs or paths.INPUTS_DIR,
-        catalogue=store.open_catalogue(outputs),
-        sessions=Sessions(portal_secret(outputs)),
+        catalogue=catalogue,
+        sessions=Sessions(portal_secret(outputs), catalogue.engine),
         templates=pages.environment(),
         runs=PrefectRuns(),
+        verifier=integrity.Verifier(catalogue),
     )
     # The routes themselves, not include_router: FastAPI 0.150 wraps included routers in a private
     # object, and app.routes must list every route (the security tests enumerate those under /staff).
@@ -109,6 +112,15 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
             str(exc.detail) if ours and exc.status_code < 500 else pages.STATUS_TITLES.get(exc.status_code, "erreur")
         )
         return pages.error_page(request, exc.status_code, message)
+
+    @app.exception_handler(integrity.FileDamaged)
+    def file_damaged(request: Request, exc: integrity.FileDamaged) -> Response:
+        what = "enregistré pour relecture" if exc.damage.role == "draft" else "publié"
+        message = (
+            f"ce fichier n'est pas servi : son contenu n'est plus exactement celui qui a été {what} (contrôle "
+            "d'intégrité). Les administrateurs du portail sont prévenus et vont le rétablir ; réessayez plus tard"
+        )
+        return pages.error_page(request, 503, message)
 
     @app.exception_handler(RequestValidationError)
     def invalid(request: Request, exc: RequestValidationError) -> Response:

@@ -16,6 +16,16 @@ class DatabaseUnavailable(Exception):
         self.where, self.detail = where, detail
 
 
+class CatalogueDamaged(DatabaseUnavailable):
+    """The catalogue's database file is damaged (SQLite: "database disk image is malformed", "file is not a
+    database"): `fir repair --reconstruire-catalogue` rebuilds it from the records beside the files."""
+
+
+def is_damage(detail: str) -> bool:
+    """Whether a database's error says its file is damaged rather than unreachable."""
+    return any(words in detail for words in ("malformed", "not a database", "file is encrypted", "corrupt"))
+
+
 @dataclass(frozen=True)
 class Holder:
     """Who holds an edition's lock."""

@@ -1,17 +1,22 @@
 """Content-addressed files: each PDF of an edition is kept once as `.objects/<sha256>`, written whole
 (temporary name, fsync, rename, fsync of the folder) before the transaction that records it, read-only.
-The views (views.py) are hard links to these files.
+The views (views.py) are copies of these files, never hard links: truncating or overwriting one file
+(a view readers open, or the object itself) damages that file alone, and the others restore it. Where the
+file system shares a copy's blocks until one is written (reflinks: btrfs, XFS), a copy costs no space.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 OBJECTS = ".objects"
 TEMPORARY = ".tmp-"
+_FICLONE = 0x40049409  # Linux's ioctl sharing a file's blocks with another (copy on write)
 
 
 def sha256(data: bytes) -> str:
@@ -49,14 +54,14 @@ def put(edition_dir: Path, data: bytes) -> str:
 
 
 def adopt(edition_dir: Path, source: Path, digest: str) -> None:
-    """Make an existing file (checked to have `digest`) the object `digest`, linking rather than copying."""
+    """Make a copy of an existing file (checked to have `digest`) the object `digest`."""
     target = object_path(edition_dir, digest)
     if target.is_file():
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     aside = target.with_name(f"{TEMPORARY}{digest[:16]}.{os.getpid()}")
     try:
-        link_or_copy(source, aside)
+        copy_file(source, aside)
         os.replace(aside, target)
     finally:
         aside.unlink(missing_ok=True)
@@ -83,13 +88,31 @@ def write_durably(path: Path, data: bytes) -> None:
         raise
 
 
-def link_or_copy(source: Path, target: Path) -> None:
-    """A hard link (no second copy of the bytes), or a durable copy where links are not possible."""
+def copy_file(source: Path, target: Path) -> None:
+    """A durable, read-only copy of `source` at `target` that shares no inode with it: a reflink where the
+    file system offers one (copy on write: writing either file never changes the other), else the bytes
+    copied. A failed write names `target`."""
     try:
-        os.link(source, target)
+        with open(source, "rb") as reading, open(target, "wb") as writing:
+            try:
+                fcntl.ioctl(writing.fileno(), _FICLONE, reading.fileno())
+            except OSError:  # ext4, tmpfs: no reflinks
+                shutil.copyfileobj(reading, writing, 1 << 20)
+            writing.flush()
+            os.fsync(writing.fileno())
+    except OSError as exc:
+        if exc.filename is None:  # a failed write (a full disk) names no file: say which one
+            raise OSError(exc.errno, exc.strerror, str(target)) from exc
+        raise
+    os.chmod(target, 0o444)
+
+
+def same_inode(a: Path, b: Path) -> bool:
+    """True when `a` and `b` are one file (a hard link left by an earlier version shares its damage)."""
+    try:
+        return a.samefile(b)
     except OSError:
-        write_durably(target, source.read_bytes())
-        os.chmod(target, 0o444)
+        return False
 
 
 def sync_folder(folder: Path) -> None:

@@ -68,7 +68,8 @@ def decide(
             reason or (SCHEDULED_REASON if trigger == SCHEDULED else FIRST_PUBLICATION),
             "premier projet de l'édition (révision 1)",
         )
-    if last["inputs_digest"] == inputs_digest(checksums) and not force:
+    # A superseded draft (« remplacé ») can never be approved: the same inputs make a new draft of it.
+    if last["inputs_digest"] == inputs_digest(checksums) and not force and last.get("status") != "superseded":
         status = last.get("status", "published")
         what = {"draft": "le projet", "rejected": "la révision rejetée"}.get(status, "la révision")
         return Decision(

@@ -1,12 +1,14 @@
 """The paths people open — `fir-<region>-<year>.pdf`, its archival copy, `revisions/rN/` and
 `manifest.json` for published revisions, `projets/rN/` for the drafts awaiting sign-off — regenerated
 from the catalogue after each commit and by every recovery. They are
-hard links to the edition's objects (no second copy of the bytes) and never the source of truth:
-deleting or damaging one loses nothing, the next run or `fir repair` writes it again.
+copies of the edition's objects (objects.copy_file: reflinks where the file system has them), never hard
+links, and never the source of truth: deleting or damaging one loses nothing and damages nothing else, the
+next run or `fir repair` writes it again; a damaged object is restored from a view holding its bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -37,14 +39,14 @@ def regenerate(
     entries = history["revisions"]
     for entry in entries:
         for file in published_files(entry).values():
-            _link(edition_dir, file["sha256"], edition_dir / file["file"])
+            _copy(edition_dir, file["sha256"], edition_dir / file["file"])
     for draft in drafts or ():
         if "draft" in draft:
-            _link(edition_dir, draft["draft"]["sha256"], edition_dir / draft["draft"]["file"])
+            _copy(edition_dir, draft["draft"]["sha256"], edition_dir / draft["draft"]["file"])
     step("view-revision")
     if entries:
         for file in published_files(entries[-1]).values():
-            _link(edition_dir, file["sha256"], edition_dir / name_in_revision(file))
+            _copy(edition_dir, file["sha256"], edition_dir / name_in_revision(file))
     step("view-current")
     _replace_if_changed(edition_dir / MANIFEST, manifest_json(history))
     objects.sync_folder(edition_dir)
@@ -73,12 +75,25 @@ def manifest_json(history: Manifest) -> bytes:
     return json.dumps(public, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def _link(edition_dir: Path, digest: str, view: Path) -> None:
+def _copy(edition_dir: Path, digest: str, view: Path) -> None:
+    """Write `view` as a copy of object `digest` unless it holds its bytes already in a file of its own (a
+    hard link an earlier version made is replaced by a copy); a damaged object is never copied."""
     source = objects.object_path(edition_dir, digest)
-    if view.is_file() and (os.path.samefile(view, source) or objects.file_sha256(view) == digest):
+    if view.is_file() and not objects.same_inode(view, source) and objects.file_sha256(view) == digest:
         return
     view.parent.mkdir(parents=True, exist_ok=True)
-    _replace(view, lambda aside: objects.link_or_copy(source, aside))
+
+    def write(aside: Path) -> None:
+        objects.copy_file(source, aside)
+        if objects.file_sha256(aside) != digest:  # a damaged object never replaces a view: `fir repair` says it
+            raise _Damaged
+
+    with contextlib.suppress(_Damaged):
+        _replace(view, write)
+
+
+class _Damaged(Exception):
+    """The object a view would be copied from does not hold its bytes."""
 
 
 def _replace_if_changed(path: Path, data: bytes) -> None:
