@@ -375,6 +375,7 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     service.use_running_service()  # before any Prefect import: a running `fir serve` spares the temporary server
+    service.protect_temporary_server()  # else the temporary server asks for credentials too
     started = time.perf_counter()
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
@@ -562,6 +563,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_national(args: argparse.Namespace) -> int:
     service.use_running_service()  # then prefect_server() below uses the running `fir serve`
+    if not os.environ.get("PREFECT_API_URL"):  # prefect_server() starts one: its credentials, before Prefect reads them
+        os.environ.setdefault("PREFECT_API_AUTH_STRING", service.new_auth_string())
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from flows.deploy import prefect_server

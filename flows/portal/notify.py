@@ -194,14 +194,12 @@ def plain_error(error: BaseException) -> str:
     return operational_message(error) or f"erreur interne ({type(error).__name__}) : {error}"
 
 
-def _running_api() -> str | None:
-    """PREFECT_API_URL, or the API of the `fir serve` running on this machine (its discovery file)."""
+def _running_api() -> tuple[str, str | None] | None:
+    """PREFECT_API_URL, or the API of the `fir serve` running on this machine (its discovery file), with
+    the credentials it asks for."""
     from flows import service
 
-    if configured := os.environ.get("PREFECT_API_URL"):
-        return configured
-    info = service.running_service()
-    return info.api_url if info else None
+    return service.client_api()
 
 
 def _artifact(key: str, markdown: str, description: str) -> None:
@@ -214,10 +212,10 @@ def _artifact(key: str, markdown: str, description: str) -> None:
         log.warning("Artefact Prefect « %s » non créé : %s", key, exc)
 
 
-def _run_artifact(run_id: str, key: str, markdown: str, description: str, api_url: str) -> None:
-    """A markdown artifact on the flow run `run_id` of the API `api_url`, from outside any run (Prefect
-    deprecates artifacts that belong to no run: its helpers print a FutureWarning there). None when that
-    API does not know the run (a build of the command line, on its own temporary server)."""
+def _run_artifact(run_id: str, key: str, markdown: str, description: str, api: tuple[str, str | None]) -> None:
+    """A markdown artifact on the flow run `run_id` of the API `api` (its URL and credentials), from outside
+    any run (Prefect deprecates artifacts that belong to no run: its helpers print a FutureWarning there).
+    None when that API does not know the run (a build of the command line, on its own temporary server)."""
     from uuid import UUID
 
     try:
@@ -226,7 +224,9 @@ def _run_artifact(run_id: str, key: str, markdown: str, description: str, api_ur
         from prefect.exceptions import ObjectNotFound
         from prefect.settings import temporary_settings
 
-        with temporary_settings(updates={"api.url": api_url}), get_client(sync_client=True) as client:
+        api_url, auth = api
+        updates = {"api.url": api_url, **({"api.auth_string": auth} if auth else {})}
+        with temporary_settings(updates=updates), get_client(sync_client=True) as client:
             try:
                 client.read_flow_run(UUID(run_id))
             except ObjectNotFound:

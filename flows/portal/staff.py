@@ -481,7 +481,8 @@ def run_page(request: Request, run_id: str, visitor: Viewer, actualiser: str = "
         return error_page(request, 503, str(exc))
     if run is None:
         raise HTTPException(404, "exécution inconnue")
-    draft = _draft_of(request, run.id, run.parameters) if run.state == "COMPLETED" else None
+    # an interrupted run may have recorded its draft before it stopped: the page says so, truly
+    draft = _draft_of(request, run.id, run.parameters) if run.state in ("COMPLETED", "CRASHED") else None
     region, year = str(run.parameters.get("region", "")), run.parameters.get("year")
     known = _portal(request).catalogue.history(region, year, statuses=None) if isinstance(year, int) else None
     return render(
