@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flows.brochure import BuildResult
     from flows.edition.ingest.snapshot import Edition
     from flows.edition.publish.errors import Holder
+    from flows.edition.publish.store import Catalogue
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OPERATIONAL = 0, 1, 2, 3
 
@@ -63,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         message = operational_message(exc, getattr(args, "outputs", None))
         if message is None:
             raise  # a bug: its traceback is what a developer needs
-        print(f"Impossible de terminer : {message}", file=sys.stderr)
+        from flows.edition.publish.errors import AfterCommit
+
+        # After a commit, what is now true comes first (« Révision 2 … publiée ; … »), not « impossible ».
+        print(message if isinstance(exc, AfterCommit) else f"Impossible de terminer : {message}", file=sys.stderr)
         return EXIT_OPERATIONAL
     finally:
         # The work is done and written: spare the interpreter's final garbage collection over the
@@ -396,37 +400,45 @@ def cmd_build(args: argparse.Namespace) -> int:
                 lock_timeout=args.lock_timeout,
                 launched_by=user,
             )
-    except ValidationFailed as exc:
-        _audit_build(args, user, "failed", "données invalides")
+    except ValidationFailed as exc:  # the build's audit line is the flow's (flows/brochure.py), as every build's
         print("\n".join(exc.lines))
         print("\nRien n'a été publié.", file=sys.stderr)
         return EXIT_INPUT
     except revisions.ReasonRequired as exc:
-        _audit_build(args, user, "refused", str(exc))
         print(f"Rien n'a été publié : {exc}.", file=sys.stderr)
         return EXIT_USAGE
-    except InputError:
-        _audit_build(args, user, "failed", "données invalides")
-        raise
-    _audit_build(args, user, "ok", f"{result.message} ; motif : {args.reason or '—'}")
     seconds = time.perf_counter() - started
-    _print_result(result, steps.cached, args, seconds)
-    if args.timings:  # the benchmark reads the steps' durations here
-        args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
-    return EXIT_OK
+    if not result.published:  # nothing built: nothing recorded either
+        _print_result(result, steps.cached, args, seconds)
+        if args.timings:
+            args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
+        return EXIT_OK
+    try:  # the draft is recorded: whatever fails now says so, never « nothing changed »
+        _print_result(result, steps.cached, args, seconds)
+        if args.timings:  # the benchmark reads the steps' durations here
+            args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        from flows.edition.publish.errors import AfterCommit
+
+        recorded = f"projet de révision {result.revision} de {args.region} {args.year} enregistré"
+        raise AfterCommit(recorded, "compte rendu de la construction non écrit", exc) from exc
+    for line in result.owed[:1]:
+        print(
+            f"Notification des approbateurs en attente ({line}) : le service (fir serve) ou "
+            f"« {_suggest('repair', outputs=args.outputs)} » l'enverra.",
+            file=sys.stderr,
+        )
+    for line in result.incomplete:
+        print(line, file=sys.stderr)
+    return EXIT_OPERATIONAL if result.incomplete else EXIT_OK
 
 
-def _audit_build(args: argparse.Namespace, user: str, outcome: str, detail: str) -> None:
-    """The audit line of a build launched from the command line, once it is over, in the catalogue the build
-    used; none when there is no catalogue (inputs refused before anything was stored: nothing to record in)."""
-    from flows.edition.publish import database, store
-    from flows.portal import audit
+def _suggest(*words: object, outputs: Path | None = None) -> str:
+    from flows.commands import suggest
 
-    if not database.catalogue_exists(args.outputs):
-        return
-    engine = store.open_catalogue(args.outputs).engine
-    where = f"{args.region} {args.year}"
-    audit.record(engine, user, audit.command_line_address(), audit.BUILD, where, outcome, detail)
+    return suggest(*words, outputs=outputs)
 
 
 def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespace, seconds: float) -> None:
@@ -473,6 +485,7 @@ def cmd_drafts(args: argparse.Namespace) -> int:
     from flows.portal import people, wording
 
     catalogue = store.open_catalogue(args.outputs)
+    _deliver_owed(catalogue)
     found = catalogue.drafts()
     known = people.known(catalogue.engine) if found else {}
     for region, year, region_name, entry in found:
@@ -509,15 +522,44 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     except SignOffRefused as exc:
         print(f"Refusé : {exc}.", file=sys.stderr)
         return EXIT_USAGE
-    if args.approve:
-        from flows.portal import people
+    done = f"révision {entry['revision']} de {args.region} {args.year} {'publiée' if args.approve else 'rejetée'}"
+    try:
+        if args.approve:
+            from flows.portal import people
 
-        by = people.person(entry["decided_by"], people.known(catalogue.engine))
-        print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
-        print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
-    else:
-        print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
+            by = people.person(entry["decided_by"], people.known(catalogue.engine))
+            print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
+            print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
+        else:
+            print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
+    except Exception as exc:  # the decision is committed: whatever fails now never says « nothing changed »
+        if isinstance(exc, BrokenPipeError):
+            raise
+        from flows.edition.publish.errors import AfterCommit
+
+        raise AfterCommit(done, "compte rendu non affiché", exc) from exc
+    _say_owed(catalogue)
     return EXIT_OK
+
+
+def _deliver_owed(catalogue: Catalogue) -> None:
+    """Send what earlier commands owe and is due (a command killed after its commit, an SMTP server that was
+    down): every command that opens the catalogue does, as the service and `fir repair` do."""
+    from flows.portal import outbox
+
+    outbox.deliver(catalogue.engine)
+
+
+def _say_owed(catalogue: Catalogue) -> None:
+    """Notifications still owed after this command sent what it could (flows/portal/outbox.py): said, with
+    who sends them, so that nobody thinks they are lost."""
+    from flows.portal import outbox
+
+    if waiting := outbox.owed(catalogue.engine):
+        print(
+            f"{waiting} notification(s) en attente d'envoi : le service (fir serve) ou « fir repair » les enverra.",
+            file=sys.stderr,
+        )
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -533,6 +575,7 @@ def cmd_national(args: argparse.Namespace) -> int:
     from flows.edition.french import format_number, format_seconds
     from flows.edition.publish import revisions
     from flows.national import national_run, task_runner
+    from flows.portal import audit
 
     started = time.perf_counter()
     with prefect_server():  # workers in other processes need an API server to report their runs to
@@ -543,6 +586,7 @@ def cmd_national(args: argparse.Namespace) -> int:
             outputs=str(args.outputs),
             reason=args.reason,
             trigger=revisions.MANUAL if args.reason else revisions.SCHEDULED,
+            launched_by=audit.system_user(),
         )
     for outcome in outcomes:
         print(f"  {outcome.region} {outcome.year} : {outcome.message} ({format_seconds(outcome.seconds)})")
@@ -598,6 +642,14 @@ def cmd_repair(args: argparse.Namespace) -> int:
             print(f"  supprimé : {path}")
     if not found:
         print(f"Aucune édition publiée dans {args.outputs} (catalogue : {catalogue.where})")
+    from flows.portal import outbox
+
+    delivery = outbox.deliver(catalogue.engine, everything=True, limit=1000)  # due or not: asked for now
+    if delivery.sent:
+        print(f"Notifications en attente envoyées : {delivery.sent}")
+    if waiting := outbox.owed(catalogue.engine):
+        why = f" ({delivery.waiting[0]})" if delivery.waiting else ""
+        print(f"Notifications toujours en attente : {waiting}{why} ; le service (fir serve) les enverra.")
     return EXIT_OK
 
 
@@ -611,6 +663,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
     from flows.edition.publish import gc, store
 
     catalogue = store.open_catalogue(args.outputs)
+    _deliver_owed(catalogue)
     total = 0
     for region, year in store.editions_found(catalogue):
         folder = store.edition_dir(catalogue.outputs, region, year)
