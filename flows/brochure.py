@@ -233,7 +233,7 @@ def record_draft(
 
     def in_transaction(conn: Connection, draft: RevisionEntry) -> None:
         audit.record(conn, launched_by, launched_from, audit.BUILD, target, audit.OK, detail)
-        outbox.enqueue(conn, notify.draft_ready(catalogue, meta.region, meta.year, meta.region_name, draft))
+        outbox.enqueue(conn, notify.draft_ready(catalogue, meta.region, meta.year, meta.region_name, draft, conn))
 
     try:
         draft = catalogue.record_draft(
@@ -516,6 +516,6 @@ def _after_draft(
         try:
             step()
         except Exception as exc:
-            incomplete.append(f"{recorded.capitalize()} ; {what} : {cause_in_words(exc)}.")
+            incomplete.append(f"{recorded[0].upper()}{recorded[1:]} ; {what} : {cause_in_words(exc)}.")
             logger.warning("%s", incomplete[-1])
     return owed

@@ -413,26 +413,34 @@ def cmd_build(args: argparse.Namespace) -> int:
         if args.timings:
             args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
         return EXIT_OK
+    recorded = f"projet de révision {result.revision} de {args.region} {args.year} enregistré"
     try:  # the draft is recorded: whatever fails now says so, never « nothing changed »
         _print_result(result, steps.cached, args, seconds)
-        if args.timings:  # the benchmark reads the steps' durations here
-            args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
     except OSError as exc:
         if isinstance(exc, BrokenPipeError):
             raise
         from flows.edition.publish.errors import AfterCommit
 
-        recorded = f"projet de révision {result.revision} de {args.region} {args.year} enregistré"
-        raise AfterCommit(recorded, "compte rendu de la construction non écrit", exc) from exc
+        raise AfterCommit(recorded, "compte rendu de la construction non affiché", exc, "fir drafts le liste") from exc
+    incomplete = list(result.incomplete)
+    if args.timings:  # the benchmark reads the steps' durations here
+        try:
+            args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
+        except OSError as exc:
+            from flows.operations import cause_in_words
+
+            incomplete.append(
+                f"{recorded[0].upper()}{recorded[1:]} ; durées des étapes non écrites ({cause_in_words(exc)})."
+            )
     for line in result.owed[:1]:
         print(
-            f"Notification des approbateurs en attente ({line}) : le service (fir serve) ou "
-            f"« {_suggest('repair', outputs=args.outputs)} » l'enverra.",
+            f"{recorded[0].upper()}{recorded[1:]} ; notification des approbateurs en attente ({line}) : le service (fir serve) "
+            f"ou « {_suggest('repair', outputs=args.outputs)} » l'enverra.",
             file=sys.stderr,
         )
-    for line in result.incomplete:
+    for line in incomplete:
         print(line, file=sys.stderr)
-    return EXIT_OPERATIONAL if result.incomplete else EXIT_OK
+    return EXIT_OPERATIONAL if incomplete else EXIT_OK
 
 
 def _suggest(*words: object, outputs: Path | None = None) -> str:

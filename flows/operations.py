@@ -49,14 +49,15 @@ def after_commit_message(exc: AfterCommit, outputs: Path | None = None) -> str:
     """« Révision 2 de … publiée ; fichiers publics pas tous à jour (manifest.json : opération non permise) :
     lancer « fir repair » »: what is now true first, then what did not complete and what to do."""
     done = f"{exc.done[:1].upper()}{exc.done[1:]}"
-    return f"{done} ; {exc.step} ({cause_in_words(exc.cause)}) : lancer « {suggest('repair', outputs=outputs)} »."
+    todo = exc.todo or f"lancer « {suggest('repair', outputs=outputs)} »"
+    return f"{done} ; {exc.step} ({cause_in_words(exc.cause)}) : {todo}."
 
 
 def cause_in_words(exc: BaseException) -> str:
     """Why a step failed, in a few French words (a path and its reason), without « relancer »: what to do
     after a commit is not to start again."""
-    if isinstance(exc, OSError):
-        where = exc.filename or "(chemin inconnu)"
+    if isinstance(exc, OSError):  # a rename names the file it would replace second: that is the one at fault
+        where = exc.filename2 or exc.filename or "(chemin inconnu)"
         return f"{where} : {_reason(exc)}"
     if isinstance(exc, DatabaseUnavailable):
         return f"base du catalogue inaccessible, {exc.where}"

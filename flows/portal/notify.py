@@ -30,6 +30,8 @@ import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from sqlalchemy.engine import Connection, Engine
+
 from flows.commands import suggest
 from flows.edition.errors import InputError
 from flows.edition.publish.manifest import RevisionEntry
@@ -116,14 +118,21 @@ def send_now(recipients: list[str], subject: str, body: str, settings: SmtpSetti
         client.send_message(message)
 
 
-def _emails(catalogue: Catalogue, role: str) -> list[str]:
-    return [a.email for a in accounts.recipients(catalogue.engine, role) if a.email]
+def _emails(source: Engine | Connection, role: str) -> list[str]:
+    return [a.email for a in accounts.recipients(source, role) if a.email]
 
 
 def draft_ready(
-    catalogue: Catalogue, region: str, year: int, region_name: str, draft: RevisionEntry
+    catalogue: Catalogue,
+    region: str,
+    year: int,
+    region_name: str,
+    draft: RevisionEntry,
+    conn: Connection | None = None,
 ) -> list[outbox.Message]:
-    """What approvers are told of a new draft: an e-mail, and an artifact on the run that built it."""
+    """What approvers are told of a new draft: an e-mail, and an artifact on the run that built it; `conn`:
+    the transaction recording the draft, read through."""
+    source = conn if conn is not None else catalogue.engine
     number = draft["revision"]
     link = f"{portal_url()}/staff/drafts/{region}/{year}/{number}"
     # A command that works pasted as it is: the comment one word, the catalogue's folder named.
@@ -134,7 +143,7 @@ def draft_ready(
         "",
         f"Révision : {number}",
         f"Motif : {draft['reason']}",
-        f"Lancée par : {people.person(draft.get('launched_by'), people.known(catalogue.engine))}",
+        f"Lancée par : {people.person(draft.get('launched_by'), people.known(source))}",
         f"Pages : {draft['pages']}",
         f"Par rapport à la publication actuelle : {wording.changes_phrase(draft)}"
         if draft.get("based_on") is not None
@@ -145,7 +154,7 @@ def draft_ready(
         f"(ou, dans un terminal : {approve})",
     ]
     subject = f"[FIR] Projet à approuver : {region_name} {year}, révision {number}"
-    messages: list[outbox.Message] = [outbox.Email(_emails(catalogue, "approver"), subject, "\n".join(lines))]
+    messages: list[outbox.Message] = [outbox.Email(_emails(source, "approver"), subject, "\n".join(lines))]
     if run_id := draft.get("run_id"):
         markdown = "\n".join(["# " + subject, "", *lines])
         messages.append(outbox.Artifact(run_id, f"fir-{region}-{year}-projet", markdown, "Projet en attente"))
@@ -174,7 +183,7 @@ def run_failed(
     ]
     markdown = "\n".join(["# " + subject, "", *lines])
     messages: list[outbox.Message] = [
-        outbox.Email(_emails(catalogue, "editor"), subject, "\n".join(lines)),
+        outbox.Email(_emails(catalogue.engine, "editor"), subject, "\n".join(lines)),
         outbox.Artifact(run_id, f"fir-{region}-{year}-echec", markdown, "Échec de la construction"),
     ]
     with catalogue.engine.begin() as conn:
@@ -183,20 +192,27 @@ def run_failed(
 
 
 def published(
-    catalogue: Catalogue, region: str, year: int, region_name: str, entry: RevisionEntry
+    catalogue: Catalogue,
+    region: str,
+    year: int,
+    region_name: str,
+    entry: RevisionEntry,
+    conn: Connection | None = None,
 ) -> list[outbox.Message]:
-    """What editors are told of a publication: an e-mail, and an artifact on the run that built it."""
+    """What editors are told of a publication: an e-mail, and an artifact on the run that built it; `conn`:
+    the transaction deciding it, read through."""
+    source = conn if conn is not None else catalogue.engine
     number = entry["revision"]
     subject = f"[FIR] Publiée : {region_name} {year}, révision {number}"
     lines = [
         f"La révision {number} de la brochure FIR {year} ({region_name}) est publiée.",
         "",
-        f"Approuvée par : {people.person(entry.get('decided_by'), people.known(catalogue.engine))}",
+        f"Approuvée par : {people.person(entry.get('decided_by'), people.known(source))}",
         f"Commentaire : {entry.get('comment') or '—'}",
         f"Motif de la révision : {entry['reason']}",
         f"Téléchargement public : {portal_url()}/download/{region}/{year}/{number}",
     ]
-    messages: list[outbox.Message] = [outbox.Email(_emails(catalogue, "editor"), subject, "\n".join(lines))]
+    messages: list[outbox.Message] = [outbox.Email(_emails(source, "editor"), subject, "\n".join(lines))]
     if run_id := entry.get("run_id"):
         markdown = "\n".join(["# " + subject, "", *lines])
         messages.append(outbox.Artifact(run_id, f"fir-{region}-{year}-publiee", markdown, "Révision publiée"))

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -129,7 +131,7 @@ def deliver(engine: Engine, everything: bool = False, limit: int = 50, service: 
         done.waiting.append(f"catalogue illisible ({type(exc).__name__})")
         return done
     for row in rows:
-        if not _claim(engine, row.id):
+        if not _claim(engine, row):
             continue  # another process is sending it
         try:
             _send(row.kind, row.payload)
@@ -166,29 +168,49 @@ def _due(engine: Engine, everything: bool, limit: int) -> list[sa.Row]:
         return list(conn.execute(query.order_by(outbox.c.id).limit(limit)))
 
 
-def _claim(engine: Engine, row_id: int) -> bool:
+def _claim(engine: Engine, row: sa.Row) -> bool:
+    """Take the row for this process: free, its claim expired, or its claimant a process of this machine
+    that is gone (killed while sending: its message is sent again, rather than waiting for the claim)."""
     now = time.time()
+    free = sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now)
+    if row.claimed_by and _gone(row.claimed_by):
+        free = sa.or_(free, outbox.c.claimed_by == row.claimed_by)
     with engine.begin() as conn:
         claimed = conn.execute(
             sa.update(outbox)
-            .where(
-                outbox.c.id == row_id,
-                outbox.c.done_at.is_(None),
-                sa.or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
-            )
-            .values(claimed_until=now + CLAIM_S)
+            .where(outbox.c.id == row.id, outbox.c.done_at.is_(None), free)
+            .values(claimed_until=now + CLAIM_S, claimed_by=_me())
         )
         return claimed.rowcount == 1
 
 
+def _me() -> str:
+    return f"{os.getpid()}@{socket.gethostname()}"[:255]
+
+
+def _gone(claimant: str) -> bool:
+    """True for a process of this machine that no longer runs."""
+    pid, _, host = claimant.partition("@")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _retry(engine: Engine, row_id: int, attempts: int, reason: str, counts: bool) -> None:
-    wait = min(FIRST_WAIT_S * 2 ** max(attempts - 1, 0), LONGEST_WAIT_S) if counts else FIRST_WAIT_S
+    """Release the row: a failed attempt waits longer; a process that could not try (no SMTP settings here)
+    leaves it due for the next that can."""
+    values: dict[str, object] = {"claimed_until": None, "claimed_by": None, "last_error": reason[:2000]}
+    if counts:
+        wait = min(FIRST_WAIT_S * 2 ** max(attempts - 1, 0), LONGEST_WAIT_S)
+        values |= {"attempts": attempts, "next_attempt": time.time() + wait}
     with engine.begin() as conn:
-        conn.execute(
-            sa.update(outbox)
-            .where(outbox.c.id == row_id)
-            .values(attempts=attempts, next_attempt=time.time() + wait, claimed_until=None, last_error=reason[:2000])
-        )
+        conn.execute(sa.update(outbox).where(outbox.c.id == row_id).values(**values))
 
 
 def _finish(engine: Engine, row_id: int, outcome: str, reason: str | None) -> None:
@@ -196,7 +218,7 @@ def _finish(engine: Engine, row_id: int, outcome: str, reason: str | None) -> No
         conn.execute(
             sa.update(outbox)
             .where(outbox.c.id == row_id)
-            .values(done_at=_now(), outcome=outcome, claimed_until=None, last_error=reason)
+            .values(done_at=_now(), outcome=outcome, claimed_until=None, claimed_by=None, last_error=reason)
         )
 
 

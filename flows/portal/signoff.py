@@ -57,7 +57,7 @@ def sign_off(
                 if approve:
                     history = catalogue.history(region, year, conn)
                     region_name = history["region_name"] if history else region
-                    outbox.enqueue(conn, notify.published(catalogue, region, year, region_name, decided))
+                    outbox.enqueue(conn, notify.published(catalogue, region, year, region_name, decided, conn))
 
             entry = catalogue.decide(region, year, number, approve, actor, comment, audit.now(), in_transaction)
     except SignOffRefused as exc:

@@ -61,11 +61,12 @@ class PrintProfileMissing(Exception):
 
 class AfterCommit(Exception):
     """Trouble after a commit: what the catalogue now holds is true (`done`, in French: « révision 2 publiée »)
-    and `step` did not complete (`cause`). Never « nothing changed »; `fir repair` completes what is left."""
+    and `step` did not complete (`cause`). Never « nothing changed »; what to do: `todo` (French), by default
+    `fir repair`, which completes what is left."""
 
-    def __init__(self, done: str, step: str, cause: BaseException):
+    def __init__(self, done: str, step: str, cause: BaseException, todo: str | None = None):
         super().__init__(f"{done}; {step}: {cause}")
-        self.done, self.step, self.cause = done, step, cause
+        self.done, self.step, self.cause, self.todo = done, step, cause, todo
 
 
 class ViewsNotUpdated(AfterCommit):

@@ -132,6 +132,7 @@ outbox = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt", sa.Float, nullable=False),  # Unix time: not tried again before
     sa.Column("claimed_until", sa.Float, nullable=True),  # a process sending it, until then
+    sa.Column("claimed_by", sa.String(255), nullable=True),  # that process: pid@host
     sa.Column("done_at", sa.String(40), nullable=True),  # NULL: still owed
     sa.Column("outcome", sa.String(20), nullable=True),  # sent, abandoned (an artifact whose run is gone)
     sa.Column("last_error", sa.Text, nullable=True),

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("next_attempt", sa.Float, nullable=False),
         sa.Column("claimed_until", sa.Float, nullable=True),
+        sa.Column("claimed_by", sa.String(255), nullable=True),
         sa.Column("done_at", sa.String(40), nullable=True),
         sa.Column("outcome", sa.String(20), nullable=True),
         sa.Column("last_error", sa.Text, nullable=True),
