@@ -414,6 +414,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
         return EXIT_OK
     recorded = f"projet de révision {result.revision} de {args.region} {args.year} enregistré"
+    said = f"{recorded[0].upper()}{recorded[1:]}"
     try:  # the draft is recorded: whatever fails now says so, never « nothing changed »
         _print_result(result, steps.cached, args, seconds)
     except OSError as exc:
@@ -429,13 +430,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         except OSError as exc:
             from flows.operations import cause_in_words
 
-            incomplete.append(
-                f"{recorded[0].upper()}{recorded[1:]} ; durées des étapes non écrites ({cause_in_words(exc)})."
-            )
+            incomplete.append(f"{said} ; durées des étapes non écrites ({cause_in_words(exc)}).")
     for line in result.owed[:1]:
         print(
-            f"{recorded[0].upper()}{recorded[1:]} ; notification des approbateurs en attente ({line}) : le service (fir serve) "
-            f"ou « {_suggest('repair', outputs=args.outputs)} » l'enverra.",
+            f"{said} ; notification des approbateurs en attente ({line}) : le service (fir serve) ou "
+            f"« {_suggest('repair', outputs=args.outputs)} » l'enverra.",
             file=sys.stderr,
         )
     for line in incomplete:

@@ -21,8 +21,9 @@ from prefect.cache_policies import NO_CACHE
 from flows import paths
 from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import revisions
+from flows.portal.people import COMMAND_LINE
 
-NATIONAL = "construction nationale"  # where a national build's audit lines say it came from
+NATIONAL = "fir national"  # where a national build's audit lines say it came from, after the command line
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def build_edition(
         reason=reason,
         trigger=trigger,
         launched_by=launched_by,
-        launched_from=f"{NATIONAL} ({socket.gethostname()})"[:64],
+        launched_from=f"{COMMAND_LINE}, {NATIONAL} ({socket.gethostname()})"[:64],
     )
     return EditionOutcome(
         region, year, result.revision, result.published, result.message, time.perf_counter() - started

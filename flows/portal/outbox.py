@@ -119,11 +119,15 @@ def keep_delivering(engine: Engine, stop: threading.Event, every_s: float = 60.0
     return thread
 
 
-def deliver(engine: Engine, everything: bool = False, limit: int = 50, service: bool = False) -> Delivery:
+def deliver(
+    engine: Engine, everything: bool = False, limit: int = 50, service: bool = False, budget_s: float = 60.0
+) -> Delivery:
     """Send what is owed and due (`everything`: due or not, as `fir repair` asks), oldest first. Never raises
     for a message: one that fails stays owed and waits longer. `service`: the sender of last resort (`fir
-    serve`): an e-mail it cannot send for want of SMTP settings is abandoned, said so in its row."""
+    serve`): an e-mail it cannot send for want of SMTP settings is abandoned, said so in its row. A pass
+    stops after `budget_s` seconds (a server that lets each message time out): the rest waits its turn."""
     done = Delivery()
+    started = time.monotonic()
     try:
         rows = _due(engine, everything, limit)
     except Exception as exc:  # the catalogue itself is unreachable: nothing can be claimed, nothing lost
@@ -131,6 +135,9 @@ def deliver(engine: Engine, everything: bool = False, limit: int = 50, service: 
         done.waiting.append(f"catalogue illisible ({type(exc).__name__})")
         return done
     for row in rows:
+        if time.monotonic() - started > budget_s:
+            done.waiting.append("envoi interrompu : trop long pour cette fois")
+            break
         if not _claim(engine, row):
             continue  # another process is sending it
         try:
