@@ -254,3 +254,34 @@ def test_a_refused_approval_owes_nothing_and_its_refusal_is_audited(catalogue: s
     assert [(e.actor, e.outcome) for e in _approvals(catalogue, 1)] == [("alice", audit.REFUSED)]
     assert outbox.owed(catalogue.engine, kind=None) == 0
     assert catalogue.revision(REGION, YEAR, 1)["status"] == "draft"
+
+
+def test_an_approval_from_the_portal_whose_public_files_cannot_be_rewritten_says_it_is_published(
+    catalogue: store.Catalogue,
+):
+    from fastapi.testclient import TestClient
+
+    from flows.portal.staff import DECISIONS
+    from flows.web import create_app
+    from tests.portal_helpers import log_in
+
+    folder = catalogue.outputs / REGION / str(YEAR)
+    _draft(catalogue, 1, "r1")
+    client = TestClient(create_app(catalogue.outputs))
+    csrf = log_in(client, "bruno", PASSWORD)
+    frozen = folder / "manifest.json"
+    _chattr("+i", frozen)
+    try:
+        answer = client.post(
+            f"/staff/drafts/{REGION}/{YEAR}/1/approve", data={"csrf": csrf, "comment": "relu"}, follow_redirects=False
+        )
+    finally:
+        _chattr("-i", frozen)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/staff/drafts/{REGION}/{YEAR}/1?decision=approve-vues"
+    assert "publiée ; fichiers publics pas tous à jour" in DECISIONS["approve-vues"]
+    assert catalogue.revision(REGION, YEAR, 1)["status"] == "published"
+    [line] = _approvals(catalogue, 1)
+    assert (line.actor, line.outcome, line.detail) == ("bruno", audit.OK, "relu")
+    catalogue.recover(REGION, YEAR)  # what `fir repair` and `fir serve` do first
+    assert [r["revision"] for r in json.loads(frozen.read_text(encoding="utf-8"))["revisions"]] == [1]
