@@ -59,11 +59,18 @@ Message = Email | Artifact
 
 @dataclass
 class Delivery:
-    """What one pass did: messages sent, still owed (with the last reason), abandoned."""
+    """What one pass did: messages sent, e-mails still owed (why each waits), artifacts still owed, abandoned."""
 
     sent: int = 0
-    waiting: list[str] = field(default_factory=list)  # why each message still owed is not sent yet
+    waiting: list[str] = field(default_factory=list)  # why each e-mail still owed is not sent yet
+    artifacts_waiting: int = 0  # an artifact waits for a Prefect API: no one is left uninformed by it
     abandoned: int = 0
+
+    def wait(self, kind: str, reason: str) -> None:
+        if kind == EMAIL:
+            self.waiting.append(reason)
+        else:
+            self.artifacts_waiting += 1
 
 
 class NotYet(Exception):
@@ -147,19 +154,19 @@ def deliver(
                 _finish(engine, row.id, ABANDONED, f"le service n'a pas de serveur de courriel : {exc}")
                 done.abandoned += 1
                 continue
-            done.waiting.append(str(exc))
-            _retry(engine, row.id, row.attempts + (1 if exc.counts else 0), str(exc), exc.counts)
             if row.kind == ARTIFACT and exc.counts and row.attempts + 1 >= ARTIFACT_ATTEMPTS:
                 _finish(engine, row.id, ABANDONED, f"abandonné après {ARTIFACT_ATTEMPTS} essais : {exc}")
                 done.abandoned += 1
-                done.waiting.pop()
+                continue
+            done.wait(row.kind, str(exc))
+            _retry(engine, row.id, row.attempts + (1 if exc.counts else 0), str(exc), exc.counts)
         except Gone as exc:
             _finish(engine, row.id, ABANDONED, str(exc))
             done.abandoned += 1
         except Exception as exc:
             reason = f"{type(exc).__name__} : {exc}"
             log.warning("Message %s n° %s non envoyé : %s", row.kind, row.id, reason)
-            done.waiting.append(reason)
+            done.wait(row.kind, reason)
             _retry(engine, row.id, row.attempts + 1, reason, True)
         else:
             _finish(engine, row.id, SENT, None)
