@@ -285,3 +285,56 @@ def test_an_approval_from_the_portal_whose_public_files_cannot_be_rewritten_says
     assert (line.actor, line.outcome, line.detail) == ("bruno", audit.OK, "relu")
     catalogue.recover(REGION, YEAR)  # what `fir repair` and `fir serve` do first
     assert [r["revision"] for r in json.loads(frozen.read_text(encoding="utf-8"))["revisions"]] == [1]
+
+
+def _owe(catalogue: store.Catalogue, subject: str) -> None:
+    with catalogue.engine.begin() as conn:
+        outbox.enqueue(conn, [outbox.Email(["alice@ars.test"], subject, "corps")])
+
+
+def test_the_service_sends_what_is_owed_every_little_while(catalogue: store.Catalogue, monkeypatch: pytest.MonkeyPatch):
+    import threading
+
+    port = _free_port()
+    for key, value in _smtp_env(port).items():
+        monkeypatch.setenv(key, value)
+    _owe(catalogue, "[FIR] en attente")
+    stop = threading.Event()
+    with _smtp_server(port) as inbox:
+        sender = outbox.keep_delivering(catalogue.engine, stop, every_s=0.2)
+        deadline = time.monotonic() + 30
+        while not inbox.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        sender.join(timeout=30)
+    assert inbox.subjects() == ["[FIR] en attente"]
+    assert outbox.owed(catalogue.engine) == 0
+
+
+def test_a_message_claimed_by_a_process_that_died_is_sent_by_the_next(
+    catalogue: store.Catalogue, monkeypatch: pytest.MonkeyPatch
+):
+    port = _free_port()
+    for key, value in _smtp_env(port).items():
+        monkeypatch.setenv(key, value)
+    _owe(catalogue, "[FIR] réclamé par un mort")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid names no process any more
+    with catalogue.engine.begin() as conn:
+        conn.execute(
+            sa.update(outbox_table).values(
+                claimed_until=time.time() + 3600, claimed_by=f"{dead.pid}@{socket.gethostname()}"
+            )
+        )
+    with _smtp_server(port) as inbox:
+        assert outbox.deliver(catalogue.engine).sent == 1
+    assert inbox.subjects() == ["[FIR] réclamé par un mort"]
+    # a claim of a living process is respected: nothing is sent twice at once
+    _owe(catalogue, "[FIR] réclamé par un vivant")
+    with catalogue.engine.begin() as conn:
+        conn.execute(
+            sa.update(outbox_table)
+            .where(outbox_table.c.done_at.is_(None))
+            .values(claimed_until=time.time() + 3600, claimed_by=f"{os.getpid()}@{socket.gethostname()}")
+        )
+    assert outbox.deliver(catalogue.engine).sent == 0 and outbox.owed(catalogue.engine) == 1
