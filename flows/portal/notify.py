@@ -79,6 +79,8 @@ def portal_url() -> str:
 
 def send(recipients: list[str], subject: str, body: str, settings: SmtpSettings | None = None) -> bool:
     """Send one message to `recipients`; False (and a warning) when it could not be sent."""
+    if not recipients:
+        return False
     try:
         send_now(recipients, subject, body, settings)
     except outbox.NotYet:

@@ -14,7 +14,10 @@ the edition's content-addressed files under outputs/. One database transaction i
 Every build records a *draft* revision: its three files (the brochure, its archival copy and the copy
 marked "PROJET — ne pas diffuser") become objects (each durable on its own), then one transaction records
 the revision, then the views are regenerated. Approving a draft is one more transaction (its status
-becomes published: the bytes published are those recorded, and reviewed, at build time).
+becomes published: the bytes published are those recorded, and reviewed, at build time). Each of these
+transactions also holds what its caller writes with it (`then`): the audit line, the notifications owed
+(flows/portal/outbox.py), so that neither exists without the other. Trouble after the commit is
+ViewsNotUpdated: what is committed stays, said as such.
 
 A crash before the commit leaves objects nobody references; after it, stale views. Both are repaired by
 `recover`, which every run does first, under the edition's lock (and `fir repair`): the store is always the
