@@ -209,7 +209,8 @@ def _parser() -> argparse.ArgumentParser:
     repair = sub.add_parser(
         "repair",
         help="réconcilier les fichiers publiés avec le catalogue : importer un ancien dossier outputs/, "
-        "vérifier chaque fichier (SHA-256), supprimer les fichiers temporaires, réécrire les vues",
+        "vérifier chaque fichier (SHA-256), supprimer les fichiers temporaires, réécrire les vues, "
+        "envoyer les notifications en attente",
     )
     repair.add_argument(
         "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
