@@ -102,3 +102,59 @@ def test_a_build_refused_or_failing_writes_its_audit_line_too(inputs_copy: Path,
     assert failed.returncode == 1 and "Rien n'a été publié" in failed.stderr
     [line] = audit.entries(store.open_catalogue(outputs).engine, action=audit.BUILD)
     assert (line.outcome, line.target, line.detail) == (audit.FAILED, f"{REGION} 2018", "données invalides")
+
+
+def test_a_build_killed_the_instant_its_draft_is_committed_keeps_its_audit_line_and_its_notice(
+    inputs_copy: Path, tmp_path: Path
+):
+    import signal
+
+    import sqlalchemy as sa
+
+    outputs = tmp_path / "outputs"
+    engine = store.open_catalogue(outputs).engine
+    accounts.add(engine, "bruno", "approver", PASSWORD, "Bruno Approbateur", "bruno@ars.test")
+    port = _free_port()
+    smtp = {"FIR_SMTP_HOST": "127.0.0.1", "FIR_SMTP_PORT": str(port), "FIR_SMTP_FROM": "fir@ars.test"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIR_SMTP_")}  # the child cannot send
+    child = subprocess.Popen(
+        build_command(2018, outputs, inputs_copy),
+        env={**env, "LOGNAME": EDITOR},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 900
+        with engine.connect() as conn:
+            while time.monotonic() < deadline:
+                if conn.execute(sa.text("SELECT count(*) FROM revisions")).scalar():
+                    break
+                conn.rollback()
+                assert child.poll() is None, child.communicate()
+                time.sleep(0.005)
+        os.killpg(child.pid, signal.SIGKILL)  # the build and the Prefect server it started
+    finally:
+        child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    assert store.open_catalogue(outputs).revision(REGION, 2018, 1)["status"] == "draft"
+    [line] = audit.entries(engine, action=audit.BUILD)  # committed with the draft
+    assert (line.actor, line.outcome) == (EDITOR, audit.OK)
+    assert outbox.owed(engine) == 1
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        after = subprocess.run(
+            [*build_command(2018, outputs)[:3], "drafts", "--outputs", str(outputs)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, **smtp},
+        )
+    finally:
+        controller.stop()
+    assert after.returncode == 0, after.stderr
+    assert inbox.subjects() == ["[FIR] Projet à approuver : Hauts-de-France 2018, révision 1"]
+    assert outbox.owed(engine) == 0
