@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flows.brochure import BuildResult
     from flows.edition.ingest.snapshot import Edition
     from flows.edition.publish.errors import Holder
+    from flows.edition.publish.store import Catalogue
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OPERATIONAL = 0, 1, 2, 3
 
@@ -63,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         message = operational_message(exc, getattr(args, "outputs", None))
         if message is None:
             raise  # a bug: its traceback is what a developer needs
-        print(f"Impossible de terminer : {message}", file=sys.stderr)
+        from flows.edition.publish.errors import AfterCommit
+
+        # After a commit, what is now true comes first (« Révision 2 … publiée ; … »), not « impossible ».
+        print(message if isinstance(exc, AfterCommit) else f"Impossible de terminer : {message}", file=sys.stderr)
         return EXIT_OPERATIONAL
     finally:
         # The work is done and written: spare the interpreter's final garbage collection over the
@@ -206,7 +210,8 @@ def _parser() -> argparse.ArgumentParser:
         "repair",
         help="réconcilier les fichiers publiés avec le catalogue : reprendre ce que les enregistrements des "
         "révisions ont de plus (révisions, projets, décisions), importer un ancien dossier outputs/, vérifier "
-        "chaque fichier (SHA-256), mettre en quarantaine ce que rien ne référence, réécrire les vues",
+        "chaque fichier (SHA-256), mettre en quarantaine ce que rien ne référence, réécrire les vues, "
+        "envoyer les notifications en attente",
     )
     repair.add_argument(
         "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
@@ -407,37 +412,52 @@ def cmd_build(args: argparse.Namespace) -> int:
                 lock_timeout=args.lock_timeout,
                 launched_by=user,
             )
-    except ValidationFailed as exc:
-        _audit_build(args, user, "failed", "données invalides")
+    except ValidationFailed as exc:  # the build's audit line is the flow's (flows/brochure.py), as every build's
         print("\n".join(exc.lines))
         print("\nRien n'a été publié.", file=sys.stderr)
         return EXIT_INPUT
     except revisions.ReasonRequired as exc:
-        _audit_build(args, user, "refused", str(exc))
         print(f"Rien n'a été publié : {exc}.", file=sys.stderr)
         return EXIT_USAGE
-    except InputError:
-        _audit_build(args, user, "failed", "données invalides")
-        raise
-    _audit_build(args, user, "ok", f"{result.message} ; motif : {args.reason or '—'}")
     seconds = time.perf_counter() - started
-    _print_result(result, steps.cached, args, seconds)
+    if not result.published:  # nothing built: nothing recorded either
+        _print_result(result, steps.cached, args, seconds)
+        if args.timings:
+            args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
+        return EXIT_OK
+    recorded = f"projet de révision {result.revision} de {args.region} {args.year} enregistré"
+    said = f"{recorded[0].upper()}{recorded[1:]}"
+    try:  # the draft is recorded: whatever fails now says so, never « nothing changed »
+        _print_result(result, steps.cached, args, seconds)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        from flows.edition.publish.errors import AfterCommit
+
+        raise AfterCommit(recorded, "compte rendu de la construction non affiché", exc, "fir drafts le liste") from exc
+    incomplete = list(result.incomplete)
     if args.timings:  # the benchmark reads the steps' durations here
-        args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
-    return EXIT_OK
+        try:
+            args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
+        except OSError as exc:
+            from flows.operations import cause_in_words
+
+            incomplete.append(f"{said} ; durées des étapes non écrites ({cause_in_words(exc)}).")
+    for line in result.owed[:1]:
+        print(
+            f"{said} ; notification des approbateurs en attente ({line}) : le service (fir serve) ou "
+            f"« {_suggest('repair', outputs=args.outputs)} » l'enverra.",
+            file=sys.stderr,
+        )
+    for line in incomplete:
+        print(line, file=sys.stderr)
+    return EXIT_OPERATIONAL if incomplete else EXIT_OK
 
 
-def _audit_build(args: argparse.Namespace, user: str, outcome: str, detail: str) -> None:
-    """The audit line of a build launched from the command line, once it is over, in the catalogue the build
-    used; none when there is no catalogue (inputs refused before anything was stored: nothing to record in)."""
-    from flows.edition.publish import database, store
-    from flows.portal import audit
+def _suggest(*words: object, outputs: Path | None = None) -> str:
+    from flows.commands import suggest
 
-    if not database.catalogue_exists(args.outputs):
-        return
-    engine = store.open_catalogue(args.outputs).engine
-    where = f"{args.region} {args.year}"
-    audit.record(engine, user, audit.command_line_address(), audit.BUILD, where, outcome, detail)
+    return suggest(*words, outputs=outputs)
 
 
 def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespace, seconds: float) -> None:
@@ -484,6 +504,7 @@ def cmd_drafts(args: argparse.Namespace) -> int:
     from flows.portal import people, wording
 
     catalogue = store.open_catalogue(args.outputs)
+    _deliver_owed(catalogue)
     found = catalogue.drafts()
     known = people.known(catalogue.engine) if found else {}
     interrupted = {(r, y): catalogue.interrupted_drafts(r, y) for r, y in {(r, y) for r, y, _, _ in found}}
@@ -528,22 +549,35 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     except SignOffRefused as exc:
         print(f"Refusé : {exc}.", file=sys.stderr)
         return EXIT_USAGE
-    if args.approve:
-        from flows.portal import people
+    done = f"révision {entry['revision']} de {args.region} {args.year} {'publiée' if args.approve else 'rejetée'}"
+    try:
+        if args.approve:
+            from flows.portal import people
 
-        by = people.person(entry["decided_by"], people.known(catalogue.engine))
-        print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
-        print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
-        every = catalogue.history(args.region, args.year, statuses=(store.SUPERSEDED,))
-        replaced = (
-            [e["revision"] for e in every["revisions"] if e.get("decided_at") == entry["decided_at"]] if every else []
-        )
-        if replaced:
-            names = ", ".join(f"r{n}" for n in replaced)
-            print(f"Remplacé(s) par cette publication, plus jamais approuvable(s) : {names} (copie marquée retirée).")
-    else:
-        print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
+            by = people.person(entry["decided_by"], people.known(catalogue.engine))
+            print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
+            print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
+            every = catalogue.history(args.region, args.year, statuses=(store.SUPERSEDED,))
+            replaced = (
+                [e["revision"] for e in every["revisions"] if e.get("decided_at") == entry["decided_at"]]
+                if every
+                else []
+            )
+            if replaced:
+                names = ", ".join(f"r{n}" for n in replaced)
+                print(
+                    f"Remplacé(s) par cette publication, plus jamais approuvable(s) : {names} (copie marquée retirée)."
+                )
+        else:
+            print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
+    except Exception as exc:  # the decision is committed: whatever fails now never says « nothing changed »
+        if isinstance(exc, BrokenPipeError):
+            raise
+        from flows.edition.publish.errors import AfterCommit
+
+        raise AfterCommit(done, "compte rendu non affiché", exc) from exc
     _say_interrupted(catalogue.interrupted_drafts(args.region, args.year), args.region, args.year, args)
+    _say_owed(catalogue)
     return EXIT_OK
 
 
@@ -554,6 +588,26 @@ def _say_interrupted(numbers: list[int], region: str, year: int, args: argparse.
     for number in numbers:
         said = builds.message(region, year, number, getattr(args, "outputs", None))
         print(f"Attention : {said}.", file=sys.stderr)
+
+
+def _deliver_owed(catalogue: Catalogue) -> None:
+    """Send what earlier commands owe and is due (a command killed after its commit, an SMTP server that was
+    down): every command that opens the catalogue does, as the service and `fir repair` do."""
+    from flows.portal import outbox
+
+    outbox.deliver(catalogue.engine)
+
+
+def _say_owed(catalogue: Catalogue) -> None:
+    """Notifications still owed after this command sent what it could (flows/portal/outbox.py): said, with
+    who sends them, so that nobody thinks they are lost."""
+    from flows.portal import outbox
+
+    if waiting := outbox.owed(catalogue.engine):
+        print(
+            f"{waiting} notification(s) en attente d'envoi : le service (fir serve) ou « fir repair » les enverra.",
+            file=sys.stderr,
+        )
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -571,6 +625,7 @@ def cmd_national(args: argparse.Namespace) -> int:
     from flows.edition.french import format_number, format_seconds
     from flows.edition.publish import revisions
     from flows.national import national_run, task_runner
+    from flows.portal import audit
 
     started = time.perf_counter()
     with prefect_server():  # workers in other processes need an API server to report their runs to
@@ -581,6 +636,7 @@ def cmd_national(args: argparse.Namespace) -> int:
             outputs=str(args.outputs),
             reason=args.reason,
             trigger=revisions.MANUAL if args.reason else revisions.SCHEDULED,
+            launched_by=audit.system_user(),
         )
     for outcome in outcomes:
         print(f"  {outcome.region} {outcome.year} : {outcome.message} ({format_seconds(outcome.seconds)})")
@@ -679,6 +735,14 @@ def cmd_repair(args: argparse.Namespace) -> int:
         )
     if not found:
         print(f"Aucune édition publiée dans {args.outputs} (catalogue : {catalogue.where})")
+    from flows.portal import outbox
+
+    delivery = outbox.deliver(catalogue.engine, everything=True, limit=1000)  # due or not: asked for now
+    if delivery.sent:
+        print(f"Notifications en attente envoyées : {delivery.sent}")
+    if waiting := outbox.owed(catalogue.engine):
+        why = f" ({delivery.waiting[0]})" if delivery.waiting else ""
+        print(f"Notifications toujours en attente : {waiting}{why} ; le service (fir serve) les enverra.")
     return EXIT_OK
 
 
@@ -723,6 +787,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
     from flows.edition.publish import gc, quarantine, store
 
     catalogue = store.open_catalogue(args.outputs)
+    _deliver_owed(catalogue)
     total = 0
     for region, year in store.editions_found(catalogue):
         folder = store.edition_dir(catalogue.outputs, region, year)

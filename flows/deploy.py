@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,6 +70,7 @@ def annual_run(inputs: str | None = None, outputs: str | None = None, run_date: 
             outputs=outputs,
             trigger=revisions.SCHEDULED,
             notify_failure=True,
+            launched_from=f"{revisions.SCHEDULER} ({socket.gethostname()})"[:64],  # the audit line's « from »
         )
         built.append(f"{region} {year} : {result.message}")
     return built

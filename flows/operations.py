@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flows.commands import suggest
 from flows.edition.publish.errors import (
+    AfterCommit,
     CatalogueDamaged,
     DatabaseUnavailable,
     LockTimeout,
@@ -42,12 +43,41 @@ def _reason(exc: OSError) -> str:
     return _REASONS.get(exc.errno or 0, f"erreur système n° {exc.errno}" if exc.errno else "erreur système")
 
 
+# Said only of trouble before any commit: every message below but the first (AfterCommit) ends with it.
 _UNCHANGED = "Rien de ce qui était publié n'a changé."
+
+
+def after_commit_message(exc: AfterCommit, outputs: Path | None = None) -> str:
+    """« Révision 2 de … publiée ; fichiers publics pas tous à jour (manifest.json : opération non permise) :
+    lancer « fir repair » »: what is now true first, then what did not complete and what to do."""
+    done = f"{exc.done[:1].upper()}{exc.done[1:]}"
+    todo = exc.todo or f"lancer « {suggest('repair', outputs=outputs)} »"
+    return f"{done} ; {exc.step} ({cause_in_words(exc.cause)}) : {todo}."
+
+
+def cause_in_words(exc: BaseException) -> str:
+    """Why a step failed, in a few French words (a path and its reason), without « relancer »: what to do
+    after a commit is not to start again."""
+    if isinstance(exc, OSError):  # a rename names the file it would replace second: that is the one at fault
+        where = exc.filename2 or exc.filename or "(chemin inconnu)"
+        return f"{where} : {_reason(exc)}"
+    if isinstance(exc, DatabaseUnavailable):
+        return f"base du catalogue inaccessible, {exc.where}"
+    if isinstance(exc, StoreDamaged):
+        return f"{exc.path} : {exc.detail}"
+    if isinstance(exc, LockTimeout):
+        return f"édition occupée par une autre commande ({exc.where})"
+    if type(exc).__module__.startswith("sqlalchemy"):
+        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return f"base du catalogue : {lines[0] if lines else type(exc).__name__}"
+    return f"erreur interne ({type(exc).__name__})"
 
 
 def operational_message(exc: BaseException, outputs: Path | None = None) -> str | None:
     """What to tell the operator about `exc`, or None when it is not operational trouble (a bug).
     `outputs`: the folder the command was given, which a command to run next must name too."""
+    if isinstance(exc, AfterCommit):  # something is committed: say what, never « nothing changed »
+        return after_commit_message(exc, outputs)
     if isinstance(exc, LockTimeout):
         who = f"par le {exc.holder.describe()}" if exc.holder else "par une autre commande"
         return (

@@ -521,5 +521,13 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
             print(f"Service prêt (processus {os.getpid()}), annoncé dans {path}. Ctrl-C pour arrêter.", flush=True)
 
         stack.callback(service.remove_discovery, os.getpid(), home)
+        # What decisions and drafts owe (e-mails, artifacts) and could not send at once: sent from here,
+        # retried until delivered (flows/portal/outbox.py).
+        from flows.edition.publish import store
+        from flows.portal import outbox
+
+        sending = threading.Event()
+        stack.callback(sending.set)
+        outbox.keep_delivering(store.open_catalogue(outputs).engine, sending)
         stack.callback(_ignore_stop_signals)  # unwound first: a second Ctrl-C must not cut the clean-up short
         serve_portal(listener, outputs, watched, ready, inputs, stop)

@@ -4,13 +4,15 @@ command line is for those who run the service's machine)."""
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Connection
+
 from flows import carryover
 from flows.edition.publish.manifest import RevisionEntry
-from flows.edition.publish.store import DRAFT, Catalogue, SignOffRefused
+from flows.edition.publish.store import DRAFT, Catalogue, SignOffRefused, ViewsNotUpdated
 from flows.edition.validate import carried_report
-from flows.portal import audit, notify
+from flows.portal import audit, notify, outbox
 
-__all__ = ["SignOffRefused", "sign_off"]
+__all__ = ["SignOffRefused", "ViewsNotUpdated", "sign_off"]
 
 
 def sign_off(
@@ -26,8 +28,11 @@ def sign_off(
     acknowledge: bool = False,
 ) -> RevisionEntry:
     """Publish (approve) or reject draft `number` of the edition; SignOffRefused, with its audit line,
-    when the rules forbid it. An approval tells the editors. A draft still carrying over items nobody
-    confirmed (flows/carryover.py) is approved only with `acknowledge`, and its audit line lists them."""
+    when the rules forbid it. The decision, its audit line and the editors' notice (an approval) commit in
+    one transaction; the notice is sent after it (flows/portal/outbox.py). ViewsNotUpdated when the public
+    files could not all be rewritten after the commit: the decision stands, `fir repair` ends it. A draft
+    still carrying over items nobody confirmed (flows/carryover.py) is approved only with `acknowledge`,
+    and its audit line lists them."""
     action = audit.APPROVE if approve else audit.REJECT
     target = f"{region} {year} r{number}"
     despite = ""
@@ -44,13 +49,22 @@ def sign_off(
                         f"approuvé malgré {len(waiting)} élément(s) non confirmé(s) repris de l'édition {earlier} : "
                         + carried_report.audit_list(waiting, earlier)
                     )
-            entry = catalogue.decide(region, year, number, approve, actor, comment, audit.now())
+
+            def in_transaction(conn: Connection, decided: RevisionEntry) -> None:
+                """The decision's audit line and the editors' notice: committed with it, or not at all."""
+                detail = " ; ".join(part for part in (comment.strip(), despite) if part)
+                audit.record(conn, actor, address, action, target, audit.OK, detail)
+                if approve:
+                    history = catalogue.history(region, year, conn)
+                    region_name = history["region_name"] if history else region
+                    outbox.enqueue(conn, notify.published(catalogue, region, year, region_name, decided, conn))
+
+            entry = catalogue.decide(region, year, number, approve, actor, comment, audit.now(), in_transaction)
     except SignOffRefused as exc:
         audit.record(catalogue.engine, actor, address, action, target, audit.REFUSED, str(exc))
         raise
-    detail = " ; ".join(part for part in (comment.strip(), despite) if part)
-    audit.record(catalogue.engine, actor, address, action, target, audit.OK, detail)
-    if approve:
-        history = catalogue.history(region, year)
-        notify.published(catalogue, region, year, history["region_name"] if history else region, entry)
+    except ViewsNotUpdated:
+        outbox.deliver(catalogue.engine)  # the decision is committed: what it owes is sent all the same
+        raise
+    outbox.deliver(catalogue.engine)  # what this decision owes, once committed (and anything older)
     return entry

@@ -25,7 +25,7 @@ from flows.portal.pages import error_page, render
 from flows.portal.public import REGION, french_date
 from flows.portal.runs import LaunchFailed, ui_url
 from flows.portal.sessions import MAX_AGE_S, anonymous
-from flows.portal.signoff import SignOffRefused, sign_off
+from flows.portal.signoff import SignOffRefused, ViewsNotUpdated, sign_off
 
 router = APIRouter(prefix="/staff")
 LOGIN_REFUSED = (
@@ -48,6 +48,11 @@ DECISIONS = {
     "approve": "Révision approuvée : elle est publiée.",
     "reject": "Projet rejeté : il ne sera pas publié.",
     "confirme": "Fichier confirmé : ses éléments repris quittent la liste.",
+    # The decision is committed but the public files could not all be rewritten (flows/portal/signoff.py).
+    "approve-vues": "Révision approuvée : elle est publiée ; fichiers publics pas tous à jour : un "
+    "administrateur doit lancer « fir repair » sur le serveur (ou redémarrer le service).",
+    "reject-vues": "Projet rejeté : il ne sera pas publié ; fichiers publics pas tous à jour : un "
+    "administrateur doit lancer « fir repair » sur le serveur (ou redémarrer le service).",
 }
 
 
@@ -407,6 +412,9 @@ def _decide(request: Request, visitor: Visitor, region: str, year: int, revision
     except SignOffRefused as exc:
         own = approving and entry.get("launched_by") == visitor.account.name and not entry.get("self_approval")
         return _draft_page(request, visitor, region, year, revision, 403 if own else 409, error=str(exc))
+    except ViewsNotUpdated:  # decided and audited; only the public files lag: said, not hidden behind an error
+        stale = "approve-vues" if approving else "reject-vues"
+        return RedirectResponse(f"/staff/drafts/{region}/{year}/{revision}?decision={stale}", 303)
     decision = "approve" if approving else "reject"
     return RedirectResponse(f"/staff/drafts/{region}/{year}/{revision}?decision={decision}", 303)
 

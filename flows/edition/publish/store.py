@@ -16,7 +16,10 @@ the edition's content-addressed files under outputs/. One database transaction i
 Every build records a *draft* revision: its three files (the brochure, its archival copy and the copy
 marked "PROJET — ne pas diffuser") become objects (each durable on its own), then one transaction records
 the revision, then the views are regenerated. Approving a draft is one more transaction (its status
-becomes published: the bytes published are those recorded, and reviewed, at build time).
+becomes published: the bytes published are those recorded, and reviewed, at build time). Each of these
+transactions also holds what its caller writes with it (`then`): the audit line, the notifications owed
+(flows/portal/outbox.py), so that neither exists without the other. Trouble after the commit is
+ViewsNotUpdated: what is committed stays, said as such.
 
 A crash before the commit leaves objects nobody references; after it, stale views. Both are repaired by
 `recover`, which every run does first, under the edition's lock (and `fir repair`): the store is always the
@@ -41,7 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from flows.edition.publish import builds, database, failpoints, legacy, objects, quarantine, records, views
-from flows.edition.publish.errors import Holder, LockTimeout, StoreDamaged
+from flows.edition.publish.errors import Holder, LockTimeout, StoreDamaged, ViewsNotUpdated
 from flows.edition.publish.locks import edition_lock
 from flows.edition.publish.manifest import (
     EXTRA_ROLES,
@@ -68,7 +71,19 @@ STATUS_NAMES = {
     REJECTED: "rejetée",
     SUPERSEDED: "remplacé",
 }
-__all__ = ["Catalogue", "LockTimeout", "Recovery", "SignOffRefused", "StoreDamaged", "open_catalogue"]
+__all__ = [
+    "Catalogue",
+    "InTransaction",
+    "LockTimeout",
+    "Recovery",
+    "SignOffRefused",
+    "StoreDamaged",
+    "ViewsNotUpdated",
+    "open_catalogue",
+]
+# What a caller writes in the transaction of a draft or a decision (its audit line, its outbox), given the
+# connection and the revision as that transaction makes it.
+InTransaction = Callable[[Connection, RevisionEntry], None]
 
 
 class RevisionConflict(Exception):
@@ -263,17 +278,24 @@ class Catalogue:
         record: RecordEntry,
         results: Sequence[str] = (),
         launched_by: str = "",
+        then: InTransaction | None = None,
     ) -> RevisionEntry:
         """Record revision `number` as a draft: `files` by role (ROLES) are the brochure approval will publish
         ("pdf"), its archival copy, the copy marked for review ("draft") and the other forms, all built by
         one run. The erratum was computed against the current publication, which is recorded (`based_on`)
-        so that approval can check it still is."""
+        so that approval can check it still is. `then` runs in the same transaction, with the recorded
+        draft (its audit line, its notifications). ViewsNotUpdated, with the draft, when it is recorded but
+        the views could not all be rewritten."""
         missing = {"pdf", "archive", "draft"} - set(files)
         unknown = set(files) - set(ROLES)
         if missing or unknown:
             raise ValueError(f"fichiers d'un projet : manquants {sorted(missing)}, inconnus {sorted(unknown)}")
         current = latest_number(self.history(region, year))
-        self.record(region, year, region_name, number, files, record, results, DRAFT, launched_by, current)
+        try:
+            self.record(region, year, region_name, number, files, record, results, DRAFT, launched_by, current, then)
+        except ViewsNotUpdated as exc:
+            exc.entry = _read_quietly(lambda: self.revision(region, year, number))
+            raise
         entry = self.revision(region, year, number)
         assert entry is not None
         return entry
@@ -290,8 +312,11 @@ class Catalogue:
         status: str = PUBLISHED,
         launched_by: str = "",
         based_on: int | None = None,
+        then: InTransaction | None = None,
     ) -> None:
-        """Store the files as objects, then record the revision in one transaction, then rewrite the views."""
+        """Store the files as objects, then record the revision in one transaction (with what `then` writes
+        in it), then rewrite the views: ViewsNotUpdated when they could not all be (the revision is recorded;
+        `fir repair` rewrites them)."""
         folder = edition_dir(self.outputs, region, year)
         names = {role: file_name(role, region, year) for role in files}
         digests: dict[str, str] = {}
@@ -314,6 +339,8 @@ class Catalogue:
             with self.engine.begin() as conn:  # the commit point
                 edition_id = _edition_id(conn, region, year, region_name)
                 _insert_revision(conn, edition_id, number, record, stored, results, sign_off)
+                if then is not None:
+                    then(conn, self._entry(conn, region, year, number))
                 failpoints.reach("in-transaction")
         except Exception as exc:
             # Its prepared record, if written, is left to the next recovery (quarantine): only objects are proven.
@@ -322,8 +349,16 @@ class Catalogue:
                 exc.removed_objects = removed  # type: ignore[attr-defined]
             raise
         failpoints.reach("committed")
-        records.seal(prepared)
-        self.rewrite_views(region, year, failpoints.reach)
+        done = (
+            f"projet de révision {number} de {region} {year} enregistré"
+            if status == DRAFT
+            else f"révision {number} de {region} {year} publiée"
+        )
+        try:
+            records.seal(prepared)
+        except OSError as exc:  # committed: the next recovery moves the record up (_complete_records)
+            raise ViewsNotUpdated(done, exc) from exc
+        self._rewrite_after_commit(region, year, done, failpoints.reach)
 
     def _remove_unrecorded(self, folder: Path, region: str, year: int, digests: set[str]) -> list[Path]:
         """Remove the objects of `digests` no revision of the edition records (a failed commit's, on a full
@@ -360,8 +395,12 @@ class Catalogue:
         actor: str,
         comment: str,
         at: str,
+        then: InTransaction | None = None,
     ) -> RevisionEntry:
         """Approve (publish) or reject draft `number`, by `actor`, under the edition's lock held by the caller.
+        One transaction changes its status and holds what `then` writes with the decided revision (its audit
+        line, the notifications owed); the views are rewritten after the commit, and ViewsNotUpdated (with
+        the decided revision) says so when they could not all be: the decision stands, `fir repair` ends it.
         Refused (SignOffRefused) when it is not a pending draft, when the actor launched it and the edition
         does not allow self-approval, when a rejection gives no reason, or when the publication it was
         compared with is no longer the current one (its erratum would be wrong)."""
@@ -415,14 +454,39 @@ class Catalogue:
                 raise RevisionConflict(f"révision {number} décidée par une autre session")
             if approve:  # the other pending drafts corrected the publication this one replaces
                 superseded = _supersede_stale(conn, edition_id, at)
-        self.record_state(region, year, number)
-        if superseded:  # their new state too, as records
-            for replaced in (self.history(region, year, statuses=(SUPERSEDED,)) or {"revisions": []})["revisions"]:
-                self.record_state(region, year, replaced["revision"])
-        self.rewrite_views(region, year)
-        decided = self.revision(region, year, number)
-        assert decided is not None
+            decided = self._entry(conn, region, year, number)
+            if then is not None:
+                then(conn, decided)
+        what = f"révision {number} de {region} {year} {'publiée' if approve else 'rejetée'}"
+        try:
+            self.record_state(region, year, number)
+            if superseded:  # their new state too, as records
+                for replaced in (self.history(region, year, statuses=(SUPERSEDED,)) or {"revisions": []})["revisions"]:
+                    self.record_state(region, year, replaced["revision"])
+            self._rewrite_after_commit(region, year, what)
+        except ViewsNotUpdated as exc:
+            exc.entry = decided
+            raise
+        except OSError as exc:  # a record not written: the next recovery writes it from the catalogue
+            raise ViewsNotUpdated(what, exc, decided) from exc
         return decided
+
+    def _entry(self, conn: Connection, region: str, year: int, number: int) -> RevisionEntry:
+        """Revision `number` as the transaction of `conn` sees it."""
+        found = self.history(region, year, conn, statuses=None)
+        entry = next((e for e in found["revisions"] if e["revision"] == number), None) if found else None
+        assert entry is not None
+        return entry
+
+    def _rewrite_after_commit(
+        self, region: str, year: int, done: str, step: Callable[[str], None] = lambda name: None
+    ) -> None:
+        """Rewrite the views once `done` is committed; whatever stops it is ViewsNotUpdated, never « nothing
+        changed » (a file made immutable, a full disk, the database gone after the commit)."""
+        try:
+            self.rewrite_views(region, year, step)
+        except Exception as exc:
+            raise ViewsNotUpdated(done, exc) from exc
 
     def rewrite_views(self, region: str, year: int, step: Callable[[str], None] = lambda name: None) -> list[Path]:
         """Regenerate the edition's views from the catalogue: the published revisions and pending drafts."""
@@ -633,6 +697,14 @@ def recover_all(
         with catalogue.lock(region, year, timeout, on_wait):
             done.append((region, year, catalogue.recover(region, year, verify)))
     return done
+
+
+def _read_quietly(read: Callable[[], RevisionEntry | None]) -> RevisionEntry | None:
+    """A read after trouble: None rather than a second error hiding the first."""
+    try:
+        return read()
+    except Exception:
+        return None
 
 
 def _insert_revision(
