@@ -42,6 +42,7 @@ def main() -> int:
     }
     with prefect_server(port=4297) as url:
         env["PREFECT_API_URL"] = url
+        env["PREFECT_API_AUTH_STRING"] = os.environ["PREFECT_API_AUTH_STRING"]  # the server's credentials
         for workers in args.workers:
             outputs, storage = work / f"outputs-{workers}", work / f"results-{workers}"
             started = time.perf_counter()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
 from prefect.runtime import flow_run
+from sqlalchemy.engine import Connection
 
 from flows import carryover, paths, runtime, steps
 from flows.edition.charts.data import DrawnChart, chart_data
@@ -40,7 +42,7 @@ from flows.edition.theme import PrintColours
 from flows.edition.validate.address import printed_address, website_findings
 from flows.edition.validate.findings import Finding
 from flows.edition.validate.reconcile import report_lines
-from flows.portal import audit, notify
+from flows.portal import audit, notify, outbox
 from flows.version import code_digest, code_version
 
 TIMEZONE = ZoneInfo("Europe/Paris")
@@ -69,6 +71,10 @@ class BuildResult:
     erratum: tuple[record.Change, ...] = ()
     report: list[str] = field(default_factory=list)  # the validation report, as `fir check` prints it
     catalogue: str = ""  # where the catalogue is (its URL, without password)
+    # After the draft is recorded: the steps that did not complete (public files, report, clean-up), each
+    # said in French with what to do; and the notifications still owed (sent later, never lost).
+    incomplete: list[str] = field(default_factory=list)
+    owed: list[str] = field(default_factory=list)
 
 
 @task(name="snapshot", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -87,6 +93,9 @@ def recover_store(outputs: Path, region: str, year: int) -> None:
     logger = get_run_logger()
     if recovery.imported:
         logger.warning("Révisions importées dans le catalogue : %s", ", ".join(map(str, recovery.imported)))
+    if recovery.from_records or recovery.decisions:
+        numbers = ", ".join(map(str, sorted({*recovery.from_records, *recovery.decisions})))
+        logger.warning("Catalogue plus ancien que les fichiers : révisions %s reprises des enregistrements", numbers)
     for path in recovery.removed:
         logger.warning("Fichier laissé par une exécution interrompue, supprimé : %s", path)
     for path in recovery.restored:  # a damaged object (truncated, overwritten): its intact copy took its place
@@ -94,6 +103,10 @@ def recover_store(outputs: Path, region: str, year: int) -> None:
     for number in recovery.interrupted:
         said = builds.message(region, year, number, outputs)
         logger.warning("%s.", said[0].upper() + said[1:])
+    for path in recovery.quarantined:
+        logger.warning("Fichier que rien ne référence, mis en quarantaine (pas supprimé) : %s", path)
+    for problem in recovery.problems:
+        logger.warning("À vérifier : %s", problem)
 
 
 @task(name="decide-revision", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -216,20 +229,50 @@ def record_draft(
     entry: record.RevisionRecord,
     results: list[str],
     launched_by: str,
-) -> RevisionEntry:
+    launched_from: str,
+    detail: str,
+) -> tuple[RevisionEntry, str | None]:
     """Record the new revision as a draft: its files (by role: brochure, archival copy, marked copy and the
-    other forms) stored, one commit, views regenerated. The brochure's SHA-256 is recorded now: approval
-    publishes exactly these bytes."""
+    other forms) stored, one commit holding the draft, the build's audit line and the approvers' notice,
+    views regenerated. The brochure's SHA-256 is recorded now: approval publishes exactly these bytes.
+    Returns the draft, and what did not complete when the views could not all be rewritten after the commit
+    (the draft stands: `fir repair` rewrites them)."""
+    from flows.operations import after_commit_message
+
     meta = edition.meta
-    return store.open_catalogue(outputs).record_draft(
-        meta.region, meta.year, meta.region_name, number, files, entry.as_json(), results, launched_by
-    )
+    catalogue = store.open_catalogue(outputs)
+    target = f"{meta.region} {meta.year}"
+
+    def in_transaction(conn: Connection, draft: RevisionEntry) -> None:
+        audit.record(conn, launched_by, launched_from, audit.BUILD, target, audit.OK, detail)
+        outbox.enqueue(conn, notify.draft_ready(catalogue, meta.region, meta.year, meta.region_name, draft, conn))
+
+    try:
+        draft = catalogue.record_draft(
+            meta.region,
+            meta.year,
+            meta.region_name,
+            number,
+            files,
+            entry.as_json(),
+            results,
+            launched_by,
+            in_transaction,
+        )
+    except store.ViewsNotUpdated as exc:
+        if exc.entry is None:
+            raise
+        get_run_logger().warning("%s", after_commit_message(exc, outputs))
+        return exc.entry, after_commit_message(exc, outputs)
+    return draft, None
 
 
 @task(name="notify-approvers", cache_policy=NO_CACHE, on_completion=[steps.note])
-def notify_approvers(outputs: Path, region_name: str, draft: RevisionEntry, region: str, year: int) -> None:
-    """Tell the approvers a draft awaits them: e-mail (when SMTP is configured) and a Prefect artifact."""
-    notify.draft_ready(store.open_catalogue(outputs), region, year, region_name, draft)
+def notify_approvers(outputs: Path) -> list[str]:
+    """Send what the draft's commit owes (the approvers' e-mail, the run's artifact) and anything older still
+    owed; returns why what is still owed waits (an SMTP server down: sent later, by the service or `fir repair`)."""
+    delivery = outbox.deliver(store.open_catalogue(outputs).engine)
+    return delivery.waiting
 
 
 @task(name="collect-garbage", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -278,13 +321,58 @@ def _on_failure(flow: Any, flow_run: Any, state: Any) -> None:
         return  # on the command line, the person who ran it reads the error
     error = state.result(raise_on_failure=False)
     outputs = Path(parameters.get("outputs") or paths.OUTPUTS_DIR)
+    catalogue = store.open_catalogue(outputs)
+    region, year = parameters.get("region", "?"), parameters.get("year", 0)
     notify.run_failed(
-        store.open_catalogue(outputs),
-        parameters.get("region", "?"),
-        parameters.get("year", 0),
+        catalogue,
+        region,
+        year,
         notify.plain_error(error) if isinstance(error, BaseException) else str(state.message or "erreur inconnue"),
         str(flow_run.id),
+        _recorded_by(catalogue, region, year, str(flow_run.id)),
     )
+
+
+def _recorded_by(catalogue: store.Catalogue, region: str, year: int, run_id: str) -> int | None:
+    """The revision run `run_id` recorded, if it went that far (a failure then never says « nothing made »)."""
+    try:
+        history = catalogue.history(region, year, statuses=None)
+    except Exception:
+        return None
+    found = [e["revision"] for e in (history or {"revisions": []})["revisions"] if e.get("run_id") == run_id]
+    return found[-1] if found else None
+
+
+def _launched_from() -> str:
+    """Where a build's audit line says it came from: this machine's command line, or the service (a run of
+    one of its deployments: the portal's launches, the annual schedule)."""
+    from prefect.runtime import deployment
+
+    if deployment.get_id():
+        return f"service fir serve ({socket.gethostname()})"[:64]
+    return audit.command_line_address()
+
+
+def _audit_build(outputs: Path, who: str, where: str, region: str, year: int, error: BaseException) -> None:
+    """The audit line of a build that recorded nothing: refused (a correction without its reason) or failed,
+    with why; none when there is no catalogue to write it in (inputs refused before anything was stored),
+    nor when the run's draft is recorded (its line is in the draft's commit)."""
+    from flows.edition.publish import database
+
+    if isinstance(error, revisions.ReasonRequired):
+        outcome, detail = audit.REFUSED, str(error)
+    elif isinstance(error, InputError):
+        outcome, detail = audit.FAILED, "données invalides"
+    else:
+        outcome, detail = audit.FAILED, notify.plain_error(error)
+    try:
+        if not database.catalogue_exists(outputs):
+            return
+        catalogue = store.open_catalogue(outputs)
+        if _recorded_by(catalogue, region, year, str(flow_run.get_id())) is None:
+            audit.record(catalogue.engine, who, where, audit.BUILD, f"{region} {year}", outcome, detail)
+    except Exception as exc:  # the catalogue is what failed: the run's own error says so
+        get_run_logger().warning("Ligne du journal d'audit non écrite : %s", exc)
 
 
 @flow(name="fir-brochure", log_prints=True, on_failure=[_on_failure])
@@ -299,12 +387,36 @@ def build_brochure(
     lock_timeout: float = store.LOCK_TIMEOUT_S,
     launched_by: str | None = None,
     notify_failure: bool = False,
+    launched_from: str | None = None,
 ) -> BuildResult:
     """Build the FIR brochure of one region and year as a draft revision awaiting sign-off. `launched_by`:
     the account (portal) or system user (command line) who asked; `notify_failure`: e-mail the editors if it fails
-    (runs launched from the portal or the schedule)."""
+    (runs launched from the portal or the schedule); `launched_from`: where, for the audit line (default:
+    this machine's command line, or the service for its deployments' runs). Every build writes its audit
+    line: with the draft's commit, or, when nothing is recorded, once it is over."""
     runtime.pace_garbage_collector()  # scheduled and national runs do not go through the command line
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
+    who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
+    where = launched_from or _launched_from()
+    try:
+        return _build(region, year, inputs, outputs_dir, reason, trigger, force, lock_timeout, who, where)
+    except BaseException as exc:
+        _audit_build(outputs_dir, who, where, region, year, exc)
+        raise
+
+
+def _build(
+    region: str,
+    year: int,
+    inputs: str | None,
+    outputs_dir: Path,
+    reason: str | None,
+    trigger: str,
+    force: bool,
+    lock_timeout: float,
+    who: str,
+    where: str,
+) -> BuildResult:
     snapshot = take_snapshot(Path(inputs) if inputs else paths.INPUTS_DIR, region, year)
     edition = snapshot.edition
     catalogue = store.open_catalogue(outputs_dir)
@@ -313,6 +425,11 @@ def build_brochure(
         decision, manifest = decide_revision(outputs_dir, edition, reason, trigger, force)
         get_run_logger().info("%s %s : %s", region, year, decision.message)
         if not decision.build:
+            try:
+                engine = catalogue.engine
+                audit.record(engine, who, where, audit.BUILD, f"{region} {year}", audit.OK, decision.message)
+            except Exception as exc:  # nothing was built: the line is missing, the run is not a failure
+                get_run_logger().warning("Ligne du journal d'audit non écrite : %s", exc)
             return BuildResult(
                 paths.brochure_path(outputs_dir, region, year), decision.revision, False, decision.message
             )
@@ -355,7 +472,6 @@ def build_brochure(
         carried_over = carryover.as_record(carried)
         entry = dataclasses.replace(entry, run_id=run_id, carried_over=carried_over, web_address=web_address)
         results = steps.results_of(run_id)
-        who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
         files = {
             "pdf": printed.published,
             "archive": printed.archival,
@@ -364,17 +480,20 @@ def build_brochure(
             "web": web_page,
             "data": build_data_package(edition, prepared, decision.revision, entry.published_at),
         }
+        detail = f"{decision.message} ; motif : {reason or '—'}"
         # Marked from before the commit to the last step: a build killed in between is told by the next command.
         mark = builds.begin(store.edition_dir(catalogue.outputs, region, year), decision.revision)
         try:
-            draft = record_draft(outputs_dir, edition, decision.revision, files, entry, results, who)
+            _, views_left = record_draft(
+                outputs_dir, edition, decision.revision, files, entry, results, who, where, detail
+            )
         except BaseException:
             builds.end(mark)
             raise
+    # The draft is recorded (with its audit line and its notice): what follows may fail, never the run.
+    incomplete = [views_left] if views_left else []
     try:
-        notify_approvers(outputs_dir, edition.meta.region_name, draft, region, year)
-        report_run(region, year, decision.revision, prepared)
-        collect_garbage(outputs_dir)
+        owed = _after_draft(outputs_dir, region, year, decision.revision, prepared, incomplete)
     finally:
         builds.end(mark)
     return BuildResult(
@@ -387,4 +506,39 @@ def build_brochure(
         entry.erratum,
         report,
         catalogue.where,
+        incomplete,
+        owed,
     )
+
+
+def _after_draft(
+    outputs: Path, region: str, year: int, number: int, prepared: Prepared, incomplete: list[str]
+) -> list[str]:
+    """The steps after the draft's commit: its notice sent, the run's report, a clean-up pass. Each that
+    fails is added to `incomplete`, said as it is (the draft stands); returns why notices still wait."""
+    from flows.commands import suggest
+    from flows.operations import cause_in_words
+
+    logger = get_run_logger()
+    recorded = f"projet de révision {number} de {region} {year} enregistré"
+    owed: list[str] = []
+    try:
+        owed = notify_approvers(outputs)
+    except Exception as exc:
+        owed = [cause_in_words(exc)]
+    if owed:
+        logger.warning("%s ; notification des approbateurs en attente (%s)", recorded, owed[0])
+    steps_after = (
+        (lambda: report_run(region, year, number, prepared), "rapport de l'exécution (artefacts Prefect) non créé"),
+        (
+            lambda: collect_garbage(outputs),
+            f"nettoyage des résultats Prefect non fait (« {suggest('gc', outputs=outputs)} » le fera)",
+        ),
+    )
+    for step, what in steps_after:
+        try:
+            step()
+        except Exception as exc:
+            incomplete.append(f"{recorded[0].upper()}{recorded[1:]} ; {what} : {cause_in_words(exc)}.")
+            logger.warning("%s", incomplete[-1])
+    return owed

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from flows.brochure import BuildResult
     from flows.edition.ingest.snapshot import Edition
     from flows.edition.publish.errors import Holder
+    from flows.edition.publish.store import Catalogue
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE, EXIT_OPERATIONAL = 0, 1, 2, 3
 
@@ -63,7 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         message = operational_message(exc, getattr(args, "outputs", None))
         if message is None:
             raise  # a bug: its traceback is what a developer needs
-        print(f"Impossible de terminer : {message}", file=sys.stderr)
+        from flows.edition.publish.errors import AfterCommit
+
+        # After a commit, what is now true comes first (« Révision 2 … publiée ; … »), not « impossible ».
+        print(message if isinstance(exc, AfterCommit) else f"Impossible de terminer : {message}", file=sys.stderr)
         return EXIT_OPERATIONAL
     finally:
         # The work is done and written: spare the interpreter's final garbage collection over the
@@ -207,17 +211,27 @@ def _parser() -> argparse.ArgumentParser:
 
     repair = sub.add_parser(
         "repair",
-        help="réconcilier les fichiers publiés avec le catalogue : importer un ancien dossier outputs/, "
-        "vérifier chaque fichier (SHA-256), supprimer les fichiers temporaires, réécrire les vues",
+        help="réconcilier les fichiers publiés avec le catalogue : reprendre ce que les enregistrements des "
+        "révisions ont de plus (révisions, projets, décisions), importer un ancien dossier outputs/, vérifier "
+        "chaque fichier (SHA-256), mettre en quarantaine ce que rien ne référence, réécrire les vues, "
+        "envoyer les notifications en attente",
     )
     repair.add_argument(
         "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
+    )
+    repair.add_argument(
+        "--reconstruire-catalogue",
+        dest="rebuild",
+        action="store_true",
+        help="catalogue endommagé : le mettre de côté (SQLite ; jamais supprimé) et le reconstruire depuis les "
+        "enregistrements des révisions ; PostgreSQL : dans la base vide que nomme FIR_DATABASE_URL",
     )
     repair.add_argument("--lock-timeout", type=float, default=60, help="secondes d'attente par édition (défaut : 60)")
     repair.set_defaults(handler=cmd_repair)
 
     collect = sub.add_parser(
-        "gc", help="libérer le disque : fichiers non référencés, résultats Prefect anciens ; dire la place occupée"
+        "gc",
+        help="libérer le disque : quarantaine de plus de 30 jours, résultats Prefect anciens ; dire la place occupée",
     )
     collect.add_argument(
         "--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (défaut : outputs/)"
@@ -389,6 +403,7 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     service.use_running_service()  # before any Prefect import: a running `fir serve` spares the temporary server
+    service.protect_temporary_server()  # else the temporary server asks for credentials too
     started = time.perf_counter()
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
@@ -420,37 +435,52 @@ def cmd_build(args: argparse.Namespace) -> int:
                 lock_timeout=args.lock_timeout,
                 launched_by=user,
             )
-    except ValidationFailed as exc:
-        _audit_build(args, user, "failed", "données invalides")
+    except ValidationFailed as exc:  # the build's audit line is the flow's (flows/brochure.py), as every build's
         print("\n".join(exc.lines))
         print("\nRien n'a été publié.", file=sys.stderr)
         return EXIT_INPUT
     except revisions.ReasonRequired as exc:
-        _audit_build(args, user, "refused", str(exc))
         print(f"Rien n'a été publié : {exc}.", file=sys.stderr)
         return EXIT_USAGE
-    except InputError:
-        _audit_build(args, user, "failed", "données invalides")
-        raise
-    _audit_build(args, user, "ok", f"{result.message} ; motif : {args.reason or '—'}")
     seconds = time.perf_counter() - started
-    _print_result(result, steps.cached, args, seconds)
+    if not result.published:  # nothing built: nothing recorded either
+        _print_result(result, steps.cached, args, seconds)
+        if args.timings:
+            args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
+        return EXIT_OK
+    recorded = f"projet de révision {result.revision} de {args.region} {args.year} enregistré"
+    said = f"{recorded[0].upper()}{recorded[1:]}"
+    try:  # the draft is recorded: whatever fails now says so, never « nothing changed »
+        _print_result(result, steps.cached, args, seconds)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        from flows.edition.publish.errors import AfterCommit
+
+        raise AfterCommit(recorded, "compte rendu de la construction non affiché", exc, "fir drafts le liste") from exc
+    incomplete = list(result.incomplete)
     if args.timings:  # the benchmark reads the steps' durations here
-        args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
-    return EXIT_OK
+        try:
+            args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
+        except OSError as exc:
+            from flows.operations import cause_in_words
+
+            incomplete.append(f"{said} ; durées des étapes non écrites ({cause_in_words(exc)}).")
+    for line in result.owed[:1]:
+        print(
+            f"{said} ; notification des approbateurs en attente ({line}) : le service (fir serve) ou "
+            f"« {_suggest('repair', outputs=args.outputs)} » l'enverra.",
+            file=sys.stderr,
+        )
+    for line in incomplete:
+        print(line, file=sys.stderr)
+    return EXIT_OPERATIONAL if incomplete else EXIT_OK
 
 
-def _audit_build(args: argparse.Namespace, user: str, outcome: str, detail: str) -> None:
-    """The audit line of a build launched from the command line, once it is over, in the catalogue the build
-    used; none when there is no catalogue (inputs refused before anything was stored: nothing to record in)."""
-    from flows.edition.publish import database, store
-    from flows.portal import audit
+def _suggest(*words: object, outputs: Path | None = None) -> str:
+    from flows.commands import suggest
 
-    if not database.catalogue_exists(args.outputs):
-        return
-    engine = store.open_catalogue(args.outputs).engine
-    where = f"{args.region} {args.year}"
-    audit.record(engine, user, audit.command_line_address(), audit.BUILD, where, outcome, detail)
+    return suggest(*words, outputs=outputs)
 
 
 def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespace, seconds: float) -> None:
@@ -497,6 +527,7 @@ def cmd_drafts(args: argparse.Namespace) -> int:
     from flows.portal import people, wording
 
     catalogue = store.open_catalogue(args.outputs)
+    _deliver_owed(catalogue)
     found = catalogue.drafts()
     known = people.known(catalogue.engine) if found else {}
     interrupted = {(r, y): catalogue.interrupted_drafts(r, y) for r, y in {(r, y) for r, y, _, _ in found}}
@@ -541,22 +572,35 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     except SignOffRefused as exc:
         print(f"Refusé : {exc}.", file=sys.stderr)
         return EXIT_USAGE
-    if args.approve:
-        from flows.portal import people
+    done = f"révision {entry['revision']} de {args.region} {args.year} {'publiée' if args.approve else 'rejetée'}"
+    try:
+        if args.approve:
+            from flows.portal import people
 
-        by = people.person(entry["decided_by"], people.known(catalogue.engine))
-        print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
-        print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
-        every = catalogue.history(args.region, args.year, statuses=(store.SUPERSEDED,))
-        replaced = (
-            [e["revision"] for e in every["revisions"] if e.get("decided_at") == entry["decided_at"]] if every else []
-        )
-        if replaced:
-            names = ", ".join(f"r{n}" for n in replaced)
-            print(f"Remplacé(s) par cette publication, plus jamais approuvable(s) : {names} (copie marquée retirée).")
-    else:
-        print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
+            by = people.person(entry["decided_by"], people.known(catalogue.engine))
+            print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
+            print(f"Publication actuelle : {paths.brochure_path(args.outputs, args.region, args.year)}")
+            every = catalogue.history(args.region, args.year, statuses=(store.SUPERSEDED,))
+            replaced = (
+                [e["revision"] for e in every["revisions"] if e.get("decided_at") == entry["decided_at"]]
+                if every
+                else []
+            )
+            if replaced:
+                names = ", ".join(f"r{n}" for n in replaced)
+                print(
+                    f"Remplacé(s) par cette publication, plus jamais approuvable(s) : {names} (copie marquée retirée)."
+                )
+        else:
+            print(f"Révision {entry['revision']} de {args.region} {args.year} rejetée : elle ne sera jamais publiée.")
+    except Exception as exc:  # the decision is committed: whatever fails now never says « nothing changed »
+        if isinstance(exc, BrokenPipeError):
+            raise
+        from flows.edition.publish.errors import AfterCommit
+
+        raise AfterCommit(done, "compte rendu non affiché", exc) from exc
     _say_interrupted(catalogue.interrupted_drafts(args.region, args.year), args.region, args.year, args)
+    _say_owed(catalogue)
     return EXIT_OK
 
 
@@ -569,6 +613,26 @@ def _say_interrupted(numbers: list[int], region: str, year: int, args: argparse.
         print(f"Attention : {said}.", file=sys.stderr)
 
 
+def _deliver_owed(catalogue: Catalogue) -> None:
+    """Send what earlier commands owe and is due (a command killed after its commit, an SMTP server that was
+    down): every command that opens the catalogue does, as the service and `fir repair` do."""
+    from flows.portal import outbox
+
+    outbox.deliver(catalogue.engine)
+
+
+def _say_owed(catalogue: Catalogue) -> None:
+    """Notifications still owed after this command sent what it could (flows/portal/outbox.py): said, with
+    who sends them, so that nobody thinks they are lost."""
+    from flows.portal import outbox
+
+    if waiting := outbox.owed(catalogue.engine):
+        print(
+            f"{waiting} notification(s) en attente d'envoi : le service (fir serve) ou « fir repair » les enverra.",
+            file=sys.stderr,
+        )
+
+
 def cmd_schedule(args: argparse.Namespace) -> int:
     print("« fir schedule » s'appelle désormais « fir serve » : démarrage du service complet.", flush=True)
     return cmd_serve(args)
@@ -576,12 +640,15 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_national(args: argparse.Namespace) -> int:
     service.use_running_service()  # then prefect_server() below uses the running `fir serve`
+    if not os.environ.get("PREFECT_API_URL"):  # prefect_server() starts one: its credentials, before Prefect reads them
+        os.environ.setdefault("PREFECT_API_AUTH_STRING", service.new_auth_string())
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from flows.deploy import prefect_server
     from flows.edition.french import format_number, format_seconds
     from flows.edition.publish import revisions
     from flows.national import national_run, task_runner
+    from flows.portal import audit
 
     started = time.perf_counter()
     with prefect_server():  # workers in other processes need an API server to report their runs to
@@ -592,6 +659,7 @@ def cmd_national(args: argparse.Namespace) -> int:
             outputs=str(args.outputs),
             reason=args.reason,
             trigger=revisions.MANUAL if args.reason else revisions.SCHEDULED,
+            launched_by=audit.system_user(),
         )
     for outcome in outcomes:
         print(f"  {outcome.region} {outcome.year} : {outcome.message} ({format_seconds(outcome.seconds)})")
@@ -634,24 +702,101 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_repair(args: argparse.Namespace) -> int:
-    from flows.edition.publish import store
+    from flows.commands import suggest
+    from flows.edition.publish import quarantine, rebuild, store
 
+    if args.rebuild:
+        try:
+            rebuilt = rebuild.prepare(args.outputs)
+        except rebuild.NothingToRebuild as exc:
+            print(f"Refusé : {exc}.", file=sys.stderr)
+            return EXIT_USAGE
+        _say_rebuilt(rebuilt)
     catalogue = store.open_catalogue(args.outputs)
+    if catalogue.engine.dialect.name == "sqlite":  # a damaged file is said before anything is reconciled
+        from flows.edition.publish import database
+
+        database.check(catalogue.engine)
     found = store.recover_all(catalogue, args.lock_timeout, verify=True, on_wait=_say_waiting)
+    quarantined = 0
     for region, year, recovery in found:
-        history = catalogue.history(region, year)
-        count = len(history["revisions"]) if history else 0
-        print(f"{region} {year} : {count} révision(s), fichiers vérifiés (SHA-256)")
+        every = catalogue.history(region, year, statuses=None)
+        published = [e for e in every["revisions"] if e.get("status") == store.PUBLISHED] if every else []
+        pending = [e for e in every["revisions"] if e.get("status") == store.DRAFT] if every else []
+        print(
+            f"{region} {year} : {len(published)} révision(s) publiée(s), {len(pending)} projet(s) en attente, "
+            "fichiers vérifiés (SHA-256)"
+        )
+        if recovery.from_records:
+            numbers = ", ".join(map(str, recovery.from_records))
+            print(f"  reprises des enregistrements dans le catalogue (fichiers et décisions) : révisions {numbers}")
+        if recovery.decisions:
+            print(f"  décisions reprises des enregistrements : révisions {', '.join(map(str, recovery.decisions))}")
         if recovery.imported:
             print(f"  importées dans le catalogue : révisions {', '.join(map(str, recovery.imported))}")
+        if recovery.records_written:
+            print(f"  enregistrements écrits depuis le catalogue : {len(recovery.records_written)}")
         for path in recovery.restored:
-            print(f"  rétabli depuis une vue : {path}")
+            print(f"  rétabli depuis une copie : {path}")
         for path in recovery.removed:
             print(f"  supprimé : {path}")
         _say_interrupted(recovery.interrupted, region, year, args)
+        for path in recovery.quarantined:
+            print(f"  mis en quarantaine : {path}")
+        for problem in recovery.problems:
+            print(f"  à vérifier : {problem}")
+        quarantined += len(recovery.quarantined)
+    if quarantined:
+        from flows.edition.french import format_time
+
+        until = format_time(_in_days(quarantine.DELAY_DAYS)).split(" à ")[0]
+        print(
+            f"{quarantined} fichier(s) que rien ne référence mis en quarantaine ({quarantine.folder(args.outputs)}), "
+            f"pas supprimés : « {suggest('gc', outputs=args.outputs)} » les supprimera à partir du {until} "
+            f"({quarantine.DELAY_DAYS} jours). Si une sauvegarde du catalogue doit être restaurée, la restaurer "
+            f"avant, puis relancer « {suggest('repair', outputs=args.outputs)} »."
+        )
     if not found:
         print(f"Aucune édition publiée dans {args.outputs} (catalogue : {catalogue.where})")
+    from flows.portal import outbox
+
+    delivery = outbox.deliver(catalogue.engine, everything=True, limit=1000)  # due or not: asked for now
+    if delivery.sent:
+        print(f"Notifications en attente envoyées : {delivery.sent}")
+    if waiting := outbox.owed(catalogue.engine):
+        why = f" ({delivery.waiting[0]})" if delivery.waiting else ""
+        print(f"Notifications toujours en attente : {waiting}{why} ; le service (fir serve) les enverra.")
     return EXIT_OK
+
+
+def _say_rebuilt(rebuilt: object) -> None:
+    from flows.edition.publish.rebuild import KEPT_TABLES, Rebuilt
+
+    assert isinstance(rebuilt, Rebuilt)
+    for path in rebuilt.set_aside:
+        print(f"Catalogue endommagé mis de côté (pas supprimé) : {path}")
+    print(f"Nouveau catalogue ({rebuilt.where}), reconstruit depuis les enregistrements des révisions.")
+    names = {"users": "comptes du personnel", "audit_log": "journal d'audit", "confirmations": "confirmations"}
+    if not rebuilt.set_aside:
+        print(
+            "Les comptes du personnel, le journal d'audit et les confirmations ne sont pas dans les "
+            "enregistrements : les reprendre d'une sauvegarde, ou recréer les comptes (fir user add)."
+        )
+    for table in KEPT_TABLES if rebuilt.set_aside else ():
+        count = rebuilt.copied.get(table)
+        if count is None:
+            print(
+                f"  {names[table]} : illisible(s) dans le fichier endommagé, à reprendre d'une sauvegarde "
+                "(README, « Sauvegarde ») ou à recréer"
+            )
+        else:
+            print(f"  {names[table]} : {count} ligne(s) reprise(s) du fichier endommagé")
+
+
+def _in_days(days: float) -> str:
+    import datetime as dt
+
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat()
 
 
 def cmd_gc(args: argparse.Namespace) -> int:
@@ -660,10 +805,12 @@ def cmd_gc(args: argparse.Namespace) -> int:
         os.environ.setdefault(key, value)
     from prefect.settings import get_current_settings
 
-    from flows.edition.french import format_size
-    from flows.edition.publish import gc, store
+    from flows.commands import suggest
+    from flows.edition.french import format_size, format_time
+    from flows.edition.publish import gc, quarantine, store
 
     catalogue = store.open_catalogue(args.outputs)
+    _deliver_owed(catalogue)
     total = 0
     for region, year in store.editions_found(catalogue):
         folder = store.edition_dir(catalogue.outputs, region, year)
@@ -676,8 +823,19 @@ def cmd_gc(args: argparse.Namespace) -> int:
         _say_interrupted(recovery.interrupted, region, year, args)
         files, size = gc.folder_size(folder)
         total += size
-        freed = f" ; supprimé : {len(recovery.removed)} fichier(s) non référencé(s)" if recovery.removed else ""
-        print(f"{region} {year} : {files} fichier(s), {format_size(size)}{freed}")
+        aside = f" ; mis en quarantaine : {len(recovery.quarantined)} fichier(s)" if recovery.quarantined else ""
+        print(f"{region} {year} : {files} fichier(s), {format_size(size)}{aside}")
+    purged = quarantine.purge(catalogue.outputs)
+    for when, count in purged.removed:
+        print(f"Quarantaine du {format_time(when.isoformat())} : {count} fichier(s) supprimé(s)")
+    if purged.kept:
+        waiting = sum(count for _, count in purged.kept)
+        until = format_time(purged.next_removal().isoformat())  # type: ignore[union-attr]
+        print(
+            f"Quarantaine ({quarantine.folder(catalogue.outputs)}) : {waiting} fichier(s) gardé(s) ; les premiers "
+            f"seront supprimés par « {suggest('gc', outputs=args.outputs)} » à partir du {until}"
+        )
+    total += gc.folder_size(quarantine.folder(catalogue.outputs))[1]
     database = catalogue.database_size()
     if database is not None:
         total += database

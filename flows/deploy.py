@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger
 from prefect.schedules import Cron
 
-from flows import paths, supervisor
+from flows import paths, service, supervisor
 from flows.brochure import build_brochure
 from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import revisions
@@ -69,6 +70,7 @@ def annual_run(inputs: str | None = None, outputs: str | None = None, run_date: 
             outputs=outputs,
             trigger=revisions.SCHEDULED,
             notify_failure=True,
+            launched_from=f"{revisions.SCHEDULER} ({socket.gethostname()})"[:64],  # the audit line's « from »
         )
         built.append(f"{region} {year} : {result.message}")
     return built
@@ -95,12 +97,17 @@ def deployments(inputs: str | None = None, outputs: str | None = None):
 @contextmanager
 def prefect_server(port: int = 4200) -> Iterator[str]:
     """A Prefect API to run against: the configured one (PREFECT_API_URL, which `fir serve`'s discovery sets,
-    flows/service.py), or a local server started for as long as this runs."""
+    flows/service.py), or a local server started for as long as this runs.
+
+    That server asks for credentials, as the service's does: PREFECT_API_AUTH_STRING, else a secret made
+    for it here; both are left in this process's environment, which the workers inherit (`fir national`
+    sets the secret before importing Prefect, which reads it then: `service.new_auth_string`)."""
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
         yield configured
         return
-    with supervisor.prefect_server_process(port) as (url, _):
+    auth = os.environ.setdefault("PREFECT_API_AUTH_STRING", service.new_auth_string())
+    with supervisor.prefect_server_process(port, auth) as (url, _):
         os.environ["PREFECT_API_URL"] = url
         yield url
 

@@ -8,6 +8,7 @@ console and as a Prefect progress artifact, with an estimate of the time left.
 
 from __future__ import annotations
 
+import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,9 @@ from prefect.cache_policies import NO_CACHE
 from flows import paths
 from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import revisions
+from flows.portal.people import COMMAND_LINE
+
+NATIONAL = "fir national"  # where a national build's audit lines say it came from, after the command line
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,29 @@ class EditionOutcome:
 
 @task(name="edition", cache_policy=NO_CACHE, task_run_name="edition-{region}-{year}")
 def build_edition(
-    region: str, year: int, inputs: str, outputs: str, reason: str | None, trigger: str
+    region: str,
+    year: int,
+    inputs: str,
+    outputs: str,
+    reason: str | None,
+    trigger: str,
+    launched_by: str | None = None,
 ) -> EditionOutcome:
-    """Build and publish one edition (the whole fir-brochure flow, as a nested run)."""
+    """Build one edition as a draft (the whole fir-brochure flow, as a nested run), its audit line saying
+    it came from a national build (and who ran it, `launched_by`)."""
     from flows.brochure import build_brochure
 
     started = time.perf_counter()
-    result = build_brochure(region=region, year=year, inputs=inputs, outputs=outputs, reason=reason, trigger=trigger)
+    result = build_brochure(
+        region=region,
+        year=year,
+        inputs=inputs,
+        outputs=outputs,
+        reason=reason,
+        trigger=trigger,
+        launched_by=launched_by,
+        launched_from=f"{COMMAND_LINE}, {NATIONAL} ({socket.gethostname()})"[:64],
+    )
     return EditionOutcome(
         region, year, result.revision, result.published, result.message, time.perf_counter() - started
     )
@@ -82,8 +102,10 @@ def national_run(
     outputs: str | None = None,
     reason: str | None = None,
     trigger: str = revisions.SCHEDULED,
+    launched_by: str | None = None,
 ) -> list[EditionOutcome]:
-    """Build every edition named `region/year` (default: all editions of inputs/) concurrently."""
+    """Build every edition named `region/year` (default: all editions of inputs/) concurrently; `launched_by`:
+    who ran it (the system user of `fir national`), named in each build's audit line."""
     from prefect.artifacts import create_progress_artifact, update_progress_artifact
     from prefect.futures import as_completed
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -103,7 +125,10 @@ def national_run(
     )
     started = time.perf_counter()
     outcomes: list[EditionOutcome] = []
-    futures = [build_edition.submit(region, year, inputs_dir, outputs_dir, reason, trigger) for region, year in wanted]
+    futures = [
+        build_edition.submit(region, year, inputs_dir, outputs_dir, reason, trigger, launched_by)
+        for region, year in wanted
+    ]
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

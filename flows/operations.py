@@ -10,7 +10,15 @@ import errno
 from pathlib import Path
 
 from flows.commands import suggest
-from flows.edition.publish.errors import DatabaseUnavailable, LockTimeout, PrintProfileMissing, StoreDamaged
+from flows.edition.publish.errors import (
+    AfterCommit,
+    CatalogueDamaged,
+    DatabaseUnavailable,
+    LockTimeout,
+    PrintProfileMissing,
+    StoreDamaged,
+    is_damage,
+)
 from flows.service import ServiceError
 
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
@@ -35,12 +43,41 @@ def _reason(exc: OSError) -> str:
     return _REASONS.get(exc.errno or 0, f"erreur système n° {exc.errno}" if exc.errno else "erreur système")
 
 
+# Said only of trouble before any commit: every message below but the first (AfterCommit) ends with it.
 _UNCHANGED = "Rien de ce qui était publié n'a changé."
+
+
+def after_commit_message(exc: AfterCommit, outputs: Path | None = None) -> str:
+    """« Révision 2 de … publiée ; fichiers publics pas tous à jour (manifest.json : opération non permise) :
+    lancer « fir repair » »: what is now true first, then what did not complete and what to do."""
+    done = f"{exc.done[:1].upper()}{exc.done[1:]}"
+    todo = exc.todo or f"lancer « {suggest('repair', outputs=outputs)} »"
+    return f"{done} ; {exc.step} ({cause_in_words(exc.cause)}) : {todo}."
+
+
+def cause_in_words(exc: BaseException) -> str:
+    """Why a step failed, in a few French words (a path and its reason), without « relancer »: what to do
+    after a commit is not to start again."""
+    if isinstance(exc, OSError):  # a rename names the file it would replace second: that is the one at fault
+        where = exc.filename2 or exc.filename or "(chemin inconnu)"
+        return f"{where} : {_reason(exc)}"
+    if isinstance(exc, DatabaseUnavailable):
+        return f"base du catalogue inaccessible, {exc.where}"
+    if isinstance(exc, StoreDamaged):
+        return f"{exc.path} : {exc.detail}"
+    if isinstance(exc, LockTimeout):
+        return f"édition occupée par une autre commande ({exc.where})"
+    if type(exc).__module__.startswith("sqlalchemy"):
+        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        return f"base du catalogue : {lines[0] if lines else type(exc).__name__}"
+    return f"erreur interne ({type(exc).__name__})"
 
 
 def operational_message(exc: BaseException, outputs: Path | None = None) -> str | None:
     """What to tell the operator about `exc`, or None when it is not operational trouble (a bug).
     `outputs`: the folder the command was given, which a command to run next must name too."""
+    if isinstance(exc, AfterCommit):  # something is committed: say what, never « nothing changed »
+        return after_commit_message(exc, outputs)
     if isinstance(exc, LockTimeout):
         who = f"par le {exc.holder.describe()}" if exc.holder else "par une autre commande"
         return (
@@ -48,6 +85,8 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
             f"{exc.waited:.0f} s : attendre la fin de l'autre construction, ou vérifier qu'elle n'est pas bloquée, "
             f"puis relancer. {_UNCHANGED}"
         )
+    if isinstance(exc, CatalogueDamaged):
+        return catalogue_damaged(exc.where, exc.detail, outputs)
     if isinstance(exc, DatabaseUnavailable):
         return (
             f"la base du catalogue est inaccessible ({exc.where} : {exc.detail}) : vérifier qu'elle est démarrée "
@@ -65,7 +104,7 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
             f"le profil ICC du fichier pour l'imprimeur est introuvable ({exc.path}) : lancer `bash scripts/setup.sh`, "
             f"qui le construit, ou nommer un profil CMJN avec FIR_PRINT_PROFILE, puis relancer. {_UNCHANGED}"
         )
-    database = _database_error(exc)
+    database = _database_error(exc, outputs)
     if database is not None:
         return database
     if not isinstance(exc, OSError):
@@ -105,15 +144,31 @@ def _cleaned(exc: BaseException) -> str:
     )
 
 
-def _database_error(exc: BaseException) -> str | None:
+def catalogue_damaged(where: str, detail: str, outputs: Path | None = None) -> str:
+    """A damaged catalogue file: what is still true (the files and their records) and how to rebuild it."""
+    rebuild = suggest("repair", "--reconstruire-catalogue", outputs=outputs)
+    return (
+        f"le catalogue est endommagé ({where} : {detail}). Les fichiers publiés et les enregistrements de "
+        f"chaque révision, à côté d'eux, sont intacts : lancer « {rebuild} », qui met le fichier endommagé de "
+        "côté (sans le supprimer) et reconstruit le catalogue depuis ces enregistrements (révisions, projets, "
+        "approbations). Les comptes du personnel et le journal d'audit sont repris du fichier endommagé s'il "
+        f"peut encore être lu, sinon d'une sauvegarde (README, « Sauvegarde »). {_UNCHANGED}"
+    )
+
+
+def _database_error(exc: BaseException, outputs: Path | None = None) -> str | None:
     """A database refusal during a run (disk full under SQLite, a server gone): the transaction rolled back."""
     if not type(exc).__module__.startswith("sqlalchemy"):
         return None
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DatabaseError, OperationalError
 
-    if not isinstance(exc, OperationalError):
+    if not isinstance(exc, DatabaseError):
         return None
     detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if is_damage(detail):
+        return catalogue_damaged("la base du catalogue", detail, outputs)
+    if not isinstance(exc, OperationalError):
+        return None
     where = "la base du catalogue"
     # The two causes recognised are said in French alone; any other keeps the server's words, to be reported.
     if "full" in detail or "disk" in detail:

@@ -7,22 +7,40 @@ settings (Prefect reads PREFECT_API_URL once, when first imported) and, if the s
 answers, points PREFECT_API_URL at it. A file left by a service that died (killed, machine restarted) is
 ignored: the command then works as it would without a service.
 
+The service's Prefect API asks for credentials (Prefect's HTTP basic authentication): a secret generated
+once into `outputs/.prefect-api-secret` (mode 0600, beside the portal's secret), given to the server, the
+runner and its runs in their environment, and read from that file by a command that uses the service
+(PREFECT_API_AUTH_STRING). A user who cannot read the file cannot start runs through the API.
+
 Imported by every command: standard library only, and nothing is imported until a file is found.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import dataclasses
 import json
 import os
+import secrets
 import socket
+import stat
 import tempfile
+import time
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 DISCOVERY_NAME = "fir-service.json"
 HEALTH_TIMEOUT_S = 1.0
+API_SECRET_FILE = ".prefect-api-secret"
+API_USER = "fir"
+# The state message of a run that a stopped service left running, set by the next start (flows/supervisor.py).
+INTERRUPTED_BY_STOP = (
+    "Le service FIR s'est arrêté pendant cette construction (arrêt brutal ou redémarrage de la machine) : "
+    "elle n'est pas allée au bout."
+)
 
 
 class ServiceError(Exception):
@@ -48,6 +66,7 @@ class ServiceInfo:
     portal_url: str
     outputs: str
     started_at: str
+    api_auth_file: str = ""  # the file of the API's credentials; "" when the API is not the service's own
 
 
 def prefect_home(environ: Mapping[str, str] = os.environ) -> Path:
@@ -125,15 +144,143 @@ def running_service(home: Path | None = None) -> ServiceInfo | None:
 
 
 def use_running_service(environ: MutableMapping[str, str] = os.environ) -> str | None:
-    """Point Prefect at the running service, if any: sets PREFECT_API_URL and returns it.
+    """Point Prefect at the running service, if any: sets PREFECT_API_URL (and PREFECT_API_AUTH_STRING, its
+    credentials) and returns the URL.
 
     Call it before anything imports Prefect. A PREFECT_API_URL set by hand wins (nothing is read); a stale
-    discovery file is ignored, silently: the command then starts Prefect's temporary server as before.
+    discovery file, or a service whose secret this user cannot read, is ignored, silently: the command then
+    starts Prefect's temporary server as before.
     """
     if environ.get("PREFECT_API_URL"):
         return None
-    info = running_service(prefect_home(environ))
+    found = service_api(prefect_home(environ))
+    if found is None:
+        return None
+    url, auth = found
+    environ["PREFECT_API_URL"] = url
+    if auth is not None:
+        environ["PREFECT_API_AUTH_STRING"] = auth
+    return url
+
+
+def protect_temporary_server(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Without an API to use, Prefect starts a temporary server for the command on a loopback port: give it
+    credentials too (a secret for this command only, in the environment its server inherits), so that no
+    other user of the machine can use it while the command runs. Call it before anything imports Prefect,
+    after `use_running_service`."""
+    if environ.get("PREFECT_API_URL"):
+        return
+    auth = environ.get("PREFECT_API_AUTH_STRING") or new_auth_string()
+    environ["PREFECT_API_AUTH_STRING"] = auth
+    environ["PREFECT_SERVER_API_AUTH_STRING"] = auth
+
+
+def service_api(home: Path | None = None) -> tuple[str, str | None] | None:
+    """The running service's API URL and auth string (None when its API is not its own), or None when no
+    service runs or its secret cannot be read."""
+    info = running_service(home)
     if info is None:
         return None
-    environ["PREFECT_API_URL"] = info.api_url
-    return info.api_url
+    if not info.api_auth_file:
+        return info.api_url, None
+    auth = read_api_auth(Path(info.api_auth_file))
+    return None if auth is None else (info.api_url, auth)
+
+
+def client_api(environ: Mapping[str, str] = os.environ) -> tuple[str, str | None] | None:
+    """The API a process outside a run talks to (the portal, `fir approve`): PREFECT_API_URL with
+    PREFECT_API_AUTH_STRING as set, else the running service's; None when there is none."""
+    if configured := environ.get("PREFECT_API_URL", "").strip():
+        return configured, environ.get("PREFECT_API_AUTH_STRING") or None
+    return service_api(prefect_home(environ))
+
+
+# --- the API's credentials ------------------------------------------------------------------------------------
+
+
+def api_secret_path(outputs: Path) -> Path:
+    return outputs / API_SECRET_FILE
+
+
+def api_auth_string(outputs: Path) -> str:
+    """The credentials of the Prefect API a service (or `fir national`) starts: « fir:SECRET », the secret
+    generated once into outputs/.prefect-api-secret, readable by its owner only.
+
+    The file is written aside then linked in place: a process that finds it reads the whole secret, and of
+    two processes creating it at once, one secret wins and both use it. A file whose mode was loosened is
+    put back to 0600."""
+    path = api_secret_path(outputs)
+    outputs.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        handle, aside = tempfile.mkstemp(prefix=f"{API_SECRET_FILE}.", dir=outputs)  # mode 0600
+        try:
+            with os.fdopen(handle, "w", encoding="ascii") as file:
+                file.write(secrets.token_urlsafe(32) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileExistsError):  # another process made it first: its secret wins
+                os.link(aside, path)
+        finally:
+            Path(aside).unlink(missing_ok=True)
+    if stat.S_IMODE(path.stat().st_mode) != 0o600:
+        path.chmod(0o600)
+    auth = read_api_auth(path)
+    if auth is None:
+        raise OSError(f"secret illisible : {path}")
+    return auth
+
+
+def new_auth_string() -> str:
+    """Credentials for a Prefect server that lives as long as one command (`fir national`): only that
+    command and the workers it starts (its environment) hold them."""
+    return f"{API_USER}:{secrets.token_urlsafe(32)}"
+
+
+def read_api_auth(path: Path) -> str | None:
+    """The auth string kept in `path`, or None when it cannot be read (another user's, missing, empty)."""
+    try:
+        secret = path.read_text(encoding="ascii").strip()
+    except (OSError, ValueError):
+        return None
+    return f"{API_USER}:{secret}" if secret else None
+
+
+# What Prefect's own client retries: the server busy (its SQLite database locked: 503 under load), or a
+# proxy in between; with growing delays, about 15 s in all.
+RETRIED_STATUSES = frozenset({429, 502, 503})
+
+
+def api_call(
+    url: str, body: Any = None, auth: str | None = None, method: str = "POST", timeout: float = 5.0, attempts: int = 6
+) -> Any:
+    """A JSON request to a Prefect API with its credentials: the answer's JSON (None when empty). Retried
+    on the statuses Prefect's client retries; any other refusal (401, 404…) is raised at once (HTTPError)."""
+    import urllib.error
+    import urllib.request
+
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json", **auth_headers(auth)}
+    for attempt in range(attempts):
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                raw = answer.read()
+            return json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            if exc.code not in RETRIED_STATUSES or attempt == attempts - 1:
+                raise
+            exc.close()
+        time.sleep(min(0.5 * 2**attempt, 8.0))
+    raise AssertionError("unreachable")
+
+
+def auth_headers(auth: str | None) -> dict[str, str]:
+    """The HTTP header that carries Prefect's basic authentication (none without credentials)."""
+    if not auth:
+        return {}
+    return {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode("ascii")}
+
+
+def auth_environment(auth: str) -> dict[str, str]:
+    """What a child that talks to the API needs in its environment (Prefect's clients read it)."""
+    return {"PREFECT_API_AUTH_STRING": auth}

@@ -8,6 +8,15 @@ stopping a child's process group also stops the flow runs the runner started. Li
 this process is killed outright (PR_SET_PDEATHSIG). Their output goes to log files under PREFECT_HOME,
 not to the terminal. The portal is served here, in the foreground.
 
+A stop signal is noted by its handler and acted on between the steps of the start (`StopRequest`), never
+raised wherever the main thread happens to be: raised inside `subprocess.Popen`, between the fork and the
+return, it left a Prefect server running that nothing would stop; raised inside a library's fork hook,
+Python printed and dropped it, and the service kept running.
+
+The Prefect API the service starts asks for credentials (HTTP basic authentication, Prefect's auth
+string): only this process, its children and the `fir` commands that read the secret file hold them
+(flows/service.py, `api_auth_string`).
+
 Nothing here imports Prefect: this process only starts, watches and stops its children, and serves the
 portal.
 """
@@ -17,7 +26,6 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import errno
-import json
 import os
 import signal
 import socket
@@ -25,7 +33,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -49,8 +56,44 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class Stopped(BaseException):
-    """SIGTERM or SIGHUP received: stop as for Ctrl-C (a BaseException, like KeyboardInterrupt, so that no
+    """SIGTERM, SIGHUP or Ctrl-C received: stop (a BaseException, like KeyboardInterrupt, so that no
     `except Exception` on the way swallows it)."""
+
+
+class StopRequest:
+    """Stop signals noted by their handler, acted on by `check` between steps.
+
+    A handler that raises does so at whatever bytecode the main thread runs next. During a start that is
+    often inside `subprocess.Popen`: between its fork and its return the exception loses the child (started,
+    never stopped: it outlived `fir serve`), and inside a fork hook of logging or filelock, Python reports
+    the exception as « ignored » and goes on (the service then never stops). Noting the signal and checking
+    it where nothing is half-done has neither fault."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def note(self, signum: int, frame: FrameType | None) -> None:
+        self.signum = self.signum or signum
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
+
+    def check(self) -> None:
+        """Raise Stopped if a stop signal came: call it where every child started is already registered."""
+        if self.signum is not None:
+            raise Stopped(self.signum)
+
+    def listen(self, stack: ExitStack) -> None:
+        """Note SIGINT, SIGTERM and SIGHUP from now on; the previous handlers come back as `stack` unwinds."""
+        for signum in (signal.SIGINT, *STOP_SIGNALS):
+            previous = signal.signal(signum, self.note)
+            if previous is not None:
+                stack.callback(signal.signal, signum, previous)
+
+
+def _never_stopped() -> None:
+    pass
 
 
 @dataclass
@@ -71,9 +114,12 @@ def _die_with_parent() -> Callable[[], None] | None:
     except (OSError, AttributeError):
         return None
     pr_set_pdeathsig = 1
+    parent = os.getpid()
 
     def hook() -> None:
         prctl(pr_set_pdeathsig, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the request: nobody would stop this child
+            os.kill(os.getpid(), signal.SIGTERM)
 
     return hook
 
@@ -119,7 +165,10 @@ def stop_child(child: Child, timeout: float = STOP_TIMEOUT_S) -> None:
     deadline = time.monotonic() + 5  # the flow runs it started, if any, had the same SIGTERM
     while _signal_group(group, 0) and time.monotonic() < deadline:
         time.sleep(0.1)
-    _signal_group(group, signal.SIGKILL)
+    if _signal_group(group, signal.SIGKILL):
+        deadline = time.monotonic() + 5  # a killed process takes a moment to go: gone when this returns
+        while _signal_group(group, 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -150,10 +199,13 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def wait_until_healthy(child: Child, api_url: str, timeout: float = START_TIMEOUT_S) -> None:
+def wait_until_healthy(
+    child: Child, api_url: str, timeout: float = START_TIMEOUT_S, check: Callable[[], None] = _never_stopped
+) -> None:
     """Wait for the Prefect API to answer; a server that exits or stays silent is a ServiceError."""
     deadline = time.monotonic() + timeout
     while not service.api_answers(api_url, timeout=2):
+        check()
         if child.process.poll() is not None:
             raise ServiceError(
                 f"{child.name} s'est arrêté au démarrage (code {child.process.returncode}). "
@@ -165,9 +217,12 @@ def wait_until_healthy(child: Child, api_url: str, timeout: float = START_TIMEOU
 
 
 @contextmanager
-def prefect_server_process(port: int, home: Path | None = None) -> Iterator[tuple[str, Child]]:
+def prefect_server_process(
+    port: int, auth: str, home: Path | None = None, check: Callable[[], None] = _never_stopped
+) -> Iterator[tuple[str, Child]]:
     """A local Prefect server (its scheduler creates the annual runs) for as long as this runs: its API URL
-    and its process."""
+    and its process. Its API asks for `auth` (Prefect's basic authentication, « user:password »), given
+    to it in its environment (never on its command line, which any user of the machine can read)."""
     if not _port_free(port):
         raise ServiceError(
             f"le port {port} du serveur Prefect est déjà utilisé (un autre serveur Prefect ?) : en choisir un "
@@ -175,30 +230,29 @@ def prefect_server_process(port: int, home: Path | None = None) -> Iterator[tupl
         )
     log = (home if home is not None else service.prefect_home()) / SERVER_LOG
     env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    env.update(service.auth_environment(auth))
+    env["PREFECT_SERVER_API_AUTH_STRING"] = auth
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
     child = start_child("le serveur Prefect", command, env, log)
     try:
         url = f"http://127.0.0.1:{port}/api"
-        wait_until_healthy(child, url)
+        wait_until_healthy(child, url, check=check)
         yield url, child
     finally:
         stop_child(child)
 
 
-def _post(url: str, body: dict[str, Any]) -> Any:
-    request = urllib.request.Request(
-        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=5) as answer:
-        return json.load(answer)
+def _post(url: str, body: dict[str, Any], auth: str | None) -> Any:
+    return service.api_call(url, body, auth)
 
 
-def served_deployments(api_url: str, since: dt.datetime) -> dict[str, dict[str, Any]] | None:
+def served_deployments(api_url: str, since: dt.datetime, auth: str | None) -> dict[str, dict[str, Any]] | None:
     """The two deployments as the API has them (by `flow/name`), once the runner polls for their runs since
     `since`; None before."""
-    flows = _post(f"{api_url}/flows/filter", {"flows": {"name": {"any_": [flow for flow, _ in DEPLOYMENTS]}}})
-    names = {entry["id"]: entry["name"] for entry in flows}
-    found = _post(f"{api_url}/deployments/filter", {"deployments": {"name": {"any_": [n for _, n in DEPLOYMENTS]}}})
+    names = _flow_names(api_url, auth)
+    found = _post(
+        f"{api_url}/deployments/filter", {"deployments": {"name": {"any_": [n for _, n in DEPLOYMENTS]}}}, auth
+    )
     served = {}
     for entry in found:
         polled = entry.get("last_polled")
@@ -207,13 +261,26 @@ def served_deployments(api_url: str, since: dt.datetime) -> dict[str, dict[str, 
     return served if all(f"{flow}/{name}" in served for flow, name in DEPLOYMENTS) else None
 
 
-def wait_for_deployments(runner: Child, api_url: str, timeout: float = START_TIMEOUT_S) -> dict[str, dict[str, Any]]:
+def _flow_names(api_url: str, auth: str | None) -> dict[str, str]:
+    """The names of our two flows by their id."""
+    flows = _post(f"{api_url}/flows/filter", {"flows": {"name": {"any_": [f for f, _ in DEPLOYMENTS]}}}, auth)
+    return {entry["id"]: entry["name"] for entry in flows}
+
+
+def wait_for_deployments(
+    runner: Child,
+    api_url: str,
+    auth: str | None,
+    timeout: float = START_TIMEOUT_S,
+    check: Callable[[], None] = _never_stopped,
+) -> dict[str, dict[str, Any]]:
     """Wait until the runner has registered both deployments and polls for their runs."""
     since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     deadline = time.monotonic() + timeout
     while True:
+        check()
         try:
-            served = served_deployments(api_url, since)
+            served = served_deployments(api_url, since, auth)
         except (OSError, ValueError):
             served = None
         if served is not None:
@@ -230,19 +297,17 @@ def wait_for_deployments(runner: Child, api_url: str, timeout: float = START_TIM
         time.sleep(0.5)
 
 
-def _raise_stopped(signum: int, frame: FrameType | None) -> None:
-    raise Stopped(signum)
-
-
 def serve_portal(
     listener: socket.socket,
     outputs: Path,
     watched: list[Child],
     on_ready: Callable[[], None],
     inputs: Path | None = None,
+    stop: StopRequest | None = None,
 ) -> None:
     """Serve the portal on `listener` until stopped; `on_ready` once it accepts requests. A watched child
-    that exits stops the portal too (ServiceError): half a service must not look like a whole one."""
+    that exits stops the portal too (ServiceError): half a service must not look like a whole one. A stop
+    noted in `stop` (before uvicorn takes the signals over, or after) stops it too (Stopped)."""
     import uvicorn
 
     from flows.web import create_app
@@ -259,6 +324,7 @@ def serve_portal(
             if counter % 10 == 0 and self.failed is None:  # once a second
                 self.failed = next((child for child in watched if child.process.poll() is not None), None)
                 self.should_exit = self.should_exit or self.failed is not None
+            self.should_exit = self.should_exit or (stop is not None and stop.requested)
             return await super().on_tick(counter)
 
     from flows.portal import integrity, proxies
@@ -272,8 +338,9 @@ def serve_portal(
     # The published files' SHA-256, read whole now and once a day (a damaged file is refused and told).
     stop_checks = threading.Event()
     integrity.watch(app.state.portal.verifier, stop_checks, integrity.check_interval())
-    # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again once done; SIGHUP is
-    # handed to it as a SIGTERM, so that it too stops the portal cleanly and ends in Stopped.
+    # uvicorn stops gracefully on SIGINT and SIGTERM, then raises the signal again once done (noted by
+    # `stop`, or raised by the default handlers); SIGHUP is handed to it as a SIGTERM, so that it too stops
+    # the portal cleanly and ends in Stopped.
     previous = signal.signal(signal.SIGHUP, lambda signum, frame: portal.handle_exit(signal.SIGTERM, frame))
     try:
         portal.run(sockets=[listener])
@@ -283,6 +350,8 @@ def serve_portal(
     if portal.failed is not None:
         code = portal.failed.process.returncode
         raise ServiceStopped(f"{portal.failed.name} s'est arrêté (code {code}). Voir son journal : {portal.failed.log}")
+    if stop is not None:
+        stop.check()
 
 
 def _describe(served: dict[str, dict[str, Any]]) -> str:
@@ -299,18 +368,99 @@ def _ignore_stop_signals() -> None:
         signal.signal(signum, signal.SIG_IGN)
 
 
-def _restore_signals(stack: ExitStack) -> None:
-    """Restore, when `stack` unwinds, the handlers of the signals this changes."""
-    for signum in (signal.SIGINT, *STOP_SIGNALS):
-        previous = signal.getsignal(signum)
-        if previous is not None:
-            stack.callback(signal.signal, signum, previous)
+# A run of our deployments in one of these states when the service starts was left by a service that
+# stopped without ending it (SIGKILL, power cut): its process is gone with that service's runner.
+# SCHEDULED counts only for a run that had started (awaiting a retry): the others are still to come.
+LEFT_RUNNING = ("RUNNING", "PENDING", "CANCELLING")
+NO_RUNNER_S = 60  # an API that is not ours: a runner that polled this recently may still run them
+
+
+def _own_deployments(api_url: str, auth: str | None) -> list[dict[str, Any]]:
+    names = _flow_names(api_url, auth)
+    found = _post(
+        f"{api_url}/deployments/filter", {"deployments": {"name": {"any_": [n for _, n in DEPLOYMENTS]}}}, auth
+    )
+    return [entry for entry in found if (names.get(entry["flow_id"]), entry["name"]) in DEPLOYMENTS]
+
+
+def mark_interrupted_runs(api_url: str, auth: str | None, own_server: bool) -> list[str]:
+    """Mark « interrupted » (Prefect's CRASHED, with a message that says why) the runs of our deployments
+    that a stopped service left running; their ids. Called before the runner starts: no process of ours
+    runs them. On an API that is not the service's own, nothing is marked while a runner polled our
+    deployments in the last minute (another service may be running them)."""
+    deployments = _own_deployments(api_url, auth)
+    if not deployments:
+        return []
+    if not own_server:
+        recent = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=NO_RUNNER_S)
+        polled = [dt.datetime.fromisoformat(d["last_polled"]) for d in deployments if d.get("last_polled")]
+        if any(when > recent for when in polled):
+            return []
+    body = {
+        "deployments": {"id": {"any_": [d["id"] for d in deployments]}},
+        "flow_runs": {"state": {"type": {"any_": [*LEFT_RUNNING, "SCHEDULED"]}}},
+    }
+    marked = []
+    for run in _post(f"{api_url}/flow_runs/filter", body, auth):
+        if run["state_type"] == "SCHEDULED" and not run.get("start_time"):
+            continue
+        state = {"type": "CRASHED", "name": "Crashed", "message": service.INTERRUPTED_BY_STOP}
+        _post(f"{api_url}/flow_runs/{run['id']}/set_state", {"state": state, "force": True}, auth)
+        marked.append(str(run["id"]))
+    return marked
+
+
+@dataclass(frozen=True)
+class _Api:
+    url: str
+    auth: str | None
+    secret: Path | None  # the file of `auth` when the server is ours
+    server: Child | None  # the server's process when ours
+
+
+def _prefect_api(stack: ExitStack, prefect_port: int, outputs: Path, home: Path, stop: StopRequest) -> _Api:
+    """The Prefect API the service uses: PREFECT_API_URL (which must answer), else a server started here,
+    whose API asks for the credentials kept in outputs/."""
+    api_url = os.environ.get("PREFECT_API_URL")
+    if api_url:
+        if not service.api_answers(api_url, timeout=5):
+            raise ServiceError(
+                f"le serveur Prefect de PREFECT_API_URL ({api_url}) ne répond pas. Le démarrer, "
+                "ou vider PREFECT_API_URL pour que le service démarre le sien."
+            )
+        return _Api(api_url, os.environ.get("PREFECT_API_AUTH_STRING") or None, None, None)
+    auth = service.api_auth_string(outputs)
+    print(f"Démarrage du serveur Prefect (journal : {home / SERVER_LOG})…", flush=True)
+    api_url, server = stack.enter_context(prefect_server_process(prefect_port, auth, home, stop.check))
+    return _Api(api_url, auth, service.api_secret_path(outputs), server)
+
+
+def _say_interrupted(api: _Api, stop: StopRequest) -> None:
+    """Mark the runs a stopped service left running, and say which; a failure to do so is said, and the
+    service starts all the same (those runs then still show « en cours »)."""
+    try:
+        marked = mark_interrupted_runs(api.url, api.auth, own_server=api.server is not None)
+    except (OSError, ValueError, KeyError) as exc:
+        stop.check()
+        print(
+            f"Les constructions laissées en cours par un arrêt précédent n'ont pas pu être vérifiées ({exc}) : "
+            "elles restent affichées « en cours ». Redémarrer le service pour réessayer.",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    if marked:
+        print(
+            f"{len(marked)} construction(s) laissée(s) en cours par l'arrêt précédent du service, marquée(s) "
+            f"« interrompue » : {', '.join(marked)}",
+            flush=True,
+        )
 
 
 def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) -> None:
     """Start the Prefect server (unless PREFECT_API_URL names one), the runner and the portal; announce
-    them in the discovery file; serve until Ctrl-C (KeyboardInterrupt), SIGTERM or SIGHUP (Stopped); then
-    stop everything this started and remove the file. A part that cannot start is a ServiceError."""
+    them in the discovery file; serve until Ctrl-C, SIGTERM or SIGHUP (Stopped); then stop everything this
+    started and remove the file. A part that cannot start is a ServiceError."""
     home = service.prefect_home()
     other = service.running_service(home)
     if other is not None:
@@ -325,29 +475,22 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
     except BadProxySetting as exc:
         raise ServiceError(str(exc)) from None
     inputs, outputs = inputs.absolute(), outputs.absolute()
+    stop = StopRequest()
     with ExitStack() as stack:
-        _restore_signals(stack)
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, _raise_stopped)
+        stop.listen(stack)
         listener = stack.enter_context(listen(host, port))
         portal_url = f"http://{host}:{port}/"
 
-        watched = []
-        api_url = os.environ.get("PREFECT_API_URL")
-        if api_url:
-            if not service.api_answers(api_url, timeout=5):
-                raise ServiceError(
-                    f"le serveur Prefect de PREFECT_API_URL ({api_url}) ne répond pas. Le démarrer, "
-                    "ou vider PREFECT_API_URL pour que le service démarre le sien."
-                )
-        else:
-            print(f"Démarrage du serveur Prefect (journal : {home / SERVER_LOG})…", flush=True)
-            api_url, server = stack.enter_context(prefect_server_process(prefect_port, home))
-            watched.append(server)
-        ui_url = api_url.rstrip("/").removesuffix("/api")
+        api = _prefect_api(stack, prefect_port, outputs, home, stop)
+        watched = [api.server] if api.server else []
+        ui_url = api.url.rstrip("/").removesuffix("/api")
+        stop.check()
+        _say_interrupted(api, stop)
 
         env = dict(os.environ)
-        env["PREFECT_API_URL"] = api_url
+        env["PREFECT_API_URL"] = api.url
+        if api.server is not None:
+            env.update(service.auth_environment(api.auth or ""))
         env.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", RUNNER_POLL_S)
         # Staff links in the runs' artifacts and e-mails lead here unless FIR_PORTAL_URL gives the public
         # address; a brochure prints FIR_PORTAL_URL only (validate/address.py), never this listening address.
@@ -356,24 +499,35 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
         runner = start_child("l'exécuteur des déploiements", command, env, home / RUNNER_LOG)
         stack.callback(stop_child, runner)  # unwound before the server's stop: it talks to the server until it ends
         watched.append(runner)
-        served = wait_for_deployments(runner, api_url)
+        served = wait_for_deployments(runner, api.url, api.auth, check=stop.check)
 
         def ready() -> None:
             info = service.ServiceInfo(
                 pid=os.getpid(),
                 host=socket.gethostname(),
-                api_url=api_url,
+                api_url=api.url,
                 ui_url=ui_url,
                 portal_url=portal_url,
                 outputs=str(outputs),
                 started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                api_auth_file=str(api.secret or ""),
             )
             path = service.write_discovery(info, home)
             print(f"Portail : {portal_url} (publications de {outputs})")
-            print(f"Prefect : API {api_url}, interface {ui_url}")
+            print(f"Prefect : API {api.url}, interface {ui_url}")
+            if api.secret is not None:  # where to find what Prefect's interface asks, never the secret itself
+                print(f"  L'interface Prefect demande « fir:SECRET », SECRET étant le contenu de {api.secret}.")
             print(f"Déploiements : {_describe(served)} ; données de {inputs} (journal : {runner.log})")
             print(f"Service prêt (processus {os.getpid()}), annoncé dans {path}. Ctrl-C pour arrêter.", flush=True)
 
         stack.callback(service.remove_discovery, os.getpid(), home)
+        # What decisions and drafts owe (e-mails, artifacts) and could not send at once: sent from here,
+        # retried until delivered (flows/portal/outbox.py).
+        from flows.edition.publish import store
+        from flows.portal import outbox
+
+        sending = threading.Event()
+        stack.callback(sending.set)
+        outbox.keep_delivering(store.open_catalogue(outputs).engine, sending)
         stack.callback(_ignore_stop_signals)  # unwound first: a second Ctrl-C must not cut the clean-up short
-        serve_portal(listener, outputs, watched, ready, inputs)
+        serve_portal(listener, outputs, watched, ready, inputs, stop)

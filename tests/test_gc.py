@@ -3,6 +3,7 @@ excess Prefect results — and nothing else, then says how much disk the store u
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -46,7 +47,9 @@ def test_prune_is_bounded_and_ignores_a_missing_folder(tmp_path: Path):
     assert gc.prune_results(tmp_path / "absent", set(), 30 * DAY, 0).files == 0
 
 
-def test_fir_gc_frees_unreferenced_files_and_old_results_and_reports_the_disk_used(tmp_path: Path):
+def test_fir_gc_quarantines_unreferenced_files_removes_them_after_the_delay_and_reports_the_disk_used(
+    tmp_path: Path,
+):
     outputs = tmp_path / "outputs"
     assert _child(outputs, "a").returncode == 0
     assert _child(outputs, "b").returncode == 0  # records Prefect result "result-b" as needed by revision 2
@@ -67,11 +70,27 @@ def test_fir_gc_frees_unreferenced_files_and_old_results_and_reports_the_disk_us
     assert not orphan.exists() and not leftover.exists() and not stale.exists()
     assert kept_old.exists() and fresh.exists()
     assert assert_consistent(outputs) == [1, 2]  # every revision kept
-    assert f"{REGION} {YEAR} : " in run.stdout and "supprimé : 2 fichier(s) non référencé(s)" in run.stdout
+    # The unreferenced object is moved aside with the date, not deleted; the interrupted write is deleted.
+    [moment] = (outputs / ".quarantine").iterdir()
+    aside = moment / REGION / str(YEAR) / ".objects" / ("0" * 64)
+    assert aside.read_bytes() == b"x" * 1000
+    assert f"{REGION} {YEAR} : " in run.stdout and "mis en quarantaine : 1 fichier(s)" in run.stdout
+    assert f"Quarantaine ({outputs / '.quarantine'}) : 1 fichier(s) gardé(s) ; les premiers seront supprimés" in (
+        run.stdout
+    )
     assert f"Résultats Prefect ({storage}) : 2 fichier(s)" in run.stdout and "supprimé : 1 (" in run.stdout
     assert "Place occupée en tout : " in run.stdout
     again = fir_with({"PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(storage)}, "gc", "--outputs", outputs)
-    assert again.returncode == 0 and "non référencé" not in again.stdout and "supprimé : 0 (" in again.stdout
+    assert again.returncode == 0 and "mis en quarantaine" not in again.stdout and "supprimé : 0 (" in again.stdout
+    assert aside.is_file()  # within the delay: kept
+    # 31 days later (the folder's date moved back from outside), `fir gc` deletes it.
+    when = dt.datetime.strptime(moment.name, "%Y%m%dT%H%M%SZ") - dt.timedelta(days=31)
+    moment.rename(moment.with_name(when.strftime("%Y%m%dT%H%M%SZ")))
+    later = fir_with({"PREFECT_RESULTS_LOCAL_STORAGE_PATH": str(storage)}, "gc", "--outputs", outputs)
+    assert later.returncode == 0, later.stdout + later.stderr
+    assert "Quarantaine du " in later.stdout and ": 1 fichier(s) supprimé(s)" in later.stdout
+    assert not any((outputs / ".quarantine").iterdir())
+    assert assert_consistent(outputs) == [1, 2]
 
 
 def fir_with(env: dict[str, str], *args: object):

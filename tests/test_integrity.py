@@ -195,7 +195,7 @@ def test_the_portal_refuses_a_damaged_published_file_tells_the_admins_once_and_f
 
     repaired = fir("repair", "--outputs", published.outputs)
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-    assert f"rétabli depuis une vue : {obj}" in repaired.stdout
+    assert f"rétabli depuis une copie : {obj}" in repaired.stdout
     assert client.get(f"/download/{REGION}/{YEAR}/2").content == forms["pdf"]
     assert "Fichiers altérés, que le portail ne sert plus" not in client.get("/staff/").text
 

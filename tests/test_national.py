@@ -73,3 +73,11 @@ def test_three_regions_built_on_a_dask_local_cluster(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "3 édition(s) en" in run.stdout and "brochures/minute" in run.stdout
     _published(tmp_path / "outputs", editions)
+    # every build of a national run writes its audit line: who ran `fir national`, from where (issue 24, point 9)
+    from flows.edition.publish import store
+    from flows.portal import audit
+
+    lines = audit.entries(store.open_catalogue(tmp_path / "outputs").engine, action=audit.BUILD)
+    assert sorted(line.target for line in lines) == sorted(f"{r} {y}" for r, y in editions)
+    assert {(line.actor, line.outcome) for line in lines} == {(audit.system_user(), audit.OK)}
+    assert all(line.address.startswith("ligne de commande, fir national (") for line in lines)

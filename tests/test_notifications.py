@@ -16,7 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from flows.edition.publish import store
-from flows.portal import accounts, notify
+from flows.portal import accounts, audit, notify
 from tests.conftest import REGION
 from tests.helpers import APPROVER
 
@@ -68,6 +68,10 @@ def test_the_scheduled_run_makes_drafts_and_emails_the_approvers(inputs_copy: Pa
     annual_run(inputs=str(inputs_copy), outputs=str(outputs), run_date="2019-03-15T06:00:00+01:00")
     [(region, year, _, draft)] = store.open_catalogue(outputs).drafts()
     assert (region, year, draft["revision"]) == (REGION, 2018, 1)
+    # the scheduled build's audit line, committed with its draft (issue 24, point 9)
+    [line] = audit.entries(store.open_catalogue(outputs).engine, action=audit.BUILD)
+    assert (line.actor, line.outcome, line.target) == ("planification annuelle", audit.OK, f"{REGION} 2018")
+    assert line.address.startswith("planification annuelle (")
     [message] = inbox.messages
     assert message["X-Envelope-To"] == "bruno@ars.test"  # approvers only, and only those with an address
     assert message["Subject"] == "[FIR] Projet à approuver : Hauts-de-France 2018, révision 1"
@@ -101,6 +105,8 @@ def test_a_failing_scheduled_run_emails_the_editors_what_went_wrong(inputs_copy:
     with pytest.raises(Exception, match=r"revenue\.csv"):
         annual_run(inputs=str(inputs_copy), outputs=str(outputs), run_date="2019-03-15T06:00:00+01:00")
     assert store.open_catalogue(outputs).drafts() == []
+    [line] = audit.entries(store.open_catalogue(outputs).engine, action=audit.BUILD)
+    assert (line.actor, line.outcome, line.detail) == ("planification annuelle", audit.FAILED, "données invalides")
     [message] = inbox.messages
     assert message["X-Envelope-To"] == "alice@ars.test"
     assert message["Subject"] == f"[FIR] Échec de la construction : {REGION} 2018"

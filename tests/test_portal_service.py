@@ -15,9 +15,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from flows import paths
+from flows import paths, service
 from flows.edition.publish import store
-from flows.portal import accounts
+from flows.portal import accounts, audit
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REGION, fir_build, move_100_000_to_investments
 from tests.test_service import (
     _descendants,
@@ -110,10 +110,17 @@ def test_an_editor_launches_a_correction_that_an_approver_publishes(tmp_path: Pa
         assert data == (outputs / REGION / "2024" / f"fir-{REGION}-2024.pdf").read_bytes()
         # Prefect artifacts: the draft awaiting approval (on the run), the publication (from the portal)
         keys = [f"fir-{REGION}-2024-projet", f"fir-{REGION}-2024-publiee"]
-        found = _post(f"{info.api_url}/artifacts/filter", {"artifacts": {"key": {"any_": keys}}})
+        auth = service.read_api_auth(Path(info.api_auth_file))
+        found = _post(f"{info.api_url}/artifacts/filter", {"artifacts": {"key": {"any_": keys}}}, auth)
         assert sorted(a["key"] for a in found) == keys
         published = next(a for a in found if a["key"].endswith("publiee"))
         assert "Approuvée par : Marc Martin" in published["data"]
+        # the portal's launch, then the run's own line with its draft, by the account, from the service
+        lines = audit.entries(store.open_catalogue(outputs).engine, action=audit.BUILD)
+        launch, built = lines[1], lines[0]
+        assert (launch.actor, launch.outcome, launch.address) == ("e.dupont", audit.OK, "127.0.0.1")
+        assert (built.actor, built.outcome) == ("e.dupont", audit.OK) and REASON in built.detail
+        assert built.address.startswith("service fir serve (")
         serve.send_signal(signal.SIGTERM)
         said, logged = serve.communicate(timeout=120)
         # no Python warning in normal use (a FutureWarning was printed on approval), nor in the runs' log

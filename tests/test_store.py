@@ -50,12 +50,24 @@ def test_the_catalogue_is_where_the_backend_says(catalogue: store.Catalogue, cat
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
 
 
+def _head() -> str:
+    """The newest migration: one head, or the chain is broken (two files with the same down_revision)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(database.MIGRATIONS))
+    head = ScriptDirectory.from_config(config).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_migrations_are_applied_once_and_again_do_nothing(catalogue: store.Catalogue):
     database.migrate(catalogue.engine)  # a second opening, as the next command does
     with catalogue.engine.connect() as connection:
         versions = connection.exec_driver_sql("SELECT version_num FROM fir_catalogue_version").scalars().all()
         tables = set(sa.inspect(connection).get_table_names())
-    assert versions == ["0006"]
+    assert versions == [_head()]
     assert {
         "editions",
         "revisions",
@@ -66,6 +78,7 @@ def test_migrations_are_applied_once_and_again_do_nothing(catalogue: store.Catal
         "audit_log",
         "confirmations",
         "approval_settings",
+        "outbox",
     } <= tables
 
 
@@ -91,7 +104,7 @@ def test_a_catalogue_of_an_earlier_version_is_upgraded_on_opening_and_keeps_its_
     engine.dispose()
     catalogue = store.open_catalogue(outputs)  # what the next command does
     with catalogue.engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT version_num FROM fir_catalogue_version").scalars().all() == ["0006"]
+        assert connection.exec_driver_sql("SELECT version_num FROM fir_catalogue_version").scalars().all() == [_head()]
     history = catalogue.history(REGION, YEAR)
     assert [e["reason"] for e in history["revisions"]] == ["avant la migration"]
     assert history["revisions"][0]["status"] == "published"  # revisions from before drafts were published at once
@@ -115,7 +128,12 @@ def test_there_is_no_history_before_the_first_publication(catalogue: store.Catal
 def test_a_revision_is_recorded_with_its_files_and_its_views_are_written(catalogue: store.Catalogue):
     history = _publish(catalogue, 1, PDF_1, ARCHIVE_1, "Première publication")
     folder = catalogue.outputs / REGION / str(YEAR)
-    assert _files(folder) == {
+    [stored] = (folder / ".records").glob("r1.published.*.json")  # the revision's record, beside its files
+    written = json.loads(stored.read_bytes())
+    assert written["revision"] == 1 and written["status"] == "published" and written["reason"] == "Première publication"
+    assert written["files"]["pdf"] == {"name": f"{NAME}.pdf", "sha256": _sha(PDF_1), "size": len(PDF_1)}
+    assert stored.stat().st_mode & 0o222 == 0 and not any((folder / ".records" / "prepared").iterdir())
+    assert {k: v for k, v in _files(folder).items() if not k.startswith(".records/")} == {
         f".objects/{_sha(PDF_1)}": PDF_1,
         f".objects/{_sha(ARCHIVE_1)}": ARCHIVE_1,
         f"{NAME}.pdf": PDF_1,
@@ -170,7 +188,11 @@ def test_a_revision_that_is_not_the_next_is_refused_and_nothing_changes(catalogu
     assert {p.name for p in (folder / ".objects").iterdir()} == {_sha(PDF_1), _sha(ARCHIVE_1)}
     with catalogue.lock(REGION, YEAR, timeout=10):
         recovery = catalogue.recover(REGION, YEAR)
+    # Its record, written before the refused commit, proves nothing: put in quarantine, not deleted.
     assert recovery.removed == []
+    [moment] = (catalogue.outputs / ".quarantine").iterdir()  # one folder for what one recovery moved aside
+    [aside] = recovery.quarantined
+    assert aside.parent == moment / REGION / str(YEAR) / ".records" / "prepared"
     assert {k: v for k, v in _files(folder).items() if not k.startswith(".objects")} == views_before
 
 
@@ -194,7 +216,9 @@ def test_recovery_removes_leftovers_and_rewrites_every_view(catalogue: store.Cat
     with catalogue.lock(REGION, YEAR, timeout=10):
         recovery = catalogue.recover(REGION, YEAR)
     assert _files(folder) == expected
-    assert len(recovery.removed) == 5 and recovery.imported == [] and recovery.restored == []
+    assert len(recovery.removed) == 4 and recovery.imported == [] and recovery.restored == []
+    [aside] = recovery.quarantined  # the unreferenced object: moved aside, not deleted
+    assert aside.read_bytes() == b"orphan" and aside.parent.parent.parent.parent.parent.name == ".quarantine"
 
 
 def test_a_lost_object_is_restored_from_a_view_with_its_bytes_and_a_lost_file_is_reported(

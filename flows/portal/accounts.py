@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from flows import policy
 from flows.edition.publish.tables import staff_sessions, users
@@ -117,12 +117,16 @@ def get(engine: Engine, name: str) -> Account | None:
     return _account(row) if row else None
 
 
-def listing(engine: Engine) -> list[Account]:
+def listing(engine: Engine | Connection) -> list[Account]:
+    """Every account; through the caller's connection when given one (a transaction writing what it reads
+    for: under SQLite a second connection would wait for that very transaction)."""
+    if isinstance(engine, Connection):
+        return [_account(r) for r in engine.execute(sa.select(users).order_by(users.c.name))]
     with engine.connect() as connection:
         return [_account(r) for r in connection.execute(sa.select(users).order_by(users.c.name))]
 
 
-def recipients(engine: Engine, role: str) -> list[Account]:
+def recipients(engine: Engine | Connection, role: str) -> list[Account]:
     """The enabled accounts of `role` that gave an e-mail address (admins receive what approvers do)."""
     roles = {role, "admin"} if role == "approver" else {role}
     return [a for a in listing(engine) if a.role in roles and not a.disabled and a.email]

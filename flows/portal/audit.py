@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from flows.edition.french import format_time
 from flows.edition.publish.tables import audit_log
@@ -87,7 +87,7 @@ def now() -> str:
 
 
 def record(
-    engine: Engine,
+    engine: Engine | Connection,
     actor: str,
     address: str,
     action: str,
@@ -95,19 +95,22 @@ def record(
     outcome: str = OK,
     detail: str = "",
 ) -> None:
-    """Append one line (its own transaction: a refused request is recorded even though nothing else is)."""
+    """Append one line: in the caller's transaction when given its connection (a decision and its line
+    commit together, or neither), else in its own (a refused request is recorded though nothing else is)."""
+    line = sa.insert(audit_log).values(
+        at=now(),
+        actor=actor[:200],
+        address=address[:64],
+        action=action,
+        target=target[:200],
+        outcome=outcome,
+        detail=detail,
+    )
+    if isinstance(engine, Connection):
+        engine.execute(line)
+        return
     with engine.begin() as conn:
-        conn.execute(
-            sa.insert(audit_log).values(
-                at=now(),
-                actor=actor[:200],
-                address=address[:64],
-                action=action,
-                target=target[:200],
-                outcome=outcome,
-                detail=detail,
-            )
-        )
+        conn.execute(line)
 
 
 def entries(engine: Engine, limit: int | None = None, action: str | None = None) -> list[Entry]:

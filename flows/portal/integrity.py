@@ -126,22 +126,24 @@ class Verifier:
                 new.append(damage)
         if not new:
             return
-        from flows.portal import audit, notify
+        from flows.portal import audit, notify, outbox
 
         repair = suggest("repair", outputs=self.catalogue.outputs, anywhere=True)
-        for damage in new:
-            log.error("Fichier publié altéré, plus servi : %s", damage.describe())
-            audit.record(
-                self.catalogue.engine,
-                ACTOR,
-                audit.command_line_address(),
-                audit.INTEGRITY,
-                f"{damage.region} {damage.year} r{damage.revision}",
-                audit.FAILED,
-                f"{ROLE_NAMES.get(damage.role, damage.role)} : SHA-256 différent de celui publié, fichier plus servi "
-                f"({damage.path.name})",
-            )
-        notify.files_damaged(self.catalogue, [d.describe() for d in new], repair)
+        with self.catalogue.engine.begin() as conn:  # the audit lines and the admins' notice, together
+            for damage in new:
+                log.error("Fichier publié altéré, plus servi : %s", damage.describe())
+                audit.record(
+                    conn,
+                    ACTOR,
+                    audit.command_line_address(),
+                    audit.INTEGRITY,
+                    f"{damage.region} {damage.year} r{damage.revision}",
+                    audit.FAILED,
+                    f"{ROLE_NAMES.get(damage.role, damage.role)} : SHA-256 différent de celui publié, fichier plus "
+                    f"servi ({damage.path.name})",
+                )
+            outbox.enqueue(conn, notify.files_damaged(conn, [d.describe() for d in new], repair))
+        outbox.deliver(self.catalogue.engine)
 
 
 def _signature(path: Path) -> _Signature | None:

@@ -14,7 +14,9 @@ SMTP settings are environment variables of the service (`fir serve` passes them 
                         address printed in brochures (validate/address.py); unset, messages link to
                         the address the service listens on (FIR_SERVICE_URL, set by `fir serve`)
 
-A notification that cannot be sent is logged as a warning: it never fails the build or the approval.
+Messages are owed through the outbox (flows/portal/outbox.py): written in the transaction of what they
+announce, sent after its commit, retried until sent. One that cannot be sent yet never fails the build or
+the approval.
 """
 
 from __future__ import annotations
@@ -24,14 +26,17 @@ import os
 import smtplib
 import socket
 import ssl
+import sys
 from dataclasses import dataclass
 from email.message import EmailMessage
+
+from sqlalchemy.engine import Connection, Engine
 
 from flows.commands import suggest
 from flows.edition.errors import InputError
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.publish.store import Catalogue
-from flows.portal import accounts, people, wording
+from flows.portal import accounts, outbox, people, wording
 
 log = logging.getLogger("fir.notify")
 
@@ -74,38 +79,62 @@ def portal_url() -> str:
 
 def send(recipients: list[str], subject: str, body: str, settings: SmtpSettings | None = None) -> bool:
     """Send one message to `recipients`; False (and a warning) when it could not be sent."""
-    settings = settings or smtp_settings()
-    if settings is None or not recipients:
+    if not recipients:
         return False
-    message = EmailMessage()
-    message["From"] = settings.sender
-    message["To"] = ", ".join(recipients)
-    message["Subject"] = subject
-    message.set_content(body)
     try:
-        if settings.security == "tls":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=20, context=ssl.create_default_context()
-            )
-        else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=20)
-        with client:
-            if settings.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
-            if settings.user and settings.password:
-                client.login(settings.user, settings.password)
-            client.send_message(message)
+        send_now(recipients, subject, body, settings)
+    except outbox.NotYet:
+        return False
     except (OSError, smtplib.SMTPException) as exc:
+        settings = settings or smtp_settings()
+        assert settings is not None
         log.warning("Courriel « %s » non envoyé (serveur %s:%s) : %s", subject, settings.host, settings.port, exc)
         return False
     return True
 
 
-def _emails(catalogue: Catalogue, role: str) -> list[str]:
-    return [a.email for a in accounts.recipients(catalogue.engine, role) if a.email]
+def send_now(recipients: list[str], subject: str, body: str, settings: SmtpSettings | None = None) -> None:
+    """Send one message, or raise: OSError or SMTPException when the server refuses it, outbox.NotYet when
+    this process has no SMTP settings (the service, which has them, sends it)."""
+    settings = settings or smtp_settings()
+    if settings is None:
+        raise outbox.NotYet("pas de serveur de courriel configuré ici (FIR_SMTP_HOST)", counts=False)
+    if not recipients:
+        return
+    message = EmailMessage()
+    message["From"] = settings.sender
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message.set_content(body)
+    if settings.security == "tls":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=20, context=ssl.create_default_context()
+        )
+    else:
+        client = smtplib.SMTP(settings.host, settings.port, timeout=20)
+    with client:
+        if settings.security == "starttls":
+            client.starttls(context=ssl.create_default_context())
+        if settings.user and settings.password:
+            client.login(settings.user, settings.password)
+        client.send_message(message)
 
 
-def draft_ready(catalogue: Catalogue, region: str, year: int, region_name: str, draft: RevisionEntry) -> None:
+def _emails(source: Engine | Connection, role: str) -> list[str]:
+    return [a.email for a in accounts.recipients(source, role) if a.email]
+
+
+def draft_ready(
+    catalogue: Catalogue,
+    region: str,
+    year: int,
+    region_name: str,
+    draft: RevisionEntry,
+    conn: Connection | None = None,
+) -> list[outbox.Message]:
+    """What approvers are told of a new draft: an e-mail, and an artifact on the run that built it; `conn`:
+    the transaction recording the draft, read through."""
+    source = conn if conn is not None else catalogue.engine
     number = draft["revision"]
     link = f"{portal_url()}/staff/drafts/{region}/{year}/{number}"
     # A command that works pasted as it is: the comment one word, the catalogue's folder named.
@@ -116,7 +145,7 @@ def draft_ready(catalogue: Catalogue, region: str, year: int, region_name: str, 
         "",
         f"Révision : {number}",
         f"Motif : {draft['reason']}",
-        f"Lancée par : {people.person(draft.get('launched_by'), people.known(catalogue.engine))}",
+        f"Lancée par : {people.person(draft.get('launched_by'), people.known(source))}",
         f"Pages : {draft['pages']}",
         f"Par rapport à la publication actuelle : {wording.changes_phrase(draft)}"
         if draft.get("based_on") is not None
@@ -127,45 +156,74 @@ def draft_ready(catalogue: Catalogue, region: str, year: int, region_name: str, 
         f"(ou, dans un terminal : {approve})",
     ]
     subject = f"[FIR] Projet à approuver : {region_name} {year}, révision {number}"
-    send(_emails(catalogue, "approver"), subject, "\n".join(lines))
-    _artifact(f"fir-{region}-{year}-projet", "\n".join(["# " + subject, "", *lines]), "Projet en attente")
+    messages: list[outbox.Message] = [outbox.Email(_emails(source, "approver"), subject, "\n".join(lines))]
+    if run_id := draft.get("run_id"):
+        markdown = "\n".join(["# " + subject, "", *lines])
+        messages.append(outbox.Artifact(run_id, f"fir-{region}-{year}-projet", markdown, "Projet en attente"))
+    return messages
 
 
-def run_failed(catalogue: Catalogue, region: str, year: int, error: str, run_id: str) -> None:
+def run_failed(
+    catalogue: Catalogue, region: str, year: int, error: str, run_id: str, recorded: int | None = None
+) -> None:
+    """Tell the editors a run failed, and what is true: nothing made, or the draft it recorded (`recorded`)
+    before a later step failed."""
     subject = f"[FIR] Échec de la construction : {region} {year}"
+    what = (
+        f"s'est arrêtée après avoir enregistré le projet de révision {recorded} (rien n'est public avant son "
+        "approbation)"
+        if recorded is not None
+        else "a échoué ; rien n'a été publié"
+    )
     lines = [
-        f"La construction de la brochure FIR {year} ({region}) a échoué ; rien n'a été publié.",
+        f"La construction de la brochure FIR {year} ({region}) {what}.",
         "",
         "Ce qui s'est passé :",
         error,
         "",
         f"Suivi de l'exécution : {portal_url()}/staff/runs/{run_id}",
     ]
-    send(_emails(catalogue, "editor"), subject, "\n".join(lines))
-    _artifact(f"fir-{region}-{year}-echec", "\n".join(["# " + subject, "", *lines]), "Échec de la construction")
+    markdown = "\n".join(["# " + subject, "", *lines])
+    messages: list[outbox.Message] = [
+        outbox.Email(_emails(catalogue.engine, "editor"), subject, "\n".join(lines)),
+        outbox.Artifact(run_id, f"fir-{region}-{year}-echec", markdown, "Échec de la construction"),
+    ]
+    with catalogue.engine.begin() as conn:
+        outbox.enqueue(conn, messages)
+    outbox.deliver(catalogue.engine)
 
 
-def published(catalogue: Catalogue, region: str, year: int, region_name: str, entry: RevisionEntry) -> None:
+def published(
+    catalogue: Catalogue,
+    region: str,
+    year: int,
+    region_name: str,
+    entry: RevisionEntry,
+    conn: Connection | None = None,
+) -> list[outbox.Message]:
+    """What editors are told of a publication: an e-mail, and an artifact on the run that built it; `conn`:
+    the transaction deciding it, read through."""
+    source = conn if conn is not None else catalogue.engine
     number = entry["revision"]
     subject = f"[FIR] Publiée : {region_name} {year}, révision {number}"
     lines = [
         f"La révision {number} de la brochure FIR {year} ({region_name}) est publiée.",
         "",
-        f"Approuvée par : {people.person(entry.get('decided_by'), people.known(catalogue.engine))}",
+        f"Approuvée par : {people.person(entry.get('decided_by'), people.known(source))}",
         f"Commentaire : {entry.get('comment') or '—'}",
         f"Motif de la révision : {entry['reason']}",
         f"Téléchargement public : {portal_url()}/download/{region}/{year}/{number}",
     ]
-    send(_emails(catalogue, "editor"), subject, "\n".join(lines))
-    # Outside a run (the portal, `fir approve`): on the run that built the revision, only against a Prefect
-    # API that runs already, never by starting a temporary server for one artifact.
-    if (api := _running_api()) and (run_id := entry.get("run_id")):
+    messages: list[outbox.Message] = [outbox.Email(_emails(source, "editor"), subject, "\n".join(lines))]
+    if run_id := entry.get("run_id"):
         markdown = "\n".join(["# " + subject, "", *lines])
-        _run_artifact(run_id, f"fir-{region}-{year}-publiee", markdown, "Révision publiée", api)
+        messages.append(outbox.Artifact(run_id, f"fir-{region}-{year}-publiee", markdown, "Révision publiée"))
+    return messages
 
 
-def files_damaged(catalogue: Catalogue, damaged: list[str], repair: str) -> None:
-    """Tell the admins that published files no longer hold the bytes approved (the portal refuses them)."""
+def files_damaged(source: Engine | Connection, damaged: list[str], repair: str) -> list[outbox.Message]:
+    """The admins' notice that published files no longer hold the bytes approved (the portal refuses them),
+    for the caller to write in the transaction of its audit lines."""
     subject = f"[FIR] Fichier(s) altéré(s) : {len(damaged)}, plus servi(s) par le portail"
     lines = [
         "Le contrôle du service a trouvé des fichiers dont le contenu n'est plus celui enregistré au catalogue "
@@ -177,7 +235,7 @@ def files_damaged(catalogue: Catalogue, damaged: list[str], repair: str) -> None
         "Il recopie chaque fichier depuis une copie intacte des dossiers publiés ; s'il n'en trouve aucune, il "
         "nomme le fichier à reprendre d'une sauvegarde (README, « Sauvegarde »), puis le relancer.",
     ]
-    send(_emails(catalogue, "admin"), subject, "\n".join(lines))
+    return [outbox.Email(_emails(source, "admin"), subject, "\n".join(lines))]
 
 
 def plain_error(error: BaseException) -> str:
@@ -194,46 +252,57 @@ def plain_error(error: BaseException) -> str:
     return operational_message(error) or f"erreur interne ({type(error).__name__}) : {error}"
 
 
-def _running_api() -> str | None:
-    """PREFECT_API_URL, or the API of the `fir serve` running on this machine (its discovery file)."""
+def _running_api() -> tuple[str, str | None] | None:
+    """PREFECT_API_URL, or the API of the `fir serve` running on this machine (its discovery file), with
+    the credentials it asks for."""
     from flows import service
 
-    if configured := os.environ.get("PREFECT_API_URL"):
-        return configured
-    info = service.running_service()
-    return info.api_url if info else None
+    return service.client_api()
 
 
-def _artifact(key: str, markdown: str, description: str) -> None:
-    """A markdown artifact on the current run."""
-    try:
+def artifact_now(artifact: outbox.Artifact) -> None:
+    """Put `artifact` on its run: from inside that run directly; from outside (the portal, `fir approve`,
+    the service sending what is owed) only through a Prefect API that runs already, never by starting a
+    temporary server for one artifact. outbox.NotYet without an API; outbox.Gone when the API does not
+    know the run (a build of the command line, on its own temporary server)."""
+    if "prefect" in sys.modules and _current_run() == artifact.run_id:  # no run without Prefect loaded
         from prefect.artifacts import create_markdown_artifact
 
-        create_markdown_artifact(markdown=markdown, key=key, description=description)
-    except Exception as exc:  # an artifact is a convenience: never fail the run for it
-        log.warning("Artefact Prefect « %s » non créé : %s", key, exc)
+        create_markdown_artifact(markdown=artifact.markdown, key=artifact.key, description=artifact.description)
+        return
+    api = _running_api()
+    if api is None:
+        raise outbox.NotYet("aucune API Prefect en service (fir serve)")
+    if not _run_artifact(artifact.run_id, artifact.key, artifact.markdown, artifact.description, api):
+        raise outbox.Gone(f"exécution {artifact.run_id} inconnue de l'API Prefect {api[0]}")
 
 
-def _run_artifact(run_id: str, key: str, markdown: str, description: str, api_url: str) -> None:
-    """A markdown artifact on the flow run `run_id` of the API `api_url`, from outside any run (Prefect
-    deprecates artifacts that belong to no run: its helpers print a FutureWarning there). None when that
-    API does not know the run (a build of the command line, on its own temporary server)."""
+def _current_run() -> str | None:
+    from prefect.runtime import flow_run
+
+    return flow_run.get_id()
+
+
+def _run_artifact(run_id: str, key: str, markdown: str, description: str, api: tuple[str, str | None]) -> bool:
+    """A markdown artifact on the flow run `run_id` of the API `api` (its URL and credentials), from outside
+    any run (Prefect deprecates artifacts that belong to no run: its helpers print a FutureWarning there).
+    False when that API does not know the run."""
     from uuid import UUID
 
-    try:
-        from prefect.client.orchestration import get_client
-        from prefect.client.schemas.actions import ArtifactCreate
-        from prefect.exceptions import ObjectNotFound
-        from prefect.settings import temporary_settings
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import ArtifactCreate
+    from prefect.exceptions import ObjectNotFound
+    from prefect.settings import temporary_settings
 
-        with temporary_settings(updates={"api.url": api_url}), get_client(sync_client=True) as client:
-            try:
-                client.read_flow_run(UUID(run_id))
-            except ObjectNotFound:
-                return
-            artifact = ArtifactCreate(
-                type="markdown", key=key, description=description, data=markdown, flow_run_id=UUID(run_id)
-            )
-            client.create_artifact(artifact)
-    except Exception as exc:  # an artifact is a convenience: never fail the approval for it
-        log.warning("Artefact Prefect « %s » non créé : %s", key, exc)
+    api_url, auth = api
+    updates = {"api.url": api_url, **({"api.auth_string": auth} if auth else {})}
+    with temporary_settings(updates=updates), get_client(sync_client=True) as client:
+        try:
+            client.read_flow_run(UUID(run_id))
+        except ObjectNotFound:
+            return False
+        artifact = ArtifactCreate(
+            type="markdown", key=key, description=description, data=markdown, flow_run_id=UUID(run_id)
+        )
+        client.create_artifact(artifact)
+    return True

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from flows.portal import accounts
 from flows.portal.accounts import Account
@@ -33,7 +33,7 @@ def _words() -> frozenset[str]:
     return frozenset({SCHEDULER, ANONYMOUS, UNKNOWN})
 
 
-def known(engine: Engine) -> dict[str, Account]:
+def known(engine: Engine | Connection) -> dict[str, Account]:
     """Every account by login, disabled ones too: what they did stays theirs."""
     return {account.name: account for account in accounts.listing(engine)}
 

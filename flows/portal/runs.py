@@ -2,9 +2,10 @@
 serves, and the run's page, which follows its state (read from Prefect's API) until it is final.
 
 The API is PREFECT_API_URL, else the running `fir serve`'s (its discovery file, flows/service.py: the portal
-runs inside `fir serve`, whose own environment does not name the Prefect server it started). The web process
-never starts a Prefect server of its own: without an API there is nothing to launch on, and the portal says
-so (503). Tests replace `PrefectRuns` by a stand-in (`app.state.portal.runs`).
+runs inside `fir serve`, whose own environment does not name the Prefect server it started), with the
+credentials it asks for (the service's secret file). The web process never starts a Prefect server of its
+own: without an API there is nothing to launch on, and the portal says so (503). Tests replace
+`PrefectRuns` by a stand-in (`app.state.portal.runs`).
 """
 
 from __future__ import annotations
@@ -83,29 +84,38 @@ class PrefectRuns:
     """The Prefect API of PREFECT_API_URL or of the running `fir serve`."""
 
     def __init__(self) -> None:
-        self._found: tuple[float, str | None] = (0.0, None)
+        self._found: tuple[float, tuple[str, str | None] | None] = (0.0, None)
 
     def api_url(self) -> str | None:
-        """The API to launch on and read from; None when there is none (the service's answer is kept 30 s:
-        the dashboard asks at every display)."""
-        if configured := os.environ.get("PREFECT_API_URL", "").strip():
-            return configured
-        checked, url = self._found
+        """The API to launch on and read from; None when there is none."""
+        found = self._api_and_auth()
+        return found[0] if found else None
+
+    def _api_and_auth(self) -> tuple[str, str | None] | None:
+        """The API and its credentials (the service's answer is kept 30 s: the dashboard asks at every
+        display)."""
+        if os.environ.get("PREFECT_API_URL", "").strip():
+            return service.client_api()
+        checked, found = self._found
         if time.monotonic() - checked > _SERVICE_CHECK_S:
-            info = service.running_service()
-            url = info.api_url if info else None
-            self._found = (time.monotonic(), url)
-        return url
+            found = service.client_api()
+            self._found = (time.monotonic(), found)
+        return found
 
     @contextmanager
     def _api(self) -> Iterator[None]:
-        """Prefect pointed at that API for this thread (Prefect read its settings when first imported)."""
+        """Prefect pointed at that API, with its credentials, for this thread (Prefect read its settings
+        when first imported)."""
         from prefect.settings import temporary_settings
 
-        url = self.api_url()
-        if url is None:
+        found = self._api_and_auth()
+        if found is None:
             raise LaunchFailed("aucune API Prefect : « fir serve » ne tourne pas")
-        with temporary_settings(updates={"api.url": url}):
+        url, auth = found
+        updates: dict[str, Any] = {"api.url": url}
+        if auth is not None:
+            updates["api.auth_string"] = auth
+        with temporary_settings(updates=updates):
             yield
 
     def launch(self, parameters: dict[str, Any]) -> str:
@@ -149,16 +159,17 @@ class PrefectRuns:
 
 def failure_message(state: Any) -> str:
     """The failure in plain words: the exception the flow raised, as an editor reads it (the inputs'
-    problems as `fir check` prints them), else Prefect's message without its English preamble."""
+    problems as `fir check` prints them), else Prefect's message without its English preamble. A crash
+    says how the run ended, not what was recorded before it (the run's page says that)."""
+    if state.type.value == "CRASHED":
+        if state.message == service.INTERRUPTED_BY_STOP:  # marked by the next start of the service
+            return service.INTERRUPTED_BY_STOP
+        return "La construction s'est arrêtée brutalement (processus interrompu ou mémoire épuisée)."
     try:
         error = state.result(raise_on_failure=False)
     except Exception:
         error = None
     if isinstance(error, BaseException):
         return notify.plain_error(error)
-    if state.type.value == "CRASHED":
-        return (
-            "La construction s'est arrêtée brutalement (processus interrompu ou mémoire épuisée) ; rien n'a été publié."
-        )
     text = str(state.message or "").removeprefix(_PREFECT_PREFIX)
     return text or "erreur inconnue"

@@ -25,7 +25,7 @@ from flows.portal.pages import error_page, render
 from flows.portal.public import REGION, french_date
 from flows.portal.runs import LaunchFailed, ui_url
 from flows.portal.sessions import MAX_AGE_S, anonymous
-from flows.portal.signoff import SignOffRefused, sign_off
+from flows.portal.signoff import SignOffRefused, ViewsNotUpdated, sign_off
 
 router = APIRouter(prefix="/staff")
 LOGIN_REFUSED = (
@@ -50,6 +50,11 @@ DECISIONS = {
     "approve": "Révision approuvée : elle est publiée.",
     "reject": "Projet rejeté : il ne sera pas publié.",
     "confirme": "Fichier confirmé : ses éléments repris quittent la liste.",
+    # The decision is committed but the public files could not all be rewritten (flows/portal/signoff.py).
+    "approve-vues": "Révision approuvée : elle est publiée ; fichiers publics pas tous à jour : un "
+    "administrateur doit lancer « fir repair » sur le serveur (ou redémarrer le service).",
+    "reject-vues": "Projet rejeté : il ne sera pas publié ; fichiers publics pas tous à jour : un "
+    "administrateur doit lancer « fir repair » sur le serveur (ou redémarrer le service).",
 }
 
 
@@ -411,6 +416,9 @@ def _decide(request: Request, visitor: Visitor, region: str, year: int, revision
     except SignOffRefused as exc:  # the four-eyes rule is a 403; a draft's state (or its carry-over) a 409
         status = 403 if getattr(exc, "rule", "") in (policy.ROLE, policy.FOUR_EYES) else 409
         return _draft_page(request, visitor, region, year, revision, status, error=str(exc))
+    except ViewsNotUpdated:  # decided and audited; only the public files lag: said, not hidden behind an error
+        stale = "approve-vues" if approving else "reject-vues"
+        return RedirectResponse(f"/staff/drafts/{region}/{year}/{revision}?decision={stale}", 303)
     decision = "approve" if approving else "reject"
     return RedirectResponse(f"/staff/drafts/{region}/{year}/{revision}?decision={decision}", 303)
 
@@ -485,7 +493,8 @@ def run_page(request: Request, run_id: str, visitor: Viewer, actualiser: str = "
         return error_page(request, 503, str(exc))
     if run is None:
         raise HTTPException(404, "exécution inconnue")
-    draft = _draft_of(request, run.id, run.parameters) if run.state == "COMPLETED" else None
+    # an interrupted run may have recorded its draft before it stopped: the page says so, truly
+    draft = _draft_of(request, run.id, run.parameters) if run.state in ("COMPLETED", "CRASHED") else None
     region, year = str(run.parameters.get("region", "")), run.parameters.get("year")
     known = _portal(request).catalogue.history(region, year, statuses=None) if isinstance(year, int) else None
     return render(

@@ -5,6 +5,7 @@ the pending Alembic migrations, so a new version of the tool upgrades the schema
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from flows.edition.publish.errors import DatabaseUnavailable
+from flows.edition.publish.errors import CatalogueDamaged, DatabaseUnavailable, is_damage
 
 DATABASE_URL_VARIABLE = "FIR_DATABASE_URL"
 SQLITE_NAME = "catalogue.sqlite3"
@@ -71,16 +72,50 @@ def open_database(outputs: Path) -> Engine:
     for attempt in range(1, _MIGRATION_ATTEMPTS + 1):
         try:
             migrate(engine)
+            check(engine)
             return engine
-        except sa.exc.OperationalError as exc:
-            if attempt < _MIGRATION_ATTEMPTS and "already exists" in str(exc.orig):
+        except sa.exc.DatabaseError as exc:
+            detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            if attempt < _MIGRATION_ATTEMPTS and "already exists" in detail:
                 # another process created the same tables meanwhile (several builds opening a new catalogue
                 # at once): its migration is committed, so the next attempt finds the schema current
                 time.sleep(0.2 * attempt)
                 continue
             engine.dispose()
-            raise DatabaseUnavailable(where, str(exc.orig).strip().splitlines()[0]) from exc
+            if is_damage(detail):
+                raise CatalogueDamaged(where, detail) from exc
+            raise DatabaseUnavailable(where, detail) from exc
     raise AssertionError("unreachable")
+
+
+def check(engine: Engine) -> None:
+    """Refuse a damaged SQLite file at once (PRAGMA quick_check: milliseconds for a catalogue), rather than
+    halfway through a run that reads the damaged page."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:
+        found = [row[0] for row in connection.exec_driver_sql("PRAGMA quick_check")]
+    if found != ["ok"]:
+        raise CatalogueDamaged(safe_url(str(engine.url)), f"database disk image is malformed ({found[0]})")
+
+
+DAMAGED = "catalogue-endommage-{when}.sqlite3"
+
+
+def set_aside(outputs: Path, now: dt.datetime | None = None) -> list[Path]:
+    """Move the SQLite catalogue of `outputs` (with its write-ahead log) aside, under a dated name, never
+    deleting it; the paths it now has (none when there was no file)."""
+    base = outputs / SQLITE_NAME
+    when = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%SZ")
+    target = outputs / DAMAGED.format(when=when)
+    moved = []
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        source = base.with_name(base.name + suffix)
+        if source.is_file():
+            destination = target.with_name(target.name + suffix)
+            os.replace(source, destination)
+            moved.append(destination)
+    return moved
 
 
 def migrate(engine: Engine) -> None:

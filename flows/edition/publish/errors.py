@@ -6,6 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flows.edition.publish.manifest import RevisionEntry
 
 
 class DatabaseUnavailable(Exception):
@@ -14,6 +18,16 @@ class DatabaseUnavailable(Exception):
     def __init__(self, where: str, detail: str):
         super().__init__(f"{where}: {detail}")
         self.where, self.detail = where, detail
+
+
+class CatalogueDamaged(DatabaseUnavailable):
+    """The catalogue's database file is damaged (SQLite: "database disk image is malformed", "file is not a
+    database"): `fir repair --reconstruire-catalogue` rebuilds it from the records beside the files."""
+
+
+def is_damage(detail: str) -> bool:
+    """Whether a database's error says its file is damaged rather than unreachable."""
+    return any(words in detail for words in ("malformed", "not a database", "file is encrypted", "corrupt"))
 
 
 @dataclass(frozen=True)
@@ -53,3 +67,21 @@ class PrintProfileMissing(Exception):
     def __init__(self, path: Path):
         super().__init__(str(path))
         self.path = path
+
+
+class AfterCommit(Exception):
+    """Trouble after a commit: what the catalogue now holds is true (`done`, in French: « révision 2 publiée »)
+    and `step` did not complete (`cause`). Never « nothing changed »; what to do: `todo` (French), by default
+    `fir repair`, which completes what is left."""
+
+    def __init__(self, done: str, step: str, cause: BaseException, todo: str | None = None):
+        super().__init__(f"{done}; {step}: {cause}")
+        self.done, self.step, self.cause, self.todo = done, step, cause, todo
+
+
+class ViewsNotUpdated(AfterCommit):
+    """The decision or the draft is committed, but the public files (views) could not all be rewritten."""
+
+    def __init__(self, done: str, cause: BaseException, entry: RevisionEntry | None = None):
+        super().__init__(done, "fichiers publics pas tous à jour", cause)
+        self.entry = entry  # the committed revision, for callers that go on

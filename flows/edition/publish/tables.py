@@ -170,3 +170,22 @@ refusal_counts = sa.Table(
     sa.Column("last_at", sa.String(40), nullable=False),
     sa.Column("detail", sa.Text, nullable=False),  # the last refusal's reason
 )
+
+# What a commit owes the outside world: e-mails and Prefect artifacts, written in the transaction that makes
+# them true and sent after it, retried until delivered (migration 0007; flows/portal/outbox.py).
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("created_at", sa.String(40), nullable=False),  # ISO 8601, UTC
+    sa.Column("kind", sa.String(20), nullable=False),  # email, artifact
+    sa.Column("payload", sa.JSON, nullable=False),  # recipients, subject, body; or run, key, markdown
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt", sa.Float, nullable=False),  # Unix time: not tried again before
+    sa.Column("claimed_until", sa.Float, nullable=True),  # a process sending it, until then
+    sa.Column("claimed_by", sa.String(255), nullable=True),  # that process: pid@host
+    sa.Column("done_at", sa.String(40), nullable=True),  # NULL: still owed
+    sa.Column("outcome", sa.String(20), nullable=True),  # sent, abandoned (an artifact whose run is gone)
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index("ix_outbox_pending", "done_at", "next_attempt"),
+)
