@@ -61,6 +61,7 @@ def command_options(inputs: Path, outputs: Path) -> str:
 def confirm_files(inputs: Path, outputs: Path, edition: Edition, files: list[str], every: bool) -> int:
     """`fir confirm`: record the system user's confirmation of the items of `files` (or of every file),
     with its audit line; prints what it did and what remains. Returns the command's exit code."""
+    from flows import policy
     from flows.edition.publish import store
     from flows.portal import audit
 
@@ -105,6 +106,12 @@ def confirm_files(inputs: Path, outputs: Path, edition: Edition, files: list[str
     items = [item for source in chosen for item in grouped[source]]
     user = audit.system_user()
     engine = store.open_catalogue(outputs).engine
+    decision = policy.allowed(policy.system(user), policy.CONFIRM)  # the command line: flows/policy.py
+    if not decision:
+        where = audit.command_line_address()
+        audit.record(engine, user, where, audit.CONFIRM, f"{region} {year}", audit.REFUSED, decision.reason)
+        print(f"Refusé : {decision.reason}. Rien n'a été confirmé.", file=sys.stderr)
+        return 2
     new = confirmations.record(engine, region, year, items, user)
     detail = f"{len(new)} élément(s) confirmé(s) : " + ", ".join(
         f"{source} ({sum(1 for i in new if i.source == source)})" for source in chosen

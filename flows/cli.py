@@ -1,5 +1,5 @@
 """The `fir` command: check, build, drafts, approve, reject, list, national, schedule, serve, repair, gc,
-user, workbook and preview.
+user, reglages, workbook and preview.
 
 Exit codes: 0 success (warnings allowed), 1 the inputs are wrong (message says where), 2 bad usage,
 3 operational trouble (disk full, permission denied, edition locked by another run; message says which path).
@@ -85,6 +85,9 @@ ROLE_WORDS = {
     "approver": "approver",
     "admin": "admin",
 }
+
+
+YES_NO = {"oui": "oui", "non": "non"}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -269,6 +272,26 @@ def _parser() -> argparse.ArgumentParser:
             )
         p.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (catalogue)")
         p.set_defaults(handler=cmd_user)
+
+    reglages = sub.add_parser(
+        "reglages",
+        help="réglages de l'agence (par région) : la personne qui lance une construction peut-elle approuver son "
+        "projet ? Sans --auto-approbation : les afficher",
+    )
+    reglages.add_argument("--region", help="région (ex. hauts-de-france)")
+    reglages.add_argument(
+        "--auto-approbation",
+        dest="self_approval",
+        metavar="OUI|NON",
+        type=choice_of(YES_NO, "choix"),
+        help="oui : la personne qui lance la construction peut approuver son propre projet (équipe d'une personne) ; "
+        "non : un autre approbateur doit le faire (règle des quatre yeux, par défaut). Inscrit au journal d'audit",
+    )
+    reglages.add_argument(
+        "--inputs", type=Path, default=paths.INPUTS_DIR, help="dossier des données (défaut : inputs/)"
+    )
+    reglages.add_argument("--outputs", type=Path, default=paths.OUTPUTS_DIR, help="dossier de publication (catalogue)")
+    reglages.set_defaults(handler=cmd_settings)
 
     workbook = sub.add_parser(
         "workbook",
@@ -831,6 +854,7 @@ def cmd_gc(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
+    from flows import policy
     from flows.commands import suggest
     from flows.edition.french import format_time
     from flows.edition.publish import store
@@ -838,6 +862,10 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     engine = store.open_catalogue(args.outputs).engine
     actor, address = audit.system_user(), audit.command_line_address()
+    if args.action != "list" and not (decision := policy.allowed(policy.system(actor), policy.MANAGE_ACCOUNTS)):
+        audit.record(engine, actor, address, audit.ACCOUNT, args.name, audit.REFUSED, decision.reason)
+        print(f"Refusé : {decision.reason}.", file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.action == "list":
             found = accounts.listing(engine)
@@ -875,6 +903,62 @@ def cmd_user(args: argparse.Namespace) -> int:
         audit.record(engine, actor, address, audit.ACCOUNT, args.name, audit.REFUSED, str(exc))
         print(f"Refusé : {exc}.", file=sys.stderr)
         return EXIT_USAGE
+    return EXIT_OK
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    """`fir reglages`: show the administrators' settings, or change one region's (with its audit line)."""
+    from flows import policy
+    from flows.edition.french import format_time
+    from flows.edition.ingest.snapshot import list_editions
+    from flows.edition.publish import settings, store
+    from flows.portal import audit, people
+
+    catalogue = store.open_catalogue(args.outputs)
+    engine = catalogue.engine
+    actor, address = audit.system_user(), audit.command_line_address()
+    regions = {region for region, _ in catalogue.editions()}
+    if args.inputs.is_dir():
+        regions |= {region for region, _ in list_editions(args.inputs)}
+    if args.self_approval is None:
+        known = people.known(engine)
+        for found in settings.listing(engine, tuple(sorted(regions))):
+            if args.region and found.region != args.region:
+                continue
+            when = (
+                f"changé le {format_time(found.changed_at)} par {people.person(found.changed_by, known)}"
+                if found.changed_by
+                else "jamais changé"
+            )
+            print(f"{found.region}\t{settings.NAME} : {settings.WORDS[found.self_approval]}\t{when}")
+        if not regions and not settings.listing(engine):
+            print("Aucune région dans le catalogue ni dans le dossier des données.")
+        return EXIT_OK
+    if not args.region:
+        from flows.commands import suggest
+
+        example = suggest(
+            "reglages",
+            "--region",
+            min(regions, default="hauts-de-france"),
+            "--auto-approbation",
+            args.self_approval,
+            outputs=args.outputs,
+        )
+        print(f"Refusé : indiquez la région. Rien n'a changé. Par exemple : {example}", file=sys.stderr)
+        return EXIT_USAGE
+    decision = policy.allowed(policy.system(actor), policy.CHANGE_SETTINGS)
+    problem = decision.reason
+    if not problem and args.region not in regions | {s.region for s in settings.listing(engine)}:
+        shown = ", ".join(sorted(regions)) or "aucune"
+        problem = f"région « {args.region} » inconnue (régions connues : {shown})"
+    if problem:
+        audit.record(engine, actor, address, audit.SETTING, args.region, audit.REFUSED, problem)
+        print(f"Refusé : {problem}. Rien n'a changé.", file=sys.stderr)
+        return EXIT_USAGE
+    old, new = settings.set_self_approval(engine, args.region, args.self_approval == "oui", actor, address)
+    detail = settings.change_detail(old, new)
+    print(f"Réglage de {args.region} : {detail} (inscrit au journal d'audit).")
     return EXIT_OK
 
 

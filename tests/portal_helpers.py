@@ -1,6 +1,7 @@
 """Helpers of the portal's tests: the editions they review (a published 2024 with a correction awaiting
-sign-off, a 2018 draft its edition lets its launcher approve), staff accounts, logging in through the form,
-a private copy of the store for a test that changes it, a stand-in for Prefect, a server in a thread."""
+sign-off, a 2018 draft whose edition.toml still says its launcher may approve it — ignored), staff
+accounts, logging in through the form, a private copy of the store for a test that changes it, a stand-in
+for Prefect, a server in a thread."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 def build_editions(base: Path) -> Path:
     """outputs/ holding 2024 r1 published, 2024 r2 a correction awaiting sign-off (launched by EDITOR), and
-    2018 r1 a first draft whose edition.toml allows self-approval; the staff accounts."""
+    2018 r1 a first draft whose edition.toml says `[approval] self_approval = true` (ignored: the exception to
+    the four-eyes rule is the administrators' setting, flows/policy.py); the staff accounts."""
     inputs, outputs = base / "inputs", base / "outputs"
     shutil.copytree(paths.INPUTS_DIR, inputs)
     fir_build(2024, outputs, inputs)

@@ -97,7 +97,10 @@ def test_the_confirmation_form_refuses_who_may_not_and_an_editor_may(tmp_path: P
     _draft(catalogue)
     add_accounts(outputs)
     client = TestClient(create_app(outputs))
-    anonymous = client.post(f"{PAGE}/confirm", data={"source": A}, follow_redirects=False)
+    forgery = client.post(f"{PAGE}/confirm", data={"source": A}, follow_redirects=False)  # no token: refused first
+    assert forgery.status_code == 403 and "Formulaire expiré ou invalide" in forgery.text
+    token = csrf_of(client.get("/staff/login").text)  # the anonymous session's
+    anonymous = client.post(f"{PAGE}/confirm", data={"source": A, "csrf": token}, follow_redirects=False)
     assert anonymous.status_code == 401 and "Connexion requise" in anonymous.text
     csrf = log_in(client, EDITOR_ACCOUNT)
     forged = client.post(f"{PAGE}/confirm", data={"source": A, "csrf": "faux"}, follow_redirects=False)

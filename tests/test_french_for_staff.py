@@ -258,7 +258,7 @@ def test_the_audit_log_and_its_csv_in_paris_time_people_by_name_refusals_in_fren
     assert "Date (heure de Paris)" in page and "UTC" not in page
     assert "06/12/2026 à 18:12:05" in page and "14/07/2026 à 10:05:09" in page
     assert "utilisateur système root" in page and "Marie Dupont (m.dupont)" in page
-    assert "réservé à qui peut gérer les comptes (compte rédacteur)" in page
+    assert "réservé à qui peut consulter le journal d&#39;audit (compte rédacteur)" in page
     assert "page /staff/admin/audit" in page and "GET /staff" not in page  # what was asked, in words
     assert not re.search(r"droit « |\bmanage\b|\(editor\)|\(approver\)|\+00:00", page)
     exported = client.get("/staff/admin/audit.csv").content.decode("utf-8-sig")
@@ -269,7 +269,7 @@ def test_the_audit_log_and_its_csv_in_paris_time_people_by_name_refusals_in_fren
     refusal = next(r for r in rows if r[3] == "accès refusé")
     assert (
         refusal[1] == "Rémi Durand (r.durand)"
-        and refusal[6] == "réservé à qui peut gérer les comptes (compte rédacteur)"
+        and refusal[6] == "réservé à qui peut consulter le journal d'audit (compte rédacteur)"
     )
     assert all(re.fullmatch(r"\d\d/\d\d/\d{4} à \d\d:\d\d:\d\d", r[0]) for r in rows[1:])
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import re
 import stat
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fastapi import Request
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Route
@@ -110,15 +114,23 @@ def _anonymous_refusals(outputs: Path) -> dict[tuple[str, str], int]:
     return found
 
 
+def _anonymous_total(outputs: Path) -> int:
+    """Every anonymous refusal counted from the tests' client, whatever its reason."""
+    return sum(n for (address, _), n in _anonymous_refusals(outputs).items() if address == "testclient")
+
+
 def test_every_staff_route_refuses_an_anonymous_visitor(shared: Path):
+    """Pages redirect to the login form, files 401; a form sent without a session's token is refused as a
+    forgery first (403), and with the anonymous session's token (the login page's) as needing a login (401)."""
     client = _client(shared)
+    token = csrf_of(client.get("/staff/login").text)  # the anonymous session the login page opened
     before = len(audit_lines(shared, audit.ACCESS))
-    counted = _anonymous_refusals(shared).get(("testclient", "connexion requise"), 0)
-    refused = 0
+    counted = _anonymous_total(shared)
+    refused = forged = 0
     for method, path in _staff_routes(client):
         if path == "/staff/login":
             continue
-        answer = client.request(method, path, follow_redirects=False)
+        answer = TestClient(client.app).request(method, path, follow_redirects=False)
         _no_file_bytes(answer)
         if path == "/staff":
             assert (answer.status_code, answer.headers["location"]) == (303, "/staff/"), path
@@ -126,12 +138,20 @@ def test_every_staff_route_refuses_an_anonymous_visitor(shared: Path):
             assert answer.status_code == 303, (method, path, answer.status_code)
             assert answer.headers["location"].startswith("/staff/login"), path
             refused += 1
-        else:
+        elif method == "GET":
             assert answer.status_code == 401, (method, path, answer.status_code)
             assert "Connexion requise" in answer.text
             refused += 1
-    # each refusal counted (per hour, address and URL), none an audit line: anonymous traffic is bounded
-    assert _anonymous_refusals(shared)[("testclient", "connexion requise")] - counted == refused
+        else:
+            assert answer.status_code == 403, (method, path, answer.status_code)
+            assert "Formulaire expiré ou invalide" in answer.text
+            logged_out = client.request(method, path, data={"csrf": token}, follow_redirects=False)
+            assert logged_out.status_code == 401, (method, path, logged_out.status_code)
+            assert "Connexion requise" in logged_out.text
+            refused += 1
+            forged += 1
+    # each refusal counted (per hour, address and URL: a counter keeps its last reason), none an audit line
+    assert _anonymous_total(shared) - counted == refused + forged and forged > 0
     assert len(audit_lines(shared, audit.ACCESS)) == before
 
 
@@ -294,15 +314,117 @@ def test_the_launcher_cannot_approve_its_own_draft(shared: Path):
     assert store.open_catalogue(shared).revision(REGION, 2024, DRAFT)["status"] == store.DRAFT
 
 
-def test_the_edition_setting_lets_the_launcher_approve(private: Path):
-    assert store.open_catalogue(private).revision(REGION, 2018, 1)["self_approval"] is True
+def test_the_draft_s_own_edition_toml_does_not_let_its_launcher_approve(private: Path):
+    """2018 r1 was built from an edition.toml saying `[approval] self_approval = true`: ignored (issue 24,
+    point 12); the refusal says who may allow it."""
     client = _client(private)
     csrf = log_in(client, LAUNCHER)
+    assert "Vous avez lancé cette construction" in client.get(f"/staff/drafts/{REGION}/2018/1").text
+    answer = client.post(f"/staff/drafts/{REGION}/2018/1/approve", data={"csrf": csrf}, follow_redirects=False)
+    assert answer.status_code == 403 and "règle des quatre yeux" in answer.text
+    assert "fir reglages" in answer.text and "Réglages" in answer.text
+    assert store.open_catalogue(private).revision(REGION, 2018, 1)["status"] == store.DRAFT
+    line = audit_lines(private, audit.APPROVE)[0]
+    assert (line.actor, line.outcome, line.target) == (LAUNCHER, audit.REFUSED, f"{REGION} 2018 r1")
+
+
+def test_on_the_command_line_too_the_launcher_cannot_approve_and_check_says_the_setting_is_ignored(
+    portal_editions: Path, private: Path
+):
+    """The same draft, `fir approve` by the system user who launched it: refused; its report, and `fir check`
+    on the inputs it was built from, say that edition.toml's setting is ignored and where it now lives."""
+    approve = [sys.executable, "-m", "flows.cli", "approve", REGION, "2018", "1", "--outputs", str(private)]
+    mine = subprocess.run(approve, capture_output=True, text=True, timeout=120, env={**os.environ, "LOGNAME": LAUNCHER})
+    assert mine.returncode == 2 and "règle des quatre yeux" in mine.stderr and "Traceback" not in mine.stderr
+    assert store.open_catalogue(private).revision(REGION, 2018, 1)["status"] == store.DRAFT
+    line = audit_lines(private, audit.APPROVE)[0]
+    assert (line.actor, line.outcome, line.address[:17]) == (LAUNCHER, audit.REFUSED, "ligne de commande")
+    ignored = "Le réglage [approval] self_approval d'edition.toml est ignoré"
+    report = "\n".join(store.open_catalogue(private).revision(REGION, 2018, 1)["report"])
+    assert ignored in report and f"fir reglages --region {REGION} --auto-approbation oui" in report
+    inputs = portal_editions.parent / "inputs"
+    check = [sys.executable, "-m", "flows.cli", "check", "--region", REGION, "--year", "2018", "--inputs", str(inputs)]
+    checked = subprocess.run([*check, "--outputs", str(private)], capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert (
+        ignored in checked.stdout and f"{REGION}/2018/edition.toml, réglage [approval] self_approval" in checked.stdout
+    )
+
+
+def test_an_administrator_s_setting_lets_the_launcher_approve_and_is_audited(private: Path):
+    admin = _client(private)
+    csrf = log_in(admin, ADMIN)
+    page = admin.get("/staff/admin/reglages")
+    assert page.status_code == 200 and REGION in page.text and "interdite (quatre yeux)" in page.text
+    answer = admin.post(
+        "/staff/admin/reglages",
+        data={"csrf": csrf, "region": REGION, "auto_approbation": "oui"},
+        follow_redirects=False,
+    )
+    assert (answer.status_code, answer.headers["location"]) == (303, "/staff/admin/reglages?fait=1")
+    shown = admin.get(answer.headers["location"]).text
+    assert "Réglage enregistré" in shown and "<strong>autorisée</strong>" in shown and "par A Admin" in shown
+    [line] = audit_lines(private, audit.SETTING)
+    assert (line.actor, line.target, line.outcome, line.address) == (ADMIN, REGION, audit.OK, "testclient")
+    assert line.detail == "approbation par l'auteur du projet : interdite (règle des quatre yeux) → autorisée"
+
+    client = _client(private)
+    csrf = log_in(client, LAUNCHER)
+    assert "Vous avez lancé cette construction" not in client.get(f"/staff/drafts/{REGION}/2018/1").text
     answer = client.post(f"/staff/drafts/{REGION}/2018/1/approve", data={"csrf": csrf}, follow_redirects=False)
     assert answer.status_code == 303
     assert store.open_catalogue(private).revision(REGION, 2018, 1)["decided_by"] == LAUNCHER
     assert audit_lines(private, audit.APPROVE)[0].outcome == audit.OK
     assert "FIR-2018-Hauts-de-France-r1.pdf" in TestClient(client.app).get("/").text
+
+
+@pytest.mark.parametrize("who", [EDITOR_ACCOUNT, APPROVER_ACCOUNT, None])
+def test_the_setting_is_changed_by_an_administrator_only(private: Path, who: str | None):
+    client = _client(private)
+    csrf = log_in(client, who) if who else csrf_of(client.get("/staff/login").text)
+    data = {"csrf": csrf, "region": REGION, "auto_approbation": "oui"}
+    answer = client.post("/staff/admin/reglages", data=data, follow_redirects=False)
+    assert answer.status_code == (403 if who else 401)
+    assert client.get("/staff/admin/reglages", follow_redirects=False).status_code == (403 if who else 303)
+    from flows.edition.publish import settings
+
+    assert settings.self_approval(store.open_catalogue(private).engine, REGION) is False
+    if who:
+        line = audit_lines(private, audit.ACCESS)[1]  # the POST's refusal, then the page's
+        assert (line.actor, line.outcome, line.target) == (who, audit.REFUSED, "POST /staff/admin/reglages")
+        assert line.detail.startswith("réservé à qui peut changer les réglages de l'agence (compte ")
+    else:  # anonymous: counted (flows/portal/refusals.py)
+        targets = {c.target for c in refusals.latest(store.open_catalogue(private).engine, 10_000)}
+        assert {"POST /staff/admin/reglages", "GET /staff/admin/reglages"} <= targets
+    assert audit_lines(private, audit.SETTING) == []
+
+
+@pytest.mark.parametrize("token", [None, "forged-token"])
+def test_the_setting_is_not_changed_without_the_session_token(private: Path, token: str | None):
+    client = _client(private)
+    log_in(client, ADMIN)
+    data = {"region": REGION, "auto_approbation": "oui"} | ({"csrf": token} if token else {})
+    answer = client.post("/staff/admin/reglages", data=data, follow_redirects=False)
+    assert answer.status_code == 403 and "Formulaire expiré ou invalide" in answer.text
+    from flows.edition.publish import settings
+
+    assert settings.self_approval(store.open_catalogue(private).engine, REGION) is False
+    line = audit_lines(private, audit.ACCESS)[0]
+    assert (line.actor, line.detail) == (ADMIN, "jeton CSRF absent ou faux")
+    assert audit_lines(private, audit.SETTING) == []
+
+
+def test_an_unknown_region_or_choice_changes_nothing(private: Path):
+    client = _client(private)
+    csrf = log_in(client, ADMIN)
+    for region, choice in (("atlantide", "oui"), (REGION, "peut-etre")):
+        data = {"csrf": csrf, "region": region, "auto_approbation": choice}
+        answer = client.post("/staff/admin/reglages", data=data)
+        assert answer.status_code == 400 and "Réglage non changé" in answer.text
+    assert [e.outcome for e in audit_lines(private, audit.SETTING)] == [audit.REFUSED, audit.REFUSED]
+    from flows.edition.publish import settings
+
+    assert settings.listing(store.open_catalogue(private).engine) == []
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
@@ -315,6 +437,69 @@ def test_a_post_without_the_session_token_is_refused(shared: Path, token: str | 
     line = audit_lines(shared, audit.ACCESS)[0]
     assert (line.actor, line.detail) == (APPROVER_ACCOUNT, "jeton CSRF absent ou faux")
     assert store.open_catalogue(shared).revision(REGION, 2024, DRAFT)["status"] == store.DRAFT
+
+
+def _app_with_a_new_route(outputs: Path, method: str, path: str) -> tuple[TestClient, list[str]]:
+    """The portal's app with one more route, written without any CSRF code (as a developer might)."""
+    app = create_app(outputs)
+    received: list[str] = []
+
+    @app.api_route(path, methods=[method], name="essai")
+    async def essai(request: Request) -> dict[str, str]:
+        form = await request.form()
+        received.append(str(form.get("montant", "")))
+        return {"fait": "oui"}
+
+    return TestClient(app), received
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_a_new_route_without_any_csrf_code_refuses_a_request_without_the_token(fresh: Path, method: str):
+    """Issue 24, point 18: CSRF is checked for every method that changes something, on every route."""
+    client, received = _app_with_a_new_route(fresh, method, "/essai")
+    answer = client.request(method, "/essai", data={"montant": "1"})
+    assert answer.status_code == 403 and "Formulaire expiré ou invalide" in answer.text
+    assert _anonymous_refusals(fresh) == {("testclient", "jeton CSRF absent ou faux"): 1}  # anonymous: counted
+    [count] = refusals.latest(store.open_catalogue(fresh).engine, 10)
+    assert (count.action, count.target) == (audit.ACCESS, f"{method} /essai")
+
+    staff, received = _app_with_a_new_route(fresh, method, "/staff/essai")
+    token = log_in(staff, ADMIN)
+    for refused in ({"montant": "2"}, {"montant": "3", "csrf": "forged"}):
+        assert staff.request(method, "/staff/essai", data=refused).status_code == 403
+    assert received == []
+    assert staff.request(method, "/staff/essai", data={"montant": "4", "csrf": token}).json() == {"fait": "oui"}
+    headers = {"X-CSRF-Token": token}
+    assert staff.request(method, "/staff/essai", data={"montant": "5"}, headers=headers).status_code == 200
+    assert received == ["4", "5"]  # the form reaches the route whole, after its check
+    assert [e.actor for e in audit_lines(fresh, audit.ACCESS)[:2]] == [ADMIN, ADMIN]
+
+
+def test_only_a_route_named_with_its_reason_is_exempt(fresh: Path, monkeypatch: pytest.MonkeyPatch):
+    from flows.portal import csrf
+
+    assert csrf.EXEMPT == {}  # none today: the login form carries its anonymous session's token
+    monkeypatch.setitem(csrf.EXEMPT, "essai", "un test : un appel sans session")
+    client, received = _app_with_a_new_route(fresh, "POST", "/essai")
+    assert client.post("/essai", data={"montant": "1"}).status_code == 200 and received == ["1"]
+    other = create_app(fresh)
+
+    @other.post("/autre")
+    def autre() -> dict[str, str]:
+        return {"fait": "oui"}
+
+    assert TestClient(other).post("/autre").status_code == 403  # another name: checked
+    monkeypatch.setitem(csrf.EXEMPT, "essai", " ")
+    with pytest.raises(ValueError, match="sans raison"):
+        TestClient(create_app(fresh)).post("/essai")
+
+
+def test_an_oversized_form_is_refused_before_any_route(fresh: Path):
+    client = _client(fresh)
+    token = csrf_of(client.get("/staff/login").text)
+    answer = client.post("/staff/login", data={"csrf": token, "name": "x" * (2 << 20), "password": "y"})
+    assert answer.status_code == 413 and "Formulaire trop volumineux" in answer.text
+    assert audit_lines(fresh, audit.LOGIN) == []
 
 
 def test_the_login_form_needs_its_token_too(fresh: Path):
@@ -547,10 +732,19 @@ def _launch(client: TestClient, csrf: str | None, **fields: str):
     return client.post("/staff/builds", data=data, follow_redirects=False)
 
 
+def _builds_refused(outputs: Path) -> int:
+    """Anonymous refusals of the build form, counted (flows/portal/refusals.py)."""
+    found = refusals.latest(store.open_catalogue(outputs).engine, 10_000)
+    return sum(c.count for c in found if c.target == "POST /staff/builds")
+
+
 def test_launching_a_build_is_refused_to_whom_may_not(private: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     earlier = len(audit_lines(private, audit.BUILD))
-    assert _launch(_client(private), None).status_code == 401
+    anonymous_before = _builds_refused(private)  # the module's copy may hold earlier ones of this hour
+    anonymous = _client(private)
+    assert _launch(anonymous, None).status_code == 403  # no session's token: a forgery, whoever it is
+    assert _launch(anonymous, csrf_of(anonymous.get("/staff/login").text)).status_code == 401
     approver = _client(private)
     assert _launch(approver, log_in(approver, APPROVER_ACCOUNT)).status_code == 403
     editor = _client(private)
@@ -573,7 +767,8 @@ def test_launching_a_build_is_refused_to_whom_may_not(private: Path, monkeypatch
         (EDITOR_ACCOUNT, "jeton CSRF absent ou faux"),
         (APPROVER_ACCOUNT, "réservé à qui peut lancer les constructions (compte approbateur)"),
     ]
-    assert _anonymous_refusals(private)[("testclient", "connexion requise")] >= 1  # the anonymous one: counted
+    # the anonymous ones (the forgery, then the same form with the anonymous session's token): counted
+    assert _builds_refused(private) - anonymous_before == 2
 
 
 def test_a_launched_build_is_followed_on_its_run_page(shared: Path):

@@ -240,7 +240,10 @@ def test_unlocking_is_refused_to_whom_may_not_manage_accounts(fresh: Path):
     editor = _from(fresh, DESK)
     csrf = log_in(editor, EDITOR_ACCOUNT)
     assert editor.post("/staff/admin/unlock", data={"csrf": csrf, "name": ADMIN}).status_code == 403
-    assert _client(fresh).post("/staff/admin/unlock", data={"name": ADMIN}).status_code == 401
+    anonymous = _client(fresh)
+    assert anonymous.post("/staff/admin/unlock", data={"name": ADMIN}).status_code == 403  # no token: a forgery
+    token = csrf_of(anonymous.get("/staff/login").text)  # the anonymous session's token: then login required
+    assert anonymous.post("/staff/admin/unlock", data={"name": ADMIN, "csrf": token}).status_code == 401
     line = audit_lines(fresh, audit.ACCESS)[0]
     assert (line.actor, line.target) == (EDITOR_ACCOUNT, "POST /staff/admin/unlock")
 
@@ -270,7 +273,7 @@ def test_anonymous_refusals_are_counted_per_hour_not_logged_one_line_each(fresh:
     before = _audit_size(fresh)
     for _ in range(40):
         assert client.get("/staff/admin/audit", follow_redirects=False).status_code == 303
-        assert client.post("/staff/builds", data={"region": "x"}).status_code == 401
+        assert client.post("/staff/builds", data={"region": "x"}).status_code == 403  # no token: a forgery
     for n in range(12):
         assert _try(client, f"nobody{n % 4}", "wrong password!").status_code == 401
     client.post("/staff/login", data={"name": ADMIN, "password": PASSWORD})  # no token
@@ -278,7 +281,7 @@ def test_anonymous_refusals_are_counted_per_hour_not_logged_one_line_each(fresh:
     engine = store.open_catalogue(fresh).engine
     counts = {(c.action, c.target): (c.count, c.address, c.detail) for c in refusals.latest(engine)}
     assert counts[(audit.ACCESS, "GET /staff/admin/audit")] == (40, ATTACKER[0], "connexion requise")
-    assert counts[(audit.ACCESS, "POST /staff/builds")] == (40, ATTACKER[0], "connexion requise")
+    assert counts[(audit.ACCESS, "POST /staff/builds")] == (40, ATTACKER[0], "jeton CSRF absent ou faux")
     assert counts[(audit.LOGIN, "nobody0")] == (3, ATTACKER[0], "identifiants refusés")
     assert counts[(audit.ACCESS, "POST /staff/login")][2] == "jeton CSRF absent ou faux"
     # a robot asking ever new addresses of one hour: at most HOUR_ROWS counters, the rest under « autres »

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from flows.edition.publish import store
+from flows.edition.publish import settings, store
 from flows.portal import audit
 from flows.portal.signoff import SignOffRefused, sign_off
 from tests.store_child import REGION, YEAR, record
@@ -78,18 +78,31 @@ def test_a_draft_is_stored_but_never_public_until_approved(catalogue: store.Cata
     assert "launched_by" not in entry and "decided_by" not in entry and "draft" not in entry
 
 
-def test_the_person_who_launched_a_build_cannot_approve_it_unless_the_edition_allows(catalogue: store.Catalogue):
+def test_the_person_who_launched_a_build_cannot_approve_it_unless_an_administrator_allows(catalogue: store.Catalogue):
     _draft(catalogue, 1, "r1", launched_by="alice")
     with pytest.raises(SignOffRefused, match="quatre yeux"):
         _decide(catalogue, 1, True, "alice")
     assert catalogue.revision(REGION, YEAR, 1)["status"] == "draft"
     [line] = audit.entries(catalogue.engine, action=audit.APPROVE)
     assert (line.actor, line.outcome, line.target) == ("alice", audit.REFUSED, f"{REGION} {YEAR} r1")
-    assert "quatre yeux" in line.detail
-    # a one-person team: [approval] self_approval = true in edition.toml, recorded with the draft
+    assert "quatre yeux" in line.detail and "fir reglages" in line.detail
+    # what the data under review says (edition.toml's [approval] self_approval, once recorded with the draft)
+    # no longer switches the rule off (issue 24, point 12)
     _decide(catalogue, 1, False, "bruno", "erreur de saisie")
     _draft(catalogue, 2, "r2", launched_by="alice", self_approval=True)
+    with pytest.raises(SignOffRefused, match="quatre yeux"):
+        _decide(catalogue, 2, True, "alice")
+    # the administrators' setting of another region does not either; the draft's region's does
+    settings.set_self_approval(catalogue.engine, "corse", True, "root", "tests")
+    with pytest.raises(SignOffRefused, match="quatre yeux"):
+        _decide(catalogue, 2, True, "alice")
+    settings.set_self_approval(catalogue.engine, REGION, True, "root", "tests")
     assert _decide(catalogue, 2, True, "alice")["status"] == "published"
+    # switched back: the rule holds again for the next draft
+    settings.set_self_approval(catalogue.engine, REGION, False, "root", "tests")
+    _draft(catalogue, 3, "r3", launched_by="alice")
+    with pytest.raises(SignOffRefused, match="quatre yeux"):
+        _decide(catalogue, 3, True, "alice")
 
 
 def test_a_rejection_needs_a_reason_and_the_rejected_draft_is_never_public(catalogue: store.Catalogue):
@@ -193,3 +206,39 @@ def test_the_other_forms_are_stored_with_the_draft_and_published_with_it(catalog
     assert not stray.exists() and (folder / "revisions" / "r1" / "web" / "index.html").is_file()
     with pytest.raises(ValueError), catalogue.lock(REGION, YEAR, timeout=10):
         catalogue.record_draft(REGION, YEAR, "Hauts-de-France", 2, {**_pdfs("r2"), "poster": b"x"}, record("r2"))
+
+
+def test_the_setting_is_changed_on_the_command_line_with_its_audit_line(catalogue: store.Catalogue):
+    """`fir reglages`: the command line's way to the administrators' setting (issue 24, point 12)."""
+    outputs = catalogue.outputs
+    _draft(catalogue, 1, "r1", launched_by="alice")
+    shown = _fir("reglages", user="root", outputs=outputs)
+    assert shown.returncode == 0, shown.stderr
+    assert (
+        f"{REGION}\tapprobation par l'auteur du projet : interdite (règle des quatre yeux)\tjamais changé"
+        in shown.stdout
+    )
+    assert _fir("approve", REGION, YEAR, 1, user="alice", outputs=outputs).returncode == 2
+
+    nowhere = _fir("reglages", "--auto-approbation", "oui", user="root", outputs=outputs)
+    assert nowhere.returncode == 2 and "indiquez la région" in nowhere.stderr
+    assert f"reglages --region {REGION} --auto-approbation oui --outputs {outputs}" in nowhere.stderr
+    unknown = _fir("reglages", "--region", "atlantide", "--auto-approbation", "oui", user="root", outputs=outputs)
+    assert unknown.returncode == 2 and "région « atlantide » inconnue" in unknown.stderr
+    wrong = _fir("reglages", "--region", REGION, "--auto-approbation", "peut-être", user="root", outputs=outputs)
+    assert wrong.returncode == 2 and "au choix : oui, non" in wrong.stderr and "Traceback" not in wrong.stderr
+    done = _fir("reglages", "--region", REGION, "--auto-approbation", "oui", user="root", outputs=outputs)
+    assert done.returncode == 0, done.stderr
+    assert "interdite (règle des quatre yeux) → autorisée (inscrit au journal d'audit)" in done.stdout
+    assert settings.self_approval(catalogue.engine, REGION) is True
+    changes = [(e.actor, e.target, e.outcome) for e in audit.entries(catalogue.engine, action=audit.SETTING)]
+    assert changes == [("root", REGION, audit.OK), ("root", "atlantide", audit.REFUSED)]
+    assert audit.entries(catalogue.engine, action=audit.SETTING)[0].address.startswith("ligne de commande")
+    shown = _fir("reglages", "--region", REGION, user="root", outputs=outputs)
+    assert (
+        "autorisée\tchangé le " in shown.stdout and "par ligne de commande (utilisateur système root)" in shown.stdout
+    )
+
+    mine = _fir("approve", REGION, YEAR, 1, "--comment", "équipe d'une personne", user="alice", outputs=outputs)
+    assert mine.returncode == 0, mine.stderr
+    assert catalogue.revision(REGION, YEAR, 1)["decided_by"] == "alice"

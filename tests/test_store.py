@@ -77,6 +77,7 @@ def test_migrations_are_applied_once_and_again_do_nothing(catalogue: store.Catal
         "users",
         "audit_log",
         "confirmations",
+        "approval_settings",
         "outbox",
     } <= tables
 

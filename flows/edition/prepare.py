@@ -17,6 +17,8 @@ from flows.edition.validate.findings import Finding
 from flows.edition.validate.missing import IncompleteEdition
 from flows.edition.validate.reconcile import Report, validate
 
+SETTINGS_TABLE = "publication"  # the report's group of the build's settings (validate/address.py)
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -43,6 +45,7 @@ def prepare(snapshot: Snapshot, basis: published.Basis | None = None, settings: 
     report = validate(edition, basis)
     report.findings.extend(settings)
     meta = edition.meta
+    report.findings.extend(ignored_settings(meta.region, meta.year, meta.ignored_self_approval))
     figures = compute_figures(
         edition.tables,
         meta.year,
@@ -55,3 +58,18 @@ def prepare(snapshot: Snapshot, basis: published.Basis | None = None, settings: 
     names = catalogue.catalogue(edition.tables, figures)
     catalogue.check_names(edition.texts.values(), names)
     return Prepared(report, figures, names)
+
+
+def ignored_settings(region: str, year: int, self_approval: bool) -> tuple[Finding, ...]:
+    """A warning when edition.toml still has `[approval] self_approval`: the data under review no longer
+    decides who may approve it (the administrators' setting does, flows/policy.py)."""
+    if not self_approval:
+        return ()
+    toml = f"{region}/{year}/edition.toml"
+    message = (
+        "Le réglage [approval] self_approval d'edition.toml est ignoré : la personne qui lance une construction "
+        "ne peut approuver son propre projet que si un administrateur l'autorise pour la région (page "
+        f"« Réglages » du portail, ou fir reglages --region {region} --auto-approbation oui). À faire : retirer "
+        f"la section [approval] de {toml}."
+    )
+    return (Finding("warning", SETTINGS_TABLE, message, f"{toml}, réglage [approval] self_approval"),)

@@ -1,9 +1,11 @@
-"""Who is asking, and whether they may: every /staff route declares what it needs through `require`.
+"""Who is asking, and whether they may: every /staff route declares the action it is (flows/policy.py)
+through `require`, and the policy answers.
 
 The account is read again at every request: a disabled account, or a session signed before a password
 change (an older session version), is anonymous. Anonymous HTML pages redirect to the login form (303);
-anonymous files and POSTs get 401; an account without the permission gets 403. A POST must also carry
-the session's CSRF token. Every refusal leaves an audit line with the client's address (an anonymous
+anonymous files and POSTs get 401; an account the policy refuses gets 403. Every request that changes
+something carries the session's CSRF token, checked for the whole app before any route runs
+(flows/portal/csrf.py). Every refusal leaves an audit line with the client's address (an anonymous
 one: a counter, flows/portal/refusals.py).
 """
 
@@ -17,8 +19,10 @@ from urllib.parse import quote
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
+from starlette.responses import Response
 
-from flows.portal import accounts, audit, csrf, refusals
+from flows import policy
+from flows.portal import accounts, audit, pages, refusals
 from flows.portal.accounts import Account
 from flows.portal.sessions import Session, client_address
 
@@ -76,38 +80,48 @@ def refuse(request: Request, visitor: Visitor, detail: str, action: str = audit.
     audit.record(engine, visitor.name, visitor.address, action, target, audit.REFUSED, detail)
 
 
-def require(permission: str | None, kind: Kind = "page") -> Callable[[Request], Awaitable[Visitor]]:
-    """A dependency admitting a logged-in account with `permission` (None: any account); for a POST
-    (`kind="post"`), with the session's CSRF token too."""
+def require(action: str | None, kind: Kind = "page") -> Callable[[Request], Awaitable[Visitor]]:
+    """A dependency admitting a logged-in account the policy lets do `action` (flows/policy.py; None: any
+    account, as for logging out); for a POST (`kind="post"`), with its form read (its CSRF token was
+    checked before: csrf.CsrfGuard)."""
+    action = action or policy.LOG_OUT
 
     async def dependency(request: Request) -> Visitor:
         visitor = await run_in_threadpool(identify, request)
-        if visitor.account is None:
-            await run_in_threadpool(refuse, request, visitor, "connexion requise")
+        decision = policy.allowed(actor(visitor), action)
+        if decision.rule == policy.LOGIN:
+            await run_in_threadpool(refuse, request, visitor, decision.reason)
             raise LoginRequired(kind, request.url.path)
+        if not decision:
+            await run_in_threadpool(refuse, request, visitor, decision.reason)
+            raise Forbidden(decision.reason)
         if kind == "post":
-            visitor.form = await checked(request, visitor)
-        if permission is not None and not visitor.account.may(permission):
-            await run_in_threadpool(refuse, request, visitor, refusal(visitor.account, permission))
-            raise Forbidden(permission)
+            visitor.form = await request.form()
         return visitor
 
     return dependency
 
 
-def refusal(account: Account, permission: str) -> str:
-    """Why an account may not: `réservé à qui peut gérer les comptes (compte approbateur)`."""
-    role = accounts.ROLE_NAMES.get(account.role, account.role)
-    return f"réservé à qui peut {accounts.PERMISSION_NAMES.get(permission, permission)} (compte {role})"
+def refusal(account: Account, action: str) -> str:
+    """Why the policy refuses `action` to an account whatever it acts on ("" when it may)."""
+    return policy.allowed(policy.person(account), action).reason
 
 
-async def checked(request: Request, visitor: Visitor) -> FormData:
-    """The POSTed form, its CSRF token checked; a bad token is refused with its audit line."""
-    try:
-        return await csrf.checked_form(request, visitor.session)
-    except csrf.CsrfRefused as exc:
-        await run_in_threadpool(refuse, request, visitor, str(exc))
-        raise
+def actor(visitor: Visitor) -> policy.Actor:
+    """The visitor as the policy sees it: its account, or nobody."""
+    return policy.person(visitor.account)
+
+
+async def csrf_refused(request: Request, why: str, status: int) -> Response:
+    """csrf.CsrfGuard's answer: the refusal's audit line, and a page saying what to do."""
+    visitor = await run_in_threadpool(identify, request)
+    await run_in_threadpool(refuse, request, visitor, why)
+    if status == 413:
+        return pages.error_page(request, 413, "Formulaire trop volumineux : raccourcissez le texte et recommencez.")
+    return pages.error_page(request, 403, CSRF_REFUSED)
+
+
+CSRF_REFUSED = "Formulaire expiré ou invalide : rechargez la page et recommencez."
 
 
 def login_url(path: str) -> str:

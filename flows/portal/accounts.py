@@ -18,23 +18,13 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Connection, Engine
 
+from flows import policy
 from flows.edition.publish.tables import staff_sessions, users
 
 ROLES = ("editor", "approver", "admin")
-ROLE_NAMES = {"editor": "rédacteur", "approver": "approbateur", "admin": "administrateur"}
-# What each role may do. Readers (the public) need no account: they see published revisions only.
-VIEW_DRAFTS, LAUNCH, APPROVE, MANAGE = "view-drafts", "launch", "approve", "manage"
-PERMISSION_NAMES = {
-    VIEW_DRAFTS: "voir les projets",
-    LAUNCH: "lancer les constructions",
-    APPROVE: "approuver ou rejeter les projets",
-    MANAGE: "gérer les comptes",
-}
-PERMISSIONS = {
-    "editor": frozenset({VIEW_DRAFTS, LAUNCH}),
-    "approver": frozenset({VIEW_DRAFTS, APPROVE}),
-    "admin": frozenset({VIEW_DRAFTS, LAUNCH, APPROVE, MANAGE}),
-}
+ROLE_NAMES = policy.ROLE_NAMES
+# What each role may do is flows/policy.py's; these names stay for the routes that declare what they need.
+VIEW_DRAFTS, LAUNCH, APPROVE, MANAGE = policy.VIEW_DRAFTS, policy.LAUNCH, policy.APPROVE, policy.MANAGE_ACCOUNTS
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 12
@@ -56,9 +46,9 @@ class Account:
     updated_at: str
     email: str | None = None  # where notifications go
 
-    def may(self, permission: str) -> bool:
-        """Whether the account's role grants `permission` (PERMISSIONS)."""
-        return not self.disabled and permission in PERMISSIONS[self.role]
+    def may(self, action: str) -> bool:
+        """Whether the account may do `action` whatever it acts on (flows/policy.py)."""
+        return policy.allowed(policy.person(self), action).allowed
 
 
 def check_password(password: str, name: str) -> None:

@@ -12,16 +12,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
+from flows import policy
 from flows.edition.french import PARIS
 from flows.portal import accounts, audit, people, refusals, throttle
 from flows.portal.access import Visitor, require
-from flows.portal.accounts import MANAGE, AccountError
+from flows.portal.accounts import AccountError
 from flows.portal.pages import render
 
 router = APIRouter(prefix="/staff/admin")
-Admin = Annotated[Visitor, Depends(require(MANAGE))]
-AdminPost = Annotated[Visitor, Depends(require(MANAGE, "post"))]
-AdminFile = Annotated[Visitor, Depends(require(MANAGE, "file"))]
+Admin = Annotated[Visitor, Depends(require(policy.MANAGE_ACCOUNTS))]
+AdminPost = Annotated[Visitor, Depends(require(policy.MANAGE_ACCOUNTS, "post"))]
+Auditor = Annotated[Visitor, Depends(require(policy.READ_AUDIT))]
+AuditorFile = Annotated[Visitor, Depends(require(policy.READ_AUDIT, "file"))]
 AUDIT_LIMIT = 500
 EXPORT_LIMIT = 100_000  # lines of one CSV export: a longer period is exported in several
 DONE = {
@@ -126,7 +128,7 @@ def _record(request: Request, visitor: Visitor, target: str, outcome: str, detai
 
 
 @router.get("/audit")
-def audit_page(request: Request, visitor: Admin, action: str = "") -> Response:
+def audit_page(request: Request, visitor: Auditor, action: str = "") -> Response:
     chosen = action if action in audit.ACTION_NAMES else ""
     found = audit.entries(_engine(request), AUDIT_LIMIT, chosen or None)
     return render(
@@ -153,7 +155,7 @@ def _day(text: str) -> dt.date | None:
 
 
 @router.get("/audit.csv")
-def audit_csv(request: Request, visitor: AdminFile, action: str = "", du: str = "", au: str = "") -> Response:
+def audit_csv(request: Request, visitor: AuditorFile, action: str = "", du: str = "", au: str = "") -> Response:
     """The log of one period (days in Paris time, both included; without a date, from the start or up to
     now), latest first, at most EXPORT_LIMIT lines, written as it is read (never the whole log in memory)."""
     chosen = action if action in audit.ACTION_NAMES else None

@@ -26,6 +26,7 @@ from flows.edition.publish.tables import audit_log
 from flows.portal import people
 
 CONFIRM = "confirm"  # texts and figures carried over from the earlier edition, re-read (flows/carryover.py)
+SETTING = "setting"  # an administrators' setting changed (flows/edition/publish/settings.py)
 INTEGRITY = "integrity"  # a published file found damaged by the service, no longer served (portal/integrity.py)
 DRAFT_VIEW = "draft-view"  # a draft's page (its page images are covered by that line: flows/portal/staff.py)
 LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
@@ -50,6 +51,7 @@ ACTION_NAMES = {
     ACCOUNT: "compte",
     ACCESS: "accès refusé",
     CONFIRM: "confirmation d'éléments repris",
+    SETTING: "réglage",
     INTEGRITY: "fichier publié altéré",
 }
 OUTCOME_NAMES = {OK: "fait", REFUSED: "refusé", FAILED: "échoué"}

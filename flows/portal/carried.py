@@ -10,17 +10,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from flows import carryover
-from flows.edition.publish import confirmations, store
+from flows import carryover, policy
+from flows.edition.publish import confirmations
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.validate import carried_report
 from flows.portal import audit
-from flows.portal.access import Visitor, require
-from flows.portal.accounts import VIEW_DRAFTS
+from flows.portal.access import Visitor, actor, require
 from flows.portal.public import french_date
 
 router = APIRouter(prefix="/staff")
-Reviewer = Annotated[Visitor, Depends(require(VIEW_DRAFTS, "post"))]
+Reviewer = Annotated[Visitor, Depends(require(policy.CONFIRM, "post"))]
 CONFIRMED = "Fichier confirmé : ses éléments repris quittent la liste."
 
 
@@ -64,10 +63,9 @@ def confirm(request: Request, region: str, year: int, revision: int, visitor: Re
     target = f"{region} {year} r{revision}"
     _, items = carryover.recorded_items(entry)
     chosen = [item for item in items if item.source == source]
-    error = ""
-    if entry.get("status", store.PUBLISHED) != store.DRAFT:
-        error = "ce projet n'attend plus de décision : il n'y a plus rien à confirmer"
-    elif not chosen:
+    state = policy.draft(region, year, revision, entry, None, False)  # a confirmation is for a pending draft
+    error = policy.allowed(actor(visitor), policy.CONFIRM, state).reason
+    if not error and not chosen:
         error = f"le fichier « {source or '(aucun)'} » n'a aucun élément repris à confirmer dans ce projet"
     if error:
         audit.record(engine, visitor.name, visitor.address, audit.CONFIRM, target, audit.REFUSED, error)

@@ -9,7 +9,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from flows import paths
+from flows import paths, policy
 from flows.edition.french import format_time
 from flows.portal import accounts, audit, people
 
@@ -21,6 +21,7 @@ STATUS_TITLES = {
     404: "Page introuvable",
     405: "Méthode non autorisée",
     409: "Action refusée",
+    413: "Formulaire trop volumineux",
     422: "Demande invalide",
     500: "Erreur interne",
     503: "Service indisponible",
@@ -44,7 +45,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     shared = {
         "me": account,
         "csrf": visitor.session.csrf if visitor and visitor.session else "",
-        "can": {p: bool(account and account.may(p)) for p in accounts.PERMISSIONS["admin"]},
+        "can": {action: bool(account and account.may(action)) for action in policy.ACTIONS},
         "path": request.url.path,
     }
     return HTMLResponse(env.get_template(template).render(**shared, **context), status_code=status_code)

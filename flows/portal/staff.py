@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from flows import policy
 from flows.edition.ingest.snapshot import list_editions
-from flows.edition.publish import store
+from flows.edition.publish import settings, store
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.edition.validate import carried_report
 from flows.portal import accounts, audit, carried, people, previews, refusals, throttle, wording
-from flows.portal.access import Visitor, checked, identify, require, safe_next
-from flows.portal.accounts import APPROVE, LAUNCH, VIEW_DRAFTS
+from flows.portal.access import Visitor, actor, identify, require, safe_next
 from flows.portal.pages import error_page, render
 from flows.portal.public import REGION, french_date
 from flows.portal.runs import LaunchFailed, ui_url
@@ -38,12 +38,14 @@ STATUS_LABELS = {
     store.REJECTED: "rejetée",
     store.SUPERSEDED: "remplacé",
 }
-# What each route needs (flows/portal/access.py): the dependency admits the visitor or refuses, audited.
-Member = Annotated[Visitor, Depends(require(None, "post"))]
-Viewer = Annotated[Visitor, Depends(require(VIEW_DRAFTS))]
-ViewerFile = Annotated[Visitor, Depends(require(VIEW_DRAFTS, "file"))]
-Approver = Annotated[Visitor, Depends(require(APPROVE, "post"))]
-Launcher = Annotated[Visitor, Depends(require(LAUNCH, "post"))]
+# The action each route is (flows/policy.py, through flows/portal/access.py): the dependency admits the
+# visitor or refuses, audited. What a draft's state forbids is asked of the policy by the route itself.
+Member = Annotated[Visitor, Depends(require(policy.LOG_OUT, "post"))]
+Viewer = Annotated[Visitor, Depends(require(policy.VIEW_DRAFTS))]
+ViewerFile = Annotated[Visitor, Depends(require(policy.VIEW_DRAFTS, "file"))]
+Approver = Annotated[Visitor, Depends(require(policy.APPROVE, "post"))]
+Rejecter = Annotated[Visitor, Depends(require(policy.REJECT, "post"))]
+Launcher = Annotated[Visitor, Depends(require(policy.LAUNCH, "post"))]
 DECISIONS = {
     "approve": "Révision approuvée : elle est publiée.",
     "reject": "Projet rejeté : il ne sera pas publié.",
@@ -84,7 +86,7 @@ def _login_page(
 @router.post("/login")
 async def login(request: Request) -> Response:
     visitor = await run_in_threadpool(identify, request)
-    form = await checked(request, visitor)
+    form = await request.form()  # its token, the anonymous session's, was checked (csrf.CsrfGuard)
     name = str(form.get("name", "")).strip().lower()[:80]
     password = str(form.get("password", ""))[:1024]
     following = str(form.get("next", ""))
@@ -268,8 +270,9 @@ def _draft_page(
         for page in changed_pages
         if page <= entry["pages"]
     ]
-    me = visitor.account
     status_name = entry.get("status", store.PUBLISHED)
+    state = policy.draft(region, year, revision, entry, current, settings.self_approval(catalogue.engine, region))
+    decision = policy.allowed(actor(visitor), policy.APPROVE, state)
     return render(
         request,
         "draft.html.j2",
@@ -290,7 +293,7 @@ def _draft_page(
         stale=status_name == store.DRAFT and based_on != current,
         interrupted=status_name == store.DRAFT and revision in catalogue.interrupted_drafts(region, year),
         current=current,
-        own=bool(me and me.name == entry.get("launched_by") and not entry.get("self_approval", False)),
+        own=status_name == store.DRAFT and decision.rule == policy.FOUR_EYES,
         error=error,
         notice=notice,
     )
@@ -388,30 +391,31 @@ def approve(request: Request, region: str, year: int, revision: int, visitor: Ap
 
 
 @router.post("/drafts/{region}/{year}/{revision}/reject")
-def reject(request: Request, region: str, year: int, revision: int, visitor: Approver) -> Response:
+def reject(request: Request, region: str, year: int, revision: int, visitor: Rejecter) -> Response:
     return _decide(request, visitor, region, year, revision, False)
 
 
 def _decide(request: Request, visitor: Visitor, region: str, year: int, revision: int, approving: bool) -> Response:
-    """Sign off through the same function as the command line (its rules, its audit lines)."""
-    _, entry = _revision(request, region, year, revision)
+    """Sign off through the same function as the command line (the policy's rules, its audit lines)."""
+    _revision(request, region, year, revision)  # 404 for an unknown revision
     assert visitor.account is not None and visitor.form is not None
     comment = str(visitor.form.get("comment", ""))[:2000]
+    catalogue = _portal(request).catalogue
     try:
         sign_off(
-            _portal(request).catalogue,
+            catalogue,
             region,
             year,
             revision,
             approving,
-            visitor.account.name,
+            actor(visitor),
             visitor.address,
             comment,
             acknowledge=approving and visitor.form.get("malgre") == "oui",
         )
-    except SignOffRefused as exc:
-        own = approving and entry.get("launched_by") == visitor.account.name and not entry.get("self_approval")
-        return _draft_page(request, visitor, region, year, revision, 403 if own else 409, error=str(exc))
+    except SignOffRefused as exc:  # the four-eyes rule is a 403; a draft's state (or its carry-over) a 409
+        status = 403 if getattr(exc, "rule", "") in (policy.ROLE, policy.FOUR_EYES) else 409
+        return _draft_page(request, visitor, region, year, revision, status, error=str(exc))
     except ViewsNotUpdated:  # decided and audited; only the public files lag: said, not hidden behind an error
         stale = "approve-vues" if approving else "reject-vues"
         return RedirectResponse(f"/staff/drafts/{region}/{year}/{revision}?decision={stale}", 303)

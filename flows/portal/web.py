@@ -2,8 +2,9 @@
 (Jinja2, templates/portal/), no JavaScript. `fir serve` runs it (as `flows.web.create_app`).
 
 Refusals are pages in French: anonymous HTML pages under /staff redirect to the login form (303), anonymous
-files and POSTs get 401, a missing permission 403, a bad CSRF token 403; each leaves its audit line
-(flows/portal/access.py).
+files and POSTs get 401, what the policy refuses 403 (flows/policy.py), a request that changes something
+without its session's CSRF token 403, whatever its route (flows/portal/csrf.py); each leaves its audit
+line (flows/portal/access.py).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from flows import paths
 from flows.edition.publish import store
 from flows.edition.publish.store import Catalogue
-from flows.portal import admin, carried, csrf, integrity, pages, public, staff
-from flows.portal.access import Forbidden, LoginRequired, login_url
+from flows.portal import admin, carried, csrf, integrity, pages, public, settings_page, staff
+from flows.portal.access import Forbidden, LoginRequired, csrf_refused, login_url
 from flows.portal.runs import PrefectRuns, Runs
 from flows.portal.sessions import Sessions, portal_secret
 
@@ -68,8 +69,13 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
     )
     # The routes themselves, not include_router: FastAPI 0.150 wraps included routers in a private
     # object, and app.routes must list every route (the security tests enumerate those under /staff).
-    for router in (public.router, staff.router, carried.router, admin.router):
+    for router in (public.router, staff.router, carried.router, admin.router, settings_page.router):
         app.router.routes.extend(router.routes)
+
+    # Every route, one added later included: no CSRF code needed in a route for it to be protected.
+    app.add_middleware(
+        csrf.CsrfGuard, read_session=lambda request: app.state.portal.sessions.read(request), refuse=csrf_refused
+    )
 
     @app.get("/portal.css", include_in_schema=False)
     def stylesheet() -> FileResponse:
@@ -99,11 +105,6 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
         return pages.error_page(
             request, 403, "Votre rôle ne permet pas d'accéder à cette page ou de faire cette action."
         )
-
-    @app.exception_handler(csrf.CsrfRefused)
-    def csrf_refused(request: Request, exc: csrf.CsrfRefused) -> Response:
-        message = "Formulaire expiré ou invalide : rechargez la page et recommencez."
-        return pages.error_page(request, 403, message)
 
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:

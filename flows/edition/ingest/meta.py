@@ -40,9 +40,10 @@ class EditionMeta:
     subset_title: str | None = None
     subset_exclude: tuple[str, ...] = ()
     share_rounding: str = "half-up"  # or "largest-remainder" (compute/figures.py)
-    # A one-person team may approve its own drafts ([approval] self_approval = true); by default the
-    # approver must be someone else than the person who launched the build (four-eyes rule).
-    self_approval: bool = False
+    # `[approval] self_approval`, which once let the launcher of a build approve it, is ignored: the
+    # exception to the four-eyes rule is an administrators' setting in the catalogue (flows/policy.py),
+    # never the data under review. True when the file still has the key: `fir check` and builds warn.
+    ignored_self_approval: bool = False
     # The web edition's address, printed in the brochure ([publication] web_url); by default the portal's
     # (flows/edition/render/web.py, web_url).
     web_url: str | None = None
@@ -67,8 +68,8 @@ class _Shares(BaseModel):
 
 
 class _Approval(BaseModel):
-    model_config = ConfigDict(strict=True)
-    self_approval: bool = False
+    model_config = ConfigDict(strict=True, extra="ignore")
+    self_approval: Any = None  # ignored whatever its value (EditionMeta.ignored_self_approval)
 
 
 class _Publication(BaseModel):
@@ -101,8 +102,6 @@ def _expected(column: str, error_type: str, year: int) -> str:
         return f"une clé « {column.rpartition('.')[2]} »"
     if column == "shares.rounding":
         return "« half-up » (chaque part arrondie) ou « largest-remainder » (parts qui totalisent 100 %)"
-    if column == "approval.self_approval":
-        return "true (la personne qui lance la construction peut approuver) ou false, sans guillemets"
     if column == "publication.web_url":
         return "une adresse web complète entre guillemets (« https://… »)"
     if column in ("brand", "thematic_subset", "shares", "approval", "publication"):
@@ -166,7 +165,7 @@ def parse_meta(file: InputFile, folder: Path, inputs: Path, region: str, year: i
         subset_title=model.thematic_subset.title,
         subset_exclude=tuple(model.thematic_subset.exclude),
         share_rounding=model.shares.rounding,
-        self_approval=model.approval.self_approval,
+        ignored_self_approval=model.approval.self_approval is not None,
         web_url=model.publication.web_url,
     )
 

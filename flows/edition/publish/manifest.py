@@ -44,7 +44,6 @@ class RecordEntry(TypedDict):
     figures: dict[str, str]  # figure name → printed text
     basis: dict[str, BasisEntry]  # published values printed, with the amounts they were printed with
     report: NotRequired[list[str]]  # the validation report as `fir check` prints it (drafts' reviewers read it)
-    self_approval: NotRequired[bool]  # edition.toml allowed the launcher to approve (one-person teams)
     run_id: NotRequired[str]  # the Prefect flow run that built it (the portal's run page links to its draft)
     carried_over: NotRequired[dict[str, object]]  # items carried over from an earlier edition, to confirm
     web_address: NotRequired[WebAddressEntry]  # printed on the back cover (the draft's page shows it)

@@ -54,7 +54,6 @@ class RevisionRecord:
     figures: Mapping[str, str]
     basis: Mapping[str, BasisEntry]
     report: tuple[str, ...] = ()  # the validation report, for the draft's reviewers
-    self_approval: bool = False  # edition.toml lets the person who launched the build approve it
     run_id: str = ""  # the Prefect flow run that built it
     # What the edition carries over unchanged from an earlier one (validate/carried_over.py): the items its
     # approval asks to be confirmed, as {"earlier_year": 2024, "items": [Item.as_json(), …]}.
@@ -78,7 +77,6 @@ class RevisionRecord:
             figures=dict(self.figures),
             basis=dict(self.basis),
             report=list(self.report),
-            self_approval=self.self_approval,
         )
         if self.run_id:
             entry["run_id"] = self.run_id
@@ -144,5 +142,4 @@ def revision_record(
             for name, e in prepared.figures.basis.items()
         },
         report=report,
-        self_approval=edition.meta.self_approval,
     )

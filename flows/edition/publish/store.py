@@ -91,7 +91,7 @@ class RevisionConflict(Exception):
 
 
 class SignOffRefused(Exception):
-    """An approval or a rejection the rules forbid, said in French (unknown draft, four-eyes rule, stale)."""
+    """An approval or a rejection the rules forbid (flows/policy.py), said in French."""
 
 
 @dataclass
@@ -397,42 +397,14 @@ class Catalogue:
         at: str,
         then: InTransaction | None = None,
     ) -> RevisionEntry:
-        """Approve (publish) or reject draft `number`, by `actor`, under the edition's lock held by the caller.
-        One transaction changes its status and holds what `then` writes with the decided revision (its audit
-        line, the notifications owed); the views are rewritten after the commit, and ViewsNotUpdated (with
-        the decided revision) says so when they could not all be: the decision stands, `fir repair` ends it.
-        Refused (SignOffRefused) when it is not a pending draft, when the actor launched it and the edition
-        does not allow self-approval, when a rejection gives no reason, or when the publication it was
-        compared with is no longer the current one (its erratum would be wrong)."""
+        """Approve (publish) or reject draft `number`, by `actor`, under the edition's lock held by the caller,
+        who asked the rules first (flows/policy.py, through flows/portal/signoff.py) under that same lock: a
+        pending draft, the four-eyes rule, a rejection's reason, a publication still current. One transaction
+        changes its status and holds what `then` writes with the decided revision (its audit line, the
+        notifications owed); the views are rewritten after the commit, and ViewsNotUpdated (with the decided
+        revision) says so when they could not all be: the decision stands, `fir repair` ends it.
+        RevisionConflict if the draft was decided meanwhile (the lock was not held)."""
         self.catch_up(region, year)  # a catalogue put back older: decide on what the records say
-        entry = self.revision(region, year, number)
-        if entry is None:
-            raise SignOffRefused(f"{region} {year} : aucune révision {number}")
-        status = entry.get("status", PUBLISHED)
-        if status == SUPERSEDED:
-            current = latest_number(self.history(region, year))
-            raise SignOffRefused(
-                f"{region} {year} révision {number} : projet remplacé, la {_revision_name(current)} a été publiée "
-                f"depuis et il corrige la {_revision_name(entry.get('based_on'))} ; il ne peut plus être approuvé "
-                "ni rejeté : relancer la construction si ses données doivent être publiées"
-            )
-        if status != DRAFT:
-            raise SignOffRefused(
-                f"{region} {year} révision {number} : pas un projet en attente ({STATUS_NAMES[status]})"
-            )
-        if not approve and not comment.strip():
-            raise SignOffRefused("un rejet doit dire pourquoi (commentaire obligatoire)")
-        if approve and actor == entry.get("launched_by") and not entry.get("self_approval", False):
-            raise SignOffRefused(
-                f"« {actor} » a lancé cette construction et ne peut pas l'approuver (règle des quatre yeux ; "
-                "une équipe d'une personne l'autorise par [approval] self_approval = true dans edition.toml)"
-            )
-        current = latest_number(self.history(region, year))
-        if approve and current != entry.get("based_on"):
-            raise SignOffRefused(
-                f"la publication actuelle ({_revision_name(current)}) n'est plus celle que ce projet corrige "
-                f"({_revision_name(entry.get('based_on'))}) : son erratum serait faux, relancer la construction"
-            )
         superseded = 0
         with self.engine.begin() as conn:
             edition_id = _edition_id(conn, region, year, "")
@@ -829,7 +801,7 @@ def _conflict(number: int) -> str:
     )
 
 
-_OPTIONAL_RECORD = ("report", "self_approval", "run_id", "carried_over", "web_address")
+_OPTIONAL_RECORD = ("report", "run_id", "carried_over", "web_address")
 
 
 def _supersede_stale(conn: Connection, edition_id: int, at: str) -> int:
@@ -860,10 +832,6 @@ def _now() -> str:
 
 def latest_number(history: Manifest | None) -> int | None:
     return history["revisions"][-1]["revision"] if history and history["revisions"] else None
-
-
-def _revision_name(number: int | None) -> str:
-    return f"révision {number}" if number is not None else "aucune publication"
 
 
 def _with_sign_off(row: sa.Row[Any], files: dict[str, FileEntry], entry: RevisionEntry) -> RevisionEntry:

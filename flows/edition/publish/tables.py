@@ -1,7 +1,7 @@
 """The catalogue's tables: editions, their revisions, each revision's files and the Prefect results its
-build used, who holds an edition's lock, the portal's staff accounts and the audit log. The schema is created and
-changed only by the Alembic migrations beside this file (migrations/versions); docs/catalogue.md
-describes it for operators.
+build used, who holds an edition's lock, the portal's staff accounts, the audit log and the administrators'
+settings. The schema is created and changed only by the Alembic migrations beside this file
+(migrations/versions); docs/catalogue.md describes it for operators.
 """
 
 from __future__ import annotations
@@ -118,6 +118,18 @@ confirmations = sa.Table(
     sa.Column("confirmed_by", sa.String(200), nullable=False),  # an account, or the system user
     sa.Column("confirmed_at", sa.String(40), nullable=False),  # ISO 8601, UTC
     sa.UniqueConstraint("region", "year", "item_key", name="uq_confirmations_item"),
+)
+
+# The administrators' settings of a region's editions (migration 0005; flows/edition/publish/settings.py):
+# whether the person who launched a draft may approve it (a one-person team). Changed only by an
+# administrator, in the portal or with `fir reglages`, each change in the audit log.
+approval_settings = sa.Table(
+    "approval_settings",
+    metadata,
+    sa.Column("region", sa.String(80), primary_key=True),
+    sa.Column("self_approval", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("changed_by", sa.String(200), nullable=False),  # an account, or the system user
+    sa.Column("changed_at", sa.String(40), nullable=False),  # ISO 8601, UTC
 )
 
 # Staff sessions kept on the server (migration 0006; flows/portal/sessions.py): the cookie names a row by a
