@@ -6,7 +6,6 @@ next command completes it. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -15,56 +14,20 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from flows.edition.publish import store
 from flows.edition.publish.tables import outbox as outbox_table
 from flows.portal import accounts, audit, outbox
+from tests.smtp import free_port, smtp_env, smtp_server
 from tests.store_child import REGION, YEAR, record
 
 NAME = f"fir-{REGION}-{YEAR}"
 PASSWORD = "un mot de passe assez long"
 UNCHANGED = "Rien de ce qui était publié n'a changé"
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd calls this hook by name
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-    def subjects(self) -> list[str]:
-        return [str(m["Subject"]) for m in self.messages]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextlib.contextmanager
-def _smtp_server(port: int) -> Iterator[_Inbox]:
-    found = _Inbox()
-    controller = Controller(found, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield found
-    finally:
-        controller.stop()
-
-
-def _smtp_env(port: int) -> dict[str, str]:
-    return {"FIR_SMTP_HOST": "127.0.0.1", "FIR_SMTP_PORT": str(port), "FIR_SMTP_FROM": "fir@ars.test"}
 
 
 def _without_smtp() -> dict[str, str]:
@@ -198,7 +161,7 @@ def _wait_published(catalogue: store.Catalogue, number: int, child: subprocess.P
 def test_an_approval_killed_right_after_its_commit_keeps_its_audit_line_and_its_notice_is_sent_later(
     catalogue: store.Catalogue,
 ):
-    port = _free_port()
+    port = free_port()
     outputs = catalogue.outputs
     _draft(catalogue, 1, "r1")
     # The approver's shell has no SMTP settings (the service has them): the child cannot send the notice
@@ -215,8 +178,8 @@ def test_an_approval_killed_right_after_its_commit_keeps_its_audit_line_and_its_
     [line] = _approvals(catalogue, 1)  # committed with the status, killed or not
     assert (line.actor, line.outcome) == ("bruno", audit.OK)
     assert outbox.owed(catalogue.engine) == 1
-    with _smtp_server(port) as inbox:
-        after = _run("drafts", "--outputs", outputs, user="alice", env={**os.environ, **_smtp_env(port)})
+    with smtp_server(port) as inbox:
+        after = _run("drafts", "--outputs", outputs, user="alice", env={**os.environ, **smtp_env(port)})
         assert after.returncode == 0, after.stderr
         assert inbox.subjects() == [f"[FIR] Publiée : Hauts-de-France {YEAR}, révision 1"]
         assert inbox.messages[0]["To"] == "alice@ars.test"
@@ -227,8 +190,8 @@ def test_an_approval_killed_right_after_its_commit_keeps_its_audit_line_and_its_
 def test_an_approval_while_the_smtp_server_is_down_says_the_notice_waits_and_repair_sends_it(
     catalogue: store.Catalogue,
 ):
-    port = _free_port()  # nobody listens there yet
-    env = {**os.environ, **_smtp_env(port)}
+    port = free_port()  # nobody listens there yet
+    env = {**os.environ, **smtp_env(port)}
     _draft(catalogue, 1, "r1")
     approved = _run(
         "approve", REGION, YEAR, 1, "--comment", "relu", "--outputs", catalogue.outputs, user="bruno", env=env
@@ -239,7 +202,7 @@ def test_an_approval_while_the_smtp_server_is_down_says_the_notice_waits_and_rep
     with catalogue.engine.connect() as conn:
         [row] = conn.execute(sa.select(outbox_table)).all()
     assert row.attempts == 1 and row.done_at is None and row.next_attempt > time.time()  # waits before trying again
-    with _smtp_server(port) as inbox:
+    with smtp_server(port) as inbox:
         repaired = _run("repair", "--outputs", catalogue.outputs, user="bruno", env=env)
         assert repaired.returncode == 0, repaired.stderr
         assert "Notifications en attente envoyées : 1" in repaired.stdout
@@ -295,12 +258,12 @@ def _owe(catalogue: store.Catalogue, subject: str) -> None:
 def test_the_service_sends_what_is_owed_every_little_while(catalogue: store.Catalogue, monkeypatch: pytest.MonkeyPatch):
     import threading
 
-    port = _free_port()
-    for key, value in _smtp_env(port).items():
+    port = free_port()
+    for key, value in smtp_env(port).items():
         monkeypatch.setenv(key, value)
     _owe(catalogue, "[FIR] en attente")
     stop = threading.Event()
-    with _smtp_server(port) as inbox:
+    with smtp_server(port) as inbox:
         sender = outbox.keep_delivering(catalogue.engine, stop, every_s=0.2)
         deadline = time.monotonic() + 30
         while not inbox.messages and time.monotonic() < deadline:
@@ -314,8 +277,8 @@ def test_the_service_sends_what_is_owed_every_little_while(catalogue: store.Cata
 def test_a_message_claimed_by_a_process_that_died_is_sent_by_the_next(
     catalogue: store.Catalogue, monkeypatch: pytest.MonkeyPatch
 ):
-    port = _free_port()
-    for key, value in _smtp_env(port).items():
+    port = free_port()
+    for key, value in smtp_env(port).items():
         monkeypatch.setenv(key, value)
     _owe(catalogue, "[FIR] réclamé par un mort")
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -326,7 +289,7 @@ def test_a_message_claimed_by_a_process_that_died_is_sent_by_the_next(
                 claimed_until=time.time() + 3600, claimed_by=f"{dead.pid}@{socket.gethostname()}"
             )
         )
-    with _smtp_server(port) as inbox:
+    with smtp_server(port) as inbox:
         assert outbox.deliver(catalogue.engine).sent == 1
     assert inbox.subjects() == ["[FIR] réclamé par un mort"]
     # a claim of a living process is respected: nothing is sent twice at once

@@ -24,12 +24,9 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
 from flows.edition.publish import store
@@ -38,6 +35,7 @@ from flows.portal import accounts, audit, integrity
 from flows.web import create_app
 from tests.helpers import APPROVER, EDITOR, build_command, fir, fir_build
 from tests.portal_helpers import PASSWORD, log_in
+from tests.smtp import Inbox, free_port, smtp_env, smtp_server
 from tests.store_child import REGION, YEAR, record
 
 NAME = f"fir-{REGION}-{YEAR}"
@@ -87,33 +85,14 @@ def _truncate(path: Path) -> None:
     subprocess.run(["truncate", "-s", "100", str(path)], check=True)
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd calls this hook by name
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 OK"
-
-
 @pytest.fixture
-def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Inbox]:
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """A real SMTP server on the loopback, named by the service's settings for the test's length."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    found = _Inbox()
-    controller = Controller(found, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("FIR_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("FIR_SMTP_PORT", str(port))
-    monkeypatch.setenv("FIR_SMTP_FROM", "fir@ars.test")
-    try:
+    port = free_port()
+    with smtp_server(port) as found:
+        for key, value in smtp_env(port).items():
+            monkeypatch.setenv(key, value)
         yield found
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -158,7 +137,7 @@ def test_views_an_earlier_version_made_as_hard_links_become_copies(published: st
 
 
 def test_the_portal_refuses_a_damaged_published_file_tells_the_admins_once_and_fir_repair_restores_it(
-    published: store.Catalogue, inbox: _Inbox
+    published: store.Catalogue, inbox: Inbox
 ):
     client = TestClient(create_app(published.outputs))
     forms = _forms("r2")
@@ -201,7 +180,7 @@ def test_the_portal_refuses_a_damaged_published_file_tells_the_admins_once_and_f
 
 
 def test_the_service_reads_every_published_file_at_start_and_reports_a_damaged_one(
-    published: store.Catalogue, inbox: _Inbox
+    published: store.Catalogue, inbox: Inbox
 ):
     older = published.object_file(REGION, YEAR, _sha(_forms("r1")["archive"]))  # a file nobody asked for yet
     _overwrite_same_size(older)
@@ -230,14 +209,14 @@ with listen("127.0.0.1", 0) as listener:
 """
 
 
-def _wait_for(inbox: _Inbox, count: int, timeout: float = 60) -> None:
+def _wait_for(inbox: Inbox, count: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while len(inbox.messages) < count and time.monotonic() < deadline:
         time.sleep(0.1)
     assert len(inbox.messages) == count, [m["Subject"] for m in inbox.messages]
 
 
-def test_the_service_portal_checks_at_start_and_again_at_each_period(published: store.Catalogue, inbox: _Inbox):
+def test_the_service_portal_checks_at_start_and_again_at_each_period(published: store.Catalogue, inbox: Inbox):
     """The portal as `fir serve` runs it (supervisor.serve_portal, in a process of its own): a file damaged
     before it starts is told at once; one damaged later, at the next pass (the period made 1 s here)."""
     _overwrite_same_size(published.object_file(REGION, YEAR, _sha(_forms("r1")["archive"])))

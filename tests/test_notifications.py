@@ -8,49 +8,28 @@ import re
 import socket
 import subprocess
 from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from flows.edition.publish import store
 from flows.portal import accounts, audit, notify
 from tests.conftest import REGION
 from tests.helpers import APPROVER
+from tests.smtp import Inbox, free_port, smtp_env, smtp_server
 
 PASSWORD = "un mot de passe assez long"
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd calls this hook by name
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 OK"
-
-
 @pytest.fixture
-def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Inbox]:
+def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """A local SMTP server on 127.0.0.1, named by the service's settings for the test's length."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    found = _Inbox()
-    controller = Controller(found, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("FIR_SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("FIR_SMTP_PORT", str(port))
-    monkeypatch.setenv("FIR_SMTP_FROM", "fir@ars.test")
-    monkeypatch.setenv("FIR_PORTAL_URL", "https://fir.example.org")
-    try:
+    port = free_port()
+    with smtp_server(port) as found:
+        for key, value in smtp_env(port).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("FIR_PORTAL_URL", "https://fir.example.org")
         yield found
-    finally:
-        controller.stop()
 
 
 def _staff(outputs: Path) -> None:
@@ -60,7 +39,7 @@ def _staff(outputs: Path) -> None:
     accounts.add(engine, "sans-adresse", "approver", PASSWORD)  # no address: nothing to send
 
 
-def test_the_scheduled_run_makes_drafts_and_emails_the_approvers(inputs_copy: Path, tmp_path: Path, inbox: _Inbox):
+def test_the_scheduled_run_makes_drafts_and_emails_the_approvers(inputs_copy: Path, tmp_path: Path, inbox: Inbox):
     from flows.deploy import annual_run
 
     outputs = tmp_path / "outputs"
@@ -95,7 +74,7 @@ def test_the_scheduled_run_makes_drafts_and_emails_the_approvers(inputs_copy: Pa
     assert f"Révision 1 de {REGION} 2018 publiée" in approved.stdout
 
 
-def test_a_failing_scheduled_run_emails_the_editors_what_went_wrong(inputs_copy: Path, tmp_path: Path, inbox: _Inbox):
+def test_a_failing_scheduled_run_emails_the_editors_what_went_wrong(inputs_copy: Path, tmp_path: Path, inbox: Inbox):
     from flows.deploy import annual_run
 
     outputs = tmp_path / "outputs"

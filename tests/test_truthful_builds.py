@@ -6,26 +6,17 @@ the timings file in a folder nobody may write (`chattr +i`). A real build of the
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
-
-from aiosmtpd.controller import Controller
 
 from flows.edition.publish import store
 from flows.portal import accounts, audit, outbox
 from tests.conftest import REGION
 from tests.helpers import EDITOR, build_command, fir
-from tests.test_atomic_decisions import _Inbox
+from tests.smtp import free_port, smtp_server
 
 PASSWORD = "un mot de passe assez long"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_a_build_whose_later_steps_fail_says_its_draft_is_recorded_and_what_did_not_complete(
@@ -34,7 +25,7 @@ def test_a_build_whose_later_steps_fail_says_its_draft_is_recorded_and_what_did_
     outputs = tmp_path / "outputs"
     engine = store.open_catalogue(outputs).engine
     accounts.add(engine, "bruno", "approver", PASSWORD, "Bruno Approbateur", "bruno@ars.test")
-    port = _free_port()  # the approvers' SMTP server: down during the build
+    port = free_port()  # the approvers' SMTP server: down during the build
     results = tmp_path / "prefect-results"
     results.mkdir()
     stale = results / "0ld-result-of-another-year"
@@ -75,10 +66,7 @@ def test_a_build_whose_later_steps_fail_says_its_draft_is_recorded_and_what_did_
     assert line.address.startswith("ligne de commande") and "motif : —" in line.detail
     assert outbox.owed(engine) == 1
 
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(port) as inbox:
         repaired = subprocess.run(
             [*build_command(2018, outputs)[:3], "repair", "--outputs", str(outputs)],
             capture_output=True,
@@ -86,8 +74,6 @@ def test_a_build_whose_later_steps_fail_says_its_draft_is_recorded_and_what_did_
             timeout=300,
             env=env,
         )
-    finally:
-        controller.stop()
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     assert inbox.subjects() == ["[FIR] Projet à approuver : Hauts-de-France 2018, révision 1"]
     assert outbox.owed(engine) == 0
@@ -114,7 +100,7 @@ def test_a_build_killed_the_instant_its_draft_is_committed_keeps_its_audit_line_
     outputs = tmp_path / "outputs"
     engine = store.open_catalogue(outputs).engine
     accounts.add(engine, "bruno", "approver", PASSWORD, "Bruno Approbateur", "bruno@ars.test")
-    port = _free_port()
+    port = free_port()
     smtp = {"FIR_SMTP_HOST": "127.0.0.1", "FIR_SMTP_PORT": str(port), "FIR_SMTP_FROM": "fir@ars.test"}
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIR_SMTP_")}  # the child cannot send
     child = subprocess.Popen(
@@ -142,10 +128,7 @@ def test_a_build_killed_the_instant_its_draft_is_committed_keeps_its_audit_line_
     [line] = audit.entries(engine, action=audit.BUILD)  # committed with the draft
     assert (line.actor, line.outcome) == (EDITOR, audit.OK)
     assert outbox.owed(engine) == 1
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with smtp_server(port) as inbox:
         after = subprocess.run(
             [*build_command(2018, outputs)[:3], "drafts", "--outputs", str(outputs)],
             capture_output=True,
@@ -153,8 +136,6 @@ def test_a_build_killed_the_instant_its_draft_is_committed_keeps_its_audit_line_
             timeout=300,
             env={**os.environ, **smtp},
         )
-    finally:
-        controller.stop()
     assert after.returncode == 0, after.stderr
     assert inbox.subjects() == ["[FIR] Projet à approuver : Hauts-de-France 2018, révision 1"]
     assert outbox.owed(engine) == 0
