@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from flows import policy
 from flows.edition.publish import settings
+from flows.edition.publish.tables import editions
 from flows.portal import audit, people
 from flows.portal.access import Visitor, require
 from flows.portal.pages import render
@@ -37,7 +39,11 @@ def _page(request: Request, status: int = 200, error: str = "", notice: str = ""
     engine = _engine(request)
     known = people.known(engine)
     found = settings.listing(engine, tuple(_regions(request)))
-    rows = [{**vars(s), "who": people.person(s.changed_by, known)} for s in found]
+    with engine.connect() as conn:  # a region as the staff name it (« Hauts-de-France »), when built once
+        names = dict(conn.execute(sa.select(editions.c.region, editions.c.region_name)).all())
+    rows = [
+        {**vars(s), "who": people.person(s.changed_by, known), "name": names.get(s.region) or s.region} for s in found
+    ]
     return render(request, "settings.html.j2", status, settings=rows, error=error, notice=notice)
 
 
