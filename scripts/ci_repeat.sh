@@ -8,10 +8,12 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/ci-repeat.XXXXXX)
 ln -s "$(cd "$root/../shared" && pwd)" "$work/shared"
 (
-    export PREFECT_HOME="$work/beside-prefect"
+    # a whole build each time (its own empty outputs/ and PREFECT_HOME: nothing reused from the last one)
     while true; do
-        "$root/.venv/bin/fir" build --region hauts-de-france --year 2018 \
-            --inputs "$root/inputs" --outputs "$work/beside-outputs" > "$work/beside.log" 2>&1
+        rm -rf "$work/beside-outputs" "$work/beside-prefect"
+        PREFECT_HOME="$work/beside-prefect" "$root/.venv/bin/fir" build --region hauts-de-france --year 2018 \
+            --inputs "$root/inputs" --outputs "$work/beside-outputs" >> "$work/beside.log" 2>&1
+        echo "build beside: exit $?" >> "$work/beside.log"
     done
 ) &
 beside=$!
@@ -28,4 +30,5 @@ for i in $(seq 1 "$runs"); do
     printf 'run %d: exit %d in %d min %02d s — %s\n' "$i" "$code" $((took / 60)) $((took % 60)) "$summary"
     [ "$code" -eq 0 ] || failed=1
 done
+echo "builds beside: $(grep -c 'build beside: exit 0' "$work/beside.log") complete, $(grep -c 'build beside: exit [1-9]' "$work/beside.log") failed"
 exit $failed
