@@ -552,6 +552,8 @@ def cmd_drafts(args: argparse.Namespace) -> int:
 
 
 def cmd_sign_off(args: argparse.Namespace) -> int:
+    from flows import policy
+    from flows.commands import suggest
     from flows.edition.publish import store
     from flows.portal import audit
     from flows.portal.signoff import SignOffRefused, sign_off
@@ -571,6 +573,9 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
         )
     except SignOffRefused as exc:
         print(f"Refusé : {exc}.", file=sys.stderr)
+        if getattr(exc, "rule", None) == policy.FOUR_EYES:  # what an administrator types, as typed
+            line = suggest("reglages", "--region", args.region, "--auto-approbation", "oui", outputs=args.outputs)
+            print(f"Pour une équipe d'une personne, un administrateur lance : {line}", file=sys.stderr)
         return EXIT_USAGE
     done = f"révision {entry['revision']} de {args.region} {args.year} {'publiée' if args.approve else 'rejetée'}"
     try:

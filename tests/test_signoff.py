@@ -218,7 +218,11 @@ def test_the_setting_is_changed_on_the_command_line_with_its_audit_line(catalogu
         f"{REGION}\tapprobation par l'auteur du projet : interdite (règle des quatre yeux)\tjamais changé"
         in shown.stdout
     )
-    assert _fir("approve", REGION, YEAR, 1, user="alice", outputs=outputs).returncode == 2
+    refused = _fir("approve", REGION, YEAR, 1, user="alice", outputs=outputs)
+    assert refused.returncode == 2 and "quatre yeux" in refused.stderr
+    # the command an administrator types, as typed: the one run below
+    assert "un administrateur lance : " in refused.stderr
+    assert f"reglages --region {REGION} --auto-approbation oui --outputs {outputs}" in refused.stderr
 
     nowhere = _fir("reglages", "--auto-approbation", "oui", user="root", outputs=outputs)
     assert nowhere.returncode == 2 and "indiquez la région" in nowhere.stderr
