@@ -146,6 +146,8 @@ def test_every_page_passes_axe_core_and_fits_the_screen(outputs: Path, browser: 
         _check(page, f"accounts-{width}", found)
         page.goto(f"{base}/staff/admin/audit")
         _check(page, f"audit-{width}", found)
+        page.goto(f"{base}/staff/admin/reglages")
+        _check(page, f"settings-{width}", found)
         page.goto(f"{base}/staff/")
         page.get_by_label("Année").fill("2024")
         page.get_by_label("Motif").fill("correction d'un montant")
