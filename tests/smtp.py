@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
+import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -48,3 +49,13 @@ def smtp_server(port: int) -> Iterator[Inbox]:
 def smtp_env(port: int) -> dict[str, str]:
     """The service's settings naming that server."""
     return {"FIR_SMTP_HOST": "127.0.0.1", "FIR_SMTP_PORT": str(port), "FIR_SMTP_FROM": "fir@ars.test"}
+
+
+@contextlib.contextmanager
+def named_by_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    """A server on a free port of the loopback, named by the service's settings for the block's length."""
+    port = free_port()
+    with smtp_server(port) as found:
+        for key, value in smtp_env(port).items():
+            monkeypatch.setenv(key, value)
+        yield found

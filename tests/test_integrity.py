@@ -35,7 +35,7 @@ from flows.portal import accounts, audit, integrity
 from flows.web import create_app
 from tests.helpers import APPROVER, EDITOR, build_command, fir, fir_build
 from tests.portal_helpers import PASSWORD, log_in
-from tests.smtp import Inbox, free_port, smtp_env, smtp_server
+from tests.smtp import Inbox, named_by_settings
 from tests.store_child import REGION, YEAR, record
 
 NAME = f"fir-{REGION}-{YEAR}"
@@ -88,10 +88,7 @@ def _truncate(path: Path) -> None:
 @pytest.fixture
 def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """A real SMTP server on the loopback, named by the service's settings for the test's length."""
-    port = free_port()
-    with smtp_server(port) as found:
-        for key, value in smtp_env(port).items():
-            monkeypatch.setenv(key, value)
+    with named_by_settings(monkeypatch) as found:
         yield found
 
 

@@ -16,7 +16,7 @@ from flows.edition.publish import store
 from flows.portal import accounts, audit, notify
 from tests.conftest import REGION
 from tests.helpers import APPROVER
-from tests.smtp import Inbox, free_port, smtp_env, smtp_server
+from tests.smtp import Inbox, named_by_settings
 
 PASSWORD = "un mot de passe assez long"
 
@@ -24,10 +24,7 @@ PASSWORD = "un mot de passe assez long"
 @pytest.fixture
 def inbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """A local SMTP server on 127.0.0.1, named by the service's settings for the test's length."""
-    port = free_port()
-    with smtp_server(port) as found:
-        for key, value in smtp_env(port).items():
-            monkeypatch.setenv(key, value)
+    with named_by_settings(monkeypatch) as found:
         monkeypatch.setenv("FIR_PORTAL_URL", "https://fir.example.org")
         yield found
 
