@@ -21,18 +21,14 @@ import polars as pl
 
 from flows.edition.compute import published
 from flows.edition.french import UNIT_FACTORS, compact_parts, format_share, round_half_up
+from flows.edition.wording import stage_label
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
 
-STAGES: tuple[tuple[str, str], ...] = (
-    ("previous_year", "Recettes {previous}"),
-    ("br1", "BR1 {year}"),
-    ("br2", "BR2 {year}"),
-    ("br3", "BR3 {year}"),
-    ("br4", "BR4 {year}"),
-    ("final", "Recettes {year}"),
-)
+# The budget stages of the revenue, in order: their columns (their printed names are the wording file's,
+# `wording.stage_label`).
+STAGES: tuple[str, ...] = ("previous_year", "br1", "br2", "br3", "br4", "final")
 
 
 def lines(frame: pl.DataFrame) -> pl.DataFrame:
@@ -103,12 +99,12 @@ def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
     """
     total = total_row(revenue)
     rows: list[dict[str, Any]] = []
-    for column, label in STAGES:
+    for column in STAGES:
         if column in revenue.columns and total[column] is not None:
             rows.append(
                 {
                     "stage": column,
-                    "label": label.format(year=year, previous=year - 1),
+                    "label": stage_label(column, year),
                     "amount": total[column],
                     "dp": total[f"{column}_dp"],
                 }

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from flows.edition.compute import figures as compute
 from flows.edition.compute.published import BasisEntry
 from flows.edition.publish.manifest import Manifest, RevisionEntry
+from flows.edition.wording import KEYS, words
 
 SCHEDULED = "scheduled"
 MANUAL = "manual"
@@ -117,44 +117,43 @@ def figure_labels(tables: Mapping[str, pl.DataFrame], names: list[str]) -> dict[
     ):
         if (frame := tables.get(table)) is not None:
             titles.update({(table, str(k)): v for k, v in frame.select(key, column).iter_rows()})
-    stages = dict(compute.STAGES)
-    fields = {
-        "share": "part",
-        "rounded": "montant arrondi",
-        "rate": "taux d'exécution",
-        "opened": "crédits ouverts",
-        "ae": "AE",
-        "cp": "CP",
-        "ae_share": "part des AE",
-        "cp_share": "part des CP",
-    }
     labels = {}
     for name in names:
         table, _, rest = name.partition(".")
         key, _, field = rest.partition(".")
-        if table == "action" or table == "key_figure":
-            title = titles.get(("actions", key), key)
-            what = "montant" if table == "action" else "chiffre clé"
-            labels[name] = f"« {title} » — {what}{f' {field}' if field else ''}"
-        elif table == "missions":
-            labels[name] = f"Mission {key} — {fields.get(field, field)}"
-        elif table == "revenue" and key == "growth":
-            labels[name] = "Recettes — évolution sur un an"
-        elif table == "revenue" and key == "stages":
-            stage, _, what = field.partition(".")
-            step = stages.get(stage, stage).replace(" {year}", "").replace("Recettes {previous}", "année précédente")
-            step = step.replace("Recettes", "recettes de l'année")
-            labels[name] = f"Recettes — évolution à l'étape « {step} »{' (en %)' if what == 'delta_pct' else ''}"
-        elif table == "history":
-            measure, _, what = field.partition(".")
-            measures = {"revenue": "recettes", "ae": "AE exécutées", "cp": "CP exécutés"}
-            suffix = {"delta": " — évolution", "delta_pct": " — évolution en %"}.get(what, "")
-            labels[name] = f"Comparaison des éditions — {measures.get(measure, measure)} {key}{suffix}"
-        elif table == "revenue":
-            stage = stages.get(field or "final", field).replace("Recettes {year}", "recettes de l'année")
-            stage = stage.replace(" {year}", "").replace("Recettes {previous}", "recettes de l'année précédente")
-            labels[name] = f"Recettes — {titles.get(('revenue', key), key)}, {stage}"
-        else:
-            title = titles.get((table, key), "Total" if key == "total" else key)
-            labels[name] = f"{title}{f' — {fields.get(field, field)}' if field else ''}"
+        labels[name] = _figure_label(table, key, field, titles)
     return labels
+
+
+def _figure_label(table: str, key: str, field: str, titles: Mapping[tuple[str, str], str]) -> str:
+    """The erratum's label of the figure `table.key.field`, in the words of templates/libelles.toml."""
+
+    def named(group: str, code: str) -> str:  # a code the wording file names, else the code itself
+        return words(f"erratum.{group}.{code}") if f"erratum.{group}.{code}" in KEYS else code
+
+    if table in ("action", "key_figure"):
+        what = "action" if table == "action" else "chiffre_cle"
+        title = titles.get(("actions", key), key)
+        return (
+            words(f"erratum.{what}_rang", titre=title, rang=field) if field else words(f"erratum.{what}", titre=title)
+        )
+    if table == "missions":
+        return words("erratum.mission", numero=key, champ=named("champs", field))
+    if table == "revenue" and key == "growth":
+        return words("erratum.recettes_evolution")
+    if table == "revenue" and key == "stages":
+        stage, _, what = field.partition(".")
+        wording_key = "erratum.recettes_etape_pct" if what == "delta_pct" else "erratum.recettes_etape"
+        return words(wording_key, etape=named("etapes", stage))
+    if table == "history":
+        measure, _, what = field.partition(".")
+        suffix = {"delta": "_ecart", "delta_pct": "_evolution"}.get(what, "")
+        return words(f"erratum.historique{suffix}", mesure=named("mesures", measure), annee=key)
+    if table == "revenue":
+        return words(
+            "erratum.recettes_ligne",
+            ligne=titles.get(("revenue", key), key),
+            etape=named("etapes_ligne", field or "final"),
+        )
+    title = titles.get((table, key), words("erratum.total") if key == "total" else key)
+    return words("erratum.chiffre", titre=title, champ=named("champs", field)) if field else title
