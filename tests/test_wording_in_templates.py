@@ -133,7 +133,7 @@ def edition_texts(year: int) -> list[str]:
     # an erratum naming every figure the edition prints: each label a correction can print
     labels = revisions.figure_labels(edition.tables, list(prepared.catalogue))
     erratum = tuple(Change(name, label, "1", "2") for name, label in labels.items())
-    revision = Revision(2, "correction", erratum, 1)
+    revision = Revision(2, revisions.default_reason(revisions.SCHEDULED, published=True), erratum, 1)
     url = "https://fir.exemple.fr/hauts-de-france/2024/"
     brochure = render_html(build_context(edition, prepared, charts, revision, url), paths.TEMPLATES_DIR)
     font = (paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()
@@ -265,6 +265,7 @@ def test_the_extraction_reads_what_readers_read(printed):
         "Tableau : Recettes du FIR 2024",  # web edition: a table's region, for screen readers
         "Recettes par ligne et total déclaré",  # the data package's description of a table
         "PROJET — ne pas diffuser",  # the draft's mark
+        "Exécution planifiée annuelle",  # the erratum's reason, when a scheduled run corrects an edition
     ]
     for sample in samples:
         assert any(sample in phrase for phrase in printed), sample

@@ -90,6 +90,8 @@ KEYS: dict[str, tuple[str, ...] | None] = {
     "erratum.historique_ecart": ("mesure", "annee"),
     "erratum.historique_evolution": ("mesure", "annee"),
     "erratum.total": (),
+    "erratum.motif_planifie": (),
+    "erratum.motif_premiere_publication": (),
     "erratum.chiffre": ("titre", "champ"),
     **{f"erratum.etapes.{stage}": () for stage in _STAGES},
     **{f"erratum.etapes_ligne.{stage}": () for stage in _STAGES},
@@ -252,9 +254,10 @@ def read(path: Path) -> Wording:
 _loaded: dict[Path, tuple[tuple[int, int], Wording]] = {}
 
 
-def wording(templates_dir: Path = TEMPLATES_DIR) -> Wording:
-    """The wording file of `templates_dir`, read once and again whenever it changes on disk."""
-    path = templates_dir / FILE_NAME
+def wording(templates_dir: Path | None = None) -> Wording:
+    """The wording file of `templates_dir` (the project's templates/), read once and again whenever it
+    changes on disk."""
+    path = (templates_dir or TEMPLATES_DIR) / FILE_NAME
     try:
         stat = path.stat()
         stamp = (stat.st_mtime_ns, stat.st_size)

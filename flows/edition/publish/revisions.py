@@ -17,8 +17,6 @@ from flows.edition.wording import KEYS, words
 
 SCHEDULED = "scheduled"
 MANUAL = "manual"
-FIRST_PUBLICATION = "Première publication"
-SCHEDULED_REASON = "Exécution planifiée annuelle"
 SCHEDULER = "planification annuelle"  # who launched a scheduled run
 
 
@@ -32,6 +30,13 @@ class Decision:
     revision: int  # number of the revision to publish (or the latest one when build is False)
     reason: str
     message: str  # what the user is told
+
+
+def default_reason(trigger: str, published: bool) -> str:
+    """The reason a revision records when nobody gave one (the erratum prints it after « Motif : »): a
+    scheduled run's, or a first publication's. Worded by templates/libelles.toml."""
+    scheduled = trigger == SCHEDULED or published
+    return words("erratum.motif_planifie" if scheduled else "erratum.motif_premiere_publication")
 
 
 def inputs_digest(checksums: Mapping[str, str]) -> str:
@@ -65,7 +70,7 @@ def decide(
         return Decision(
             True,
             1,
-            reason or (SCHEDULED_REASON if trigger == SCHEDULED else FIRST_PUBLICATION),
+            reason or default_reason(trigger, published=False),
             "premier projet de l'édition (révision 1)",
         )
     # A superseded draft (« remplacé ») can never be approved: the same inputs make a new draft of it.
@@ -90,7 +95,7 @@ def decide(
             'avec --reason "…" (ex. --reason "correction du montant de la mission 2")'
         )
     number = last["revision"] + 1
-    default = SCHEDULED_REASON if trigger == SCHEDULED or published else FIRST_PUBLICATION
+    default = default_reason(trigger, bool(published))
     return Decision(True, number, (reason or default).strip(), f"projet de révision {number}")
 
 
