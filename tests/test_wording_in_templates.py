@@ -133,7 +133,10 @@ def edition_texts(year: int) -> list[str]:
     # an erratum naming every figure the edition prints: each label a correction can print
     labels = revisions.figure_labels(edition.tables, list(prepared.catalogue))
     erratum = tuple(Change(name, label, "1", "2") for name, label in labels.items())
-    revision = Revision(2, revisions.default_reason(revisions.SCHEDULED, published=True), erratum, 1)
+    # the reason the annual run records when it corrects a published edition (« Motif : … »)
+    published = {"revision": 1, "inputs_digest": "-", "status": "published", "reason": "-", "published_at": "-"}
+    decision = revisions.decide({"revisions": [published]}, edition.checksums, None, revisions.SCHEDULED)
+    revision = Revision(decision.revision, decision.reason, erratum, 1)
     url = "https://fir.exemple.fr/hauts-de-france/2024/"
     brochure = render_html(build_context(edition, prepared, charts, revision, url), paths.TEMPLATES_DIR)
     font = (paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()
