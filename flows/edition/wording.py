@@ -188,13 +188,22 @@ def _flatten(table: Mapping[str, object], prefix: str = "") -> dict[str, object]
 
 
 def _line(text: str, key: str) -> int | None:
-    """The line of the file where `key` is set: the first line setting its last part, or its parent's (a
-    column's `{ titre = …, description = … }`); a pointer good enough for the person fixing it."""
+    """The line of the file where `key` is set: under its group's `[header]`, the line setting its name (or
+    its column's, `label = { titre = …, description = … }`); None when it is nowhere."""
+    lines = text.splitlines()
     parts = key.split(".")
-    for name in (parts[-1], parts[-2] if len(parts) > 1 else parts[-1]):
-        for number, line in enumerate(text.splitlines(), start=1):
-            if re.match(rf"\s*{re.escape(name)}\s*=", line):
-                return number
+    first, name = 0, parts[0]
+    for cut in range(len(parts) - 1, 0, -1):
+        header = "[" + ".".join(parts[:cut]) + "]"
+        found = next((number for number, line in enumerate(lines) if line.strip() == header), None)
+        if found is not None:
+            first, name = found + 1, parts[cut]
+            break
+    for number in range(first, len(lines)):
+        if lines[number].lstrip().startswith("["):  # the next group
+            break
+        if re.match(rf"\s*{re.escape(name)}\s*=", lines[number]):
+            return number + 1
     return None
 
 

@@ -119,3 +119,15 @@ def test_an_edited_wording_file_is_read_again(tmp_path):
 def test_the_code_must_give_every_value_a_text_may_use():
     with pytest.raises(KeyError, match=r"tableaux\.note_ecart_arrondi"):
         wording.words("tableaux.note_ecart_arrondi", somme="1 €")
+
+
+def test_a_problem_is_located_in_its_own_group(tmp_path):
+    """`titre` is set in many groups: the problem points at the line of the group it is in."""
+    templates = _broken(tmp_path, 'titre = "Recettes du FIR {annee}"', 'titre = "Recettes du FIR {an}"')
+    with pytest.raises(InputError) as raised:
+        wording.read(templates / wording.FILE_NAME)
+    (problem,) = raised.value.problems
+    assert problem.line == _line(templates, 'titre = "Recettes du FIR {an}"')
+    assert (
+        problem.expected == "dans « donnees_ouvertes.revenue.titre », seulement ces valeurs entre accolades : {annee}"
+    )
