@@ -35,7 +35,7 @@ from flows.edition.charts.data import displayed_amount, displayed_share
 from flows.edition.compute.figures import share_text
 from flows.edition.french import NNBSP, format_compact, format_number
 from flows.edition.theme import ChartPalette
-from flows.edition.wording import words
+from flows.edition.wording import stage_label, words
 
 FONT_FAMILY = "Inter"
 # The comparison's measures: their columns and their names' keys in the wording file (`graphiques.mesure_…`).
@@ -158,7 +158,9 @@ def thematics_chart(
 
 def revenue_stages_chart(stages: pl.DataFrame, palette: ChartPalette) -> Chart:
     """Total revenue at each budget stage, from the previous year's final to this year's."""
+    labels = [stage_label(stage, year) for stage, year in stages.select("stage", "year").iter_rows()]
     data = stages.with_columns(
+        pl.Series("label", labels, pl.String),
         pl.col("amount").map_elements(lambda a: format_compact(a, 1), return_dtype=pl.String).alias("text"),
         pl.when(pl.col("stage") == "previous_year").then(pl.lit("prev")).otherwise(pl.lit("year")).alias("group"),
     )
@@ -167,22 +169,22 @@ def revenue_stages_chart(stages: pl.DataFrame, palette: ChartPalette) -> Chart:
         + geom_col(color=palette.ink, size=0.25, width=0.62, show_legend=False)
         + geom_text(aes(label="text"), va="bottom", size=7, family=FONT_FAMILY, color=palette.ink, nudge_y=3e6)
         + scale_fill_manual(values={"prev": palette.light, "year": palette.primary})
-        + scale_x_discrete(limits=stages["label"].to_list())
+        + scale_x_discrete(limits=labels)
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.1, 0))
         + labs(x="", y="")
         + _theme(palette)
     )
     lines = "; ".join(
-        words("graphiques.alt_etapes_ligne", etape=r["label"], montant=format_compact(r["amount"]))
-        for r in stages.iter_rows(named=True)
+        words("graphiques.alt_etapes_ligne", etape=label, montant=format_compact(amount))
+        for label, amount in zip(labels, stages["amount"], strict=True)
     )
     alt = words("graphiques.alt_etapes", lignes=lines)
     return Chart("revenue-stages", plot, alt, 15, 9.5)
 
 
 def _wrap(text: str, width: int = 48) -> str:
-    words, lines, current = text.split(), [], ""
-    for word in words:
+    tokens, lines, current = text.split(), [], ""
+    for word in tokens:
         if current and len(current) + 1 + len(word) > width:
             lines.append(current)
             current = word

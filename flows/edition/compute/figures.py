@@ -21,13 +21,12 @@ import polars as pl
 
 from flows.edition.compute import published
 from flows.edition.french import UNIT_FACTORS, compact_parts, format_share, round_half_up
-from flows.edition.wording import stage_label
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
 
 # The budget stages of the revenue, in order: their columns (their printed names are the wording file's,
-# `wording.stage_label`).
+# `wording.stage_label`, from the code and the edition's year).
 STAGES: tuple[str, ...] = ("previous_year", "br1", "br2", "br3", "br4", "final")
 
 
@@ -95,7 +94,8 @@ def variance(current: int | None, previous: int | None) -> tuple[int | None, flo
 def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
     """The declared revenue total at each budget stage present, with the change from the stage before.
 
-    Stages run: previous year's final revenue → BR1 → BR2 → … → final revenue of the year.
+    Stages run: previous year's final revenue → BR1 → BR2 → … → final revenue of the year. Each by its
+    code and the edition's year: its printed name is the wording file's (`wording.stage_label`).
     """
     total = total_row(revenue)
     rows: list[dict[str, Any]] = []
@@ -104,7 +104,7 @@ def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
             rows.append(
                 {
                     "stage": column,
-                    "label": stage_label(column, year),
+                    "year": year,
                     "amount": total[column],
                     "dp": total[f"{column}_dp"],
                 }
@@ -117,7 +117,7 @@ def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
         previous = row
     schema: dict[str, PolarsDataType] = {
         "stage": pl.String,
-        "label": pl.String,
+        "year": pl.Int64,
         "amount": pl.Int64,
         "dp": pl.Int8,
         "delta": pl.Int64,

@@ -121,7 +121,7 @@ def revenue_table(revenue: pl.DataFrame, year: int) -> Table:
 def revenue_stages_table(stages: pl.DataFrame, year: int) -> Table:
     """The declared total at each stage and its change from the stage before, as printed."""
     rows = tuple(
-        (r["stage"], r["label"], r["amount"], r["delta"], rounded(r["delta_pct"], 2))
+        (r["stage"], stage_label(r["stage"], r["year"]), r["amount"], r["delta"], rounded(r["delta_pct"], 2))
         for r in stages.iter_rows(named=True)
     )
     return Table(

@@ -15,7 +15,7 @@ from flows.edition.charts.data import chart_data, displayed_share
 from flows.edition.compute import catalogue as references
 from flows.edition.compute.figures import Figures, share_text
 from flows.edition.french import format_amount
-from flows.edition.wording import mission_name, word_list
+from flows.edition.wording import mission_name, stage_label, word_list
 
 
 class ChartTable(TypedDict):
@@ -27,7 +27,7 @@ def _revenue_stages(data: pl.DataFrame, unit: str) -> ChartTable:
     rows = []
     for r in data.iter_rows(named=True):
         delta, pct = references.stage_variance(r, unit)
-        rows.append([r["label"], format_amount(r["amount"], unit, r["dp"] or 0), delta, pct])
+        rows.append([stage_label(r["stage"], r["year"]), format_amount(r["amount"], unit, r["dp"] or 0), delta, pct])
     return {"headers": list(word_list("tableaux.etapes")), "rows": rows}
 
 

@@ -201,7 +201,7 @@ def _revenue(
     growth_abs, growth_pct = figures.revenue_growth
     variances = [
         sections.Variance(
-            label=r["label"],
+            label=stage_label(r["stage"], r["year"]),
             amount=format_amount(r["amount"], total["unit"], r["dp"] or 0),
             delta=references.stage_variance(r, total["unit"])[0],
             delta_pct=references.stage_variance(r, total["unit"])[1],

@@ -20,7 +20,7 @@ import uharfbuzz as hb
 from flows.edition.charts.data import displayed_amount, displayed_share
 from flows.edition.french import format_compact, format_number
 from flows.edition.theme import ChartPalette
-from flows.edition.wording import mission_name, words
+from flows.edition.wording import mission_name, stage_label, words
 
 WIDTH = 340  # the drawing's width in CSS pixels: a 375 px screen less the page's margins
 LABEL_SIZE = 13.0  # group labels, as the page's small text
@@ -99,7 +99,7 @@ def phone_chart(key: str, data: pl.DataFrame, palette: ChartPalette) -> PhoneCha
             key,
             tuple(
                 Group(
-                    r["label"],
+                    stage_label(r["stage"], r["year"]),
                     (
                         Bar(
                             r["amount"],
