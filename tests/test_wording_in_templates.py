@@ -4,7 +4,8 @@ or the open-data package is a string literal of the Python code (flows/**/*.py).
 The phrases are read from real outputs of both real editions, made by the build's own pure functions: the
 brochure's HTML (with its charts, their alternative texts and the words drawn in them, and an erratum naming
 every figure the edition prints), the web edition (charts for phones included), the data package
-(datapackage.json, the CSV files, the workbook's comments and title) and the marked draft's PDF text. Then
+(datapackage.json, the CSV files, the workbook's comments and title), the marked draft's mark and the
+archival copy's description of its attachments. Then
 every string literal of flows/ (f-strings and `str.format` templates as patterns, their values any text) is
 looked for among them.
 """
@@ -34,7 +35,7 @@ from flows.edition.opendata.package import edition_package
 from flows.edition.prepare import prepare
 from flows.edition.publish import revisions
 from flows.edition.publish.record import Change, Revision
-from flows.edition.render import draft_mark, web
+from flows.edition.render import assemble, draft_mark, web
 from flows.edition.render.context import build_context
 from flows.edition.render.html import render_html
 from tests.conftest import REGION
@@ -114,15 +115,21 @@ def _strings(value: object) -> Iterator[str]:
             yield from _strings(item)
 
 
-def draft_mark_texts() -> list[str]:
-    """What the marked copy of a draft prints across its pages (one blank A4 page, marked)."""
+def pdf_texts() -> list[str]:
+    """What the PDF files add to the brochure's pages (one blank A4 page stands for them): the marked copy's
+    mark across the page, the archival copy's description of the data attached to it."""
     blank = pikepdf.new()
     blank.add_blank_page(page_size=(595, 842))
     out = io.BytesIO()
     blank.save(out)
     marked = draft_mark.mark_draft(out.getvalue())
     text = subprocess.run(["pdftotext", "-", "-"], input=marked, capture_output=True, check=True).stdout
-    return text.decode("utf-8").splitlines()
+    archive = assemble.archival_copy(
+        out.getvalue(), [("revenue.csv", b"line_id\n")], dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+    )
+    with pikepdf.open(io.BytesIO(archive)) as pdf:
+        described = [spec.description for spec in pdf.attachments.values()]
+    return text.decode("utf-8").splitlines() + described
 
 
 def edition_texts(year: int) -> list[str]:
@@ -252,7 +259,7 @@ def printed_literals(phrases: set[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def printed() -> set[str]:
-    texts = edition_texts(2018) + edition_texts(2024) + draft_mark_texts()
+    texts = edition_texts(2018) + edition_texts(2024) + pdf_texts()
     return french_phrases(texts)
 
 
@@ -268,6 +275,7 @@ def test_the_extraction_reads_what_readers_read(printed):
         "Tableau : Recettes du FIR 2024",  # web edition: a table's region, for screen readers
         "Recettes par ligne et total déclaré",  # the data package's description of a table
         "PROJET — ne pas diffuser",  # the draft's mark
+        "Données de l'édition : revenue.csv",  # the archival copy's attachment
         "Exécution planifiée annuelle",  # the erratum's reason, when a scheduled run corrects an edition
     ]
     for sample in samples:
