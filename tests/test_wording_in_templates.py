@@ -4,8 +4,8 @@ or the open-data package is a string literal of the Python code (flows/**/*.py).
 The phrases are read from real outputs of both real editions, made by the build's own pure functions: the
 brochure's HTML (with its charts, their alternative texts and the words drawn in them, and an erratum naming
 every figure the edition prints), the web edition (charts for phones included), the data package
-(datapackage.json, the CSV files, the workbook's comments and title), the marked draft's mark and the
-archival copy's description of its attachments. Then
+(datapackage.json, the CSV files, the workbook's comments and title), the marked draft's mark, the
+archival copy's description of its attachments and the print file's printing condition. Then
 every string literal of flows/ (f-strings and `str.format` templates as patterns, their values any text) is
 looked for among them.
 """
@@ -35,7 +35,7 @@ from flows.edition.opendata.package import edition_package
 from flows.edition.prepare import prepare
 from flows.edition.publish import revisions
 from flows.edition.publish.record import Change, Revision
-from flows.edition.render import assemble, draft_mark, web
+from flows.edition.render import assemble, draft_mark, print_file, web
 from flows.edition.render.context import build_context
 from flows.edition.render.html import render_html
 from tests.conftest import REGION
@@ -117,7 +117,8 @@ def _strings(value: object) -> Iterator[str]:
 
 def pdf_texts() -> list[str]:
     """What the PDF files add to the brochure's pages (one blank A4 page stands for them): the marked copy's
-    mark across the page, the archival copy's description of the data attached to it."""
+    mark across the page, the archival copy's description of the data attached to it, the print file's
+    printing condition."""
     blank = pikepdf.new()
     blank.add_blank_page(page_size=(595, 842))
     out = io.BytesIO()
@@ -129,6 +130,8 @@ def pdf_texts() -> list[str]:
     )
     with pikepdf.open(io.BytesIO(archive)) as pdf:
         described = [spec.description for spec in pdf.attachments.values()]
+        intent = print_file.output_intent(pdf, paths.PRINT_PROFILE.read_bytes())  # the print file's
+        described.append(str(intent.OutputCondition))
     return text.decode("utf-8").splitlines() + described
 
 
@@ -276,6 +279,7 @@ def test_the_extraction_reads_what_readers_read(printed):
         "Recettes par ligne et total déclaré",  # the data package's description of a table
         "PROJET — ne pas diffuser",  # the draft's mark
         "Données de l'édition : revenue.csv",  # the archival copy's attachment
+        "Offset, papier couché",  # the print file's printing condition
         "Exécution planifiée annuelle",  # the erratum's reason, when a scheduled run corrects an edition
     ]
     for sample in samples:

@@ -76,6 +76,7 @@ KEYS: dict[str, tuple[str, ...] | None] = {
     # the PDF files themselves
     "pdf.filigrane_projet": (),
     "pdf.piece_jointe_donnees": ("nom",),
+    "pdf.condition_impression": (),
     # the erratum's « Chiffre modifié » column
     "erratum.action": ("titre",),
     "erratum.action_rang": ("titre", "rang"),
