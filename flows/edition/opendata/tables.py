@@ -67,11 +67,9 @@ def _text(table: str, name: str) -> Field:
 def _euros(table: str, name: str) -> Field:
     """An amount in euros; described as such when the wording file leaves its description empty."""
     field = _field(table, name, "integer", EUR)
-    return (
-        field
-        if field.description
-        else replace(field, description=words("donnees_ouvertes.communs.montant_description"))
-    )
+    if field.description:
+        return field
+    return replace(field, description=words("donnees_ouvertes.communs.montant_description"))
 
 
 def _pct(table: str, name: str) -> Field:
@@ -287,32 +285,23 @@ def subset_table(subset: pl.DataFrame, title: str | None, exclude: Sequence[str]
 _MEASURES = {"revenue": "graphiques.mesure_recettes", "ae": "graphiques.mesure_ae", "cp": "graphiques.mesure_cp"}
 
 
+def _history_words(what: str, measure: str | None = None) -> str:
+    """A word of the comparison's columns, about `measure` (« Recettes », « AE exécutées ») when it names one."""
+    key = f"donnees_ouvertes.history.{what}"
+    return words(key) if measure is None else words(key, mesure=measure)
+
+
 def history_table(history: pl.DataFrame) -> Table:
     """Revenue, AE and CP of each edition with the change since the one before (exact, in euros; the
     printed change is rounded to the coarser precision of its two ends: see `printed_figures`)."""
     fields: list[Field] = [_field("history", "year", "integer")]
     for key, measure in _MEASURES.items():
         title = words(measure)
-
-        def worded(what: str, title: str = title) -> str:
-            return words(f"donnees_ouvertes.history.{what}", mesure=title)
-
+        change, trend = _history_words("ecart_description"), _history_words("evolution_description")
         fields += [
-            Field(key, "integer", title, worded("mesure_description"), EUR),
-            Field(
-                f"{key}_delta",
-                "integer",
-                worded("ecart_titre"),
-                words("donnees_ouvertes.history.ecart_description"),
-                EUR,
-            ),
-            Field(
-                f"{key}_delta_pct",
-                "number",
-                worded("evolution_titre"),
-                words("donnees_ouvertes.history.evolution_description"),
-                PCT,
-            ),
+            Field(key, "integer", title, _history_words("mesure_description", title), EUR),
+            Field(f"{key}_delta", "integer", _history_words("ecart_titre", title), change, EUR),
+            Field(f"{key}_delta_pct", "number", _history_words("evolution_titre", title), trend, PCT),
         ]
     rows = tuple(
         (
