@@ -8,12 +8,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from flows.edition.compute.published import BasisEntry
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.edition.wording import KEYS, words
+
+if TYPE_CHECKING:  # only for type hints: `decide` needs no Polars
+    import polars as pl
 
 SCHEDULED = "scheduled"
 MANUAL = "manual"
