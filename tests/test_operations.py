@@ -92,7 +92,7 @@ def test_a_scheduled_run_builds_every_region_and_records_itself(inputs_copy, tmp
     assert manifest["revisions"] == []
     [(region, year, _, entry)] = store.open_catalogue(outputs).drafts()
     assert (region, year, entry["revision"]) == (REGION, 2018, 1)
-    assert (entry["trigger"], entry["reason"]) == (revisions.SCHEDULED, revisions.SCHEDULED_REASON)
+    assert (entry["trigger"], entry["reason"]) == (revisions.SCHEDULED, "Exécution planifiée annuelle")
     assert entry["launched_by"] == revisions.SCHEDULER
 
 
@@ -135,7 +135,7 @@ def _manifest(outputs: Path) -> dict:
 def test_first_publication_is_revision_1_with_checksums(published):
     inputs, outputs = published
     [entry] = _manifest(outputs)["revisions"]
-    assert entry["revision"] == 1 and entry["reason"] == revisions.FIRST_PUBLICATION
+    assert entry["revision"] == 1 and entry["reason"] == "Première publication"
     assert (
         entry["inputs"][f"{REGION}/2018/missions.csv"]
         == hashlib.sha256((inputs / REGION / "2018" / "missions.csv").read_bytes()).hexdigest()

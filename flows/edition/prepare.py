@@ -16,6 +16,7 @@ from flows.edition.ingest.snapshot import Snapshot
 from flows.edition.validate.findings import Finding
 from flows.edition.validate.missing import IncompleteEdition
 from flows.edition.validate.reconcile import Report, validate
+from flows.edition.wording import wording
 
 SETTINGS_TABLE = "publication"  # the report's group of the build's settings (validate/address.py)
 
@@ -35,13 +36,15 @@ def prepare(snapshot: Snapshot, basis: published.Basis | None = None, settings: 
     what the checks of the build's settings found (the web edition's address, validate/address.py), reported
     with the inputs' findings.
 
-    Raises InputError for a broken reference between tables or an unknown `[[figure]]` in a text, and
-    IncompleteEdition while amounts or texts are still to fill in; reconciliation errors are in the
-    report (the caller refuses to build on them).
+    Raises InputError for a broken reference between tables, an unknown `[[figure]]` in a text or a
+    wording file that cannot be printed from (templates/libelles.toml), and IncompleteEdition while
+    amounts or texts are still to fill in; reconciliation errors are in the report (the caller refuses
+    to build on them).
     """
     edition = snapshot.edition
     if edition.todo:  # an edition read with `allow_incomplete`: never validated nor built as it is
         raise IncompleteEdition(f"Édition {edition.meta.region} {edition.meta.year}", edition.todo)
+    wording()  # the reader's words, checked whole: `fir check` tells what `fir build` would stop on
     report = validate(edition, basis)
     report.findings.extend(settings)
     meta = edition.meta

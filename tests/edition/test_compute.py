@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from flows.edition.compute import figures as compute
 from flows.edition.french import round_half_up
+from flows.edition.wording import stage_label
 
 
 def test_2018_revenue_growth_is_plus_1_84_percent(edition_2018):
@@ -17,7 +18,9 @@ def test_2018_revenue_growth_is_plus_1_84_percent(edition_2018):
 
 def test_2018_budget_stage_variances(edition_2018):
     stages = compute.revenue_stages(edition_2018.tables["revenue"], 2018)
-    assert stages["label"].to_list() == ["Recettes 2017", "BR1 2018", "BR2 2018", "BR3 2018", "Recettes 2018"]
+    assert stages["stage"].to_list() == ["previous_year", "br1", "br2", "br3", "final"]
+    printed = [stage_label(stage, year) for stage, year in stages.select("stage", "year").iter_rows()]
+    assert printed == ["Recettes 2017", "BR1 2018", "BR2 2018", "BR3 2018", "Recettes 2018"]
     assert stages["amount"].to_list() == [300_068_674, 299_310_111, 303_062_834, 304_053_570, 305_600_382]
     assert stages["delta"].to_list() == [None, -758_563, 3_752_723, 990_736, 1_546_812]
 

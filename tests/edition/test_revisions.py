@@ -12,6 +12,10 @@ from flows.edition.prepare import prepare
 from flows.edition.publish import revisions
 from tests.conftest import REGION
 
+# The reasons a revision records when none is given, as templates/libelles.toml words them.
+FIRST_PUBLICATION = "Première publication"
+SCHEDULED_REASON = "Exécution planifiée annuelle"
+
 
 @pytest.fixture(scope="module")
 def checksums_2018() -> dict[str, str]:
@@ -24,7 +28,7 @@ def _manifest(*entries: dict) -> dict:
     return {"region": REGION, "region_name": "Hauts-de-France", "year": 2018, "revisions": list(entries)}
 
 
-def _entry(number: int, checksums: dict[str, str], reason: str = revisions.FIRST_PUBLICATION) -> dict:
+def _entry(number: int, checksums: dict[str, str], reason: str = FIRST_PUBLICATION) -> dict:
     return {
         "revision": number,
         "published_at": f"2025-03-1{number}T06:00:00+01:00",
@@ -44,15 +48,13 @@ def _changed(checksums: dict[str, str]) -> dict[str, str]:
 @pytest.mark.parametrize("manifest", [None, {}, _manifest()])
 def test_the_first_publication_is_revision_1_without_a_reason(manifest, checksums_2018):
     decision = revisions.decide(manifest, checksums_2018, None, revisions.MANUAL)
-    assert decision == revisions.Decision(
-        True, 1, revisions.FIRST_PUBLICATION, "premier projet de l'édition (révision 1)"
-    )
+    assert decision == revisions.Decision(True, 1, FIRST_PUBLICATION, "premier projet de l'édition (révision 1)")
 
 
 def test_a_first_publication_keeps_a_given_reason_and_a_scheduled_one_says_so(checksums_2018):
     assert revisions.decide(None, checksums_2018, "édition avancée", revisions.MANUAL).reason == "édition avancée"
     scheduled = revisions.decide(None, checksums_2018, None, revisions.SCHEDULED)
-    assert (scheduled.build, scheduled.revision, scheduled.reason) == (True, 1, revisions.SCHEDULED_REASON)
+    assert (scheduled.build, scheduled.revision, scheduled.reason) == (True, 1, SCHEDULED_REASON)
 
 
 @pytest.mark.parametrize("trigger", [revisions.MANUAL, revisions.SCHEDULED])
@@ -82,7 +84,7 @@ def test_changed_inputs_with_a_reason_make_the_next_revision(checksums_2018):
 def test_a_scheduled_run_on_changed_inputs_needs_no_reason(checksums_2018):
     manifest = _manifest(_entry(1, checksums_2018))
     decision = revisions.decide(manifest, _changed(checksums_2018), None, revisions.SCHEDULED)
-    assert (decision.build, decision.revision, decision.reason) == (True, 2, revisions.SCHEDULED_REASON)
+    assert (decision.build, decision.revision, decision.reason) == (True, 2, SCHEDULED_REASON)
 
 
 def test_force_publishes_unchanged_inputs_but_still_needs_a_reason(checksums_2018):

@@ -35,15 +35,18 @@ from flows.edition.charts.data import displayed_amount, displayed_share
 from flows.edition.compute.figures import share_text
 from flows.edition.french import NNBSP, format_compact, format_number
 from flows.edition.theme import ChartPalette
+from flows.edition.wording import stage_label, words
 
 FONT_FAMILY = "Inter"
+# The comparison's measures: their columns and their names' keys in the wording file (`graphiques.mesure_…`).
+_MEASURES = (("revenue", "recettes"), ("ae", "ae"), ("cp", "cp"))
 
 
 @dataclass(frozen=True)
 class Chart:
     key: str  # stable name, used for the file and the anchor
     plot: ggplot
-    alt: str  # alternative text derived from the data
+    alt: str  # alternative text derived from the data, worded by templates/libelles.toml
     width_cm: float
     height_cm: float
 
@@ -68,25 +71,23 @@ def _theme(palette: ChartPalette, base_size: float = 8.5) -> theme:
 def _top_lines(frame: pl.DataFrame, n: int = 3) -> str:
     """The alternative text's summary: the `n` largest lines with the amount and share shown."""
     return "; ".join(
-        f"{row['label']} {displayed_amount(row)} ({displayed_share(row)})"
+        words(
+            "graphiques.alt_thematiques_ligne",
+            libelle=row["label"],
+            montant=displayed_amount(row),
+            part=displayed_share(row),
+        )
         for row in frame.head(n).iter_rows(named=True)
     )
 
 
 def missions_chart(split: pl.DataFrame, palette: ChartPalette) -> Chart:
     """AE and CP by mission, side by side."""
+    names = pl.Series("mission", [words("tableaux.mission", numero=m) for m in split["mission"]], pl.String)
     long = pl.concat(
         [
-            split.select(
-                pl.format("Mission {}", "mission").alias("mission"),
-                pl.col("ae").alias("amount"),
-                pl.lit("AE").alias("budget"),
-            ),
-            split.select(
-                pl.format("Mission {}", "mission").alias("mission"),
-                pl.col("cp").alias("amount"),
-                pl.lit("CP").alias("budget"),
-            ),
+            split.select(names, pl.col("ae").alias("amount"), pl.lit("AE").alias("budget")),
+            split.select(names, pl.col("cp").alias("amount"), pl.lit("CP").alias("budget")),
         ]
     )
     # values in M€ with one decimal; the caption says the unit, which keeps ten labels from colliding
@@ -98,23 +99,25 @@ def missions_chart(split: pl.DataFrame, palette: ChartPalette) -> Chart:
         + geom_text(aes(label="text"), position=dodge, va="bottom", size=5.8, family=FONT_FAMILY, color=palette.ink)
         + scale_fill_manual(
             values={"AE": palette.primary, "CP": palette.light},
-            labels=["Autorisations d'engagement (AE)", "Crédits de paiement (CP)"],
+            labels=[words("graphiques.legende_ae"), words("graphiques.legende_cp")],
         )
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.08, 0))
-        + labs(x="", y="", caption="Montants en millions d'euros")
+        + labs(x="", y="", caption=words("graphiques.unite_millions"))
         + _theme(palette)
     )
     ordered = split.sort("ae", descending=True)
-    alt = (
-        "Graphique en barres groupées des AE et CP par mission. "
-        + "; ".join(
-            f"Mission {r['mission']} : AE {format_compact(r['ae'])} "
-            f"({share_text(r['ae_share'], r['ae_share_exact'])}), "
-            f"CP {format_compact(r['cp'])} ({share_text(r['cp_share'], r['cp_share_exact'])})"
-            for r in ordered.iter_rows(named=True)
+    lines = "; ".join(
+        words(
+            "graphiques.alt_missions_ligne",
+            numero=r["mission"],
+            ae=format_compact(r["ae"]),
+            part_ae=share_text(r["ae_share"], r["ae_share_exact"]),
+            cp=format_compact(r["cp"]),
+            part_cp=share_text(r["cp_share"], r["cp_share_exact"]),
         )
-        + "."
+        for r in ordered.iter_rows(named=True)
     )
+    alt = words("graphiques.alt_missions", lignes=lines)
     return Chart("missions", plot, alt, 17, 9)
 
 
@@ -149,16 +152,15 @@ def thematics_chart(
         + _theme(palette, 7.5)
         + theme(panel_grid_major_y=element_blank(), panel_grid_major_x=element_line(color=palette.grid, size=0.4))
     )
-    alt = (
-        f"Graphique en barres horizontales, {split.height} thématiques classées par montant. "
-        f"Les plus importantes : {_top_lines(split)}."
-    )
+    alt = words("graphiques.alt_thematiques", nombre=split.height, lignes=_top_lines(split))
     return Chart(key, plot, alt, 17, height)
 
 
 def revenue_stages_chart(stages: pl.DataFrame, palette: ChartPalette) -> Chart:
     """Total revenue at each budget stage, from the previous year's final to this year's."""
+    labels = [stage_label(stage, year) for stage, year in stages.select("stage", "year").iter_rows()]
     data = stages.with_columns(
+        pl.Series("label", labels, pl.String),
         pl.col("amount").map_elements(lambda a: format_compact(a, 1), return_dtype=pl.String).alias("text"),
         pl.when(pl.col("stage") == "previous_year").then(pl.lit("prev")).otherwise(pl.lit("year")).alias("group"),
     )
@@ -167,22 +169,22 @@ def revenue_stages_chart(stages: pl.DataFrame, palette: ChartPalette) -> Chart:
         + geom_col(color=palette.ink, size=0.25, width=0.62, show_legend=False)
         + geom_text(aes(label="text"), va="bottom", size=7, family=FONT_FAMILY, color=palette.ink, nudge_y=3e6)
         + scale_fill_manual(values={"prev": palette.light, "year": palette.primary})
-        + scale_x_discrete(limits=stages["label"].to_list())
+        + scale_x_discrete(limits=labels)
         + scale_y_continuous(labels=_millions(), expand=(0, 0, 0.1, 0))
         + labs(x="", y="")
         + _theme(palette)
     )
-    alt = (
-        "Graphique en barres du total des recettes à chaque étape budgétaire : "
-        + "; ".join(f"{r['label']} {format_compact(r['amount'])}" for r in stages.iter_rows(named=True))
-        + "."
+    lines = "; ".join(
+        words("graphiques.alt_etapes_ligne", etape=label, montant=format_compact(amount))
+        for label, amount in zip(labels, stages["amount"], strict=True)
     )
+    alt = words("graphiques.alt_etapes", lignes=lines)
     return Chart("revenue-stages", plot, alt, 15, 9.5)
 
 
 def _wrap(text: str, width: int = 48) -> str:
-    words, lines, current = text.split(), [], ""
-    for word in words:
+    tokens, lines, current = text.split(), [], ""
+    for word in tokens:
         if current and len(current) + 1 + len(word) > width:
             lines.append(current)
             current = word
@@ -194,7 +196,7 @@ def _wrap(text: str, width: int = 48) -> str:
 
 def history_chart(history: pl.DataFrame, palette: ChartPalette) -> Chart:
     """Revenue, AE and CP of each edition, grouped by year."""
-    measures = (("revenue", "Recettes"), ("ae", "AE exécutées"), ("cp", "CP exécutés"))
+    measures = tuple((key, words(f"graphiques.mesure_{name}")) for key, name in _MEASURES)
     rows = [
         {"year": str(r["year"]), "measure": label, "amount": r[key], "text": format_compact(r[key])}
         for r in history.iter_rows(named=True)
@@ -209,7 +211,7 @@ def history_chart(history: pl.DataFrame, palette: ChartPalette) -> Chart:
         + geom_col(position=dodge, width=0.78, color=palette.ink, size=0.25)
         + geom_text(aes(label="text"), position=dodge, va="bottom", size=6, family=FONT_FAMILY, color=palette.ink)
         + scale_fill_manual(
-            values={"Recettes": palette.primary, "AE exécutées": palette.mid, "CP exécutés": palette.light},
+            values=dict(zip(order, (palette.primary, palette.mid, palette.light), strict=True)),
             breaks=[label for _, label in measures],
         )
         + scale_x_discrete(limits=[str(y) for y in history["year"]])
@@ -217,15 +219,17 @@ def history_chart(history: pl.DataFrame, palette: ChartPalette) -> Chart:
         + labs(x="", y="")
         + _theme(palette)
     )
-    alt = (
-        "Graphique en barres des recettes, AE et CP par édition : "
-        + "; ".join(
-            f"{r['year']} : recettes {format_compact(r['revenue'])}, AE {format_compact(r['ae'])}, "
-            f"CP {format_compact(r['cp'])}"
-            for r in history.iter_rows(named=True)
+    lines = "; ".join(
+        words(
+            "graphiques.alt_historique_ligne",
+            annee=r["year"],
+            recettes=format_compact(r["revenue"]),
+            ae=format_compact(r["ae"]),
+            cp=format_compact(r["cp"]),
         )
-        + "."
+        for r in history.iter_rows(named=True)
     )
+    alt = words("graphiques.alt_historique", lignes=lines)
     return Chart("history", plot, alt, 16, 6)
 
 

@@ -98,7 +98,7 @@ def catalogue(tables: Mapping[str, pl.DataFrame], figures: compute.Figures) -> d
     names: dict[str, str] = {}
     revenue = tables["revenue"]
     for row in revenue.iter_rows(named=True):
-        for column, _ in compute.STAGES:
+        for column in compute.STAGES:
             if column in revenue.columns and (text := _amount(row, column)):
                 names[f"revenue.{row['line_id']}.{column}"] = text
         if text := _amount(row, "final"):

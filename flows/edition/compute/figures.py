@@ -25,14 +25,9 @@ from flows.edition.french import UNIT_FACTORS, compact_parts, format_share, roun
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
 
-STAGES: tuple[tuple[str, str], ...] = (
-    ("previous_year", "Recettes {previous}"),
-    ("br1", "BR1 {year}"),
-    ("br2", "BR2 {year}"),
-    ("br3", "BR3 {year}"),
-    ("br4", "BR4 {year}"),
-    ("final", "Recettes {year}"),
-)
+# The budget stages of the revenue, in order: their columns (their printed names are the wording file's,
+# `wording.stage_label`, from the code and the edition's year).
+STAGES: tuple[str, ...] = ("previous_year", "br1", "br2", "br3", "br4", "final")
 
 
 def lines(frame: pl.DataFrame) -> pl.DataFrame:
@@ -99,16 +94,17 @@ def variance(current: int | None, previous: int | None) -> tuple[int | None, flo
 def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
     """The declared revenue total at each budget stage present, with the change from the stage before.
 
-    Stages run: previous year's final revenue → BR1 → BR2 → … → final revenue of the year.
+    Stages run: previous year's final revenue → BR1 → BR2 → … → final revenue of the year. Each by its
+    code and the edition's year: its printed name is the wording file's (`wording.stage_label`).
     """
     total = total_row(revenue)
     rows: list[dict[str, Any]] = []
-    for column, label in STAGES:
+    for column in STAGES:
         if column in revenue.columns and total[column] is not None:
             rows.append(
                 {
                     "stage": column,
-                    "label": label.format(year=year, previous=year - 1),
+                    "year": year,
                     "amount": total[column],
                     "dp": total[f"{column}_dp"],
                 }
@@ -121,7 +117,7 @@ def revenue_stages(revenue: pl.DataFrame, year: int) -> pl.DataFrame:
         previous = row
     schema: dict[str, PolarsDataType] = {
         "stage": pl.String,
-        "label": pl.String,
+        "year": pl.Int64,
         "amount": pl.Int64,
         "dp": pl.Int8,
         "delta": pl.Int64,

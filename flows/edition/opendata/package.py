@@ -33,12 +33,9 @@ from flows.edition.authoring.workbook import CHARS_PER_WIDTH, LINE_HEIGHT
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.opendata.tables import EUR, Cell, Table, package_tables
 from flows.edition.prepare import Prepared
+from flows.edition.wording import word_list, words
 
-LICENCE = {
-    "name": "etalab-2.0",
-    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
-    "title": "Licence Ouverte 2.0",
-}
+LICENCE = {"name": "etalab-2.0", "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"}
 XLSX_MEDIATYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DESCRIPTOR = "datapackage.json"
 _ZIP_EPOCH = dt.datetime(1980, 1, 1)  # the earliest time a zip entry can hold
@@ -125,7 +122,7 @@ def tables_xlsx(tables: Sequence[Table], about: About) -> bytes:
     created = about.created.astimezone(dt.UTC).replace(tzinfo=None)
     properties = workbook.properties
     properties.creator = about.agency
-    properties.title = f"{about.title} — {about.region_name} : données"
+    properties.title = words("donnees_ouvertes.paquet.titre_classeur", titre=about.title, region=about.region_name)
     properties.created = properties.modified = created
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -207,28 +204,25 @@ def descriptor(tables: Sequence[Table], csv_files: Sequence[bytes], about: About
                 "format": "xlsx",
                 "mediatype": XLSX_MEDIATYPE,
                 "dialect": {"excel": {"sheet": table.name}},  # Frictionless' control: Table Dialect v1 has none
-                "title": f"{table.title} (classeur XLSX, feuille {table.name})",
+                "title": words("donnees_ouvertes.paquet.ressource_classeur", titre=table.title, feuille=table.name),
                 "description": table.description,
                 "schema": _schema(table),
             }
         )
     sources = [{"title": about.agency, **({"path": about.website} if about.website else {})}]
-    sources.append({"title": f"{about.title}, brochure annuelle, {about.region_name}, révision {about.revision}"})
+    edition = {"titre": about.title, "region": about.region_name}
+    sources.append({"title": words("donnees_ouvertes.paquet.source_brochure", **edition, revision=about.revision)})
     return {
         "profile": "tabular-data-package",
         "name": about.name,
-        "title": f"{about.title} — {about.region_name} : données ouvertes",
-        "description": (
-            f"Les tableaux de chiffres de la brochure « {about.title} » ({about.region_name}, révision "
-            f"{about.revision}) : recettes, exécution, dépenses par mission, par nature et par thématique, "
-            "montants et chiffres clés des actions, et chaque chiffre imprimé. Montants en euros, parts en %."
-        ),
+        "title": words("donnees_ouvertes.paquet.titre", **edition),
+        "description": words("donnees_ouvertes.paquet.description", **edition, revision=about.revision),
         "version": f"{about.year}.{about.revision}",
         "created": about.created.isoformat(timespec="seconds"),
-        "licenses": [LICENCE],
+        "licenses": [{**LICENCE, "title": words("donnees_ouvertes.paquet.licence")}],
         "sources": sources,
         "contributors": [{"title": about.agency, "role": "publisher"}],
-        "keywords": ["FIR", "Fonds d'intervention régional", "santé", about.region_name, str(about.year)],
+        "keywords": [*word_list("donnees_ouvertes.paquet.mots_cles"), about.region_name, str(about.year)],
         "resources": resources,
     }
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +25,7 @@ import polars as pl
 
 from flows.edition.compute import figures as compute
 from flows.edition.french import UNIT_FACTORS, parse_number, round_half_up
+from flows.edition.wording import stage_label, words
 
 EUR, PCT = "EUR", "%"
 Cell = str | int | Decimal | None
@@ -53,23 +54,38 @@ class Table:
     primary_key: tuple[str, ...] = ()
 
 
-def _text(name: str, title: str, description: str = "") -> Field:
-    return Field(name, "string", title, description)
+def _field(table: str, name: str, type: str = "string", unit: str | None = None) -> Field:
+    """A column, titled and described by the wording file (`donnees_ouvertes.<table>.<name>`)."""
+    title = words(f"donnees_ouvertes.{table}.{name}.titre")
+    return Field(name, type, title, words(f"donnees_ouvertes.{table}.{name}.description"), unit)
 
 
-def _euros(name: str, title: str, description: str = "") -> Field:
-    return Field(name, "integer", title, description or "Montant en euros.", EUR)
+def _text(table: str, name: str) -> Field:
+    return _field(table, name)
 
 
-def _pct(name: str, title: str, description: str) -> Field:
-    return Field(name, "number", title, description, PCT)
+def _euros(table: str, name: str) -> Field:
+    """An amount in euros; described as such when the wording file leaves its description empty."""
+    field = _field(table, name, "integer", EUR)
+    if field.description:
+        return field
+    return replace(field, description=words("donnees_ouvertes.communs.montant_description"))
 
 
-UNIT_FIELD = _text(
-    "unit",
-    "Unité de publication",
-    "Unité dans laquelle le montant est publié (€, k€, M€) ; les montants de la table sont en euros.",
-)
+def _pct(table: str, name: str) -> Field:
+    return _field(table, name, "number", PCT)
+
+
+def _unit_field() -> Field:
+    return _text("communs", "unit")
+
+
+def _title(table: str, **values: object) -> str:
+    return words(f"donnees_ouvertes.{table}.titre", **values)
+
+
+def _description(table: str, **values: object) -> str:
+    return words(f"donnees_ouvertes.{table}.description", **values)
 
 
 def rounded(value: float | Decimal | None, decimals: int | None) -> Decimal | None:
@@ -83,22 +99,17 @@ def _rows(frame: pl.DataFrame, columns: Sequence[str]) -> tuple[tuple[Cell, ...]
 
 def revenue_table(revenue: pl.DataFrame, year: int) -> Table:
     """The revenue lines and their declared total at each budget stage the edition gives."""
-    stages = [(c, label) for c, label in compute.STAGES if c in revenue.columns and revenue[c].is_not_null().any()]
+    stages = [c for c in compute.STAGES if c in revenue.columns and revenue[c].is_not_null().any()]
+    at_stage = words("donnees_ouvertes.communs.etape_description")
     fields = (
-        _text("line_id", "Identifiant de la ligne", "Identifiant stable de la recette (« total » pour le total)."),
-        _text("kind", "Genre", "« line » : une recette ; « total » : le total déclaré."),
-        _text("label", "Libellé", "Libellé de la recette, tel qu'imprimé."),
-        _text("reference", "Référence", "Texte qui notifie la recette (circulaire, arrêté), s'il y en a un."),
-        *(
-            _euros(c, label.format(year=year, previous=year - 1), "Montant en euros à cette étape budgétaire.")
-            for c, label in stages
-        ),
-        UNIT_FIELD,
+        *(_text("revenue", name) for name in ("line_id", "kind", "label", "reference")),
+        *(Field(c, "integer", stage_label(c, year), at_stage, EUR) for c in stages),
+        _unit_field(),
     )
     return Table(
         "revenue",
-        f"Recettes du FIR {year}",
-        "Recettes par ligne et total déclaré, à chaque étape budgétaire (tableau « Recettes » de la brochure).",
+        _title("revenue", annee=year),
+        _description("revenue"),
         fields,
         _rows(revenue, [f.name for f in fields]),
         ("line_id",),
@@ -108,19 +119,19 @@ def revenue_table(revenue: pl.DataFrame, year: int) -> Table:
 def revenue_stages_table(stages: pl.DataFrame, year: int) -> Table:
     """The declared total at each stage and its change from the stage before, as printed."""
     rows = tuple(
-        (r["stage"], r["label"], r["amount"], r["delta"], rounded(r["delta_pct"], 2))
+        (r["stage"], stage_label(r["stage"], r["year"]), r["amount"], r["delta"], rounded(r["delta_pct"], 2))
         for r in stages.iter_rows(named=True)
     )
     return Table(
         "revenue_stages",
-        "Évolution de l'enveloppe aux étapes budgétaires",
-        f"Total des recettes {year} à chaque étape budgétaire et écart avec l'étape précédente.",
+        _title("revenue_stages"),
+        _description("revenue_stages", annee=year),
         (
-            _text("stage", "Étape", "previous_year : année précédente ; br1 à br4 : budgets rectificatifs ; final."),
-            _text("label", "Libellé de l'étape", "L'étape telle qu'imprimée (« BR1 2018 »)."),
-            _euros("amount", "Total", "Total déclaré des recettes à cette étape, en euros."),
-            _euros("delta", "Écart", "Écart avec l'étape précédente, en euros."),
-            _pct("delta_pct", "Évolution", "Évolution depuis l'étape précédente, en %, à 0,01 près comme imprimée."),
+            _text("revenue_stages", "stage"),
+            _text("revenue_stages", "label"),
+            _euros("revenue_stages", "amount"),
+            _euros("revenue_stages", "delta"),
+            _pct("revenue_stages", "delta_pct"),
         ),
         rows,
         ("stage",),
@@ -129,16 +140,14 @@ def revenue_stages_table(stages: pl.DataFrame, year: int) -> Table:
 
 def priorities_table(priorities: pl.DataFrame) -> Table:
     fields = (
-        _text("item_id", "Identifiant", "Identifiant stable de la priorité."),
-        _text("label", "Libellé", "La priorité nationale financée, telle qu'imprimée."),
-        _text("qualifier", "Qualificatif", "Texte imprimé avant le montant (ex. « plus de »)."),
-        _euros("amount", "Montant"),
-        UNIT_FIELD,
+        *(_text("revenue_priorities", name) for name in ("item_id", "label", "qualifier")),
+        _euros("revenue_priorities", "amount"),
+        _unit_field(),
     )
     return Table(
         "revenue_priorities",
-        "Priorités nationales financées",
-        "Montants des recettes fléchés vers des priorités nationales, cités dans la brochure.",
+        _title("revenue_priorities"),
+        _description("revenue_priorities"),
         fields,
         _rows(priorities, [f.name for f in fields]),
         ("item_id",),
@@ -161,16 +170,16 @@ def execution_table(rates: pl.DataFrame, year: int) -> Table:
     )
     return Table(
         "execution",
-        f"Exécution des dépenses {year}",
-        "Autorisations d'engagement (AE) et crédits de paiement (CP) exécutés, et taux d'exécution.",
+        _title("execution", annee=year),
+        _description("execution"),
         (
-            _text("budget", "Budget", "AE : autorisations d'engagement ; CP : crédits de paiement."),
-            _text("label", "Libellé", "Autorisations d'engagement ou crédits de paiement."),
-            _euros("executed", "Exécuté", "Montant exécuté dans l'année, en euros."),
-            _euros("opened", "Crédits ouverts", "Crédits ouverts au dernier budget rectificatif, en euros."),
-            _pct("rate_pct", "Taux d'exécution", "Dépenses rapportées aux crédits ouverts, en %, comme imprimé."),
-            _text("rate_source", "Origine du taux", "« calculé » sur les crédits ouverts, ou « publié »."),
-            UNIT_FIELD,
+            _text("execution", "budget"),
+            _text("execution", "label"),
+            _euros("execution", "executed"),
+            _euros("execution", "opened"),
+            _pct("execution", "rate_pct"),
+            _text("execution", "rate_source"),
+            _unit_field(),
         ),
         rows,
         ("budget",),
@@ -188,16 +197,16 @@ def missions_table(missions: pl.DataFrame) -> Table:
         rows.append((r["mission"], r["short_label"], r["ae"], shares[0], r["cp"], shares[1], r["unit"]))
     return Table(
         "missions",
-        "AE et CP par mission du FIR",
-        "Dépenses par mission : autorisations d'engagement, crédits de paiement et leur part.",
+        _title("missions"),
+        _description("missions"),
         (
-            Field("mission", "integer", "Mission", "Numéro de la mission du FIR (1 à 5)."),
-            _text("label", "Intitulé de la mission", "Intitulé court de la mission du FIR."),
-            _euros("ae", "AE", "Autorisations d'engagement exécutées, en euros."),
-            _pct("ae_share", "Part des AE", "Part des AE exécutées, en %, arrondie comme imprimée."),
-            _euros("cp", "CP", "Crédits de paiement exécutés, en euros."),
-            _pct("cp_share", "Part des CP", "Part des CP exécutés, en %, arrondie comme imprimée."),
-            UNIT_FIELD,
+            _field("missions", "mission", "integer"),
+            _text("missions", "label"),
+            _euros("missions", "ae"),
+            _pct("missions", "ae_share"),
+            _euros("missions", "cp"),
+            _pct("missions", "cp_share"),
+            _unit_field(),
         ),
         tuple(rows),
         ("mission",),
@@ -206,22 +215,19 @@ def missions_table(missions: pl.DataFrame) -> Table:
 
 def natures_table(natures: pl.DataFrame) -> Table:
     fields = (
-        _text("nature_id", "Identifiant", "Identifiant stable de la nature de dépense."),
-        _text("label", "Nature", "La nature de dépense, telle qu'imprimée."),
-        _euros("amount", "CP", "Crédits de paiement exécutés pour cette nature, en euros."),
-        UNIT_FIELD,
+        _text("cp_by_nature", "nature_id"),
+        _text("cp_by_nature", "label"),
+        _euros("cp_by_nature", "amount"),
+        _unit_field(),
     )
     return Table(
         "cp_by_nature",
-        "Répartition des CP par nature de dépense",
-        "Crédits de paiement exécutés par nature de dépense.",
+        _title("cp_by_nature"),
+        _description("cp_by_nature"),
         fields,
         _rows(natures, [f.name for f in fields]),
         ("nature_id",),
     )
-
-
-_SHARE = "Part du total, en %, telle qu'imprimée (la part publiée quand l'édition en donne une)."
 
 
 def thematics_table(split: pl.DataFrame, total: Mapping[str, Any], year: int) -> Table:
@@ -241,16 +247,14 @@ def thematics_table(split: pl.DataFrame, total: Mapping[str, Any], year: int) ->
     rows.append((total["thematic_id"], "total", total["label"], total["amount"], Decimal("100.0"), None, total["unit"]))
     return Table(
         "thematics",
-        f"Dépenses du FIR {year} par thématique",
-        "Dépenses (crédits de paiement) par grande thématique, de la plus importante à la moindre, puis le total.",
+        _title("thematics", annee=year),
+        _description("thematics"),
         (
-            _text("thematic_id", "Identifiant de la thématique", "Identifiant stable (« total » pour le total)."),
-            _text("kind", "Genre", "« line » : une thématique ; « total » : le total déclaré."),
-            _text("label", "Thématique", "La thématique de dépense, telle qu'imprimée."),
-            _euros("amount", "Montant"),
-            _pct("share_pct", "Part", _SHARE),
-            _euros("headline", "Montant arrondi", "Montant arrondi imprimé dans le titre de la thématique, en euros."),
-            UNIT_FIELD,
+            *(_text("thematics", name) for name in ("thematic_id", "kind", "label")),
+            _euros("thematics", "amount"),
+            _pct("thematics", "share_pct"),
+            _euros("thematics", "headline"),
+            _unit_field(),
         ),
         tuple(rows),
         ("thematic_id",),
@@ -264,32 +268,40 @@ def subset_table(subset: pl.DataFrame, title: str | None, exclude: Sequence[str]
     )
     return Table(
         "thematic_subset",
-        title or "Répartition par thématique, hors thématiques exclues",
-        f"Les thématiques hors {', '.join(exclude)}, avec leur part de la somme de ces thématiques.",
+        title or _title("thematic_subset"),
+        _description("thematic_subset", exclues=", ".join(exclude)),
         (
-            _text("thematic_id", "Identifiant de la thématique", "Identifiant stable (« total » pour le total)."),
-            _text("label", "Thématique", "La thématique de dépense, telle qu'imprimée."),
-            _euros("amount", "Montant"),
-            _pct("share_pct", "Part", "Part de la somme des thématiques retenues, en %, arrondie comme imprimée."),
-            UNIT_FIELD,
+            _text("thematic_subset", "thematic_id"),
+            _text("thematic_subset", "label"),
+            _euros("thematic_subset", "amount"),
+            _pct("thematic_subset", "share_pct"),
+            _unit_field(),
         ),
         rows,
         ("thematic_id",),
     )
 
 
-_MEASURES = {"revenue": "Recettes", "ae": "AE exécutées", "cp": "CP exécutés"}
+_MEASURES = {"revenue": "graphiques.mesure_recettes", "ae": "graphiques.mesure_ae", "cp": "graphiques.mesure_cp"}
+
+
+def _history_words(what: str, measure: str | None = None) -> str:
+    """A word of the comparison's columns, about `measure` (« Recettes », « AE exécutées ») when it names one."""
+    key = f"donnees_ouvertes.history.{what}"
+    return words(key) if measure is None else words(key, mesure=measure)
 
 
 def history_table(history: pl.DataFrame) -> Table:
     """Revenue, AE and CP of each edition with the change since the one before (exact, in euros; the
     printed change is rounded to the coarser precision of its two ends: see `printed_figures`)."""
-    fields: list[Field] = [Field("year", "integer", "Édition", "Année de l'édition.")]
-    for key, title in _MEASURES.items():
+    fields: list[Field] = [_field("history", "year", "integer")]
+    for key, measure in _MEASURES.items():
+        title = words(measure)
+        change, trend = _history_words("ecart_description"), _history_words("evolution_description")
         fields += [
-            _euros(key, title, f"{title} de l'édition, en euros, tels que publiés."),
-            _euros(f"{key}_delta", f"{title} : écart", "Écart avec l'édition précédente, en euros."),
-            _pct(f"{key}_delta_pct", f"{title} : évolution", "Évolution depuis l'édition précédente, en %."),
+            Field(key, "integer", title, _history_words("mesure_description", title), EUR),
+            Field(f"{key}_delta", "integer", _history_words("ecart_titre", title), change, EUR),
+            Field(f"{key}_delta_pct", "number", _history_words("evolution_titre", title), trend, PCT),
         ]
     rows = tuple(
         (
@@ -300,8 +312,8 @@ def history_table(history: pl.DataFrame) -> Table:
     )
     return Table(
         "history",
-        "Recettes et dépenses exécutées par édition",
-        "Comparaison des éditions successives de la brochure de la région.",
+        _title("history"),
+        _description("history"),
         tuple(fields),
         rows,
         ("year",),
@@ -320,24 +332,22 @@ def _positioned(
     return tuple(rows)
 
 
-_ACTION_FIELDS = (
-    _text("action_id", "Identifiant de l'action", "Identifiant stable de la section ou de l'action."),
-    _text("action_title", "Titre de l'action", "Titre de la section ou de l'action dans le volet « en actions »."),
-    Field("position", "integer", "Rang", "Rang du chiffre parmi ceux de l'action, dans l'ordre d'impression."),
-)
+def _action_fields() -> tuple[Field, ...]:
+    """The columns that place a figure among its action's: the action, its title, the figure's rank."""
+    return (_text("communs", "action_id"), _text("communs", "action_title"), _field("communs", "position", "integer"))
 
 
 def action_amounts_table(amounts: pl.DataFrame, titles: Mapping[str, str]) -> Table:
     return Table(
         "action_amounts",
-        "Montants des actions",
-        "Montants mis en avant dans le volet « en actions », par section ou action.",
+        _title("action_amounts"),
+        _description("action_amounts"),
         (
-            *_ACTION_FIELDS,
-            _text("label", "Libellé", "Texte imprimé après le montant (ex. « en ambulatoire »)."),
-            _text("qualifier", "Qualificatif", "Texte imprimé avant le montant (ex. « dont »)."),
-            _euros("amount", "Montant"),
-            UNIT_FIELD,
+            *_action_fields(),
+            _text("action_amounts", "label"),
+            _text("action_amounts", "qualifier"),
+            _euros("action_amounts", "amount"),
+            _unit_field(),
         ),
         _positioned(amounts.iter_rows(named=True), ("label", "qualifier", "amount", "unit"), titles),
         ("action_id", "position"),
@@ -348,14 +358,12 @@ def key_figures_table(key_figures: pl.DataFrame, titles: Mapping[str, str]) -> T
     values = ({**r, "value": rounded(r["value"], r["value_dp"])} for r in key_figures.iter_rows(named=True))
     return Table(
         "key_figures",
-        "Chiffres clés des actions",
-        "Chiffres clés imprimés en exergue dans le volet « en actions ».",
+        _title("key_figures"),
+        _description("key_figures"),
         (
-            *_ACTION_FIELDS,
-            Field("value", "number", "Valeur", "Le nombre imprimé en grand."),
-            _text("unit", "Unité", "Unité imprimée après le nombre (%, €…), vide pour un dénombrement."),
-            _text("label", "Libellé", "Les mots imprimés en grand après le nombre."),
-            _text("detail", "Détail", "La précision imprimée en petit sous le chiffre."),
+            *_action_fields(),
+            _field("key_figures", "value", "number"),
+            *(_text("key_figures", name) for name in ("unit", "label", "detail")),
         ),
         _positioned(values, ("value", "unit", "label", "detail"), titles),
         ("action_id", "position"),
@@ -391,14 +399,13 @@ def printed_figures_table(catalogue: Mapping[str, str]) -> Table:
     rows = tuple((name, text, *printed_value(text)) for name, text in sorted(catalogue.items()))
     return Table(
         "printed_figures",
-        "Chiffres imprimés dans la brochure",
-        "Chaque chiffre de la brochure sous le nom que lui donnent les textes (ex. revenue.total), "
-        "le texte imprimé et sa valeur.",
+        _title("printed_figures"),
+        _description("printed_figures"),
         (
-            _text("name", "Nom du chiffre", "Nom du chiffre, tel que les textes le citent ([[revenue.total]])."),
-            _text("printed", "Texte imprimé", "Le chiffre tel que la brochure l'imprime."),
-            Field("value", "number", "Valeur", "Valeur du chiffre : en euros pour un montant, en % pour une part."),
-            _text("unit", "Unité", "EUR pour un montant, % pour une part ou une évolution, vide pour un nombre."),
+            _text("printed_figures", "name"),
+            _text("printed_figures", "printed"),
+            _field("printed_figures", "value", "number"),
+            _text("printed_figures", "unit"),
         ),
         rows,
         ("name",),

@@ -8,17 +8,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-from flows.edition.compute import figures as compute
 from flows.edition.compute.published import BasisEntry
 from flows.edition.publish.manifest import Manifest, RevisionEntry
+from flows.edition.wording import KEYS, words
+
+if TYPE_CHECKING:  # only for type hints: `decide` needs no Polars
+    import polars as pl
 
 SCHEDULED = "scheduled"
 MANUAL = "manual"
-FIRST_PUBLICATION = "Première publication"
-SCHEDULED_REASON = "Exécution planifiée annuelle"
 SCHEDULER = "planification annuelle"  # who launched a scheduled run
 
 
@@ -32,6 +32,13 @@ class Decision:
     revision: int  # number of the revision to publish (or the latest one when build is False)
     reason: str
     message: str  # what the user is told
+
+
+def default_reason(trigger: str, published: bool) -> str:
+    """The reason a revision records when nobody gave one (the erratum prints it after « Motif : »): a
+    scheduled run's, or a first publication's. Worded by templates/libelles.toml."""
+    scheduled = trigger == SCHEDULED or published
+    return words("erratum.motif_planifie" if scheduled else "erratum.motif_premiere_publication")
 
 
 def inputs_digest(checksums: Mapping[str, str]) -> str:
@@ -65,7 +72,7 @@ def decide(
         return Decision(
             True,
             1,
-            reason or (SCHEDULED_REASON if trigger == SCHEDULED else FIRST_PUBLICATION),
+            reason or default_reason(trigger, published=False),
             "premier projet de l'édition (révision 1)",
         )
     # A superseded draft (« remplacé ») can never be approved: the same inputs make a new draft of it.
@@ -90,7 +97,7 @@ def decide(
             'avec --reason "…" (ex. --reason "correction du montant de la mission 2")'
         )
     number = last["revision"] + 1
-    default = SCHEDULED_REASON if trigger == SCHEDULED or published else FIRST_PUBLICATION
+    default = default_reason(trigger, bool(published))
     return Decision(True, number, (reason or default).strip(), f"projet de révision {number}")
 
 
@@ -117,44 +124,43 @@ def figure_labels(tables: Mapping[str, pl.DataFrame], names: list[str]) -> dict[
     ):
         if (frame := tables.get(table)) is not None:
             titles.update({(table, str(k)): v for k, v in frame.select(key, column).iter_rows()})
-    stages = dict(compute.STAGES)
-    fields = {
-        "share": "part",
-        "rounded": "montant arrondi",
-        "rate": "taux d'exécution",
-        "opened": "crédits ouverts",
-        "ae": "AE",
-        "cp": "CP",
-        "ae_share": "part des AE",
-        "cp_share": "part des CP",
-    }
     labels = {}
     for name in names:
         table, _, rest = name.partition(".")
         key, _, field = rest.partition(".")
-        if table == "action" or table == "key_figure":
-            title = titles.get(("actions", key), key)
-            what = "montant" if table == "action" else "chiffre clé"
-            labels[name] = f"« {title} » — {what}{f' {field}' if field else ''}"
-        elif table == "missions":
-            labels[name] = f"Mission {key} — {fields.get(field, field)}"
-        elif table == "revenue" and key == "growth":
-            labels[name] = "Recettes — évolution sur un an"
-        elif table == "revenue" and key == "stages":
-            stage, _, what = field.partition(".")
-            step = stages.get(stage, stage).replace(" {year}", "").replace("Recettes {previous}", "année précédente")
-            step = step.replace("Recettes", "recettes de l'année")
-            labels[name] = f"Recettes — évolution à l'étape « {step} »{' (en %)' if what == 'delta_pct' else ''}"
-        elif table == "history":
-            measure, _, what = field.partition(".")
-            measures = {"revenue": "recettes", "ae": "AE exécutées", "cp": "CP exécutés"}
-            suffix = {"delta": " — évolution", "delta_pct": " — évolution en %"}.get(what, "")
-            labels[name] = f"Comparaison des éditions — {measures.get(measure, measure)} {key}{suffix}"
-        elif table == "revenue":
-            stage = stages.get(field or "final", field).replace("Recettes {year}", "recettes de l'année")
-            stage = stage.replace(" {year}", "").replace("Recettes {previous}", "recettes de l'année précédente")
-            labels[name] = f"Recettes — {titles.get(('revenue', key), key)}, {stage}"
-        else:
-            title = titles.get((table, key), "Total" if key == "total" else key)
-            labels[name] = f"{title}{f' — {fields.get(field, field)}' if field else ''}"
+        labels[name] = _figure_label(table, key, field, titles)
     return labels
+
+
+def _figure_label(table: str, key: str, field: str, titles: Mapping[tuple[str, str], str]) -> str:
+    """The erratum's label of the figure `table.key.field`, in the words of templates/libelles.toml."""
+
+    def named(group: str, code: str) -> str:  # a code the wording file names, else the code itself
+        return words(f"erratum.{group}.{code}") if f"erratum.{group}.{code}" in KEYS else code
+
+    if table in ("action", "key_figure"):
+        what = "action" if table == "action" else "chiffre_cle"
+        title = titles.get(("actions", key), key)
+        return (
+            words(f"erratum.{what}_rang", titre=title, rang=field) if field else words(f"erratum.{what}", titre=title)
+        )
+    if table == "missions":
+        return words("erratum.mission", numero=key, champ=named("champs", field))
+    if table == "revenue" and key == "growth":
+        return words("erratum.recettes_evolution")
+    if table == "revenue" and key == "stages":
+        stage, _, what = field.partition(".")
+        wording_key = "erratum.recettes_etape_pct" if what == "delta_pct" else "erratum.recettes_etape"
+        return words(wording_key, etape=named("etapes", stage))
+    if table == "history":
+        measure, _, what = field.partition(".")
+        suffix = {"delta": "_ecart", "delta_pct": "_evolution"}.get(what, "")
+        return words(f"erratum.historique{suffix}", mesure=named("mesures", measure), annee=key)
+    if table == "revenue":
+        return words(
+            "erratum.recettes_ligne",
+            ligne=titles.get(("revenue", key), key),
+            etape=named("etapes_ligne", field or "final"),
+        )
+    title = titles.get((table, key), words("erratum.total") if key == "total" else key)
+    return words("erratum.chiffre", titre=title, champ=named("champs", field)) if field else title

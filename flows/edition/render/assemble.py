@@ -23,6 +23,7 @@ from pikepdf import Array, Dictionary, Name, String
 
 from flows.edition.render.font_subsets import share_font_subsets
 from flows.edition.render.paginate import PageGroup
+from flows.edition.wording import words
 
 _ANNOTATION_PRINT = 4  # annotation flag "Print": PDF/A wants annotations printed as shown
 
@@ -178,7 +179,7 @@ def archival_copy(published: bytes, attachments: list[tuple[str, bytes]], date: 
             spec = pikepdf.AttachedFileSpec(
                 pdf,
                 data,
-                description=f"Données de l'édition : {name}",
+                description=words("pdf.piece_jointe_donnees", nom=name),
                 filename=name,
                 mime_type="text/csv",
                 creation_date=_pdf_date(date),

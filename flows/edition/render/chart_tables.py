@@ -15,6 +15,7 @@ from flows.edition.charts.data import chart_data, displayed_share
 from flows.edition.compute import catalogue as references
 from flows.edition.compute.figures import Figures, share_text
 from flows.edition.french import format_amount
+from flows.edition.wording import mission_name, stage_label, word_list
 
 
 class ChartTable(TypedDict):
@@ -26,14 +27,14 @@ def _revenue_stages(data: pl.DataFrame, unit: str) -> ChartTable:
     rows = []
     for r in data.iter_rows(named=True):
         delta, pct = references.stage_variance(r, unit)
-        rows.append([r["label"], format_amount(r["amount"], unit, r["dp"] or 0), delta, pct])
-    return {"headers": ["Étape budgétaire", "Total des recettes", "Écart", "Évolution"], "rows": rows}
+        rows.append([stage_label(r["stage"], r["year"]), format_amount(r["amount"], unit, r["dp"] or 0), delta, pct])
+    return {"headers": list(word_list("tableaux.etapes")), "rows": rows}
 
 
 def _missions(data: pl.DataFrame, unit: str) -> ChartTable:
     rows = [
         [
-            f"Mission {r['mission']}" + (f" – {r['short_label']}" if r["short_label"] else ""),
+            mission_name(r["mission"], r["short_label"]),
             format_amount(r["ae"], r["unit"], r["ae_dp"] or 0),
             share_text(r["ae_share"], r["ae_share_exact"]),
             format_amount(r["cp"], r["unit"], r["cp_dp"] or 0),
@@ -41,7 +42,7 @@ def _missions(data: pl.DataFrame, unit: str) -> ChartTable:
         ]
         for r in data.iter_rows(named=True)
     ]
-    return {"headers": ["Mission", "AE", "Part des AE", "CP", "Part des CP"], "rows": rows}
+    return {"headers": list(word_list("tableaux.missions")), "rows": rows}
 
 
 def _thematics(data: pl.DataFrame, unit: str) -> ChartTable:
@@ -49,7 +50,7 @@ def _thematics(data: pl.DataFrame, unit: str) -> ChartTable:
         [r["label"], format_amount(r["amount"], r["unit"], r["amount_dp"] or 0), displayed_share(r)]
         for r in data.iter_rows(named=True)
     ]
-    return {"headers": ["Thématique", "Montant", "Part"], "rows": rows}
+    return {"headers": list(word_list("tableaux.thematiques")), "rows": rows}
 
 
 def _history(data: pl.DataFrame, unit: str) -> ChartTable:
@@ -59,7 +60,7 @@ def _history(data: pl.DataFrame, unit: str) -> ChartTable:
         return references.history_amount(r, key, precision)
 
     rows = [[str(r["year"]), shown(r, "revenue"), shown(r, "ae"), shown(r, "cp")] for r in data.iter_rows(named=True)]
-    return {"headers": ["Édition", "Recettes", "AE exécutées", "CP exécutés"], "rows": rows}
+    return {"headers": list(word_list("tableaux.historique")), "rows": rows}
 
 
 _TABLES: dict[str, Callable[[pl.DataFrame, str], ChartTable]] = {

@@ -1,4 +1,5 @@
-"""The plain dictionary the templates render from: every figure already formatted in French."""
+"""The plain dictionary the templates render from: every figure already formatted in French, the few words
+worded outside the templates (a table's note, a budget stage) taken from templates/libelles.toml."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from flows.edition.compute import figures as compute
 from flows.edition.errors import InputError
 from flows.edition.french import (
     format_amount,
+    format_eur,
     format_number,
     format_pct,
     in_sentence,
@@ -25,8 +27,7 @@ from flows.edition.render import locations, sections
 from flows.edition.render.narrative import to_html
 from flows.edition.theme import Theme
 from flows.edition.validate.reconcile import Report
-
-STAGE_HEADERS = {column: label for column, label in compute.STAGES}
+from flows.edition.wording import stage_label, words
 
 
 def _text(edition: Edition, key: str, names: Mapping[str, str]) -> str:
@@ -154,8 +155,16 @@ def _action(edition: Edition, row: dict[str, Any], text: Callable[[str], str]) -
 
 
 def _notes(report: Report, table: str) -> list[str]:
-    """Reader-facing notes for the published inconsistencies kept in a table."""
-    return [f.note for f in report.findings if f.table == table and f.level == "warning" and f.note]
+    """Reader-facing notes for the published inconsistencies kept in a table, worded by the wording file."""
+    return [
+        words(
+            "tableaux.note_ecart_arrondi",
+            somme=format_eur(f.note.lines_sum),
+            publie=format_amount(f.note.published, f.note.unit, f.note.decimals),
+        )
+        for f in report.findings
+        if f.table == table and f.level == "warning" and f.note
+    ]
 
 
 def _chiffres(
@@ -165,14 +174,34 @@ def _chiffres(
     charts: Mapping[str, DrawnChart],
     text: Callable[[str], str],
 ) -> sections.Chiffres:
-    meta = edition.meta
+    """The "en chiffres" part: revenue, spending, thematics and the comparison across editions, in order."""
+    revenue = _revenue(edition, figures, report, charts)
+    spending = _spending(edition, figures, report, charts)
+    thematics = _thematics(edition, figures, report, charts, text) if figures.thematics is not None else None
+    history = _history(figures.history, charts) if figures.history is not None else None
+    in_order: list[sections.ChiffresSection] = [revenue, spending]
+    in_order += [s for s in (thematics, history) if s is not None]
+    return {
+        "intro_html": text("chiffres"),
+        "sections": in_order,
+        "revenue": revenue,
+        "spending": spending,
+        "thematics": thematics,
+        "history": history,
+    }
+
+
+def _revenue(
+    edition: Edition, figures: compute.Figures, report: Report, charts: Mapping[str, DrawnChart]
+) -> sections.RevenueSection:
+    """The revenue: its table at each budget stage, the year's change, the stages' variances."""
     revenue = edition.tables["revenue"]
-    stage_columns = [c for c, _ in compute.STAGES if c in revenue.columns and revenue[c].is_not_null().any()]
+    stage_columns = [c for c in compute.STAGES if c in revenue.columns and revenue[c].is_not_null().any()]
     total = compute.total_row(revenue)
     growth_abs, growth_pct = figures.revenue_growth
     variances = [
         sections.Variance(
-            label=r["label"],
+            label=stage_label(r["stage"], r["year"]),
             amount=format_amount(r["amount"], total["unit"], r["dp"] or 0),
             delta=references.stage_variance(r, total["unit"])[0],
             delta_pct=references.stage_variance(r, total["unit"])[1],
@@ -180,9 +209,9 @@ def _chiffres(
         for r in figures.revenue_stages.iter_rows(named=True)
     ]
     priorities = edition.table("revenue_priorities")
-    revenue_ctx: sections.RevenueSection = {
+    return {
         "anchor": "recettes",
-        "headers": [STAGE_HEADERS[c].format(year=meta.year, previous=meta.year - 1) for c in stage_columns],
+        "headers": [stage_label(c, edition.meta.year) for c in stage_columns],
         "rows": [
             {
                 "id": r["line_id"],
@@ -210,6 +239,11 @@ def _chiffres(
         ],
     }
 
+
+def _spending(
+    edition: Edition, figures: compute.Figures, report: Report, charts: Mapping[str, DrawnChart]
+) -> sections.SpendingSection:
+    """The spending: execution of AE and CP, CP by nature, AE and CP by mission."""
     execution = [
         sections.Execution(
             budget=r["budget"],
@@ -222,7 +256,7 @@ def _chiffres(
         for r in figures.rates.iter_rows(named=True)
     ]
     natures = edition.table("cp_by_nature")
-    spending: sections.SpendingSection = {
+    return {
         "anchor": "depenses",
         "execution": execution,
         "natures": [
@@ -230,76 +264,76 @@ def _chiffres(
             for r in (natures.iter_rows(named=True) if natures is not None else ())
         ],
         "cp_total": next((e["executed"] for e in execution if e["budget"] == "CP"), ""),
-        "missions": None,
+        "missions": _missions(figures, charts) if figures.missions is not None else None,
         "notes": _notes(report, "missions") + _notes(report, "cp_by_nature"),
     }
-    if figures.missions is not None:
-        executed = {r["budget"]: r for r in figures.rates.iter_rows(named=True)}
-        missions_rows = list(figures.missions.iter_rows(named=True))
-        spending["missions"] = {
-            "rows": [
-                sections.MissionRow(
-                    mission=r["mission"],
-                    label=r["short_label"] or "",
-                    ae=_amount(r, "ae"),
-                    ae_share=compute.share_text(r["ae_share"], r["ae_share_exact"]),
-                    cp=_amount(r, "cp"),
-                    cp_share=compute.share_text(r["cp_share"], r["cp_share_exact"]),
-                )
-                for r in missions_rows
-            ],
-            "shares_note": not all(
-                compute.shares_add_up(
-                    [compute.shown_share(r[f"{b}_share"], r[f"{b}_share_exact"]) for r in missions_rows]
-                )
-                for b in ("ae", "cp")
-                if missions_rows and missions_rows[0][f"{b}_share"] is not None
-            ),
-            "total_ae": _amount(executed["AE"], "executed") if "AE" in executed else "",
-            "total_cp": _amount(executed["CP"], "executed") if "CP" in executed else "",
-            "chart": charts.get("missions"),
-        }
-    thematics_ctx: sections.ThematicsSection | None = None
-    if figures.thematics is not None:
-        thematics = figures.thematics
-        total_row = compute.total_row(edition.tables["thematics"])
-        rows = [
-            sections.ThematicRow(
-                id=r["thematic_id"],
-                label=r["label"],
-                amount=_amount(r, "amount"),
-                share=displayed_share(r),
-                headline=displayed_amount(r),
-                html=text(f"thematics/{r['thematic_id']}"),
-            )
-            for r in thematics.iter_rows(named=True)
-        ]
-        top2 = thematics.head(2)
-        thematics_ctx = {
-            "anchor": "thematiques",
-            "rows": rows,
-            "total": _amount(total_row, "amount"),
-            "total_share": format_pct(100.0, 1),
-            "top2_share": format_pct(float(top2["share_display"].sum()) if top2.height else 0.0, 1),
-            "top2": [r.get("label_in_sentence") or in_sentence(r["label"]) for r in top2.iter_rows(named=True)],
-            "chart": charts.get("thematics"),
-            "subset_chart": charts.get("thematic-subset"),
-            "subset_title": meta.subset_title,
-            "notes": _notes(report, "thematics"),
-            "shares_note": not compute.shares_add_up(
-                [(r["share_display"], r["share_display_dp"]) for r in thematics.iter_rows(named=True)]
-            ),
-        }
-    history = _history(figures.history, charts) if figures.history is not None else None
-    in_order: list[sections.ChiffresSection] = [revenue_ctx, spending]
-    in_order += [s for s in (thematics_ctx, history) if s is not None]
+
+
+def _missions(figures: compute.Figures, charts: Mapping[str, DrawnChart]) -> sections.Missions:
+    """AE and CP by mission, their shares, and whether the rounded shares add up to the 100,0 % printed."""
+    assert figures.missions is not None
+    executed = {r["budget"]: r for r in figures.rates.iter_rows(named=True)}
+    missions_rows = list(figures.missions.iter_rows(named=True))
     return {
-        "intro_html": text("chiffres"),
-        "sections": in_order,
-        "revenue": revenue_ctx,
-        "spending": spending,
-        "thematics": thematics_ctx,
-        "history": history,
+        "rows": [
+            sections.MissionRow(
+                mission=r["mission"],
+                label=r["short_label"] or "",
+                ae=_amount(r, "ae"),
+                ae_share=compute.share_text(r["ae_share"], r["ae_share_exact"]),
+                cp=_amount(r, "cp"),
+                cp_share=compute.share_text(r["cp_share"], r["cp_share_exact"]),
+            )
+            for r in missions_rows
+        ],
+        "shares_note": not all(
+            compute.shares_add_up([compute.shown_share(r[f"{b}_share"], r[f"{b}_share_exact"]) for r in missions_rows])
+            for b in ("ae", "cp")
+            if missions_rows and missions_rows[0][f"{b}_share"] is not None
+        ),
+        "total_ae": _amount(executed["AE"], "executed") if "AE" in executed else "",
+        "total_cp": _amount(executed["CP"], "executed") if "CP" in executed else "",
+        "chart": charts.get("missions"),
+    }
+
+
+def _thematics(
+    edition: Edition,
+    figures: compute.Figures,
+    report: Report,
+    charts: Mapping[str, DrawnChart],
+    text: Callable[[str], str],
+) -> sections.ThematicsSection:
+    """Spending by thematic, largest first, each with its description; the two largest named in a sentence."""
+    assert figures.thematics is not None
+    thematics = figures.thematics
+    total_row = compute.total_row(edition.tables["thematics"])
+    rows = [
+        sections.ThematicRow(
+            id=r["thematic_id"],
+            label=r["label"],
+            amount=_amount(r, "amount"),
+            share=displayed_share(r),
+            headline=displayed_amount(r),
+            html=text(f"thematics/{r['thematic_id']}"),
+        )
+        for r in thematics.iter_rows(named=True)
+    ]
+    top2 = thematics.head(2)
+    return {
+        "anchor": "thematiques",
+        "rows": rows,
+        "total": _amount(total_row, "amount"),
+        "total_share": format_pct(100.0, 1),
+        "top2_share": format_pct(float(top2["share_display"].sum()) if top2.height else 0.0, 1),
+        "top2": [r.get("label_in_sentence") or in_sentence(r["label"]) for r in top2.iter_rows(named=True)],
+        "chart": charts.get("thematics"),
+        "subset_chart": charts.get("thematic-subset"),
+        "subset_title": edition.meta.subset_title,
+        "notes": _notes(report, "thematics"),
+        "shares_note": not compute.shares_add_up(
+            [(r["share_display"], r["share_display_dp"]) for r in thematics.iter_rows(named=True)]
+        ),
     }
 
 

@@ -1,5 +1,6 @@
-"""The reviewers' copy of a draft: the very PDF approval will publish, with "PROJET — ne pas diffuser"
-across and atop every page, so a draft that leaks cannot pass for the agency's publication.
+"""The reviewers' copy of a draft: the very PDF approval will publish, with a mark (« PROJET — ne pas
+diffuser », templates/libelles.toml) across and atop every page, so a draft that leaks cannot pass for the
+agency's publication.
 
 The mark is stamped onto the bound PDF rather than laid out again: the pages under it are, byte for
 byte, the pages that will be published, and stamping costs milliseconds instead of a second layout.
@@ -14,13 +15,16 @@ import math
 import pikepdf
 from pikepdf import Dictionary, Name
 
-MARK = "PROJET — ne pas diffuser"
+from flows.edition.wording import words
+
 _RED = "0.78 0.1 0.1"
 _HELVETICA_BOLD_EM = 0.66  # advance of this mark in Helvetica-Bold, in ems per character (measured on the page)
 
 
-def mark_draft(pdf: bytes, mark: str = MARK) -> bytes:
-    """`pdf` with `mark` written diagonally (translucent) and in a banner at the top of every page."""
+def mark_draft(pdf: bytes, mark: str | None = None) -> bytes:
+    """`pdf` with `mark` written diagonally (translucent) and in a banner at the top of every page; by default
+    the wording file's (`pdf.filigrane_projet`, « PROJET — ne pas diffuser »)."""
+    mark = mark or words("pdf.filigrane_projet")
     text = pikepdf.String(mark.encode("cp1252"))
     with pikepdf.open(io.BytesIO(pdf)) as document:
         font = document.make_indirect(

@@ -20,6 +20,7 @@ import uharfbuzz as hb
 from flows.edition.charts.data import displayed_amount, displayed_share
 from flows.edition.french import format_compact, format_number
 from flows.edition.theme import ChartPalette
+from flows.edition.wording import mission_name, stage_label, words
 
 WIDTH = 340  # the drawing's width in CSS pixels: a 375 px screen less the page's margins
 LABEL_SIZE = 13.0  # group labels, as the page's small text
@@ -98,7 +99,7 @@ def phone_chart(key: str, data: pl.DataFrame, palette: ChartPalette) -> PhoneCha
             key,
             tuple(
                 Group(
-                    r["label"],
+                    stage_label(r["stage"], r["year"]),
                     (
                         Bar(
                             r["amount"],
@@ -115,7 +116,7 @@ def phone_chart(key: str, data: pl.DataFrame, palette: ChartPalette) -> PhoneCha
             key,
             tuple(
                 Group(
-                    f"Mission {r['mission']}" + (f" – {r['short_label']}" if r.get("short_label") else ""),
+                    mission_name(r["mission"], r.get("short_label")),
                     (
                         Bar(r["ae"], f"AE {format_number(r['ae'] / 1e6, 1)}", palette.primary),
                         Bar(r["cp"], f"CP {format_number(r['cp'] / 1e6, 1)}", palette.light),
@@ -124,10 +125,10 @@ def phone_chart(key: str, data: pl.DataFrame, palette: ChartPalette) -> PhoneCha
                 for r in data.iter_rows(named=True)
             ),
             (
-                Legend("Autorisations d'engagement (AE)", palette.primary),
-                Legend("Crédits de paiement (CP)", palette.light),
+                Legend(words("graphiques.legende_ae"), palette.primary),
+                Legend(words("graphiques.legende_cp"), palette.light),
             ),
-            "Montants en millions d'euros",
+            words("graphiques.unite_millions"),
         )
     if key in ("thematics", "thematic-subset"):
         return PhoneChart(
@@ -138,7 +139,12 @@ def phone_chart(key: str, data: pl.DataFrame, palette: ChartPalette) -> PhoneCha
             ),
         )
     if key == "history":
-        measures = (("revenue", "Recettes", palette.primary), ("ae", "AE", palette.mid), ("cp", "CP", palette.light))
+        fills = (palette.primary, palette.mid, palette.light)
+        names = ("recettes", "ae", "cp")
+        measures = [
+            (column, words(f"graphiques.court_{name}"), fill)
+            for column, name, fill in zip(("revenue", "ae", "cp"), names, fills, strict=True)
+        ]
         return PhoneChart(
             key,
             tuple(
@@ -152,11 +158,7 @@ def phone_chart(key: str, data: pl.DataFrame, palette: ChartPalette) -> PhoneCha
                 )
                 for r in data.iter_rows(named=True)
             ),
-            (
-                Legend("Recettes", palette.primary),
-                Legend("AE exécutées", palette.mid),
-                Legend("CP exécutés", palette.light),
-            ),
+            tuple(Legend(words(f"graphiques.mesure_{name}"), fill) for name, fill in zip(names, fills, strict=True)),
         )
     raise KeyError(key)
 

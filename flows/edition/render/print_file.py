@@ -31,6 +31,7 @@ from flows.edition.render.assemble import _import, _srgb_profile
 from flows.edition.render.font_subsets import share_font_subsets
 from flows.edition.render.paginate import MARKER, Brochure, PageGroup
 from flows.edition.theme import PRINT_GREYS, PrintColours, css_cmyk
+from flows.edition.wording import words
 
 PRINT_VARIANT = "pdf/x-4"
 BLEED_MM = 3
@@ -39,9 +40,9 @@ _MARK_LENGTH_MM = 6
 _BAND_MM = 9  # the part opener's coloured band: `.part-header`'s border-left in brochure.css
 _PT_PER_MM = 72 / 25.4
 SIGNATURE = 4  # pages per folded sheet of a saddle-stitched brochure
-# The characterisation the profile is built from (ICC registry name), said in the output intent
+# The characterisation the profile is built from (ICC registry name), said in the output intent (and in words
+# by the wording file, `pdf.condition_impression`)
 OUTPUT_CONDITION = "FOGRA39"
-OUTPUT_CONDITION_TEXT = "Offset, papier couché (ISO 12647-2:2004/Amd 1), données de caractérisation FOGRA39L"
 _SRGB = Name("/FirSRGB")
 
 
@@ -229,7 +230,7 @@ def output_intent(pdf: pikepdf.Pdf, profile: bytes) -> pikepdf.Object:
             Type=Name.OutputIntent,
             S=Name.GTS_PDFX,
             OutputConditionIdentifier=String(OUTPUT_CONDITION),
-            OutputCondition=String(OUTPUT_CONDITION_TEXT),
+            OutputCondition=String(words("pdf.condition_impression")),
             RegistryName=String("http://www.color.org"),
             Info=String(description),
             DestOutputProfile=pdf.make_stream(profile, N=4),

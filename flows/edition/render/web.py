@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import html
 import itertools
 import re
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from flows.edition.render.context import build_context
 from flows.edition.render.html import environment
 from flows.edition.render.phone_charts import phone_chart, phone_svg
 from flows.edition.theme import WHITE, ChartPalette, text_shade
+from flows.edition.wording import words
 
 TEMPLATE = "web/edition.html.j2"
 FIGURE_MACROS = "web/_figures.html.j2"  # charts with their data tables, in place of the brochure's
@@ -114,8 +116,13 @@ def render_web(
 def scrollable_tables(page: str) -> str:
     """Make each table block a named region reachable by keyboard: on a phone a wide table scrolls
     sideways inside it (WCAG 2.1.1; a data table is exempt from reflow, not from the keyboard)."""
+    hole = "\x00"  # the caption, already HTML, goes in after the wording's own text is escaped
+    label = html.escape(words("web.tableau_region", legende=hole), quote=True)
     return _TABLE_BLOCK.sub(
-        lambda m: f'<div class="table-block" role="region" tabindex="0" aria-label="Tableau : {m.group(2)}">', page
+        lambda m: (
+            f'<div class="table-block" role="region" tabindex="0" aria-label="{label.replace(hole, m.group(2))}">'
+        ),
+        page,
     )
 
 
@@ -128,7 +135,8 @@ def noted_asides(page: str) -> str:
 
 def named_headers(page: str) -> str:
     """Name the change table's first column (« Indicateur »), for screen readers only: it looks as printed."""
-    return _UNNAMED.sub(r'\1<th scope="col"><span class="visually-hidden">Indicateur</span></th>', page)
+    name = html.escape(words("web.indicateur"))
+    return _UNNAMED.sub(lambda m: f'{m.group(1)}<th scope="col"><span class="visually-hidden">{name}</span></th>', page)
 
 
 def labelled_cells(page: str) -> str:

@@ -9,6 +9,17 @@ Level = Literal["info", "warning", "error"]
 
 
 @dataclass(frozen=True)
+class RoundingNote:
+    """What the brochure's reader is told under a table whose published total is kept though its lines add
+    up to another amount: the facts only, worded by templates/libelles.toml (`tableaux.note_ecart_arrondi`)."""
+
+    lines_sum: int  # euros
+    published: int  # euros, the total as published
+    unit: str  # the unit it was published in
+    decimals: int  # and its decimals
+
+
+@dataclass(frozen=True)
 class Finding:
     """One result of a reconciliation: a warning keeps the printed value, an error stops the build;
     information (a workbook sheet left aside) is only listed."""
@@ -17,7 +28,7 @@ class Finding:
     table: str
     message: str
     where: str | None = None  # file, line, column
-    note: str | None = None  # what the brochure's reader is told, under the table concerned
+    note: RoundingNote | None = None  # what the brochure's reader is told, under the table concerned
 
     def __str__(self) -> str:
         text = self.message

@@ -20,8 +20,9 @@ from flows.edition.french import UNIT_FACTORS, format_amount, format_eur, format
 from flows.edition.ingest.snapshot import Edition
 from flows.edition.labels import TABLE_NAMES, column_label
 from flows.edition.validate import ledger
-from flows.edition.validate.findings import Finding, where
+from flows.edition.validate.findings import Finding, RoundingNote, where
 from flows.edition.validate.references import check_references, typed_amounts
+from flows.edition.wording import stage_label
 
 TABLE_TITLES = {
     **TABLE_NAMES,
@@ -143,10 +144,7 @@ def _reconcile(
         message += "). Écart publié, valeurs conservées telles que publiées."
     else:
         message += f", au-delà de la tolérance d'arrondi de {format_eur(int(result.tolerance))})."
-    note = (
-        f"Les montants détaillés totalisent {format_eur(computed)} ; le total publié ({shown}) est "
-        "conservé tel qu'arrêté dans les comptes (écart d'arrondi)."
-    )
+    note = RoundingNote(computed, declared, declared_unit, dp or 0)
     report.findings.append(
         Finding(
             status,
@@ -170,11 +168,11 @@ def _revenue(edition: Edition, report: Report) -> None:
     revenue = edition.tables["revenue"]
     total = compute.total_row(revenue)
     detail = compute.lines(revenue)
-    for column, label in compute.STAGES:
+    for column in compute.STAGES:
         if column not in revenue.columns or total[column] is None:
             continue
         values = detail.filter(pl.col(column).is_not_null())
-        stage = label.format(year=edition.meta.year, previous=edition.meta.year - 1)
+        stage = stage_label(column, edition.meta.year)
         _reconcile(
             report,
             edition,
