@@ -8,12 +8,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
-
-from flows.edition.compute import figures as compute
 from flows.edition.compute.published import BasisEntry
 from flows.edition.publish.manifest import Manifest, RevisionEntry
+
+if TYPE_CHECKING:  # `decide` is imported by a no-change run, which loads no Polars (flows/unchanged.py)
+    import polars as pl
 
 SCHEDULED = "scheduled"
 MANUAL = "manual"
@@ -106,6 +107,8 @@ def erratum(previous: dict[str, str], current: dict[str, str], labels: dict[str,
 
 def figure_labels(tables: Mapping[str, pl.DataFrame], names: list[str]) -> dict[str, str]:
     """A reader's label for every figure name of references.catalogue."""
+    from flows.edition.compute import figures as compute
+
     titles: dict[tuple[str, str], str] = {}
     for table, key, column in (
         ("revenue", "line_id", "label"),
