@@ -157,7 +157,7 @@ def test_an_unchanged_build_imports_nothing_heavy_and_says_and_records_what_the_
 
 def test_a_forced_build_and_changed_inputs_are_built_in_full(published):
     inputs, outputs = published
-    forced = fir("build", "--region", REGION, "--year", YEAR, "--inputs", inputs, "--outputs", outputs, "--force")
+    forced = fir(*build_command(YEAR, outputs, inputs, "mise en page")[3:], "--force")
     assert forced.returncode == 0 and "— révision 2 (" in forced.stdout, forced.stdout + forced.stderr
     missions = inputs / REGION / str(YEAR) / "missions.csv"
     missions.write_text(missions.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # a byte more
