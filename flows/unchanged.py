@@ -51,10 +51,14 @@ def decide_early(
     trigger: str,
     who: str,
     where: str,
+    force: bool = False,
 ) -> EarlyDecision:
     """Decide whether the run builds anything, from the inputs' checksums and the catalogue, without
-    importing anything heavy. When nothing is to build, the build's audit line is written (as the flow
-    writes it): the run is over. Never raises for the full build's reasons to fail: it leaves them to it."""
+    importing anything heavy (`force`: it does, nothing is read). When nothing is to build, the build's audit
+    line is written (as the flow writes it): the run is over. Never raises for the full build's reasons to
+    fail: it leaves them to it. The flow may call it first too, before its snapshot."""
+    if force:
+        return EarlyDecision()
     from flows.edition.publish import database
 
     timings: list[tuple[str, float]] = []
@@ -140,14 +144,11 @@ def build_from_command_line(
 ) -> bool:
     """`fir build` when its inputs are unchanged: says so as the full build does, writes `timings` (the
     benchmark's) and returns True; False when the full build must run (after saying what a recovery did)."""
-    if force:
-        return False
     from flows.portal import audit
 
     started = time.perf_counter()
-    early = decide_early(
-        inputs, outputs, region, year, reason, revisions.MANUAL, audit.system_user(), audit.command_line_address()
-    )
+    who, where = audit.system_user(), audit.command_line_address()
+    early = decide_early(inputs, outputs, region, year, reason, revisions.MANUAL, who, where, force)
     for warning in early.warnings:
         print(warning, file=sys.stderr)
     if early.unchanged is None:

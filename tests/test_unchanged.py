@@ -192,6 +192,9 @@ def test_an_unchanged_build_still_recovers_what_an_interrupted_run_left(publishe
     assert done and "aucune nouvelle révision" in out.getvalue()
     assert f"Fichier laissé par une exécution interrompue, supprimé : {left}" in err.getvalue()
     assert not left.exists()
+    lines = _audit_lines(outputs)
+    forced = unchanged.decide_early(inputs, outputs, REGION, YEAR, None, revisions.MANUAL, "test", "ici", force=True)
+    assert forced == unchanged.EarlyDecision() and _audit_lines(outputs) == lines  # left to the full build
 
 
 def test_a_first_build_is_left_to_the_full_build(inputs_copy: Path, tmp_path: Path):
