@@ -47,3 +47,16 @@ def test_a_target_not_measured_is_not_met_and_the_summary_says_which_are():
     assert data["same_pages_as_the_cold_build"] and not data["within_targets"]
     assert [t["met"] for t in data["targets"]] == [True, False, True]
     assert data["ratio_to_baseline"]["cold"] == 5.5 / 2.5
+
+
+def test_the_baseline_lays_out_the_brochure_html_a_build_lays_out(tmp_path):
+    """The yardstick is the real brochure: the 2018 edition's HTML, made by the build's functions, laid out in
+    one plain WeasyPrint call, has the 32 pages of the 2018 brochure, its title and no erratum."""
+    from bench.baseline import brochure_html, lay_out_once
+    from flows import paths
+
+    html = brochure_html(paths.INPUTS_DIR, "hauts-de-france", 2018)
+    assert "Le Fonds d'intervention régional 2018" in html and "Erratum" not in html
+    (tmp_path / "brochure.html").write_text(html, encoding="utf-8")
+    found = lay_out_once(tmp_path / "brochure.html")
+    assert found["pages"] == 32 and found["seconds"] > 0 and found["bytes"] > 100_000
