@@ -1,6 +1,8 @@
 """Benchmark of `fir build` on the 2024 brochure: cold build, correction re-run, no-change re-run, a
-second correction, and a naive baseline (a correction without any cache: a fresh result storage) in
-the same run. Medians over several runs; writes a Markdown table. Step durations come from the
+second correction, a naive correction (without any cache: a fresh result storage) and the baseline (a plain
+single-process WeasyPrint run of the same brochure HTML, bench/baseline.py), all in the same run. Medians
+over several runs; every measure is also given as a ratio to the baseline, against issue 25's targets
+(TARGETS). Writes a Markdown table and a JSON file in bench/results/. Step durations come from the
 command's `--timings` file (read from Prefect's task-run log, see flows/steps.py).
 
 The first correction of an edition adds the erratum after the last content, on its last page (and its
@@ -57,6 +59,13 @@ OUTPUTS = {
     "web edition (one HTML page)": ("render-web",),
     "open-data package (CSV, XLSX, datapackage.json)": ("data-package",),
 }
+# Issue 25's targets: (measure, of, over, at most). Each measure is a median wall time; `baseline` is the
+# plain WeasyPrint run of the same brochure HTML (bench/baseline.py), measured in the same run.
+TARGETS = (
+    ("cold build", "cold", "baseline", 2.5),
+    ("correction", "correction", "cold", 0.35),
+    ("no change", "no-change", "baseline", 0.4),
+)
 # A build makes a draft that another person approves before the next correction, as at the agency: the
 # correction's erratum (and its page) is computed against that publication.
 EDITOR, APPROVER = "bench-redaction", "bench-approbation"
@@ -93,7 +102,14 @@ def run_build(inputs: Path, outputs: Path, storage: Path, env: dict[str, str], r
     if built := re.search(r"— révision (\d+) \(", out):  # approved by someone else, outside the timing
         approve = [str(ROOT / ".venv/bin/fir"), "approve", REGION, str(YEAR), built.group(1), "--outputs", str(outputs)]
         subprocess.run(approve, env={**child_env, "LOGNAME": APPROVER}, check=True, capture_output=True)
-    return {"wall": wall, "peak_mb": usage.ru_maxrss / 1024, "steps": steps, "out": out}
+    pages = re.search(r"— révision \d+ \((\d+) pages", out)
+    return {
+        "wall": wall,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "steps": steps,
+        "out": out,
+        "pages": int(pages.group(1)) if pages else None,
+    }
 
 
 def correct_one_figure(inputs: Path, step: int) -> None:
@@ -141,21 +157,43 @@ def _outside_steps(run: dict) -> float:
     return steps["command"] - sum(seconds for name, seconds in steps.items() if name != "command")
 
 
-def table(results: dict[str, list[dict]], baseline: list[dict]) -> str:
+def targets(results: dict[str, list[dict]], baseline_s: float) -> list[dict]:
+    """Each target of issue 25: the measured ratio, the limit, and whether it is met."""
+    walls = {name: median([r["wall"] for r in runs]) for name, runs in results.items()}
+    walls["baseline"] = baseline_s
+    found = []
+    for label, measure, over, limit in TARGETS:
+        ratio = walls[measure] / walls[over] if walls.get(measure) and walls.get(over) else float("nan")
+        found.append({"target": label, "ratio": f"{measure} / {over}", "value": ratio, "at_most": limit})
+        found[-1]["met"] = ratio <= limit  # NaN (not measured) is never met
+    return found
+
+
+def table(results: dict[str, list[dict]], naive: list[dict], baseline_s: float) -> str:
     cold = median([r["wall"] for r in results["cold"]])
     rows = [
-        "| scenario | wall (s) | × cold | peak memory (MB) | outside the steps (s) | share |",
-        "|---|---:|---:|---:|---:|---:|",
+        f"Baseline: a plain single-process WeasyPrint run of the same brochure HTML, {baseline_s:.2f} s (median).",
+        "",
+        "| target | ratio | measured | at most | met |",
+        "|---|---|---:|---:|---|",
     ]
-    for name, runs in [("naive baseline (no cache)", baseline), *[(k, v) for k, v in results.items()]]:
+    for found in targets(results, baseline_s):
+        met = "yes" if found["met"] else "**no**"
+        rows.append(f"| {found['target']} | {found['ratio']} | {found['value']:.2f} | {found['at_most']:.2f} | {met} |")
+    rows += [
+        "",
+        "| scenario | wall (s) | × baseline | × cold | peak memory (MB) | outside the steps (s) | share |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, runs in [("naive correction (no cache)", naive), *[(k, v) for k, v in results.items()]]:
         if not runs:
             continue
         wall = median([r["wall"] for r in runs])
         # Imports, Prefect's start and shutdown: the command's time not spent in a task.
         prefect = median([_outside_steps(r) for r in runs])
         rows.append(
-            f"| {name} | {wall:.2f} | {wall / cold:.2f} | {median([r['peak_mb'] for r in runs]):.0f} | "
-            f"{prefect:.2f} | {prefect / wall:.0%} |"
+            f"| {name} | {wall:.2f} | {wall / baseline_s:.2f} | {wall / cold:.2f} | "
+            f"{median([r['peak_mb'] for r in runs]):.0f} | {prefect:.2f} | {prefect / wall:.0%} |"
         )
     rows += [
         "",
@@ -167,7 +205,7 @@ def table(results: dict[str, list[dict]], baseline: list[dict]) -> str:
     for step in STEPS:
         cells = [
             median([r["steps"].get(step, 0.0) for r in runs])
-            for runs in (baseline, results["cold"], results["correction"], results["second correction"])
+            for runs in (naive, results["cold"], results["correction"], results["second correction"])
         ]
         rows.append(f"| {step} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
     rows += ["", "Median cost per output (s):", "", "| output | naive | cold | correction | second correction |"]
@@ -175,10 +213,43 @@ def table(results: dict[str, list[dict]], baseline: list[dict]) -> str:
     for output, steps in OUTPUTS.items():
         cells = [
             median([sum(r["steps"].get(step, 0.0) for step in steps) for r in runs])
-            for runs in (baseline, results["cold"], results["correction"], results["second correction"])
+            for runs in (naive, results["cold"], results["correction"], results["second correction"])
         ]
         rows.append(f"| {output} | " + " | ".join(f"{c:.3f}" for c in cells) + " |")
     return "\n".join(rows)
+
+
+def measure_all(runs: int, env: dict[str, str]) -> tuple[dict[str, list[dict]], list[dict], dict]:
+    """The baseline first (the same brochure HTML, plain WeasyPrint), then the builds, in this one run."""
+    from bench import baseline
+
+    yardstick = baseline.measure(runs)
+    results = scenario_runs(runs, env, naive=False)
+    naive = scenario_runs(runs, env, naive=True)["correction"]
+    return results, naive, yardstick
+
+
+def summary(results: dict[str, list[dict]], naive: list[dict], yardstick: dict, mode: str, runs: int) -> dict:
+    """What bench/results/build-*.json holds: medians, the baseline, the ratios and whether each target is met."""
+    baseline_s = float(yardstick["median_s"])
+    walls = {name: [r["wall"] for r in found] for name, found in results.items()}
+    walls["naive correction (no cache)"] = [r["wall"] for r in naive]
+    cold_pages = {r["pages"] for r in results["cold"]}
+    return {
+        "benchmark": f"fir build, {REGION} {YEAR}",
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "mode": mode,
+        "runs": runs,
+        "cpus": os.cpu_count(),
+        "load_average_1min": os.getloadavg()[0],
+        "baseline": yardstick,
+        "same_pages_as_the_cold_build": cold_pages == {yardstick["pages"]},
+        "wall_s": walls,
+        "median_s": {name: median(found) for name, found in walls.items()},
+        "ratio_to_baseline": {name: median(found) / baseline_s for name, found in walls.items()},
+        "targets": targets(results, baseline_s),
+        "within_targets": all(found["met"] for found in targets(results, baseline_s)),
+    }
 
 
 def main() -> int:
@@ -192,21 +263,22 @@ def main() -> int:
 
         with prefect_server(port=4299) as url:
             env["PREFECT_API_URL"] = url
-            results = scenario_runs(args.runs, env, naive=False)
-            baseline = scenario_runs(args.runs, env, naive=True)["correction"]
+            results, naive, yardstick = measure_all(args.runs, env)
     else:
-        results = scenario_runs(args.runs, env, naive=False)
-        baseline = scenario_runs(args.runs, env, naive=True)["correction"]
+        results, naive, yardstick = measure_all(args.runs, env)
     mode = "running Prefect server" if args.server else "Prefect temporary server per command"
     text = (
         f"# fir build, {REGION} {YEAR} — {dt.datetime.now():%Y-%m-%d %H:%M}, {args.runs} runs, {mode}, "
-        f"{os.cpu_count()} CPUs\n\n" + table(results, baseline) + "\n"
+        f"{os.cpu_count()} CPUs\n\n" + table(results, naive, float(yardstick["median_s"])) + "\n"
     )
-    out = ROOT / "bench" / "results" / f"build-{'server' if args.server else 'temporary'}.md"
+    name = f"build-{'server' if args.server else 'temporary'}"
+    out = ROOT / "bench" / "results" / f"{name}.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
+    found = summary(results, naive, yardstick, mode, args.runs)
+    (out.parent / f"{name}.json").write_text(json.dumps(found, indent=2) + "\n", encoding="utf-8")
     print(text)
-    print(f"(écrit dans {out})")
+    print(f"(écrit dans {out} et {name}.json)")
     return 0
 
 

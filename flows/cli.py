@@ -402,6 +402,12 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from flows import unchanged  # inputs unchanged: said before Prefect, WeasyPrint or Polars is imported
+
+    if unchanged.build_from_command_line(
+        args.region, args.year, args.inputs, args.outputs, args.reason, args.force, args.timings
+    ):
+        return EXIT_OK
     service.use_running_service()  # before any Prefect import: a running `fir serve` spares the temporary server
     service.protect_temporary_server()  # else the temporary server asks for credentials too
     started = time.perf_counter()

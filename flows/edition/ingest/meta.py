@@ -15,8 +15,8 @@ from flows.edition.contract import SLUG
 from flows.edition.errors import InputError, Problem
 from flows.edition.ingest.files import InputFile, decode_utf8, read_input
 from flows.edition.ingest.logo import MAX_LOGO_BYTES, Logo, check_logo
+from flows.edition.ingest.names import META_FILE as META_FILE
 
-META_FILE = "edition.toml"
 DEFAULT_PRIMARY = "#00467f"
 DEFAULT_ACCENT = "#d4006e"
 

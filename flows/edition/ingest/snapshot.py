@@ -24,17 +24,18 @@ from flows.edition.errors import InputError, Problem
 from flows.edition.ingest import ledger, ledger_read
 from flows.edition.ingest.csv_cells import as_csv, encoding_notice, parse_csv_cells
 from flows.edition.ingest.files import InputFile, Notice, present, read_input, relative
-from flows.edition.ingest.meta import META_FILE, EditionMeta, parse_meta
+from flows.edition.ingest.meta import EditionMeta, parse_meta
+from flows.edition.ingest.names import ASIDE_FOLDER as ASIDE_FOLDER
+from flows.edition.ingest.names import LEDGER_NAMES as LEDGER_NAMES
+from flows.edition.ingest.names import META_FILE, TEXTS_DIR
+from flows.edition.ingest.names import MISSIONS_REFERENCE as MISSIONS_REFERENCE
+from flows.edition.ingest.names import NOMENCLATURE as NOMENCLATURE
+from flows.edition.ingest.names import REFERENCE_DIR as REFERENCE_DIR
 from flows.edition.ingest.texts import MAX_TEXT_BYTES, Text, parse_text
 from flows.edition.ingest.xlsx_cells import WORKBOOK, read_workbook
 from flows.edition.validate.missing import IncompleteEdition, TableTodo, Todo, table_todo, texts_todo, tolerant
 
 MAX_TABLE_BYTES = 50 * 1024 * 1024  # a yearly aggregate table is a few kB; refuse before reading
-REFERENCE_DIR = "_reference"
-MISSIONS_REFERENCE = f"{REFERENCE_DIR}/missions.csv"
-LEDGER_NAMES = ("ledger.parquet", "ledger.csv")
-ASIDE_FOLDER = "_anciens-csv"  # where CSV files replaced by the workbook go: never read (not a table file)
-NOMENCLATURE = "nomenclature.csv"
 # The national missions list, typed like a table: a located message for each bad cell.
 MISSIONS_SPEC = TableSpec(
     "missions_reference", (Column("mission", "int"), Column("short_label", "text")), key="mission"
@@ -180,7 +181,7 @@ def _read_edition(
         if to_fill:
             raise IncompleteEdition(title, Todo(tuple(to_fill)), problems)
         raise InputError(problems)
-    texts, text_files = _read_texts(folder / "texts", inputs)
+    texts, text_files = _read_texts(folder / TEXTS_DIR, inputs)
     todo = Todo(tuple(to_fill), texts_todo(texts))
     if todo and not allow_incomplete:
         raise IncompleteEdition(title, todo)

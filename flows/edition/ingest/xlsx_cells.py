@@ -23,8 +23,8 @@ from typing import Any
 from flows.edition.contract import TABLES, RawTable
 from flows.edition.errors import InputError, Problem
 from flows.edition.ingest.files import InputFile, Notice
+from flows.edition.ingest.names import WORKBOOK as WORKBOOK
 
-WORKBOOK = "figures.xlsx"
 NO_STORED_VALUE = (
     "une formule enregistrée avec sa valeur calculée (le fichier n'en contient pas : ouvrir et enregistrer "
     "le classeur dans Excel ou LibreOffice, ou coller en valeurs)"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from flows.edition.publish.errors import CatalogueDamaged, DatabaseUnavailable, 
 DATABASE_URL_VARIABLE = "FIR_DATABASE_URL"
 SQLITE_NAME = "catalogue.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+VERSION_TABLE = "fir_catalogue_version"  # not alembic_version: a shared PostgreSQL may hold others
 
 
 def database_url(outputs: Path) -> str:
@@ -119,7 +121,10 @@ def set_aside(outputs: Path, now: dt.datetime | None = None) -> list[Path]:
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every pending migration (none when the schema is current); safe to run from many processes."""
+    """Apply every pending migration (none when the schema is current); safe to run from many processes. A
+    current schema is seen without importing Alembic (0.2 to 0.4 s of every command, a no-change build's most)."""
+    if _schema_current(engine):
+        return
     from alembic import command
     from alembic.config import Config
 
@@ -129,3 +134,30 @@ def migrate(engine: Engine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
         connection.commit()
+
+
+def script_head() -> str | None:
+    """The newest migration's revision, read from the scripts' `revision` and `down_revision` lines; None
+    unless there is exactly one (Alembic then reads the scripts itself)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revisions.update(re.findall(r'^revision\s*=\s*"([^"]+)"', text, re.MULTILINE))
+        parents.update(re.findall(r'^down_revision\s*=\s*"([^"]+)"', text, re.MULTILINE))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _schema_current(engine: Engine) -> bool:
+    """Whether the catalogue's schema is at the newest migration (a failure to connect is raised, as
+    Alembic's would be)."""
+    head = script_head()
+    if head is None:
+        return False
+    with engine.connect() as connection:
+        try:
+            found = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+        except sa.exc.DatabaseError:  # no catalogue yet, or an older one: Alembic creates or upgrades it
+            return False
+    return found == [head]

@@ -17,6 +17,9 @@ from flows.edition.wording import KEYS, words
 if TYPE_CHECKING:  # only for type hints: `decide` needs no Polars
     import polars as pl
 
+if TYPE_CHECKING:  # `decide` is imported by a no-change run, which loads no Polars (flows/unchanged.py)
+    import polars as pl
+
 SCHEDULED = "scheduled"
 MANUAL = "manual"
 SCHEDULER = "planification annuelle"  # who launched a scheduled run
@@ -113,6 +116,8 @@ def erratum(previous: dict[str, str], current: dict[str, str], labels: dict[str,
 
 def figure_labels(tables: Mapping[str, pl.DataFrame], names: list[str]) -> dict[str, str]:
     """A reader's label for every figure name of references.catalogue."""
+    from flows.edition.compute import figures as compute
+
     titles: dict[tuple[str, str], str] = {}
     for table, key, column in (
         ("revenue", "line_id", "label"),

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+from flows.edition.publish.database import VERSION_TABLE
 from flows.edition.publish.tables import metadata
 
-VERSION_TABLE = "fir_catalogue_version"  # not alembic_version: a shared PostgreSQL may hold others
 MIGRATION_LOCK = 0x46495243  # "FIRC": one migrating process at a time on a shared PostgreSQL
 
 connection = context.config.attributes["connection"]
