@@ -25,11 +25,12 @@ from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from flows.edition.publish import store
-from flows.edition.publish.tables import audit_log, users
-from flows.portal import accounts, audit, refusals
+from flows.notices import audit
+from flows.notices.tables import audit_log, users
+from flows.portal import accounts, refusals
 from flows.portal.runs import RunView
 from flows.portal.staff import LOGIN_REFUSED
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.helpers import REGION
 from tests.portal_helpers import (
     ADMIN,

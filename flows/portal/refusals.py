@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from flows.edition.publish.tables import refusal_counts
+from flows.portal.tables import refusal_counts
 
 HOUR_ROWS = 200
 KEEP_DAYS = 90

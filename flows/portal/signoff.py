@@ -11,7 +11,7 @@ from flows.edition.publish import settings
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.publish.store import Catalogue, SignOffRefused, ViewsNotUpdated, latest_number
 from flows.edition.validate import carried_report
-from flows.portal import audit, notify, outbox
+from flows.notices import audit, notify, outbox
 
 __all__ = ["SignOffRefused", "ViewsNotUpdated", "draft_state", "sign_off"]
 

@@ -19,6 +19,10 @@ DATABASE_URL_VARIABLE = "FIR_DATABASE_URL"
 SQLITE_NAME = "catalogue.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+# The catalogue's schema, one MetaData for every table of the database, each declared by its owner: the
+# edition's (tables.py), the notices' (flows/notices/tables.py) and the portal's (flows/portal/tables.py).
+metadata = sa.MetaData()
+
 
 def database_url(outputs: Path) -> str:
     """`FIR_DATABASE_URL` when set, else the SQLite catalogue inside `outputs`."""

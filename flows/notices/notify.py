@@ -36,7 +36,7 @@ from flows.commands import suggest
 from flows.edition.errors import InputError
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.publish.store import Catalogue
-from flows.portal import accounts, outbox, people, wording
+from flows.notices import accounts, outbox, people, wording
 
 log = logging.getLogger("fir.notify")
 
