@@ -627,7 +627,7 @@ def _deliver_owed(catalogue: Catalogue) -> None:
 
 
 def _say_owed(catalogue: Catalogue) -> None:
-    """Notifications still owed after this command sent what it could (flows/portal/outbox.py): said, with
+    """Notifications still owed after this command sent what it could (flows/notices/outbox.py): said, with
     who sends them, so that nobody thinks they are lost."""
     from flows.notices import outbox
 

@@ -522,7 +522,7 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
 
         stack.callback(service.remove_discovery, os.getpid(), home)
         # What decisions and drafts owe (e-mails, artifacts) and could not send at once: sent from here,
-        # retried until delivered (flows/portal/outbox.py).
+        # retried until delivered (flows/notices/outbox.py).
         from flows.edition.publish import store
         from flows.notices import outbox
 

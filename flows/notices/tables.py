@@ -15,7 +15,7 @@ users = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(80), nullable=False),  # the login, lower case
     sa.Column("display_name", sa.String(200), nullable=False),  # the person, as approvals name them
-    sa.Column("role", sa.String(20), nullable=False),  # editor, approver or admin (flows/portal/accounts.py)
+    sa.Column("role", sa.String(20), nullable=False),  # editor, approver or admin (flows/notices/accounts.py ROLES)
     sa.Column("password_hash", sa.String(200), nullable=False),  # Argon2id, never the password
     sa.Column("email", sa.String(254), nullable=True),  # where notifications go (none: no e-mail)
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
