@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from flows.notices import accounts
 from flows.notices.accounts import Account
 
-ANONYMOUS = "anonyme"  # a visitor not logged in (access.py records it)
+ANONYMOUS = "anonyme"  # a visitor not logged in (flows/portal/access.py records it)
 UNKNOWN = "inconnu"  # a system user without a name (audit.system_user)
 COMMAND_LINE = "ligne de commande"  # how audit.command_line_address begins
 
