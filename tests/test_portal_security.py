@@ -357,6 +357,8 @@ def test_an_administrator_s_setting_lets_the_launcher_approve_and_is_audited(pri
     csrf = log_in(admin, ADMIN)
     page = admin.get("/staff/admin/reglages")
     assert page.status_code == 200 and REGION in page.text and "interdite (quatre yeux)" in page.text
+    # the region as its editions name it, read through the catalogue's API (flows/edition/publish/regions.py)
+    assert '<td class="nowrap" data-label="Région">Hauts-de-France</td>' in page.text
     answer = admin.post(
         "/staff/admin/reglages",
         data={"csrf": csrf, "region": REGION, "auto_approbation": "oui"},
