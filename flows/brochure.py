@@ -42,7 +42,7 @@ from flows.edition.theme import PrintColours
 from flows.edition.validate.address import printed_address, website_findings
 from flows.edition.validate.findings import Finding
 from flows.edition.validate.reconcile import report_lines
-from flows.portal import audit, notify, outbox
+from flows.notices import audit, notify, outbox
 from flows.version import code_digest, code_version
 
 TIMEZONE = ZoneInfo("Europe/Paris")

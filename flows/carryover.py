@@ -63,7 +63,7 @@ def confirm_files(inputs: Path, outputs: Path, edition: Edition, files: list[str
     with its audit line; prints what it did and what remains. Returns the command's exit code."""
     from flows import policy
     from flows.edition.publish import store
-    from flows.portal import audit
+    from flows.notices import audit, people
 
     region, year = edition.meta.region, edition.meta.year
     options = command_options(inputs, outputs)
@@ -120,7 +120,7 @@ def confirm_files(inputs: Path, outputs: Path, edition: Edition, files: list[str
     left = len(found.todo) - sum(1 for item in new if item in found.todo)
     suffix = f" {options}" if options else ""
     print(
-        f"{len(new)} élément(s) confirmé(s) par {confirmations.display_name(engine, user)} dans {len(chosen)} "
+        f"{len(new)} élément(s) confirmé(s) par {people.display_name(engine, user)} dans {len(chosen)} "
         f"fichier(s) ({len(items) - len(new)} l'étaient déjà). Reste à confirmer : {left} élément(s)"
         + (f" — la liste : fir check --region {region} --year {year}{suffix}" if left else ".")
     )

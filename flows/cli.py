@@ -417,7 +417,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     from flows.brochure import ValidationFailed, build_brochure
     from flows.edition.publish import revisions
-    from flows.portal import audit
+    from flows.notices import audit
     from flows.steps import record_steps
 
     user = audit.system_user()
@@ -530,7 +530,7 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
 def cmd_drafts(args: argparse.Namespace) -> int:
     from flows.edition.french import format_time
     from flows.edition.publish import store
-    from flows.portal import people, wording
+    from flows.notices import people, wording
 
     catalogue = store.open_catalogue(args.outputs)
     _deliver_owed(catalogue)
@@ -561,7 +561,7 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     from flows import policy
     from flows.commands import suggest
     from flows.edition.publish import store
-    from flows.portal import audit
+    from flows.notices import audit
     from flows.portal.signoff import SignOffRefused, sign_off
 
     catalogue = store.open_catalogue(args.outputs)
@@ -586,7 +586,7 @@ def cmd_sign_off(args: argparse.Namespace) -> int:
     done = f"révision {entry['revision']} de {args.region} {args.year} {'publiée' if args.approve else 'rejetée'}"
     try:
         if args.approve:
-            from flows.portal import people
+            from flows.notices import people
 
             by = people.person(entry["decided_by"], people.known(catalogue.engine))
             print(f"Révision {entry['revision']} de {args.region} {args.year} publiée (approuvée par {by}).")
@@ -627,15 +627,15 @@ def _say_interrupted(numbers: list[int], region: str, year: int, args: argparse.
 def _deliver_owed(catalogue: Catalogue) -> None:
     """Send what earlier commands owe and is due (a command killed after its commit, an SMTP server that was
     down): every command that opens the catalogue does, as the service and `fir repair` do."""
-    from flows.portal import outbox
+    from flows.notices import outbox
 
     outbox.deliver(catalogue.engine)
 
 
 def _say_owed(catalogue: Catalogue) -> None:
-    """Notifications still owed after this command sent what it could (flows/portal/outbox.py): said, with
+    """Notifications still owed after this command sent what it could (flows/notices/outbox.py): said, with
     who sends them, so that nobody thinks they are lost."""
-    from flows.portal import outbox
+    from flows.notices import outbox
 
     if waiting := outbox.owed(catalogue.engine):
         print(
@@ -659,7 +659,7 @@ def cmd_national(args: argparse.Namespace) -> int:
     from flows.edition.french import format_number, format_seconds
     from flows.edition.publish import revisions
     from flows.national import national_run, task_runner
-    from flows.portal import audit
+    from flows.notices import audit
 
     started = time.perf_counter()
     with prefect_server():  # workers in other processes need an API server to report their runs to
@@ -769,7 +769,7 @@ def cmd_repair(args: argparse.Namespace) -> int:
         )
     if not found:
         print(f"Aucune édition publiée dans {args.outputs} (catalogue : {catalogue.where})")
-    from flows.portal import outbox
+    from flows.notices import outbox
 
     delivery = outbox.deliver(catalogue.engine, everything=True, limit=1000)  # due or not: asked for now
     if delivery.sent:
@@ -869,7 +869,8 @@ def cmd_user(args: argparse.Namespace) -> int:
     from flows.commands import suggest
     from flows.edition.french import format_time
     from flows.edition.publish import store
-    from flows.portal import accounts, audit
+    from flows.notices import audit
+    from flows.portal import accounts
 
     engine = store.open_catalogue(args.outputs).engine
     actor, address = audit.system_user(), audit.command_line_address()
@@ -923,7 +924,7 @@ def cmd_settings(args: argparse.Namespace) -> int:
     from flows.edition.french import format_time
     from flows.edition.ingest.snapshot import list_editions
     from flows.edition.publish import settings, store
-    from flows.portal import audit, people
+    from flows.notices import audit, people
 
     catalogue = store.open_catalogue(args.outputs)
     engine = catalogue.engine
@@ -967,7 +968,8 @@ def cmd_settings(args: argparse.Namespace) -> int:
         audit.record(engine, actor, address, audit.SETTING, args.region, audit.REFUSED, problem)
         print(f"Refusé : {problem}. Rien n'a changé.", file=sys.stderr)
         return EXIT_USAGE
-    old, new = settings.set_self_approval(engine, args.region, args.self_approval == "oui", actor, address)
+    line = audit.Line(actor, address, audit.SETTING, args.region)
+    old, new = settings.set_self_approval(engine, args.region, args.self_approval == "oui", line)
     detail = settings.change_detail(old, new)
     print(f"Réglage de {args.region} : {detail} (inscrit au journal d'audit).")
     return EXIT_OK

@@ -21,7 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from flows import paths
 from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import revisions
-from flows.portal.people import COMMAND_LINE
+from flows.notices.people import COMMAND_LINE
 
 NATIONAL = "fir national"  # where a national build's audit lines say it came from, after the command line
 

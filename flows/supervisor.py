@@ -310,7 +310,7 @@ def serve_portal(
     noted in `stop` (before uvicorn takes the signals over, or after) stops it too (Stopped)."""
     import uvicorn
 
-    from flows.web import create_app
+    from flows.portal.web import create_app
 
     class Portal(uvicorn.Server):
         failed: Child | None = None
@@ -522,9 +522,9 @@ def run(host: str, port: int, prefect_port: int, inputs: Path, outputs: Path) ->
 
         stack.callback(service.remove_discovery, os.getpid(), home)
         # What decisions and drafts owe (e-mails, artifacts) and could not send at once: sent from here,
-        # retried until delivered (flows/portal/outbox.py).
+        # retried until delivered (flows/notices/outbox.py).
         from flows.edition.publish import store
-        from flows.portal import outbox
+        from flows.notices import outbox
 
         sending = threading.Event()
         stack.callback(sending.set)

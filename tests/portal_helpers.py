@@ -89,7 +89,7 @@ def log_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
 
 
 def audit_lines(outputs: Path, action: str | None = None) -> list[Any]:
-    from flows.portal import audit
+    from flows.notices import audit
 
     return audit.entries(store.open_catalogue(outputs).engine, None, action)
 

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows.edition.publish import store
-from flows.edition.publish.tables import users
+from flows.notices.tables import users
 from flows.portal import accounts
 from tests.helpers import fir
 

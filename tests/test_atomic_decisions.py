@@ -20,8 +20,9 @@ import pytest
 import sqlalchemy as sa
 
 from flows.edition.publish import store
-from flows.edition.publish.tables import outbox as outbox_table
-from flows.portal import accounts, audit, outbox
+from flows.notices import audit, outbox
+from flows.notices.tables import outbox as outbox_table
+from flows.portal import accounts
 from tests.smtp import free_port, smtp_env, smtp_server
 from tests.store_child import REGION, YEAR, record
 
@@ -225,7 +226,7 @@ def test_an_approval_from_the_portal_whose_public_files_cannot_be_rewritten_says
     from fastapi.testclient import TestClient
 
     from flows.portal.staff import DECISIONS
-    from flows.web import create_app
+    from flows.portal.web import create_app
     from tests.portal_helpers import log_in
 
     folder = catalogue.outputs / REGION / str(YEAR)

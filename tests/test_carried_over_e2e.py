@@ -19,8 +19,8 @@ from fastapi.testclient import TestClient
 
 from flows import paths
 from flows.edition.publish import confirmations, store
-from flows.portal import audit
-from flows.web import create_app
+from flows.notices import audit
+from flows.portal.web import create_app
 from tests.helpers import APPROVER, EDITOR, REGION, fir_build
 from tests.portal_helpers import APPROVER_ACCOUNT, add_accounts, audit_lines, log_in
 from tests.test_carried_over import copy_2024_as_2025

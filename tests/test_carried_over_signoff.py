@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 
 from flows.edition.publish import confirmations, store
 from flows.edition.validate.carried_over import NUMBER, TEXT, YEAR, Item
-from flows.portal import audit
+from flows.notices import audit
 from flows.portal.signoff import SignOffRefused, sign_off
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.portal_helpers import EDITOR_ACCOUNT, add_accounts, audit_lines, csrf_of, log_in
 from tests.store_child import REGION, record
 

@@ -26,9 +26,10 @@ from fastapi.testclient import TestClient
 from flows import cli, paths
 from flows.edition.french import format_time
 from flows.edition.publish import store
-from flows.edition.publish.tables import audit_log
-from flows.portal import accounts, audit
-from flows.web import create_app
+from flows.notices import audit
+from flows.notices.tables import audit_log
+from flows.portal import accounts
+from flows.portal.web import create_app
 from tests.helpers import REGION
 from tests.portal_helpers import PASSWORD, log_in
 from tests.store_child import record
@@ -275,7 +276,7 @@ def test_the_audit_log_and_its_csv_in_paris_time_people_by_name_refusals_in_fren
 
 
 def test_the_command_line_maps_its_system_user_to_an_account_or_says_it_honestly(staffed: Path):
-    from flows.portal import people
+    from flows.notices import people
 
     known = people.known(store.open_catalogue(staffed).engine)
     assert people.person("m.dupont", known) == "Marie Dupont"

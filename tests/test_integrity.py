@@ -30,9 +30,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from flows.edition.publish import store
+from flows.notices import audit
 from flows.paths import PROJECT_ROOT
-from flows.portal import accounts, audit, integrity
-from flows.web import create_app
+from flows.portal import accounts, integrity
+from flows.portal.web import create_app
 from tests.helpers import APPROVER, EDITOR, build_command, fir, fir_build
 from tests.portal_helpers import PASSWORD, log_in
 from tests.smtp import Inbox, named_by_settings

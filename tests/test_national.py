@@ -75,7 +75,7 @@ def test_three_regions_built_on_a_dask_local_cluster(tmp_path):
     _published(tmp_path / "outputs", editions)
     # every build of a national run writes its audit line: who ran `fir national`, from where (issue 24, point 9)
     from flows.edition.publish import store
-    from flows.portal import audit
+    from flows.notices import audit
 
     lines = audit.entries(store.open_catalogue(tmp_path / "outputs").engine, action=audit.BUILD)
     assert sorted(line.target for line in lines) == sorted(f"{r} {y}" for r, y in editions)

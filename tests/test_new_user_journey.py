@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect
 from flows import paths
 from flows.edition.contract import TABLES
 from flows.edition.publish import store
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.helpers import REGION
 from tests.portal_helpers import PASSWORD, serving
 

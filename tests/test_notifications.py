@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from flows.edition.publish import store
-from flows.portal import accounts, audit, notify
+from flows.notices import audit, notify
+from flows.portal import accounts
 from tests.conftest import REGION
 from tests.helpers import APPROVER
 from tests.smtp import Inbox, named_by_settings

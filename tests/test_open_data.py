@@ -26,7 +26,7 @@ from flows.edition.ingest.snapshot import Snapshot, read_snapshot
 from flows.edition.opendata.package import edition_package
 from flows.edition.opendata.tables import printed_value
 from flows.edition.prepare import Prepared, prepare
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.conftest import REGION
 from tests.helpers import SEEDS, approve_draft, brochure_html, fir_build
 

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from flows.edition.publish import store
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.browser_checks import axe_violations, page_width
 from tests.helpers import REGION
 from tests.portal_helpers import (

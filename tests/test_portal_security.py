@@ -25,11 +25,12 @@ from fastapi.testclient import TestClient
 from starlette.routing import Route
 
 from flows.edition.publish import store
-from flows.edition.publish.tables import audit_log, users
-from flows.portal import accounts, audit, refusals
+from flows.notices import audit
+from flows.notices.tables import audit_log, users
+from flows.portal import accounts, refusals
 from flows.portal.runs import RunView
 from flows.portal.staff import LOGIN_REFUSED
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.helpers import REGION
 from tests.portal_helpers import (
     ADMIN,
@@ -356,6 +357,8 @@ def test_an_administrator_s_setting_lets_the_launcher_approve_and_is_audited(pri
     csrf = log_in(admin, ADMIN)
     page = admin.get("/staff/admin/reglages")
     assert page.status_code == 200 and REGION in page.text and "interdite (quatre yeux)" in page.text
+    # the region as its editions name it, read through the catalogue's API (flows/edition/publish/regions.py)
+    assert '<td class="nowrap" data-label="Région">Hauts-de-France</td>' in page.text
     answer = admin.post(
         "/staff/admin/reglages",
         data={"csrf": csrf, "region": REGION, "auto_approbation": "oui"},

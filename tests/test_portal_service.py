@@ -17,7 +17,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from flows import paths, service
 from flows.edition.publish import store
-from flows.portal import accounts, audit
+from flows.notices import audit
+from flows.portal import accounts
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REGION, fir_build, move_100_000_to_investments
 from tests.test_service import (
     _descendants,

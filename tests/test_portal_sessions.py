@@ -24,12 +24,14 @@ from fastapi.testclient import TestClient
 
 from flows import paths
 from flows.edition.publish import store
-from flows.edition.publish.tables import audit_log, login_throttle, refusal_counts, staff_sessions
-from flows.portal import accounts, audit, proxies, refusals, throttle
+from flows.notices import audit
+from flows.notices.tables import audit_log
+from flows.portal import accounts, proxies, refusals, throttle
 from flows.portal import admin as admin_pages
 from flows.portal.sessions import COOKIE
 from flows.portal.staff import LOGIN_REFUSED
-from flows.web import create_app
+from flows.portal.tables import login_throttle, refusal_counts, staff_sessions
+from flows.portal.web import create_app
 from tests.helpers import REGION, fir
 from tests.portal_helpers import (
     ADMIN,

@@ -4,7 +4,7 @@ groups (no build: the records are written here as the store keeps them)."""
 from __future__ import annotations
 
 from flows.edition.publish.manifest import ChangeEntry
-from flows.portal import wording
+from flows.notices import wording
 
 
 def test_an_erratum_reads_as_one_french_sentence():

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from flows import paths
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.conftest import REGION
 from tests.helpers import fir_build, move_100_000_to_investments
 

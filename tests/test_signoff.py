@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows.edition.publish import settings, store
-from flows.portal import audit
+from flows.notices import audit
 from flows.portal.signoff import SignOffRefused, sign_off
 from tests.store_child import REGION, YEAR, record
 
@@ -93,13 +93,13 @@ def test_the_person_who_launched_a_build_cannot_approve_it_unless_an_administrat
     with pytest.raises(SignOffRefused, match="quatre yeux"):
         _decide(catalogue, 2, True, "alice")
     # the administrators' setting of another region does not either; the draft's region's does
-    settings.set_self_approval(catalogue.engine, "corse", True, "root", "tests")
+    settings.set_self_approval(catalogue.engine, "corse", True, audit.Line("root", "tests", audit.SETTING, "corse"))
     with pytest.raises(SignOffRefused, match="quatre yeux"):
         _decide(catalogue, 2, True, "alice")
-    settings.set_self_approval(catalogue.engine, REGION, True, "root", "tests")
+    settings.set_self_approval(catalogue.engine, REGION, True, audit.Line("root", "tests", audit.SETTING, REGION))
     assert _decide(catalogue, 2, True, "alice")["status"] == "published"
     # switched back: the rule holds again for the next draft
-    settings.set_self_approval(catalogue.engine, REGION, False, "root", "tests")
+    settings.set_self_approval(catalogue.engine, REGION, False, audit.Line("root", "tests", audit.SETTING, REGION))
     _draft(catalogue, 3, "r3", launched_by="alice")
     with pytest.raises(SignOffRefused, match="quatre yeux"):
         _decide(catalogue, 3, True, "alice")

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from flows.edition.publish import store
-from flows.portal import accounts, audit, outbox
+from flows.notices import audit, outbox
+from flows.portal import accounts
 from tests.conftest import REGION
 from tests.helpers import EDITOR, build_command, fir
 from tests.smtp import free_port, smtp_server

@@ -64,7 +64,7 @@ def test_a_module_whose_name_only_begins_like_ours_is_not_ours():
 
 def test_prefects_warning_about_an_artifact_outside_a_run_fails_the_suite():
     """Prefect raises it from its own module (no stacklevel): the filter names it, since only our call
-    causes it (flows/portal/notify.py puts the publication's artifact on the run that built it)."""
+    causes it (flows/notices/notify.py puts the publication's artifact on the run that built it)."""
     message = "Artifact creation outside of a flow or task run is deprecated and will be removed."
     with pytest.raises(FutureWarning, match="Artifact creation outside"):
         _module("prefect.artifacts", "warn(message, FutureWarning)", warn=warnings.warn, message=message)

@@ -14,7 +14,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from flows import paths
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.conftest import REGION
 from tests.helpers import CHROMIUM, CHROMIUM_ARGS, fir_build
 

@@ -22,7 +22,7 @@ from pypdf import PdfReader
 
 from flows import paths
 from flows.edition.publish import store
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.helpers import EDITOR, REGION, build_command, fir_build
 from tests.portal_helpers import APPROVER_ACCOUNT, add_accounts, copy_outputs, log_in
 

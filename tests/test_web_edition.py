@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from flows.edition.publish import store
-from flows.web import create_app
+from flows.portal.web import create_app
 from tests.browser_checks import axe_violations, outside_window, page_width
 from tests.helpers import EDITOR, REGION, build_command, fir_build
 from tests.portal_helpers import serving

@@ -22,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from flows import policy
-from flows.portal import accounts, audit, pages, refusals
+from flows.notices import audit
+from flows.portal import accounts, pages, refusals
 from flows.portal.accounts import Account
 from flows.portal.sessions import Session, client_address
 

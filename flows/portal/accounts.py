@@ -1,5 +1,6 @@
 """Staff accounts, kept in the catalogue: who may launch builds (editor), sign drafts off (approver) or
-manage accounts (admin). The public — readers — need no account.
+manage accounts (admin). The public — readers — need no account. Created and changed here (the portal's
+pages, `fir user`); read through flows/notices/accounts.py, whose names this module offers too.
 
 Passwords are stored as Argon2id hashes (argon2-cffi's defaults: RFC 9106 low-memory profile), never
 in clear and never logged. Changing a password or disabling an account raises the account's session
@@ -10,19 +11,31 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from flows import policy
-from flows.edition.publish.tables import staff_sessions, users
+from flows.notices.accounts import ROLE_NAMES, ROLES, Account, account, get, listing, recipients
+from flows.notices.tables import users
+from flows.portal.tables import staff_sessions
 
-ROLES = ("editor", "approver", "admin")
-ROLE_NAMES = policy.ROLE_NAMES
+__all__ = [
+    "ROLES",
+    "ROLE_NAMES",
+    "Account",
+    "AccountError",
+    "add",
+    "authenticate",
+    "disable",
+    "get",
+    "listing",
+    "recipients",
+    "set_email",
+    "set_password",
+]
 # What each role may do is flows/policy.py's; these names stay for the routes that declare what they need.
 VIEW_DRAFTS, LAUNCH, APPROVE, MANAGE = policy.VIEW_DRAFTS, policy.LAUNCH, policy.APPROVE, policy.MANAGE_ACCOUNTS
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -35,22 +48,6 @@ class AccountError(Exception):
     """A refused account operation, said in French (an unknown name, a weak password, a duplicate)."""
 
 
-@dataclass(frozen=True)
-class Account:
-    name: str
-    display_name: str
-    role: str
-    disabled: bool
-    session_version: int
-    created_at: str
-    updated_at: str
-    email: str | None = None  # where notifications go
-
-    def may(self, action: str) -> bool:
-        """Whether the account may do `action` whatever it acts on (flows/policy.py)."""
-        return policy.allowed(policy.person(self), action).allowed
-
-
 def check_password(password: str, name: str) -> None:
     """Refuse a password a colleague could guess: too short, or the login itself."""
     if len(password) < MIN_PASSWORD:
@@ -61,19 +58,6 @@ def check_password(password: str, name: str) -> None:
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _account(row: sa.Row[Any]) -> Account:
-    return Account(
-        row.name,
-        row.display_name,
-        row.role,
-        bool(row.disabled),
-        row.session_version,
-        row.created_at,
-        row.updated_at,
-        row.email,
-    )
 
 
 def add(
@@ -109,27 +93,6 @@ def add(
     found = get(engine, name)
     assert found is not None
     return found
-
-
-def get(engine: Engine, name: str) -> Account | None:
-    with engine.connect() as connection:
-        row = connection.execute(sa.select(users).where(users.c.name == name)).first()
-    return _account(row) if row else None
-
-
-def listing(engine: Engine | Connection) -> list[Account]:
-    """Every account; through the caller's connection when given one (a transaction writing what it reads
-    for: under SQLite a second connection would wait for that very transaction)."""
-    if isinstance(engine, Connection):
-        return [_account(r) for r in engine.execute(sa.select(users).order_by(users.c.name))]
-    with engine.connect() as connection:
-        return [_account(r) for r in connection.execute(sa.select(users).order_by(users.c.name))]
-
-
-def recipients(engine: Engine | Connection, role: str) -> list[Account]:
-    """The enabled accounts of `role` that gave an e-mail address (admins receive what approvers do)."""
-    roles = {role, "admin"} if role == "approver" else {role}
-    return [a for a in listing(engine) if a.role in roles and not a.disabled and a.email]
 
 
 def set_email(engine: Engine, name: str, email: str | None) -> Account:
@@ -183,4 +146,4 @@ def authenticate(engine: Engine, name: str, password: str) -> Account | None:
             connection.execute(
                 sa.update(users).where(users.c.id == row.id).values(password_hash=_hasher.hash(password))
             )
-    return _account(row)
+    return account(row)

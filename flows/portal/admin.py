@@ -14,7 +14,8 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
 from flows import policy
 from flows.edition.french import PARIS
-from flows.portal import accounts, audit, people, refusals, throttle
+from flows.notices import audit, people
+from flows.portal import accounts, refusals, throttle
 from flows.portal.access import Visitor, require
 from flows.portal.accounts import AccountError
 from flows.portal.pages import render

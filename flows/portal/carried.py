@@ -14,7 +14,7 @@ from flows import carryover, policy
 from flows.edition.publish import confirmations
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.validate import carried_report
-from flows.portal import audit
+from flows.notices import audit, people
 from flows.portal.access import Visitor, actor, require
 from flows.portal.public import french_date
 
@@ -42,7 +42,7 @@ def view(engine: Any, region: str, year: int, entry: RevisionEntry) -> dict[str,
                 "items": [carried_report.describe(item, earlier) for item in waiting],
                 "pending": len(waiting),
                 "total": len(found),
-                "by": confirmations.display_name(engine, last.confirmed_by) if last else "",
+                "by": people.display_name(engine, last.confirmed_by) if last else "",
                 "at": french_date(last.confirmed_at) if last else "",
             }
         )

@@ -126,7 +126,7 @@ class Verifier:
                 new.append(damage)
         if not new:
             return
-        from flows.portal import audit, notify, outbox
+        from flows.notices import audit, notify, outbox
 
         repair = suggest("repair", outputs=self.catalogue.outputs, anywhere=True)
         with self.catalogue.engine.begin() as conn:  # the audit lines and the admins' notice, together

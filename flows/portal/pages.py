@@ -11,7 +11,8 @@ from starlette.responses import HTMLResponse
 
 from flows import paths, policy
 from flows.edition.french import format_time
-from flows.portal import accounts, audit, people
+from flows.notices import audit, people
+from flows.portal import accounts
 
 TEMPLATES = paths.TEMPLATES_DIR / "portal"
 STATUS_TITLES = {

@@ -19,7 +19,8 @@ from flows.edition.french import format_size, format_time
 from flows.edition.publish import views
 from flows.edition.publish.manifest import FileEntry, Manifest, RevisionEntry
 from flows.edition.render.web import style_hashes
-from flows.portal import previews, wording
+from flows.notices import wording
+from flows.portal import previews
 from flows.portal.pages import render
 
 REGION = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

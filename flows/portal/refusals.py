@@ -1,6 +1,6 @@
 """Anonymous refusals — a /staff page or file asked without a session, a form without its token, a refused
 login — counted per hour, address, action and target instead of one audit line each: a robot hammering the
-portal adds one to a counter, not a row to the append-only audit log (flows/portal/audit.py).
+portal adds one to a counter, not a row to the append-only audit log (flows/notices/audit.py).
 
 Bounded: at most HOUR_ROWS rows per hour (further addresses and targets of that hour are counted together in
 one row « autres »), and rows older than KEEP_DAYS are deleted. Refusals of a logged-in account stay full
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from flows.edition.publish.tables import refusal_counts
+from flows.portal.tables import refusal_counts
 
 HOUR_ROWS = 200
 KEEP_DAYS = 90

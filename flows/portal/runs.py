@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flows import service
-from flows.portal import notify
+from flows.notices import notify
 
 DEPLOYMENT = "fir-brochure/manuel"
 STATE_NAMES = {

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 
-from flows.edition.publish.tables import staff_sessions
+from flows.portal.tables import staff_sessions
 
 COOKIE = "fir_session"
 COOKIE_PATH = "/staff"  # the public pages never receive it

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from flows import policy
 from flows.edition.publish import settings
-from flows.edition.publish.tables import editions
-from flows.portal import audit, people
+from flows.edition.publish.regions import region_names
+from flows.notices import audit, people
 from flows.portal.access import Visitor, require
 from flows.portal.pages import render
 
@@ -39,8 +38,7 @@ def _page(request: Request, status: int = 200, error: str = "", notice: str = ""
     engine = _engine(request)
     known = people.known(engine)
     found = settings.listing(engine, tuple(_regions(request)))
-    with engine.connect() as conn:  # a region as the staff name it (« Hauts-de-France »), when built once
-        names = dict(conn.execute(sa.select(editions.c.region, editions.c.region_name)).all())
+    names = region_names(engine)  # a region as the staff name it (« Hauts-de-France »), when built once
     rows = [
         {**vars(s), "who": people.person(s.changed_by, known), "name": names.get(s.region) or s.region} for s in found
     ]
@@ -63,5 +61,6 @@ def change_setting(request: Request, visitor: SettlerPost) -> Response:
     if problem:
         audit.record(engine, visitor.name, visitor.address, audit.SETTING, region, audit.REFUSED, problem)
         return _page(request, 400, error=f"Réglage non changé : {problem}.")
-    settings.set_self_approval(engine, region, CHOICES[choice], visitor.name, visitor.address)  # with its audit line
+    line = audit.Line(visitor.name, visitor.address, audit.SETTING, region)
+    settings.set_self_approval(engine, region, CHOICES[choice], line)  # with its audit line
     return RedirectResponse("/staff/admin/reglages?fait=1", 303)

@@ -11,7 +11,7 @@ from flows.edition.publish import settings
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.publish.store import Catalogue, SignOffRefused, ViewsNotUpdated, latest_number
 from flows.edition.validate import carried_report
-from flows.portal import audit, notify, outbox
+from flows.notices import audit, notify, outbox
 
 __all__ = ["SignOffRefused", "ViewsNotUpdated", "draft_state", "sign_off"]
 
@@ -46,7 +46,7 @@ def sign_off(
     """Publish (approve) or reject draft `number` of the edition, by `actor` (a name: the command line's
     system user); SignOffRefused, with its audit line, when the rules forbid it. The decision, its audit
     line and the editors' notice (an approval) commit in one transaction; the notice is sent after it
-    (flows/portal/outbox.py). ViewsNotUpdated when the public files could not all be rewritten after the
+    (flows/notices/outbox.py). ViewsNotUpdated when the public files could not all be rewritten after the
     commit: the decision stands, `fir repair` ends it. A draft still carrying over items nobody confirmed
     (flows/carryover.py) is approved only with `acknowledge`, and its audit line lists them."""
     who = policy.system(actor) if isinstance(actor, str) else actor

@@ -19,7 +19,8 @@ from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import settings, store
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.edition.validate import carried_report
-from flows.portal import accounts, audit, carried, people, previews, refusals, throttle, wording
+from flows.notices import audit, people, wording
+from flows.portal import accounts, carried, previews, refusals, throttle
 from flows.portal.access import Visitor, actor, identify, require, safe_next
 from flows.portal.pages import error_page, render
 from flows.portal.public import REGION, french_date

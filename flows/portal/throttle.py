@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from flows.edition.french import format_time
-from flows.edition.publish.tables import login_throttle
+from flows.portal.tables import login_throttle
 
 FREE = 5  # wrong passwords for a name from an address before the first delay
 FIRST_DELAY_S = 2

@@ -1,5 +1,5 @@
 """The portal's web app: the public download pages and the staff pages under /staff, server-rendered
-(Jinja2, templates/portal/), no JavaScript. `fir serve` runs it (as `flows.web.create_app`).
+(Jinja2, templates/portal/), no JavaScript. `fir serve` runs it (flows/supervisor.py).
 
 Refusals are pages in French: anonymous HTML pages under /staff redirect to the login form (303), anonymous
 files and POSTs get 401, what the policy refuses 403 (flows/policy.py), a request that changes something

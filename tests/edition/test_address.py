@@ -150,7 +150,7 @@ def test_the_address_findings_are_a_group_of_the_report_and_an_error_stops_the_b
 def test_staff_links_follow_the_service_but_brochures_print_only_fir_portal_url(monkeypatch):
     """`fir serve` passes the address it listens on to its runs (FIR_SERVICE_URL) for the staff's links;
     a brochure never prints it."""
-    from flows.portal import notify
+    from flows.notices import notify
 
     monkeypatch.delenv("FIR_PORTAL_URL", raising=False)
     monkeypatch.setenv("FIR_SERVICE_URL", "http://127.0.0.1:8123/")

@@ -76,12 +76,3 @@ def record(engine: Engine, region: str, year: int, items: Iterable[Item], by: st
 def pending(items: Sequence[Item], done: Mapping[str, Confirmation]) -> list[Item]:
     """The items nobody has confirmed in their present content."""
     return [item for item in items if item.key[:600] not in done]
-
-
-def display_name(engine: Engine, name: str) -> str:
-    """The person as staff know them, said as everywhere else (flows/portal/people.py): an account's display
-    name, else the system user of a command line said as such."""
-    from flows.portal import people  # the portal's words; imported late, this module is the store's
-
-    account = people.accounts.get(engine, name)
-    return people.person(name, {name: account} if account else {})

@@ -21,6 +21,10 @@ SQLITE_NAME = "catalogue.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "fir_catalogue_version"  # not alembic_version: a shared PostgreSQL may hold others
 
+# The catalogue's schema, one MetaData for every table of the database, each declared by its owner: the
+# edition's (tables.py), the notices' (flows/notices/tables.py) and the portal's (flows/portal/tables.py).
+metadata = sa.MetaData()
+
 
 def database_url(outputs: Path) -> str:
     """`FIR_DATABASE_URL` when set, else the SQLite catalogue inside `outputs`."""

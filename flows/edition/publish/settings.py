@@ -4,19 +4,21 @@ draft may approve it (the exception to the four-eyes rule, for a one-person team
 The setting belongs to the agency, not to the data under review: a draft's edition.toml cannot switch
 the rule off. It is changed by an administrator on the portal's « Réglages » page or by `fir reglages`
 on the service's machine, each change with its audit line (who, when, the old and the new value),
-committed together.
+committed together: the caller hands the line (flows/notices/audit.py Line), this module writes it in the
+setting's transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from flows.edition.publish.store import REGION
-from flows.edition.publish.tables import approval_settings, audit_log
+from flows.edition.publish.tables import approval_settings
 
 NAME = "approbation par l'auteur du projet"  # how the audit line and the pages name the setting
 WORDS = {True: "autorisée", False: "interdite (règle des quatre yeux)"}
@@ -24,6 +26,15 @@ WORDS = {True: "autorisée", False: "interdite (règle des quatre yeux)"}
 
 class SettingError(Exception):
     """A setting that cannot be changed as asked, said in French."""
+
+
+class AuditLine(Protocol):
+    """A change's audit line, written in the change's own transaction `conn` with its moment and detail."""
+
+    @property
+    def actor(self) -> str: ...
+
+    def __call__(self, conn: Connection, at: str, detail: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -53,24 +64,20 @@ def listing(engine: Engine, regions: list[str] | tuple[str, ...] = ()) -> list[S
     return [rows[region] for region in sorted(rows)]
 
 
-def set_self_approval(engine: Engine, region: str, value: bool, actor: str, address: str) -> tuple[bool, bool]:
-    """Record the region's setting, by `actor` from `address`, and its audit line in the same transaction
-    (a change is never without its line); (old, new). The caller asked the policy (flows/policy.py)."""
-    from flows.portal import audit  # the portal's log: imported late, it imports the accounts
-
+def set_self_approval(engine: Engine, region: str, value: bool, line: AuditLine) -> tuple[bool, bool]:
+    """Record the region's setting, by `line.actor`, and its audit `line` in the same transaction (a change is
+    never without its line); (old, new). The caller asked the policy (flows/policy.py)."""
     if not REGION.match(region):
         raise SettingError(f"région « {region[:80]} » invalide : le nom d'un dossier de région, ex. hauts-de-france")
     at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     with engine.begin() as conn:
         old = conn.scalar(sa.select(approval_settings.c.self_approval).where(approval_settings.c.region == region))
-        values = {"self_approval": value, "changed_by": actor[:200], "changed_at": at}
+        values = {"self_approval": value, "changed_by": line.actor[:200], "changed_at": at}
         if old is None:
             conn.execute(sa.insert(approval_settings).values(region=region, **values))
         else:
             conn.execute(sa.update(approval_settings).where(approval_settings.c.region == region).values(**values))
-        line = {"actor": actor[:200], "address": address[:64], "action": audit.SETTING, "target": region}
-        detail = change_detail(bool(old), value)
-        conn.execute(sa.insert(audit_log).values(at=at, outcome=audit.OK, detail=detail, **line))
+        line(conn, at, change_detail(bool(old), value))
     return bool(old), value
 
 

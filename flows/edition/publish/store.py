@@ -18,7 +18,7 @@ marked "PROJET — ne pas diffuser") become objects (each durable on its own), t
 the revision, then the views are regenerated. Approving a draft is one more transaction (its status
 becomes published: the bytes published are those recorded, and reviewed, at build time). Each of these
 transactions also holds what its caller writes with it (`then`): the audit line, the notifications owed
-(flows/portal/outbox.py), so that neither exists without the other. Trouble after the commit is
+(flows/notices/outbox.py), so that neither exists without the other. Trouble after the commit is
 ViewsNotUpdated: what is committed stays, said as such.
 
 A crash before the commit leaves objects nobody references; after it, stale views. Both are repaired by

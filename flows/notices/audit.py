@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from flows.edition.french import format_time
-from flows.edition.publish.tables import audit_log
-from flows.portal import people
+from flows.notices import people
+from flows.notices.tables import audit_log
 
 CONFIRM = "confirm"  # texts and figures carried over from the earlier edition, re-read (flows/carryover.py)
 SETTING = "setting"  # an administrators' setting changed (flows/edition/publish/settings.py)
@@ -111,6 +111,21 @@ def record(
         return
     with engine.begin() as conn:
         conn.execute(line)
+
+
+@dataclass(frozen=True)
+class Line:
+    """An audit line that another module writes in its own transaction, with what only that transaction
+    knows: the moment and the detail (an administrators' setting changed: flows/edition/publish/settings.py)."""
+
+    actor: str
+    address: str
+    action: str
+    target: str
+
+    def __call__(self, conn: Connection, at: str, detail: str) -> None:
+        values = {"actor": self.actor[:200], "address": self.address[:64], "target": self.target[:200]}
+        conn.execute(sa.insert(audit_log).values(at=at, action=self.action, outcome=OK, detail=detail, **values))
 
 
 def entries(engine: Engine, limit: int | None = None, action: str | None = None) -> list[Entry]:

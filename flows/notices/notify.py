@@ -14,7 +14,7 @@ SMTP settings are environment variables of the service (`fir serve` passes them 
                         address printed in brochures (validate/address.py); unset, messages link to
                         the address the service listens on (FIR_SERVICE_URL, set by `fir serve`)
 
-Messages are owed through the outbox (flows/portal/outbox.py): written in the transaction of what they
+Messages are owed through the outbox (flows/notices/outbox.py): written in the transaction of what they
 announce, sent after its commit, retried until sent. One that cannot be sent yet never fails the build or
 the approval.
 """
@@ -36,7 +36,7 @@ from flows.commands import suggest
 from flows.edition.errors import InputError
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.publish.store import Catalogue
-from flows.portal import accounts, outbox, people, wording
+from flows.notices import accounts, outbox, people, wording
 
 log = logging.getLogger("fir.notify")
 

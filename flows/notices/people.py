@@ -14,10 +14,10 @@ from collections.abc import Mapping
 
 from sqlalchemy.engine import Connection, Engine
 
-from flows.portal import accounts
-from flows.portal.accounts import Account
+from flows.notices import accounts
+from flows.notices.accounts import Account
 
-ANONYMOUS = "anonyme"  # a visitor not logged in (access.py records it)
+ANONYMOUS = "anonyme"  # a visitor not logged in (flows/portal/access.py records it)
 UNKNOWN = "inconnu"  # a system user without a name (audit.system_user)
 COMMAND_LINE = "ligne de commande"  # how audit.command_line_address begins
 
@@ -60,3 +60,10 @@ def person_in_log(name: str, address: str, found: Known) -> str:
     if name in _words() or not address.startswith(COMMAND_LINE):
         return name
     return f"utilisateur système {name}"
+
+
+def display_name(engine: Engine, name: str) -> str:
+    """The person as staff know them, said as everywhere else: an account's display name, else the system
+    user of a command line said as such (who confirmed a carried-over item: flows/carryover.py, the draft page)."""
+    account = accounts.get(engine, name)
+    return person(name, {name: account} if account else {})

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from flows.edition.publish.tables import outbox
+from flows.notices.tables import outbox
 
 log = logging.getLogger("fir.outbox")
 
@@ -237,7 +237,7 @@ def _finish(engine: Engine, row_id: int, outcome: str, reason: str | None) -> No
 
 
 def _send(kind: str, payload: dict) -> None:
-    from flows.portal import notify
+    from flows.notices import notify
 
     if kind == EMAIL:
         notify.send_now(payload["recipients"], payload["subject"], payload["body"])
