@@ -96,7 +96,7 @@ def _audit_unchanged(
     catalogue: store.Catalogue, who: str, where: str, region: str, year: int, decision: revisions.Decision
 ) -> list[str]:
     """The audit line of a build that found nothing to build (the flow's own); a warning when not written."""
-    from flows.portal import audit
+    from flows.notices import audit
 
     try:
         audit.record(catalogue.engine, who, where, audit.BUILD, f"{region} {year}", audit.OK, decision.message)
@@ -144,7 +144,7 @@ def build_from_command_line(
 ) -> bool:
     """`fir build` when its inputs are unchanged: says so as the full build does, writes `timings` (the
     benchmark's) and returns True; False when the full build must run (after saying what a recovery did)."""
-    from flows.portal import audit
+    from flows.notices import audit
 
     started = time.perf_counter()
     who, where = audit.system_user(), audit.command_line_address()

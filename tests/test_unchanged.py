@@ -20,7 +20,7 @@ from flows.edition.ingest import snapshot
 from flows.edition.ingest.checksums import edition_checksums
 from flows.edition.publish import database, objects, revisions, store
 from flows.edition.publish.tables import audit_log
-from flows.portal import audit
+from flows.notices import audit
 from tests.conftest import REGION
 from tests.helpers import build_command, fir, fir_build
 

@@ -116,7 +116,6 @@ def erratum(previous: dict[str, str], current: dict[str, str], labels: dict[str,
 
 def figure_labels(tables: Mapping[str, pl.DataFrame], names: list[str]) -> dict[str, str]:
     """A reader's label for every figure name of references.catalogue."""
-    from flows.edition.compute import figures as compute
 
     titles: dict[tuple[str, str], str] = {}
     for table, key, column in (

@@ -1,5 +1,5 @@
 """The outbox: e-mails and Prefect artifacts a decision or a draft owes, written in the same transaction as
-what they announce and sent after its commit (flows/portal/outbox.py), retried until delivered.
+what they announce and sent after its commit (flows/notices/outbox.py), retried until delivered.
 
 Revision ID: 0007
 Revises: 0004
