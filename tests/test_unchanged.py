@@ -19,8 +19,8 @@ from flows import paths, unchanged
 from flows.edition.ingest import snapshot
 from flows.edition.ingest.checksums import edition_checksums
 from flows.edition.publish import database, objects, revisions, store
-from flows.edition.publish.tables import audit_log
 from flows.notices import audit
+from flows.notices.tables import audit_log
 from tests.conftest import REGION
 from tests.helpers import build_command, fir, fir_build
 
