@@ -69,15 +69,8 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
     )
     # The routes themselves, not include_router: FastAPI 0.150 wraps included routers in a private
     # object, and app.routes must list every route (the security tests enumerate those under /staff).
-    for router in (
-        public.router,
-        staff.router,
-        staff_files.router,
-        staff_builds.router,
-        carried.router,
-        admin.router,
-        settings_page.router,
-    ):
+    staff_pages = (staff.router, staff_files.router, staff_builds.router)
+    for router in (public.router, *staff_pages, carried.router, admin.router, settings_page.router):
         app.router.routes.extend(router.routes)
 
     # Every route, one added later included: no CSRF code needed in a route for it to be protected.
