@@ -9,6 +9,7 @@ from flows.cli_french import FrenchParser
 
 
 def make_parser() -> argparse.ArgumentParser:
+    """Every command and its arguments; each family's module adds its own (and names its handler)."""
     parser = FrenchParser(prog="fir", description="Brochure annuelle du Fonds d'intervention régional (FIR).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMANDE")
     for add in (
