@@ -32,6 +32,11 @@ def file_name(role: str, region: str, year: int) -> str:
     return FILE_NAMES[role].format(region=region, year=year)
 
 
+def edition_dir(outputs: Path, region: str, year: int) -> Path:
+    """The folder of an edition's published files, views and records (flows/edition/publish/store.py)."""
+    return outputs / region / str(year)
+
+
 def brochure_path(outputs: Path, region: str, year: int) -> Path:
     """Where the current brochure of an edition is published."""
     return outputs / region / str(year) / f"fir-{region}-{year}.pdf"

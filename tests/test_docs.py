@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 
 from flows import paths
-from flows.cli import _parser
+from flows.cli import make_parser
 
 README = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:
-    action = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    action = next(a for a in make_parser()._actions if isinstance(a, argparse._SubParsersAction))
     return dict(action.choices)
 
 

@@ -88,7 +88,7 @@ def _assert_french(text: str) -> None:
 
 
 def test_the_help_of_every_command_is_in_french():
-    commands = _commands(cli._parser())
+    commands = _commands(cli.make_parser())
     assert ("user", "add") in commands and ("build",) in commands and len(commands) >= 19
     for words in commands:
         code, out, err = _fir(*words, "--help")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from flows.edition.publish import database, store, views
+from flows.edition.publish import database, revision_rows, store, views
 from flows.edition.publish.errors import Holder
 from tests.store_child import REGION, YEAR, record
 
@@ -99,8 +99,8 @@ def test_a_catalogue_of_an_earlier_version_is_upgraded_on_opening_and_keeps_its_
         connection.commit()
     files = {"pdf": (f"{NAME}.pdf", _sha(PDF_1), len(PDF_1)), "archive": (f"{NAME}-archive.pdf", _sha(ARCHIVE_1), 9)}
     with engine.begin() as connection:  # a revision as that version recorded it (its columns only)
-        edition_id = store._edition_id(connection, REGION, YEAR, "Hauts-de-France")
-        store._insert_revision(connection, edition_id, 1, record("avant la migration"), files, (), {})
+        edition_id = revision_rows.ensure_edition(connection, REGION, YEAR, "Hauts-de-France")
+        revision_rows.insert_revision(connection, edition_id, 1, record("avant la migration"), files, (), {})
     engine.dispose()
     catalogue = store.open_catalogue(outputs)  # what the next command does
     with catalogue.engine.connect() as connection:

@@ -1,17 +1,15 @@
 """The staff pages: login and logout, the dashboard of editions and their revisions of every status, a
 draft's review page (validation report, changes against the current publication with the changed pages
-side by side, page images, the marked PDF), sign-off, and builds launched through Prefect.
+side by side, page images, the marked PDF) and sign-off. A revision's files (page images, PDFs) are served
+by staff_files.py, builds launched through Prefect and their run page by staff_builds.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from flows import policy
@@ -20,12 +18,11 @@ from flows.edition.publish import settings, store
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.edition.validate import carried_report
 from flows.notices import audit, people, wording
-from flows.portal import accounts, carried, previews, refusals, throttle
+from flows.portal import accounts, carried, refusals, throttle
 from flows.portal.access import Visitor, actor, identify, require, safe_next
-from flows.portal.pages import error_page, render
+from flows.portal.pages import render
 from flows.portal.public import REGION, french_date
-from flows.portal.runs import LaunchFailed, ui_url
-from flows.portal.sessions import MAX_AGE_S, anonymous
+from flows.portal.sessions import anonymous
 from flows.portal.signoff import SignOffRefused, ViewsNotUpdated, sign_off
 
 router = APIRouter(prefix="/staff")
@@ -300,92 +297,6 @@ def _draft_page(
     )
 
 
-def _shown_file(entry: RevisionEntry) -> dict[str, Any]:
-    """The file staff read for a revision: the marked copy of a draft or a rejected revision, the published
-    brochure of a publication."""
-    if entry.get("status", store.PUBLISHED) != store.PUBLISHED and "draft" in entry:
-        return dict(entry["draft"])
-    return dict(entry["pdf"])
-
-
-@router.get("/drafts/{region}/{year}/{revision}/pages/{page}.png")
-def draft_page_image(
-    request: Request,
-    region: str,
-    year: int,
-    revision: int,
-    page: int,
-    visitor: ViewerFile,
-) -> FileResponse:
-    """A page of a revision as an image. A draft's images are its whole content: never cached by the browser
-    (no-store), and covered by the audit line of the draft's page, which the reviewer opened to see them
-    (one line per viewing, not one per image); fetched without that page within a session's lifetime, the
-    images write that line themselves (once)."""
-    _, entry = _revision(request, region, year, revision)
-    if not 1 <= page <= entry["pages"]:
-        raise HTTPException(404, f"pas de page {page}")
-    if entry.get("status", store.PUBLISHED) != store.PUBLISHED:
-        _audit_unseen_view(request, visitor, f"{region} {year} r{revision}")
-    file = _shown_file(entry)
-    role = "pdf" if file["sha256"] == entry["pdf"]["sha256"] else "draft"
-    pdf = _portal(request).verifier.served(region, year, revision, role, file["sha256"])
-    try:
-        image = previews.page_png(_portal(request).outputs, pdf, file["sha256"], page, previews.PAGE_DPI)
-    except previews.PreviewFailed as exc:
-        raise HTTPException(404, "page indisponible") from exc
-    return FileResponse(image, media_type="image/png", headers={"Cache-Control": "private, no-store"})
-
-
-def _audit_unseen_view(request: Request, visitor: Visitor, target: str) -> None:
-    """The view's audit line, unless the visitor's viewing of the draft is already recorded (its page, or an
-    earlier image, within a session's lifetime)."""
-    engine = _portal(request).catalogue.engine
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=MAX_AGE_S)
-    if not audit.seen_since(engine, visitor.name, audit.DRAFT_VIEW, target, since):
-        audit.record(engine, visitor.name, visitor.address, audit.DRAFT_VIEW, target, audit.OK, "images des pages")
-
-
-@router.get("/drafts/{region}/{year}/{revision}/pdf")
-def draft_pdf(
-    request: Request,
-    region: str,
-    year: int,
-    revision: int,
-    visitor: ViewerFile,
-) -> FileResponse:
-    """The copy marked « PROJET — ne pas diffuser » (never the unmarked bytes before publication)."""
-    history, entry = _revision(request, region, year, revision)
-    if "draft" not in entry:
-        raise HTTPException(404, "pas de copie marquée pour cette révision")
-    catalogue = _portal(request).catalogue
-    pdf = _portal(request).verifier.served(region, year, revision, "draft", entry["draft"]["sha256"])
-    target = f"{region} {year} r{revision}"
-    audit.record(catalogue.engine, visitor.name, visitor.address, audit.DRAFT_DOWNLOAD, target)
-    name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
-    return FileResponse(
-        pdf,
-        media_type="application/pdf",
-        filename=f"PROJET-FIR-{year}-{name}-r{revision}.pdf",
-        headers={"Cache-Control": "private, no-store"},
-    )
-
-
-@router.get("/drafts/{region}/{year}/{revision}/impression/pdf")
-def print_pdf(request: Request, region: str, year: int, revision: int, visitor: ViewerFile) -> FileResponse:
-    """The print shop's file (PDF/X-4) of a published revision: unmarked, so never offered before approval."""
-    history, entry = _revision(request, region, year, revision)
-    if "print" not in entry or entry.get("status", store.PUBLISHED) != store.PUBLISHED:
-        raise HTTPException(404, "pas de fichier pour l'imprimeur publié pour cette révision")
-    pdf = _portal(request).verifier.served(region, year, revision, "print", entry["print"]["sha256"])
-    name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
-    return FileResponse(
-        pdf,
-        media_type="application/pdf",
-        filename=f"FIR-{year}-{name}-r{revision}-impression.pdf",
-        headers={"Cache-Control": "private, no-store"},
-    )
-
-
 @router.post("/drafts/{region}/{year}/{revision}/approve")
 def approve(request: Request, region: str, year: int, revision: int, visitor: Approver) -> Response:
     return _decide(request, visitor, region, year, revision, True)
@@ -422,102 +333,3 @@ def _decide(request: Request, visitor: Visitor, region: str, year: int, revision
         return RedirectResponse(f"/staff/drafts/{region}/{year}/{revision}?decision={stale}", 303)
     decision = "approve" if approving else "reject"
     return RedirectResponse(f"/staff/drafts/{region}/{year}/{revision}?decision={decision}", 303)
-
-
-# -- builds --------------------------------------------------------------------------------------------------
-
-
-@router.post("/builds")
-def launch_build(request: Request, visitor: Launcher) -> Response:
-    """Launch a build (or a correction) as a run of the manual deployment, then follow it."""
-    assert visitor.account is not None and visitor.form is not None
-    portal = _portal(request)
-    form = {key: str(visitor.form.get(key, "")).strip() for key in ("region", "year", "reason")}
-    region, year_text, reason = form["region"], form["year"], form["reason"][:500]
-    target = f"{region[:80]} {year_text[:8]}"
-    engine = portal.catalogue.engine
-    if not REGION.match(region) or not re.fullmatch(r"\d{4}", year_text) or region not in _regions(request):
-        audit.record(
-            engine, visitor.name, visitor.address, audit.BUILD, target, audit.REFUSED, "région ou année invalide"
-        )
-        return _dashboard(
-            request, 400, "Région ou année invalide : choisissez une région de la liste et une année.", form
-        )
-    year = int(year_text)
-    inputs = _input_editions(request)
-    if inputs and (region, year) not in inputs:
-        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.REFUSED, "pas de données")
-        return _dashboard(request, 400, f"Pas de données pour {region} {year} dans le dossier des données.", form)
-    if portal.catalogue.history(region, year) and not reason:
-        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.REFUSED, "motif manquant")
-        return _dashboard(request, 400, "Cette édition est publiée : une correction doit donner son motif.", form)
-    if portal.runs.api_url() is None:
-        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.FAILED, "Prefect non configuré")
-        return error_page(request, 503, NO_PREFECT)
-    parameters = {
-        "region": region,
-        "year": year,
-        "reason": reason or None,
-        "launched_by": visitor.account.name,
-        "notify_failure": True,
-    }
-    try:
-        run_id = portal.runs.launch(parameters)
-    except LaunchFailed as exc:
-        audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.FAILED, str(exc))
-        return error_page(request, 503, str(exc))
-    audit.record(engine, visitor.name, visitor.address, audit.BUILD, target, audit.OK, f"{reason} (exécution {run_id})")
-    return RedirectResponse(f"/staff/runs/{run_id}", 303)
-
-
-NO_PREFECT = (
-    "Les constructions sont lancées par le service « fir serve » (qui fournit l'API Prefect) : il n'est pas "
-    "configuré pour ce portail (PREFECT_API_URL vide). Lancez la construction en ligne de commande "
-    "(fir build) ou démarrez le portail avec « fir serve »."
-)
-
-
-@router.get("/runs/{run_id}")
-def run_page(request: Request, run_id: str, visitor: Viewer, actualiser: str = "") -> Response:
-    """The run's state, refreshed every 3 s until final (a reader may stop it: WCAG 2.2.1); then its draft,
-    or what went wrong in plain words."""
-    try:
-        key = uuid.UUID(run_id)
-    except ValueError:
-        raise HTTPException(404, "exécution inconnue") from None
-    runs = _portal(request).runs
-    if runs.api_url() is None:
-        return error_page(request, 503, NO_PREFECT)
-    try:
-        run = runs.read(key)
-    except LaunchFailed as exc:
-        return error_page(request, 503, str(exc))
-    if run is None:
-        raise HTTPException(404, "exécution inconnue")
-    # an interrupted run may have recorded its draft before it stopped: the page says so, truly
-    draft = _draft_of(request, run.id, run.parameters) if run.state in ("COMPLETED", "CRASHED") else None
-    region, year = str(run.parameters.get("region", "")), run.parameters.get("year")
-    known = _portal(request).catalogue.history(region, year, statuses=None) if isinstance(year, int) else None
-    return render(
-        request,
-        "run.html.j2",
-        run=run,
-        launched_by=people.person(run.parameters.get("launched_by"), people.known(_portal(request).catalogue.engine)),
-        region_name=known["region_name"] if known else "",
-        refresh=not run.final and actualiser != "non",
-        draft=draft,
-        prefect_url=ui_url(runs.api_url(), run.id),
-    )
-
-
-def _draft_of(request: Request, run_id: str, parameters: dict[str, Any]) -> dict[str, Any] | None:
-    """The revision the run recorded: the one whose record names this run (a run whose inputs had not
-    changed records none)."""
-    region, year = str(parameters.get("region", "")), parameters.get("year")
-    if not REGION.match(region) or not isinstance(year, int):
-        return None
-    history = _portal(request).catalogue.history(region, year, statuses=None)
-    for entry in reversed(history["revisions"] if history else []):
-        if entry.get("run_id") == run_id:
-            return {"revision": entry["revision"], "href": f"/staff/drafts/{region}/{year}/{entry['revision']}"}
-    return None

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from flows import paths
 from flows.edition.publish import store
 from flows.edition.publish.store import Catalogue
-from flows.portal import admin, carried, csrf, integrity, pages, public, settings_page, staff
+from flows.portal import admin, carried, csrf, integrity, pages, public, settings_page, staff, staff_builds, staff_files
 from flows.portal.access import Forbidden, LoginRequired, csrf_refused, login_url
 from flows.portal.runs import PrefectRuns, Runs
 from flows.portal.sessions import Sessions, portal_secret
@@ -69,7 +69,8 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
     )
     # The routes themselves, not include_router: FastAPI 0.150 wraps included routers in a private
     # object, and app.routes must list every route (the security tests enumerate those under /staff).
-    for router in (public.router, staff.router, carried.router, admin.router, settings_page.router):
+    staff_pages = (staff.router, staff_files.router, staff_builds.router)
+    for router in (public.router, *staff_pages, carried.router, admin.router, settings_page.router):
         app.router.routes.extend(router.routes)
 
     # Every route, one added later included: no CSRF code needed in a route for it to be protected.
