@@ -1,0 +1,140 @@
+"""Worker processes for the build's heavy parts — charts drawn and page groups laid out side by side, one per
+core — shared by the Prefect build and the preview, so that a build waits for the longest of them rather
+than for their sum.
+
+The workers are started once per build or preview ("spawn": Prefect's and the preview's threads make forking
+unsafe), load WeasyPrint, its fonts and plotnine while the figures are prepared, ignore Ctrl-C (their owner
+stops them: terminated, not waited for) and are only ever an optimisation: when the pool breaks (a worker
+killed by the system breaks it at once), the work is done in the calling process, the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+MAX_WORKERS = 4  # beyond, the brochure has too few groups changing at once for more to help
+WAIT_S = 300.0  # a worker that never answers: the work is done here
+COUNT_VARIABLE = "FIR_WORKERS"  # the number of worker processes of a build (0: none); default one per core
+# The pool itself is unusable (a worker killed, no answer): its owner goes on without it.
+POOL_TROUBLE = (BrokenProcessPool, TimeoutError, OSError)
+
+log = logging.getLogger("fir.workers")
+
+
+def default_count() -> int:
+    """One worker per core available to this process, up to MAX_WORKERS; none on a single core (the calling
+    process works itself, without the processes' memory)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 0 if cores < 2 else min(cores, MAX_WORKERS)
+
+
+def _start() -> None:
+    """In each worker: leave Ctrl-C to the owner, then load what a layout and a chart need."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from flows.pipeline import work
+
+    work.warm_up()
+
+
+class Workers:
+    """A pool of worker processes; `close` stops them at once."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start)
+        for _ in range(count):  # started now, loading WeasyPrint while the figures are prepared
+            self._pool.submit(os.getpid)
+
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        """`function` (module-level: the worker imports it) called with `args` in a worker."""
+        return self._pool.submit(function, *args)
+
+    def map(self, function: Callable[..., T], jobs: Sequence[tuple[Any, ...]]) -> list[T]:
+        """`function(*job)` for each job, side by side, in order."""
+        futures = [self._pool.submit(function, *job) for job in jobs]
+        return [future.result(timeout=WAIT_S) for future in futures]
+
+    def pids(self) -> list[int]:
+        return [process.pid for process in getattr(self._pool, "_processes", {}).values() if process.pid]
+
+    def close(self) -> None:
+        """Stop the workers now, a layout under way included (Python 3.11's executor would wait for it)."""
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(5)
+
+
+def start_workers(count: int | None, unavailable: str = "Sans processus de travail ({}) : plus lent") -> Workers | None:
+    """`count` workers (None: `default_count()`), or none when 0 or when they cannot be started (said once,
+    as `unavailable` says it: the work goes on without them, more slowly)."""
+    count = default_count() if count is None else count
+    if count <= 0:
+        return None
+    try:
+        return Workers(count)
+    except OSError as exc:
+        log.warning("%s", unavailable.format(exc))
+        return None
+
+
+# The build's pool: set for the length of one build (`for_build`), used by its steps from any thread.
+_build_pool: Workers | None = None
+_build_lock = threading.Lock()
+
+
+def build_count() -> int:
+    """The build's worker count: `FIR_WORKERS` when it is a whole number, else one per core."""
+    value = os.environ.get(COUNT_VARIABLE, "").strip()
+    return int(value) if value.isdigit() else default_count()
+
+
+@contextmanager
+def for_build() -> Iterator[Workers | None]:
+    """Worker processes for one build, stopped when it ends (none when `build_count()` is 0)."""
+    global _build_pool
+    pool = start_workers(build_count(), "Construction sans processus de travail ({}) : plus lente")
+    with _build_lock:
+        _build_pool = pool
+    try:
+        yield pool
+    finally:
+        with _build_lock:
+            _build_pool = None
+        if pool is not None:
+            pool.close()
+
+
+def build_pool() -> Workers | None:
+    """The pool of the build under way in this process, if any."""
+    return _build_pool
+
+
+def run(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` in a worker of the build's pool, or here when there is none or it broke (said once:
+    the build goes on without it)."""
+    global _build_pool
+    pool = _build_pool
+    if pool is None:
+        return function(*args)
+    try:
+        return pool.submit(function, *args).result(timeout=WAIT_S)
+    except POOL_TROUBLE as exc:
+        with _build_lock:
+            if _build_pool is pool:
+                log.warning("Processus de construction arrêtés (%r) : la construction continue sans eux", exc)
+                _build_pool = None
+        return function(*args)
