@@ -44,8 +44,9 @@ def lay_out_preview(document: str, stubs: tuple[str, ...], first: int) -> PageGr
     return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, variant=None, texts=True)
 
 
-def warm_up() -> None:
-    """Load what a layout and a chart need (WeasyPrint, the brochure's fonts, fontconfig's cache, plotnine and
-    matplotlib: 2 s the first time), in a worker before its first job."""
+def warm_up(charts: bool) -> None:
+    """Load what a layout needs (WeasyPrint, the brochure's fonts, fontconfig's cache) and, with `charts`,
+    what a chart needs (plotnine and matplotlib: 2 s the first time), in a worker before its first job."""
     lay_out_preview(_WARM_UP, (), 1)
-    from flows.edition.charts import draw  # noqa: F401
+    if charts:
+        from flows.edition.charts import draw  # noqa: F401

@@ -38,21 +38,23 @@ def default_count() -> int:
     return 0 if cores < 2 else min(cores, MAX_WORKERS)
 
 
-def _start() -> None:
-    """In each worker: leave Ctrl-C to the owner, then load what a layout and a chart need."""
+def _start(charts: bool) -> None:
+    """In each worker: leave Ctrl-C to the owner, then load what a layout (and a chart) needs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from flows.pipeline import work
 
-    work.warm_up()
+    work.warm_up(charts)
 
 
 class Workers:
-    """A pool of worker processes; `close` stops them at once."""
+    """A pool of worker processes; `close` stops them at once. `charts`: load plotnine before the first job
+    (the preview: a save may change a chart; a build mostly reuses its charts from the cache, and a cold one
+    loads it with its first chart)."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, charts: bool = True) -> None:
         self.count = count
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start)
+        self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(charts,))
         for _ in range(count):  # started now, loading WeasyPrint while the figures are prepared
             self._pool.submit(os.getpid)
 
@@ -78,14 +80,16 @@ class Workers:
             process.join(5)
 
 
-def start_workers(count: int | None, unavailable: str = "Sans processus de travail ({}) : plus lent") -> Workers | None:
+def start_workers(
+    count: int | None, unavailable: str = "Sans processus de travail ({}) : plus lent", charts: bool = True
+) -> Workers | None:
     """`count` workers (None: `default_count()`), or none when 0 or when they cannot be started (said once,
     as `unavailable` says it: the work goes on without them, more slowly)."""
     count = default_count() if count is None else count
     if count <= 0:
         return None
     try:
-        return Workers(count)
+        return Workers(count, charts)
     except OSError as exc:
         log.warning("%s", unavailable.format(exc))
         return None
@@ -106,7 +110,7 @@ def build_count() -> int:
 def for_build() -> Iterator[Workers | None]:
     """Worker processes for one build, stopped when it ends (none when `build_count()` is 0)."""
     global _build_pool
-    pool = start_workers(build_count(), "Construction sans processus de travail ({}) : plus lente")
+    pool = start_workers(build_count(), "Construction sans processus de travail ({}) : plus lente", charts=False)
     with _build_lock:
         _build_pool = pool
     try:
