@@ -5,7 +5,10 @@ the rules moved out of the flow's body (who launched a build, the files' date, t
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
 import re
+import signal
 
 from flows import paths
 from flows.edition.ingest.meta import EditionMeta
@@ -14,7 +17,7 @@ from flows.edition.render import paginate, print_file
 from flows.edition.render.dates import file_date
 from flows.edition.render.paginate import MARKER, PageGroup
 from flows.edition.validate.address import printed_address, settings_findings
-from flows.pipeline import draw, graph, nodes
+from flows.pipeline import draw, graph, nodes, workers
 
 HEAD = (
     '<html lang="fr"><head><title>t</title>'
@@ -130,3 +133,19 @@ def test_the_settings_findings_are_the_address_s_and_the_site_s():
     public = printed_address(None, {"FIR_PORTAL_URL": "https://fir.agence.fr"}, "hauts-de-france", 2024)
     assert public.url == "https://fir.agence.fr/editions/hauts-de-france/2024/web/"
     assert settings_findings(public, EditionMeta("hauts-de-france", "H", "A", "A", 2024, "FIR")) == ()
+
+
+def test_a_build_s_work_goes_to_its_worker_processes_and_comes_back_here_when_they_break(monkeypatch, caplog):
+    monkeypatch.setenv(workers.COUNT_VARIABLE, "1")
+    with workers.for_build() as pool:
+        assert pool is not None and workers.build_pool() is pool
+        assert workers.run(os.getpid) != os.getpid()  # in the worker
+        os.kill(pool.pids()[0], signal.SIGKILL)  # killed by the system (out of memory, say)
+        with caplog.at_level(logging.WARNING, logger="fir.workers"):
+            assert workers.run(os.getpid) == os.getpid()  # here, the build goes on
+        assert workers.build_pool() is None and "la construction continue sans eux" in caplog.text
+    with workers.sharing_cores():
+        assert workers.build_count() == 0  # a batch of builds: none of their own
+    monkeypatch.setenv(workers.COUNT_VARIABLE, "0")
+    with workers.for_build() as none:
+        assert none is None and workers.run(os.getpid) == os.getpid()

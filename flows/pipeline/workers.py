@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -90,55 +91,71 @@ def start_workers(
         return None
     try:
         return Workers(count, charts)
-    except OSError as exc:
+    except (OSError, AssertionError) as exc:  # AssertionError: a daemon process may not start any
         log.warning("%s", unavailable.format(exc))
         return None
 
 
-# The build's pool: set for the length of one build (`for_build`), used by its steps from any thread.
-_build_pool: Workers | None = None
-_build_lock = threading.Lock()
+# The build's pool: set for the length of one build (`for_build`) in its context, which Prefect copies into
+# the threads of the tasks it submits (several builds may run at once, in threads: `fir national`).
+_build_pool: ContextVar[Workers | None] = ContextVar("fir_build_pool", default=None)
+_build_count: ContextVar[int | None] = ContextVar("fir_build_count", default=None)
+_broken: set[int] = set()  # pools found broken (id), left for the work in the calling process
+_broken_lock = threading.Lock()
 
 
 def build_count() -> int:
-    """The build's worker count: `FIR_WORKERS` when it is a whole number, else one per core."""
+    """The build's worker count: none inside a batch of builds (`sharing_cores`) or in a daemon process
+    (which may not start any), else `FIR_WORKERS` when it is a whole number, else one per core."""
+    if (count := _build_count.get()) is not None:
+        return count
+    if multiprocessing.current_process().daemon:
+        return 0
     value = os.environ.get(COUNT_VARIABLE, "").strip()
     return int(value) if value.isdigit() else default_count()
 
 
 @contextmanager
+def sharing_cores() -> Iterator[None]:
+    """Builds run inside the block have no worker processes of their own: a batch of builds (`fir national`)
+    keeps the cores busy with editions already."""
+    token = _build_count.set(0)
+    try:
+        yield
+    finally:
+        _build_count.reset(token)
+
+
+@contextmanager
 def for_build() -> Iterator[Workers | None]:
     """Worker processes for one build, stopped when it ends (none when `build_count()` is 0)."""
-    global _build_pool
     pool = start_workers(build_count(), "Construction sans processus de travail ({}) : plus lente", charts=False)
-    with _build_lock:
-        _build_pool = pool
+    token = _build_pool.set(pool)
     try:
         yield pool
     finally:
-        with _build_lock:
-            _build_pool = None
+        _build_pool.reset(token)
         if pool is not None:
             pool.close()
 
 
 def build_pool() -> Workers | None:
-    """The pool of the build under way in this process, if any."""
-    return _build_pool
+    """The pool of the build under way in this context, if it has one that works."""
+    pool = _build_pool.get()
+    return None if pool is None or id(pool) in _broken else pool
 
 
 def run(function: Callable[..., T], *args: Any) -> T:
     """`function(*args)` in a worker of the build's pool, or here when there is none or it broke (said once:
     the build goes on without it)."""
-    global _build_pool
-    pool = _build_pool
+    pool = build_pool()
     if pool is None:
         return function(*args)
     try:
         return pool.submit(function, *args).result(timeout=WAIT_S)
     except POOL_TROUBLE as exc:
-        with _build_lock:
-            if _build_pool is pool:
+        with _broken_lock:
+            if id(pool) not in _broken:
+                _broken.add(id(pool))
                 log.warning("Processus de construction arrêtés (%r) : la construction continue sans eux", exc)
-                _build_pool = None
         return function(*args)
