@@ -17,6 +17,9 @@ maps over a list known in advance: `paginate` asks for groups pass after pass un
 numbers stand still. Adapting Hamilton to both would take more code than this declaration and its three
 runners, for a dependency (and its own dependencies) every build would import. Here the graph is data
 (`GRAPH`): `python -m flows.pipeline.draw` draws it, tests check it is in order.
+
+No step retries: each is a pure function of its inputs (a second try fails the same way), and what may fail
+by accident — a worker process killed — is already taken over by the build's own process (workers.py).
 """
 
 from __future__ import annotations
