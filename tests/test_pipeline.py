@@ -9,6 +9,9 @@ import logging
 import os
 import re
 import signal
+import subprocess
+import sys
+import time
 
 from flows import paths
 from flows.edition.ingest.meta import EditionMeta
@@ -149,3 +152,35 @@ def test_a_build_s_work_goes_to_its_worker_processes_and_comes_back_here_when_th
     monkeypatch.setenv(workers.COUNT_VARIABLE, "0")
     with workers.for_build() as none:
         assert none is None and workers.run(os.getpid) == os.getpid()
+
+
+def test_the_workers_of_a_process_killed_with_sigkill_go_with_it():
+    """A build killed with SIGKILL tells its workers nothing: they see their owner gone and leave."""
+    script = (
+        "import time\n"
+        "from flows.pipeline.workers import Workers\n"
+        "pool = Workers(1, charts=False)\n"
+        "print(pool.pids()[0], flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(owner.stdout.readline())
+        os.kill(owner.pid, signal.SIGKILL)
+        owner.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _alive(worker):
+            time.sleep(0.2)
+        assert not _alive(worker)
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie has left: whoever adopted it reaps it when it can)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "State:\tZ" not in status.read()
+    except FileNotFoundError:
+        return False

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 MAX_WORKERS = 4  # beyond, the brochure has too few groups changing at once for more to help
 WAIT_S = 300.0  # a worker that never answers: the work is done here
+PARENT_CHECK_S = 1.0  # how often a worker checks that its owner is still there
 COUNT_VARIABLE = "FIR_WORKERS"  # the number of worker processes of a build (0: none); default one per core
 # The pool itself is unusable (a worker killed, no answer): its owner goes on without it.
 POOL_TROUBLE = (BrokenProcessPool, TimeoutError, OSError)
@@ -39,12 +41,22 @@ def default_count() -> int:
     return 0 if cores < 2 else min(cores, MAX_WORKERS)
 
 
-def _start(charts: bool) -> None:
-    """In each worker: leave Ctrl-C to the owner, then load what a layout (and a chart) needs."""
+def _start(charts: bool, owner: int) -> None:
+    """In each worker: leave Ctrl-C to the owner, go when it is gone, then load what a layout (and a chart)
+    needs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_follow, args=(owner,), daemon=True).start()
     from flows.pipeline import work
 
     work.warm_up(charts)
+
+
+def _follow(owner: int) -> None:
+    """Exit once the owner is gone, or at once if it is gone already (killed with SIGKILL: nothing told the
+    worker, which would wait forever)."""
+    while os.getppid() == owner:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
 
 
 class Workers:
@@ -55,7 +67,7 @@ class Workers:
     def __init__(self, count: int, charts: bool = True) -> None:
         self.count = count
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(charts,))
+        self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(charts, os.getpid()))
         for _ in range(count):  # started now, loading WeasyPrint while the figures are prepared
             self._pool.submit(os.getpid)
 
