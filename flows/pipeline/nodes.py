@@ -172,8 +172,7 @@ def print_beside(job: Job, print_style: str) -> Job:
     the same document with the print stylesheet, as `print_brochure` will ask for it when the group keeps its
     page (every group before the blank pages). Laid out beside the brochure's next groups."""
     document, stubs, first = job
-    counter = "<style>@page :first {"
-    return (document.replace(counter, print_style + counter, 1), stubs, first)
+    return (print_file.print_group(document, print_style), stubs, first)
 
 
 def print_pdf_file(print_brochure: Brochure, brochure: Brochure, snapshot: Snapshot) -> bytes:
