@@ -1,34 +1,35 @@
 """The build's pure steps, each a plain function whose parameter names are the values it reads and whose
 name is the value it makes (flows/pipeline/graph.py declares them in order). Thin: each calls the
 `flows.edition` functions that hold the rules. A fan-out step takes `each`, the runner's way of computing one
-part (a chart, a group of pages): in a worker process, from a memo, as a Prefect task cached on its content."""
+part (a chart, a group of pages): in a worker process, from a memo, as a Prefect task cached on its content.
+The modules of the steps after the report are imported by them: `fir check` does not load them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows import paths
 from flows.edition.charts.data import DrawnChart, chart_data
 from flows.edition.compute.published import BasisEntry
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Snapshot
-from flows.edition.opendata.package import edition_package
 from flows.edition.prepare import Prepared, prepare
 from flows.edition.publish import record, revisions
 from flows.edition.publish.manifest import Manifest, WebAddressEntry
-from flows.edition.render import draft_mark, paginate, print_file, web
+from flows.edition.render import paginate
 from flows.edition.render.context import build_context
 from flows.edition.render.dates import file_date
 from flows.edition.render.html import render_html
-from flows.edition.render.layout import PrintedPdf, print_profile
-from flows.edition.render.layout import print_pdf as bind_brochure
 from flows.edition.render.paginate import Brochure
 from flows.edition.theme import PrintColours
 from flows.edition.validate.address import PrintedAddress, printed_address, settings_findings
 from flows.edition.validate.findings import Finding
 from flows.edition.validate.reconcile import report_lines
+
+if TYPE_CHECKING:
+    from flows.edition.render.layout import PrintedPdf
 
 Job = tuple[Any, ...]  # the arguments of one part
 Each = Callable[..., Any]  # computes one part from its arguments
@@ -114,6 +115,8 @@ def web_page(
     address: PrintedAddress,
 ) -> bytes:
     """The web edition: the same context as the brochure, as one accessible HTML page linking to the PDF."""
+    from flows.edition.render import web
+
     edition = snapshot.edition
     pdf = paths.file_name("pdf", edition.meta.region, edition.meta.year)
     font = (paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()  # the charts' labels (charts/draw.py)
@@ -129,17 +132,23 @@ def brochure(html: str, layout_hint: Mapping[str, int] | None, each: Each) -> Br
 
 def pdf(brochure: Brochure, snapshot: Snapshot) -> PrintedPdf:
     """Bind the page groups into the published PDF (PDF/UA-1) and the archival one (PDF/A-3a, data attached)."""
+    from flows.edition.render.layout import print_pdf as bind_brochure
+
     edition = snapshot.edition
     return bind_brochure(brochure, list(edition.attachments), file_date(edition.meta.year), [paths.FONTS_DIR])
 
 
 def marked(pdf: PrintedPdf) -> bytes:
     """The reviewers' copy: the brochure approval will publish, marked "PROJET — ne pas diffuser"."""
+    from flows.edition.render import draft_mark
+
     return draft_mark.mark_draft(pdf.published)
 
 
 def print_style(snapshot: Snapshot) -> str:
     """The print stylesheet (CMYK, bleed, marks), known before any page is laid out."""
+    from flows.edition.render import print_file
+
     meta = snapshot.edition.meta
     return print_file.stylesheet(PrintColours.from_brand(meta.primary, meta.accent))
 
@@ -147,6 +156,9 @@ def print_style(snapshot: Snapshot) -> str:
 def print_html(html: str, print_style: str, brochure: Brochure) -> str:
     """The print shop's document: the brochure with the print stylesheet and the blank pages that make its
     page count a multiple of 4."""
+    from flows.edition.render import print_file
+    from flows.edition.render.layout import print_profile
+
     print_profile(paths.PRINT_PROFILE)  # missing: said now (exit 3) rather than after laying every page out
     return print_file.print_html(html, print_style, print_file.blank_pages(brochure.pages))
 
@@ -160,6 +172,8 @@ def print_brochure(print_html: str, brochure: Brochure, each: Each) -> Brochure:
 def print_plan(print_html: str, brochure: Brochure) -> list[Job]:
     """The print file's groups as `print_brochure` will ask for them: the brochure's groups, the blank pages
     before the back cover. Known at once, so they can be laid out side by side."""
+    from flows.edition.render import print_file
+
     pages = [group.pages for group in brochure.groups]
     blanks = print_file.blank_pages(brochure.pages)
     if blanks:
@@ -171,6 +185,8 @@ def print_beside(job: Job, print_style: str) -> Job:
     """The print file's version of one brochure group just laid out (`job`: its document, stubs and first page):
     the same document with the print stylesheet, as `print_brochure` will ask for it when the group keeps its
     page (every group before the blank pages). Laid out beside the brochure's next groups."""
+    from flows.edition.render import print_file
+
     document, stubs, first = job
     return (print_file.print_group(document, print_style), stubs, first)
 
@@ -178,6 +194,9 @@ def print_beside(job: Job, print_style: str) -> Job:
 def print_pdf_file(print_brochure: Brochure, brochure: Brochure, snapshot: Snapshot) -> bytes:
     """Bind the print file (PDF/X-4, the CMYK output profile embedded), after checking its pages are the
     brochure's plus the blank ones."""
+    from flows.edition.render import print_file
+    from flows.edition.render.layout import print_profile
+
     profile = print_profile(paths.PRINT_PROFILE)
     print_file.check_same_pages(brochure, print_brochure, print_file.blank_pages(brochure.pages))
     created = file_date(snapshot.edition.meta.year)
@@ -186,6 +205,8 @@ def print_pdf_file(print_brochure: Brochure, brochure: Brochure, snapshot: Snaps
 
 def data(snapshot: Snapshot, valid: Prepared, decision: revisions.Decision, built_at: str) -> bytes:
     """The open-data package (tables as CSV and XLSX, datapackage.json), dated by the revision's record."""
+    from flows.edition.opendata.package import edition_package
+
     return edition_package(snapshot.edition, valid, decision.revision, dt.datetime.fromisoformat(built_at))
 
 

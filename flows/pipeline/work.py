@@ -10,8 +10,6 @@ import polars as pl
 
 from flows import paths
 from flows.edition.charts.data import DrawnChart
-from flows.edition.render import print_file
-from flows.edition.render.layout import lay_out_pages
 from flows.edition.render.paginate import PageGroup
 
 _PYPLOT = threading.Lock()  # matplotlib's pyplot is not thread-safe: one chart at a time per process
@@ -30,17 +28,24 @@ def draw_chart(key: str, data: pl.DataFrame, primary: str) -> DrawnChart:
 
 def lay_out_group(document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
     """Lay out one group of the brochure's pages (starting at page `first`), tagged (PDF/UA-1)."""
+    from flows.edition.render.layout import lay_out_pages
+
     return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs)
 
 
 def lay_out_print_group(document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
     """Lay out one group of the print file's pages (PDF/X-4)."""
+    from flows.edition.render import print_file
+    from flows.edition.render.layout import lay_out_pages
+
     return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, print_file.PRINT_VARIANT)
 
 
 def lay_out_preview(document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
     """Lay out one group as the build does, untagged: the same pages, pixels and text, a quarter faster
     (the PDF/UA structure matters for the published file, not for a page on screen)."""
+    from flows.edition.render.layout import lay_out_pages
+
     return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, variant=None, texts=True)
 
 
