@@ -119,7 +119,8 @@ def revision_record(
     web_address: WebAddressEntry | None = None,
 ) -> RevisionRecord:
     """The manifest's record of a revision: when, why, from which inputs and code, what it printed, and
-    for each changed figure the pages it is printed on (`page_numbers`: the layout's id → page)."""
+    for each changed figure the pages it is printed on (`page_numbers`: the layout's id → page); the
+    Prefect run that built it, what it carries over from an earlier edition and the web address it prints."""
     checksums = edition.checksums
     texts = list(edition.texts.values())
     erratum = tuple(
