@@ -184,3 +184,47 @@ def _alive(pid: int) -> bool:
             return "State:\tZ" not in status.read()
     except FileNotFoundError:
         return False
+
+
+def test_the_graph_up_to_the_revision_and_its_record_as_a_build_makes_them(inputs_copy):
+    """The real 2024 edition: the steps up to the revision in plain calls (no chart drawn, no page laid out),
+    and the record the flow stores, with the run, the carried-over items and the web address in it."""
+    from flows.edition.ingest.snapshot import read_snapshot
+    from flows.edition.publish import record
+
+    snapshot = read_snapshot(inputs_copy, "hauts-de-france", 2024)
+    decision = revisions.decide(None, snapshot.edition.checksums, None, revisions.MANUAL)
+    inputs = {"snapshot": snapshot, "environ": {}, "published": None, "decision": decision}
+    values = graph.run(inputs, graph.call, until="revision")
+    assert set(values) == set(inputs) | graph.needed("revision")
+    assert values["revision"].number == 1 and values["address"].url is None
+    web = nodes.web_address(values["address"])
+    entry = record.revision_record(
+        values["revision"],
+        revisions.MANUAL,
+        snapshot.edition,
+        values["valid"],
+        42,
+        dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.UTC),
+        "v1",
+        run_id="4f1c",
+        carried_over={"earlier_year": 2023, "items": []},
+        web_address=web,
+    ).as_json()
+    assert entry["run_id"] == "4f1c" and entry["carried_over"]["earlier_year"] == 2023
+    assert entry["web_address"] == {"url": None, "setting": ""}
+
+
+def test_the_preview_s_revision_number_is_the_build_s_after_a_pending_draft_too():
+    """The preview asks `revisions.decide` as the build does (forced, with its own reason): a draft pending
+    after revision 1 makes it number 3, as the next build; the same inputs too (the preview always shows)."""
+    from flows.preview import build
+
+    published = {"revisions": [{"revision": 1, "inputs_digest": "a", "status": "published", "reason": "r"}]}
+    every = {"revisions": [*published["revisions"], {"revision": 2, "inputs_digest": "b", "status": "draft"}]}
+    built = revisions.decide(every, {"x": "y"}, "correction", revisions.MANUAL)
+    shown = build.decision(every, {"x": "y"})
+    assert built.revision == shown.revision == 3 and shown.build and shown.reason == build.REASON
+    unchanged = {"revisions": [{**every["revisions"][1], "inputs_digest": revisions.inputs_digest({"x": "y"})}]}
+    assert build.decision(unchanged, {"x": "y"}).revision == 3
+    assert build.decision(None, {"x": "y"}).revision == 1

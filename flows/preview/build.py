@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -172,8 +173,7 @@ class Previewer:
             "snapshot": snapshot,
             "environ": dict(os.environ),
             "published": self.history,
-            # the number a build would give now (after a pending draft too), the preview's own reason
-            "decision": revisions.decide(self.every, edition.checksums, REASON, revisions.MANUAL, force=True),
+            "decision": decision(self.every, edition.checksums),
             "layout_hint": self._plan[1] if self._plan else None,
         }
         self._since = time.perf_counter()
@@ -254,6 +254,12 @@ class Previewer:
             return
         for (document, stubs, _), group in zip(jobs, done, strict=True):
             self.layouts.put(LayoutMemo.key(document, stubs), group)
+
+
+def decision(every: Manifest | None, checksums: Mapping[str, str]) -> revisions.Decision:
+    """The revision the preview shows: the number a build would give now (after a pending draft too), from
+    the build's own rule, with the preview's reason."""
+    return revisions.decide(every, checksums, REASON, revisions.MANUAL, force=True)
 
 
 def changed_pages(before: tuple[Page, ...], after: tuple[Page, ...]) -> tuple[int, ...]:
