@@ -159,7 +159,7 @@ def test_the_workers_of_a_process_killed_with_sigkill_go_with_it():
     script = (
         "import time\n"
         "from flows.pipeline.workers import Workers\n"
-        "pool = Workers(1, charts=False)\n"
+        'pool = Workers(1, warm="")\n'
         "print(pool.pids()[0], flush=True)\n"
         "time.sleep(60)\n"
     )

@@ -2,9 +2,11 @@
 the code's digest and its own name), each part of a fan-out a task of its own (`chart-history`, `pages-12`,
 `print-pages-12`) whose work goes to the build's worker processes; every task reports to `steps.note`.
 
-Parts known ahead (the charts, the print file's groups) are submitted at once and run side by side; each
-brochure group laid out lets the print file's version of it start beside the next ones. A part computed ahead
-is taken, never asked for again, so a cold build's tasks are never served from the cache.
+Parts known ahead (the charts, the print file's groups) go to the workers at once, but the first, which the
+build's own process makes meanwhile; the brochure's groups, asked for one after the other by the pagination,
+are made by the build's own process, each letting the print file's version of it start in a worker beside the
+next ones. So every core is busy: the build's process and its workers (one per core but its own). A part
+computed ahead is taken, never asked for again, so a cold build's tasks are never served from the cache.
 """
 
 from __future__ import annotations
@@ -74,7 +76,12 @@ class FlowRun:
             return TASKS[step.output](**args) if step.output in TASKS else step.function(**args)
         side_by_side = workers.build_pool() is not None  # without worker processes, one part after the other
         if step.plan is not None and side_by_side:
-            for job in step.plan(**graph.arguments(step.plan, {**self._values, **args})):
+            key = step.part.key
+            planned = step.plan(**graph.arguments(step.plan, {**self._values, **args}))
+            with self._lock:
+                ahead = self._ahead.get(step.output, {})
+                planned = [job for job in planned if key(*job) not in ahead]
+            for job in planned[1:]:  # the first is made here, while the workers make the others
                 self._submit(step, job)
         return step.function(**args, each=functools.partial(self._each, step, side_by_side))
 
@@ -90,7 +97,11 @@ class FlowRun:
         assert step.part is not None
         with self._lock:
             future = self._ahead.get(step.output, {}).pop(step.part.key(*job), None)
-        done = future.result() if future is not None else PARTS[step.output](*job)
+        if future is not None:
+            done = future.result()
+        else:
+            with workers.here():  # what is asked for and not made ahead, the build's own process makes
+                done = PARTS[step.output](*job)
         if step.beside is not None and side_by_side:
             later, make = step.beside
             self._submit(graph.STEPS[later], make(job, **graph.arguments(make, self._values)))

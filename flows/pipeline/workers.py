@@ -41,14 +41,15 @@ def default_count() -> int:
     return 0 if cores < 2 else min(cores, MAX_WORKERS)
 
 
-def _start(charts: bool, owner: int) -> None:
-    """In each worker: leave Ctrl-C to the owner, go when it is gone, then load what a layout (and a chart)
-    needs."""
+def _start(warm: str, owner: int) -> None:
+    """In each worker: leave Ctrl-C to the owner, go when it is gone, then load what a layout needs ("pages")
+    and a chart too ("charts"), or nothing ("": each job imports what it needs)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_follow, args=(owner,), daemon=True).start()
-    from flows.pipeline import work
+    if warm:
+        from flows.pipeline import work
 
-    work.warm_up(charts)
+        work.warm_up(warm == "charts")
 
 
 def _follow(owner: int) -> None:
@@ -60,14 +61,14 @@ def _follow(owner: int) -> None:
 
 
 class Workers:
-    """A pool of worker processes; `close` stops them at once. `charts`: load plotnine before the first job
-    (the preview: a save may change a chart; a build mostly reuses its charts from the cache, and a cold one
-    loads it with its first chart)."""
+    """A pool of worker processes; `close` stops them at once. `warm`: what they load before their first job
+    ("charts": WeasyPrint and plotnine, for the preview, idle until the first save; "pages": WeasyPrint only;
+    "": nothing, for a build, whose first jobs come at once and would wait for it)."""
 
-    def __init__(self, count: int, charts: bool = True) -> None:
+    def __init__(self, count: int, warm: str = "charts") -> None:
         self.count = count
         context = multiprocessing.get_context("spawn")
-        self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(charts, os.getpid()))
+        self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(warm, os.getpid()))
         for _ in range(count):  # started now, loading WeasyPrint while the figures are prepared
             self._pool.submit(os.getpid)
 
@@ -94,7 +95,7 @@ class Workers:
 
 
 def start_workers(
-    count: int | None, unavailable: str = "Sans processus de travail ({}) : plus lent", charts: bool = True
+    count: int | None, unavailable: str = "Sans processus de travail ({}) : plus lent", warm: str = "charts"
 ) -> Workers | None:
     """`count` workers (None: `default_count()`), or none when 0 or when they cannot be started (said once,
     as `unavailable` says it: the work goes on without them, more slowly)."""
@@ -102,7 +103,7 @@ def start_workers(
     if count <= 0:
         return None
     try:
-        return Workers(count, charts)
+        return Workers(count, warm)
     except (OSError, AssertionError) as exc:  # AssertionError: a daemon process may not start any
         log.warning("%s", unavailable.format(exc))
         return None
@@ -112,19 +113,21 @@ def start_workers(
 # the threads of the tasks it submits (several builds may run at once, in threads: `fir national`).
 _build_pool: ContextVar[Workers | None] = ContextVar("fir_build_pool", default=None)
 _build_count: ContextVar[int | None] = ContextVar("fir_build_count", default=None)
+_here: ContextVar[bool] = ContextVar("fir_here", default=False)  # this part is the build's own process's
 _broken: set[int] = set()  # pools found broken (id), left for the work in the calling process
 _broken_lock = threading.Lock()
 
 
 def build_count() -> int:
     """The build's worker count: none inside a batch of builds (`sharing_cores`) or in a daemon process
-    (which may not start any), else `FIR_WORKERS` when it is a whole number, else one per core."""
+    (which may not start any), else `FIR_WORKERS` when it is a whole number, else one per core but the one
+    the build's own process keeps busy (it lays out the brochure's pages while they lay out the print file's)."""
     if (count := _build_count.get()) is not None:
         return count
     if multiprocessing.current_process().daemon:
         return 0
     value = os.environ.get(COUNT_VARIABLE, "").strip()
-    return int(value) if value.isdigit() else default_count()
+    return int(value) if value.isdigit() else max(default_count() - 1, 0)
 
 
 @contextmanager
@@ -141,7 +144,7 @@ def sharing_cores() -> Iterator[None]:
 @contextmanager
 def for_build() -> Iterator[Workers | None]:
     """Worker processes for one build, stopped when it ends (none when `build_count()` is 0)."""
-    pool = start_workers(build_count(), "Construction sans processus de travail ({}) : plus lente", charts=False)
+    pool = start_workers(build_count(), "Construction sans processus de travail ({}) : plus lente", warm="")
     token = _build_pool.set(pool)
     try:
         yield pool
@@ -157,11 +160,21 @@ def build_pool() -> Workers | None:
     return None if pool is None or id(pool) in _broken else pool
 
 
+@contextmanager
+def here() -> Iterator[None]:
+    """The parts computed inside the block are the build's own process's share: `run` computes them here."""
+    token = _here.set(True)
+    try:
+        yield
+    finally:
+        _here.reset(token)
+
+
 def run(function: Callable[..., T], *args: Any) -> T:
-    """`function(*args)` in a worker of the build's pool, or here when there is none or it broke (said once:
-    the build goes on without it)."""
+    """`function(*args)` in a worker of the build's pool, or here when there is none, when it broke (said
+    once: the build goes on without it) or inside `here`."""
     pool = build_pool()
-    if pool is None:
+    if pool is None or _here.get():
         return function(*args)
     try:
         return pool.submit(function, *args).result(timeout=WAIT_S)
