@@ -50,6 +50,7 @@ class Part:
     run_name: str  # its task-run name, from the part's arguments: `chart-history`, `pages-12`
     function: Callable[..., Any]
     key: Callable[..., str]  # names a part within one run (to find a part computed ahead)
+    warm: Callable[[], None] | None = None  # loads what a part needs, in the workers, as the step starts
 
 
 @dataclass(frozen=True)
@@ -83,8 +84,10 @@ def _page_key(document: str, stubs: tuple[str, ...], first: int) -> str:
 
 
 CHART = Part("chart", "chart-{key}", work.draw_chart, _chart_key)
-PAGES = Part("lay-out-pages", "pages-{first}", work.lay_out_group, _page_key)
-PRINT_PAGES = Part("lay-out-print-pages", "print-pages-{first}", work.lay_out_print_group, _page_key)
+PAGES = Part("lay-out-pages", "pages-{first}", work.lay_out_group, _page_key, work.warm_up_pages)
+PRINT_PAGES = Part(
+    "lay-out-print-pages", "print-pages-{first}", work.lay_out_print_group, _page_key, work.warm_up_pages
+)
 
 GRAPH: tuple[Step, ...] = (
     Step("address", nodes.address),

@@ -74,7 +74,10 @@ class FlowRun:
     def compute(self, step: graph.Step, args: dict[str, Any]) -> Any:
         if step.part is None:
             return TASKS[step.output](**args) if step.output in TASKS else step.function(**args)
-        side_by_side = workers.build_pool() is not None  # without worker processes, one part after the other
+        pool = workers.build_pool()
+        side_by_side = pool is not None  # without worker processes, one part after the other
+        if pool is not None and step.part.warm is not None:
+            pool.warm(step.part.warm)  # while this process makes the first parts
         if step.plan is not None and side_by_side:
             key = step.part.key
             planned = step.plan(**graph.arguments(step.plan, {**self._values, **args}))

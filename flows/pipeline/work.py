@@ -49,6 +49,11 @@ def lay_out_preview(document: str, stubs: tuple[str, ...], first: int) -> PageGr
     return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, variant=None, texts=True)
 
 
+def warm_up_pages() -> None:
+    """Load what a layout needs, in a worker, before the first group it is given."""
+    lay_out_preview(_WARM_UP, (), 1)
+
+
 def warm_up(charts: bool) -> None:
     """Load what a layout needs (WeasyPrint, the brochure's fonts, fontconfig's cache) and, with `charts`,
     what a chart needs (plotnine and matplotlib: 2 s the first time), in a worker before its first job."""

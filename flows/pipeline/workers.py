@@ -69,12 +69,20 @@ class Workers:
         self.count = count
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(warm, os.getpid()))
-        for _ in range(count):  # started now, loading WeasyPrint while the figures are prepared
+        self._warmed: set[Callable[[], object]] = set()
+        for _ in range(count):  # started now, while the figures are prepared
             self._pool.submit(os.getpid)
 
     def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
         """`function` (module-level: the worker imports it) called with `args` in a worker."""
         return self._pool.submit(function, *args)
+
+    def warm(self, function: Callable[[], object]) -> None:
+        """`function` once in each worker, in the background: what its next jobs will need, loaded meanwhile."""
+        if function not in self._warmed:
+            self._warmed.add(function)
+            for _ in range(self.count):
+                self._pool.submit(function)
 
     def map(self, function: Callable[..., T], jobs: Sequence[tuple[Any, ...]]) -> list[T]:
         """`function(*job)` for each job, side by side, in order."""
