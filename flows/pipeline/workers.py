@@ -1,11 +1,13 @@
-"""Worker processes for the build's heavy parts — charts drawn and page groups laid out side by side, one per
-core — shared by the Prefect build and the preview, so that a build waits for the longest of them rather
-than for their sum.
+"""Worker processes for the heavy parts — charts drawn and page groups laid out side by side — shared by the
+Prefect build and the preview, so that they wait for the longest of them rather than for their sum. The
+preview has one per core (its own process only schedules); a build one per core but one, its own process
+laying out the brochure's pages while they lay out the print file's (flows/pipeline/tasks.py).
 
 The workers are started once per build or preview ("spawn": Prefect's and the preview's threads make forking
-unsafe), load WeasyPrint, its fonts and plotnine while the figures are prepared, ignore Ctrl-C (their owner
-stops them: terminated, not waited for) and are only ever an optimisation: when the pool breaks (a worker
-killed by the system breaks it at once), the work is done in the calling process, the same bytes.
+unsafe), load what their jobs need (the preview's before its first save, a build's as its layout starts),
+ignore Ctrl-C (their owner stops them: terminated, not waited for), leave when their owner is killed, and are
+only ever an optimisation: when the pool breaks (a worker killed by the system breaks it at once), the work is
+done in the calling process, the same bytes.
 """
 
 from __future__ import annotations
