@@ -28,26 +28,15 @@ REGION, YEAR = "hauts-de-france", 2024
 
 
 def brochure_html(inputs: Path, region: str = REGION, year: int = YEAR) -> str:
-    """The brochure HTML a first build of the edition lays out, from the build's pure functions."""
-    from flows import paths
-    from flows.edition.charts.data import chart_data
+    """The brochure HTML a first build of the edition lays out: the build's own graph, up to its HTML."""
     from flows.edition.ingest.snapshot import read_snapshot
-    from flows.edition.prepare import prepare
-    from flows.edition.publish import record, revisions
-    from flows.edition.render.context import build_context
-    from flows.edition.render.html import render_html
-    from flows.edition.validate.address import printed_address, website_findings
-    from flows.preview.build import draw_chart  # the build's chart, drawn as the preview draws it
+    from flows.edition.publish import revisions
+    from flows.pipeline import graph
 
     snapshot = read_snapshot(inputs, region, year)
-    edition = snapshot.edition
-    address = printed_address(edition.meta.web_url, os.environ, region, year)
-    settings = (*address.findings, *website_findings(edition.meta.website, region, year))
-    prepared = prepare(snapshot, {}, settings)
-    charts = {key: draw_chart(key, data, edition.meta.primary) for key, data in chart_data(prepared.figures)}
-    decision = revisions.decide(None, edition.checksums, None, revisions.MANUAL)
-    revision = record.revision(decision, None, edition, prepared)
-    return render_html(build_context(edition, prepared, charts, revision, address.url), paths.TEMPLATES_DIR)
+    decision = revisions.decide(None, snapshot.edition.checksums, None, revisions.MANUAL)
+    values = {"snapshot": snapshot, "environ": dict(os.environ), "published": None, "decision": decision}
+    return str(graph.run(values, graph.call, until="html")["html"])
 
 
 def lay_out_once(html_file: Path) -> dict[str, float]:

@@ -1,63 +1,43 @@
-"""The Prefect flow that builds one edition's brochure as a draft for sign-off. It reads like the job's
-table of contents: snapshot → prepare (validate, compute, name the figures) → charts → render HTML → lay
-out pages → bind the PDF → mark the reviewers' copy → record the draft → tell the approvers.
+"""The Prefect flow that builds one edition's brochure as a draft for sign-off: snapshot → under the
+edition's lock, recover the catalogue → decide the revision → the build's graph (flows/pipeline/graph.py:
+prepare, charts, HTML, page groups, the PDFs, the print file, the data package) → record the draft → tell
+the approvers.
 
-Each task is a thin wrapper over a function of `flows.edition`. Tasks are cached on the content of
-their inputs (results persisted by Prefect), so a correction re-runs only the steps it touches.
+The graph's steps are Prefect tasks cached on the content of their inputs (results persisted by Prefect),
+so a correction re-runs only the steps it touches; charts and page groups are made in worker processes
+(flows/pipeline/workers.py). The tasks here are the build's own, around the graph: they read and write the
+catalogue.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import socket
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
-from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy.engine import Connection
 
 from flows import carryover, paths, runtime, steps
-from flows.edition.charts.data import DrawnChart, chart_data
-from flows.edition.compute import published
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
-from flows.edition.opendata.package import edition_package
-from flows.edition.prepare import Prepared, prepare
-from flows.edition.publish import builds, gc, record, revisions, store
+from flows.edition.prepare import Prepared
+from flows.edition.publish import builds, gc, launcher, record, revisions, store
 from flows.edition.publish.errors import Holder
-from flows.edition.publish.manifest import Manifest, RevisionEntry, WebAddressEntry
-from flows.edition.render import draft_mark, paginate, print_file, web
-from flows.edition.render.context import build_context
-from flows.edition.render.html import render_html
-from flows.edition.render.layout import PrintedPdf, lay_out_pages, print_pdf, print_profile
-from flows.edition.render.paginate import Brochure, PageGroup
-from flows.edition.theme import PrintColours
-from flows.edition.validate.address import printed_address, website_findings
-from flows.edition.validate.findings import Finding
-from flows.edition.validate.reconcile import report_lines
+from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.notices import audit, notify, outbox
-from flows.version import code_digest, code_version
+from flows.pipeline import history, tasks, workers
+from flows.pipeline.nodes import ValidationFailed
+from flows.version import code_version
 
 TIMEZONE = ZoneInfo("Europe/Paris")
-# Same inputs, same task, same code, templates and libraries: same result.
-CONTENT = INPUTS + TASK_SOURCE + CacheKeyFnPolicy(cache_key_fn=lambda context, parameters: code_digest())
-_PYPLOT = threading.Lock()
-
-
-class ValidationFailed(InputError):
-    """The figures do not reconcile beyond what rounding explains: nothing is built."""
-
-    def __init__(self, lines: list[str]):
-        Exception.__init__(self, lines)  # one argument, so the exception survives Prefect's pickling
-        self.lines = lines
-        self.problems = []
+__all__ = ["BuildResult", "ValidationFailed", "build_brochure"]
 
 
 @dataclass
@@ -115,109 +95,8 @@ def decide_revision(
 ) -> tuple[revisions.Decision, Manifest | None]:
     """Compare the inputs with the latest revision (draft or not): build a new one, or nothing. Returns the
     published history too: the new revision's erratum is computed against the current publication."""
-    catalogue = store.open_catalogue(outputs)
-    every = catalogue.history(edition.meta.region, edition.meta.year, statuses=None)
-    published = catalogue.history(edition.meta.region, edition.meta.year)
+    every, published = history.read(store.open_catalogue(outputs), edition.meta.region, edition.meta.year)
     return revisions.decide(every, edition.checksums, reason, trigger, force), published
-
-
-@task(name="prepare", cache_policy=CONTENT, on_completion=[steps.note])
-def prepare_edition(snapshot: Snapshot, basis: published.Basis, settings: tuple[Finding, ...] = ()) -> Prepared:
-    """Validate, compute and name the figures; stop on errors, keep published gaps as warnings. `settings`:
-    what the check of the build's settings found (the web edition's address), in the same report."""
-    prepared = prepare(snapshot, basis, settings)
-    if prepared.report.errors:
-        raise ValidationFailed(report_lines(snapshot.edition, prepared.report))
-    return prepared
-
-
-@task(name="chart", cache_policy=CONTENT, task_run_name="chart-{key}", on_completion=[steps.note])
-def draw_chart(key: str, data: Any, primary: str) -> DrawnChart:
-    """Draw one chart to SVG, with its alternative text; cached on the chart's own data."""
-    with _PYPLOT:  # matplotlib's pyplot is not thread-safe: one chart at a time per process
-        from flows.edition.charts import draw, svg  # plotnine and matplotlib: only when a chart is really drawn
-
-        svg.register_fonts(paths.FONTS_DIR)
-        chart = draw.build(key, data, primary)
-        return DrawnChart(chart.key, chart.alt, chart.width_cm, svg.svg_data_uri(svg.chart_svg(chart)))
-
-
-@task(name="render-html", cache_policy=CONTENT, on_completion=[steps.note])
-def render_brochure_html(
-    edition: Edition,
-    prepared: Prepared,
-    charts: dict[str, DrawnChart],
-    revision: record.Revision,
-    web_url: str | None = None,
-) -> str:
-    """Fill the brochure templates (`web_url`: the web edition's address, printed on the back cover)."""
-    return render_html(build_context(edition, prepared, charts, revision, web_url), paths.TEMPLATES_DIR)
-
-
-@task(name="render-web", cache_policy=CONTENT, on_completion=[steps.note])
-def render_web_edition(
-    edition: Edition,
-    prepared: Prepared,
-    charts: dict[str, DrawnChart],
-    revision: record.Revision,
-    web_url: str | None,
-) -> bytes:
-    """The web edition: the same context as the brochure, as one accessible HTML page linking to the PDF."""
-    pdf = paths.file_name("pdf", edition.meta.region, edition.meta.year)
-    font = (paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()  # the charts' labels (charts/draw.py)
-    page = web.web_edition(edition, prepared, charts, revision, web_url, pdf, paths.TEMPLATES_DIR, font)
-    return page.encode("utf-8")
-
-
-@task(name="lay-out-pages", cache_policy=CONTENT, task_run_name="pages-{key}", on_completion=[steps.note])
-def lay_out_group(document: str, stubs: tuple[str, ...], key: int) -> PageGroup:
-    """Lay out one group of pages (starting at page `key`); cached on its document."""
-    return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs)
-
-
-# Not cached: binding is fast, and storing two whole PDFs per run would never pay.
-@task(name="bind-pdf", cache_policy=NO_CACHE, on_completion=[steps.note])
-def bind_pdf(brochure: Brochure, edition: Edition) -> PrintedPdf:
-    """Bind the page groups into the published PDF (PDF/UA-1) and the archival one (PDF/A-3a, data attached)."""
-    attached_on = dt.datetime(edition.meta.year + 1, 1, 1, tzinfo=dt.UTC)
-    return print_pdf(brochure, list(edition.attachments), attached_on, [paths.FONTS_DIR])
-
-
-@task(name="print-html", cache_policy=NO_CACHE, on_completion=[steps.note])
-def print_document(html: str, edition: Edition, pages: int) -> str:
-    """The print shop's document: the brochure with the print stylesheet (CMYK, bleed, marks) and the blank
-    pages that make its page count a multiple of 4."""
-    print_profile(paths.PRINT_PROFILE)  # missing: said now (exit 3) rather than after laying every page out
-    style = print_file.stylesheet(PrintColours.from_brand(edition.meta.primary, edition.meta.accent))
-    return print_file.print_html(html, style, print_file.blank_pages(pages))
-
-
-@task(name="lay-out-print-pages", cache_policy=CONTENT, task_run_name="print-pages-{key}", on_completion=[steps.note])
-def lay_out_print_group(document: str, stubs: tuple[str, ...], key: int) -> PageGroup:
-    """Lay out one group of the print file's pages (PDF/X-4); cached on its document like the brochure's."""
-    return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, print_file.PRINT_VARIANT)
-
-
-@task(name="print-pdf", cache_policy=NO_CACHE, on_completion=[steps.note])
-def bind_print_pdf(printed: Brochure, brochure: Brochure, edition: Edition) -> bytes:
-    """Bind the print file (PDF/X-4, the CMYK output profile embedded), after checking its pages are the
-    brochure's plus the blank ones."""
-    profile = print_profile(paths.PRINT_PROFILE)
-    print_file.check_same_pages(brochure, printed, print_file.blank_pages(brochure.pages))
-    created = dt.datetime(edition.meta.year + 1, 1, 1, tzinfo=dt.UTC)
-    return print_file.bind(printed.groups, profile, [paths.FONTS_DIR], created)
-
-
-@task(name="mark-draft", cache_policy=NO_CACHE, on_completion=[steps.note])
-def mark_draft_copy(printed: PrintedPdf) -> bytes:
-    """The reviewers' copy: the brochure approval will publish, marked "PROJET — ne pas diffuser"."""
-    return draft_mark.mark_draft(printed.published)
-
-
-@task(name="data-package", cache_policy=NO_CACHE, on_completion=[steps.note])
-def build_data_package(edition: Edition, prepared: Prepared, revision: int, built_at: str) -> bytes:
-    """The open-data package (tables as CSV and XLSX, datapackage.json), dated by the revision's record."""
-    return edition_package(edition, prepared, revision, dt.datetime.fromisoformat(built_at))
 
 
 @task(name="record-draft", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -344,13 +223,10 @@ def _recorded_by(catalogue: store.Catalogue, region: str, year: int, run_id: str
 
 
 def _launched_from() -> str:
-    """Where a build's audit line says it came from: this machine's command line, or the service (a run of
-    one of its deployments: the portal's launches, the annual schedule)."""
+    """Where a build's audit line says it came from (publish/launcher.py), from this run's deployment."""
     from prefect.runtime import deployment
 
-    if deployment.get_id():
-        return f"service fir serve ({socket.gethostname()})"[:64]
-    return audit.command_line_address()
+    return launcher.launched_from(deployment.get_id(), socket.gethostname(), audit.command_line_address())
 
 
 def _audit_build(outputs: Path, who: str, where: str, region: str, year: int, error: BaseException) -> None:
@@ -396,7 +272,7 @@ def build_brochure(
     line: with the draft's commit, or, when nothing is recorded, once it is over."""
     runtime.pace_garbage_collector()  # scheduled and national runs do not go through the command line
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
-    who = launched_by or (revisions.SCHEDULER if trigger == revisions.SCHEDULED else audit.system_user())
+    who = launcher.launched_by(launched_by, trigger, audit.system_user())
     where = launched_from or _launched_from()
     try:
         return _build(region, year, inputs, outputs_dir, reason, trigger, force, lock_timeout, who, where)
@@ -417,7 +293,8 @@ def _build(
     who: str,
     where: str,
 ) -> BuildResult:
-    snapshot = take_snapshot(Path(inputs) if inputs else paths.INPUTS_DIR, region, year)
+    inputs_dir = Path(inputs) if inputs else paths.INPUTS_DIR
+    snapshot = take_snapshot(inputs_dir, region, year)
     edition = snapshot.edition
     catalogue = store.open_catalogue(outputs_dir)
     with catalogue.lock(region, year, lock_timeout, _say_waiting):
@@ -425,67 +302,40 @@ def _build(
         decision, manifest = decide_revision(outputs_dir, edition, reason, trigger, force)
         get_run_logger().info("%s %s : %s", region, year, decision.message)
         if not decision.build:
-            try:
-                engine = catalogue.engine
-                audit.record(engine, who, where, audit.BUILD, f"{region} {year}", audit.OK, decision.message)
-            except Exception as exc:  # nothing was built: the line is missing, the run is not a failure
-                get_run_logger().warning("Ligne du journal d'audit non écrite : %s", exc)
-            return BuildResult(
-                paths.brochure_path(outputs_dir, region, year), decision.revision, False, decision.message
-            )
-        # the web edition's address the brochure prints: a public one, or none (validate/address.py)
-        address = printed_address(edition.meta.web_url, os.environ, region, year)
-        settings = (*address.findings, *website_findings(edition.meta.website, region, year))
-        prepared = prepare_edition(snapshot, revisions.latest_basis(manifest), settings)
-        charts = {
-            key: draw_chart(key=key, data=data, primary=edition.meta.primary)
-            for key, data in chart_data(prepared.figures)
-        }
-        revision = record.revision(decision, manifest, edition, prepared)
-        html = render_brochure_html(edition, prepared, charts, revision, address.url)
-        web_page = render_web_edition(edition, prepared, charts, revision, address.url)
-        brochure = paginate.paginate(html, lambda document, stubs, first: lay_out_group(document, stubs, key=first))
-        printed = bind_pdf(brochure, edition)
-        marked = mark_draft_copy(printed)
-        print_html = print_document(html, edition, brochure.pages)
-        for_print = paginate.paginate(  # the same pages: each group laid out once, at once with its page numbers
-            print_html, lambda doc, stubs, first: lay_out_print_group(doc, stubs, key=first), brochure.page_numbers
-        )
-        report = report_lines(edition, prepared.report)
-        carried = carryover.review(Path(inputs) if inputs else paths.INPUTS_DIR, outputs_dir, edition, create=True)
-        if carried is not None:  # what it still carries over from an earlier edition, to confirm before approval
-            options = carryover.command_options(Path(inputs) if inputs else paths.INPUTS_DIR, outputs_dir)
-            report += carried.lines(region, year, options)
+            return _nothing_built(outputs_dir, catalogue, decision, who, where, region, year)
+        built_at = dt.datetime.now(TIMEZONE)
+        values = _run_graph(snapshot, manifest, decision, built_at)
+        carried, carried_lines = carryover.report_lines(inputs_dir, outputs_dir, edition, create=True)
+        report = [*values["report"], *carried_lines]  # carried over from an earlier edition: to confirm
+        run_id = str(flow_run.get_id())
         entry = record.revision_record(
-            revision,
+            values["revision"],
             trigger,
             edition,
-            prepared,
-            printed.pages,
-            dt.datetime.now(TIMEZONE),
+            values["valid"],
+            values["pdf"].pages,
+            built_at,
             code_version(),
-            brochure.page_numbers,
+            values["brochure"].page_numbers,
             tuple(report),
+            run_id=run_id,
+            carried_over=carryover.as_record(carried),
+            web_address=values["web_address"],
         )
-        run_id = str(flow_run.get_id())
-        web_address = WebAddressEntry(url=address.url, setting=address.setting)
-        carried_over = carryover.as_record(carried)
-        entry = dataclasses.replace(entry, run_id=run_id, carried_over=carried_over, web_address=web_address)
-        results = steps.results_of(run_id)
-        files = {
-            "pdf": printed.published,
-            "archive": printed.archival,
-            "draft": marked,
-            "print": bind_print_pdf(for_print, brochure, edition),
-            "web": web_page,
-            "data": build_data_package(edition, prepared, decision.revision, entry.published_at),
-        }
-        detail = f"{decision.message} ; motif : {reason or '—'}"
+        detail = launcher.build_detail(decision.message, reason)
         # Marked from before the commit to the last step: a build killed in between is told by the next command.
         mark = builds.begin(store.edition_dir(catalogue.outputs, region, year), decision.revision)
         try:
             _, views_left = record_draft(
-                outputs_dir, edition, decision.revision, files, entry, results, who, where, detail
+                outputs_dir,
+                edition,
+                decision.revision,
+                values["files"],
+                entry,
+                steps.results_of(run_id),
+                who,
+                where,
+                detail,
             )
         except BaseException:
             builds.end(mark)
@@ -493,9 +343,10 @@ def _build(
     # The draft is recorded (with its audit line and its notice): what follows may fail, never the run.
     incomplete = [views_left] if views_left else []
     try:
-        owed = _after_draft(outputs_dir, region, year, decision.revision, prepared, incomplete)
+        owed = _after_draft(outputs_dir, region, year, decision.revision, values["valid"], incomplete)
     finally:
         builds.end(mark)
+    printed = values["pdf"]
     return BuildResult(
         paths.draft_path(outputs_dir, region, year, decision.revision),
         decision.revision,
@@ -509,6 +360,43 @@ def _build(
         incomplete,
         owed,
     )
+
+
+def _run_graph(
+    snapshot: Snapshot, published: Manifest | None, decision: revisions.Decision, built_at: dt.datetime
+) -> dict[str, Any]:
+    """Every value of the build's graph, its charts and page groups made in worker processes."""
+    values: dict[str, Any] = {
+        "snapshot": snapshot,
+        "environ": dict(os.environ),
+        "published": published,
+        "decision": decision,
+        "built_at": built_at.isoformat(timespec="seconds"),
+        "layout_hint": None,
+    }
+    run = tasks.FlowRun()
+    with workers.for_build():
+        try:
+            return run.run(values)
+        finally:
+            run.wait()
+
+
+def _nothing_built(
+    outputs: Path,
+    catalogue: store.Catalogue,
+    decision: revisions.Decision,
+    who: str,
+    where: str,
+    region: str,
+    year: int,
+) -> BuildResult:
+    """The inputs are those of the latest revision: its audit line, and the current publication."""
+    try:
+        audit.record(catalogue.engine, who, where, audit.BUILD, f"{region} {year}", audit.OK, decision.message)
+    except Exception as exc:  # nothing was built: the line is missing, the run is not a failure
+        get_run_logger().warning("Ligne du journal d'audit non écrite : %s", exc)
+    return BuildResult(paths.brochure_path(outputs, region, year), decision.revision, False, decision.message)
 
 
 def _after_draft(

@@ -177,3 +177,14 @@ def approval_refusal(region: str, year: int, earlier: int, count: int) -> str:
         f"approuver malgré eux en cochant « J'approuve malgré {count} éléments non confirmés » "
         "(en ligne de commande : fir approve … --malgre-non-confirmes)"
     )
+
+
+def report_lines(
+    inputs: Path, outputs: Path, edition: Edition, create: bool = False
+) -> tuple[Review | None, list[str]]:
+    """The review (as `review`) and the report's lines about it: what the edition still carries over from an
+    earlier one, to confirm before approval, with the command to type (none for an edition made from nothing)."""
+    found = review(inputs, outputs, edition, create)
+    if found is None:
+        return None, []
+    return found, found.lines(edition.meta.region, edition.meta.year, command_options(inputs, outputs))

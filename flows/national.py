@@ -49,18 +49,20 @@ def build_edition(
     """Build one edition as a draft (the whole fir-brochure flow, as a nested run), its audit line saying
     it came from a national build (and who ran it, `launched_by`)."""
     from flows.brochure import build_brochure
+    from flows.pipeline.workers import sharing_cores
 
     started = time.perf_counter()
-    result = build_brochure(
-        region=region,
-        year=year,
-        inputs=inputs,
-        outputs=outputs,
-        reason=reason,
-        trigger=trigger,
-        launched_by=launched_by,
-        launched_from=f"{COMMAND_LINE}, {NATIONAL} ({socket.gethostname()})"[:64],
-    )
+    with sharing_cores():  # the batch keeps the cores busy with editions: no worker processes per build
+        result = build_brochure(
+            region=region,
+            year=year,
+            inputs=inputs,
+            outputs=outputs,
+            reason=reason,
+            trigger=trigger,
+            launched_by=launched_by,
+            launched_from=f"{COMMAND_LINE}, {NATIONAL} ({socket.gethostname()})"[:64],
+        )
     return EditionOutcome(
         region, year, result.revision, result.published, result.message, time.perf_counter() - started
     )

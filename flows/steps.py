@@ -25,7 +25,8 @@ class Steps:
     last: float = field(default_factory=time.perf_counter)
 
     def record(self, task: str, run: str, cached: bool) -> None:
-        # Tasks run one after the other: a step lasts from the end of the one before to its own end.
+        # A step lasts from the end of the one before to its own end: parts made side by side (charts, page
+        # groups in worker processes) share the time between completions, so the steps add up to the wall time.
         now = time.perf_counter()
         self.seconds[task] = self.seconds.get(task, 0.0) + now - self.last
         self.last = now

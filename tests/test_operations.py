@@ -210,6 +210,7 @@ def test_a_correction_needs_a_reason_then_creates_revision_2_with_its_erratum(pu
 
 def test_a_run_failing_midway_leaves_published_bytes_unchanged(published, monkeypatch):
     from flows import brochure
+    from flows.edition.render import layout
 
     inputs, outputs = published
     before = _tree(outputs)
@@ -218,7 +219,7 @@ def test_a_run_failing_midway_leaves_published_bytes_unchanged(published, monkey
     def broken_printer(*args, **kwargs):
         raise RuntimeError("panne simulée pendant l'impression")
 
-    monkeypatch.setattr(brochure, "print_pdf", broken_printer)  # the binding step fails
+    monkeypatch.setattr(layout, "print_pdf", broken_printer)  # the binding step (bind-pdf) fails
     with pytest.raises(RuntimeError, match="panne simulée"):
         brochure.build_brochure(region=REGION, year=2018, inputs=str(inputs), outputs=str(outputs), reason="essai")
     assert _tree(outputs) == before

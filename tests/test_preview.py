@@ -19,10 +19,10 @@ import polars as pl
 from flows.edition.charts.data import DrawnChart
 from flows.edition.errors import Problem
 from flows.edition.render.paginate import PageGroup
+from flows.pipeline.workers import Workers
 from flows.preview import build, report, view
 from flows.preview.build import BUG, INPUT, OK, Outcome, Page, Previewer, changed_pages
 from flows.preview.server import Hub, Rebuilder
-from flows.preview.workers import Workers
 from tests.helpers import REGION, children_of, fir, gone
 
 ACTION = "texts/actions/p1-bassin-minier-attractivite.md"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from flows.preview.workers import default_count
+from flows.pipeline.workers import default_count
 from tests.helpers import REGION, children_of, gone
 
 SHOTS = Path("/tmp/preview-shots")

@@ -64,22 +64,18 @@ def add_confirm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 def cmd_check(args: argparse.Namespace) -> int:
     from flows.edition.ingest.snapshot import read_snapshot
-    from flows.edition.prepare import prepare
-    from flows.edition.publish import revisions, store
-    from flows.edition.validate.address import printed_address, website_findings
-    from flows.edition.validate.reconcile import report_lines
+    from flows.edition.publish import store
+    from flows.pipeline import graph
 
     snapshot = read_snapshot(args.inputs, args.region, args.year)
-    # What the latest revision printed decides which published values still hold (compute/published.py).
-    history = store.existing_history(args.outputs, args.region, args.year)
-    # The web address a build would print, as this environment sets it (edition.toml, FIR_PORTAL_URL).
-    meta = snapshot.edition.meta
-    address = printed_address(meta.web_url, os.environ, args.region, args.year)
-    settings = (*address.findings, *website_findings(meta.website, args.region, args.year))
-    prepared = prepare(snapshot, revisions.latest_basis(history), settings)
-    print("\n".join(report_lines(snapshot.edition, prepared.report)))
+    # The build's own steps up to its report: what the latest publication printed decides which published
+    # values still hold; the web address is the one a build would print in this environment.
+    published = store.existing_history(args.outputs, args.region, args.year)
+    inputs = {"snapshot": snapshot, "environ": dict(os.environ), "published": published}
+    values = graph.run(inputs, graph.call, until="report")
+    print("\n".join(values["report"]))
     _print_carried_over(args, snapshot.edition)
-    return EXIT_INPUT if prepared.report.errors else EXIT_OK
+    return EXIT_INPUT if values["prepared"].report.errors else EXIT_OK
 
 
 def _print_carried_over(args: argparse.Namespace, edition: Edition) -> None:

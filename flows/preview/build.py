@@ -1,9 +1,9 @@
-"""One rebuild of the preview: the build's own pure steps, charts and page groups memoised, and the outcome
-the page shows — the pages laid out, or the problems in the inputs above the last good pages.
+"""One rebuild of the preview: the build's own graph (flows/pipeline/graph.py) run in memory up to the
+laid-out brochure, charts and page groups memoised (and made in worker processes), and the outcome the
+page shows — the pages laid out, or the problems in the inputs above the last good pages.
 
-Nothing is written: no outputs/, no catalogue, no Prefect. The erratum is computed against the
-catalogue's current publication, read once at start (as `fir check` does), so it is the one a build
-would print now.
+Nothing is written: no outputs/, no catalogue, no Prefect. The revision's number and erratum are a build's
+now: the catalogue's revisions are read once at start (flows/pipeline/history.py, as the build does).
 """
 
 from __future__ import annotations
@@ -11,31 +11,25 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-import polars as pl
-
-from flows import paths
-from flows.edition.charts.data import DrawnChart, chart_data
 from flows.edition.errors import InputError
 from flows.edition.french import PARIS
 from flows.edition.ingest.snapshot import read_snapshot
-from flows.edition.prepare import prepare
-from flows.edition.publish import record, revisions
+from flows.edition.publish import revisions
 from flows.edition.publish.manifest import Manifest
-from flows.edition.render.context import build_context
-from flows.edition.render.html import render_html
-from flows.edition.render.layout import lay_out_pages
-from flows.edition.render.paginate import PageGroup, paginate, planned_documents
+from flows.edition.render.paginate import Brochure, planned_documents
+from flows.pipeline import graph, work
+from flows.pipeline.nodes import ValidationFailed
+from flows.pipeline.workers import POOL_TROUBLE, Workers
 from flows.preview import report
 from flows.preview.memo import ChartMemo, DrawChart, LayOut, LayoutMemo
-
-if TYPE_CHECKING:
-    from flows.preview.workers import Workers
 
 log = logging.getLogger("fir.preview")
 
@@ -83,19 +77,12 @@ class _Invalid(Exception):
         self.items = items
 
 
-def draw_chart(key: str, data: pl.DataFrame, primary: str) -> DrawnChart:
-    """Draw one chart as the build does (SVG, text kept as text, in a data: URL)."""
-    from flows.edition.charts import draw, svg  # plotnine and matplotlib: only when a chart is drawn
+# The console's name of the graph's steps a rebuild times (the others, instant, count in the next one).
+_SHOWN = {"prepared": "validation", "html": "html"}
 
-    svg.register_fonts(paths.FONTS_DIR)
-    chart = draw.build(key, data, primary)
-    return DrawnChart(chart.key, chart.alt, chart.width_cm, svg.svg_data_uri(svg.chart_svg(chart)))
-
-
-def lay_out(document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
-    """Lay out one page group as the build does, untagged: the same pages, pixels and text, a quarter faster
-    (the PDF/UA structure matters for the published file, not for a page on screen)."""
-    return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, variant=None, texts=True)
+# Kept for the tests and callers that lay out or draw as the preview does.
+draw_chart = work.draw_chart
+lay_out = work.lay_out_preview
 
 
 class Previewer:
@@ -106,7 +93,7 @@ class Previewer:
         inputs: Path,
         region: str,
         year: int,
-        history: Manifest | None = None,
+        history: tuple[Manifest | None, Manifest | None] = (None, None),
         lay_out_group: LayOut = lay_out,
         draw: DrawChart = draw_chart,
         workers: Workers | None = None,
@@ -114,7 +101,8 @@ class Previewer:
         self.inputs, self.region, self.year = inputs, region, year
         self.workers = workers  # when given: charts and page groups that changed are made side by side
         self._plan: tuple[list[int], dict[str, int]] | None = None  # the last layout: pages per group, anchors
-        self.history = history  # the published revisions, for the erratum and the published values kept
+        # Every revision (the next number) and the published ones (the erratum, the published values kept)
+        self.every, self.history = history
         self.layouts = LayoutMemo(lay_out_group)
         self.charts = ChartMemo(draw)
         self._pdfs: dict[str, bytes] = {}  # the PDF of every group whose pages are shown
@@ -124,6 +112,7 @@ class Previewer:
         self._warnings: tuple[str, ...] = ()
         self._title = ""
         self._steps: list[tuple[str, float]] = []  # this rebuild's steps and their seconds
+        self._since = 0.0  # when the last step timed ended
         self.version = 0
 
     def pdf(self, group: str) -> bytes | None:
@@ -170,37 +159,29 @@ class Previewer:
             changed,
         )
 
-    def _step(self, name: str, since: float) -> float:
-        now = time.perf_counter()
-        self._steps.append((name, now - since))
-        return now
+    def _step(self, name: str, since: float) -> None:
+        self._since = time.perf_counter()
+        self._steps.append((name, self._since - since))
 
     def _build(self) -> tuple[tuple[Page, ...], dict[str, bytes], tuple[str, ...]]:
         began = time.perf_counter()
         snapshot = read_snapshot(self.inputs, self.region, self.year)
         edition = snapshot.edition
         self._title = f"{edition.meta.region_name}, {edition.meta.year}"
-        began = self._step("lecture", began)
-        prepared = prepare(snapshot, revisions.latest_basis(self.history))
-        if prepared.report.errors:
-            raise _Invalid(report.from_findings(prepared.report.errors))
-        began = self._step("validation", began)
-        drawn = self.charts.computed
-        wanted = list(chart_data(prepared.figures))
-        self._draw_aside(wanted, edition.meta.primary)
-        charts = {key: self.charts(key, data, edition.meta.primary) for key, data in wanted}
-        began = self._step(f"graphiques ({self.charts.computed - drawn})", began)
-        latest = revisions.latest(self.history)
-        number = latest["revision"] + 1 if latest else 1
-        decision = revisions.Decision(True, number, REASON, REASON)
-        revision = record.revision(decision, self.history, edition, prepared)
-        html = render_html(build_context(edition, prepared, charts, revision), paths.TEMPLATES_DIR)
-        began = self._step("html", began)
-        laid = self.layouts.computed
-        self._lay_out_aside(html)
-        brochure = paginate(html, self.layouts, self._plan[1] if self._plan else None)  # the planned numbers
+        self._step("lecture", began)
+        values: dict[str, Any] = {
+            "snapshot": snapshot,
+            "environ": dict(os.environ),
+            "published": self.history,
+            "decision": decision(self.every, edition.checksums),
+            "layout_hint": self._plan[1] if self._plan else None,
+        }
+        self._since = time.perf_counter()
+        try:
+            brochure: Brochure = graph.run(values, self._compute, until="brochure")["brochure"]
+        except ValidationFailed as exc:
+            raise _Invalid(report.from_findings(list(exc.errors))) from None
         self._plan = ([group.pages for group in brochure.groups], brochure.page_numbers)
-        began = self._step(f"mise en page ({self.layouts.computed - laid} groupe(s))", began)
         shown: list[Page] = []
         pdfs: dict[str, bytes] = {}
         for group in brochure.groups:
@@ -209,17 +190,36 @@ class Previewer:
             first = len(shown) + 1
             texts = group.texts or ("",) * group.pages  # a layout that gave no text (none of ours)
             shown += [Page(first + index, digest, index, text) for index, text in enumerate(texts)]
-        warnings = [finding.message for finding in prepared.report.warnings]
+        warnings = [finding.message for finding in values["prepared"].report.warnings]
         warnings += [w for group in brochure.groups for w in group.warnings]
         return tuple(shown), pdfs, tuple(dict.fromkeys(warnings))
 
-    def _draw_aside(self, wanted: list[tuple[str, pl.DataFrame]], primary: str) -> None:
+    def _compute(self, step: graph.Step, args: dict[str, Any]) -> Any:
+        """One step of the graph, its charts and page groups from the memos (those that changed made in
+        the worker processes first, side by side)."""
+        if step.output == "charts":
+            drawn = self.charts.computed
+            self._draw_aside(args["chart_jobs"])
+            value = step.function(**args, each=self.charts)
+            self._step(f"graphiques ({self.charts.computed - drawn})", self._since)
+        elif step.output == "brochure":
+            laid = self.layouts.computed
+            self._lay_out_aside(args["html"])
+            value = step.function(**args, each=self.layouts)
+            self._step(f"mise en page ({self.layouts.computed - laid} groupe(s))", self._since)
+        else:
+            value = graph.call(step, args)
+            if step.output in _SHOWN:
+                self._step(_SHOWN[step.output], self._since)
+        return value
+
+    def _draw_aside(self, wanted: list[tuple[Any, ...]]) -> None:
         """Draw the charts whose data changed in the worker processes, side by side."""
-        jobs = [(key, data, primary) for key, data in wanted if not self.charts.has(ChartMemo.key(key, data, primary))]
+        jobs = [job for job in wanted if not self.charts.has(ChartMemo.key(*job))]
         if self.workers is None or not jobs:
             return
         try:
-            drawn = self.workers.draw(jobs)
+            drawn = self.workers.map(work.draw_chart, jobs)
         except Exception as exc:  # an optimisation only: the rebuild draws them itself
             self._workers_failed(exc)
             return
@@ -227,8 +227,6 @@ class Previewer:
             self.charts.put(ChartMemo.key(*job), chart)
 
     def _workers_failed(self, exc: Exception) -> None:
-        from flows.preview.workers import POOL_TROUBLE
-
         if isinstance(exc, POOL_TROUBLE):
             log.warning("Processus de l'aperçu arrêtés (%r) : l'aperçu continue sans eux, plus lentement", exc)
             self.workers = None
@@ -250,12 +248,18 @@ class Previewer:
             length[first], first = count, first + count
         jobs.sort(key=lambda job: -length[job[2]])  # the longest first: the others share the other workers
         try:
-            done = self.workers.lay_out(jobs)
+            done = self.workers.map(work.lay_out_preview, jobs)
         except Exception as exc:  # an optimisation only: paginate lays them out itself (and meets the same bug)
             self._workers_failed(exc)
             return
         for (document, stubs, _), group in zip(jobs, done, strict=True):
             self.layouts.put(LayoutMemo.key(document, stubs), group)
+
+
+def decision(every: Manifest | None, checksums: Mapping[str, str]) -> revisions.Decision:
+    """The revision the preview shows: the number a build would give now (after a pending draft too), from
+    the build's own rule, with the preview's reason."""
+    return revisions.decide(every, checksums, REASON, revisions.MANUAL, force=True)
 
 
 def changed_pages(before: tuple[Page, ...], after: tuple[Page, ...]) -> tuple[int, ...]:

@@ -29,10 +29,10 @@ def run(
     """Serve the preview of one edition until Ctrl-C; `workers`: processes laying out side by side (None: one
     per core, 0: none)."""
     from flows.commands import suggest
-    from flows.edition.publish import store
+    from flows.pipeline import history
+    from flows.pipeline.workers import start_workers
     from flows.preview import server
     from flows.preview.build import Previewer
-    from flows.preview.workers import start_workers
 
     folder = inputs / region / str(year)
     if not (folder / META_FILE).is_file():
@@ -55,10 +55,10 @@ def run(
     shown_host = f"[{host}]" if ":" in host else host
     url = f"http://{shown_host}:{bound}/"
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    # The published revisions, read once and never written: the erratum a build would print now.
-    history = store.existing_history(outputs, region, year)
-    pool = start_workers(workers)
-    previewer = Previewer(inputs, region, year, history, workers=pool)
+    # The revisions, read once and never written: the number and erratum a build would print now.
+    revisions = history.existing(outputs, region, year)
+    pool = start_workers(workers, "Aperçu sans processus de mise en page ({}) : plus lent")
+    previewer = Previewer(inputs, region, year, revisions, workers=pool)
 
     def ready() -> None:
         print(f"Aperçu de {region} {year} : {url}  (Ctrl-C pour arrêter)", flush=True)

@@ -114,9 +114,13 @@ def revision_record(
     code_version: str,
     page_numbers: Mapping[str, int] | None = None,
     report: tuple[str, ...] = (),
+    run_id: str = "",
+    carried_over: Mapping[str, object] | None = None,
+    web_address: WebAddressEntry | None = None,
 ) -> RevisionRecord:
     """The manifest's record of a revision: when, why, from which inputs and code, what it printed, and
-    for each changed figure the pages it is printed on (`page_numbers`: the layout's id → page)."""
+    for each changed figure the pages it is printed on (`page_numbers`: the layout's id → page); the
+    Prefect run that built it, what it carries over from an earlier edition and the web address it prints."""
     checksums = edition.checksums
     texts = list(edition.texts.values())
     erratum = tuple(
@@ -142,4 +146,7 @@ def revision_record(
             for name, e in prepared.figures.basis.items()
         },
         report=report,
+        run_id=run_id,
+        carried_over=carried_over,
+        web_address=web_address,
     )

@@ -104,6 +104,15 @@ def print_html(html: str, style: str, blanks: int) -> str:
     return document
 
 
+def print_group(document: str, style: str) -> str:
+    """The print document's version of one of the brochure's group documents (render/paginate.py's
+    `group_document`): the same, with the print stylesheet where `print_html` puts it, before the group's
+    page counter. Equal to the print document's group at the same page, so it can be laid out beside the
+    brochure's groups, before the print document is paginated."""
+    counter = "<style>@page :first {"
+    return document.replace(counter, style + counter, 1)
+
+
 class PrintLayoutMismatch(RuntimeError):
     """The print file's pages are not the brochure's (a bug in the print stylesheet, not a user mistake)."""
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from flows.edition.ingest.meta import EditionMeta
 from flows.edition.validate.findings import Finding
 
 PORTAL_VARIABLE = "FIR_PORTAL_URL"  # the portal's public address, an environment variable of the service
@@ -162,3 +163,9 @@ def website_findings(website: str | None, region: str, year: int) -> tuple[Findi
         "puis relancer."
     )
     return (Finding("error", TABLE, message, f"{toml}, réglage website"),)
+
+
+def settings_findings(address: PrintedAddress, meta: EditionMeta) -> tuple[Finding, ...]:
+    """What the check of a build's settings says in the report: the web edition's address it prints
+    (`address`, from `printed_address`) and the agency's site (edition.toml `website`)."""
+    return (*address.findings, *website_findings(meta.website, meta.region, meta.year))

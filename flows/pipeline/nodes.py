@@ -1,0 +1,227 @@
+"""The build's pure steps, each a plain function whose parameter names are the values it reads and whose
+name is the value it makes (flows/pipeline/graph.py declares them in order). Thin: each calls the
+`flows.edition` functions that hold the rules. A fan-out step takes `each`, the runner's way of computing one
+part (a chart, a group of pages): in a worker process, from a memo, as a Prefect task cached on its content.
+The modules of the steps after the report are imported by them: `fir check` does not load them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from flows import paths
+from flows.edition.charts.data import DrawnChart, chart_data
+from flows.edition.compute.published import BasisEntry
+from flows.edition.errors import InputError
+from flows.edition.ingest.snapshot import Snapshot
+from flows.edition.prepare import Prepared, prepare
+from flows.edition.publish import record, revisions
+from flows.edition.publish.manifest import Manifest, WebAddressEntry
+from flows.edition.render import paginate
+from flows.edition.render.context import build_context
+from flows.edition.render.dates import file_date
+from flows.edition.render.html import render_html
+from flows.edition.render.paginate import Brochure
+from flows.edition.theme import PrintColours
+from flows.edition.validate.address import PrintedAddress, printed_address, settings_findings
+from flows.edition.validate.findings import Finding
+from flows.edition.validate.reconcile import report_lines
+
+if TYPE_CHECKING:
+    from flows.edition.render.layout import PrintedPdf
+
+Job = tuple[Any, ...]  # the arguments of one part
+Each = Callable[..., Any]  # computes one part from its arguments
+
+
+class ValidationFailed(InputError):
+    """The figures do not reconcile beyond what rounding explains: nothing is built."""
+
+    def __init__(self, lines: list[str], errors: tuple[Finding, ...] = ()):
+        Exception.__init__(self, lines)  # one argument, so the exception survives Prefect's pickling
+        self.lines = lines
+        self.errors = errors  # the report's errors, for the preview's page
+        self.problems = []
+
+
+def address(snapshot: Snapshot, environ: Mapping[str, str]) -> PrintedAddress:
+    """The web edition's address the brochure prints: a public one, or none (validate/address.py)."""
+    meta = snapshot.edition.meta
+    return printed_address(meta.web_url, environ, meta.region, meta.year)
+
+
+def settings(snapshot: Snapshot, address: PrintedAddress) -> tuple[Finding, ...]:
+    """What the check of the build's settings found (that address, the agency's site), in the report."""
+    return settings_findings(address, snapshot.edition.meta)
+
+
+def basis(published: Manifest | None) -> dict[str, BasisEntry]:
+    """The published values the latest publication printed, which still hold (compute/published.py)."""
+    return revisions.latest_basis(published)
+
+
+def prepared(snapshot: Snapshot, basis: dict[str, BasisEntry], settings: tuple[Finding, ...]) -> Prepared:
+    """Validate, compute and name the figures; errors and warnings in its report."""
+    return prepare(snapshot, basis, settings)
+
+
+def report(snapshot: Snapshot, prepared: Prepared) -> list[str]:
+    """The validation report, as `fir check` prints it."""
+    return report_lines(snapshot.edition, prepared.report)
+
+
+def valid(prepared: Prepared, report: list[str]) -> Prepared:
+    """The prepared figures, when they reconcile: on errors nothing is built (published gaps stay warnings)."""
+    if prepared.report.errors:
+        raise ValidationFailed(report, tuple(prepared.report.errors))
+    return prepared
+
+
+def chart_jobs(snapshot: Snapshot, valid: Prepared) -> list[Job]:
+    """One job per chart: its key, its own data (what its cache is keyed on) and the brand colour."""
+    return [(key, data, snapshot.edition.meta.primary) for key, data in chart_data(valid.figures)]
+
+
+def charts(chart_jobs: list[Job], each: Each) -> dict[str, DrawnChart]:
+    """Every chart, drawn one per job."""
+    return {job[0]: each(*job) for job in chart_jobs}
+
+
+def revision(
+    decision: revisions.Decision, published: Manifest | None, snapshot: Snapshot, valid: Prepared
+) -> record.Revision:
+    """The revision the brochure is printed as, its erratum against the current publication."""
+    return record.revision(decision, published, snapshot.edition, valid)
+
+
+def html(
+    snapshot: Snapshot,
+    valid: Prepared,
+    charts: dict[str, DrawnChart],
+    revision: record.Revision,
+    address: PrintedAddress,
+) -> str:
+    """Fill the brochure templates (the web edition's address printed on the back cover)."""
+    context = build_context(snapshot.edition, valid, charts, revision, address.url)
+    return render_html(context, paths.TEMPLATES_DIR)
+
+
+def web_page(
+    snapshot: Snapshot,
+    valid: Prepared,
+    charts: dict[str, DrawnChart],
+    revision: record.Revision,
+    address: PrintedAddress,
+) -> bytes:
+    """The web edition: the same context as the brochure, as one accessible HTML page linking to the PDF."""
+    from flows.edition.render import web
+
+    edition = snapshot.edition
+    pdf = paths.file_name("pdf", edition.meta.region, edition.meta.year)
+    font = (paths.FONTS_DIR / "Inter-Regular.otf").read_bytes()  # the charts' labels (charts/draw.py)
+    page = web.web_edition(edition, valid, charts, revision, address.url, pdf, paths.TEMPLATES_DIR, font)
+    return page.encode("utf-8")
+
+
+def brochure(html: str, layout_hint: Mapping[str, int] | None, each: Each) -> Brochure:
+    """The brochure's page groups laid out (render/paginate.py); `layout_hint`: the pages an earlier layout
+    found, when there is one (the preview's last)."""
+    return paginate.paginate(html, each, layout_hint)
+
+
+def pdf(brochure: Brochure, snapshot: Snapshot) -> PrintedPdf:
+    """Bind the page groups into the published PDF (PDF/UA-1) and the archival one (PDF/A-3a, data attached)."""
+    from flows.edition.render.layout import print_pdf as bind_brochure
+
+    edition = snapshot.edition
+    return bind_brochure(brochure, list(edition.attachments), file_date(edition.meta.year), [paths.FONTS_DIR])
+
+
+def marked(pdf: PrintedPdf) -> bytes:
+    """The reviewers' copy: the brochure approval will publish, marked "PROJET — ne pas diffuser"."""
+    from flows.edition.render import draft_mark
+
+    return draft_mark.mark_draft(pdf.published)
+
+
+def print_style(snapshot: Snapshot) -> str:
+    """The print stylesheet (CMYK, bleed, marks), known before any page is laid out."""
+    from flows.edition.render import print_file
+
+    meta = snapshot.edition.meta
+    return print_file.stylesheet(PrintColours.from_brand(meta.primary, meta.accent))
+
+
+def print_html(html: str, print_style: str, brochure: Brochure) -> str:
+    """The print shop's document: the brochure with the print stylesheet and the blank pages that make its
+    page count a multiple of 4."""
+    from flows.edition.render import print_file
+    from flows.edition.render.layout import print_profile
+
+    print_profile(paths.PRINT_PROFILE)  # missing: said now (exit 3) rather than after laying every page out
+    return print_file.print_html(html, print_style, print_file.blank_pages(brochure.pages))
+
+
+def print_brochure(print_html: str, brochure: Brochure, each: Each) -> Brochure:
+    """The print file's page groups: the brochure's pages, each group laid out once, at once with its
+    page numbers (the brochure's)."""
+    return paginate.paginate(print_html, each, brochure.page_numbers)
+
+
+def print_plan(print_html: str, brochure: Brochure) -> list[Job]:
+    """The print file's groups as `print_brochure` will ask for them: the brochure's groups, the blank pages
+    before the back cover. Known at once, so they can be laid out side by side."""
+    from flows.edition.render import print_file
+
+    pages = [group.pages for group in brochure.groups]
+    blanks = print_file.blank_pages(brochure.pages)
+    if blanks:
+        pages[-1:] = [blanks, pages[-1]]
+    return list(paginate.planned_documents(print_html, pages, brochure.page_numbers))
+
+
+def print_beside(job: Job, print_style: str) -> Job:
+    """The print file's version of one brochure group just laid out (`job`: its document, stubs and first page):
+    the same document with the print stylesheet, as `print_brochure` will ask for it when the group keeps its
+    page (every group before the blank pages). Laid out beside the brochure's next groups."""
+    from flows.edition.render import print_file
+
+    document, stubs, first = job
+    return (print_file.print_group(document, print_style), stubs, first)
+
+
+def print_pdf_file(print_brochure: Brochure, brochure: Brochure, snapshot: Snapshot) -> bytes:
+    """Bind the print file (PDF/X-4, the CMYK output profile embedded), after checking its pages are the
+    brochure's plus the blank ones."""
+    from flows.edition.render import print_file
+    from flows.edition.render.layout import print_profile
+
+    profile = print_profile(paths.PRINT_PROFILE)
+    print_file.check_same_pages(brochure, print_brochure, print_file.blank_pages(brochure.pages))
+    created = file_date(snapshot.edition.meta.year)
+    return print_file.bind(print_brochure.groups, profile, [paths.FONTS_DIR], created)
+
+
+def data(snapshot: Snapshot, valid: Prepared, decision: revisions.Decision, built_at: str) -> bytes:
+    """The open-data package (tables as CSV and XLSX, datapackage.json), dated by the revision's record."""
+    from flows.edition.opendata.package import edition_package
+
+    return edition_package(snapshot.edition, valid, decision.revision, dt.datetime.fromisoformat(built_at))
+
+
+def web_address(address: PrintedAddress) -> WebAddressEntry:
+    """What the revision's record keeps of the address printed: the address and its setting."""
+    return WebAddressEntry(url=address.url, setting=address.setting)
+
+
+def files(pdf: PrintedPdf, marked: bytes, print_pdf: bytes, web_page: bytes, data: bytes) -> dict[str, bytes]:
+    """The draft's files by role: brochure, archival copy, marked copy, print file, web edition, data."""
+    return {
+        "pdf": pdf.published,
+        "archive": pdf.archival,
+        "draft": marked,
+        "print": print_pdf,
+        "web": web_page,
+        "data": data,
+    }

@@ -1,0 +1,119 @@
+"""The graph run by the Prefect flow: each named step a task cached on its content (its inputs, its source,
+the code's digest and its own name), each part of a fan-out a task of its own (`chart-history`, `pages-12`,
+`print-pages-12`) whose work goes to the build's worker processes; every task reports to `steps.note`.
+
+Parts known ahead (the charts, the print file's groups) go to the workers at once, but the first, which the
+build's own process makes meanwhile; the brochure's groups, asked for one after the other by the pagination,
+are made by the build's own process, each letting the print file's version of it start in a worker beside the
+next ones. So every core is busy: the build's process and its workers (one per core but its own). A part
+computed ahead is taken, never asked for again, so a cold build's tasks are never served from the cache.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import INPUTS, NO_CACHE, TASK_SOURCE, CacheKeyFnPolicy
+from prefect.futures import PrefectFuture
+
+from flows import steps
+from flows.pipeline import graph, workers
+from flows.version import code_digest
+
+# Same inputs, same step, same code, templates and libraries: same result.
+CONTENT = (
+    INPUTS
+    + TASK_SOURCE
+    + CacheKeyFnPolicy(cache_key_fn=lambda context, parameters: f"{context.task.name} {code_digest()}")
+)
+
+
+def _in_workers(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function`, run in the build's worker processes when there are some (flows/pipeline/workers.py)."""
+
+    @functools.wraps(function)
+    def pooled(*args: Any, **kwargs: Any) -> Any:
+        return workers.run(functools.partial(function, **kwargs), *args) if kwargs else workers.run(function, *args)
+
+    return pooled
+
+
+def _task(name: str, function: Callable[..., Any], cached: bool, run_name: str | None = None) -> Any:
+    return task(
+        name=name,
+        cache_policy=CONTENT if cached else NO_CACHE,
+        task_run_name=run_name,
+        on_completion=[steps.note],
+    )(function)
+
+
+TASKS = {step.output: _task(step.task, step.function, step.cached) for step in graph.GRAPH if step.task}
+PARTS = {
+    step.output: _task(step.part.task, _in_workers(step.part.function), True, step.part.run_name)
+    for step in graph.GRAPH
+    if step.part
+}
+
+
+class FlowRun:
+    """One run of the graph inside the flow: the parts computed ahead, by step, until they are taken."""
+
+    def __init__(self) -> None:
+        self._ahead: dict[str, dict[str, PrefectFuture[Any]]] = {}
+        self._lock = threading.Lock()
+        self._values: dict[str, Any] = {}
+
+    def run(self, values: dict[str, Any], until: str | None = None) -> dict[str, Any]:
+        self._values = values
+        return graph.run(values, self.compute, until)
+
+    def compute(self, step: graph.Step, args: dict[str, Any]) -> Any:
+        if step.part is None:
+            return TASKS[step.output](**args) if step.output in TASKS else step.function(**args)
+        pool = workers.build_pool()
+        side_by_side = pool is not None  # without worker processes, one part after the other
+        if pool is not None and step.part.warm is not None:
+            pool.warm(step.part.warm)  # while this process makes the first parts
+        if step.plan is not None and side_by_side:
+            key = step.part.key
+            planned = step.plan(**graph.arguments(step.plan, {**self._values, **args}))
+            with self._lock:
+                ahead = self._ahead.get(step.output, {})
+                planned = [job for job in planned if key(*job) not in ahead]
+            for job in planned[1:]:  # the first is made here, while the workers make the others
+                self._submit(step, job)
+        return step.function(**args, each=functools.partial(self._each, step, side_by_side))
+
+    def _submit(self, step: graph.Step, job: tuple[Any, ...]) -> None:
+        assert step.part is not None
+        key = step.part.key(*job)
+        with self._lock:
+            ahead = self._ahead.setdefault(step.output, {})
+            if key not in ahead:
+                ahead[key] = PARTS[step.output].submit(*job)
+
+    def _each(self, step: graph.Step, side_by_side: bool, *job: Any) -> Any:
+        assert step.part is not None
+        with self._lock:
+            future = self._ahead.get(step.output, {}).pop(step.part.key(*job), None)
+        if future is not None:
+            done = future.result()
+        else:
+            with workers.here():  # what is asked for and not made ahead, the build's own process makes
+                done = PARTS[step.output](*job)
+        if step.beside is not None and side_by_side:
+            later, make = step.beside
+            self._submit(graph.STEPS[later], make(job, **graph.arguments(make, self._values)))
+        return done
+
+    def wait(self) -> None:
+        """Wait for the parts computed ahead that no step took (a group laid out before its page moved)."""
+        with self._lock:
+            left = [future for ahead in self._ahead.values() for future in ahead.values()]
+            self._ahead = {}
+        for future in left:
+            future.wait()

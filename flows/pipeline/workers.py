@@ -1,0 +1,196 @@
+"""Worker processes for the heavy parts — charts drawn and page groups laid out side by side — shared by the
+Prefect build and the preview, so that they wait for the longest of them rather than for their sum. The
+preview has one per core (its own process only schedules); a build one per core but one, its own process
+laying out the brochure's pages while they lay out the print file's (flows/pipeline/tasks.py).
+
+The workers are started once per build or preview ("spawn": Prefect's and the preview's threads make forking
+unsafe), load what their jobs need (the preview's before its first save, a build's as its layout starts),
+ignore Ctrl-C (their owner stops them: terminated, not waited for), leave when their owner is killed, and are
+only ever an optimisation: when the pool breaks (a worker killed by the system breaks it at once), the work is
+done in the calling process, the same bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+MAX_WORKERS = 4  # beyond, the brochure has too few groups changing at once for more to help
+WAIT_S = 300.0  # a worker that never answers: the work is done here
+PARENT_CHECK_S = 1.0  # how often a worker checks that its owner is still there
+COUNT_VARIABLE = "FIR_WORKERS"  # the number of worker processes of a build (0: none); default one per core
+# The pool itself is unusable (a worker killed, no answer): its owner goes on without it.
+POOL_TROUBLE = (BrokenProcessPool, TimeoutError, OSError)
+
+log = logging.getLogger("fir.workers")
+
+
+def default_count() -> int:
+    """One worker per core available to this process, up to MAX_WORKERS; none on a single core (the calling
+    process works itself, without the processes' memory)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 0 if cores < 2 else min(cores, MAX_WORKERS)
+
+
+def _start(warm: str, owner: int) -> None:
+    """In each worker: leave Ctrl-C to the owner, go when it is gone, then load what a layout needs ("pages")
+    and a chart too ("charts"), or nothing ("": each job imports what it needs)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_follow, args=(owner,), daemon=True).start()
+    if warm:
+        from flows.pipeline import work
+
+        work.warm_up(warm == "charts")
+
+
+def _follow(owner: int) -> None:
+    """Exit once the owner is gone, or at once if it is gone already (killed with SIGKILL: nothing told the
+    worker, which would wait forever)."""
+    while os.getppid() == owner:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
+
+
+class Workers:
+    """A pool of worker processes; `close` stops them at once. `warm`: what they load before their first job
+    ("charts": WeasyPrint and plotnine, for the preview, idle until the first save; "pages": WeasyPrint only;
+    "": nothing, for a build, whose first jobs come at once and would wait for it)."""
+
+    def __init__(self, count: int, warm: str = "charts") -> None:
+        self.count = count
+        context = multiprocessing.get_context("spawn")
+        self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(warm, os.getpid()))
+        self._warmed: set[Callable[[], object]] = set()
+        for _ in range(count):  # started now, while the figures are prepared
+            self._pool.submit(os.getpid)
+
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        """`function` (module-level: the worker imports it) called with `args` in a worker."""
+        return self._pool.submit(function, *args)
+
+    def warm(self, function: Callable[[], object]) -> None:
+        """`function` once in each worker, in the background: what its next jobs will need, loaded meanwhile."""
+        if function not in self._warmed:
+            self._warmed.add(function)
+            for _ in range(self.count):
+                self._pool.submit(function)
+
+    def map(self, function: Callable[..., T], jobs: Sequence[tuple[Any, ...]]) -> list[T]:
+        """`function(*job)` for each job, side by side, in order."""
+        futures = [self._pool.submit(function, *job) for job in jobs]
+        return [future.result(timeout=WAIT_S) for future in futures]
+
+    def pids(self) -> list[int]:
+        return [process.pid for process in getattr(self._pool, "_processes", {}).values() if process.pid]
+
+    def close(self) -> None:
+        """Stop the workers now, a layout under way included (Python 3.11's executor would wait for it)."""
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(5)
+
+
+def start_workers(
+    count: int | None, unavailable: str = "Sans processus de travail ({}) : plus lent", warm: str = "charts"
+) -> Workers | None:
+    """`count` workers (None: `default_count()`), or none when 0 or when they cannot be started (said once,
+    as `unavailable` says it: the work goes on without them, more slowly)."""
+    count = default_count() if count is None else count
+    if count <= 0:
+        return None
+    try:
+        return Workers(count, warm)
+    except (OSError, AssertionError) as exc:  # AssertionError: a daemon process may not start any
+        log.warning("%s", unavailable.format(exc))
+        return None
+
+
+# The build's pool: set for the length of one build (`for_build`) in its context, which Prefect copies into
+# the threads of the tasks it submits (several builds may run at once, in threads: `fir national`).
+_build_pool: ContextVar[Workers | None] = ContextVar("fir_build_pool", default=None)
+_build_count: ContextVar[int | None] = ContextVar("fir_build_count", default=None)
+_here: ContextVar[bool] = ContextVar("fir_here", default=False)  # this part is the build's own process's
+_broken: set[int] = set()  # pools found broken (id), left for the work in the calling process
+_broken_lock = threading.Lock()
+
+
+def build_count() -> int:
+    """The build's worker count: none inside a batch of builds (`sharing_cores`) or in a daemon process
+    (which may not start any), else `FIR_WORKERS` when it is a whole number, else one per core but the one
+    the build's own process keeps busy (it lays out the brochure's pages while they lay out the print file's)."""
+    if (count := _build_count.get()) is not None:
+        return count
+    if multiprocessing.current_process().daemon:
+        return 0
+    value = os.environ.get(COUNT_VARIABLE, "").strip()
+    return int(value) if value.isdigit() else max(default_count() - 1, 0)
+
+
+@contextmanager
+def sharing_cores() -> Iterator[None]:
+    """Builds run inside the block have no worker processes of their own: a batch of builds (`fir national`)
+    keeps the cores busy with editions already."""
+    token = _build_count.set(0)
+    try:
+        yield
+    finally:
+        _build_count.reset(token)
+
+
+@contextmanager
+def for_build() -> Iterator[Workers | None]:
+    """Worker processes for one build, stopped when it ends (none when `build_count()` is 0)."""
+    pool = start_workers(build_count(), "Construction sans processus de travail ({}) : plus lente", warm="")
+    token = _build_pool.set(pool)
+    try:
+        yield pool
+    finally:
+        _build_pool.reset(token)
+        if pool is not None:
+            pool.close()
+
+
+def build_pool() -> Workers | None:
+    """The pool of the build under way in this context, if it has one that works."""
+    pool = _build_pool.get()
+    return None if pool is None or id(pool) in _broken else pool
+
+
+@contextmanager
+def here() -> Iterator[None]:
+    """The parts computed inside the block are the build's own process's share: `run` computes them here."""
+    token = _here.set(True)
+    try:
+        yield
+    finally:
+        _here.reset(token)
+
+
+def run(function: Callable[..., T], *args: Any) -> T:
+    """`function(*args)` in a worker of the build's pool, or here when there is none, when it broke (said
+    once: the build goes on without it) or inside `here`."""
+    pool = build_pool()
+    if pool is None or _here.get():
+        return function(*args)
+    try:
+        return pool.submit(function, *args).result(timeout=WAIT_S)
+    except POOL_TROUBLE as exc:
+        with _broken_lock:
+            if id(pool) not in _broken:
+                _broken.add(id(pool))
+                log.warning("Processus de construction arrêtés (%r) : la construction continue sans eux", exc)
+        return function(*args)

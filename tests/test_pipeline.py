@@ -1,0 +1,230 @@
+"""The build's graph (flows/pipeline/graph.py): declared in order, drawn in the README as it is, run up to a
+value; the print file's groups started beside the brochure's are the very documents its pagination asks for;
+the rules moved out of the flow's body (who launched a build, the files' date, the settings' findings)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from flows import paths
+from flows.edition.ingest.meta import EditionMeta
+from flows.edition.publish import launcher, revisions
+from flows.edition.render import paginate, print_file
+from flows.edition.render.dates import file_date
+from flows.edition.render.paginate import MARKER, PageGroup
+from flows.edition.validate.address import printed_address, settings_findings
+from flows.pipeline import draw, graph, nodes, workers
+
+HEAD = (
+    '<html lang="fr"><head><title>t</title>'
+    '<style class="page-footer" data-first-page="right">R</style>'
+    '<style class="page-footer" data-first-page="left" media="not all">L</style></head><body>'
+)
+STYLE = '<style class="print">@page { bleed: 3mm; }</style>'
+
+
+def test_the_graph_is_declared_in_order_and_each_value_made_once():
+    assert graph.check_order() == []
+    assert [step.task for step in graph.GRAPH if step.task] == [
+        "prepare",
+        "render-html",
+        "render-web",
+        "bind-pdf",
+        "mark-draft",
+        "print-html",
+        "print-pdf",
+        "data-package",
+    ]
+    assert {step.part.run_name for step in graph.GRAPH if step.part} == {
+        "chart-{key}",
+        "pages-{first}",
+        "print-pages-{first}",
+    }
+    broken = graph.check_order((graph.STEPS["html"], graph.STEPS["charts"], graph.STEPS["charts"]))
+    assert "html lit charts avant qu'il soit fait" in broken and "charts fait deux fois" in broken
+
+
+def test_check_runs_the_graph_only_up_to_the_report():
+    assert graph.needed("report") == {"address", "settings", "basis", "prepared", "report"}
+    assert "print_brochure" not in graph.needed("brochure") and "charts" in graph.needed("brochure")
+
+
+def test_the_readme_shows_the_graph_as_drawn_from_it():
+    readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert draw.in_readme(readme) == draw.mermaid(), "README : relancer python -m flows.pipeline.draw"
+    assert 'prepared["prepared<br/>task prepare · nodes.prepared"]' in draw.mermaid()
+
+
+class FakeLayout:
+    """Each group's document says how many pages it fills (tests/edition/test_paginate.py's idea)."""
+
+    def __init__(self) -> None:
+        self.documents: list[tuple[str, tuple[str, ...], int]] = []
+
+    def __call__(self, document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
+        self.documents.append((document, stubs, first))
+        if "data-toc" in document:
+            pages = 1
+        elif "blank-pages" in document:
+            pages = document.count('<div class="blank-page">')
+        else:
+            pages = int(re.search(r'data-pages="(\d+)"', document).group(1))
+        ids = [i for i in re.findall(r'id="([^"]+)"', document) if i not in stubs]
+        return PageGroup(document.encode(), pages, dict.fromkeys(ids, 0), [], stubs)
+
+
+def _html() -> str:
+    toc = '<section data-toc="1"><a href="#p1">@@page:p1@@</a> <a href="#p2">@@page:p2@@</a></section>'
+    groups = [
+        '<section data-pages="1" id="cover"></section>',
+        toc,
+        '<section data-pages="3" id="p1"></section>',
+        '<section data-pages="2" id="p2"><a href="#p1">voir</a></section>',
+        '<section data-pages="1" id="back"></section>',
+    ]
+    return HEAD + "".join(MARKER + group for group in groups) + "</body></html>"
+
+
+def test_the_print_groups_started_beside_the_brochure_are_those_its_pagination_asks_for():
+    """8 pages and 0 blank, then 9 pages and 3 blank ones: every print group but the blank pages and the back
+    cover (moved by them) is one started beside the brochure's, or planned once its page count is known."""
+    for extra, blanks in ((0, 0), (1, 3)):
+        html = _html().replace('data-pages="2" id="p2"', f'data-pages="{2 + extra}" id="p2"')
+        brochure_layout = FakeLayout()
+        brochure = paginate.paginate(html, brochure_layout)
+        assert print_file.blank_pages(brochure.pages) == blanks
+        beside = {nodes.print_beside(job, STYLE) for job in brochure_layout.documents}
+        document = print_file.print_html(html, STYLE, blanks)
+        planned = set(nodes.print_plan(document, brochure))
+        print_layout = FakeLayout()
+        printed = paginate.paginate(document, print_layout, brochure.page_numbers)
+        asked = set(print_layout.documents)
+        assert printed.pages == brochure.pages + blanks
+        assert asked <= planned  # each asked for once, all known at once
+        moved = 2 if blanks else 0  # the blank pages' group and the back cover after them
+        assert len(asked - beside) == moved, sorted(job[2] for job in asked - beside)
+
+
+def test_who_launched_a_build_and_from_where():
+    assert launcher.launched_by("m.dupont", revisions.SCHEDULED, "root") == "m.dupont"
+    assert launcher.launched_by(None, revisions.SCHEDULED, "root") == revisions.SCHEDULER
+    assert launcher.launched_by(None, revisions.MANUAL, "root") == "root"
+    assert launcher.launched_from("4f1c", "serveur-fir", "ligne de commande") == "service fir serve (serveur-fir)"
+    assert launcher.launched_from(None, "serveur-fir", "ligne de commande") == "ligne de commande"
+    assert len(launcher.launched_from("4f1c", "h" * 100, "")) == 64
+    assert launcher.build_detail("projet de révision 2", None) == "projet de révision 2 ; motif : —"
+    assert launcher.build_detail("projet de révision 2", "erreur") == "projet de révision 2 ; motif : erreur"
+
+
+def test_the_files_are_dated_by_their_edition_never_by_the_clock():
+    assert file_date(2024) == dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def test_the_settings_findings_are_the_address_s_and_the_site_s():
+    meta = EditionMeta("hauts-de-france", "Hauts-de-France", "ARS", "ARS", 2024, "FIR", website="http://intranet/")
+    address = printed_address(None, {}, "hauts-de-france", 2024)
+    findings = settings_findings(address, meta)
+    assert [f.level for f in findings] == ["warning", "error"]
+    assert "Aucune adresse publique" in findings[0].message and "intranet" in findings[1].message
+    public = printed_address(None, {"FIR_PORTAL_URL": "https://fir.agence.fr"}, "hauts-de-france", 2024)
+    assert public.url == "https://fir.agence.fr/editions/hauts-de-france/2024/web/"
+    assert settings_findings(public, EditionMeta("hauts-de-france", "H", "A", "A", 2024, "FIR")) == ()
+
+
+def test_a_build_s_work_goes_to_its_worker_processes_and_comes_back_here_when_they_break(monkeypatch, caplog):
+    monkeypatch.setenv(workers.COUNT_VARIABLE, "1")
+    with workers.for_build() as pool:
+        assert pool is not None and workers.build_pool() is pool
+        assert workers.run(os.getpid) != os.getpid()  # in the worker
+        os.kill(pool.pids()[0], signal.SIGKILL)  # killed by the system (out of memory, say)
+        with caplog.at_level(logging.WARNING, logger="fir.workers"):
+            assert workers.run(os.getpid) == os.getpid()  # here, the build goes on
+        assert workers.build_pool() is None and "la construction continue sans eux" in caplog.text
+    with workers.sharing_cores():
+        assert workers.build_count() == 0  # a batch of builds: none of their own
+    monkeypatch.setenv(workers.COUNT_VARIABLE, "0")
+    with workers.for_build() as none:
+        assert none is None and workers.run(os.getpid) == os.getpid()
+
+
+def test_the_workers_of_a_process_killed_with_sigkill_go_with_it():
+    """A build killed with SIGKILL tells its workers nothing: they see their owner gone and leave."""
+    script = (
+        "import time\n"
+        "from flows.pipeline.workers import Workers\n"
+        'pool = Workers(1, warm="")\n'
+        "print(pool.pids()[0], flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        worker = int(owner.stdout.readline())
+        os.kill(owner.pid, signal.SIGKILL)
+        owner.wait()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and _alive(worker):
+            time.sleep(0.2)
+        assert not _alive(worker)
+    finally:
+        owner.kill()
+        owner.wait()
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie has left: whoever adopted it reaps it when it can)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return "State:\tZ" not in status.read()
+    except FileNotFoundError:
+        return False
+
+
+def test_the_graph_up_to_the_revision_and_its_record_as_a_build_makes_them(inputs_copy):
+    """The real 2024 edition: the steps up to the revision in plain calls (no chart drawn, no page laid out),
+    and the record the flow stores, with the run, the carried-over items and the web address in it."""
+    from flows.edition.ingest.snapshot import read_snapshot
+    from flows.edition.publish import record
+
+    snapshot = read_snapshot(inputs_copy, "hauts-de-france", 2024)
+    decision = revisions.decide(None, snapshot.edition.checksums, None, revisions.MANUAL)
+    inputs = {"snapshot": snapshot, "environ": {}, "published": None, "decision": decision}
+    values = graph.run(inputs, graph.call, until="revision")
+    assert set(values) == set(inputs) | graph.needed("revision")
+    assert values["revision"].number == 1 and values["address"].url is None
+    web = nodes.web_address(values["address"])
+    entry = record.revision_record(
+        values["revision"],
+        revisions.MANUAL,
+        snapshot.edition,
+        values["valid"],
+        42,
+        dt.datetime(2026, 12, 7, 1, 0, tzinfo=dt.UTC),
+        "v1",
+        run_id="4f1c",
+        carried_over={"earlier_year": 2023, "items": []},
+        web_address=web,
+    ).as_json()
+    assert entry["run_id"] == "4f1c" and entry["carried_over"]["earlier_year"] == 2023
+    assert entry["web_address"] == {"url": None, "setting": ""}
+
+
+def test_the_preview_s_revision_number_is_the_build_s_after_a_pending_draft_too():
+    """The preview asks `revisions.decide` as the build does (forced, with its own reason): a draft pending
+    after revision 1 makes it number 3, as the next build; the same inputs too (the preview always shows)."""
+    from flows.preview import build
+
+    published = {"revisions": [{"revision": 1, "inputs_digest": "a", "status": "published", "reason": "r"}]}
+    every = {"revisions": [*published["revisions"], {"revision": 2, "inputs_digest": "b", "status": "draft"}]}
+    built = revisions.decide(every, {"x": "y"}, "correction", revisions.MANUAL)
+    shown = build.decision(every, {"x": "y"})
+    assert built.revision == shown.revision == 3 and shown.build and shown.reason == build.REASON
+    unchanged = {"revisions": [{**every["revisions"][1], "inputs_digest": revisions.inputs_digest({"x": "y"})}]}
+    assert build.decision(unchanged, {"x": "y"}).revision == 3
+    assert build.decision(None, {"x": "y"}).revision == 1
