@@ -168,7 +168,7 @@ _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 # of the brochure. Each pair by its exact text: any other literal of these files is still looked for.
 SAME_WORDS_ELSEWHERE = {
     ("flows/edition/validate/reconcile.py", "CP exécutés"),  # `fir check`: « CP exécutés 1 € ≠ … »
-    ("flows/edition/authoring/workbook.py", "AE et CP par mission du FIR"),  # the workbook's guide
+    ("flows/edition/authoring/workbook_guide.py", "AE et CP par mission du FIR"),  # the workbook's guide
     ("flows/edition/labels.py", "Dépenses par mission"),  # the input tables' names (labels.TABLE_NAMES)
     ("flows/edition/labels.py", "Montants des actions"),
     ("flows/edition/labels.py", "Identifiant de la ligne"),  # their columns' titles (labels.COLUMN_TITLES)
