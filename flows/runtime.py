@@ -33,13 +33,14 @@ def temporary_server_logged_aside() -> Iterator[None]:
     tracebacks of database work it was still doing when the command stopped it. The client started by
     the flow reuses this server (Prefect keeps one per process); the command's own output is untouched.
     """
-    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import get_current_settings
 
     settings = get_current_settings()
     if settings.api.url or not settings.server.ephemeral.enabled:
-        yield
+        yield  # a running server: its own module (FastAPI, its database layer: 1 s) is not imported
         return
+    from prefect.server.api.server import SubprocessASGIServer
+
     log = settings.home / "temporary-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     terminal = os.dup(2)

@@ -104,6 +104,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         args.region, args.year, args.inputs, args.outputs, args.reason, args.force, args.timings
     ):
         return EXIT_OK
+    from flows.pipeline import workers
+
+    workers.start_early()  # they load plotnine and WeasyPrint while this process imports Prefect
     service.use_running_service()  # before any Prefect import: a running `fir serve` spares the temporary server
     service.protect_temporary_server()  # else the temporary server asks for credentials too
     started = time.perf_counter()

@@ -54,9 +54,19 @@ def warm_up_pages() -> None:
     lay_out_preview(_WARM_UP, (), 1)
 
 
-def warm_up(charts: bool) -> None:
-    """Load what a layout needs (WeasyPrint, the brochure's fonts, fontconfig's cache) and, with `charts`,
-    what a chart needs (plotnine and matplotlib: 2 s the first time), in a worker before its first job."""
+def warm_up_charts() -> None:
+    """Load what a chart needs (plotnine and matplotlib: 2 s the first time, the chart fonts)."""
+    from flows.edition.charts import draw, svg  # noqa: F401
+
+    svg.register_fonts(paths.FONTS_DIR)
+
+
+def warm_up(what: str) -> None:
+    """In a worker before its first job: "charts", what a layout needs (WeasyPrint, the brochure's fonts,
+    fontconfig's cache) and what a chart needs; "build", the same, the charts' first (a build's first jobs);
+    "pages", a layout's only."""
+    if what == "build":
+        warm_up_charts()
     lay_out_preview(_WARM_UP, (), 1)
-    if charts:
-        from flows.edition.charts import draw  # noqa: F401
+    if what == "charts":
+        warm_up_charts()
