@@ -24,6 +24,15 @@ def pace_garbage_collector() -> None:
         gc.set_threshold(*BUILD_THRESHOLDS)
 
 
+def freeze_imported() -> None:
+    """Leave the objects made so far (the modules imported: Prefect, Polars, SQLAlchemy…, which live as long
+    as the process) out of every later collection: each full one then walks the build's own objects only.
+    Measured on the 2024 brochure: the collector's time down to a quarter in a cold build, to less than half
+    in a correction. For a command's one build only: a long-lived process (the service) would keep for ever
+    the garbage of the moment it froze."""
+    gc.freeze()
+
+
 @contextmanager
 def temporary_server_logged_aside() -> Iterator[None]:
     """Start Prefect's temporary API server (used when no PREFECT_API_URL is set) with its standard error

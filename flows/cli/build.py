@@ -119,6 +119,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from flows.notices import audit
     from flows.steps import record_steps
 
+    runtime.freeze_imported()  # the modules live as long as the command: no collection walks them again
     user = audit.system_user()
 
     try:
