@@ -14,6 +14,7 @@ done in the calling process, the same bytes.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import multiprocessing
 import os
@@ -26,6 +27,8 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
+
+from flows import runtime
 
 T = TypeVar("T")
 MAX_WORKERS = 4  # beyond, the brochure has too few groups changing at once for more to help
@@ -50,10 +53,12 @@ def _start(warm: str, owner: int) -> None:
     and a chart too ("charts"), or nothing ("": each job imports what it needs)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_follow, args=(owner,), daemon=True).start()
+    runtime.pace_garbage_collector()  # a layout's millions of objects, as in the build's own process
     if warm:
         from flows.pipeline import work
 
         work.warm_up(warm)
+    gc.freeze()  # what is loaded now stays: the collections of its jobs do not walk it again
 
 
 def _follow(owner: int) -> None:
