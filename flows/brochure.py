@@ -275,7 +275,9 @@ def build_brochure(
     who = launcher.launched_by(launched_by, trigger, audit.system_user())
     where = launched_from or _launched_from()
     try:
-        return _build(region, year, inputs, outputs_dir, reason, trigger, force, lock_timeout, who, where)
+        # The workers start with the run: they load plotnine and WeasyPrint while the figures are read.
+        with workers.for_build():
+            return _build(region, year, inputs, outputs_dir, reason, trigger, force, lock_timeout, who, where)
     except BaseException as exc:
         _audit_build(outputs_dir, who, where, region, year, exc)
         raise
@@ -365,7 +367,7 @@ def _build(
 def _run_graph(
     snapshot: Snapshot, published: Manifest | None, decision: revisions.Decision, built_at: dt.datetime
 ) -> dict[str, Any]:
-    """Every value of the build's graph, its charts and page groups made in worker processes."""
+    """Every value of the build's graph, its charts and page groups made in the build's worker processes."""
     values: dict[str, Any] = {
         "snapshot": snapshot,
         "environ": dict(os.environ),
@@ -375,11 +377,10 @@ def _run_graph(
         "layout_hint": None,
     }
     run = tasks.FlowRun()
-    with workers.for_build():
-        try:
-            return run.run(values)
-        finally:
-            run.wait()
+    try:
+        return run.run(values)
+    finally:
+        run.wait()
 
 
 def _nothing_built(

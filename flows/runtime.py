@@ -24,6 +24,15 @@ def pace_garbage_collector() -> None:
         gc.set_threshold(*BUILD_THRESHOLDS)
 
 
+def freeze_imported() -> None:
+    """Leave the objects made so far (the modules imported: Prefect, Polars, SQLAlchemy…, which live as long
+    as the process) out of every later collection: each full one then walks the build's own objects only.
+    Measured on the 2024 brochure: the collector's time down to a quarter in a cold build, to less than half
+    in a correction. For a command's one build only: a long-lived process (the service) would keep for ever
+    the garbage of the moment it froze."""
+    gc.freeze()
+
+
 @contextmanager
 def temporary_server_logged_aside() -> Iterator[None]:
     """Start Prefect's temporary API server (used when no PREFECT_API_URL is set) with its standard error
@@ -33,13 +42,14 @@ def temporary_server_logged_aside() -> Iterator[None]:
     tracebacks of database work it was still doing when the command stopped it. The client started by
     the flow reuses this server (Prefect keeps one per process); the command's own output is untouched.
     """
-    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import get_current_settings
 
     settings = get_current_settings()
     if settings.api.url or not settings.server.ephemeral.enabled:
-        yield
+        yield  # a running server: its own module (FastAPI, its database layer: 1 s) is not imported
         return
+    from prefect.server.api.server import SubprocessASGIServer
+
     log = settings.home / "temporary-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     terminal = os.dup(2)

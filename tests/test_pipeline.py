@@ -35,12 +35,12 @@ def test_the_graph_is_declared_in_order_and_each_value_made_once():
     assert [step.task for step in graph.GRAPH if step.task] == [
         "prepare",
         "render-html",
-        "render-web",
         "bind-pdf",
         "mark-draft",
         "print-html",
-        "print-pdf",
+        "render-web",  # while the workers lay out the print file's last groups
         "data-package",
+        "print-pdf",
     ]
     assert {step.part.run_name for step in graph.GRAPH if step.part} == {
         "chart-{key}",
@@ -152,6 +152,27 @@ def test_a_build_s_work_goes_to_its_worker_processes_and_comes_back_here_when_th
     monkeypatch.setenv(workers.COUNT_VARIABLE, "0")
     with workers.for_build() as none:
         assert none is None and workers.run(os.getpid) == os.getpid()
+
+
+def _loaded(module: str) -> bool:
+    return module in sys.modules
+
+
+def test_the_workers_started_early_are_the_build_s_and_come_with_plotnine_and_weasyprint_loaded(monkeypatch):
+    """`fir build` starts them before importing Prefect: the build takes them, their first chart does not
+    wait for plotnine, the print file's first group not for WeasyPrint."""
+    monkeypatch.setenv(workers.COUNT_VARIABLE, "1")
+    workers.start_early()
+    early = workers._early[0]
+    assert early.warmed == "build"
+    with workers.for_build() as pool:
+        assert pool is early and not workers._early  # taken, once
+        assert pool.submit(_loaded, "plotnine").result(timeout=120)
+        assert pool.submit(_loaded, "weasyprint").result(timeout=120)
+    assert not pool.pids()  # stopped with the build
+    monkeypatch.setenv(workers.COUNT_VARIABLE, "0")
+    workers.start_early()
+    assert not workers._early  # none asked for: none started
 
 
 def test_the_workers_of_a_process_killed_with_sigkill_go_with_it():

@@ -104,6 +104,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         args.region, args.year, args.inputs, args.outputs, args.reason, args.force, args.timings
     ):
         return EXIT_OK
+    from flows.pipeline import workers
+
+    workers.start_early()  # they load plotnine and WeasyPrint while this process imports Prefect
     service.use_running_service()  # before any Prefect import: a running `fir serve` spares the temporary server
     service.protect_temporary_server()  # else the temporary server asks for credentials too
     started = time.perf_counter()
@@ -116,6 +119,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     from flows.notices import audit
     from flows.steps import record_steps
 
+    runtime.freeze_imported()  # the modules live as long as the command: no collection walks them again
     user = audit.system_user()
 
     try:

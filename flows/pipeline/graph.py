@@ -51,6 +51,10 @@ class Part:
     function: Callable[..., Any]
     key: Callable[..., str]  # names a part within one run (to find a part computed ahead)
     warm: Callable[[], None] | None = None  # loads what a part needs, in the workers, as the step starts
+    # Workers that loaded what a part needs before their first job (workers.py's `warm`) take every part
+    # known ahead, the first included, while the runner's own process loads `meanwhile` (its next step's needs).
+    loaded_by: tuple[str, ...] = ()
+    meanwhile: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,9 @@ def _page_key(document: str, stubs: tuple[str, ...], first: int) -> str:
     return f"{first} {' '.join(stubs)} {document}"
 
 
-CHART = Part("chart", "chart-{key}", work.draw_chart, _chart_key)
+CHART = Part(
+    "chart", "chart-{key}", work.draw_chart, _chart_key, loaded_by=("build", "charts"), meanwhile=work.warm_up_pages
+)
 PAGES = Part("lay-out-pages", "pages-{first}", work.lay_out_group, _page_key, work.warm_up_pages)
 PRINT_PAGES = Part(
     "lay-out-print-pages", "print-pages-{first}", work.lay_out_print_group, _page_key, work.warm_up_pages
@@ -100,15 +106,16 @@ GRAPH: tuple[Step, ...] = (
     Step("charts", nodes.charts, part=CHART, plan=lambda chart_jobs: list(chart_jobs)),
     Step("revision", nodes.revision),
     Step("html", nodes.html, "render-html"),
-    Step("web_page", nodes.web_page, "render-web"),
     Step("print_style", nodes.print_style),
     Step("brochure", nodes.brochure, part=PAGES, beside=("print_brochure", nodes.print_beside)),
     Step("pdf", nodes.pdf, "bind-pdf", cached=False),
     Step("marked", nodes.marked, "mark-draft", cached=False),
     Step("print_html", nodes.print_html, "print-html", cached=False),
+    # Made while the workers lay out the print file's last groups, rather than before the brochure's first.
+    Step("web_page", nodes.web_page, "render-web"),
+    Step("data", nodes.data, "data-package", cached=False),
     Step("print_brochure", nodes.print_brochure, part=PRINT_PAGES, plan=nodes.print_plan),
     Step("print_pdf", nodes.print_pdf_file, "print-pdf", cached=False),
-    Step("data", nodes.data, "data-package", cached=False),
     Step("web_address", nodes.web_address),
     Step("files", nodes.files),
 )

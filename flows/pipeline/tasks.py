@@ -84,8 +84,13 @@ class FlowRun:
             with self._lock:
                 ahead = self._ahead.get(step.output, {})
                 planned = [job for job in planned if key(*job) not in ahead]
-            for job in planned[1:]:  # the first is made here, while the workers make the others
+            # The first is made here while the workers make the others, unless they loaded what it needs
+            # already (started with the build): then they make all, while this process loads its next needs.
+            ready = pool is not None and pool.warmed in step.part.loaded_by
+            for job in planned if ready else planned[1:]:
                 self._submit(step, job)
+            if ready and step.part.meanwhile is not None:
+                step.part.meanwhile()
         return step.function(**args, each=functools.partial(self._each, step, side_by_side))
 
     def _submit(self, step: graph.Step, job: tuple[Any, ...]) -> None:

@@ -4,7 +4,8 @@ preview has one per core (its own process only schedules); a build one per core 
 laying out the brochure's pages while they lay out the print file's (flows/pipeline/tasks.py).
 
 The workers are started once per build or preview ("spawn": Prefect's and the preview's threads make forking
-unsafe), load what their jobs need (the preview's before its first save, a build's as its layout starts),
+unsafe), load what their jobs need before their first (the preview's before its first save; a build's, started with
+it — by `fir build` before Prefect is imported — while the figures are read: plotnine, then WeasyPrint),
 ignore Ctrl-C (their owner stops them: terminated, not waited for), leave when their owner is killed, and are
 only ever an optimisation: when the pool breaks (a worker killed by the system breaks it at once), the work is
 done in the calling process, the same bytes.
@@ -12,6 +13,8 @@ done in the calling process, the same bytes.
 
 from __future__ import annotations
 
+import atexit
+import gc
 import logging
 import multiprocessing
 import os
@@ -24,6 +27,8 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
+
+from flows import runtime
 
 T = TypeVar("T")
 MAX_WORKERS = 4  # beyond, the brochure has too few groups changing at once for more to help
@@ -48,10 +53,12 @@ def _start(warm: str, owner: int) -> None:
     and a chart too ("charts"), or nothing ("": each job imports what it needs)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_follow, args=(owner,), daemon=True).start()
+    runtime.pace_garbage_collector()  # a layout's millions of objects, as in the build's own process
     if warm:
         from flows.pipeline import work
 
-        work.warm_up(warm == "charts")
+        work.warm_up(warm)
+    gc.freeze()  # what is loaded now stays: the collections of its jobs do not walk it again
 
 
 def _follow(owner: int) -> None:
@@ -64,11 +71,13 @@ def _follow(owner: int) -> None:
 
 class Workers:
     """A pool of worker processes; `close` stops them at once. `warm`: what they load before their first job
-    ("charts": WeasyPrint and plotnine, for the preview, idle until the first save; "pages": WeasyPrint only;
-    "": nothing, for a build, whose first jobs come at once and would wait for it)."""
+    ("charts": WeasyPrint and plotnine, for the preview, idle until the first save; "build": plotnine then
+    WeasyPrint, for a build's workers started with it, seconds before its first chart; "pages": WeasyPrint
+    only; "": nothing, for workers whose first jobs come at once and would wait for it)."""
 
     def __init__(self, count: int, warm: str = "charts") -> None:
         self.count = count
+        self.warmed = warm  # what the workers load before their first job
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(warm, os.getpid()))
         self._warmed: set[Callable[[], object]] = set()
@@ -92,11 +101,11 @@ class Workers:
         return [future.result(timeout=WAIT_S) for future in futures]
 
     def pids(self) -> list[int]:
-        return [process.pid for process in getattr(self._pool, "_processes", {}).values() if process.pid]
+        return [process.pid for process in (getattr(self._pool, "_processes", None) or {}).values() if process.pid]
 
     def close(self) -> None:
         """Stop the workers now, a layout under way included (Python 3.11's executor would wait for it)."""
-        processes = list(getattr(self._pool, "_processes", {}).values())
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
@@ -151,10 +160,28 @@ def sharing_cores() -> Iterator[None]:
         _build_count.reset(token)
 
 
+_early: list[Workers] = []  # started by the command line before Prefect is imported (`start_early`)
+_UNAVAILABLE = "Construction sans processus de travail ({}) : plus lente"
+
+
+def start_early() -> None:
+    """Start the next build's workers now, before Prefect is imported and the flow run created: they load
+    plotnine and WeasyPrint (about 2 s of a core) while this process does, and are ready for the first chart.
+    The build in this process takes them (`for_build`); stopped at exit if none does."""
+    count = build_count()
+    if count > 0 and not _early and (pool := start_workers(count, _UNAVAILABLE, warm="build")) is not None:
+        _early.append(pool)
+        atexit.register(pool.close)
+
+
 @contextmanager
 def for_build() -> Iterator[Workers | None]:
-    """Worker processes for one build, stopped when it ends (none when `build_count()` is 0)."""
-    pool = start_workers(build_count(), "Construction sans processus de travail ({}) : plus lente", warm="")
+    """Worker processes for one build, stopped when it ends (none when `build_count()` is 0): those started
+    early (`start_early`), or else started now, loading plotnine and WeasyPrint while the build reads and
+    prepares its figures (its first chart comes a second or more later)."""
+    pool = _early.pop() if _early else start_workers(build_count(), _UNAVAILABLE, warm="build")
+    if pool is not None:
+        atexit.unregister(pool.close)  # this build stops them
     token = _build_pool.set(pool)
     try:
         yield pool
