@@ -97,16 +97,24 @@ def cmd_confirm(args: argparse.Namespace) -> int:
     return carryover.confirm_files(args.inputs, args.outputs, edition, args.files, args.all)
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    from flows import unchanged  # inputs unchanged: said before Prefect, WeasyPrint or Polars is imported
+def _decided_early(args: argparse.Namespace) -> bool:
+    """Inputs unchanged: said before Prefect, WeasyPrint or Polars is imported (True). Otherwise the build's
+    worker processes are started now: they load plotnine and WeasyPrint while this process imports Prefect."""
+    from flows import unchanged
 
     if unchanged.build_from_command_line(
         args.region, args.year, args.inputs, args.outputs, args.reason, args.force, args.timings
     ):
-        return EXIT_OK
+        return True
     from flows.pipeline import workers
 
-    workers.start_early()  # they load plotnine and WeasyPrint while this process imports Prefect
+    workers.start_early()
+    return False
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    if _decided_early(args):
+        return EXIT_OK
     service.use_running_service()  # before any Prefect import: a running `fir serve` spares the temporary server
     service.protect_temporary_server()  # else the temporary server asks for credentials too
     started = time.perf_counter()
