@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -83,13 +84,7 @@ def draft_pdf(
     pdf = _portal(request).verifier.served(region, year, revision, "draft", entry["draft"]["sha256"])
     target = f"{region} {year} r{revision}"
     audit.record(catalogue.engine, visitor.name, visitor.address, audit.DRAFT_DOWNLOAD, target)
-    name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
-    return FileResponse(
-        pdf,
-        media_type="application/pdf",
-        filename=f"PROJET-FIR-{year}-{name}-r{revision}.pdf",
-        headers={"Cache-Control": "private, no-store"},
-    )
+    return _staff_pdf(pdf, f"PROJET-FIR-{year}-{_file_word(history['region_name'] or region)}-r{revision}.pdf")
 
 
 @router.get("/drafts/{region}/{year}/{revision}/impression/pdf")
@@ -99,10 +94,16 @@ def print_pdf(request: Request, region: str, year: int, revision: int, visitor: 
     if "print" not in entry or entry.get("status", store.PUBLISHED) != store.PUBLISHED:
         raise HTTPException(404, "pas de fichier pour l'imprimeur publié pour cette révision")
     pdf = _portal(request).verifier.served(region, year, revision, "print", entry["print"]["sha256"])
-    name = re.sub(r"[^A-Za-z0-9-]+", "-", history["region_name"] or region).strip("-")
+    return _staff_pdf(pdf, f"FIR-{year}-{_file_word(history['region_name'] or region)}-r{revision}-impression.pdf")
+
+
+def _file_word(name: str) -> str:
+    """A region's name as it may stand in a downloaded file's name (« Hauts-de-France » stays so)."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", name).strip("-")
+
+
+def _staff_pdf(pdf: Path, filename: str) -> FileResponse:
+    """A PDF for staff only: downloaded under `filename`, never kept by a browser's or a proxy's cache."""
     return FileResponse(
-        pdf,
-        media_type="application/pdf",
-        filename=f"FIR-{year}-{name}-r{revision}-impression.pdf",
-        headers={"Cache-Control": "private, no-store"},
+        pdf, media_type="application/pdf", filename=filename, headers={"Cache-Control": "private, no-store"}
     )
