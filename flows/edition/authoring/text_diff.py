@@ -1,0 +1,161 @@
+"""The differences between two versions of a Markdown text: line by line, with the changed words marked.
+
+A text of an edition holds one paragraph (or one list item) per line, as the staff type it in the portal
+and as a Word import writes it: a line is what a person calls a paragraph, so the summary counts
+paragraphs. Lines are aligned with difflib; a line replaced by a similar one is one changed paragraph,
+whose words are aligned again, so that the portal marks the words that changed, not the whole line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+from flows.edition.french import count_of
+
+LineKind = Literal["same", "added", "removed", "changed"]
+SegmentKind = Literal["equal", "insert", "delete", "replace"]
+# Two lines of a replaced block at least this similar (difflib's ratio) are one paragraph rewritten,
+# shown word by word; less similar, the old one is removed and the new one added.
+SIMILAR = 0.5
+_KINDS: dict[str, SegmentKind] = {"equal": "equal", "insert": "insert", "delete": "delete", "replace": "replace"}
+_TOKENS = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+
+
+class Segment(NamedTuple):
+    """A run of a changed line: `equal` (old == new), `insert` (old empty), `delete` (new empty) or
+    `replace`. The old line is the `old` of every segment joined; the new line, every `new`."""
+
+    kind: SegmentKind
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class LineDiff:
+    """One line of the compared text: kept, added, removed, or changed (`words` marks what changed)."""
+
+    kind: LineKind
+    old: str | None  # None for an added line
+    new: str | None  # None for a removed line
+    words: tuple[Segment, ...] = ()  # for a changed line only
+
+
+@dataclass(frozen=True)
+class TextChanges:
+    """Every line of a text's two versions, aligned, and the counts of changed paragraphs."""
+
+    lines: tuple[LineDiff, ...]
+
+    def count(self, kind: LineKind) -> int:
+        """How many paragraphs (non-blank lines) are `kind`."""
+        return sum(1 for line in self.lines if line.kind == kind and (line.old or line.new or "").strip())
+
+    @property
+    def changed(self) -> bool:
+        return any(line.kind != "same" for line in self.lines)
+
+    def summary(self) -> str:
+        """`2 paragraphes modifiés, 1 ajouté` (French agreement), or `mise en forme seulement` when only
+        blank lines or spaces at the end of lines changed."""
+        counts = [
+            (self.count("changed"), "modifié"),
+            (self.count("added"), "ajouté"),
+            (self.count("removed"), "supprimé"),
+        ]
+        parts = [(n, word) for n, word in counts if n]
+        if not parts:
+            return "mise en forme seulement (lignes vides)" if self.changed else "aucun changement"
+        first, word = parts[0]
+        said = [f"{count_of(first, 'paragraphe')} {word}{'s' if first > 1 else ''}"]
+        said += [f"{n} {w}{'s' if n > 1 else ''}" for n, w in parts[1:]]
+        return ", ".join(said)
+
+
+def text_lines(text: str) -> list[str]:
+    """A text's lines, whatever its line endings (CRLF from Windows, CR alone)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def compare_texts(old: str, new: str) -> TextChanges:
+    """The two versions of a text aligned line by line, changed words marked in each changed line.
+    Either side may be empty: a text added (every line added) or removed."""
+    before = text_lines(old) if old else []
+    after = text_lines(new) if new else []
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    lines: list[LineDiff] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            lines += [LineDiff("same", line, line) for line in before[i1:i2]]
+        elif tag == "delete":
+            lines += [LineDiff("removed", line, None) for line in before[i1:i2]]
+        elif tag == "insert":
+            lines += [LineDiff("added", None, line) for line in after[j1:j2]]
+        else:
+            lines += _replaced(before[i1:i2], after[j1:j2])
+    return TextChanges(tuple(lines))
+
+
+def _replaced(old: Sequence[str], new: Sequence[str]) -> list[LineDiff]:
+    """A block of lines replaced by another: each old line paired, in order, with the most similar new
+    line still free after the last pair (a rewritten paragraph); the others removed or added."""
+    lines: list[LineDiff] = []
+    start = 0
+    for line in old:
+        best, best_ratio = -1, SIMILAR
+        for j in range(start, len(new)):
+            matcher = difflib.SequenceMatcher(None, line, new[j], autojunk=False)
+            if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
+                continue  # cannot be the best: spare the full comparison of two long paragraphs
+            ratio = matcher.ratio()
+            if ratio >= best_ratio and (best < 0 or ratio > best_ratio):
+                best, best_ratio = j, ratio
+        if best < 0:
+            lines.append(LineDiff("removed", line, None))
+            continue
+        lines += [LineDiff("added", None, added) for added in new[start:best]]
+        lines.append(LineDiff("changed", line, new[best], compare_words(line, new[best])))
+        start = best + 1
+    lines += [LineDiff("added", None, added) for added in new[start:]]
+    return lines
+
+
+def compare_words(old: str, new: str) -> tuple[Segment, ...]:
+    """Two versions of a line as segments of words, spaces and punctuation: equal runs and changes.
+
+    A lone space between two changes is folded into them, so that a rewritten phrase reads as one
+    change (« ~~finance des actions~~ soutient des projets »), not as word-by-word confetti."""
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    segments: list[Segment] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        segments.append(Segment(_KINDS[tag], "".join(a[i1:i2]), "".join(b[j1:j2])))
+    return _merged(_fold_spaces(segments))
+
+
+def _fold_spaces(segments: list[Segment]) -> list[Segment]:
+    """An equal segment that is only spaces, between two changes, becomes part of a change."""
+    folded = list(segments)
+    for i in range(1, len(folded) - 1):
+        middle = folded[i]
+        between_changes = folded[i - 1].kind != "equal" and folded[i + 1].kind != "equal"
+        if middle.kind == "equal" and not middle.old.strip() and between_changes:
+            folded[i] = Segment("replace", middle.old, middle.new)
+    return folded
+
+
+def _merged(segments: list[Segment]) -> tuple[Segment, ...]:
+    """Adjacent changes as one: a deletion next to an insertion is a replacement."""
+    merged: list[Segment] = []
+    for segment in segments:
+        if merged and segment.kind != "equal" and merged[-1].kind != "equal":
+            last = merged.pop()
+            old, new = last.old + segment.old, last.new + segment.new
+            kind: SegmentKind = "replace" if old and new else "delete" if old else "insert"
+            merged.append(Segment(kind, old, new))
+        else:
+            merged.append(segment)
+    return tuple(merged)
