@@ -153,10 +153,11 @@ def diff_inputs(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> InputDiff
     old_settings, old_problem = read_settings(before.edition.get(META_FILE), before.path(META_FILE), BEFORE)
     new_settings, new_problem = read_settings(after.edition.get(META_FILE), after.path(META_FILE), AFTER)
     settings = compare_settings(old_settings, new_settings) if not (old_problem or new_problem) else ()
-    problems = tuple(p for p in (old_problem, new_problem) if p)
+    found = (old_tables.workbook_problem, new_tables.workbook_problem, old_problem, new_problem)
+    problems = tuple(problem for problem in found if problem)
     texts = _texts(before, after, old_tables, new_tables)
     logos = {_logo_path(s) for s in (old_settings, new_settings)} - {None}
-    files = _files(before, after, tables, not settings and not problems, logos)
+    files = _files(before, after, tables, not settings and not (old_problem or new_problem), logos)
     return InputDiff(tables, texts, settings, files, problems)
 
 

@@ -22,7 +22,11 @@ SegmentKind = Literal["equal", "insert", "delete", "replace"]
 # shown word by word; less similar, the old one is removed and the new one added.
 SIMILAR = 0.5
 _KINDS: dict[str, SegmentKind] = {"equal": "equal", "insert": "insert", "delete": "delete", "replace": "replace"}
-_TOKENS = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+_TOKENS = re.compile(r"^\s+|\w+\s*|[^\w\s]\s*")  # leading spaces; a word or a sign and the spaces after it
+# A rewritten paragraph is looked for among the next WINDOW lines of the new version: a text rewritten
+# from end to end (a Word import) costs lines × WINDOW comparisons, not lines².
+WINDOW = 40
+LONG = 4000  # tokens of two versions of one line beyond which difflib's frequent-item heuristic is on
 
 
 class Segment(NamedTuple):
@@ -85,7 +89,7 @@ def compare_texts(old: str, new: str) -> TextChanges:
     Either side may be empty: a text added (every line added) or removed."""
     before = text_lines(old) if old else []
     after = text_lines(new) if new else []
-    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    matcher = _matcher(before, after)
     lines: list[LineDiff] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -101,13 +105,15 @@ def compare_texts(old: str, new: str) -> TextChanges:
 
 def _replaced(old: Sequence[str], new: Sequence[str]) -> list[LineDiff]:
     """A block of lines replaced by another: each old line paired, in order, with the most similar new
-    line still free after the last pair (a rewritten paragraph); the others removed or added."""
+    line still free after the last pair, among the next WINDOW (a rewritten paragraph); the others
+    removed or added."""
     lines: list[LineDiff] = []
+    words = [_words(line) for line in new]
     start = 0
     for line in old:
-        best, best_ratio = -1, SIMILAR
-        for j in range(start, len(new)):
-            matcher = difflib.SequenceMatcher(None, line, new[j], autojunk=False)
+        best, best_ratio, mine = -1, SIMILAR, _words(line)
+        for j in range(start, min(len(new), start + WINDOW)):
+            matcher = _matcher(mine, words[j])
             if matcher.real_quick_ratio() < best_ratio or matcher.quick_ratio() < best_ratio:
                 continue  # cannot be the best: spare the full comparison of two long paragraphs
             ratio = matcher.ratio()
@@ -117,45 +123,71 @@ def _replaced(old: Sequence[str], new: Sequence[str]) -> list[LineDiff]:
             lines.append(LineDiff("removed", line, None))
             continue
         lines += [LineDiff("added", None, added) for added in new[start:best]]
-        lines.append(LineDiff("changed", line, new[best], compare_words(line, new[best])))
+        if line == new[best]:  # a blank line between rewritten paragraphs
+            lines.append(LineDiff("same", line, line))
+        else:
+            lines.append(LineDiff("changed", line, new[best], compare_words(line, new[best])))
         start = best + 1
     lines += [LineDiff("added", None, added) for added in new[start:]]
     return lines
 
 
+def _words(line: str) -> list[str]:
+    """A line's words and punctuation, each with the spaces after it: no token is a lone space, which
+    would be the most frequent by far and make difflib's work grow with the square of the line."""
+    return _TOKENS.findall(line)
+
+
+def _matcher(a: Sequence[str], b: Sequence[str]) -> difflib.SequenceMatcher[str]:
+    """difflib's matcher, its heuristic for frequent items on only for very long sequences (a whole text
+    pasted as one line), where an exact alignment would take seconds; a paragraph is aligned exactly."""
+    return difflib.SequenceMatcher(None, a, b, autojunk=len(a) + len(b) > LONG)
+
+
 def compare_words(old: str, new: str) -> tuple[Segment, ...]:
-    """Two versions of a line as segments of words, spaces and punctuation: equal runs and changes.
+    """Two versions of a line as segments of words and punctuation: equal runs and changes.
 
-    A lone space between two changes is folded into them, so that a rewritten phrase reads as one
-    change (« ~~finance des actions~~ soutient des projets »), not as word-by-word confetti."""
-    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    Consecutive changed words are one change, so that a rewritten phrase reads as one (« ~~finance des
+    actions~~ soutient de nouveaux projets »), not as word-by-word confetti; the spaces after a changed
+    word, the same in both versions, are not part of the change."""
+    a, b = _words(old), _words(new)
     segments: list[Segment] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in _matcher(a, b).get_opcodes():
         segments.append(Segment(_KINDS[tag], "".join(a[i1:i2]), "".join(b[j1:j2])))
-    return _merged(_fold_spaces(segments))
+    return _merged(_spaces_apart(_merged(segments)))
 
 
-def _fold_spaces(segments: list[Segment]) -> list[Segment]:
-    """An equal segment that is only spaces, between two changes, becomes part of a change."""
-    folded = list(segments)
-    for i in range(1, len(folded) - 1):
-        middle = folded[i]
-        between_changes = folded[i - 1].kind != "equal" and folded[i + 1].kind != "equal"
-        if middle.kind == "equal" and not middle.old.strip() and between_changes:
-            folded[i] = Segment("replace", middle.old, middle.new)
-    return folded
+def _spaces_apart(segments: Sequence[Segment]) -> list[Segment]:
+    """A replacement ending with the same spaces in both versions: the spaces as an equal segment."""
+    found: list[Segment] = []
+    for segment in segments:
+        old, new = segment.old, segment.new
+        if segment.kind == "replace" and old[-1:].isspace() and new[-1:].isspace():
+            spaces = len(old) - len(old.rstrip())
+            spaces = min(spaces, len(new) - len(new.rstrip()))
+            if old[-spaces:] == new[-spaces:]:
+                found += [
+                    Segment("replace", old[:-spaces], new[:-spaces]),
+                    Segment("equal", old[-spaces:], new[-spaces:]),
+                ]
+                continue
+        found.append(segment)
+    return found
 
 
-def _merged(segments: list[Segment]) -> tuple[Segment, ...]:
-    """Adjacent changes as one: a deletion next to an insertion is a replacement."""
+def _merged(segments: Sequence[Segment]) -> tuple[Segment, ...]:
+    """Adjacent segments of one kind as one, and a deletion next to an insertion as a replacement."""
     merged: list[Segment] = []
     for segment in segments:
-        if merged and segment.kind != "equal" and merged[-1].kind != "equal":
-            last = merged.pop()
+        if not segment.old and not segment.new:
+            continue
+        last = merged[-1] if merged else None
+        if last is not None and (segment.kind == "equal") == (last.kind == "equal"):
             old, new = last.old + segment.old, last.new + segment.new
-            kind: SegmentKind = "replace" if old and new else "delete" if old else "insert"
-            merged.append(Segment(kind, old, new))
+            kind: SegmentKind = (
+                "equal" if segment.kind == "equal" else "replace" if old and new else "delete" if old else "insert"
+            )
+            merged[-1] = Segment(kind, old, new)
         else:
             merged.append(segment)
     return tuple(merged)

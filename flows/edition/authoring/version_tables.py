@@ -60,7 +60,8 @@ class VersionTables:
     def __init__(self, version: VersionFiles, side: str):
         self.version = version
         self.side = side
-        self.problems: dict[str, str] = {}
+        self.problems: dict[str, str] = {}  # table → why it cannot be read, in French
+        self.workbook_problem: str | None = None  # why figures.xlsx cannot be opened at all
         self._frames: dict[str, pl.DataFrame | None] = {}
         self._to_type: dict[str, set[tuple[int, str]]] = {}
         self._sheets: dict[str, RawTable] | None = None
@@ -170,10 +171,20 @@ class VersionTables:
                 self._sheets = read_workbook(_file(self.version.path(WORKBOOK), source[1])).tables
             except InputError as exc:
                 self._sheets = {}
-                self.problems[WORKBOOK] = _unreadable(exc, self.side)
-        if name not in self._sheets and WORKBOOK in self.problems:
-            self.problems[name] = self.problems[WORKBOOK]
+                self.workbook_problem = (
+                    f"Classeur illisible {self.side} : {_first(exc)} ; ses tableaux ne sont pas comparés"
+                )
         return self._sheets.get(name)
+
+    def in_unread_workbook(self, name: str) -> bool:
+        """Whether the table would come from a workbook that cannot be opened (said once, for the file)."""
+        source = self.source(name)
+        return (
+            source is not None
+            and source[0] == "xlsx"
+            and self.frame(name) is None
+            and self.workbook_problem is not None
+        )
 
 
 def table_files(version: VersionFiles) -> set[str]:
@@ -188,8 +199,12 @@ def _file(source: str, data: bytes) -> InputFile:
     return InputFile(source, data, hashlib.sha256(data).hexdigest())
 
 
+def _first(exc: InputError) -> str:
+    return str(exc.problems[0] if exc.problems else exc)
+
+
 def _unreadable(exc: InputError, side: str) -> str:
-    first = exc.problems[0] if exc.problems else exc
+    first = _first(exc)
     more = len(exc.problems) - 1
     also = f" (et {more} autre{'s' if more > 1 else ''} erreur{'s' if more > 1 else ''})" if more > 0 else ""
     return f"illisible {side} : {first}{also} ; ses cellules ne sont pas comparées"
