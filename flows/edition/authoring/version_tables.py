@@ -9,6 +9,8 @@ and each file is read once: two versions whose table comes from the same bytes a
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -168,7 +170,7 @@ class VersionTables:
                 return None
         if self._sheets is None:
             try:
-                self._sheets = read_workbook(_file(self.version.path(WORKBOOK), source[1])).tables
+                self._sheets = _workbook_tables(self.version.path(WORKBOOK), source[1])
             except InputError as exc:
                 self._sheets = {}
                 self.workbook_problem = (
@@ -193,6 +195,28 @@ def table_files(version: VersionFiles) -> set[str]:
     if WORKBOOK in version.edition:
         found.add(WORKBOOK)
     return found
+
+
+_WORKBOOKS: OrderedDict[tuple[str, str], dict[str, RawTable]] = OrderedDict()
+_WORKBOOKS_KEPT = 8  # a few versions' workbooks: the history page compares each version with the one before
+_WORKBOOKS_LOCK = threading.Lock()
+
+
+def _workbook_tables(source: str, data: bytes) -> dict[str, RawTable]:
+    """The table sheets of a workbook, read once per content: reading one with openpyxl takes a fifth of
+    a second, and the same version is compared with its neighbours on one page after another."""
+    file = _file(source, data)
+    key = (source, file.sha256)
+    with _WORKBOOKS_LOCK:
+        if key in _WORKBOOKS:
+            _WORKBOOKS.move_to_end(key)
+            return _WORKBOOKS[key]
+    tables = read_workbook(file).tables
+    with _WORKBOOKS_LOCK:
+        _WORKBOOKS[key] = tables
+        while len(_WORKBOOKS) > _WORKBOOKS_KEPT:
+            _WORKBOOKS.popitem(last=False)
+    return tables
 
 
 def _file(source: str, data: bytes) -> InputFile:
