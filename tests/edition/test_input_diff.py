@@ -16,11 +16,13 @@ from flows.edition.authoring.input_diff import CellChange, FileChange, InputDiff
 from flows.edition.authoring.text_diff import compare_texts, compare_words
 from flows.edition.authoring.workbook import earlier_edition, workbook_bytes
 from flows.edition.ingest import snapshot as ingest
+from tests.check_helpers import SOFFICE, save_with_libreoffice
 from tests.conftest import REGION
 
 E24 = f"{REGION}/2024"
 NNBSP, NBSP = "\u202f", "\u00a0"
 Files = dict[str, bytes]
+NEEDS_LIBREOFFICE = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice absent: scripts/setup.sh installs it")
 
 
 def read_version(inputs: Path, folder: str) -> Files:
@@ -298,17 +300,18 @@ def test_compare_texts_pairs_a_rewritten_paragraph_among_new_ones() -> None:
 
 
 def _workbook_version(v2024: Files) -> tuple[Files, bytes]:
-    """The 2024 edition with its tables in figures.xlsx (`fir workbook`'s writer), and that workbook."""
+    """The 2024 edition with its tables in figures.xlsx (`fir workbook`'s writer, the earlier edition's
+    figures beside them), and that workbook."""
     edition = ingest.read_edition(paths.INPUTS_DIR, REGION, 2024)
-    workbook = workbook_bytes(edition, None, paths.INPUTS_DIR)
+    earlier, _ = earlier_edition(paths.INPUTS_DIR, REGION, 2024)
+    workbook = workbook_bytes(edition, earlier, paths.INPUTS_DIR)
     tables = {f"{E24}/{name}.csv" for name in edition.tables}
     return {path: data for path, data in v2024.items() if path not in tables}, workbook
 
 
-def test_a_cell_changed_in_the_workbook(v2024: Files) -> None:
-    """The workbook as a person edits it (openpyxl, as Excel would store a typed number): one amount
-    typed, one thematic row deleted; compared with the CSV version, exactly those."""
-    files, workbook = _workbook_version(v2024)
+def _edited(workbook: bytes) -> bytes:
+    """The workbook as a person edits it (openpyxl stores a typed number as Excel does): the first
+    thematic's amount typed anew, the thematic « Divers » deleted."""
     book = load_workbook(io.BytesIO(workbook))
     sheet = book["thematics"]
     header = [cell.value for cell in sheet[1]]
@@ -319,18 +322,41 @@ def test_a_cell_changed_in_the_workbook(v2024: Files) -> None:
     sheet.delete_rows(rows["divers"])
     buffer = io.BytesIO()
     book.save(buffer)
-    diff = diff_inputs(v2024, {**files, f"{E24}/figures.xlsx": buffer.getvalue()})
-    (removed,) = diff.rows_removed
-    assert diff.summary() == [
-        f"Dépenses par thématique, Investissements en ES et ESMS, Montant : 153{NNBSP}285{NNBSP}611{NBSP}€ → "
-        f"153{NNBSP}300{NNBSP}000{NBSP}€",
-        f"Dépenses par thématique, ligne supprimée : Divers (Montant : 4{NNBSP}708{NNBSP}357{NBSP}€ ; "
-        f"Part publiée, en % : 0,9{NBSP}% ; Montant arrondi publié dans le titre : 4,7{NBSP}M€)",
-        f"Tableaux lus désormais dans le classeur {E24}/figures.xlsx au lieu de fichiers CSV, valeurs inchangées : "
-        "Recettes, Priorités nationales, Exécution AE / CP, CP par nature, Parties, Sections et actions, "
-        "Montants des actions, Chiffres clés",
-    ]
-    assert removed.row == "Divers"
+    return buffer.getvalue()
+
+
+EDITED = [
+    f"Dépenses par thématique, Investissements en ES et ESMS, Montant : 153{NNBSP}285{NNBSP}611{NBSP}€ → "
+    f"153{NNBSP}300{NNBSP}000{NBSP}€",
+    f"Dépenses par thématique, ligne supprimée : Divers (Montant : 4{NNBSP}708{NNBSP}357{NBSP}€ ; "
+    f"Part publiée, en % : 0,9{NBSP}% ; Montant arrondi publié dans le titre : 4,7{NBSP}M€)",
+    f"Tableaux lus désormais dans le classeur {E24}/figures.xlsx au lieu de fichiers CSV, valeurs inchangées : "
+    "Recettes, Priorités nationales, Exécution AE / CP, CP par nature, Parties, Sections et actions, "
+    "Montants des actions, Chiffres clés",
+]
+
+
+def test_a_cell_changed_in_the_workbook(v2024: Files) -> None:
+    """One amount typed and one row deleted in the workbook; compared with the CSV version, exactly those."""
+    files, workbook = _workbook_version(v2024)
+    diff = diff_inputs(v2024, {**files, f"{E24}/figures.xlsx": _edited(workbook)})
+    assert diff.summary() == EDITED
+    assert diff.rows_removed[0].row == "Divers"
+    between_workbooks = diff_inputs(
+        {**files, f"{E24}/figures.xlsx": workbook}, {**files, f"{E24}/figures.xlsx": _edited(workbook)}
+    )
+    assert between_workbooks.summary() == EDITED[:2]
+
+
+@NEEDS_LIBREOFFICE
+def test_a_workbook_saved_by_libreoffice(v2024: Files, tmp_path: Path) -> None:
+    """The edited workbook saved by LibreOffice (headless), as the staff's upload would be — its check
+    sums computed and stored, its numbers as Calc writes them: the same two changes, nothing else."""
+    files, workbook = _workbook_version(v2024)
+    (tmp_path / "figures.xlsx").write_bytes(_edited(workbook))
+    (saved,) = save_with_libreoffice([tmp_path / "figures.xlsx"], tmp_path / "saved")
+    diff = diff_inputs(v2024, {**files, f"{E24}/figures.xlsx": saved.read_bytes()})
+    assert diff.summary() == EDITED
 
 
 def test_a_whole_text_on_one_line_is_compared_word_by_word_quickly() -> None:
