@@ -213,6 +213,13 @@ def test_tables_moved_into_the_workbook_change_no_cell(v2024: Files) -> None:
     assert diff.tables[0].new_source == f"{E24}/figures.xlsx, feuille « revenue »"
     back = diff_inputs(new, v2024)
     assert back.cells == () and back.headline() == "9 tableaux déplacés"
+    # `fir workbook --ranger-csv` keeps the CSV files in a folder the tool never reads: said in one line
+    kept = {f"{E24}/_anciens-csv/{path.rpartition('/')[2]}": v2024[path] for path in sorted(tables)}
+    assert diff_inputs(v2024, new | kept).summary()[1:] == [
+        "Mis de côté dans le dossier _anciens-csv, que l'outil ne lit pas : action_amounts.csv, actions.csv, "
+        "cp_by_nature.csv, execution.csv, key_figures.csv, parts.csv, revenue.csv, revenue_priorities.csv, "
+        "thematics.csv"
+    ]
 
 
 def test_a_table_that_cannot_be_read_is_said_not_compared(v2024: Files) -> None:

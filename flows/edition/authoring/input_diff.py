@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from flows.edition.french import count_of, format_size
-from flows.edition.ingest.names import LEDGER_NAMES, META_FILE, MISSIONS_REFERENCE, NOMENCLATURE, TEXTS_DIR, WORKBOOK
+from flows.edition.ingest.names import (
+    ASIDE_FOLDER,
+    LEDGER_NAMES,
+    META_FILE,
+    MISSIONS_REFERENCE,
+    NOMENCLATURE,
+    TEXTS_DIR,
+    WORKBOOK,
+)
 
 from .meta_diff import MetaChange as MetaChange
 from .meta_diff import compare_settings, read_settings
@@ -77,6 +85,11 @@ class FileChange:
     change: Literal["added", "removed", "replaced", "reformatted"]
     old_size: int | None
     new_size: int | None
+
+    @property
+    def aside(self) -> bool:
+        """A file put in the folder the tool never reads (the CSV files replaced by the workbook)."""
+        return f"/{ASIDE_FOLDER}/" in f"/{self.path}"
 
     def line(self) -> str:
         name = self.name[:1].upper() + self.name[1:]
@@ -139,7 +152,11 @@ class InputDiff:
         lines += moved_lines(self.tables)
         lines += [change.line() for change in self.settings]
         lines += [text.line() for text in self.texts]
-        lines += [file.line() for file in self.files]
+        aside = [file for file in self.files if file.aside and file.change == "added"]
+        lines += [file.line() for file in self.files if file not in aside]
+        if aside:
+            names = ", ".join(file.path.rpartition("/")[2] for file in aside)
+            lines.append(f"Mis de côté dans le dossier {ASIDE_FOLDER}, que l'outil ne lit pas : {names}")
         lines += list(self.problems)
         return lines
 
