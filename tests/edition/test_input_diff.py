@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from flows import paths
 from flows.edition.authoring.input_diff import CellChange, FileChange, InputDiff, MetaChange, Segment, diff_inputs
+from flows.edition.authoring.new_edition import create_edition
 from flows.edition.authoring.text_diff import compare_texts, compare_words
 from flows.edition.authoring.workbook import earlier_edition, workbook_bytes
 from flows.edition.ingest import snapshot as ingest
@@ -376,3 +377,55 @@ def test_a_whole_text_on_one_line_is_compared_word_by_word_quickly() -> None:
     segments = compare_words(line, line.replace("santé", "SANTÉ", 3))
     assert time.perf_counter() - started < 2.0  # 0,15 s on the idle 2-core machine
     assert [s for s in segments if s.kind != "equal"] == [Segment("replace", "santé", "SANTÉ")] * 3
+
+
+def test_files_saved_again_without_a_value_changed(v2024: Files) -> None:
+    """A CSV file saved by French Excel (Windows-1252, CRLF), edition.toml with a comment more, a text with a
+    blank line more: no value changed, each said as such."""
+    thematics = f"{E24}/thematics.csv"
+    new = {**v2024, thematics: v2024[thematics].decode("utf-8").replace("\n", "\r\n").encode("cp1252")}
+    new = changed(new, f"{E24}/edition.toml", "[brand]\n", "# les couleurs de l'agence\n[brand]\n")
+    new[f"{E24}/texts/fir.md"] = v2024[f"{E24}/texts/fir.md"] + b"\n\n"
+    diff = diff_inputs(v2024, new)
+    assert diff.tables == () and diff.settings == ()
+    assert diff.summary() == [
+        "Texte « Présentation du FIR » (fir.md) : mise en forme seulement (lignes vides)",
+        "Fichier des réglages edition.toml enregistré à nouveau, sans valeur changée",
+        "Tableau « thematics.csv » enregistré à nouveau, sans valeur changée",
+    ]
+
+
+def test_next_year_from_fir_new_to_its_workbook_filled_in(inputs_copy: Path) -> None:
+    """The yearly routine: `fir new` makes 2025 from 2024 (amounts to type, `?`), then the workbook of 2025
+    comes back with one amount typed: that cell is said, from « à saisir » to its value; nothing else."""
+    create_edition(inputs_copy, REGION, 2025)
+    made = read_version(inputs_copy, f"{REGION}/2025")
+    edition = ingest.read_edition(inputs_copy, REGION, 2025, allow_incomplete=True)
+    earlier, _ = earlier_edition(inputs_copy, REGION, 2025)
+    book = load_workbook(io.BytesIO(workbook_bytes(edition, earlier, inputs_copy)))
+    assert book["revenue"]["C2"].value == "Délégations nationales (arrêtés)" and book["revenue"]["K2"].value == "?"
+    book["revenue"]["K2"].value = 530.4
+    buffer = io.BytesIO()
+    book.save(buffer)
+    tables = {f"{REGION}/2025/{name}.csv" for name in edition.tables}
+    filled = {path: data for path, data in made.items() if path not in tables}
+    filled[f"{REGION}/2025/figures.xlsx"] = buffer.getvalue()
+    diff = diff_inputs(made, filled)
+    assert diff.cells == (
+        CellChange(
+            "revenue",
+            "Recettes",
+            "Délégations nationales (arrêtés)",
+            "final",
+            "Montant final de l'année",
+            "à saisir",
+            f"530,4{NBSP}M€",
+        ),
+    )
+    assert diff.headline() == "1 cellule modifiée, 8 tableaux déplacés"
+    # and from last year's edition, the same cell: its 2024 value, then « à saisir » once 2025 is made
+    since_2024 = diff_inputs(read_version(inputs_copy, E24), made)
+    assert (
+        f"Recettes, Délégations nationales (arrêtés), Montant final de l'année : 517,1{NBSP}M€ → à saisir"
+        in since_2024.summary()
+    )

@@ -234,6 +234,8 @@ def _files(
     with no value changed (their values are in `tables`)."""
     tabled = table_files(before) | table_files(after)
     changed = {t.table for t in tables if t.changed}
+    if any(WORKBOOK in f"{t.old_source}{t.new_source}" for t in tables if t.changed):
+        changed.add(WORKBOOK)
     found = []
     for inside in sorted(set(before.edition) | set(after.edition)):
         was, now = before.edition.get(inside), after.edition.get(inside)
@@ -261,7 +263,7 @@ def _unchanged_values(inside: str, changed: set[str], same_settings: bool) -> bo
     if inside == META_FILE:
         return same_settings
     if inside == WORKBOOK:
-        return not changed  # a changed table of the workbook is said in `tables`
+        return WORKBOOK not in changed  # a changed table of the workbook is said in `tables`
     return inside.removesuffix(".csv") not in changed
 
 
