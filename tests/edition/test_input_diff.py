@@ -12,7 +12,15 @@ import pytest
 from openpyxl import load_workbook
 
 from flows import paths
-from flows.edition.authoring.input_diff import CellChange, FileChange, InputDiff, MetaChange, Segment, diff_inputs
+from flows.edition.authoring.input_diff import (
+    CellChange,
+    FileChange,
+    InputDiff,
+    MetaChange,
+    Segment,
+    diff_file,
+    diff_inputs,
+)
 from flows.edition.authoring.new_edition import create_edition
 from flows.edition.authoring.text_diff import compare_texts, compare_words
 from flows.edition.authoring.workbook import earlier_edition, workbook_bytes
@@ -429,3 +437,27 @@ def test_next_year_from_fir_new_to_its_workbook_filled_in(inputs_copy: Path) -> 
         f"Recettes, Délégations nationales (arrêtés), Montant final de l'année : 517,1{NBSP}M€ → à saisir"
         in since_2024.summary()
     )
+
+
+def test_hunks_show_the_changes_with_a_paragraph_around() -> None:
+    old = "Un.\n\nDeux.\n\nTrois.\n\nQuatre.\n\nCinq.\n\nSix."
+    new = "Un.\n\nDeux, modifié.\n\nTrois.\n\nQuatre.\n\nCinq.\n\nSix.\n\nSept."
+    hunks = compare_texts(old, new).hunks(context=1)
+    assert [[(line.kind, line.new) for line in hunk] for hunk in hunks] == [
+        [("same", "Un."), ("same", ""), ("changed", "Deux, modifié."), ("same", ""), ("same", "Trois.")],
+        [("same", "Six."), ("added", ""), ("added", "Sept.")],
+    ]
+
+
+def test_one_file_in_a_conflict_named_with_its_version(v2024: Files) -> None:
+    """Two browsers saved action_amounts.csv: the difference of that one file, its rows named by the
+    actions of the version (the rest of the version is not compared)."""
+    path = f"{E24}/action_amounts.csv"
+    theirs = changed(v2024, path, "p1-bassin-minier-offre;;;M€;20,5", "p1-bassin-minier-offre;;;M€;21")[path]
+    diff = diff_file(path, v2024[path], theirs, v2024)
+    assert diff.summary() == [
+        "Montants des actions, Une offre de soins et médico-sociale réorganisée et modernisée pour assurer aux "
+        f"habitants des soins de qualité, Montant : 20,5{NBSP}M€ → 21{NBSP}M€"
+    ]
+    alone = diff_file(path, v2024[path], theirs)
+    assert [cell.row for cell in alone.cells] == ["p1-bassin-minier-offre"]

@@ -178,6 +178,17 @@ def diff_inputs(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> InputDiff
     return InputDiff(tables, texts, settings, files, problems)
 
 
+def diff_file(path: str, old: bytes | None, new: bytes | None, version: Mapping[str, bytes] | None = None) -> InputDiff:
+    """The differences of one file between two contents (a save refused because another browser saved
+    first: what they saved against what is there now); its rows and its text named with the rest of
+    `version` (the action's title of an amount, the mission's name), which is not compared."""
+    rest = {other: data for other, data in (version or {}).items() if other != path}
+    return diff_inputs(
+        rest if old is None else {**rest, path: old},
+        rest if new is None else {**rest, path: new},
+    )
+
+
 def _texts(before: VersionFiles, after: VersionFiles, old: VersionTables, new: VersionTables) -> tuple[TextDiff, ...]:
     """Every Markdown text under texts/ added, removed or changed, in the order of their paths."""
     prefix = f"{TEXTS_DIR}/"

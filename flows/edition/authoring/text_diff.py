@@ -62,6 +62,32 @@ class TextChanges:
     def changed(self) -> bool:
         return any(line.kind != "same" for line in self.lines)
 
+    def hunks(self, context: int = 1) -> list[tuple[LineDiff, ...]]:
+        """The changed lines with `context` unchanged lines around them, in runs: what a page shows of a
+        long text, the runs apart (« … » between them); blank lines kept, not counted as context."""
+        near: set[int] = set()
+        for index, line in enumerate(self.lines):
+            if line.kind != "same":
+                near.update(self._around(index, context))
+        runs: list[list[LineDiff]] = []
+        for index in sorted(near):
+            if runs and index - 1 in near:
+                runs[-1].append(self.lines[index])
+            else:
+                runs.append([self.lines[index]])
+        return [tuple(run) for run in runs]
+
+    def _around(self, index: int, context: int) -> set[int]:
+        """`index` and the lines on each side up to `context` non-blank unchanged ones."""
+        found = {index}
+        for step in (-1, 1):
+            at, kept = index + step, 0
+            while 0 <= at < len(self.lines) and kept < context:
+                found.add(at)
+                kept += 1 if (self.lines[at].new or "").strip() else 0
+                at += step
+        return found
+
     def summary(self) -> str:
         """`2 paragraphes modifiés, 1 ajouté` (French agreement), or `mise en forme seulement` when only
         blank lines or spaces at the end of lines changed."""
