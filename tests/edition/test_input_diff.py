@@ -461,3 +461,13 @@ def test_one_file_in_a_conflict_named_with_its_version(v2024: Files) -> None:
     ]
     alone = diff_file(path, v2024[path], theirs)
     assert [cell.row for cell in alone.cells] == ["p1-bassin-minier-offre"]
+
+
+def test_a_mission_is_named_by_the_national_list() -> None:
+    """2018 gives the missions' amounts: a row is « Mission 1 – its short name » from _reference/missions.csv."""
+    v2018 = read_version(paths.INPUTS_DIR, f"{REGION}/2018")
+    new = changed(v2018, f"{REGION}/2018/missions.csv", "1;€;45 022 026;43 721 399", "1;€;45 022 026;43 800 000")
+    assert diff_inputs(v2018, new).summary() == [
+        "Dépenses par mission, Mission 1 – Promotion de la santé et prévention, Crédits de paiement : "
+        f"43{NNBSP}721{NNBSP}399{NBSP}€ → 43{NNBSP}800{NNBSP}000{NBSP}€"
+    ]

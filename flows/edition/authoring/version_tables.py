@@ -57,7 +57,8 @@ class Row:
 
 
 class VersionTables:
-    """The tables of one version (`side`: « avant » or « après », for messages), typed on first use."""
+    """The tables of one version, typed on first use; `side` says which version in messages (« dans la
+    version de départ »)."""
 
     def __init__(self, version: VersionFiles, side: str):
         self.version = version
@@ -111,7 +112,8 @@ class VersionTables:
 
     def row_label(self, name: str, row: Mapping[str, Any]) -> str:
         """The row as the staff know it: the printed label, the mission's name, the action's title (and
-        the figure's own words for an action's amount or key figure), never an identifier alone."""
+        the figure's own words for an action's amount or key figure); an identifier only where the version
+        lacks what names it (a file compared without its version)."""
         if name in _LABEL_COLUMNS:
             return str(row[_LABEL_COLUMNS[name]] or row[SPECS[name].key or "label"])
         if name in ("missions", REFERENCE):
