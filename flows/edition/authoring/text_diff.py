@@ -84,7 +84,7 @@ class TextChanges:
             at, kept = index + step, 0
             while 0 <= at < len(self.lines) and kept < context:
                 found.add(at)
-                kept += 1 if (self.lines[at].new or "").strip() else 0
+                kept += 1 if (self.lines[at].new or self.lines[at].old or "").strip() else 0
                 at += step
         return found
 
