@@ -471,3 +471,9 @@ def test_a_mission_is_named_by_the_national_list() -> None:
         "Dépenses par mission, Mission 1 – Promotion de la santé et prévention, Crédits de paiement : "
         f"43{NNBSP}721{NNBSP}399{NBSP}€ → 43{NNBSP}800{NNBSP}000{NBSP}€"
     ]
+
+
+def test_a_text_saved_with_windows_line_ends_is_said_so(v2024: Files) -> None:
+    path = f"{E24}/texts/fir.md"
+    diff = diff_inputs(v2024, {**v2024, path: v2024[path].replace(b"\n", b"\r\n")})
+    assert diff.summary() == ["Texte « Présentation du FIR » (fir.md) : mise en forme seulement (fins de ligne)"]

@@ -98,7 +98,9 @@ class TextChanges:
         ]
         parts = [(n, word) for n, word in counts if n]
         if not parts:
-            return "mise en forme seulement (lignes vides)" if self.changed else "aucun changement"
+            return (
+                "mise en forme seulement (lignes vides)" if self.changed else "mise en forme seulement (fins de ligne)"
+            )
         first, word = parts[0]
         said = [f"{count_of(first, 'paragraphe')} {word}{'s' if first > 1 else ''}"]
         said += [f"{n} {w}{'s' if n > 1 else ''}" for n, w in parts[1:]]
