@@ -90,7 +90,7 @@ class TextChanges:
 
     def summary(self) -> str:
         """`2 paragraphes modifiés, 1 ajouté` (French agreement), or `mise en forme seulement` when only
-        blank lines or spaces at the end of lines changed."""
+        blank lines changed, or only the line ends (a file saved again on Windows)."""
         counts = [
             (self.count("changed"), "modifié"),
             (self.count("added"), "ajouté"),
