@@ -219,7 +219,7 @@ def _front_matter(text: str) -> str:
 
 
 _NUMBERING = re.compile(
-    r"^(?:(?:partie|orientation|action|axe)\s+(?:\d+|[ivx]+)\s*[.):\-]?\s*|(?:\d+(?:\.\d+)*|[ivx]+)\s*[.):\-]\s+)",
+    r"^(?:(?:partie|orientation|action|axe)\s+(?:\d+|[ivx]+)\s*[.):\-]?\s*|\d+(?:\.\d+)+\.?\s+|(?:\d+|[ivx]+)\s*[.):\-]\s+)",
     re.IGNORECASE,
 )
 

@@ -160,6 +160,13 @@ def _walk_inline(parent: Element, walk: _Walk) -> None:
             label = "une note de bas de page" if kind == "f" else "une note de fin"
             walk.note(f"{label} « {_quote(note)} »" if note else label, _NOTE_OUTCOME)
             parent.remove(child)
+        elif tag == f"{W}fldSimple":  # mammoth skips a simple field: its shown result is put in its place
+            _note_field(child, walk)
+            _walk_inline(child, walk)
+            at = list(parent).index(child)
+            parent.remove(child)
+            for offset, result in enumerate(list(child)):
+                parent.insert(at + offset, result)
         else:
             _note_field(child, walk)
             _walk_inline(child, walk)
