@@ -4,9 +4,11 @@ file as typed, saying what is wrong and what to do, nothing stored."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 import zipfile
+from pathlib import Path
 
 import docx
 import openpyxl
@@ -14,10 +16,14 @@ import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 from PIL import Image
 
+from flows import paths
 from flows.edition.authoring.upload_checks import MAX_BYTES, CheckedFile, check_upload
 from flows.edition.authoring.upload_packages import MAX_RATIO
 from flows.edition.authoring.upload_refusal import UploadRefused
+from flows.edition.authoring.workbook import workbook_bytes
 from flows.edition.errors import InputError
+from flows.edition.ingest.snapshot import read_edition
+from tests.check_helpers import save_with_libreoffice
 
 EXTERNAL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -121,6 +127,29 @@ def test_a_workbook_with_a_hyperlink_and_a_document_with_a_web_link_pass():
         'TargetMode="External"/>',
     )
     assert check_upload("texte.docx", linked, "docx").kind == "docx"
+
+
+def test_the_editions_own_workbook_passes_as_written_and_as_saved_by_libreoffice(tmp_path: Path):
+    edition = read_edition(paths.INPUTS_DIR, "hauts-de-france", 2024)
+    written = workbook_bytes(edition, None, paths.INPUTS_DIR)  # `fir workbook`: notes on cells, validations
+    assert check_upload("figures.xlsx", written, "xlsx").sha256 == hashlib.sha256(written).hexdigest()
+    (tmp_path / "written").mkdir()
+    (tmp_path / "written" / "figures.xlsx").write_bytes(written)
+    [resaved] = save_with_libreoffice([tmp_path / "written" / "figures.xlsx"], tmp_path / "saved")
+    with zipfile.ZipFile(resaved) as archive:
+        assert any(name.endswith(".vml") for name in archive.namelist())  # the cells' notes, as drawings
+    assert check_upload("figures.xlsx", resaved.read_bytes(), "xlsx").kind == "xlsx"
+
+
+def test_an_excel_workbook_with_its_printer_settings_passes():
+    printer = with_part(
+        workbook(),
+        "xl/printerSettings/printerSettings1.bin",
+        b"\x00" * 512,
+        "xl/worksheets/_rels/sheet1.xml.rels",
+        f'<Relationship Id="rIdP" Type="{EXTERNAL}/printerSettings" Target="../printerSettings/printerSettings1.bin"/>',
+    )
+    assert check_upload("figures.xlsx", printer, "xlsx").kind == "xlsx"
 
 
 # --- names ----------------------------------------------------------------------------------------------

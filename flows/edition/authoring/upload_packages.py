@@ -81,7 +81,7 @@ def check_package(name: str, data: bytes, kind: str) -> None:
         for info in infos:
             if info.filename.endswith(".rels"):
                 _check_relationships(name, info.filename, _xml(name, archive, info, kind), kind)
-            elif info.filename.endswith(".xml"):
+            elif info.filename.endswith((".xml", ".vml")):  # VML: the drawings of a workbook's comments
                 _xml(name, archive, info, kind, prolog_only=True)
 
 
