@@ -7,12 +7,15 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import warnings
 import zipfile
 from pathlib import Path
 
 import docx
 import openpyxl
 import pytest
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
 from msoffcrypto.format.ooxml import OOXMLFile
 from PIL import Image
 
@@ -384,6 +387,46 @@ def test_embedded_objects_and_activex_controls_are_refused():
     assert "il contient un objet incorporé" in refusal("figures.xlsx", relation_only, "xlsx")
 
 
+def test_fields_and_formulas_that_run_other_programs_are_refused():
+    document = docx.Document()
+    paragraph = document.add_paragraph("Voir ")
+    pieces = [("begin", None), (None, " DD"), (None, 'EAUTO c:\\Windows\\System32\\cmd.exe "/k calc" '), ("end", None)]
+    for char_type, code in pieces:  # the field's code split over two runs, as Word may store it
+        run = paragraph.add_run()
+        if char_type:
+            run._r.append(parse_xml(f'<w:fldChar {nsdecls("w")} w:fldCharType="{char_type}"/>'))
+        else:
+            run._r.append(parse_xml(f'<w:instrText {nsdecls("w")} xml:space="preserve">{code}</w:instrText>'))
+    out = io.BytesIO()
+    document.save(out)
+    message = refusal("texte.docx", out.getvalue(), "docx")
+    assert "il contient un champ « DDEAUTO », qui lit un autre fichier ou lance un programme" in message
+    assert "Ctrl+Maj+F9" in message
+    book = openpyxl.load_workbook(io.BytesIO(workbook()))
+    book.active["E2"] = "=cmd|' /C calc'!A0"
+    saved = io.BytesIO()
+    book.save(saved)
+    assert "il contient une formule qui appelle un autre programme (liaison DDE)" in refusal(
+        "figures.xlsx", saved.getvalue(), "xlsx"
+    )
+
+
+def test_a_part_twice_or_an_entity_in_a_part_of_any_name_is_refused():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # zipfile warns of the duplicate it is asked to write
+        doubled = rezip(word_document(), add={"word/document.xml": b"<w:document/>"})
+    assert "le fichier contient deux fois la même partie" in refusal("texte.docx", doubled, "docx")
+    entity = b'<!DOCTYPE x [<!ENTITY a "aaaa">]><x>&a;</x>'
+    assert "déclarations XML interdites" in refusal(
+        "texte.docx", rezip(word_document(), add={"word/notes": entity}), "docx"
+    )
+
+
+def test_words_pasted_from_word_and_dots_in_a_name_are_fine():
+    assert check_upload("p2-msp.md", "Pluri\u00adprofessionnelles\u200b.\n".encode(), "md").kind == "md"
+    assert check_upload("Rapport..final.docx", word_document(), "docx").name == "Rapport..final.docx"
+
+
 # --- SVG ------------------------------------------------------------------------------------------------
 
 
@@ -412,6 +455,10 @@ def test_embedded_objects_and_activex_controls_are_refused():
         (
             '<!DOCTYPE svg [<!ENTITY e SYSTEM "file:///etc/passwd">]><svg xmlns="http://www.w3.org/2000/svg">&e;</svg>',
             "l'image SVG contient des déclarations d'entités (DOCTYPE), interdites",
+        ),
+        (
+            '<svg xmlns="http://www.w3.org/2000/svg"><a><set attributeName="href" to="javascript:alert(1)"/></a></svg>',
+            "un script dans l'attribut « to »",
         ),
         ("<html><body/></html>", "ce n'est pas une image SVG (son élément racine n'est pas « svg »)"),
         ("<svg", "ce n'est pas une image SVG lisible (XML mal formé)"),

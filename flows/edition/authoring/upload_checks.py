@@ -118,7 +118,7 @@ def check_name(name: str, expected: Kind) -> str:
         raise UploadRefused(name, "le fichier n'a pas de nom", rename)
     if any(_is_control(character) for character in name):
         raise UploadRefused(name, "son nom contient des caractères de contrôle invisibles", rename)
-    if "/" in name or "\\" in name or ".." in name:
+    if "/" in name or "\\" in name or not name.strip("."):
         raise UploadRefused(name, "son nom contient un chemin de dossier (« / », « \\ » ou « .. »)", rename)
     if name.startswith(".") or name != name.strip() or len(name) > _MAX_NAME_LENGTH:
         reason = (
@@ -154,8 +154,8 @@ def check_text(name: str, data: bytes, kind: Kind) -> None:
                 "Enregistrez le texte en « UTF-8 » dans votre éditeur, puis déposez-le à nouveau.",
             ) from None
         text = _windows_1252(name, data)
-    for index, character in enumerate(text):
-        if _is_control(character) and character not in "\t\r\n":
+    for index, character in enumerate(text):  # control characters only: a soft hyphen pasted from Word is text
+        if unicodedata.category(character) == "Cc" and character not in "\t\r\n":
             raise UploadRefused(
                 name,
                 f"il contient un caractère invisible de contrôle (U+{ord(character):04X}) "
@@ -238,6 +238,8 @@ def _svg_problem(element: Element) -> str | None:
         local = attribute.rpartition("}")[2]
         if local.lower().startswith("on"):
             return f"un gestionnaire d'événement « {local} » (un script)"
+        if value.strip().lower().startswith(("javascript:", "vbscript:")):
+            return f"un script dans l'attribut « {local} »"
         if attribute in ("href", _XLINK_HREF):
             target = value.strip()
             if not target.startswith("#") and not target.lower().startswith(_EMBEDDED_RASTER):

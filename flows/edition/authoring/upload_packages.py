@@ -16,6 +16,7 @@ except hyperlinks, which a reader follows by choice and which the imported text 
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import cast
 from xml.etree.ElementTree import Element
@@ -79,10 +80,15 @@ def check_package(name: str, data: bytes, kind: str) -> None:
         types = _content_types(name, archive, kind)
         _check_main(name, types, kind)
         for info in infos:
-            if info.filename.endswith(".rels"):
+            lower = info.filename.lower()
+            if lower.endswith(".rels"):
                 _check_relationships(name, info.filename, _xml(name, archive, info, kind), kind)
-            elif info.filename.endswith((".xml", ".vml")):  # VML: the drawings of a workbook's comments
+            elif kind == "docx" and lower.startswith("word/") and lower.endswith(".xml"):
+                _check_fields(name, _xml(name, archive, info, kind))  # a document's parts are small: read whole
+            elif _is_xml(archive, info):  # whatever its name: a part named `document` is XML to mammoth too
                 _xml(name, archive, info, kind, prolog_only=True)
+                if kind == "xlsx" and lower.startswith("xl/worksheets/"):
+                    _check_formulas(name, archive.read(info))
 
 
 def _refuse_ole(name: str, data: bytes, kind: str) -> None:
@@ -115,6 +121,8 @@ def _check_entries(name: str, infos: list[zipfile.ZipInfo], kind: str) -> None:
     if total > MAX_UNCOMPRESSED:
         size = f"{total // (1024 * 1024)} Mo, {MAX_UNCOMPRESSED // (1024 * 1024)} Mo au plus"
         raise UploadRefused(name, bomb.format(size), advice)
+    if len({info.filename for info in infos}) != len(infos):  # two parts of one name: which one is read?
+        raise UploadRefused(name, "le fichier contient deux fois la même partie", advice)
     for info in infos:
         part = info.filename
         if info.file_size > _RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
@@ -199,6 +207,59 @@ def _check_relationships(name: str, part: str, root: Element, kind: str) -> None
             what = _LINK_WORDS.get(word, "un lien vers un fichier extérieur")
             target = shown_name(relationship.get("Target", ""))[:80]
             raise UploadRefused(name, f"il contient {what} (« {target} »)", _no_links(kind))
+
+
+def _is_xml(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """A part whose first bytes are markup (images and binary parts never start with `<`)."""
+    with archive.open(info) as part:
+        start = part.read(64)
+    return start.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+# Fields that make Word fetch or run something when they are updated: other programs (DDE), other files.
+_ACTIVE_FIELDS = {"DDE", "DDEAUTO", "INCLUDETEXT", "INCLUDEPICTURE", "LINK", "IMPORT", "INCLUDE", "AUTOTEXTLIST"}
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _check_fields(name: str, root: Element) -> None:
+    """A Word part's fields, their codes put back together across runs (`w:instrText` pieces, `w:fldSimple`)."""
+    codes: list[str] = []
+    current: list[str] | None = None
+    for element in root.iter():
+        if element.tag == f"{_W}fldSimple":
+            codes.append(element.get(f"{_W}instr", ""))
+        elif element.tag == f"{_W}fldChar":
+            kind = element.get(f"{_W}fldCharType", "")
+            if kind == "begin":
+                current = []
+            elif current is not None and kind in ("separate", "end"):
+                codes.append("".join(current))
+                current = None
+        elif element.tag == f"{_W}instrText" and current is not None:
+            current.append(element.text or "")
+    for code in codes:
+        word = code.strip().split(" ", 1)[0].upper() if code.strip() else ""
+        if word in _ACTIVE_FIELDS:
+            raise UploadRefused(
+                name,
+                f"il contient un champ « {word} », qui lit un autre fichier ou lance un programme",
+                "Dans Word, sélectionnez tout puis Ctrl+Maj+F9 (les champs deviennent du texte), enregistrez, "
+                "puis déposez-le à nouveau.",
+            )
+
+
+_DDE_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*>[^<]*\|[^<]*![^<]*</(?:\w+:)?f>")
+
+
+def _check_formulas(name: str, sheet: bytes) -> None:
+    """A formula calling another program (`=cmd|' /c …'!A0`, a DDE link) runs it when the workbook is opened."""
+    if _DDE_FORMULA.search(sheet):
+        raise UploadRefused(
+            name,
+            "il contient une formule qui appelle un autre programme (liaison DDE)",
+            "Remplacez cette formule par sa valeur (Copier, puis Collage spécial › Valeurs), enregistrez, "
+            "puis déposez le classeur à nouveau.",
+        )
 
 
 def _resave(kind: str) -> str:
