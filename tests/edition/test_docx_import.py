@@ -6,7 +6,9 @@ by the edition's own parser and renderer."""
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
+from pathlib import Path
 
 import docx
 import pytest
@@ -21,10 +23,12 @@ from flows.edition.authoring.docx_import import (
     DocxImport,
     TextTarget,
     edition_part_targets,
+    edition_parts,
     import_part,
     import_text,
 )
 from flows.edition.authoring.markers import text_mark
+from flows.edition.authoring.new_edition import create_edition
 from flows.edition.authoring.upload_refusal import UploadRefused
 from flows.edition.errors import InputError
 from flows.edition.ingest.files import InputFile
@@ -290,6 +294,18 @@ def test_footnotes_fields_and_bookmark_links_are_listed():
     ]
 
 
+def test_a_symbol_of_a_special_font_and_a_style_without_equivalent_are_listed():
+    document = docx.Document()
+    quote = document.add_paragraph("Une parole d'usager.", style="Quote")
+    quote._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:sym w:font="Marlett" w:char="F061"/></w:r>'))
+    result = import_text("usagers.docx", saved(document), "texts/actions/p2-cls-zoom.md")
+    assert result.texts[0].markdown == "Une parole d'usager."
+    assert result.report() == [
+        "Dans le document : un symbole de la police « Marlett » — non repris.",
+        "Dans le document : le style de paragraphe « Citation » — repris comme texte ordinaire, sans sa mise en forme.",
+    ]
+
+
 def with_footnote(data: bytes, note: str) -> bytes:
     """The document with a footnote called at the end of its last paragraph, as Word stores one."""
     w = nsdecls("w")
@@ -349,6 +365,11 @@ def part_document() -> bytes:
 
 
 def test_a_part_is_split_into_its_action_texts_by_the_real_2024_titles():
+    assert edition_parts(EDITION, paths.INPUTS_DIR)[0] == (
+        "territoires-prioritaires",
+        "Une action renforcée au bénéfice de territoires prioritaires",
+    )
+    assert len(edition_parts(EDITION, paths.INPUTS_DIR)) == 4
     targets = edition_part_targets(EDITION, paths.INPUTS_DIR, "territoires-prioritaires")
     assert [target.path for target in targets] == [
         "texts/parts/territoires-prioritaires.md",
@@ -400,6 +421,27 @@ def test_a_part_is_split_into_its_action_texts_by_the_real_2024_titles():
     for text in result.texts:
         key = text.path.removeprefix("texts/").removesuffix(".md")
         assert parse_text(InputFile(text.path, text.content.encode(), ""), key).body == text.markdown
+
+
+def test_a_part_imported_into_next_years_edition_made_by_fir_new(tmp_path: Path):
+    """2025 made from 2024 as `fir new` makes it: titles and texts marked « À RÉÉCRIRE »; the service's
+    document, titled as in 2024, replaces the marked texts it covers and only those."""
+    inputs = tmp_path / "inputs"
+    shutil.copytree(paths.INPUTS_DIR / "_reference", inputs / "_reference")
+    shutil.copytree(EDITION, inputs / "hauts-de-france" / "2024")
+    create_edition(inputs, "hauts-de-france", 2025)
+    folder = inputs / "hauts-de-france" / "2025"
+    assert "[À RÉÉCRIRE, texte de 2024]" in (folder / "actions.csv").read_text()
+    targets = edition_part_targets(folder, inputs, "territoires-prioritaires")
+    assert targets[1].title == "Des actions intensifiées dans les territoires du bassin minier"
+    current = {t.path: (folder / t.path).read_text() for t in targets if (folder / t.path).is_file()}
+    result = import_part("Partie 1.docx", part_document(), targets, current)
+    assert [text.path for text in result.texts if text.removed_mark] == [
+        "texts/actions/p1-bassin-minier.md",
+        "texts/actions/p1-bassin-minier-prevention.md",
+        "texts/actions/p1-sat-attractivite.md",
+    ]  # the part has no introduction file yet: nothing to unmark there
+    assert result.texts[1].content == "Le bassin minier cumule des indicateurs de santé défavorables.\n"
 
 
 def test_a_heading_met_twice_is_reported_not_merged():

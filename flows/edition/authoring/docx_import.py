@@ -151,6 +151,13 @@ def part_targets(parts: RawTable, actions: RawTable, part_id: str) -> list[TextT
     return targets
 
 
+def edition_parts(folder: Path, inputs: Path) -> list[tuple[str, str]]:
+    """The edition's parts as (part_id, title), in their order: what a part import offers to choose from."""
+    raws, _files, _notices = read_raw_tables(folder, inputs)
+    parts = raws["parts"]
+    return [(row[parts.header.index("part_id")], unmarked_cell(row[parts.header.index("title")])) for row in parts.rows]
+
+
 def edition_part_targets(folder: Path, inputs: Path, part_id: str) -> list[TextTarget]:
     """`part_targets` of the edition in `folder` (CSV files or workbook, amounts still to type allowed)."""
     raws, _files, _notices = read_raw_tables(folder, inputs)
@@ -180,6 +187,18 @@ def _read(name: str, data: bytes) -> tuple[list[Block], list[ImportNote]]:
     return blocks, notes
 
 
+_FRENCH_STYLES = {
+    "Quote": "Citation",
+    "Intense Quote": "Citation intense",
+    "Title": "Titre",
+    "Subtitle": "Sous-titre",
+    "Caption": "Légende",
+    "No Spacing": "Sans interligne",
+    "Emphasis": "Accentuation",
+    "Subtle Emphasis": "Accentuation légère",
+    "Intense Emphasis": "Accentuation intense",
+    "Book Title": "Titre du livre",
+}
 _HANDLED_STYLES = ("list", "liste", "comment", "footnote", "endnote", "annotation", "hyperlink", "lien")
 
 
@@ -192,12 +211,18 @@ def _mammoth_note(message: str) -> ImportNote | None:
         label = style.group(2)
         if not label or label == "None" or label.lower().startswith(_HANDLED_STYLES):
             return None  # lists are kept; comments, notes and links are noted from the document itself
+        label = _FRENCH_STYLES.get(label, label)  # Word stores its built-in styles' English names
         kind = "de paragraphe" if style.group(1) == "paragraph" else "de caractères"
         return ImportNote(
             f"le style {kind} « {label} »", "dans le document", "repris comme texte ordinaire, sans sa mise en forme"
         )
-    element = re.search(r"element (?:was ignored: )?([\w:]+)", message)
-    what = f"un élément non reconnu ({element.group(1)})" if element else "un élément non reconnu"
+    symbol = re.search(r"w:sym element .* in font (.+)$", message)
+    if symbol:
+        return ImportNote(f"un symbole de la police « {symbol.group(1)} »", "dans le document", "non repris")
+    if message.startswith("Unsupported break type"):
+        return ImportNote("un saut de colonne", "dans le document", "non repris (le texte continue)")
+    element = re.search(r"ignored: ([\w:]+)$", message)
+    what = f"un élément Word non reconnu ({element.group(1)})" if element else "un élément Word non reconnu"
     return ImportNote(what, "dans le document", "non repris")
 
 
