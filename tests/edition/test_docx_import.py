@@ -222,6 +222,19 @@ def test_a_word_document_becomes_one_text_with_what_was_not_imported_located():
     )
 
 
+def test_a_document_opening_with_the_texts_own_title_does_not_print_it_twice():
+    document = docx.Document()
+    document.add_heading("Appuyer l’essor des Maisons de santé pluri-professionnelles (MSP) sur le terrain", 1)
+    document.add_paragraph("Le soutien aux MSP a pris plusieurs formes.")
+    title = "Appuyer l'essor des Maisons de santé pluri-professionnelles (MSP) sur le terrain"  # actions.csv
+    result = import_text("MSP.docx", saved(document), "texts/actions/p2-msp.md", title=title)
+    assert (result.texts[0].title, result.texts[0].markdown) == (title, "Le soutien aux MSP a pris plusieurs formes.")
+    assert result.report() == [
+        "Au début du document : le titre « Appuyer l’essor des Maisons de santé pluri-professionnelles (MSP) sur le "
+        "terrain » — non repris dans le texte (la brochure imprime déjà ce titre au-dessus)."
+    ]
+
+
 def test_the_imported_markdown_passes_the_editions_parser_and_renders_without_html():
     [text] = import_text("Texte MSP.docx", service_document(), "texts/actions/p2-msp.md").texts
     parsed = parse_text(InputFile("hauts-de-france/2025/texts/actions/p2-msp.md", text.content.encode(), ""), "x")

@@ -87,12 +87,18 @@ class DocxImport:
         return lines
 
 
-def import_text(name: str, data: bytes, path: str, current: str | None = None) -> DocxImport:
-    """The whole document as the one text `path` (whose current content, if any, gives the front matter)."""
+def import_text(name: str, data: bytes, path: str, current: str | None = None, title: str | None = None) -> DocxImport:
+    """The whole document as the one text `path` (whose current content, if any, gives the front matter).
+
+    `title`: the part's or action's title, which the brochure prints above the text; a document opening
+    with it as a heading (as services write) loses that heading rather than print the title twice."""
     blocks, notes = _read(name, data)
+    if blocks and title and blocks[0].heading_level and _normalized(blocks[0].heading) == _normalized(title):
+        notes.insert(0, ImportNote(f"le titre « {blocks[0].heading} »", "au début du document", _TITLE_OUTCOME))
+        blocks = blocks[1:]
     if not blocks:
         raise UploadRefused(name, "le document ne contient aucun texte à reprendre", _WORD_ADVICE)
-    text = _imported(path, "", [block.markdown for block in blocks], current)
+    text = _imported(path, title or "", [block.markdown for block in blocks], current)
     return DocxImport(name, (text,), tuple(notes))
 
 
@@ -164,6 +170,7 @@ def edition_part_targets(folder: Path, inputs: Path, part_id: str) -> list[TextT
     return part_targets(raws["parts"], raws["actions"], part_id)
 
 
+_TITLE_OUTCOME = "non repris dans le texte (la brochure imprime déjà ce titre au-dessus)"
 _WORD_ADVICE = "Vérifiez que c'est le bon document Word, puis déposez-le à nouveau."
 _MAMMOTH_STYLE = re.compile(r"Unrecognised (paragraph|run) style: '?([^'(]*?)'? \(Style ID")
 
