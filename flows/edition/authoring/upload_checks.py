@@ -73,7 +73,7 @@ _KNOWN = {
     ".xlsb": "un classeur Excel binaire (.xlsb) : enregistrez-le au format « Classeur Excel (.xlsx) »",
     ".odt": "un document OpenDocument (.odt) : enregistrez-le au format « Document Word (.docx) »",
     ".ods": "un classeur OpenDocument (.ods) : enregistrez-le au format « Classeur Excel (.xlsx) »",
-    ".pdf": "un PDF, dont le texte ne peut pas être repris",
+    ".pdf": "un PDF",
 }
 _MAX_NAME_LENGTH = 200
 
@@ -133,9 +133,9 @@ def check_name(name: str, expected: Kind) -> str:
             advice = _KNOWN[extension].split(" : ", 1)
             what = advice[0]
             then = f"{advice[1][0].upper()}{advice[1][1:]}, puis déposez-le à nouveau." if len(advice) > 1 else ""
-            raise UploadRefused(name, f"c'est {what} ; {_WHAT[expected]} est attendu", then or _resave(expected))
-        shown = f"l'extension « {shown_name(extension)} »" if extension else "aucune extension"
-        raise UploadRefused(name, f"son nom porte {shown} ; {_WHAT[expected]} est attendu", _resave(expected))
+            raise UploadRefused(name, f"c'est {what} ; il faut {_WHAT[expected]}", then or _resave(expected))
+        shown = f"son nom porte l'extension « {shown_name(extension)} »" if extension else "son nom n'a pas d'extension"
+        raise UploadRefused(name, f"{shown} ; il faut {_WHAT[expected]}", _resave(expected))
     return extension
 
 

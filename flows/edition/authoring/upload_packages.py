@@ -113,8 +113,8 @@ def _refuse_ole(name: str, data: bytes, kind: str) -> None:
 
 def _check_entries(name: str, infos: list[zipfile.ZipInfo], kind: str) -> None:
     """The zip bomb and path checks, from the central directory alone (nothing unpacked yet)."""
-    bomb = "le fichier se décompresse en un volume démesuré ({}) : ce n'est pas " + _KIND[kind] + " ordinaire"
-    advice = "Enregistrez à nouveau le document depuis Word, Excel ou LibreOffice, puis déposez-le à nouveau."
+    bomb = "il se décompresse en un volume démesuré ({}), ce qui n'arrive pas à " + _KIND[kind] + " ordinaire"
+    advice = _resave(kind)
     if len(infos) > MAX_ENTRIES:
         raise UploadRefused(name, bomb.format(f"{len(infos)} fichiers, {MAX_ENTRIES} au plus"), advice)
     total = sum(info.file_size for info in infos)
