@@ -427,6 +427,7 @@ def test_a_part_twice_or_an_entity_in_a_part_of_any_name_is_refused():
 def test_words_pasted_from_word_and_dots_in_a_name_are_fine():
     assert check_upload("p2-msp.md", "Pluri\u00adprofessionnelles\u200b.\n".encode(), "md").kind == "md"
     assert check_upload("Rapport..final.docx", word_document(), "docx").name == "Rapport..final.docx"
+    assert check_upload("Pre\u0301vention.md", b"Texte.", "md").name == "Pr\u00e9vention.md"  # as a Mac sends it
 
 
 # --- SVG ------------------------------------------------------------------------------------------------

@@ -108,7 +108,8 @@ def check_upload(name: str, data: bytes, expected: Kind) -> CheckedFile:
         check_text(name, data, expected)
     else:
         check_image(name, data, extension)
-    return CheckedFile(name, expected, extension, MEDIA_TYPES[extension], data, hashlib.sha256(data).hexdigest())
+    shown = unicodedata.normalize("NFC", name)  # a Mac sends « é » as two characters
+    return CheckedFile(shown, expected, extension, MEDIA_TYPES[extension], data, hashlib.sha256(data).hexdigest())
 
 
 def check_name(name: str, expected: Kind) -> str:
