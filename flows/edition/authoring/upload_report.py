@@ -1,0 +1,205 @@
+"""The report of an uploaded figures file (upload_tables.py), each point located where a person finds it.
+
+The reader's problems (errors.Problem), the validation's findings (validate/findings.Finding) and the to-do
+list (validate/missing.Todo) name a file, a line and a contract column. Here each becomes a `Located`: in a
+workbook the sheet's tab and the cell (« feuille « revenue » (Recettes), cellule K9 »), in a CSV file the
+line; the column by its French title (labels.py), the value read and what is expected. The cell of a point
+the validation names by its line only is found from the sheet's own header (`Locator`), so that the check
+columns and « Pour mémoire » columns the workbook puts between the table's columns are counted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from flows.edition.contract import TABLES, RawTable
+from flows.edition.errors import Problem
+from flows.edition.french import count_of, format_number
+from flows.edition.ingest.xlsx_cells import column_name
+from flows.edition.labels import TABLE_NAMES, column_title
+from flows.edition.validate.findings import Finding
+from flows.edition.validate.missing import TableTodo, TextTodo
+
+Level = Literal["error", "todo", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Located:
+    """One point of the report: its whole sentence (`text`, French, as shown) and its parts, for a page that
+    lays them out (a table of sheet, cell, column, value, expected)."""
+
+    level: Level  # error (the upload is refused on it), todo (still to fill in), warning, info
+    text: str
+    file: str  # the uploaded file's name, or the edition's file concerned (« thematics.csv », « texts/… »)
+    sheet: str | None = None  # the workbook's tab (« revenue »)
+    table: str | None = None  # the table's French name (« Recettes »)
+    cell: str | None = None  # « K9 »
+    line: int | None = None  # the CSV file's line, or the sheet's row
+    column: str | None = None  # the column's French title (« Montant final de l'année »)
+    value: str | None = None  # the value read, as typed
+    expected: str | None = None  # what is expected instead (for a finding of the validation: what it found)
+
+
+class Locator:
+    """The cells and values of the tables as read (raw text cells), by the source the messages name."""
+
+    def __init__(self, raws: Iterable[RawTable] = ()) -> None:
+        self._raws = {raw.source: raw for raw in raws}
+
+    def _index(self, source: str, column: str | None) -> tuple[RawTable, int] | None:
+        raw = self._raws.get(source)
+        if raw is None or column is None:
+            return None
+        header = [name.strip() for name in raw.header]
+        return (raw, header.index(column)) if column in header else None
+
+    def cell(self, source: str, line: int | None, column: str | None) -> str | None:
+        found = self._index(source, column)
+        return found[0].cell_ref(line, found[1]) if found and line is not None else None
+
+    def value(self, source: str, line: int | None, column: str | None) -> str | None:
+        found = self._index(source, column)
+        if found is None or line is None or line not in found[0].lines:
+            return None
+        row = found[0].rows[found[0].lines.index(line)]
+        return row[found[1]].strip() if found[1] < len(row) else ""
+
+
+@dataclass(frozen=True)
+class Naming:
+    """How the report names the files: the edition's folder (`hauts-de-france/2025/`), the uploaded file's
+    source in it (`…/figures.xlsx` or `…/revenue.csv`) and the name it was uploaded as."""
+
+    folder: str
+    uploaded: str
+    name: str
+
+    def place(self, source: str) -> tuple[str, str | None, str | None]:
+        """(file, sheet, table) of a message's source: « hauts-de-france/2025/figures.xlsx, feuille « revenue » »."""
+        file, _, sheet_part = source.partition(", feuille « ")
+        sheet = sheet_part.removesuffix(" »") or None
+        table = sheet if sheet in TABLES else None
+        shown = self.name if file == self.uploaded else file.removeprefix(self.folder)
+        if table is None and shown.endswith(".csv") and shown.rpartition("/")[2][:-4] in TABLES:
+            table = file.rpartition("/")[2][:-4]
+        return shown, sheet, table
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
+
+
+def shown(value: str | None, sheet: str | None) -> str | None:
+    """A value as the person saw it: a workbook's number as a French spreadsheet shows it (« 600,0 »,
+    « 538 736 879 »), not as the file stores it (« 600.0 »); a CSV file's cell as typed."""
+    found = _NUMBER.fullmatch(value) if value is not None and sheet else None
+    if found is None:
+        return value
+    return format_number(Decimal(value or "0"), len(found.group(1) or ""))
+
+
+def _shorten(value: str, limit: int = 60) -> str:
+    value = value.replace("\n", "⏎")
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _where_text(
+    file: str, sheet: str | None, table: str | None, cell: str | None, line: int | None, title: str | None
+) -> str:
+    """« Feuille « revenue » (Recettes), cellule K9, colonne « Montant final de l'année » », or in a CSV file
+    « « recettes.csv » (Recettes), ligne 9, colonne … »."""
+    named = f" ({TABLE_NAMES[table]})" if table in TABLE_NAMES else ""
+    parts = [f"Feuille « {sheet} »{named}" if sheet else f"« {file} »{named}"]
+    if cell:
+        parts.append(f"cellule {cell}")
+    elif line is not None:
+        parts.append(f"ligne {line}")
+    if title:
+        parts.append(f"colonne « {title} »")
+    return ", ".join(parts)
+
+
+def _title(table: str | None, column: str | None) -> str | None:
+    if column is None:
+        return None
+    return (column_title(table, column) if table else None) or column
+
+
+def from_problem(problem: Problem, naming: Naming, locator: Locator, level: Level = "error") -> Located:
+    """A reader's or a reference's problem, located on the sheet and cell (or the line) with its column's title."""
+    file, sheet, table = naming.place(problem.file)
+    cell = problem.cell or (locator.cell(problem.file, problem.line, problem.column) if sheet else None)
+    title = _title(table, problem.column)
+    value = shown(problem.value, sheet if cell else None)
+    text = _where_text(file, sheet, table, cell, problem.line, title)
+    if problem.character is not None:
+        text += f", caractère {problem.character}"
+    if value is not None:
+        text += f" : valeur « {_shorten(value)} »"
+    text += f" — attendu : {problem.expected}"
+    return Located(level, text, file, sheet, table, cell, problem.line, title, value, problem.expected)
+
+
+# `findings.where(source, line, column)`: « source, ligne 27, colonne « Montant (amount) » ».
+_WHERE = re.compile(r"^(?P<source>.+?)(?:, ligne (?P<line>\d+))?(?:, colonne « (?P<column>.+) »)?$", re.DOTALL)
+
+
+def from_finding(finding: Finding, naming: Naming, locator: Locator) -> Located:
+    """A finding of the validation (a total that does not reconcile, a published gap), located like a problem;
+    its message as the build's report says it."""
+    found = _WHERE.match(finding.where or "")
+    if found is None:  # no place: the finding is about the edition as a whole
+        return Located(finding.level, finding.message, naming.name, expected=finding.message)
+    source, line = found["source"], int(found["line"]) if found["line"] else None
+    column = column_name(found["column"]) if found["column"] else None
+    file, sheet, table = naming.place(source)
+    table = table or (finding.table if finding.table in TABLES else None)
+    cell = locator.cell(source, line, column) if sheet else None
+    value = shown(locator.value(source, line, column), sheet)
+    title = _title(table, column)
+    text = _where_text(file, sheet, table, cell, line, title)
+    if value is not None:
+        text += f" : valeur « {_shorten(value)} »"
+    text += f" — {finding.message}"
+    return Located(finding.level, text, file, sheet, table, cell, line, title, value, finding.message)
+
+
+def _lines(lines: tuple[int, ...]) -> str:
+    return ("ligne " if len(lines) == 1 else "lignes ") + ", ".join(map(str, lines))
+
+
+def from_table_todo(todo: TableTodo, naming: Naming, locator: Locator) -> list[Located]:
+    """A table's cells still to fill, column by column: the cells of a sheet, the lines of a CSV file."""
+    file, sheet, table = naming.place(todo.source)
+    table = table or todo.table
+    found = []
+    kinds = {c.name: c.kind for c in TABLES[todo.table].columns}
+    for cells, doing in [*((c, "à saisir") for c in todo.amounts), *((c, "à réécrire") for c in todo.texts)]:
+        title = _title(table, cells.column)
+        refs = [ref for line in cells.lines if (ref := locator.cell(todo.source, line, cells.column))]
+        where = ("cellule " if len(refs) == 1 else "cellules ") + ", ".join(refs) if sheet and refs else None
+        word = "montant" if kinds.get(cells.column) == "amount" else "valeur" if doing == "à saisir" else "texte"
+        what = f"{count_of(len(cells.lines), word)} {doing} ({where or _lines(cells.lines)})"
+        text = f"{_where_text(file, sheet, table, None, None, title)} : {what}"
+        found.append(Located("todo", text, file, sheet, table, column=title, expected=what))
+    return found
+
+
+def from_text_todo(todo: TextTodo, naming: Naming) -> Located:
+    file, _, _ = naming.place(todo.source)
+    expected = "un texte à jour (supprimer la ligne « <!-- À RÉÉCRIRE … --> » une fois le texte réécrit)"
+    text = f"« {file} », ligne {todo.line} : texte à réécrire — {expected}"
+    return Located("todo", text, file, line=todo.line, expected=expected)
+
+
+def counts(items: Mapping[Level, int]) -> str:
+    """« 2 erreurs, 1 avertissement »: the non-zero counts of a report's points."""
+    words = {
+        "error": ("erreur", "erreurs"),
+        "todo": ("point", "points"),
+        "warning": ("avertissement", "avertissements"),
+    }
+    return ", ".join(count_of(n, *words[level]) for level, n in items.items() if n and level in words)
