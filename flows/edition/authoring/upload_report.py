@@ -14,11 +14,15 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Literal
 
 from flows.edition.contract import TABLES, RawTable
-from flows.edition.errors import Problem
+from flows.edition.errors import InputError, Problem
 from flows.edition.french import count_of, format_number
+from flows.edition.ingest.csv_cells import parse_csv_cells
+from flows.edition.ingest.files import read_input
+from flows.edition.ingest.snapshot import MAX_TABLE_BYTES
 from flows.edition.ingest.xlsx_cells import column_name
 from flows.edition.labels import TABLE_NAMES, column_title
 from flows.edition.validate.findings import Finding
@@ -45,13 +49,30 @@ class Located:
 
 
 class Locator:
-    """The cells and values of the tables as read (raw text cells), by the source the messages name."""
+    """The cells and values of the tables as read (raw text cells), by the source the messages name: the
+    uploaded workbook's sheets as read once, a CSV table read when a point names it (a CSV file is cheap to read
+    again, a workbook is not)."""
 
-    def __init__(self, raws: Iterable[RawTable] = ()) -> None:
-        self._raws = {raw.source: raw for raw in raws}
+    def __init__(self, inputs: Path | None = None, raws: Iterable[RawTable] = ()) -> None:
+        self._inputs = inputs
+        self._raws: dict[str, RawTable | None] = {raw.source: raw for raw in raws}
+
+    def _raw(self, source: str) -> RawTable | None:
+        if source not in self._raws:
+            self._raws[source] = self._csv(source)
+        return self._raws[source]
+
+    def _csv(self, source: str) -> RawTable | None:
+        table = source.rpartition("/")[2].removesuffix(".csv")
+        if self._inputs is None or not source.endswith(".csv") or table not in TABLES:
+            return None
+        try:
+            return parse_csv_cells(read_input(self._inputs / source, self._inputs, MAX_TABLE_BYTES), table)
+        except InputError:
+            return None
 
     def _index(self, source: str, column: str | None) -> tuple[RawTable, int] | None:
-        raw = self._raws.get(source)
+        raw = self._raw(source)
         if raw is None or column is None:
             return None
         header = [name.strip() for name in raw.header]
@@ -84,8 +105,9 @@ class Naming:
         sheet = sheet_part.removesuffix(" »") or None
         table = sheet if sheet in TABLES else None
         shown = self.name if file == self.uploaded else file.removeprefix(self.folder)
-        if table is None and shown.endswith(".csv") and shown.rpartition("/")[2][:-4] in TABLES:
-            table = file.rpartition("/")[2][:-4]
+        stem = file.rpartition("/")[2].removesuffix(".csv")
+        if table is None and file.endswith(".csv") and stem in TABLES:
+            table = stem
         return shown, sheet, table
 
 
@@ -122,6 +144,10 @@ def _where_text(
     return ", ".join(parts)
 
 
+def _named(table: str | None) -> str | None:
+    return TABLE_NAMES.get(table) if table else None
+
+
 def _title(table: str | None, column: str | None) -> str | None:
     if column is None:
         return None
@@ -140,7 +166,7 @@ def from_problem(problem: Problem, naming: Naming, locator: Locator, level: Leve
     if value is not None:
         text += f" : valeur « {_shorten(value)} »"
     text += f" — attendu : {problem.expected}"
-    return Located(level, text, file, sheet, table, cell, problem.line, title, value, problem.expected)
+    return Located(level, text, file, sheet, _named(table), cell, problem.line, title, value, problem.expected)
 
 
 # `findings.where(source, line, column)`: « source, ligne 27, colonne « Montant (amount) » ».
@@ -164,7 +190,7 @@ def from_finding(finding: Finding, naming: Naming, locator: Locator) -> Located:
     if value is not None:
         text += f" : valeur « {_shorten(value)} »"
     text += f" — {finding.message}"
-    return Located(finding.level, text, file, sheet, table, cell, line, title, value, finding.message)
+    return Located(finding.level, text, file, sheet, _named(table), cell, line, title, value, finding.message)
 
 
 def _lines(lines: tuple[int, ...]) -> str:
@@ -184,7 +210,7 @@ def from_table_todo(todo: TableTodo, naming: Naming, locator: Locator) -> list[L
         word = "montant" if kinds.get(cells.column) == "amount" else "valeur" if doing == "à saisir" else "texte"
         what = f"{count_of(len(cells.lines), word)} {doing} ({where or _lines(cells.lines)})"
         text = f"{_where_text(file, sheet, table, None, None, title)} : {what}"
-        found.append(Located("todo", text, file, sheet, table, column=title, expected=what))
+        found.append(Located("todo", text, file, sheet, _named(table), column=title, expected=what))
     return found
 
 

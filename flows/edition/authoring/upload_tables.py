@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +31,13 @@ from flows.edition.authoring.upload_report import (
     from_table_todo,
     from_text_todo,
 )
-from flows.edition.contract import TABLES
+from flows.edition.contract import TABLES, RawTable
 from flows.edition.errors import InputError, Problem
 from flows.edition.french import count_of
-from flows.edition.ingest.files import present
+from flows.edition.ingest.files import present, read_input
 from flows.edition.ingest.names import ASIDE_FOLDER, WORKBOOK
-from flows.edition.ingest.xlsx_cells import NO_STORED_VALUE
+from flows.edition.ingest.snapshot import MAX_TABLE_BYTES
+from flows.edition.ingest.xlsx_cells import NO_STORED_VALUE, read_workbook
 from flows.edition.labels import TABLE_NAMES
 from flows.edition.validate.findings import Finding
 from flows.edition.validate.missing import IncompleteEdition, Todo
@@ -94,10 +95,11 @@ def check_workbook(
         if missing is not None:
             return missing
         upload_shadow.write_file(shadow, naming.uploaded, data)
-        try:
-            doubled = csv_aside.doubled_files(shadow, region, year)
+        try:  # read once here: its sheets tell the CSV files to set aside, its cells locate the report
+            book = read_workbook(read_input(shadow / naming.uploaded, shadow, MAX_TABLE_BYTES))
         except InputError as exc:  # the workbook does not read: nothing more can be checked
             return _report(inputs, shadow, naming, _Outcome(problems=exc.problems))
+        doubled = csv_aside.doubled_files(shadow, region, year, book.tables)
         taken = [path.name for path in doubled.files if present(doubled.aside / path.name)]
         if taken:
             expected = (
@@ -107,7 +109,7 @@ def check_workbook(
             )
             return _refused(naming, expected, name)
         csv_aside.move_aside(doubled)  # what `fir workbook --ranger-csv` does, in the shadow
-        return _report(inputs, shadow, naming, _validate(shadow, region, year, published))
+        return _report(inputs, shadow, naming, _validate(shadow, region, year, published), book.tables.values())
 
 
 def check_table_csv(
@@ -186,10 +188,13 @@ def _validate(shadow: Path, region: str, year: int, published: Manifest | None) 
     return _Outcome(problems, report.findings, todo, report.checks, validated=True)
 
 
-def _report(inputs: Path, shadow: Path, naming: Naming, outcome: _Outcome) -> TablesUpload:
-    """Locate what the check found, decide, and list the changes of an accepted upload."""
+def _report(
+    inputs: Path, shadow: Path, naming: Naming, outcome: _Outcome, sheets: Iterable[RawTable] = ()
+) -> TablesUpload:
+    """Locate what the check found (`sheets`: the uploaded workbook's tables as read), decide, and list the
+    changes of an accepted upload."""
     region, year = naming.folder.strip("/").split("/")
-    locator = _locator(shadow, region, int(year), outcome)
+    locator = Locator(shadow, sheets)
     errors: list[Located] = []
     elsewhere: list[Located] = []
     for problem in outcome.problems:
@@ -229,19 +234,6 @@ def _refused(naming: Naming, expected: str, value: str) -> TablesUpload:
     error = Located("error", text, naming.name, value=value, expected=expected)
     summary = f"« {naming.name} » refusé : {expected}. Rien n'a été modifié."
     return TablesUpload(naming.name, False, summary, (error,))
-
-
-def _locator(shadow: Path, region: str, year: int, outcome: _Outcome) -> Locator:
-    """The tables as read, to find the cells of what the report names by line (read again only when needed)."""
-    if not (outcome.problems or outcome.findings or outcome.todo):
-        return Locator()
-    from flows.edition.ingest.snapshot import read_raw_tables
-
-    try:
-        raws, _, _ = read_raw_tables(shadow / region / str(year), shadow)
-    except InputError:
-        return Locator()
-    return Locator(raws.values())
 
 
 def _scrub(item: Located, shadow: Path) -> Located:
