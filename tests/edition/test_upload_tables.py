@@ -4,6 +4,7 @@ in and saved by LibreOffice, or one table as CSV, against the real 2024 edition 
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -158,8 +159,8 @@ def test_text_in_an_amount_cell_is_refused_on_its_sheet_and_cell(made: Made):
     assert _digest(made.inputs) == before
     assert not upload.accepted and upload.changes == {}
     assert upload.summary == (
-        "Classeur « chiffres 2025.xlsx » refusé : 1 erreur à corriger (ci-dessous, chacune avec sa feuille et sa "
-        "cellule). Rien n'a été modifié : corrigez le classeur puis déposez-le à nouveau."
+        "Classeur « chiffres 2025.xlsx » refusé : 1 erreur à corriger, située ci-dessous (feuille et cellule). "
+        "Rien n'a été modifié : corrigez le classeur puis déposez-le à nouveau."
     )
     (error,) = upload.errors
     assert error.text == (
@@ -264,6 +265,44 @@ def test_a_csv_table_with_a_bad_line_is_refused_on_its_line_and_column(inputs_co
     )
 
 
+def test_sheets_that_are_no_table_and_merged_cells_are_refused_on_their_sheet(made: Made):
+    book = load_workbook(_bytes_file(made.saved["rempli.xlsx"]))
+    book.create_sheet("Feuil1")["A1"] = "mes notes"
+    book.create_sheet("_calculs")["A1"] = "gardée de côté"
+    book["revenue"].merge_cells("C2:D2")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    upload = check_workbook(made.inputs, REGION, 2025, "chiffres 2025.xlsx", buffer.getvalue())
+    assert not upload.accepted and upload.changes == {}
+    assert [error.text for error in upload.errors] == [
+        "Feuille « revenue » (Recettes), cellules C2:D2 — attendu : des cellules non fusionnées (défusionner et "
+        "recopier la valeur)",
+        "Feuille « Feuil1 » — attendu : des feuilles nommées parmi : revenue, revenue_priorities, execution, "
+        "missions, cp_by_nature, thematics, parts, actions, action_amounts, key_figures. Une feuille à vous (notes, "
+        "calculs) peut rester dans le classeur sans être lue : renommez-la en commençant par « _ » (« _Feuil1 ») "
+        "ou masquez-la (clic droit sur l'onglet, Masquer)",
+    ]
+    assert upload.summary.startswith(
+        "Classeur « chiffres 2025.xlsx » refusé : 2 erreurs à corriger, situées ci-dessous"
+    )
+
+
+def test_an_error_in_a_text_is_listed_but_does_not_refuse_the_figures(inputs_copy: Path):
+    text = inputs_copy / REGION / "2024" / "texts" / "fir.md"
+    text.write_text(text.read_text(encoding="utf-8") + "\nVoir [[thematics.inconnue.share]].\n", encoding="utf-8")
+    line = text.read_text(encoding="utf-8").count("\n")
+    real = (inputs_copy / REGION / "2024" / "revenue.csv").read_bytes()
+    relabelled = real.replace(b"Total des recettes;", b"Total des recettes du FIR;")
+    upload = check_table_csv(inputs_copy, REGION, 2024, "revenue", "recettes.csv", relabelled)
+    assert upload.accepted and not upload.complete and upload.checks == 58 and len(upload.warnings) == 4
+    assert upload.changes == {f"{REGION}/2024/revenue.csv": relabelled}
+    assert [item.text for item in upload.elsewhere] == [
+        f"« texts/fir.md », ligne {line}, caractère 6 : valeur « [[thematics.inconnue.share]] » — attendu : le nom "
+        "d'un chiffre des tables (proche : thematics.cancer.share, thematics.divers.share, thematics.numerique.share)"
+    ]
+    assert upload.summary.endswith("à corriger ailleurs dans l'édition avant de construire : 1 erreur.")
+
+
 def test_a_csv_table_of_an_edition_kept_in_a_workbook_is_refused(inputs_copy: Path):
     folder = inputs_copy / REGION / "2024"
     edition = read_edition(inputs_copy, REGION, 2024)
@@ -306,7 +345,5 @@ def test_office_saves_the_workbook_with_its_formulas_values(made: Made):
     assert [saved.cell(row, 11).value for row in (2, 3, 4)] == [517.1, 5.1, 522.2]
 
 
-def _bytes_file(data: bytes):
-    import io
-
+def _bytes_file(data: bytes) -> io.BytesIO:
     return io.BytesIO(data)

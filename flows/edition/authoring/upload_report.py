@@ -23,7 +23,7 @@ from flows.edition.french import count_of, format_number
 from flows.edition.ingest.csv_cells import parse_csv_cells
 from flows.edition.ingest.files import read_input
 from flows.edition.ingest.snapshot import MAX_TABLE_BYTES
-from flows.edition.ingest.xlsx_cells import column_name
+from flows.edition.ingest.xlsx_cells import column_name, unknown_sheet_expected
 from flows.edition.labels import TABLE_NAMES, column_title
 from flows.edition.validate.findings import Finding
 from flows.edition.validate.missing import TableTodo, TextTodo
@@ -136,7 +136,7 @@ def _where_text(
     named = f" ({TABLE_NAMES[table]})" if table in TABLE_NAMES else ""
     parts = [f"Feuille « {sheet} »{named}" if sheet else f"« {file} »{named}"]
     if cell:
-        parts.append(f"cellule {cell}")
+        parts.append(f"{'cellules' if ':' in cell else 'cellule'} {cell}")
     elif line is not None:
         parts.append(f"ligne {line}")
     if title:
@@ -160,6 +160,10 @@ def from_problem(problem: Problem, naming: Naming, locator: Locator, level: Leve
     cell = problem.cell or (locator.cell(problem.file, problem.line, problem.column) if sheet else None)
     title = _title(table, problem.column)
     value = shown(problem.value, sheet if cell else None)
+    if sheet is None and problem.value is not None and problem.expected == unknown_sheet_expected(problem.value):
+        sheet, value = problem.value, None  # a sheet named like no table: the sheet is the place and the value
+    if value is not None and value == cell:
+        value = None  # merged cells: their range is the place and the value
     text = _where_text(file, sheet, table, cell, problem.line, title)
     if problem.character is not None:
         text += f", caractère {problem.character}"

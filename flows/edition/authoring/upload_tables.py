@@ -258,9 +258,10 @@ def _summary(upload: TablesUpload, todo: Todo, naming: Naming) -> str:
         said = counts({"error": len(upload.errors)})
         first = NO_STORED_VALUES + " " if any(e.expected == NO_STORED_VALUE for e in upload.errors) else ""
         again = "le classeur" if workbook else "le fichier"
+        placed = "située" if len(upload.errors) == 1 else "situées"
         return (
-            f"{first}{what} refusé : {said} à corriger (ci-dessous, chacune avec sa "
-            f"{'feuille et sa cellule' if workbook else 'ligne et sa colonne'}). Rien n'a été modifié : "
+            f"{first}{what} refusé : {said} à corriger, {placed} ci-dessous "
+            f"({'feuille et cellule' if workbook else 'ligne et colonne'}). Rien n'a été modifié : "
             f"corrigez {again} puis déposez-le à nouveau."
         )
     parts = [f"{what} accepté : aucune erreur dans les tableaux"]
