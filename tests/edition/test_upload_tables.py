@@ -303,6 +303,21 @@ def test_an_error_in_a_text_is_listed_but_does_not_refuse_the_figures(inputs_cop
     assert upload.summary.endswith("à corriger ailleurs dans l'édition avant de construire : 1 erreur.")
 
 
+def test_a_workbook_downloaded_for_another_edition_is_said_first(made: Made):
+    last_year = read_edition(made.inputs, REGION, 2024)
+    upload = check_workbook(made.inputs, REGION, 2025, "chiffres.xlsx", workbook_bytes(last_year))
+    said = upload.warnings[0]
+    assert said.text == (
+        "Feuille « À lire », cellule A1 : valeur « Chiffres de la brochure FIR — Hauts-de-France, 2024 » — ce classeur "
+        "a été téléchargé pour l'édition Hauts-de-France, 2024, pas pour l'édition Hauts-de-France, 2025 où il est "
+        "déposé : vérifiez que c'est le bon fichier avant de l'enregistrer (ses chiffres remplaceraient ceux de "
+        "l'édition)"
+    )
+    assert (said.sheet, said.cell) == ("À lire", "A1")
+    # the 2025 workbook names 2025: no such warning
+    assert not any(w.sheet == "À lire" for w in _upload(made, "rempli.xlsx").warnings)
+
+
 def test_a_csv_table_of_an_edition_kept_in_a_workbook_is_refused(inputs_copy: Path):
     folder = inputs_copy / REGION / "2024"
     edition = read_edition(inputs_copy, REGION, 2024)

@@ -10,6 +10,7 @@ columns and « Pour mémoire » columns the workbook puts between the table's co
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ from flows.edition.errors import InputError, Problem
 from flows.edition.french import count_of, format_number
 from flows.edition.ingest.csv_cells import parse_csv_cells
 from flows.edition.ingest.files import read_input
+from flows.edition.ingest.names import META_FILE
 from flows.edition.ingest.snapshot import MAX_TABLE_BYTES
-from flows.edition.ingest.xlsx_cells import column_name, unknown_sheet_expected
+from flows.edition.ingest.xlsx_cells import HELP_SHEET, column_name, unknown_sheet_expected
 from flows.edition.labels import TABLE_NAMES, column_title
 from flows.edition.validate.findings import Finding
 from flows.edition.validate.missing import TableTodo, TextTodo
@@ -233,3 +235,33 @@ def counts(items: Mapping[Level, int]) -> str:
         "warning": ("avertissement", "avertissements"),
     }
     return ", ".join(count_of(n, *words[level]) for level, n in items.items() if n and level in words)
+
+
+# The first line of the guide `fir workbook` writes (workbook_guide.write_guide):
+# « Chiffres de la brochure FIR — Hauts-de-France, 2025 ».
+_GUIDE_TITLE = re.compile(r"^Chiffres de la brochure FIR — (?P<edition>.+, \d{4})$")
+
+
+def other_edition(folder: Path, workbook: bytes, name: str) -> Located | None:
+    """A warning when the workbook's guide names another edition than the one it is uploaded to (last year's
+    file, another region's): its figures would replace this edition's."""
+    import tomllib
+
+    from openpyxl import load_workbook
+
+    try:
+        meta = tomllib.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        book = load_workbook(io.BytesIO(workbook), read_only=True)
+        title = book[HELP_SHEET]["A1"].value if HELP_SHEET in book.sheetnames else None
+    except Exception:  # an unreadable file is the reader's to report, with its place
+        return None
+    found = _GUIDE_TITLE.match(title) if isinstance(title, str) else None
+    here = f"{meta.get('region_name')}, {meta.get('year')}"
+    if found is None or found["edition"] == here:
+        return None
+    said = (
+        f"ce classeur a été téléchargé pour l'édition {found['edition']}, pas pour l'édition {here} où il est déposé : "
+        "vérifiez que c'est le bon fichier avant de l'enregistrer (ses chiffres remplaceraient ceux de l'édition)"
+    )
+    text = f"Feuille « {HELP_SHEET} », cellule A1 : valeur « {title} » — {said}"
+    return Located("warning", text, name, HELP_SHEET, None, "A1", 1, None, title, said)

@@ -30,6 +30,7 @@ from flows.edition.authoring.upload_report import (
     from_problem,
     from_table_todo,
     from_text_todo,
+    other_edition,
 )
 from flows.edition.contract import TABLES, RawTable
 from flows.edition.errors import InputError, Problem
@@ -109,7 +110,9 @@ def check_workbook(
             )
             return _refused(naming, expected, name)
         csv_aside.move_aside(doubled)  # what `fir workbook --ranger-csv` does, in the shadow
-        return _report(inputs, shadow, naming, _validate(shadow, region, year, published), book.tables.values())
+        outcome = _validate(shadow, region, year, published)
+        other = other_edition(inputs / region / str(year), data, naming.name)
+        return _report(inputs, shadow, naming, outcome, book.tables.values(), other)
 
 
 def check_table_csv(
@@ -189,10 +192,15 @@ def _validate(shadow: Path, region: str, year: int, published: Manifest | None) 
 
 
 def _report(
-    inputs: Path, shadow: Path, naming: Naming, outcome: _Outcome, sheets: Iterable[RawTable] = ()
+    inputs: Path,
+    shadow: Path,
+    naming: Naming,
+    outcome: _Outcome,
+    sheets: Iterable[RawTable] = (),
+    other: Located | None = None,
 ) -> TablesUpload:
-    """Locate what the check found (`sheets`: the uploaded workbook's tables as read), decide, and list the
-    changes of an accepted upload."""
+    """Locate what the check found (`sheets`: the uploaded workbook's tables as read; `other`: the warning of a
+    workbook downloaded for another edition), decide, and list the changes of an accepted upload."""
     region, year = naming.folder.strip("/").split("/")
     locator = Locator(shadow, sheets)
     errors: list[Located] = []
@@ -203,7 +211,10 @@ def _report(
     for finding in outcome.findings:
         if finding.level == "error":
             (errors if finding.table in TABLES else elsewhere).append(from_finding(finding, naming, locator))
-    warnings = [from_finding(f, naming, locator) for f in outcome.findings if f.level == "warning"]
+    warnings = [
+        *([other] if other else []),
+        *(from_finding(f, naming, locator) for f in outcome.findings if f.level == "warning"),
+    ]
     notes = [from_finding(f, naming, locator) for f in outcome.findings if f.level == "info"]
     todo = [item for table in outcome.todo.tables for item in from_table_todo(table, naming, locator)]
     todo += [from_text_todo(text, naming) for text in outcome.todo.texts]
