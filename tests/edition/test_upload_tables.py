@@ -230,6 +230,25 @@ def test_the_blank_workbook_lists_the_cells_still_to_fill_on_their_sheet(made: M
     assert "reste à compléter avant de construire : 190 cellules et 77 textes" in upload.summary
 
 
+def test_an_id_that_points_nowhere_is_refused_before_every_amount_is_typed(made: Made):
+    cell = cell_of(made.blank, "action_amounts", 2, "action_id")
+    typo = fill(made.blank, {("action_amounts", cell): "p9-inconnue"})
+    upload = check_workbook(made.inputs, REGION, 2025, "vide.xlsx", typo)
+    assert not upload.accepted and upload.changes == {}
+    (error,) = upload.errors
+    assert (error.sheet, error.cell, error.column, error.value) == (
+        "action_amounts",
+        cell,
+        "Section ou action",
+        "p9-inconnue",
+    )
+    assert error.text.startswith(
+        f"Feuille « action_amounts » (Montants des actions), cellule {cell}, colonne « Section ou action » : "
+        "valeur « p9-inconnue » — attendu : "
+    )
+    assert len(upload.todo) > 77  # the cells still to type are listed with it
+
+
 def test_a_csv_table_with_a_bad_line_is_refused_on_its_line_and_column(inputs_copy: Path):
     real = (inputs_copy / REGION / "2024" / "revenue.csv").read_bytes()
     lines = real.decode().splitlines(keepends=True)
@@ -335,15 +354,18 @@ def test_a_csv_table_of_an_edition_kept_in_a_workbook_is_refused(inputs_copy: Pa
 def test_files_that_are_no_workbook_or_no_edition_are_refused(inputs_copy: Path):
     macro = check_workbook(inputs_copy, REGION, 2024, "chiffres.xlsm", b"PK")
     assert not macro.accepted and macro.summary == (
-        "« chiffres.xlsm » refusé : un classeur Excel enregistré au format .xlsx (« Classeur Excel (*.xlsx) »). "
-        "Rien n'a été modifié."
+        "« chiffres.xlsm » refusé : valeur « chiffres.xlsm » — attendu : un classeur Excel enregistré au format "
+        ".xlsx (« Classeur Excel (*.xlsx) »). Rien n'a été modifié."
     )
     damaged = check_workbook(inputs_copy, REGION, 2024, "chiffres.xlsx", b"pas un classeur")
     assert not damaged.accepted and [e.text for e in damaged.errors] == [
         "« chiffres.xlsx » — attendu : un classeur Excel .xlsx valide (ouverture impossible : BadZipFile)"
     ]
     missing = check_workbook(inputs_copy, REGION, 2031, "chiffres.xlsx", b"PK")
-    assert not missing.accepted and "l'édition hauts-de-france 2031, qui n'existe pas encore" in missing.summary
+    assert not missing.accepted and missing.summary == (
+        "« chiffres.xlsx » refusé — attendu : une édition existante : l'édition hauts-de-france 2031 n'existe pas "
+        "encore, créez-la d'abord (à partir de l'année précédente). Rien n'a été modifié."
+    )
     unknown = check_table_csv(inputs_copy, REGION, 2024, "budget", "budget.csv", b"")
     assert not unknown.accepted and unknown.errors[0].expected.startswith("une table parmi : revenue, ")
 

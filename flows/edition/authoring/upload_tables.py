@@ -108,7 +108,7 @@ def check_workbook(
                 "ce dépôt y rangerait les fichiers CSV que le classeur remplace ; demandez à l'administrateur de "
                 "retirer les anciennes copies"
             )
-            return _refused(naming, expected, name)
+            return _refused(naming, expected)
         csv_aside.move_aside(doubled)  # what `fir workbook --ranger-csv` does, in the shadow
         outcome = _validate(shadow, region, year, published)
         other = other_edition(inputs / region / str(year), data, naming.name)
@@ -150,10 +150,11 @@ def _shadow(inputs: Path, region: str, year: int, naming: Naming) -> Iterator[tu
     """The edition's shadow in a temporary folder, removed after; a refusal instead when there is no edition."""
     if not (inputs / region / str(year)).is_dir():
         expected = (
-            f"l'édition {region} {year}, qui n'existe pas encore : créez-la d'abord (à partir de l'année précédente)"
+            f"une édition existante : l'édition {region} {year} n'existe pas encore, créez-la d'abord (à partir de "
+            "l'année précédente)"
         )
         with tempfile.TemporaryDirectory(prefix="fir-depot-") as empty:
-            yield Path(empty), _refused(naming, expected, naming.name)
+            yield Path(empty), _refused(naming, expected)
         return
     with tempfile.TemporaryDirectory(prefix="fir-depot-") as folder:
         yield upload_shadow.make_shadow(inputs, region, year, Path(folder)), None
@@ -172,7 +173,13 @@ def _validate(shadow: Path, region: str, year: int, published: Manifest | None) 
     except InputError as exc:
         return _Outcome(problems=exc.problems)
     todo = snapshot.edition.todo
-    if todo.tables:
+    if todo.tables:  # amounts still to type: no reconciliation yet, but an id that points nowhere is said now
+        from flows.edition.validate.references import check_references
+
+        try:
+            check_references(snapshot.edition)
+        except InputError as exc:
+            return _Outcome(problems=exc.problems, todo=todo)
         return _Outcome(todo=todo)
     from flows.edition.prepare import prepare
     from flows.edition.publish.revisions import latest_basis
@@ -239,11 +246,12 @@ def _report(
     return dataclasses.replace(upload, summary=_summary(upload, outcome.todo, naming))
 
 
-def _refused(naming: Naming, expected: str, value: str) -> TablesUpload:
-    """A refusal before any reading: the file's name or the edition itself is not what is expected."""
-    text = f"« {naming.name} » : valeur « {value} » — attendu : {expected}"
+def _refused(naming: Naming, expected: str, value: str | None = None) -> TablesUpload:
+    """A refusal before the tables are read: the file's name, the table or the edition is not what is expected."""
+    shown = f" : valeur « {value} »" if value is not None else ""
+    text = f"« {naming.name} »{shown} — attendu : {expected}"
     error = Located("error", text, naming.name, value=value, expected=expected)
-    summary = f"« {naming.name} » refusé : {expected}. Rien n'a été modifié."
+    summary = f"« {naming.name} » refusé{shown} — attendu : {expected}. Rien n'a été modifié."
     return TablesUpload(naming.name, False, summary, (error,))
 
 
