@@ -116,13 +116,15 @@ class Naming:
 _NUMBER = re.compile(r"-?\d+(?:\.(\d+))?")
 
 
-def shown(value: str | None, sheet: str | None) -> str | None:
-    """A value as the person saw it: a workbook's number as a French spreadsheet shows it (« 600,0 »,
-    « 538 736 879 »), not as the file stores it (« 600.0 »); a CSV file's cell as typed."""
-    found = _NUMBER.fullmatch(value) if value is not None and sheet else None
+def shown(value: str | None, sheet: str | None, table: str | None, column: str | None) -> str | None:
+    """A value as the person saw it: a number of a workbook's figures column as a French spreadsheet shows it
+    (« 600,0 », « 538 736 879 »), not as the file stores it (« 600.0 »); a CSV file's cell as typed."""
+    kinds = {c.name: c.kind for c in TABLES[table].columns} if table in TABLES else {}
+    figure = sheet is not None and kinds.get(column or "") in ("amount", "number", "pct")
+    found = _NUMBER.fullmatch(value) if value is not None and figure else None
     if found is None:
         return value
-    return format_number(Decimal(value or "0"), len(found.group(1) or ""))
+    return format_number(Decimal(found.group(0)), len(found.group(1) or ""))
 
 
 def _shorten(value: str, limit: int = 60) -> str:
@@ -161,7 +163,7 @@ def from_problem(problem: Problem, naming: Naming, locator: Locator, level: Leve
     file, sheet, table = naming.place(problem.file)
     cell = problem.cell or (locator.cell(problem.file, problem.line, problem.column) if sheet else None)
     title = _title(table, problem.column)
-    value = shown(problem.value, sheet if cell else None)
+    value = shown(problem.value, sheet if cell else None, table, problem.column)
     if sheet is None and problem.value is not None and problem.expected == unknown_sheet_expected(problem.value):
         sheet, value = problem.value, None  # a sheet named like no table: the sheet is the place and the value
     if value is not None and value == cell:
@@ -190,7 +192,7 @@ def from_finding(finding: Finding, naming: Naming, locator: Locator) -> Located:
     file, sheet, table = naming.place(source)
     table = table or (finding.table if finding.table in TABLES else None)
     cell = locator.cell(source, line, column) if sheet else None
-    value = shown(locator.value(source, line, column), sheet)
+    value = shown(locator.value(source, line, column), sheet, table, column)
     title = _title(table, column)
     text = _where_text(file, sheet, table, cell, line, title)
     if value is not None:
