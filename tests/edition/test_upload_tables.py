@@ -337,6 +337,42 @@ def test_a_workbook_downloaded_for_another_edition_is_said_first(made: Made):
     assert not any(w.sheet == "À lire" for w in _upload(made, "rempli.xlsx").warnings)
 
 
+def test_a_csv_total_that_does_not_reconcile_is_refused_on_its_line(inputs_copy: Path):
+    real = (inputs_copy / REGION / "2024" / "revenue.csv").read_bytes()
+    upload = check_table_csv(inputs_copy, REGION, 2024, "revenue", "recettes.csv", real.replace(b";522,2", b";600,0"))
+    assert not upload.accepted and upload.changes == {}
+    assert _plain(upload.errors) == [
+        "« recettes.csv » (Recettes), ligne 4, colonne « Montant final de l'année » : valeur « 600,0 » — Recettes, "
+        "Recettes 2024 : total déclaré 600,0 M€ ≠ somme des lignes 522 200 000 € (écart +77 800 000 €, au-delà de "
+        "la tolérance d'arrondi de 150 000 €)."
+    ]
+
+
+def test_csv_files_already_set_aside_stay_and_a_name_taken_there_refuses(inputs_copy: Path):
+    folder = inputs_copy / REGION / "2024"
+    aside = folder / "_anciens-csv"
+    aside.mkdir()
+    (aside / "notes.csv").write_bytes(b"une ancienne copie\n")
+    workbook = workbook_bytes(read_edition(inputs_copy, REGION, 2024))
+    before = _digest(inputs_copy)
+    upload = check_workbook(inputs_copy, REGION, 2024, "chiffres.xlsx", workbook)
+    assert _digest(inputs_copy) == before  # the real _anciens-csv/ untouched: the moves are in the shadow
+    assert upload.accepted and upload.complete and upload.checks == 58
+    assert sorted(upload.changes) == sorted(
+        [f"{REGION}/2024/figures.xlsx"]
+        + [f"{REGION}/2024/{name}" for name in CSV_2024]
+        + [f"{REGION}/2024/_anciens-csv/{name}" for name in CSV_2024]
+    )
+    (aside / "revenue.csv").write_bytes(b"une copie plus ancienne\n")
+    taken = check_workbook(inputs_copy, REGION, 2024, "chiffres.xlsx", workbook)
+    assert not taken.accepted and taken.changes == {}
+    assert taken.errors[0].text == (
+        "« chiffres.xlsx » — attendu : aucun fichier CSV déjà mis de côté sous le même nom dans _anciens-csv/ "
+        "(revenue.csv) : ce dépôt y rangerait les fichiers CSV que le classeur remplace ; demandez à "
+        "l'administrateur de retirer les anciennes copies"
+    )
+
+
 def test_a_csv_table_of_an_edition_kept_in_a_workbook_is_refused(inputs_copy: Path):
     folder = inputs_copy / REGION / "2024"
     edition = read_edition(inputs_copy, REGION, 2024)
