@@ -185,6 +185,8 @@ def test_a_total_that_does_not_reconcile_is_refused_on_its_cell(made: Made):
         "Recettes, Recettes 2025 : total déclaré 600,0 M€ ≠ somme des lignes 522 200 000 € "
         "(écart +77 800 000 €, au-delà de la tolérance d'arrondi de 150 000 €)."
     )
+    assert upload.lines()[1:4] == ["", "Erreurs à corriger (1) :", f"  - {upload.errors[0].text}"]
+    assert upload.lines()[4:6] == ["", "Reste à compléter (77) :"]
     located = upload.errors[0]
     assert (located.sheet, located.cell, located.column, located.value) == (
         "revenue",

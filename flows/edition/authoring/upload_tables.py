@@ -70,6 +70,20 @@ class TablesUpload:
     # path relative to inputs/ → its new bytes, or None for a file removed; empty when refused
     changes: Mapping[str, bytes | None] = field(default_factory=dict)
 
+    def lines(self) -> list[str]:
+        """The report as plain text, section by section (a page lays out the `Located` points instead)."""
+        lines = [self.summary]
+        for title, items in (
+            ("Erreurs à corriger", self.errors),
+            ("À corriger ailleurs dans l'édition", self.elsewhere),
+            ("Reste à compléter", self.todo),
+            ("Avertissements", self.warnings),
+            ("Informations", self.notes),
+        ):
+            if items:
+                lines += ["", f"{title} ({len(items)}) :", *(f"  - {item.text}" for item in items)]
+        return lines
+
 
 @dataclass(frozen=True)
 class _Outcome:
