@@ -219,7 +219,9 @@ def test_tables_moved_into_the_workbook_change_no_cell(v2024: Files) -> None:
         + names
     ]
     assert diff.headline() == "9 tableaux déplacés"
-    assert diff.tables[0].new_source == f"{E24}/figures.xlsx, feuille « revenue »"
+    assert diff.tables == ()
+    assert diff.moved[0].new_source == f"{E24}/figures.xlsx, feuille « revenue »"
+    assert diff.moved_lines() == diff.summary()
     back = diff_inputs(new, v2024)
     assert back.cells == () and back.headline() == "9 tableaux déplacés"
     # `fir workbook --ranger-csv` keeps the CSV files in a folder the tool never reads: said in one line

@@ -111,9 +111,11 @@ class InputDiff:
     settings: tuple[MetaChange, ...] = ()
     files: tuple[FileChange, ...] = ()
     problems: tuple[str, ...] = ()  # what could not be compared (edition.toml unreadable), in French
+    # tables read from CSV files in one version and from figures.xlsx in the other, no value changed
+    moved: tuple[TableDiff, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.tables or self.texts or self.settings or self.files or self.problems)
+        return bool(self.tables or self.texts or self.settings or self.files or self.problems or self.moved)
 
     @property
     def cells(self) -> tuple[CellChange, ...]:
@@ -138,18 +140,21 @@ class InputDiff:
             (len(self.files), "fichier modifié", "fichiers modifiés"),
         ]
         said = [count_of(n, singular, plural) for n, singular, plural in counts if n]
-        moved = [t for t in self.tables if t.moved and not t.changed]
-        if moved:
-            said.append(count_of(len(moved), "tableau déplacé", "tableaux déplacés"))
+        if self.moved:
+            said.append(count_of(len(self.moved), "tableau déplacé", "tableaux déplacés"))
         if self.problems or any(t.problems for t in self.tables):
             said.append("certains fichiers illisibles")
         return ", ".join(said) if said else "aucune différence"
+
+    def moved_lines(self) -> list[str]:
+        """The tables moved between CSV files and the workbook, no value changed, in a line (or two)."""
+        return moved_lines(self.moved)
 
     def summary(self) -> list[str]:
         """French lines for an e-mail or the audit, one per change: « Recettes, Délégations nationales
         (arrêtés), Montant final de l'année : 517,1 M€ → 520 M€ »."""
         lines = [line for table in self.tables for line in table.lines()]
-        lines += moved_lines(self.tables)
+        lines += self.moved_lines()
         lines += [change.line() for change in self.settings]
         lines += [text.line() for text in self.texts]
         aside = [file for file in self.files if file.aside and file.change == "added"]
@@ -166,7 +171,8 @@ def diff_inputs(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> InputDiff
     (`hauts-de-france/2025/figures.xlsx`, `_reference/missions.csv`)."""
     before, after = split_version(old), split_version(new)
     old_tables, new_tables = VersionTables(before, BEFORE), VersionTables(after, AFTER)
-    tables = compare_tables(old_tables, new_tables)
+    compared = compare_tables(old_tables, new_tables)
+    tables = tuple(table for table in compared if table.changed)
     old_settings, old_problem = read_settings(before.edition.get(META_FILE), before.path(META_FILE), BEFORE)
     new_settings, new_problem = read_settings(after.edition.get(META_FILE), after.path(META_FILE), AFTER)
     settings = compare_settings(old_settings, new_settings) if not (old_problem or new_problem) else ()
@@ -175,7 +181,8 @@ def diff_inputs(old: Mapping[str, bytes], new: Mapping[str, bytes]) -> InputDiff
     texts = _texts(before, after, old_tables, new_tables)
     logos = {_logo_path(s) for s in (old_settings, new_settings)} - {None}
     files = _files(before, after, tables, not settings and not (old_problem or new_problem), logos)
-    return InputDiff(tables, texts, settings, files, problems)
+    moved = tuple(table for table in compared if not table.changed)
+    return InputDiff(tables, texts, settings, files, problems, moved)
 
 
 def diff_file(path: str, old: bytes | None, new: bytes | None, version: Mapping[str, bytes] | None = None) -> InputDiff:
