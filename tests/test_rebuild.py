@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from pathlib import Path
 
 from flows.edition.publish import store
@@ -69,3 +70,18 @@ def test_a_revision_or_version_that_does_not_exist_is_refused_in_french(tmp_path
         "Refusé : l'édition hauts-de-france 2024 n'a pas de version 3 de ses fichiers d'entrée.",
     )
     assert not (tmp_path / "x").exists()
+
+
+def test_the_reviewers_marked_copy_is_the_same_bytes_each_time_it_is_made(tmp_path: Path) -> None:
+    """The marked copy is part of what `fir rebuild` compares: no identifier drawn at random or from the clock."""
+    import pikepdf
+
+    from flows.edition.render.draft_mark import mark_draft
+
+    document = pikepdf.new()
+    document.add_blank_page(page_size=(595, 842))
+    document.save(tmp_path / "one.pdf", deterministic_id=True)
+    brochure = (tmp_path / "one.pdf").read_bytes()
+    first = mark_draft(brochure)
+    time.sleep(1.1)  # a second later: an identifier taken from the clock would change
+    assert mark_draft(brochure) == first and first != brochure
