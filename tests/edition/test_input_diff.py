@@ -25,6 +25,7 @@ from flows.edition.authoring.new_edition import create_edition
 from flows.edition.authoring.text_diff import compare_texts, compare_words
 from flows.edition.authoring.workbook import earlier_edition, workbook_bytes
 from flows.edition.ingest import snapshot as ingest
+from flows.edition.publish import input_versions
 from tests.check_helpers import SOFFICE, save_with_libreoffice
 from tests.conftest import REGION
 
@@ -479,3 +480,16 @@ def test_a_text_saved_with_windows_line_ends_is_said_so(v2024: Files) -> None:
     path = f"{E24}/texts/fir.md"
     diff = diff_inputs(v2024, {**v2024, path: v2024[path].replace(b"\n", b"\r\n")})
     assert diff.summary() == ["Texte « Présentation du FIR » (fir.md) : mise en forme seulement (fins de ligne)"]
+
+
+def test_two_working_copies_as_the_store_records_them(inputs_copy: Path) -> None:
+    """The files of an edition as the store of input versions takes them from its working copy
+    (input_versions.working_files), before and after an edit on disk: the edit, and nothing else."""
+    before = input_versions.working_files(inputs_copy, REGION, 2024)
+    assert "_reference/missions.csv" in before and f"{E24}/edition.toml" in before
+    csv = inputs_copy / E24 / "execution.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("538,7;;99,8", "538,7;;99,5"), encoding="utf-8")
+    after = input_versions.working_files(inputs_copy, REGION, 2024)
+    assert diff_inputs(before, after).summary() == [
+        f"Exécution AE / CP, Crédits de paiement, Taux d'exécution publié, en % : 99,8{NBSP}% → 99,5{NBSP}%"
+    ]
