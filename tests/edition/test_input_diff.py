@@ -493,3 +493,11 @@ def test_two_working_copies_as_the_store_records_them(inputs_copy: Path) -> None
     assert diff_inputs(before, after).summary() == [
         f"Exécution AE / CP, Crédits de paiement, Taux d'exécution publié, en % : 99,8{NBSP}% → 99,5{NBSP}%"
     ]
+
+
+def test_the_national_list_of_missions_compared_as_a_table(v2024: Files) -> None:
+    new = changed(v2024, "_reference/missions.csv", "1;Promotion de la santé et prévention", "1;Prévention")
+    assert diff_inputs(v2024, new).summary() == [
+        "Liste nationale des missions, Mission 1, Nom court de la mission : Promotion de la santé et prévention → "
+        "Prévention"
+    ]
