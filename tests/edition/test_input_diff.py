@@ -501,3 +501,12 @@ def test_the_national_list_of_missions_compared_as_a_table(v2024: Files) -> None
         "Liste nationale des missions, Mission 1, Nom court de la mission : Promotion de la santé et prévention → "
         "Prévention"
     ]
+
+
+def test_a_long_summary_cut_for_an_e_mail(v2024: Files) -> None:
+    new = changed(v2024, f"{E24}/revenue.csv", ";M€;517,1\n", ";M€;520\n")
+    new = changed(new, f"{E24}/execution.csv", "536,9;;99,9", "536,9;;99,1")
+    new = changed(new, f"{E24}/texts/fir.md", "finance des actions", "soutient des projets")
+    diff = diff_inputs(v2024, new)
+    assert len(diff.summary()) == 3 and diff.summary(limit=3) == diff.summary()
+    assert diff.summary(limit=2) == [diff.summary()[0], "… et 2 autres changements"]

@@ -150,9 +150,10 @@ class InputDiff:
         """The tables moved between CSV files and the workbook, no value changed, in a line (or two)."""
         return moved_lines(self.moved)
 
-    def summary(self) -> list[str]:
+    def summary(self, limit: int | None = None) -> list[str]:
         """French lines for an e-mail or the audit, one per change: « Recettes, Délégations nationales
-        (arrêtés), Montant final de l'année : 517,1 M€ → 520 M€ »."""
+        (arrêtés), Montant final de l'année : 517,1 M€ → 520 M€ ». With `limit`, at most that many lines,
+        the last one saying how many more there are (a new year's edition changes hundreds of cells)."""
         lines = [line for table in self.tables for line in table.lines()]
         lines += self.moved_lines()
         lines += [change.line() for change in self.settings]
@@ -163,6 +164,9 @@ class InputDiff:
             names = ", ".join(file.path.rpartition("/")[2] for file in aside)
             lines.append(f"Mis de côté dans le dossier {ASIDE_FOLDER}, que l'outil ne lit pas : {names}")
         lines += list(self.problems)
+        if limit is not None and len(lines) > limit:
+            more = len(lines) - (limit - 1)
+            lines = [*lines[: limit - 1], f"… et {count_of(more, 'autre changement', 'autres changements')}"]
         return lines
 
 
