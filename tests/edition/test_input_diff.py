@@ -510,3 +510,13 @@ def test_a_long_summary_cut_for_an_e_mail(v2024: Files) -> None:
     diff = diff_inputs(v2024, new)
     assert len(diff.summary()) == 3 and diff.summary(limit=3) == diff.summary()
     assert diff.summary(limit=2) == [diff.summary()[0], "… et 2 autres changements"]
+
+
+def test_a_whole_edition_added(v2024: Files) -> None:
+    """From nothing to the 2024 edition (its first version): every table, text and setting added."""
+    diff = diff_inputs({}, v2024)
+    assert diff.headline() == "165 lignes ajoutées, 77 textes ajoutés, 12 réglages modifiés"
+    assert diff.summary()[0] == f"Recettes : tableau ajouté (3 lignes, {E24}/revenue.csv)"
+    assert "Texte « Introduction de la partie des actions » (actions.md) : texte ajouté (3 paragraphes)" in (
+        diff.summary()
+    )

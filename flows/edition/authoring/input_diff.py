@@ -43,8 +43,8 @@ Change = Literal["added", "removed", "changed"]
 _IMAGES = (".png", ".jpg", ".jpeg", ".svg", ".gif", ".webp")
 _TEXT_NAMES = {
     "fir": "Présentation du FIR",
-    "actions": "Introduction de la partie « en actions »",
-    "chiffres": "Introduction de la partie « en chiffres »",
+    "actions": "Introduction de la partie des actions",
+    "chiffres": "Introduction de la partie des chiffres",
 }
 
 
@@ -135,7 +135,10 @@ class InputDiff:
             (len(self.cells), "cellule modifiée", "cellules modifiées"),
             (len(self.rows_added), "ligne ajoutée", "lignes ajoutées"),
             (len(self.rows_removed), "ligne supprimée", "lignes supprimées"),
-            (len(self.texts), "texte modifié", "textes modifiés"),
+            *(
+                (sum(1 for text in self.texts if text.status == status), f"texte {word}", f"textes {word}s")
+                for status, word in (("changed", "modifié"), ("added", "ajouté"), ("removed", "supprimé"))
+            ),
             (len(self.settings), "réglage modifié", "réglages modifiés"),
             (len(self.files), "fichier modifié", "fichiers modifiés"),
         ]
