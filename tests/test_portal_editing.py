@@ -1,0 +1,277 @@
+"""The editors' pages of the portal (FastAPI's TestClient, real inputs copied per test): who may (anonymous
+and approvers refused on every editing route, each refusal audited), the CSRF guard, next year's edition
+prepared once, the checklist following the work, the text editor (figure names offered, `[[…]]` checked),
+and — through the store of input versions — a save is a version, two saves from one base conflict with the
+difference shown and nothing lost, an edit made on disk between two saves is its own version."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from flows import paths
+from flows.notices import audit
+from flows.portal import input_store
+from flows.portal.web import create_app
+from tests.helpers import REGION
+from tests.portal_helpers import APPROVER_ACCOUNT, EDITOR_ACCOUNT, add_accounts, audit_lines, csrf_of, log_in
+
+EDITION = f"/staff/editions/{REGION}"
+needs_store = pytest.mark.skipif(not input_store.available(), reason="store of input versions not merged yet")
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> tuple[Path, Path]:
+    """inputs/ (the real editions, copied) and outputs/ with the staff accounts (no build needed)."""
+    inputs = tmp_path / "inputs"
+    shutil.copytree(paths.INPUTS_DIR, inputs)
+    outputs = tmp_path / "outputs"
+    add_accounts(outputs)
+    return inputs, outputs
+
+
+def _client(site: tuple[Path, Path]) -> TestClient:
+    inputs, outputs = site
+    return TestClient(create_app(outputs, inputs))
+
+
+def _editing_routes(client: TestClient) -> list[tuple[str, str, str]]:
+    """Every editors' route (method, path, the action it needs), its parameters those of 2024's fir.md."""
+    values = {"region": REGION, "year": "2024", "name": "fir.md", "name:path": "fir.md"}
+    found = []
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        if not isinstance(route, APIRoute) or not route.path.startswith("/staff/editions"):
+            continue
+        path = re.sub(r"\{([\w:]+)\}", lambda m: values[m.group(1)], route.path)
+        reads = route.path in (
+            "/staff/editions",
+            "/staff/editions/{region}/{year}",
+            "/staff/editions/{region}/{year}/versions",
+        )
+        found += [(method, path, "read" if reads else "edit") for method in sorted(route.methods or ())]
+    assert len(found) >= 12, found
+    return found
+
+
+def test_anonymous_visitors_are_refused_on_every_editing_route(site: tuple[Path, Path]):
+    client = _client(site)
+    token = csrf_of(client.get("/staff/login").text)  # the anonymous session's
+    for method, path, _ in _editing_routes(client):
+        answer = TestClient(client.app).request(method, path, follow_redirects=False)
+        if method == "GET" and not path.endswith(".png"):
+            assert answer.status_code == 303 and answer.headers["location"].startswith("/staff/login"), path
+        elif method == "GET":
+            assert answer.status_code == 401, path
+        else:
+            assert answer.status_code == 403 and "Formulaire expiré ou invalide" in answer.text, path
+            again = client.request(method, path, data={"csrf": token}, follow_redirects=False)
+            assert again.status_code == 401 and "Connexion requise" in again.text, path
+    assert not (site[0] / REGION / "2025").exists()
+
+
+def test_approvers_read_the_workspace_and_history_but_edit_nothing(site: tuple[Path, Path]):
+    client = _client(site)
+    csrf = log_in(client, APPROVER_ACCOUNT)
+    before = len(audit_lines(site[1], audit.ACCESS))
+    refused = 0
+    for method, path, need in _editing_routes(client):
+        data = {"csrf": csrf, "annee": "2025", "texte": "x", "base": "1", "version": "1"} if method == "POST" else None
+        answer = client.request(method, path, data=data, follow_redirects=False)
+        if need == "read":
+            assert answer.status_code == 200, (method, path, answer.status_code)
+            assert "Préparer l'édition" not in answer.text and "Rétablir cette version" not in answer.text
+        else:
+            assert answer.status_code == 403 and "Accès refusé" in answer.text, (method, path)
+            refused += 1
+    lines = audit_lines(site[1], audit.ACCESS)
+    assert len(lines) - before == refused and refused >= 8
+    assert all(line.actor == APPROVER_ACCOUNT and line.outcome == audit.REFUSED for line in lines[:refused])
+    assert not (site[0] / REGION / "2025").exists()
+
+
+def test_a_change_without_the_session_token_is_refused_and_changes_nothing(site: tuple[Path, Path]):
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    answer = client.post(f"{EDITION}/preparer", data={"annee": "2025"}, follow_redirects=False)
+    assert answer.status_code == 403 and "Formulaire expiré ou invalide" in answer.text
+    text = site[0] / REGION / "2024" / "texts" / "fir.md"
+    before = text.read_bytes()
+    answer = client.post(f"{EDITION}/2024/textes/fir.md", data={"texte": "effacé", "base": "1"})
+    assert answer.status_code == 403 and text.read_bytes() == before
+    assert not (site[0] / REGION / "2025").exists()
+    assert audit_lines(site[1], audit.EDITION_NEW) == [] and audit_lines(site[1], audit.INPUT_SAVE) == []
+
+
+def test_next_year_is_prepared_once_audited_and_its_checklist_follows_the_work(site: tuple[Path, Path]):
+    inputs, outputs = site
+    client = _client(site)
+    csrf = log_in(client, EDITOR_ACCOUNT)
+    listing = client.get("/staff/editions")
+    assert "Préparer l'édition 2025" in listing.text
+    made = client.post(f"{EDITION}/preparer", data={"csrf": csrf, "annee": "2025"}, follow_redirects=False)
+    assert made.status_code == 303 and made.headers["location"] == f"{EDITION}/2025?fait=cree"
+    assert (inputs / REGION / "2025" / "edition.toml").is_file()
+    [line] = audit_lines(outputs, audit.EDITION_NEW)
+    assert (line.actor, line.target, line.outcome) == (EDITOR_ACCOUNT, f"{REGION} 2025", audit.OK)
+    assert "à partir de 2024" in line.detail
+
+    again = client.post(f"{EDITION}/preparer", data={"csrf": csrf, "annee": "2025"})
+    assert again.status_code == 409
+    assert "Édition 2025 non créée" in again.text and "existe déjà" in again.text and str(inputs) not in again.text
+    refused = audit_lines(outputs, audit.EDITION_NEW)[0]
+    assert refused.outcome == audit.REFUSED and "existe déjà" in refused.detail
+
+    page = client.get(f"{EDITION}/2025?fait=cree")
+    assert page.status_code == 200 and "Édition créée" in page.text
+    texts_todo = _count(page.text, r"(\d+) textes? à réécrire")
+    assert texts_todo > 10 and "cellules à remplir" in page.text
+    assert 'href="/staff/editions/hauts-de-france/2025/textes/fir.md"' in page.text
+    fir = inputs / REGION / "2025" / "texts" / "fir.md"  # the text rewritten: its mark deleted
+    fir.write_text("\n".join(fir.read_text(encoding="utf-8").splitlines()[1:]) + "\n", encoding="utf-8")
+    assert _count(client.get(f"{EDITION}/2025").text, r"(\d+) textes? à réécrire") == texts_todo - 1
+
+
+def _count(html: str, pattern: str) -> int:
+    found = re.search(pattern, html)
+    assert found, pattern
+    return int(found.group(1))
+
+
+def test_the_text_editor_offers_the_figures_and_checks_each_name(site: tuple[Path, Path]):
+    client = _client(site)
+    csrf = log_in(client, EDITOR_ACCOUNT)
+    page = client.get(f"{EDITION}/2024/textes/fir.md")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    markdown = (site[0] / REGION / "2024" / "texts" / "fir.md").read_text(encoding="utf-8")
+    assert markdown.splitlines()[0][:40].replace("'", "&#39;") in page.text
+    assert '<option value="revenue.total">' in page.text and 'name="base"' in page.text
+    checked = client.post(
+        f"{EDITION}/2024/verifier",
+        data={
+            "texte": "Le FIR a reçu [[revenue.total]].\nPuis [[revenue.totl]] et [[thematics.cancer]].",
+            "nom": "fir.md",
+        },
+        headers={"X-CSRF-Token": csrf},
+    ).json()
+    assert checked["checked"] is True
+    [problem] = checked["problems"]
+    assert (problem["line"], problem["value"]) == (2, "[[revenue.totl]]") and "revenue.total" in problem["expected"]
+    shown = {ref["name"]: ref["shown"] for ref in checked["references"]}
+    assert shown["revenue.total"].replace("\u202f", " ").endswith("€") and shown["revenue.totl"] == ""
+    missing = client.get(f"{EDITION}/2024/textes/../edition.toml")
+    assert missing.status_code == 404
+    assert client.get(f"{EDITION}/2024/textes/absent.md").status_code == 404
+
+
+def test_an_incomplete_edition_offers_last_year_s_figure_names(site: tuple[Path, Path]):
+    client = _client(site)
+    csrf = log_in(client, EDITOR_ACCOUNT)
+    client.post(f"{EDITION}/preparer", data={"csrf": csrf, "annee": "2025"})
+    page = client.get(f"{EDITION}/2025/textes/fir.md")
+    assert page.status_code == 200
+    assert "noms des chiffres de l&#39;édition 2024" in page.text and '<option value="revenue.total">' in page.text
+
+
+# -- through the store of input versions (flows/edition/publish/input_versions.py) ----------------------------
+
+
+def _form(client: TestClient, path: str) -> tuple[str, str, str]:
+    page = client.get(path)
+    assert page.status_code == 200, page.text
+    base = re.search(r'name="base" value="(\d+)"', page.text)
+    assert base
+    return csrf_of(page.text), base.group(1), page.text
+
+
+@needs_store
+def test_a_save_is_a_new_version_audited(site: tuple[Path, Path]):
+    inputs, outputs = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    csrf, base, _ = _form(client, f"{EDITION}/2024/textes/fir.md")
+    text = "Le fonds a financé [[revenue.total]] d'actions.\n"
+    answer = client.post(
+        f"{EDITION}/2024/textes/fir.md",
+        data={"csrf": csrf, "base": base, "texte": text, "message": "première phrase"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    assert (inputs / REGION / "2024" / "texts" / "fir.md").read_text(encoding="utf-8") == text
+    latest = input_store.versions(outputs, REGION, 2024)[-1]
+    assert latest.number == int(base) + 1 and latest.author == EDITOR_ACCOUNT
+    [line] = audit_lines(outputs, audit.INPUT_SAVE)
+    assert (line.outcome, line.target) == (audit.OK, f"{REGION} 2024 texts/fir.md")
+    assert f"version {latest.number}" in line.detail
+    history = client.get(f"{EDITION}/2024/versions")
+    assert f"n° {latest.number}" in history.text and "première phrase" in history.text
+
+
+@needs_store
+def test_two_saves_from_one_base_the_second_refused_with_the_difference_and_nothing_lost(site: tuple[Path, Path]):
+    inputs, outputs = site
+    first, second = _client(site), _client(site)
+    log_in(first, EDITOR_ACCOUNT)
+    log_in(second, EDITOR_ACCOUNT)
+    path = f"{EDITION}/2024/textes/fir.md"
+    csrf1, base1, _ = _form(first, path)
+    csrf2, base2, _ = _form(second, path)
+    assert base1 == base2
+    saved = first.post(path, data={"csrf": csrf1, "base": base1, "texte": "Texte du premier navigateur."})
+    assert saved.status_code == 200
+    refused = second.post(path, data={"csrf": csrf2, "base": base2, "texte": "Texte du second navigateur."})
+    assert refused.status_code == 409
+    assert "Texte non enregistré" in refused.text and "Texte du second navigateur." in refused.text  # kept
+    assert '<del class="diff">premier</del>' in refused.text and '<ins class="diff">second</ins>' in refused.text
+    on_disk = (inputs / REGION / "2024" / "texts" / "fir.md").read_text(encoding="utf-8")
+    assert on_disk == "Texte du premier navigateur.\n"
+    outcomes = [line.outcome for line in audit_lines(outputs, audit.INPUT_SAVE)]
+    assert outcomes == [audit.REFUSED, audit.OK]
+    assert len(input_store.versions(outputs, REGION, 2024)) == int(base1) + 1
+
+
+@needs_store
+def test_an_edit_made_on_disk_between_two_saves_is_its_own_version_first(site: tuple[Path, Path]):
+    inputs, outputs = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    path = f"{EDITION}/2024/textes/fir.md"
+    csrf, base, _ = _form(client, path)
+    client.post(path, data={"csrf": csrf, "base": base, "texte": "Version du portail."})
+    csrf, base, _ = _form(client, path)
+    chiffres = inputs / REGION / "2024" / "texts" / "chiffres.md"
+    chiffres.write_text(chiffres.read_text(encoding="utf-8") + "\nAjout fait sur le disque.\n", encoding="utf-8")
+    saved = client.post(path, data={"csrf": csrf, "base": base, "texte": "Deuxième version du portail."})
+    assert saved.status_code == 200
+    every = input_store.versions(outputs, REGION, 2024)
+    on_disk, portal = every[-2], every[-1]
+    assert portal.author == EDITOR_ACCOUNT and on_disk.author == audit.system_user()
+    assert on_disk.number == int(base) + 1 and portal.number == int(base) + 2
+    assert (
+        b"Ajout fait sur le disque."
+        in input_store.contents(outputs, REGION, 2024, on_disk.number)[f"{REGION}/2024/texts/chiffres.md"]
+    )
+
+
+@needs_store
+def test_restoring_a_version_makes_a_new_one_audited(site: tuple[Path, Path]):
+    inputs, outputs = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    path = f"{EDITION}/2024/textes/fir.md"
+    original = (inputs / REGION / "2024" / "texts" / "fir.md").read_text(encoding="utf-8")
+    csrf, base, _ = _form(client, path)
+    client.post(path, data={"csrf": csrf, "base": base, "texte": "Texte à annuler."})
+    answer = client.post(
+        f"{EDITION}/2024/versions/retablir", data={"csrf": csrf, "version": base}, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert (inputs / REGION / "2024" / "texts" / "fir.md").read_text(encoding="utf-8") == original
+    assert input_store.versions(outputs, REGION, 2024)[-1].number == int(base) + 2
+    [line] = audit_lines(outputs, audit.INPUT_RESTORE)
+    assert line.outcome == audit.OK and line.target == f"{REGION} 2024 version {base}"
