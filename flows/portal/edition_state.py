@@ -36,6 +36,7 @@ class Checklist:
     carried: tuple[dict[str, Any], ...] = ()  # files holding items carried over, still to confirm
     earlier_year: int | None = None
     unreadable: str = ""  # the edition cannot be read at all: why
+    title: str = ""  # the region as its readers name it (« Hauts-de-France »), once the edition is read
 
     @property
     def remaining(self) -> int:
@@ -77,7 +78,7 @@ def checklist(inputs: Path, outputs: Path, region: str, year: int) -> Checklist:
     tables = _tables(edition.todo, edition.sources)
     texts = _texts(inputs, region, year, edition.todo)
     carried, earlier = _carried(inputs, outputs, edition)
-    return Checklist((), tables, texts, carried, earlier)
+    return Checklist((), tables, texts, carried, earlier, title=edition.meta.region_name)
 
 
 def _tables(todo: Todo, sources: Mapping[str, str]) -> tuple[dict[str, Any], ...]:

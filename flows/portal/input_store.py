@@ -10,6 +10,7 @@ than the latest that touched the same file (SaveConflict).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -47,6 +48,15 @@ def conflict_type() -> type[Exception]:
         return found
     except StoreUnavailable:
         return StoreUnavailable
+
+
+def recorded_version(entry: Mapping[str, Any]) -> int | None:
+    """The input version a revision was built from, as its record names it (None: built before versions were
+    recorded)."""
+    found = entry.get("input_version")
+    if isinstance(found, Mapping):
+        found = found.get("number")
+    return found if isinstance(found, int) and not isinstance(found, bool) else None
 
 
 def key(region: str, year: int, name: str) -> str:
