@@ -275,3 +275,26 @@ def test_restoring_a_version_makes_a_new_one_audited(site: tuple[Path, Path]):
     assert input_store.versions(outputs, REGION, 2024)[-1].number == int(base) + 2
     [line] = audit_lines(outputs, audit.INPUT_RESTORE)
     assert line.outcome == audit.OK and line.target == f"{REGION} 2024 version {base}"
+
+
+def test_the_pages_where_a_text_lands_are_laid_out_by_the_preview_engine(site: tuple[Path, Path]):
+    """The editor's page starts no layout; asking for the pages does (the preview's engine, in its thread),
+    and they are the page(s) printing the text, served as images."""
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    page = client.get(f"{EDITION}/2024/textes/actions/p2-msp.md")
+    assert "Voir la page dans la brochure" in page.text and client.app.state.previews.find(REGION, 2024) is None  # type: ignore[attr-defined]
+    fragment = f"{EDITION}/2024/apercu?texte=actions/p2-msp.md&partiel=1"
+    assert 'data-pending="1"' in client.get(fragment).text
+    assert client.app.state.previews.find(REGION, 2024).wait(600)  # type: ignore[attr-defined]
+    shown = client.get(fragment).text
+    assert 'data-pending="0"' in shown
+    numbers = [int(n) for n in re.findall(r"<figcaption>Page (\d+)", shown)]
+    assert numbers == [18, 19]  # the MSP's action, and the lines it runs over onto the next page
+    image = re.search(r'<img src="([^"]+\.png)"', shown)
+    assert image
+    answer = client.get(image.group(1))
+    assert answer.status_code == 200 and answer.content.startswith(b"\x89PNG")
+    assert client.get(f"{EDITION}/2024/apercu/{'0' * 64}-1.png").status_code == 404
+    full = client.get(f"{EDITION}/2024/apercu?texte=actions/p2-msp.md")
+    assert "<h1>Le texte actions/p2-msp.md dans la brochure</h1>" in full.text and "Page 18" in full.text

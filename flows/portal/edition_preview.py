@@ -20,6 +20,9 @@ from flows.preview.server import Images
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _MARKUP = re.compile(r"<!--.*?-->|\[\[[^\]]*\]\]|\]\([^)]*\)|[#*_>`|\[\]]", re.DOTALL)
 NGRAM = 4  # words in a row that place a text on a page
+# A page shows the text when it prints this many of its runs of words, or this share of the best page's
+# (measured on the 77 texts of 2024: a text's own pages print 6 to 280 runs, others 1 to 3 by chance).
+SHARED_AT_LEAST, SHARED_PART = 4, 0.05
 
 
 class EditionPreview:
@@ -112,14 +115,15 @@ def _grams(words: list[str]) -> set[tuple[str, ...]]:
 
 def pages_of(outcome: Outcome, markdown: str) -> tuple[Page, ...]:
     """The pages where the text lands: those printing runs of its words (its figures' names and its markup
-    left aside), plus the pages the last rebuild changed."""
+    left aside) — the page printing most of them, and those printing a good part too (a text running over
+    two pages), not a page sharing a phrase by chance — plus the pages the last rebuild changed."""
     wanted = _grams(_words(_MARKUP.sub(" ", markdown)))
-    found = []
-    for page in outcome.pages:
-        shared = wanted & _grams(_words(page.text))
-        if (shared and (len(shared) >= 2 or len(wanted) <= 3)) or page.number in outcome.changed:
-            found.append(page)
-    return tuple(found)
+    shared = {page.number: len(wanted & _grams(_words(page.text))) for page in outcome.pages}
+    best = max(shared.values(), default=0)
+    enough = min(best, max(SHARED_AT_LEAST, best * SHARED_PART))
+    return tuple(
+        page for page in outcome.pages if (best and shared[page.number] >= enough) or page.number in outcome.changed
+    )
 
 
 def shown(preview: EditionPreview, markdown: str) -> Shown | None:

@@ -58,6 +58,25 @@ def text_names(inputs: Path, region: str, year: int) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.md") if p.is_file())
 
 
+def parts(inputs: Path, region: str, year: int) -> list[dict[str, str]]:
+    """The edition's parts (id, title), for a Word document covering a whole part; none when unreadable."""
+    from flows.edition.authoring.markers import is_marked_cell
+    from flows.edition.ingest.snapshot import read_raw_tables
+
+    def unmarked_cell(text: str) -> str:  # « [À RÉÉCRIRE, texte de 2024] Titre » → « Titre »
+        return text.split("]", 1)[1].strip() if is_marked_cell(text) else text
+
+    try:
+        raws, _, _ = read_raw_tables(inputs / region / str(year), inputs)
+    except InputError:
+        return []
+    found = raws.get("parts")
+    if found is None:
+        return []
+    rows = [dict(zip(found.header, row, strict=False)) for row in found.rows]
+    return [{"id": r.get("part_id", ""), "title": unmarked_cell(r.get("title", ""))} for r in rows if r.get("part_id")]
+
+
 def text_file(inputs: Path, region: str, year: int, name: str) -> Path | None:
     """The file of text `name` when it is one of the edition's texts (never a path outside texts/)."""
     if not TEXT_NAME.fullmatch(name) or name not in text_names(inputs, region, year):

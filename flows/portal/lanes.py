@@ -8,6 +8,7 @@ lacks one instead of failing.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -51,10 +52,45 @@ def check_table_csv(inputs: Path, region: str, year: int, table: str, name: str,
     return _module("upload_tables").check_table_csv(inputs, region, year, table, name, data, published=published)
 
 
-def import_word(inputs: Path, region: str, year: int, target: str, name: str, data: bytes) -> Any:
-    """A Word document as the edition's text(s): one text, or a part split by its headings."""
+PART = "partie:"  # a Word import's target naming a whole part (`partie:p2`), else a text's name under texts/
+
+
+@dataclass(frozen=True)
+class Line:
+    text: str
+
+
+@dataclass(frozen=True)
+class WordReport:
+    """A Word import as the files page shows it: what was imported, what was not, the files to write."""
+
+    accepted: bool
+    summary: str
+    notes: tuple[Line, ...]
+    changes: dict[str, bytes | None] = field(default_factory=dict)
+
+
+def import_word(inputs: Path, region: str, year: int, target: str, name: str, data: bytes) -> WordReport:
+    """A Word document as the edition's text `target` (its name under texts/), or as a whole part
+    (`partie:<id>`) split by its headings into the part's introduction and actions; UploadRefused when
+    nothing can be imported."""
     module = _module("docx_import")
-    return module.import_docx(inputs, region, year, target, name, data)
+    folder = inputs / region / str(year)
+    if target.startswith(PART):
+        targets = module.edition_part_targets(folder, inputs, target.removeprefix(PART))
+        current = {t.path: _read(folder / t.path) for t in targets if (folder / t.path).is_file()}
+        found = module.import_part(name, data, targets, current)
+    else:
+        path = f"texts/{target}"
+        found = module.import_text(name, data, path, _read(folder / path) if (folder / path).is_file() else None)
+    changes: dict[str, bytes | None] = {f"{region}/{year}/{t.path}": t.content.encode("utf-8") for t in found.texts}
+    imported = ", ".join(t.path.removeprefix("texts/") for t in found.texts)
+    summary = f"Document « {found.source} » importé dans {len(found.texts)} texte(s) : {imported}."
+    return WordReport(True, summary, tuple(Line(line) for line in found.report()), changes)
+
+
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")
 
 
 def diff_inputs(old: dict[str, bytes], new: dict[str, bytes]) -> Any:

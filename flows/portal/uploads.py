@@ -60,6 +60,7 @@ def _page(
     found = portal(request)
     base = _base(request, region, year)
     texts = edition_state.text_names(found.inputs, region, year)
+    parts = edition_state.parts(found.inputs, region, year)
     tables = [{"name": name, "title": TABLE_NAMES.get(name, name)} for name in TABLES]
     return render(
         request,
@@ -70,6 +71,8 @@ def _page(
         base=base,
         tables=tables,
         texts=texts,
+        parts=parts,
+        part_prefix=lanes.PART,
         outcome=outcome,
     )
 
