@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from flows import paths
+from flows.edition.publish import store
 from flows.notices import audit
 from flows.portal import input_store
 from flows.portal.web import create_app
@@ -181,6 +182,10 @@ def test_an_incomplete_edition_offers_last_year_s_figure_names(site: tuple[Path,
 # -- through the store of input versions (flows/edition/publish/input_versions.py) ----------------------------
 
 
+def _engine(outputs: Path):
+    return store.open_catalogue(outputs).engine
+
+
 def _form(client: TestClient, path: str) -> tuple[str, str, str]:
     page = client.get(path)
     assert page.status_code == 200, page.text
@@ -203,7 +208,7 @@ def test_a_save_is_a_new_version_audited(site: tuple[Path, Path]):
     )
     assert answer.status_code == 303, answer.text
     assert (inputs / REGION / "2024" / "texts" / "fir.md").read_text(encoding="utf-8") == text
-    latest = input_store.versions(outputs, REGION, 2024)[-1]
+    latest = input_store.versions(_engine(outputs), outputs, REGION, 2024)[-1]
     assert latest.number == int(base) + 1 and latest.author == EDITOR_ACCOUNT
     [line] = audit_lines(outputs, audit.INPUT_SAVE)
     assert (line.outcome, line.target) == (audit.OK, f"{REGION} 2024 texts/fir.md")
@@ -232,7 +237,7 @@ def test_two_saves_from_one_base_the_second_refused_with_the_difference_and_noth
     assert on_disk == "Texte du premier navigateur.\n"
     outcomes = [line.outcome for line in audit_lines(outputs, audit.INPUT_SAVE)]
     assert outcomes == [audit.REFUSED, audit.OK]
-    assert len(input_store.versions(outputs, REGION, 2024)) == int(base1) + 1
+    assert len(input_store.versions(_engine(outputs), outputs, REGION, 2024)) == int(base1) + 1
 
 
 @needs_store
@@ -248,13 +253,15 @@ def test_an_edit_made_on_disk_between_two_saves_is_its_own_version_first(site: t
     chiffres.write_text(chiffres.read_text(encoding="utf-8") + "\nAjout fait sur le disque.\n", encoding="utf-8")
     saved = client.post(path, data={"csrf": csrf, "base": base, "texte": "Deuxième version du portail."})
     assert saved.status_code == 200
-    every = input_store.versions(outputs, REGION, 2024)
+    every = input_store.versions(_engine(outputs), outputs, REGION, 2024)
     on_disk, portal = every[-2], every[-1]
     assert portal.author == EDITOR_ACCOUNT and on_disk.author == audit.system_user()
     assert on_disk.number == int(base) + 1 and portal.number == int(base) + 2
     assert (
         b"Ajout fait sur le disque."
-        in input_store.contents(outputs, REGION, 2024, on_disk.number)[f"{REGION}/2024/texts/chiffres.md"]
+        in input_store.contents(_engine(outputs), outputs, REGION, 2024, on_disk.number)[
+            f"{REGION}/2024/texts/chiffres.md"
+        ]
     )
 
 
@@ -272,7 +279,7 @@ def test_restoring_a_version_makes_a_new_one_audited(site: tuple[Path, Path]):
     )
     assert answer.status_code == 303
     assert (inputs / REGION / "2024" / "texts" / "fir.md").read_text(encoding="utf-8") == original
-    assert input_store.versions(outputs, REGION, 2024)[-1].number == int(base) + 2
+    assert input_store.versions(_engine(outputs), outputs, REGION, 2024)[-1].number == int(base) + 2
     [line] = audit_lines(outputs, audit.INPUT_RESTORE)
     assert line.outcome == audit.OK and line.target == f"{REGION} 2024 version {base}"
 

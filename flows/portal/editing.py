@@ -16,6 +16,7 @@ from fastapi import Depends, HTTPException, Request
 from flows import policy
 from flows.edition.ingest.meta import META_FILE
 from flows.notices import audit, people
+from flows.portal import input_store
 from flows.portal.access import Visitor, require
 from flows.portal.edition_preview import Previews
 from flows.portal.public import REGION, french_date
@@ -34,6 +35,11 @@ Changer = Annotated[Visitor, Depends(require(policy.EDIT_INPUTS, "post"))]
 
 def portal(request: Request) -> Any:
     return request.app.state.portal
+
+
+def who(visitor: Visitor) -> input_store.Who:
+    """The account making an input version, and where from."""
+    return input_store.Who(visitor.name, visitor.address)
 
 
 def edition_folder(request: Request, region: str, year: int) -> Path:

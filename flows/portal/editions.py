@@ -18,7 +18,7 @@ from flows.edition.publish.errors import LockTimeout
 from flows.notices import audit, people
 from flows.portal import edition_state, input_store
 from flows.portal.access import Visitor
-from flows.portal.editing import Changer, Reader, base_url, edition_folder, form_text, portal, record, version_row
+from flows.portal.editing import Changer, Reader, base_url, edition_folder, form_text, portal, record, version_row, who
 from flows.portal.pages import render
 from flows.portal.public import REGION
 
@@ -77,13 +77,9 @@ def _create(request: Request, visitor: Visitor, region: str, year: int) -> str:
         made = create_edition(found.inputs, region, year)
     detail = f"à partir de {made.source_year} ({made.todo.cells} cellules, {len(made.todo.texts)} textes à compléter)"
     if input_store.available():
+        message = f"Édition {year} préparée à partir de {made.source_year}"
         saved = input_store.record(
-            found.outputs,
-            found.inputs,
-            region,
-            year,
-            visitor.name,
-            f"Édition {year} préparée à partir de {made.source_year}",
+            found.catalogue.engine, found.outputs, found.inputs, region, year, who(visitor), message
         )
         detail += f", version {saved.number}"
     return detail
@@ -112,7 +108,7 @@ def _latest(request: Request, region: str, year: int) -> dict[str, object] | Non
     """The latest input version recorded, as the page names it (None: none yet, or no store)."""
     if not input_store.available():
         return None
-    found = input_store.versions(portal(request).outputs, region, year)
+    found = input_store.versions(portal(request).catalogue.engine, portal(request).outputs, region, year)
     if not found:
         return None
     return version_row(found[-1], people.known(portal(request).catalogue.engine))

@@ -25,6 +25,7 @@ from flows.portal.editing import (
     previews,
     record,
     version_row,
+    who,
 )
 from flows.portal.pages import render
 
@@ -51,7 +52,7 @@ def _page(
     diff: dict[str, Any] | None = None
     if input_store.available():
         known = people.known(found.catalogue.engine)
-        every = input_store.versions(found.outputs, region, year)
+        every = input_store.versions(found.catalogue.engine, found.outputs, region, year)
         rows = [version_row(v, known) for v in reversed(every)]
         numbers = {v.number for v in every}
         if every and not old and not new and len(every) > 1:
@@ -78,14 +79,14 @@ def _page(
 
 def _diff(request: Request, region: str, year: int, old: int, new: int) -> dict[str, Any]:
     """The differences from version `old` to version `new`, or why they cannot be shown."""
-    outputs = portal(request).outputs
-    before = input_store.contents(outputs, region, year, old)
-    after = input_store.contents(outputs, region, year, new)
+    found = portal(request)
+    before = input_store.contents(found.catalogue.engine, found.outputs, region, year, old)
+    after = input_store.contents(found.catalogue.engine, found.outputs, region, year, new)
     try:
-        found = lanes.diff_inputs(before, after)
+        differences = lanes.diff_inputs(before, after)
     except lanes.Missing as exc:
         return {"missing": str(exc), "old": old, "new": new}
-    return {"found": found, "old": old, "new": new, "empty": not found}
+    return {"found": differences, "old": old, "new": new, "empty": not differences}
 
 
 @router.post("/editions/{region}/{year}/versions/retablir")
@@ -103,11 +104,11 @@ def _restore(request: Request, visitor: Visitor, region: str, year: int, number:
         return _page(
             request, region, year, 0, 0, status=503, error=f"Rien n'a été rétabli : {input_store.UNAVAILABLE}."
         )
-    numbers = {v.number for v in input_store.versions(found.outputs, region, year)}
+    numbers = {v.number for v in input_store.versions(found.catalogue.engine, found.outputs, region, year)}
     if number is None or number not in numbers:
         record(request, visitor, audit.INPUT_RESTORE, target, audit.REFUSED, "version inconnue")
         return _page(request, region, year, 0, 0, status=400, error="Version inconnue : choisissez-la dans la liste.")
-    saved = input_store.restore(found.outputs, found.inputs, region, year, number, visitor.name)
+    saved = input_store.restore(found.catalogue.engine, found.outputs, found.inputs, region, year, number, who(visitor))
     if (preview := previews(request).find(region, year)) is not None:
         preview.request()  # the text editor's pages follow
     record(request, visitor, audit.INPUT_RESTORE, target, audit.OK, f"nouvelle version {saved.number}")

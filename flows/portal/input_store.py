@@ -11,11 +11,30 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-ORIGIN = "portail"  # where a version made from the portal comes from (the command line records its own)
+from sqlalchemy.engine import Engine
+
+from flows.notices import audit
+
+DISK = "fichiers du serveur"  # a change found on disk: recorded as the system user's before a portal's
+
+
+@dataclass(frozen=True)
+class Who:
+    """Who makes a version from the portal: the account, and where from (« portail (adresse) »)."""
+
+    name: str
+    address: str
+
+    @property
+    def origin(self) -> str:
+        return f"portail ({self.address})"
+
+
 UNAVAILABLE = (
     "l'historique des versions des données n'est pas disponible sur ce portail (mise à jour du service "
     "nécessaire) : rien n'a été enregistré"
@@ -64,47 +83,53 @@ def key(region: str, year: int, name: str) -> str:
     return f"{region}/{year}/{name}"
 
 
-def versions(outputs: Path, region: str, year: int) -> list[Any]:
+def versions(engine: Engine, outputs: Path, region: str, year: int) -> list[Any]:
     """The edition's versions, oldest first."""
-    return list(_module().versions(outputs, region, year))
+    return list(_module().versions(engine, outputs, region, year))
 
 
-def version(outputs: Path, region: str, year: int, number: int) -> Any:
-    return _module().version(outputs, region, year, number)
+def contents(engine: Engine, outputs: Path, region: str, year: int, number: int) -> dict[str, bytes]:
+    """Version `number`'s files, by path relative to inputs/."""
+    module = _module()
+    return dict(module.contents(outputs, module.version(engine, outputs, region, year, number)))
 
 
-def contents(outputs: Path, region: str, year: int, number: int) -> dict[str, bytes]:
-    return dict(_module().contents(outputs, region, year, number))
-
-
-def current(outputs: Path, inputs: Path, region: str, year: int, author: str) -> Any:
-    """The latest version, the working copy recorded first when it differs from it (or when nothing was
-    recorded yet): the version a form is based on."""
+def current(engine: Engine, outputs: Path, inputs: Path, region: str, year: int) -> Any:
+    """The latest version, the working copy recorded first (as the system user's) when it changed on disk
+    since, or when nothing was recorded yet: the version a form is based on."""
     return _module().record_working_copy(
-        outputs, inputs, region, year, author, ORIGIN, "état des fichiers de l'édition à l'ouverture d'une page"
+        engine, outputs, inputs, region, year, audit.system_user(), DISK, "modifié sur le disque"
     )
 
 
-def record(outputs: Path, inputs: Path, region: str, year: int, author: str, message: str) -> Any:
-    """The working copy as it is now, recorded (a new version only when it changed)."""
-    return _module().record_working_copy(outputs, inputs, region, year, author, ORIGIN, message)
+def record(engine: Engine, outputs: Path, inputs: Path, region: str, year: int, who: Who, message: str) -> Any:
+    """The working copy as it is now, recorded as `who`'s (a new version only when it changed)."""
+    return _module().record_working_copy(engine, outputs, inputs, region, year, who.name, who.origin, message)
 
 
 def save(
+    engine: Engine,
     outputs: Path,
     inputs: Path,
     region: str,
     year: int,
     changes: dict[str, bytes | None],
     base: int,
-    author: str,
+    who: Who,
     message: str,
 ) -> Any:
-    """Write `changes` (paths relative to inputs/, None: removed) as a new version; SaveConflict when one of
-    them changed since `base`."""
-    return _module().save(outputs, inputs, region, year, changes, base, author, ORIGIN, message)
+    """Write `changes` (paths relative to inputs/, None: removed) as a new version made from `base`;
+    SaveConflict when one of them changed since."""
+    return _module().save(
+        engine, outputs, inputs, region, year, changes, base, who.name, who.origin, message, audit.system_user()
+    )
 
 
-def restore(outputs: Path, inputs: Path, region: str, year: int, number: int, author: str) -> Any:
+def restore(engine: Engine, outputs: Path, inputs: Path, region: str, year: int, number: int, who: Who) -> Any:
     """Version `number` made the working copy again, as a new version."""
-    return _module().restore(outputs, inputs, region, year, number, author, ORIGIN)
+    return _module().restore(engine, outputs, inputs, region, year, number, who.name, who.origin, audit.system_user())
+
+
+def conflict_text(exc: Exception) -> tuple[Any, bytes | None]:
+    """A SaveConflict's version that changed the file since, and the file's content now."""
+    return getattr(exc, "theirs", None), getattr(exc, "current", None)

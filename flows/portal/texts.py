@@ -34,6 +34,7 @@ from flows.portal.editing import (
     portal,
     previews,
     record,
+    who,
 )
 from flows.portal.pages import error_page, render
 
@@ -88,7 +89,7 @@ def _base(request: Request, region: str, year: int) -> int:
     if not input_store.available():
         return 0
     found = portal(request)
-    return int(input_store.current(found.outputs, found.inputs, region, year, audit.system_user()).number)
+    return int(input_store.current(found.catalogue.engine, found.outputs, found.inputs, region, year).number)
 
 
 def _editor(
@@ -213,18 +214,22 @@ def _save(
     request: Request, visitor: Visitor, region: str, year: int, name: str, markdown: str, base: int, message: str
 ) -> Response:
     found = portal(request)
+    engine = found.catalogue.engine
     target = f"{region} {year} texts/{name}"
     data = (markdown.rstrip("\n") + "\n").encode("utf-8")
     key = input_store.key(region, year, f"texts/{name}")
     try:
-        saved = input_store.save(found.outputs, found.inputs, region, year, {key: data}, base, visitor.name, message)
+        saved = input_store.save(
+            engine, found.outputs, found.inputs, region, year, {key: data}, base, who(visitor), message
+        )
     except input_store.StoreUnavailable as exc:
         record(request, visitor, audit.INPUT_SAVE, target, audit.FAILED, str(exc))
         return _editor(request, region, year, name, markdown, base, 503, error=f"Texte non enregistré : {exc}.")
     except input_store.conflict_type() as exc:
         theirs: Any = getattr(exc, "theirs")  # noqa: B009 (the store's SaveConflict, found at run time)
         record(request, visitor, audit.INPUT_SAVE, target, audit.REFUSED, f"conflit avec la version {theirs.number}")
-        return _editor(request, region, year, name, markdown, int(theirs.number), 409, _conflict(request, exc, data))
+        latest = input_store.versions(engine, found.outputs, region, year)[-1].number  # the form's new base
+        return _editor(request, region, year, name, markdown, int(latest), 409, _conflict(request, exc, data))
     preview = previews(request).find(region, year)
     after = preview.request() if preview is not None else -1
     record(request, visitor, audit.INPUT_SAVE, target, audit.OK, f"version {saved.number} : {message}")
@@ -234,8 +239,8 @@ def _save(
 def _conflict(request: Request, exc: Any, yours: bytes) -> dict[str, Any]:
     """What the refused save shows: who changed the text since, and the difference between their text and
     the one typed (kept in the form)."""
-    theirs = exc.theirs
-    current = (exc.current_bytes or b"").decode("utf-8", errors="replace")
+    theirs, now = input_store.conflict_text(exc)
+    current = (now or b"").decode("utf-8", errors="replace")
     known = people.known(portal(request).catalogue.engine)
     return {
         "number": theirs.number,

@@ -30,6 +30,7 @@ from flows.portal.editing import (
     portal,
     previews,
     record,
+    who,
 )
 from flows.portal.pages import render
 
@@ -81,7 +82,7 @@ def _base(request: Request, region: str, year: int) -> int:
     if not input_store.available():
         return 0
     found = portal(request)
-    return int(input_store.current(found.outputs, found.inputs, region, year, audit.system_user()).number)
+    return int(input_store.current(found.catalogue.engine, found.outputs, found.inputs, region, year).number)
 
 
 @router.get("/editions/{region}/{year}/fichiers/classeur.xlsx")
@@ -190,11 +191,14 @@ def _save(
     changes: dict[str, bytes | None],
 ) -> Response:
     found = portal(request)
+    engine = found.catalogue.engine
     assert visitor.form is not None
     base = form_number(visitor, "base") or 0
     message = f"{WHAT[kind]} déposé"
     try:
-        saved = input_store.save(found.outputs, found.inputs, region, year, changes, base, visitor.name, message)
+        saved = input_store.save(
+            engine, found.outputs, found.inputs, region, year, changes, base, who(visitor), message
+        )
     except input_store.StoreUnavailable as exc:
         record(request, visitor, audit.INPUT_UPLOAD, target, audit.FAILED, str(exc))
         return _page(request, region, year, 503, {"kind": kind, "refused": f"Fichier non enregistré : {exc}."})
