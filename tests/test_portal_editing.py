@@ -305,3 +305,110 @@ def test_the_pages_where_a_text_lands_are_laid_out_by_the_preview_engine(site: t
     assert client.get(f"{EDITION}/2024/apercu/{'0' * 64}-1.png").status_code == 404
     full = client.get(f"{EDITION}/2024/apercu?texte=actions/p2-msp.md")
     assert "<h1>Le texte actions/p2-msp.md dans la brochure</h1>" in full.text and "Page 18" in full.text
+
+
+# -- files sent: the safety checks, the tables' report, the Word import, then a version -----------------------
+
+
+def _lane(module: str) -> pytest.MarkDecorator:
+    import importlib.util
+
+    found = importlib.util.find_spec(f"flows.edition.authoring.{module}") is not None
+    return pytest.mark.skipif(not found, reason=f"flows.edition.authoring.{module} not merged yet")
+
+
+def _send(client: TestClient, kind: str, name: str, data: bytes, **fields: str):
+    csrf, base, _ = _form(client, f"{EDITION}/2024/fichiers")
+    return client.post(
+        f"{EDITION}/2024/fichiers/{kind}",
+        data={"csrf": csrf, "base": base, **fields},
+        files={"fichier": (name, data, "application/octet-stream")},
+    )
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@needs_store
+@_lane("upload_checks")
+def test_a_refused_file_changes_nothing_and_leaves_its_audit_line(site: tuple[Path, Path]):
+    inputs, outputs = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    before = _tree(inputs)
+    answer = _send(client, "classeur", "figures.xlsm", b"PK\x03\x04 not really a workbook")
+    assert answer.status_code == 422
+    assert "« figures.xlsm » est refusé" in answer.text and "Rien n&#39;a été enregistré" in answer.text
+    assert _tree(inputs) == before
+    [line] = audit_lines(outputs, audit.INPUT_UPLOAD)
+    assert (line.actor, line.outcome) == (EDITOR_ACCOUNT, audit.REFUSED) and "figures.xlsm" in line.detail
+
+
+@needs_store
+@_lane("upload_tables")
+def test_a_table_with_a_located_error_is_refused_then_accepted_as_a_version_and_diffed(site: tuple[Path, Path]):
+    inputs, outputs = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    csv = (inputs / REGION / "2024" / "thematics.csv").read_text(encoding="utf-8")
+    rows = csv.splitlines()
+    cancer = next(i for i, row in enumerate(rows) if row.startswith("cancer;"))
+    total = next(i for i, row in enumerate(rows) if row.split(";")[1] == "total")
+    before = _tree(inputs)
+    wrong = _send(
+        client, "tableau", "thematiques.csv", csv.replace("153 285 611", "153 285 61O").encode(), table="thematics"
+    )
+    assert wrong.status_code == 422 and _tree(inputs) == before
+    assert "ligne 2" in wrong.text and "153 285 61O" in wrong.text and "Rien n&#39;a été modifié" in wrong.text
+
+    def plus_1000(row: str) -> str:  # the line and the total, so that the total still adds up
+        cells = row.split(";")
+        cells[4] = f"{int(cells[4].replace(' ', '')) + 1000:,}".replace(",", " ")
+        return ";".join(cells)
+
+    rows[cancer], rows[total] = plus_1000(rows[cancer]), plus_1000(rows[total])
+    changed = "\n".join(rows) + "\n"
+    right = _send(client, "tableau", "thematiques.csv", changed.encode(), table="thematics")
+    assert right.status_code == 200, right.text
+    assert "nouvelle version des données n°" in right.text
+    assert (inputs / REGION / "2024" / "thematics.csv").read_text(encoding="utf-8") == changed
+    outcomes = [entry.outcome for entry in audit_lines(outputs, audit.INPUT_UPLOAD)]
+    assert outcomes == [audit.OK, audit.REFUSED]
+    latest = input_store.versions(_engine(outputs), outputs, REGION, 2024)[-1]
+    history = client.get(f"{EDITION}/2024/versions?de={latest.number - 1}&a={latest.number}")
+    if importlib_found("input_diff"):
+        plain = history.text.replace("\u202f", " ").replace("\u00a0", " ")
+        assert "Dépenses par thématique" in plain and rows[cancer].split(";")[2] in plain
+        assert rows[cancer].split(";")[4] in plain  # new amount
+
+
+def importlib_found(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(f"flows.edition.authoring.{module}") is not None
+
+
+@needs_store
+@_lane("docx_import")
+def test_a_word_document_becomes_a_text_with_what_was_not_imported_listed(site: tuple[Path, Path]):
+    import io
+
+    docx = pytest.importorskip("docx")
+    inputs, outputs = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    document = docx.Document()
+    paragraph = document.add_paragraph("Les maisons de santé ont ")
+    paragraph.add_run("doublé").bold = True
+    paragraph.add_run(" en cinq ans.")
+    document.add_table(rows=2, cols=2).cell(0, 0).text = "Action"
+    buffer = io.BytesIO()
+    document.save(buffer)
+    answer = _send(client, "word", "msp.docx", buffer.getvalue(), cible="actions/p2-msp.md")
+    assert answer.status_code == 200, answer.text
+    text = (inputs / REGION / "2024" / "texts" / "actions" / "p2-msp.md").read_text(encoding="utf-8")
+    assert "Les maisons de santé ont **doublé** en cinq ans." in text
+    assert "tableau" in answer.text and "non repris" in answer.text
+    [line] = audit_lines(outputs, audit.INPUT_UPLOAD)
+    assert line.outcome == audit.OK and "msp.docx" in line.target

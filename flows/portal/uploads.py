@@ -74,8 +74,17 @@ def _page(
         texts=texts,
         parts=parts,
         part_prefix=lanes.PART,
+        chosen=_chosen(request),
         outcome=outcome,
     )
+
+
+def _chosen(request: Request) -> str:
+    """The table or text a refused file was sent for: chosen again in its form."""
+    visitor = getattr(request.state, "visitor", None)
+    if visitor is None or visitor.form is None:
+        return ""
+    return form_text(visitor, "table", 40) or form_text(visitor, "cible", 200)
 
 
 def _base(request: Request, region: str, year: int) -> int:
