@@ -412,3 +412,48 @@ def test_a_word_document_becomes_a_text_with_what_was_not_imported_listed(site: 
     assert "tableau" in answer.text and "non repris" in answer.text
     [line] = audit_lines(outputs, audit.INPUT_UPLOAD)
     assert line.outcome == audit.OK and "msp.docx" in line.target
+
+
+def test_a_revision_s_input_version_is_read_from_its_record():
+    assert input_store.recorded_version({"input_version": 3}) == 3
+    assert input_store.recorded_version({"input_version": {"number": 4, "digest": "…"}}) == 4
+    assert input_store.recorded_version({}) is None and input_store.recorded_version({"input_version": True}) is None
+
+
+@needs_store
+def test_the_draft_page_names_the_input_version(portal_editions: Path, tmp_path: Path):
+    from tests.portal_helpers import copy_outputs
+
+    outputs = copy_outputs(portal_editions, tmp_path / "outputs")
+    entry = store.open_catalogue(outputs).revision(REGION, 2024, 2)
+    assert entry is not None
+    number = input_store.recorded_version(entry)
+    assert number is not None, "a build records the input version it was made from"
+    client = TestClient(create_app(outputs))
+    log_in(client, EDITOR_ACCOUNT)
+    assert f"version n° {number} des données de l&#39;édition" in client.get(f"/staff/drafts/{REGION}/2024/2").text
+
+
+def test_the_run_page_names_the_input_version_of_its_draft():
+    from flows.portal.pages import environment
+    from flows.portal.runs import RunView
+
+    run = RunView("1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed", "COMPLETED", {"region": REGION, "year": 2025})
+    draft = {"revision": 1, "href": "/staff/drafts/x", "input_version": 7, "versions": "/staff/editions/x/versions"}
+    html = (
+        environment()
+        .get_template("run.html.j2")
+        .render(
+            run=run,
+            draft=draft,
+            launched_by="E Editor",
+            region_name="",
+            refresh=False,
+            prefect_url=None,
+            me=None,
+            can={},
+            csrf="",
+            path="/staff/runs/x",
+        )
+    )
+    assert "construit à partir de la version n° 7 des données" in html

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from flows.notices import audit
 
 DISK = "fichiers du serveur"  # a change found on disk: recorded as the system user's before a portal's
+CHANGED = "modifié sur le disque"
 
 
 @dataclass(frozen=True)
@@ -97,9 +98,10 @@ def contents(engine: Engine, outputs: Path, region: str, year: int, number: int)
 def current(engine: Engine, outputs: Path, inputs: Path, region: str, year: int) -> Any:
     """The latest version, the working copy recorded first (as the system user's) when it changed on disk
     since, or when nothing was recorded yet: the version a form is based on."""
-    return _module().record_working_copy(
-        engine, outputs, inputs, region, year, audit.system_user(), DISK, "modifié sur le disque"
-    )
+    module = _module()
+    first = not module.versions(engine, outputs, region, year)
+    message = "fichiers de l'édition tels qu'ouverts pour la première fois dans le portail" if first else CHANGED
+    return module.record_working_copy(engine, outputs, inputs, region, year, audit.system_user(), DISK, message)
 
 
 def record(engine: Engine, outputs: Path, inputs: Path, region: str, year: int, who: Who, message: str) -> Any:
