@@ -432,7 +432,7 @@ def test_the_draft_page_names_the_input_version_and_what_changed_in_the_inputs(p
     client = TestClient(create_app(outputs))
     log_in(client, EDITOR_ACCOUNT)
     page = client.get(f"/staff/drafts/{REGION}/2024/2").text
-    assert f"version n° {number} des données de l&#39;édition" in page
+    assert f"version n° {number} des données de l'édition" in page
     if importlib_found("input_diff"):  # beside the erratum, the cells changed since the publication (r1)
         plain = page.replace("\u202f", " ").replace("\u00a0", " ")
         assert "Données modifiées depuis la révision 1" in plain

@@ -49,11 +49,13 @@ class EditionPreview:
         self._wanted.set()
         return version
 
-    def follow(self, state: object) -> None:
-        """Rebuild when the inputs changed since the last rebuild asked (an edit made on disk too)."""
+    def follow(self, state: object) -> int:
+        """Rebuild when the inputs changed since the last rebuild asked (an edit made on disk too); the
+        version the next outcome will exceed."""
         if state != self.seen:
             self.seen = state
-            self.request()
+            return self.request()
+        return self.outcome.version if self.outcome else 0
 
     @property
     def busy(self) -> bool:

@@ -78,10 +78,13 @@ def _create(request: Request, visitor: Visitor, region: str, year: int) -> str:
     detail = f"à partir de {made.source_year} ({made.todo.cells} cellules, {len(made.todo.texts)} textes à compléter)"
     if input_store.available():
         message = f"Édition {year} préparée à partir de {made.source_year}"
-        saved = input_store.record(
-            found.catalogue.engine, found.outputs, found.inputs, region, year, who(visitor), message
-        )
-        detail += f", version {saved.number}"
+        try:
+            saved = input_store.record(
+                found.catalogue.engine, found.outputs, found.inputs, region, year, who(visitor), message
+            )
+            detail += f", version {saved.number}"
+        except input_store.StoreUnavailable as exc:  # made; recorded by the next save (as the system user's)
+            detail += f", version non enregistrée ({exc})"
     return detail
 
 

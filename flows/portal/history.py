@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from flows.notices import audit, people
-from flows.portal import input_store, lanes
+from flows.portal import edition_state, input_store, lanes
 from flows.portal.access import Visitor
 from flows.portal.editing import (
     Changer,
@@ -108,8 +108,14 @@ def _restore(request: Request, visitor: Visitor, region: str, year: int, number:
     if number is None or number not in numbers:
         record(request, visitor, audit.INPUT_RESTORE, target, audit.REFUSED, "version inconnue")
         return _page(request, region, year, 0, 0, status=400, error="Version inconnue : choisissez-la dans la liste.")
-    saved = input_store.restore(found.catalogue.engine, found.outputs, found.inputs, region, year, number, who(visitor))
+    try:
+        saved = input_store.restore(
+            found.catalogue.engine, found.outputs, found.inputs, region, year, number, who(visitor)
+        )
+    except input_store.StoreUnavailable as exc:
+        record(request, visitor, audit.INPUT_RESTORE, target, audit.FAILED, str(exc))
+        return _page(request, region, year, 0, 0, status=503, error=f"Rien n'a été rétabli : {exc}.")
     if (preview := previews(request).find(region, year)) is not None:
-        preview.request()  # the text editor's pages follow
+        preview.follow(edition_state.fingerprint(found.inputs, region))  # the text editor's pages follow
     record(request, visitor, audit.INPUT_RESTORE, target, audit.OK, f"nouvelle version {saved.number}")
     return RedirectResponse(f"{base_url(region, year)}/versions?fait=retablie", 303)

@@ -10,7 +10,8 @@ than the latest that touched the same file (SaveConflict).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -43,7 +44,25 @@ UNAVAILABLE = (
 
 
 class StoreUnavailable(Exception):
-    """The running code has no store of input versions (an older installation)."""
+    """The running code has no store of input versions (an older installation), or the edition's inputs stayed
+    locked by another save for longer than a request waits (StoreBusy): nothing was written."""
+
+
+BUSY = (
+    "les données de l'édition sont en cours d'enregistrement par quelqu'un d'autre : rien n'a été enregistré, "
+    "réessayez dans un instant"
+)
+
+
+@contextmanager
+def _unlocked() -> Iterator[None]:
+    """The store's lock waited for too long: said in French, as a StoreUnavailable."""
+    from flows.edition.publish.errors import LockTimeout
+
+    try:
+        yield
+    except LockTimeout:
+        raise StoreUnavailable(BUSY) from None
 
 
 def _module() -> ModuleType:
@@ -101,12 +120,26 @@ def current(engine: Engine, outputs: Path, inputs: Path, region: str, year: int)
     module = _module()
     first = not module.versions(engine, outputs, region, year)
     message = "fichiers de l'édition tels qu'ouverts pour la première fois dans le portail" if first else CHANGED
-    return module.record_working_copy(engine, outputs, inputs, region, year, audit.system_user(), DISK, message)
+    with _unlocked():
+        return module.record_working_copy(engine, outputs, inputs, region, year, audit.system_user(), DISK, message)
+
+
+def base_version(engine: Engine, outputs: Path, inputs: Path, region: str, year: int) -> int:
+    """The number a form is based on (`current`'s); the latest recorded while another save holds the lock; 0
+    without a store (a save then says why it cannot be made)."""
+    if not available():
+        return 0
+    try:
+        return int(current(engine, outputs, inputs, region, year).number)
+    except StoreUnavailable:
+        found = versions(engine, outputs, region, year)
+        return int(found[-1].number) if found else 0
 
 
 def record(engine: Engine, outputs: Path, inputs: Path, region: str, year: int, who: Who, message: str) -> Any:
     """The working copy as it is now, recorded as `who`'s (a new version only when it changed)."""
-    return _module().record_working_copy(engine, outputs, inputs, region, year, who.name, who.origin, message)
+    with _unlocked():
+        return _module().record_working_copy(engine, outputs, inputs, region, year, who.name, who.origin, message)
 
 
 def save(
@@ -122,14 +155,18 @@ def save(
 ) -> Any:
     """Write `changes` (paths relative to inputs/, None: removed) as a new version made from `base`;
     SaveConflict when one of them changed since."""
-    return _module().save(
-        engine, outputs, inputs, region, year, changes, base, who.name, who.origin, message, audit.system_user()
-    )
+    with _unlocked():
+        return _module().save(
+            engine, outputs, inputs, region, year, changes, base, who.name, who.origin, message, audit.system_user()
+        )
 
 
 def restore(engine: Engine, outputs: Path, inputs: Path, region: str, year: int, number: int, who: Who) -> Any:
     """Version `number` made the working copy again, as a new version."""
-    return _module().restore(engine, outputs, inputs, region, year, number, who.name, who.origin, audit.system_user())
+    with _unlocked():
+        return _module().restore(
+            engine, outputs, inputs, region, year, number, who.name, who.origin, audit.system_user()
+        )
 
 
 def conflict_text(exc: Exception) -> tuple[Any, bytes | None]:

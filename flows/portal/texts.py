@@ -86,10 +86,8 @@ async def text_page(
 
 def _base(request: Request, region: str, year: int) -> int:
     """The version the form is made from: the latest, the working copy recorded first when it changed on disk."""
-    if not input_store.available():
-        return 0
     found = portal(request)
-    return int(input_store.current(found.catalogue.engine, found.outputs, found.inputs, region, year).number)
+    return input_store.base_version(found.catalogue.engine, found.outputs, found.inputs, region, year)
 
 
 def _editor(
@@ -231,7 +229,7 @@ def _save(
         latest = input_store.versions(engine, found.outputs, region, year)[-1].number  # the form's new base
         return _editor(request, region, year, name, markdown, int(latest), 409, _conflict(request, exc, data))
     preview = previews(request).find(region, year)
-    after = preview.request() if preview is not None else -1
+    after = preview.follow(edition_state.fingerprint(found.inputs, region)) if preview is not None else -1
     record(request, visitor, audit.INPUT_SAVE, target, audit.OK, f"version {saved.number} : {message}")
     return RedirectResponse(f"{base_url(region, year)}/textes/{name}?enregistre=1&apres={after}#apercu", 303)
 

@@ -88,10 +88,9 @@ def _chosen(request: Request) -> str:
 
 
 def _base(request: Request, region: str, year: int) -> int:
-    if not input_store.available():
-        return 0
+    """The version the form is made from: the latest, the working copy recorded first when it changed on disk."""
     found = portal(request)
-    return int(input_store.current(found.catalogue.engine, found.outputs, found.inputs, region, year).number)
+    return input_store.base_version(found.catalogue.engine, found.outputs, found.inputs, region, year)
 
 
 @router.get("/editions/{region}/{year}/fichiers/classeur.xlsx")
@@ -221,7 +220,7 @@ def _save(
         )
         return _page(request, region, year, 409, {"kind": kind, "refused": refused, "report": report})
     if (preview := previews(request).find(region, year)) is not None:
-        preview.request()  # the text editor's pages follow
+        preview.follow(edition_state.fingerprint(found.inputs, region))  # the text editor's pages follow
     record(
         request, visitor, audit.INPUT_UPLOAD, target, audit.OK, f"version {saved.number} : {len(changes)} fichier(s)"
     )
