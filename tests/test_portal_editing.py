@@ -462,3 +462,15 @@ def test_the_run_page_names_the_input_version_of_its_draft():
         )
     )
     assert "construit à partir de la version n° 7 des données" in html
+
+
+def test_once_filled_in_the_checklist_lists_what_fir_check_refuses(site: tuple[Path, Path]):
+    inputs, _ = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    assert "Tout est rempli : le projet peut être lancé." in client.get(f"{EDITION}/2024").text
+    csv = inputs / REGION / "2024" / "thematics.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("538 736 879", "548 736 879"), encoding="utf-8")
+    page = client.get(f"{EDITION}/2024").text.replace("\u202f", " ").replace("\u00a0", " ")
+    assert "Erreurs à corriger d'abord" in page
+    assert "Reste : 2 erreurs" in page and "thematics.csv, ligne 27" in page and "total publié 548 736 879 €" in page
