@@ -399,6 +399,7 @@ def test_a_word_document_becomes_a_text_with_what_was_not_imported_listed(site: 
     client = _client(site)
     log_in(client, EDITOR_ACCOUNT)
     document = docx.Document()
+    document.add_heading("Appuyer l'essor des Maisons de santé pluri-professionnelles (MSP) sur le terrain", 1)
     paragraph = document.add_paragraph("Les maisons de santé ont ")
     paragraph.add_run("doublé").bold = True
     paragraph.add_run(" en cinq ans.")
@@ -409,6 +410,7 @@ def test_a_word_document_becomes_a_text_with_what_was_not_imported_listed(site: 
     assert answer.status_code == 200, answer.text
     text = (inputs / REGION / "2024" / "texts" / "actions" / "p2-msp.md").read_text(encoding="utf-8")
     assert "Les maisons de santé ont **doublé** en cinq ans." in text
+    assert "Appuyer l'essor" not in text  # the title the brochure prints above the text, not twice
     assert "tableau" in answer.text and "non repris" in answer.text
     [line] = audit_lines(outputs, audit.INPUT_UPLOAD)
     assert line.outcome == audit.OK and "msp.docx" in line.target
