@@ -534,3 +534,26 @@ def test_in_a_browser_each_figure_name_is_checked_as_typed_and_inserted_from_the
         expect(page.locator("#verification")).to_contain_text("Chaque [[…]] du texte nomme un chiffre connu.")
         assert axe_violations(page) is None
         page.close()
+
+
+@needs_store
+def test_each_malformed_change_is_refused_in_french_audited_and_changes_nothing(site: tuple[Path, Path]):
+    inputs, outputs = site
+    client = _client(site)
+    csrf = log_in(client, EDITOR_ACCOUNT)
+    before = _tree(inputs)
+    cases = (
+        (f"{EDITION}/preparer", {"annee": "20x5"}, 400, "Région ou année invalide", audit.EDITION_NEW),
+        ("/staff/editions/nulle-part/preparer", {"annee": "2025"}, 400, "Région ou année invalide", audit.EDITION_NEW),
+        (f"{EDITION}/2024/textes/fir.md", {"texte": "sans base"}, 400, "Formulaire incomplet", audit.INPUT_SAVE),
+        (f"{EDITION}/2024/versions/retablir", {"version": "999"}, 400, "Version inconnue", audit.INPUT_RESTORE),
+        (f"{EDITION}/2024/fichiers/classeur", {"base": "1"}, 400, "Aucun fichier reçu", audit.INPUT_UPLOAD),
+    )
+    for path, data, status, said, action in cases:
+        answer = client.post(path, data={"csrf": csrf, **data})
+        assert (answer.status_code, said in answer.text) == (status, True), (path, answer.status_code)
+        line = audit_lines(outputs, action)[0]
+        assert (line.actor, line.outcome) == (EDITOR_ACCOUNT, audit.REFUSED), path
+    assert client.post(f"{EDITION}/2019/textes/fir.md", data={"csrf": csrf}).status_code == 404
+    assert client.post(f"{EDITION}/2024/fichiers/autre", data={"csrf": csrf, "base": "1"}).status_code == 404
+    assert _tree(inputs) == before
