@@ -117,3 +117,13 @@ def _read(path: Path) -> str:
 def diff_inputs(old: dict[str, bytes], new: dict[str, bytes]) -> Any:
     """The differences between two versions' files (InputDiff: cells, texts, settings, other files)."""
     return _module("input_diff", NO_DIFF).diff_inputs(old, new)
+
+
+def file_diff(path: str, old: bytes | None, new: bytes | None) -> Any | None:
+    """One file's differences (a save refused because someone saved first: theirs → yours), None when the
+    installation cannot compare."""
+    try:
+        module = _module("input_diff", NO_DIFF)
+    except Missing:
+        return None
+    return module.diff_file(path, old, new) if hasattr(module, "diff_file") else None
