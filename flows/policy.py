@@ -6,7 +6,8 @@ what the person reads) and the rule that refused (the portal's status code follo
 read the account, the draft and the catalogue's setting, and hold the edition's lock when the answer must
 still be true at the commit.
 
-Roles: a rédacteur sees the drafts and launches builds; an approbateur sees the drafts and approves or
+Roles: a rédacteur sees the drafts, launches builds and edits the editions' inputs (figures, texts, next
+year's edition: the portal's editors' pages); an approbateur sees the drafts and approves or
 rejects them; an administrateur does all that, manages the accounts, reads the audit log and changes the
 agency's settings. Anyone logged in may confirm the items a pending draft carries over, and log out.
 
@@ -35,7 +36,19 @@ MANAGE_ACCOUNTS = "manage"
 READ_AUDIT = "read-audit"
 CHANGE_SETTINGS = "change-settings"
 LOG_OUT = "log-out"
-ACTIONS = (VIEW_DRAFTS, LAUNCH, APPROVE, REJECT, CONFIRM, MANAGE_ACCOUNTS, READ_AUDIT, CHANGE_SETTINGS, LOG_OUT)
+EDIT_INPUTS = "edit-inputs"  # an edition's figures and texts: prepare next year's, save, upload, restore
+ACTIONS = (
+    VIEW_DRAFTS,
+    LAUNCH,
+    APPROVE,
+    REJECT,
+    CONFIRM,
+    MANAGE_ACCOUNTS,
+    READ_AUDIT,
+    CHANGE_SETTINGS,
+    LOG_OUT,
+    EDIT_INPUTS,
+)
 # What a refusal says one may not do: « réservé à qui peut <…> ».
 ACTION_NAMES = {
     VIEW_DRAFTS: "voir les projets",
@@ -47,10 +60,11 @@ ACTION_NAMES = {
     READ_AUDIT: "consulter le journal d'audit",
     CHANGE_SETTINGS: "changer les réglages de l'agence",
     LOG_OUT: "se déconnecter",
+    EDIT_INPUTS: "modifier les chiffres et les textes des éditions",
 }
 ROLE_NAMES = {"editor": "rédacteur", "approver": "approbateur", "admin": "administrateur"}
 ROLE_ACTIONS: Mapping[str, frozenset[str]] = {
-    "editor": frozenset({VIEW_DRAFTS, LAUNCH, CONFIRM, LOG_OUT}),
+    "editor": frozenset({VIEW_DRAFTS, LAUNCH, CONFIRM, LOG_OUT, EDIT_INPUTS}),
     "approver": frozenset({VIEW_DRAFTS, APPROVE, REJECT, CONFIRM, LOG_OUT}),
     "admin": frozenset(ACTIONS),
 }

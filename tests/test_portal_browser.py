@@ -28,6 +28,14 @@ from tests.portal_helpers import (
 )
 
 SHOTS = Path("/tmp/portal-shots")
+EDITION = f"/staff/editions/{REGION}/2024"
+EDITORS_PAGES = (
+    ("editions", "/staff/editions"),
+    ("edition", EDITION),
+    ("text", f"{EDITION}/textes/thematics/obesite.md"),
+    ("files", f"{EDITION}/fichiers"),
+    ("versions", f"{EDITION}/versions"),
+)
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +156,9 @@ def test_every_page_passes_axe_core_and_fits_the_screen(outputs: Path, browser: 
         _check(page, f"audit-{width}", found)
         page.goto(f"{base}/staff/admin/reglages")
         _check(page, f"settings-{width}", found)
+        for name, where in EDITORS_PAGES:  # the editors' pages (flows/portal/editions.py and its neighbours)
+            page.goto(f"{base}{where}")
+            _check(page, f"{name}-{width}", found)
         page.goto(f"{base}/staff/")
         page.get_by_label("Année").fill("2024")
         page.get_by_label("Motif").fill("correction d'un montant")
@@ -183,6 +194,7 @@ def test_every_page_passes_axe_core_and_fits_the_screen(outputs: Path, browser: 
                 assert cell.evaluate("e => getComputedStyle(e, '::before').content").startswith('"'), where
             # and no page with a table is wider than a small tablet's or a large one's window either
             tables = ("/", "/staff/", f"/staff/drafts/{REGION}/2024/2", "/staff/admin/accounts", "/staff/admin/audit")
+            tables += tuple(where for _, where in EDITORS_PAGES)
             for between in (600, 834, 1040):
                 page.set_viewport_size({"width": between, "height": 900})
                 for where in tables:

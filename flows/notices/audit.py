@@ -28,7 +28,15 @@ from flows.notices.tables import audit_log
 CONFIRM = "confirm"  # texts and figures carried over from the earlier edition, re-read (flows/carryover.py)
 SETTING = "setting"  # an administrators' setting changed (flows/edition/publish/settings.py)
 INTEGRITY = "integrity"  # a published file found damaged by the service, no longer served (portal/integrity.py)
-DRAFT_VIEW = "draft-view"  # a draft's page (its page images are covered by that line: flows/portal/staff.py)
+DRAFT_VIEW = "draft-view"
+# An edition's inputs changed from the portal (flows/portal/editions.py and its neighbours): each a new input
+# version, or refused with nothing changed.
+EDITION_NEW, INPUT_SAVE, INPUT_UPLOAD, INPUT_RESTORE = (
+    "edition-new",
+    "input-save",
+    "input-upload",
+    "input-restore",
+)  # a draft's page (its page images are covered by that line: flows/portal/staff.py)
 LOGIN, LOGOUT, BUILD, APPROVE, REJECT, DRAFT_DOWNLOAD, ACCOUNT, ACCESS = (
     "login",
     "logout",
@@ -53,6 +61,10 @@ ACTION_NAMES = {
     CONFIRM: "confirmation d'éléments repris",
     SETTING: "réglage",
     INTEGRITY: "fichier publié altéré",
+    EDITION_NEW: "édition préparée",
+    INPUT_SAVE: "texte enregistré",
+    INPUT_UPLOAD: "fichier importé",
+    INPUT_RESTORE: "version rétablie",
 }
 OUTCOME_NAMES = {OK: "fait", REFUSED: "refusé", FAILED: "échoué"}
 COLUMNS = ("at", "actor", "address", "action", "target", "outcome", "detail")

@@ -26,6 +26,9 @@ FIELD = "csrf"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_FORM_BYTES = 1 << 20  # the portal's forms are a few kilobytes: a comment of 2 000 characters at most
+# A file sent by the editors' pages (multipart): a workbook or a Word document of 10 Mo at most, said by the
+# upload's own check (flows/edition/authoring/upload_checks.py), which refuses what is over it in French.
+MAX_UPLOAD_BYTES = 12 << 20
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 # Route name → why it may change something without the session's token. Keep it empty unless a route
 # truly cannot carry one (and say why here: the security tests list this mapping).
@@ -67,7 +70,8 @@ class CsrfGuard:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS or self._route_name(scope) in self.exempt:
             await self.app(scope, receive, send)
             return
-        body = await _body(receive, MAX_FORM_BYTES)
+        multipart = Request(scope).headers.get("content-type", "").startswith("multipart/form-data")
+        body = await _body(receive, MAX_UPLOAD_BYTES if multipart else MAX_FORM_BYTES)
         request = Request(scope, _replay(body or b"", receive))
         if body is None:
             response = await self.refuse(request, "formulaire trop volumineux", 413)

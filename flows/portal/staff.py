@@ -18,7 +18,7 @@ from flows.edition.publish import settings, store
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.edition.validate import carried_report
 from flows.notices import audit, people, wording
-from flows.portal import accounts, carried, refusals, throttle
+from flows.portal import accounts, carried, draft_inputs, input_store, refusals, throttle
 from flows.portal.access import Visitor, actor, identify, require, safe_next
 from flows.portal.pages import render
 from flows.portal.public import REGION, french_date
@@ -290,6 +290,8 @@ def _draft_page(
         pending=status_name == store.DRAFT,
         stale=status_name == store.DRAFT and based_on != current,
         interrupted=status_name == store.DRAFT and revision in catalogue.interrupted_drafts(region, year),
+        input_version=input_store.recorded_version(entry),
+        inputs_changed=draft_inputs.view(catalogue.engine, _portal(request).outputs, region, year, entry, published),
         current=current,
         own=status_name == store.DRAFT and decision.rule == policy.FOUR_EYES,
         error=error,

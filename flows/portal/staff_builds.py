@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from flows.notices import audit, people
+from flows.portal import input_store
 from flows.portal.pages import error_page, render
 from flows.portal.public import REGION
 from flows.portal.runs import LaunchFailed, ui_url
@@ -114,5 +115,10 @@ def _draft_of(request: Request, run_id: str, parameters: dict[str, Any]) -> dict
     history = _portal(request).catalogue.history(region, year, statuses=None)
     for entry in reversed(history["revisions"] if history else []):
         if entry.get("run_id") == run_id:
-            return {"revision": entry["revision"], "href": f"/staff/drafts/{region}/{year}/{entry['revision']}"}
+            return {
+                "revision": entry["revision"],
+                "href": f"/staff/drafts/{region}/{year}/{entry['revision']}",
+                "input_version": input_store.recorded_version(entry),
+                "versions": f"/staff/editions/{region}/{year}/versions",
+            }
     return None

@@ -1,5 +1,6 @@
 """The portal's web app: the public download pages and the staff pages under /staff, server-rendered
-(Jinja2, templates/portal/), no JavaScript. `fir serve` runs it (flows/supervisor.py).
+(Jinja2, templates/portal/), no JavaScript but the text editor's small script (its page works without it).
+`fir serve` runs it (flows/supervisor.py).
 
 Refusals are pages in French: anonymous HTML pages under /staff redirect to the login form (303), anonymous
 files and POSTs get 401, what the policy refuses 403 (flows/policy.py), a request that changes something
@@ -23,7 +24,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from flows import paths
 from flows.edition.publish import store
 from flows.edition.publish.store import Catalogue
-from flows.portal import admin, carried, csrf, integrity, pages, public, settings_page, staff, staff_builds, staff_files
+from flows.portal import (
+    admin,
+    carried,
+    csrf,
+    editions,
+    history,
+    integrity,
+    pages,
+    public,
+    settings_page,
+    staff,
+    staff_builds,
+    staff_files,
+    texts,
+    uploads,
+)
 from flows.portal.access import Forbidden, LoginRequired, csrf_refused, login_url
 from flows.portal.runs import PrefectRuns, Runs
 from flows.portal.sessions import Sessions, portal_secret
@@ -70,7 +86,8 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
     # The routes themselves, not include_router: FastAPI 0.150 wraps included routers in a private
     # object, and app.routes must list every route (the security tests enumerate those under /staff).
     staff_pages = (staff.router, staff_files.router, staff_builds.router)
-    for router in (public.router, *staff_pages, carried.router, admin.router, settings_page.router):
+    editors_pages = (editions.router, texts.router, uploads.router, history.router, texts.assets)
+    for router in (public.router, *staff_pages, carried.router, admin.router, settings_page.router, *editors_pages):
         app.router.routes.extend(router.routes)
 
     # Every route, one added later included: no CSRF code needed in a route for it to be protected.
