@@ -7,6 +7,7 @@ name already set aside stops the move before any file has moved.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,13 +30,15 @@ class Doubled:
         return self.folder / ASIDE_FOLDER
 
 
-def doubled_files(inputs: Path, region: str, year: int) -> Doubled:
-    """The CSV files of the tables that figures.xlsx also holds (its visible table sheets, as the tool reads them)."""
+def doubled_files(inputs: Path, region: str, year: int, sheets: Iterable[str] | None = None) -> Doubled:
+    """The CSV files of the tables that figures.xlsx also holds (its visible table sheets, as the tool reads them;
+    `sheets`: those tables, when the caller has read the workbook already)."""
     folder = inputs / region / str(year)
     workbook = folder / WORKBOOK
     if not present(workbook):
         raise AsideRefused(f"pas de classeur {workbook} : les fichiers CSV restent la source des tableaux")
-    sheets = read_workbook(read_input(workbook, inputs, MAX_TABLE_BYTES)).tables
+    if sheets is None:
+        sheets = read_workbook(read_input(workbook, inputs, MAX_TABLE_BYTES)).tables
     files = tuple(folder / f"{name}.csv" for name in sheets if present(folder / f"{name}.csv"))
     return Doubled(folder, files)
 

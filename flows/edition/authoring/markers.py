@@ -46,3 +46,8 @@ def is_marked_cell(text: str) -> bool:
 def is_to_type(text: str) -> bool:
     """True when an amount cell holds the "to type" mark."""
     return text.strip() == TO_TYPE
+
+
+def unmarked_cell(text: str) -> str:
+    """A table's text cell without its "to be rewritten" mark (a title matched against a document's heading)."""
+    return _CELL_MARK.sub("", text, count=1)

@@ -99,19 +99,21 @@ def list_editions(inputs: Path) -> list[tuple[str, int]]:
     return found
 
 
-def read_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
+def read_snapshot(inputs: Path, region: str, year: int, allow_incomplete: bool = False) -> Snapshot:
     """The edition and its region's earlier editions, each input file read exactly once.
 
     An edition published after `year` is left out of the comparison (a brochure never shows the
     future); one that cannot be read is left out too, and said why, without stopping this build.
+    `allow_incomplete`: as `read_edition`'s (the check of an uploaded file reconciles the tables of an
+    edition whose texts are still to rewrite).
     """
     with _file_system_errors_located(inputs):
-        return _read_snapshot(inputs, region, year)
+        return _read_snapshot(inputs, region, year, allow_incomplete)
 
 
-def _read_snapshot(inputs: Path, region: str, year: int) -> Snapshot:
+def _read_snapshot(inputs: Path, region: str, year: int, allow_incomplete: bool = False) -> Snapshot:
     reference = read_missions_reference(inputs)
-    edition = read_edition(inputs, region, year, reference)
+    edition = read_edition(inputs, region, year, reference, allow_incomplete)
     earlier: dict[int, Mapping[str, pl.DataFrame]] = {}
     skipped: list[str] = []
     for other_region, other_year in list_editions(inputs):
