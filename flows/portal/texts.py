@@ -178,7 +178,9 @@ async def check(request: Request, region: str, year: int, visitor: Changer) -> R
     """The `[[…]]` of a text being typed: those that name no figure (with the names close to them), and the
     figure each other one prints."""
     edition_folder(request, region, year)
-    markdown = form_text(visitor, "texte", MAX_TEXT_CHARS)
+    assert visitor.form is not None
+    typed = visitor.form.get("texte", "")
+    markdown = typed.replace("\r\n", "\n")[:MAX_TEXT_CHARS] if isinstance(typed, str) else ""  # as typed: lines count
     name = form_text(visitor, "nom", 200)
     names = await run_in_threadpool(figure_names, request, region, year)
     source = f"{region}/{year}/texts/{name}"
