@@ -149,9 +149,9 @@ def _rewrite_other_texts(page: Page, base: str, inputs: Path) -> int:
     saved = 0
     for path in sorted(folder.rglob("*.md")):
         markdown = path.read_text(encoding="utf-8")
-        if "À RÉÉCRIRE" not in markdown:
-            continue
         name = path.relative_to(folder).as_posix()
+        if "À RÉÉCRIRE" not in markdown or name in (*EDITED, IMPORTED):
+            continue
         form = {"csrf": csrf, "base": version, "texte": unmarked(markdown), "message": "texte relu pour 2025"}
         answer = page.request.post(f"{base}{EDITION}/textes/{name}", form=form, max_redirects=0)
         assert answer.status == 303, f"{name}: {answer.status} {answer.text()[:500]}"
