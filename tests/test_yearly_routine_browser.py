@@ -251,8 +251,8 @@ def test_the_yearly_routine_in_the_browser(folders: tuple[Path, Path, Path], bro
         books = fill_workbook(_download_workbook(editor, looker))
         _upload_workbooks(editor, books, tmp_path, looker)
         assert _rewrite_other_texts(editor, base, inputs) == 74
-        _edit_text(editor, base, EDITED[0], ("Le FIR", "En 2025, le FIR"), None)
-        _edit_text(editor, base, EDITED[1], ("MSP", "MSP"), looker)
+        _edit_text(editor, base, EDITED[0], ("Environ 5 %", "En 2025, environ 5 %"), None)
+        _edit_text(editor, base, EDITED[1], ("pour 15 nouveaux projets", "pour 18 nouveaux projets"), looker)
         _import_word(editor, base, tmp_path, looker)
         imported = (inputs / REGION / "2025" / "texts" / IMPORTED).read_text(encoding="utf-8")
         assert "**Le dépistage**" in imported and "*première*" in imported and f"- {WORD_ITEMS[0]}" in imported
