@@ -81,7 +81,7 @@ def _download_workbook(page: Page, looker: Looker) -> bytes:
 
 def _send(page: Page, tmp: Path, label: str, name: str, data: bytes, button: str) -> None:
     (tmp / name).write_bytes(data)
-    page.get_by_label(label).set_input_files(str(tmp / name))
+    page.locator("input[type=file]").and_(page.get_by_label(label)).set_input_files(str(tmp / name))
     page.get_by_role("button", name=button).click()
 
 
