@@ -28,7 +28,7 @@ from flows import carryover, paths, runtime, steps
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
 from flows.edition.prepare import Prepared
-from flows.edition.publish import builds, gc, launcher, record, revisions, store
+from flows.edition.publish import builds, gc, input_versions, launcher, record, revisions, store
 from flows.edition.publish.errors import Holder
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.notices import audit, notify, outbox
@@ -97,6 +97,26 @@ def decide_revision(
     published history too: the new revision's erratum is computed against the current publication."""
     every, published = history.read(store.open_catalogue(outputs), edition.meta.region, edition.meta.year)
     return revisions.decide(every, edition.checksums, reason, trigger, force), published
+
+
+@task(name="record-inputs", cache_policy=NO_CACHE, on_completion=[steps.note])
+def record_inputs(outputs: Path, inputs: Path, snapshot: Snapshot, who: str, where: str) -> dict[str, Any]:
+    """The versions of the inputs the build read (publish/input_versions.py): the edition's — its files as the
+    snapshot read them — and each earlier edition's it compares with; a new version where the files changed
+    since the latest. The revision's record names them (its keyword arguments): `fir rebuild` reads them back."""
+    catalogue = store.open_catalogue(outputs)
+    meta = snapshot.edition.meta
+    read = {file.source: file.data for file in snapshot.edition.files}
+    message = "fichiers lus par la construction"
+
+    def version_of(year: int, bytes_read: dict[str, bytes]) -> int:
+        made = input_versions.record_working_copy(
+            catalogue.engine, outputs, inputs, meta.region, year, who, where, message, bytes_read
+        )
+        return made.number
+
+    earlier = {str(year): version_of(year, {}) for year in sorted(snapshot.earlier)}
+    return {"input_version": version_of(meta.year, read), "earlier_inputs": earlier}
 
 
 @task(name="record-draft", cache_policy=NO_CACHE, on_completion=[steps.note])
@@ -323,6 +343,7 @@ def _build(
             run_id=run_id,
             carried_over=carryover.as_record(carried),
             web_address=values["web_address"],
+            **record_inputs(outputs_dir, inputs_dir, snapshot, who, where),
         )
         detail = launcher.build_detail(decision.message, reason)
         # Marked from before the commit to the last step: a build killed in between is told by the next command.

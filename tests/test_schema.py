@@ -26,6 +26,7 @@ OWNERS = {
         "edition_locks",
         "confirmations",
         "approval_settings",
+        "input_versions",
     },
     notices_tables: {"users", "audit_log", "outbox"},
     portal_tables: {"staff_sessions", "login_throttle", "refusal_counts"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from flows.cli import admin, authoring, build, serve, signoff, upkeep
+from flows.cli import admin, authoring, build, inputs, serve, signoff, upkeep
 from flows.cli_french import FrenchParser
 
 
@@ -23,6 +23,9 @@ def make_parser() -> argparse.ArgumentParser:
         serve.add_national,
         upkeep.add_repair,
         upkeep.add_gc,
+        inputs.add_rebuild,
+        inputs.add_export,
+        inputs.add_versions,
         admin.add_user,
         admin.add_settings,
         authoring.add_workbook,

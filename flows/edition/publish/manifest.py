@@ -47,6 +47,10 @@ class RecordEntry(TypedDict):
     run_id: NotRequired[str]  # the Prefect flow run that built it (the portal's run page links to its draft)
     carried_over: NotRequired[dict[str, object]]  # items carried over from an earlier edition, to confirm
     web_address: NotRequired[WebAddressEntry]  # printed on the back cover (the draft's page shows it)
+    # The version of the edition's inputs it was built from (publish/input_versions.py), and of each earlier
+    # edition's it compared with (year → version): `fir rebuild` reads them back from the store.
+    input_version: NotRequired[int]
+    earlier_inputs: NotRequired[dict[str, int]]
 
 
 class SignOff(TypedDict, total=False):

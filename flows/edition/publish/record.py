@@ -59,6 +59,8 @@ class RevisionRecord:
     # approval asks to be confirmed, as {"earlier_year": 2024, "items": [Item.as_json(), …]}.
     carried_over: Mapping[str, object] | None = None
     web_address: WebAddressEntry | None = None  # the web edition's address printed, and its setting
+    input_version: int | None = None  # the version of the inputs it was built from (publish/input_versions.py)
+    earlier_inputs: Mapping[str, int] | None = None  # earlier edition's year → the version compared with
 
     def as_json(self) -> RecordEntry:
         entry = RecordEntry(
@@ -84,6 +86,9 @@ class RevisionRecord:
             entry["carried_over"] = dict(self.carried_over)
         if self.web_address is not None:
             entry["web_address"] = self.web_address
+        if self.input_version is not None:
+            entry["input_version"] = self.input_version
+            entry["earlier_inputs"] = dict(self.earlier_inputs or {})
         return entry
 
 
@@ -117,10 +122,13 @@ def revision_record(
     run_id: str = "",
     carried_over: Mapping[str, object] | None = None,
     web_address: WebAddressEntry | None = None,
+    input_version: int | None = None,
+    earlier_inputs: Mapping[str, int] | None = None,
 ) -> RevisionRecord:
     """The manifest's record of a revision: when, why, from which inputs and code, what it printed, and
     for each changed figure the pages it is printed on (`page_numbers`: the layout's id → page); the
-    Prefect run that built it, what it carries over from an earlier edition and the web address it prints."""
+    Prefect run that built it, what it carries over from an earlier edition, the web address it prints and
+    the versions of the inputs it was built from."""
     checksums = edition.checksums
     texts = list(edition.texts.values())
     erratum = tuple(
@@ -149,4 +157,6 @@ def revision_record(
         run_id=run_id,
         carried_over=carried_over,
         web_address=web_address,
+        input_version=input_version,
+        earlier_inputs=earlier_inputs,
     )

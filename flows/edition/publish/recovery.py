@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from flows.edition.publish import builds, legacy, objects, quarantine, records, views
+from flows.edition.publish import builds, input_versions, legacy, objects, quarantine, records, views
 from flows.edition.publish.errors import StoreDamaged
 from flows.edition.publish.manifest import FileEntry, files_of, name_in_revision
 from flows.edition.publish.revision_rows import (
@@ -94,12 +94,7 @@ def recover(catalogue: Catalogue, region: str, year: int, verify: bool = False) 
     current = {f["sha256"] for f in views.published_files(published[-1]).values()} if published else set()
     described, _ = records.read(folder)  # a record's files are kept even when its revision could not be restored
     needed = set(referenced) | {d for found_ in described.values() for r in found_ for d in r.files().values()}
-    for path in [*objects.stored(folder), *records.leftovers(folder)]:
-        if path.name.startswith(objects.TEMPORARY):  # a write that never reached its rename: garbage
-            path.unlink(missing_ok=True)
-            recovery.removed.append(path)
-        elif path.name not in needed:
-            recovery.quarantined.append(quarantine.move_aside(catalogue.outputs, folder, path, recovery.started))
+    _set_aside_unneeded(catalogue, folder, region, year, needed, recovery)
     for digest, file in referenced.items():
         if check_object(catalogue, folder, digest, file, verify or digest in current):
             recovery.restored.append(objects.object_path(folder, digest))
@@ -107,6 +102,22 @@ def recover(catalogue: Catalogue, region: str, year: int, verify: bool = False) 
     pending = {e["revision"] for e in (history or {"revisions": []})["revisions"] if e.get("status") == DRAFT}
     recovery.interrupted = builds.interrupted(folder, pending, clear=True)
     return recovery
+
+
+def _set_aside_unneeded(
+    catalogue: Catalogue, folder: Path, region: str, year: int, needed: set[str], recovery: Recovery
+) -> None:
+    """Remove temporary files of interrupted writes and put in quarantine the objects nothing references —
+    under the inputs' lock, so that the objects of an input version being saved meanwhile are not taken for
+    garbage before their record is written."""
+    with input_versions.inputs_lock(catalogue.engine, catalogue.outputs, region, year, input_versions.LOCK_TIMEOUT_S):
+        needed = needed | input_versions.referenced(folder)  # the versions of the inputs (fir rebuild reads them)
+        for path in [*objects.stored(folder), *records.leftovers(folder)]:
+            if path.name.startswith(objects.TEMPORARY):  # a write that never reached its rename: garbage
+                path.unlink(missing_ok=True)
+                recovery.removed.append(path)
+            elif path.name not in needed:
+                recovery.quarantined.append(quarantine.move_aside(catalogue.outputs, folder, path, recovery.started))
 
 
 def restore_from_records(catalogue: Catalogue, folder: Path, region: str, year: int, recovery: Recovery) -> None:

@@ -194,7 +194,7 @@ def same_state(record: Mapping[str, Any], held: Mapping[str, Any]) -> bool:
     return files_of_body(record) == files_of_body(held) and all(record.get(k) == held.get(k) for k in DECISION)
 
 
-_OPTIONAL_RECORD = ("report", "run_id", "carried_over", "web_address")
+_OPTIONAL_RECORD = ("report", "run_id", "carried_over", "web_address", "input_version", "earlier_inputs")
 
 
 def supersede_stale(conn: Connection, edition_id: int, at: str) -> int:

@@ -104,3 +104,21 @@ approval_settings = sa.Table(
     sa.Column("changed_by", sa.String(200), nullable=False),  # an account, or the system user
     sa.Column("changed_at", sa.String(40), nullable=False),  # ISO 8601, UTC
 )
+
+# The versions of an edition's inputs (migration 0008; flows/edition/publish/input_versions.py): an index of
+# the records kept beside the objects (`.inputs/v<N>.….json`), which a catalogue lacking one takes back.
+input_versions = sa.Table(
+    "input_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("region", sa.String(80), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.String(40), nullable=False),  # ISO 8601, UTC
+    sa.Column("author", sa.String(200), nullable=False),  # an account, or the system user
+    sa.Column("origin", sa.String(200), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),  # input_versions.set_digest of its files
+    sa.Column("files", sa.JSON, nullable=False),  # path relative to inputs/ → {"sha256", "size"}
+    sa.UniqueConstraint("region", "year", "number", name="uq_input_versions_number"),
+)

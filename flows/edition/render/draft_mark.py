@@ -62,5 +62,5 @@ def mark_draft(pdf: bytes, mark: str | None = None) -> bytes:
             page.add_resource(font, Name.Font, Name("/FirDraft"))
             page.add_resource(faint, Name.ExtGState, Name("/FirDraftGs"))
         out = io.BytesIO()
-        document.save(out)
+        document.save(out, deterministic_id=True)  # the same draft, the same bytes (fir rebuild compares them)
         return out.getvalue()
