@@ -399,6 +399,7 @@ def test_a_word_document_becomes_a_text_with_what_was_not_imported_listed(site: 
     client = _client(site)
     log_in(client, EDITOR_ACCOUNT)
     document = docx.Document()
+    document.add_heading("Appuyer l'essor des Maisons de santé pluri-professionnelles (MSP) sur le terrain", 1)
     paragraph = document.add_paragraph("Les maisons de santé ont ")
     paragraph.add_run("doublé").bold = True
     paragraph.add_run(" en cinq ans.")
@@ -409,6 +410,7 @@ def test_a_word_document_becomes_a_text_with_what_was_not_imported_listed(site: 
     assert answer.status_code == 200, answer.text
     text = (inputs / REGION / "2024" / "texts" / "actions" / "p2-msp.md").read_text(encoding="utf-8")
     assert "Les maisons de santé ont **doublé** en cinq ans." in text
+    assert "Appuyer l'essor" not in text  # the title the brochure prints above the text, not twice
     assert "tableau" in answer.text and "non repris" in answer.text
     [line] = audit_lines(outputs, audit.INPUT_UPLOAD)
     assert line.outcome == audit.OK and "msp.docx" in line.target
@@ -462,3 +464,42 @@ def test_the_run_page_names_the_input_version_of_its_draft():
         )
     )
     assert "construit à partir de la version n° 7 des données" in html
+
+
+def test_once_filled_in_the_checklist_lists_what_fir_check_refuses(site: tuple[Path, Path]):
+    inputs, _ = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    assert "Tout est rempli : le projet peut être lancé." in client.get(f"{EDITION}/2024").text
+    csv = inputs / REGION / "2024" / "thematics.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("538 736 879", "548 736 879"), encoding="utf-8")
+    page = client.get(f"{EDITION}/2024").text.replace("\u202f", " ").replace("\u00a0", " ")
+    assert "Erreurs à corriger d'abord" in page
+    assert "Reste : 2 erreurs" in page and "thematics.csv, ligne 27" in page and "total publié 548 736 879 €" in page
+
+
+@needs_store
+@_lane("upload_checks")
+def test_the_logo_is_replaced_and_edition_toml_points_at_it(site: tuple[Path, Path]):
+    import io
+
+    from PIL import Image
+
+    inputs, outputs = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 40), (0, 70, 127)).save(buffer, format="PNG")
+    answer = _send(client, "logo", "logo-ars.png", buffer.getvalue())
+    assert answer.status_code == 200, answer.text
+    folder = inputs / REGION / "2024"
+    assert (folder / "logo.png").read_bytes() == buffer.getvalue()
+    assert 'logo = "logo.png"' in (folder / "edition.toml").read_text(encoding="utf-8")
+    from flows.edition.ingest.snapshot import read_edition
+
+    logo = read_edition(inputs, REGION, 2024).meta.logo  # the edition reads it as its logo
+    assert logo is not None and logo.file.data == buffer.getvalue()
+    [line] = audit_lines(outputs, audit.INPUT_UPLOAD)
+    assert line.outcome == audit.OK and "logo-ars.png" in line.target
+    refused = _send(client, "logo", "logo.png", b"<html>pas une image</html>")
+    assert refused.status_code == 422 and (folder / "logo.png").read_bytes() == buffer.getvalue()

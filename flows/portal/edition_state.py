@@ -8,6 +8,7 @@ validate/missing.py, carryover.py), so the page and `fir check` never disagree.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -58,23 +59,55 @@ def text_names(inputs: Path, region: str, year: int) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.md") if p.is_file())
 
 
-def parts(inputs: Path, region: str, year: int) -> list[dict[str, str]]:
-    """The edition's parts (id, title), for a Word document covering a whole part; none when unreadable."""
-    from flows.edition.authoring.markers import is_marked_cell
-    from flows.edition.ingest.snapshot import read_raw_tables
+# The texts every edition has, by what the staff call them (the others by their action, part or thematic).
+TEXT_TITLES = {
+    "fir.md": "Présentation du FIR",
+    "chiffres.md": "Introduction « en chiffres »",
+    "actions.md": "Introduction « en actions »",
+}
 
-    def unmarked_cell(text: str) -> str:  # « [À RÉÉCRIRE, texte de 2024] Titre » → « Titre »
-        return text.split("]", 1)[1].strip() if is_marked_cell(text) else text
+
+def _unmarked(text: str) -> str:
+    """« [À RÉÉCRIRE, texte de 2024] Titre » → « Titre »."""
+    from flows.edition.authoring.markers import is_marked_cell
+
+    return text.split("]", 1)[1].strip() if is_marked_cell(text) else text
+
+
+def _rows(inputs: Path, region: str, year: int) -> dict[str, list[dict[str, str]]]:
+    """The parts', actions' and thematics' rows as typed (amounts still to fill in allowed); none unreadable."""
+    from flows.edition.ingest.snapshot import read_raw_tables
 
     try:
         raws, _, _ = read_raw_tables(inputs / region / str(year), inputs)
     except InputError:
-        return []
-    found = raws.get("parts")
-    if found is None:
-        return []
-    rows = [dict(zip(found.header, row, strict=False)) for row in found.rows]
-    return [{"id": r.get("part_id", ""), "title": unmarked_cell(r.get("title", ""))} for r in rows if r.get("part_id")]
+        return {}
+    found = {}
+    for name in ("parts", "actions", "thematics"):
+        raw = raws.get(name)
+        found[name] = [dict(zip(raw.header, row, strict=False)) for row in raw.rows] if raw is not None else []
+    return found
+
+
+def parts(inputs: Path, region: str, year: int) -> list[dict[str, str]]:
+    """The edition's parts (id, title), for a Word document covering a whole part; none when unreadable."""
+    rows = _rows(inputs, region, year).get("parts", [])
+    return [{"id": r.get("part_id", ""), "title": _unmarked(r.get("title", ""))} for r in rows if r.get("part_id")]
+
+
+def text_titles(inputs: Path, region: str, year: int) -> dict[str, str]:
+    """Each text's name under texts/ → what the staff call it: its action's title, its part's, its thematic's."""
+    rows = _rows(inputs, region, year)
+    titles = dict(TEXT_TITLES)
+    for row in rows.get("actions", []):
+        titles[f"actions/{row.get('action_id', '')}.md"] = _unmarked(row.get("title", ""))
+    for row in rows.get("parts", []):
+        titles[f"parts/{row.get('part_id', '')}.md"] = (
+            f"Introduction de la partie « {_unmarked(row.get('title', ''))} »"
+        )
+    for row in rows.get("thematics", []):
+        titles[f"thematics/{row.get('thematic_id', '')}.md"] = f"Thématique « {_unmarked(row.get('label', ''))} »"
+    return titles
 
 
 def text_file(inputs: Path, region: str, year: int, name: str) -> Path | None:
@@ -97,7 +130,25 @@ def checklist(inputs: Path, outputs: Path, region: str, year: int) -> Checklist:
     tables = _tables(edition.todo, edition.sources)
     texts = _texts(inputs, region, year, edition.todo)
     carried, earlier = _carried(inputs, outputs, edition)
-    return Checklist((), tables, texts, carried, earlier, title=edition.meta.region_name)
+    errors = () if edition.todo else validation_errors(inputs, outputs, region, year)
+    return Checklist(errors, tables, texts, carried, earlier, title=edition.meta.region_name)
+
+
+def validation_errors(inputs: Path, outputs: Path, region: str, year: int) -> tuple[str, ...]:
+    """Once nothing remains to fill in, what `fir check` then reports that stops a build: the build's own steps
+    up to its report (a total its lines do not explain, an unknown `[[figure]]`, a broken reference)."""
+    from flows.edition.publish import store
+    from flows.pipeline import graph
+
+    try:
+        snapshot = read_snapshot(inputs, region, year)
+        published = store.existing_history(outputs, region, year)
+        values = graph.run(
+            {"snapshot": snapshot, "environ": dict(os.environ), "published": published}, graph.call, until="report"
+        )
+    except InputError as exc:
+        return tuple(str(p) for p in exc.problems) or (str(exc),)
+    return tuple(str(finding) for finding in values["prepared"].report.errors)
 
 
 def _tables(todo: Todo, sources: Mapping[str, str]) -> tuple[dict[str, Any], ...]:
@@ -125,10 +176,14 @@ def _tables(todo: Todo, sources: Mapping[str, str]) -> tuple[dict[str, Any], ...
 
 def _texts(inputs: Path, region: str, year: int, todo: Todo) -> tuple[dict[str, Any], ...]:
     marked = {t.source: t.line for t in todo.texts}
+    titles = text_titles(inputs, region, year)
     rows = []
     for name in text_names(inputs, region, year):
         source = f"{region}/{year}/texts/{name}"
-        rows.append({"name": name, "source": source, "todo": source in marked, "line": marked.get(source)})
+        title = titles.get(name, "")
+        rows.append(
+            {"name": name, "title": title, "source": source, "todo": source in marked, "line": marked.get(source)}
+        )
     rows.sort(key=lambda r: (not r["todo"], r["name"]))
     return tuple(rows)
 

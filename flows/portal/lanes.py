@@ -82,11 +82,31 @@ def import_word(inputs: Path, region: str, year: int, target: str, name: str, da
         found = module.import_part(name, data, targets, current)
     else:
         path = f"texts/{target}"
-        found = module.import_text(name, data, path, _read(folder / path) if (folder / path).is_file() else None)
+        now = _read(folder / path) if (folder / path).is_file() else None
+        found = module.import_text(name, data, path, now, _title(module, folder, inputs, path))
     changes: dict[str, bytes | None] = {f"{region}/{year}/{t.path}": t.content.encode("utf-8") for t in found.texts}
     imported = ", ".join(t.path.removeprefix("texts/") for t in found.texts)
     summary = f"Document « {found.source} » importé dans {len(found.texts)} texte(s) : {imported}."
     return WordReport(True, summary, tuple(Line(line) for line in found.report()), changes)
+
+
+def _title(module: ModuleType, folder: Path, inputs: Path, path: str) -> str | None:
+    """The title the brochure prints above a part's or an action's text (a document opening with it loses
+    that heading rather than print it twice); None for another text."""
+    from flows.edition.ingest.snapshot import read_raw_tables
+
+    if not path.startswith(("texts/actions/", "texts/parts/")):
+        return None
+    raws, _, _ = read_raw_tables(folder, inputs)
+    parts = raws.get("parts")
+    if parts is None:
+        return None
+    for row in parts.rows:
+        part_id = dict(zip(parts.header, row, strict=False)).get("part_id", "")
+        for found in module.edition_part_targets(folder, inputs, part_id) if part_id else []:
+            if found.path == path:
+                return str(found.title)
+    return None
 
 
 def _read(path: Path) -> str:

@@ -112,6 +112,7 @@ def _editor(
         edition={"region": region, "year": year},
         base_href=base_url(region, year),
         name=name,
+        title=edition_state.text_titles(portal(request).inputs, region, year).get(name, f"Texte {name}"),
         markdown=markdown,
         base=base,
         names=names,

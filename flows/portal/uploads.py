@@ -72,6 +72,7 @@ def _page(
         base=base,
         tables=tables,
         texts=texts,
+        titles=edition_state.text_titles(found.inputs, region, year),
         parts=parts,
         part_prefix=lanes.PART,
         chosen=_chosen(request),
