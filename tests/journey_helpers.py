@@ -105,6 +105,16 @@ class Looker:
         self.looked.append(name)
         page.set_viewport_size(before)
 
+    def shoot(self, page: Page, name: str, part: str) -> None:
+        """Only the guide's images of one more part of a page already looked at (when asked for)."""
+        if not SHOOT:
+            return
+        before = page.viewport_size or DESKTOP
+        for size in (DESKTOP, PHONE):
+            page.set_viewport_size(size)
+            self.shots.append(_shoot(page.locator(part).first, GUIDE_IMAGES / f"{name}-{size['width']}.png"))
+        page.set_viewport_size(before)
+
 
 def _shoot(part: Locator, path: Path) -> Path:
     """A screenshot of `part`, cut to the step's height, scaled down and saved as a palette PNG (a few tens of

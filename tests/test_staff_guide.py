@@ -33,6 +33,7 @@ STEPS = (
     "edition-prete",
     "construction-terminee",
     "projet-correction",
+    "projet-correction-donnees",
     "public",
 )
 

@@ -109,8 +109,9 @@ def _upload_workbooks(page: Page, books: Workbooks, tmp: Path, looker: Looker) -
 def _edit_text(page: Page, base: str, name: str, change: tuple[str, str], looker: Looker | None) -> None:
     """A text opened from the checklist, its « À RÉÉCRIRE » line deleted and a sentence brought up to date."""
     page.goto(f"{base}{EDITION}")
-    page.get_by_role("link", name=name, exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"Texte {name}")
+    page.locator(f'ul.checklist a[href$="/textes/{name}"]').click()  # the text's title, its file beside
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert page.url.endswith(f"/textes/{name}")
     area = page.get_by_label("Texte en Markdown")
     markdown = area.input_value()
     assert "À RÉÉCRIRE" in markdown and change[0] in markdown, name
@@ -196,6 +197,8 @@ def _approve(page: Page, base: str, revision: int, looker: Looker, name: str) ->
     else:
         _erratum_and_input_changes(page)
     looker.look(page, name, "main")
+    if revision > 1:
+        looker.shoot(page, f"{name}-donnees", "section[aria-labelledby=donnees]")
     page.get_by_label("Commentaire").fill("relu, chiffres vérifiés")
     despite = page.get_by_label(re.compile(r"J'approuve malgré \d+ éléments? non confirmés?"))
     if despite.count():
