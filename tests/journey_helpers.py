@@ -33,6 +33,27 @@ SHOOT = os.environ.get("FIR_GUIDE_SCREENSHOTS") == "1"
 PHONE, DESKTOP = {"width": 375, "height": 800}, {"width": 1280, "height": 900}
 SHOT_SCALE = {375: 0.8, 1280: 0.6}  # the guide's images: small enough to read beside its text, a few tens of kB
 SHOT_MAX_HEIGHT = {375: 1400, 1280: 1100}  # CSS pixels of the part shown: the step, not the whole page
+# The steps the staff guide shows (templates/portal/guide.html.j2), each at 375 and 1280 px: the other pages
+# looked at are checked the same way, without an image
+GUIDE_STEPS = (
+    "tableau-de-bord",
+    "editions",
+    "edition-creee",
+    "fichiers",
+    "classeur-refuse",
+    "classeur-accepte",
+    "texte",
+    "word-importe",
+    "historique",
+    "historique-comparer",
+    "edition-prete",
+    "construction",
+    "construction-terminee",
+    "projet-correction",
+    "projet-correction-donnees",
+    "public",
+)
+PUBLIC_URL = "https://fir.example.org"  # the operator's FIR_PORTAL_URL: a documentation domain, never contacted
 AMOUNT_MOVED = 100_000  # the correction of 2025: 100 000 € moved from one thematic to investments
 
 
@@ -52,7 +73,12 @@ def fir_serve(inputs: Path, outputs: Path, home: Path) -> Iterator[Service]:
         "serve", "--port", _free_port(), "--prefect-port", _free_port(), "--outputs", outputs, "--inputs", inputs
     )
     process = subprocess.Popen(
-        command, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        command,
+        env=_env(home, FIR_PORTAL_URL=PUBLIC_URL),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
     service = Service(process, "")
     try:
@@ -100,14 +126,14 @@ class Looker:
                 self.found[f"{name}-{width} (largeur)"] = f"{laid_out} px de large pour une fenêtre de {width} px"
             if report := axe_violations(page, skip):
                 self.found[f"{name}-{width}"] = report
-            if SHOOT:
+            if SHOOT and name in GUIDE_STEPS:
                 self.shots.append(_shoot(page.locator(part or "main").first, GUIDE_IMAGES / f"{name}-{width}.png"))
         self.looked.append(name)
         page.set_viewport_size(before)
 
     def shoot(self, page: Page, name: str, part: str) -> None:
         """Only the guide's images of one more part of a page already looked at (when asked for)."""
-        if not SHOOT:
+        if not SHOOT or name not in GUIDE_STEPS:
             return
         before = page.viewport_size or DESKTOP
         for size in (DESKTOP, PHONE):
@@ -121,6 +147,7 @@ def _shoot(part: Locator, path: Path) -> Path:
     kB: the guide's images are committed)."""
     page = part.page
     width = (page.viewport_size or DESKTOP)["width"]
+    page.evaluate("document.activeElement?.blur()")  # no focus ring (a heading the page's anchor focused)
     part.scroll_into_view_if_needed()
     box = part.bounding_box()
     assert box is not None, f"{path.name}: nothing to show"

@@ -16,26 +16,10 @@ from flows.edition.publish import store
 from flows.portal import accounts, guide
 from flows.portal.web import create_app
 from tests.browser_checks import axe_violations, page_width
+from tests.journey_helpers import GUIDE_STEPS as STEPS
 from tests.portal_helpers import PASSWORD, serving
 
 ROLES = {"r.redacteur": "editor", "a.approbateur": "approver", "g.admin": "admin"}
-# Each step of the routine the guide shows, as tests/test_yearly_routine_browser.py names its screenshots
-STEPS = (
-    "tableau-de-bord",
-    "editions",
-    "edition-creee",
-    "fichiers",
-    "classeur-refuse",
-    "classeur-accepte",
-    "texte",
-    "word-importe",
-    "historique",
-    "edition-prete",
-    "construction-terminee",
-    "projet-correction",
-    "projet-correction-donnees",
-    "public",
-)
 
 
 @pytest.fixture

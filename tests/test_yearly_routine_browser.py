@@ -264,7 +264,8 @@ def test_the_yearly_routine_in_the_browser(folders: tuple[Path, Path, Path], bro
         imported = (inputs / REGION / "2025" / "texts" / IMPORTED).read_text(encoding="utf-8")
         assert "**Le dépistage**" in imported and "*première*" in imported and f"- {WORD_ITEMS[0]}" in imported
         editor.goto(f"{base}{EDITION}/versions")
-        looker.look(editor, "historique")
+        looker.look(editor, "historique", "section[aria-labelledby=liste]")
+        looker.shoot(editor, "historique-comparer", "section[aria-labelledby=comparer]")
         first = _launch(editor, base, looker)
         assert first == 1
 
