@@ -1,6 +1,7 @@
 """« Guide de l'édition annuelle » (/staff/guide, flows/portal/guide.py): every logged-in role reads it, the
 public does not; it is linked from the staff's menu; each screenshot it shows is served, small, and taken by
 the yearly routine's browser test; the page passes axe-core (all rules) and fits the screen at 375 and 1280 px.
+Screenshots of the page are left in /tmp/guide-shots/ for a person to look at.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tests.browser_checks import axe_violations, page_width
 from tests.journey_helpers import GUIDE_STEPS as STEPS
 from tests.portal_helpers import PASSWORD, serving
 
+SHOTS = Path("/tmp/guide-shots")
 ROLES = {"r.redacteur": "editor", "a.approbateur": "approver", "g.admin": "admin"}
 
 
@@ -88,3 +90,5 @@ def test_the_guide_passes_axe_core_and_fits_the_screen(outputs: Path, browser: B
         page.evaluate("window.scrollTo(0, 0)")
         assert page_width(page) <= width
         assert (report := axe_violations(page)) is None, report
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"guide-{width}.png"), full_page=True)  # for a person to look at
