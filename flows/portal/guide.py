@@ -22,7 +22,7 @@ from flows.portal.pages import TEMPLATES, render
 
 router = APIRouter(prefix="/staff")
 IMAGES = TEMPLATES / "guide"
-IMAGE_NAME = re.compile(r"[a-z0-9-]{1,60}-(?:375|1280)\.png")
+IMAGE_NAME = re.compile(r"[a-z0-9-]{1,60}-(?:375|1280)")  # a screenshot's name, without its « .png »
 Anyone = Annotated[Visitor, Depends(require(None))]  # every logged-in account (policy.LOG_OUT)
 AnyoneFile = Annotated[Visitor, Depends(require(None, "file"))]
 
@@ -42,7 +42,7 @@ def screenshots() -> dict[str, dict[str, object]]:
     """Each step's screenshots by name (« texte »): the phone's and the desktop's address and size."""
     found: dict[str, dict[str, object]] = {}
     for path in sorted(IMAGES.glob("*.png")) if IMAGES.is_dir() else []:
-        if not IMAGE_NAME.fullmatch(path.name):
+        if not IMAGE_NAME.fullmatch(path.stem):
             continue
         step, width = path.stem.rsplit("-", 1)
         shown, high = _size(path)
@@ -56,9 +56,9 @@ def guide_page(request: Request, visitor: Anyone) -> Response:
     return render(request, "guide.html.j2", shots=screenshots())
 
 
-@router.get("/guide/images/{name}")
+@router.get("/guide/images/{name}.png")
 def guide_image(name: str, visitor: AnyoneFile) -> Response:
-    path = IMAGES / name
+    path = IMAGES / f"{name}.png"
     if not IMAGE_NAME.fullmatch(name) or not path.is_file():
         raise HTTPException(404, "image inconnue du guide")
     return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
