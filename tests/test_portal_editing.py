@@ -503,3 +503,57 @@ def test_the_logo_is_replaced_and_edition_toml_points_at_it(site: tuple[Path, Pa
     assert line.outcome == audit.OK and "logo-ars.png" in line.target
     refused = _send(client, "logo", "logo.png", b"<html>pas une image</html>")
     assert refused.status_code == 422 and (folder / "logo.png").read_bytes() == buffer.getvalue()
+
+
+def test_in_a_browser_each_figure_name_is_checked_as_typed_and_inserted_from_the_list(site: tuple[Path, Path], browser):
+    """The editor's script (Chromium): an unknown `[[…]]` is said while typing, with the close names; a name
+    chosen in the list is inserted at the cursor and the text is then clean. The page passes axe-core."""
+    from playwright.sync_api import expect
+
+    from tests.browser_checks import axe_violations
+    from tests.portal_helpers import PASSWORD, serving
+
+    inputs, outputs = site
+    with serving(create_app(outputs, inputs)) as base:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/staff/login")
+        page.get_by_label("Identifiant").fill(EDITOR_ACCOUNT)
+        page.get_by_label("Mot de passe").fill(PASSWORD)
+        page.get_by_role("button", name="Se connecter").click()
+        page.goto(f"{base}{EDITION}/2024/textes/thematics/obesite.md")
+        area = page.get_by_label("Texte en Markdown")
+        area.fill("Le FIR a reçu [[revenue.totl]].")
+        found = page.locator("#verification li.error")
+        expect(found).to_contain_text("« [[revenue.totl]] » n'est pas le nom d'un chiffre")
+        expect(found).to_contain_text("revenue.total")
+        area.fill("Le FIR a reçu ")
+        area.press("End")
+        page.get_by_label("Nom du chiffre").fill("revenue.total")
+        page.get_by_label("Nom du chiffre").dispatch_event("change")
+        expect(area).to_have_value("Le FIR a reçu [[revenue.total]]")
+        expect(page.locator("#verification")).to_contain_text("Chaque [[…]] du texte nomme un chiffre connu.")
+        assert axe_violations(page) is None
+        page.close()
+
+
+@needs_store
+def test_each_malformed_change_is_refused_in_french_audited_and_changes_nothing(site: tuple[Path, Path]):
+    inputs, outputs = site
+    client = _client(site)
+    csrf = log_in(client, EDITOR_ACCOUNT)
+    before = _tree(inputs)
+    cases = (
+        (f"{EDITION}/preparer", {"annee": "20x5"}, 400, "Région ou année invalide", audit.EDITION_NEW),
+        ("/staff/editions/nulle-part/preparer", {"annee": "2025"}, 400, "Région ou année invalide", audit.EDITION_NEW),
+        (f"{EDITION}/2024/textes/fir.md", {"texte": "sans base"}, 400, "Formulaire incomplet", audit.INPUT_SAVE),
+        (f"{EDITION}/2024/versions/retablir", {"version": "999"}, 400, "Version inconnue", audit.INPUT_RESTORE),
+        (f"{EDITION}/2024/fichiers/classeur", {"base": "1"}, 400, "Aucun fichier reçu", audit.INPUT_UPLOAD),
+    )
+    for path, data, status, said, action in cases:
+        answer = client.post(path, data={"csrf": csrf, **data})
+        assert (answer.status_code, said in answer.text) == (status, True), (path, answer.status_code)
+        line = audit_lines(outputs, action)[0]
+        assert (line.actor, line.outcome) == (EDITOR_ACCOUNT, audit.REFUSED), path
+    assert client.post(f"{EDITION}/2019/textes/fir.md", data={"csrf": csrf}).status_code == 404
+    assert client.post(f"{EDITION}/2024/fichiers/autre", data={"csrf": csrf, "base": "1"}).status_code == 404
+    assert _tree(inputs) == before

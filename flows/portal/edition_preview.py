@@ -13,9 +13,12 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flows.preview.build import OK, Outcome, Page, Previewer
-from flows.preview.server import Images
+if TYPE_CHECKING:  # the engine is loaded with the first preview asked for, not with the portal
+    from flows.preview.build import Outcome, Page
+
+OK = "ok"  # flows.preview.build.OK: the pages are this rebuild's
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 _MARKUP = re.compile(r"<!--.*?-->|\[\[[^\]]*\]\]|\]\([^)]*\)|[#*_>`|\[\]]", re.DOTALL)
@@ -30,6 +33,8 @@ class EditionPreview:
 
     def __init__(self, inputs: Path, outputs: Path, region: str, year: int) -> None:
         from flows.pipeline import history
+        from flows.preview.build import Previewer
+        from flows.preview.server import Images
 
         self.region, self.year = region, year
         self.previewer = Previewer(inputs, region, year, history.existing(outputs, region, year))
@@ -135,6 +140,3 @@ def shown(preview: EditionPreview, markdown: str) -> Shown | None:
         return None
     problems = tuple(f"{item.where} — {item.what}" if item.where else item.what for item in outcome.problems)
     return Shown(pages_of(outcome, markdown), outcome.changed, outcome.status, problems, outcome.pages_at)
-
-
-__all__ = ["OK", "EditionPreview", "Previews", "Shown", "pages_of", "shown"]

@@ -62,8 +62,8 @@ def text_names(inputs: Path, region: str, year: int) -> list[str]:
 # The texts every edition has, by what the staff call them (the others by their action, part or thematic).
 TEXT_TITLES = {
     "fir.md": "Présentation du FIR",
-    "chiffres.md": "Introduction « en chiffres »",
-    "actions.md": "Introduction « en actions »",
+    "chiffres.md": "Introduction de la partie « en chiffres »",
+    "actions.md": "Introduction de la partie « en actions »",
 }
 
 

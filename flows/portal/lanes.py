@@ -16,17 +16,18 @@ from typing import Any
 MISSING = (
     "cette fonction n'est pas disponible sur ce portail (mise à jour du service nécessaire) : rien n'a été enregistré"
 )
+NO_DIFF = "la comparaison des versions n'est pas disponible sur ce portail (mise à jour du service nécessaire)"
 
 
 class Missing(Exception):
     """The installation lacks the module a page needs."""
 
 
-def _module(name: str) -> ModuleType:
+def _module(name: str, missing: str = MISSING) -> ModuleType:
     try:
         return importlib.import_module(f"flows.edition.authoring.{name}")
     except ImportError:
-        raise Missing(MISSING) from None
+        raise Missing(missing) from None
 
 
 def refusal_type() -> type[Exception]:
@@ -115,4 +116,14 @@ def _read(path: Path) -> str:
 
 def diff_inputs(old: dict[str, bytes], new: dict[str, bytes]) -> Any:
     """The differences between two versions' files (InputDiff: cells, texts, settings, other files)."""
-    return _module("input_diff").diff_inputs(old, new)
+    return _module("input_diff", NO_DIFF).diff_inputs(old, new)
+
+
+def file_diff(path: str, old: bytes | None, new: bytes | None) -> Any | None:
+    """One file's differences (a save refused because someone saved first: theirs → yours), None when the
+    installation cannot compare."""
+    try:
+        module = _module("input_diff", NO_DIFF)
+    except Missing:
+        return None
+    return module.diff_file(path, old, new) if hasattr(module, "diff_file") else None

@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from flows import paths
 from flows.notices import audit, people
-from flows.portal import edition_preview, edition_state, input_store
+from flows.portal import edition_preview, edition_state, input_store, lanes
 from flows.portal.access import Visitor
 from flows.portal.editing import (
     EDITOR_POLICY,
@@ -247,7 +247,8 @@ def _conflict(request: Request, exc: Any, yours: bytes) -> dict[str, Any]:
         "number": theirs.number,
         "author": people.person(theirs.author, known),
         "at": edition_state_time(theirs.created_at),
-        "diff": word_diff(current, yours.decode("utf-8")),
+        "found": lanes.file_diff(str(getattr(exc, "path", "")), now, yours),  # by paragraph, words marked
+        "diff": word_diff(current, yours.decode("utf-8")),  # the whole text, words marked
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -119,7 +119,9 @@ async def upload(request: Request, region: str, year: int, name: str, visitor: C
     assert visitor.form is not None
     sent = visitor.form.get("fichier")
     target = f"{region} {year} {name[:20]}"
-    if name not in KINDS or not isinstance(sent, UploadFile) or form_number(visitor, "base") is None:
+    if name not in KINDS:
+        raise HTTPException(404, "adresse d'envoi inconnue : envoyez le fichier depuis la page des fichiers")
+    if not isinstance(sent, UploadFile) or form_number(visitor, "base") is None:
         await run_in_threadpool(record, request, visitor, audit.INPUT_UPLOAD, target, audit.REFUSED, "aucun fichier")
         outcome = {"kind": name, "refused": "Aucun fichier reçu : choisissez un fichier puis envoyez-le."}
         return await run_in_threadpool(_page, request, region, year, 400, outcome)
