@@ -7,12 +7,12 @@ LibreOffice saves it, and the Word document a service sends.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from PIL import Image
 from playwright.sync_api import Locator, Page
 
 from flows import paths
+from flows.edition.publish import store
 from tests.browser_checks import axe_violations, page_width
 from tests.office import Typed, cell_of, fill, save_with_libreoffice, typed_as_before
 from tests.test_service import _descendants, _env, _fir_command, _free_port, _kill_all, _wait_for_service
@@ -251,9 +252,25 @@ def unmarked(markdown: str) -> str:
     return MARK_LINE.sub("", markdown, count=1)
 
 
-def wait_until(condition: object, timeout: float, what: str) -> None:
-    """Poll `condition()` (a callable) until true."""
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
-        time.sleep(1)
+REBUILT_ROLES = ("pdf", "archive", "draft", "print", "web", "data")
+
+
+def rebuild_differences(outputs: Path, region: str, year: int, into: Path) -> dict[str, str]:
+    """`fir rebuild` of every revision of the edition from the store alone (its inputs folder deleted before):
+    each file whose SHA-256 differs from the one the catalogue recorded, or the command's refusal."""
+    history = store.open_catalogue(outputs).history(region, year, statuses=None)
+    assert history is not None
+    found: dict[str, str] = {}
+    for entry in history["revisions"]:
+        number = entry["revision"]
+        command = _fir_command("rebuild", region, year, number, "--into", into / f"r{number}", "--outputs", outputs)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        if done.returncode != 0 or "octet pour octet" not in done.stdout:
+            found[f"r{number}"] = done.stdout + done.stderr
+            continue
+        for role in REBUILT_ROLES:
+            recorded = entry[role]  # type: ignore[literal-required]
+            rebuilt = into / f"r{number}" / "/".join(recorded["file"].split("/")[2:])
+            if hashlib.sha256(rebuilt.read_bytes()).hexdigest() != recorded["sha256"]:
+                found[f"r{number} {role}"] = recorded["file"]
+    return found
