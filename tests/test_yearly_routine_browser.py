@@ -14,18 +14,20 @@ guide (templates/portal/guide/, served at /staff/guide).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from flows import paths
 from flows.edition.publish import store
-from tests.helpers import REGION
+from tests.helpers import CHROMIUM, CHROMIUM_ARGS, REGION
 from tests.journey_helpers import (
     DESKTOP,
     WORD_ITEMS,
@@ -49,6 +51,12 @@ EDITION = f"/staff/editions/{REGION}/2025"
 EDITED = ("fir.md", "actions/p2-msp.md")  # the two texts rewritten in the browser
 IMPORTED = "thematics/cancer.md"  # the text the service sends as a Word document
 CORRECTION = "100 000 € reclassés en investissements"
+
+
+def _new_page(browser: Browser) -> Page:
+    """A person's own window (cookies of their own), in French; axe-core is injected despite the pages' policy."""
+    context = browser.new_context(bypass_csp=True, viewport=DESKTOP, accept_downloads=True, locale="fr-FR")
+    return context.new_page()
 
 
 def _log_in(page: Page, base: str, name: str) -> None:
@@ -235,6 +243,18 @@ def _public_pdf(page: Page, base: str, revision: int, tmp: Path, looker: Looker)
     return first.stdout
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium as a French member of staff has it (its own words in French: « Choisir un fichier »), since
+    the guide shows its screens; Debian's chromium-l10n gives those words (scripts/setup.sh installs it)."""
+    with sync_playwright() as playwright:
+        args = [*CHROMIUM_ARGS, "--lang=fr-FR"]
+        env = {**os.environ, "LANGUAGE": "fr", "LANG": "fr_FR.UTF-8"}
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args, env=env)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture
 def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path]:
     """A copy of inputs/ (the real 2024 edition), an empty store, a Prefect home of the service's own."""
@@ -252,7 +272,7 @@ def test_the_yearly_routine_in_the_browser(folders: tuple[Path, Path, Path], bro
     looker = Looker()
     with fir_serve(inputs, outputs, home) as service:
         base = service.base
-        editor = browser.new_context(bypass_csp=True, viewport=DESKTOP, accept_downloads=True).new_page()
+        editor = _new_page(browser)
         _log_in(editor, base, EDITOR)
         looker.look(editor, "tableau-de-bord")
         _prepare(editor, base, looker)
@@ -271,7 +291,7 @@ def test_the_yearly_routine_in_the_browser(folders: tuple[Path, Path, Path], bro
         first = _launch(editor, base, looker)
         assert first == 1
 
-        approver = browser.new_context(bypass_csp=True, viewport=DESKTOP, accept_downloads=True).new_page()
+        approver = _new_page(browser)
         _log_in(approver, base, APPROVER)
         _approve(approver, base, 1, looker, "projet")
 
