@@ -92,7 +92,8 @@ def _download_workbook(page: Page, looker: Looker) -> bytes:
 def _send(page: Page, tmp: Path, label: str, name: str, data: bytes, button: str) -> None:
     (tmp / name).write_bytes(data)
     page.locator("input[type=file]").and_(page.get_by_label(label)).set_input_files(str(tmp / name))
-    page.get_by_role("button", name=button).click()
+    with page.expect_navigation(timeout=120_000):  # checked against a copy of the edition: seconds under load
+        page.get_by_role("button", name=button).click()
 
 
 def _upload_workbooks(page: Page, books: Workbooks, tmp: Path, looker: Looker) -> None:
