@@ -51,6 +51,7 @@ EDITION = f"/staff/editions/{REGION}/2025"
 EDITED = ("fir.md", "actions/p2-msp.md")  # the two texts rewritten in the browser
 IMPORTED = "thematics/cancer.md"  # the text the service sends as a Word document
 CORRECTION = "100 000 € reclassés en investissements"
+SLOW = 60_000  # ms: what the server does on a click (a version recorded, a publication) on a loaded machine
 
 
 def _new_page(browser: Browser) -> Page:
@@ -73,7 +74,7 @@ def _prepare(page: Page, base: str, looker: Looker) -> None:
     expect(page.get_by_role("heading", name="Éditions", level=1)).to_be_visible()
     looker.look(page, "editions")
     page.get_by_role("button", name="Préparer l'édition 2025").click()
-    expect(page.get_by_role("status").first).to_contain_text("Édition créée")
+    expect(page.get_by_role("status").first).to_contain_text("Édition créée", timeout=SLOW)
     expect(page.get_by_role("heading", level=1)).to_contain_text("Édition 2025")
     assert page.url.endswith(f"{EDITION}?fait=cree")
     looker.look(page, "edition-creee")
@@ -129,7 +130,7 @@ def _edit_text(page: Page, base: str, name: str, change: tuple[str, str], looker
     area.fill(unmarked(markdown).replace(change[0], change[1], 1))
     page.get_by_label("Ce qui a changé").fill("texte mis à jour pour 2025")
     page.get_by_role("button", name="Enregistrer").click()
-    expect(page.get_by_role("status").first).to_contain_text("Texte enregistré")
+    expect(page.get_by_role("status").first).to_contain_text("Texte enregistré", timeout=SLOW)
     if looker is None:
         return
     # the page(s) where the text lands, laid out again beside it (the first layout of an edition: up to a minute)
@@ -181,7 +182,7 @@ def _launch(page: Page, base: str, looker: Looker, reason: str = "") -> int:
         looker.look(page, "edition-prete")
     page.get_by_label("Motif").fill(reason)
     page.get_by_role("button", name="Lancer le projet").click()
-    expect(page).to_have_url(re.compile(r"/staff/runs/"))
+    expect(page).to_have_url(re.compile(r"/staff/runs/"), timeout=SLOW)
     run = page.url
     # a running build's page refreshes itself every 3 s (axe's meta-refresh refuses it, WCAG 2.2.1: the page
     # offers to stop it, and is checked by every rule once stopped)
@@ -215,7 +216,7 @@ def _approve(page: Page, base: str, revision: int, looker: Looker, name: str) ->
     if despite.count():
         despite.check()
     page.get_by_role("button", name="Approuver et publier").click()
-    expect(page.get_by_role("status").first).to_contain_text("Révision approuvée")
+    expect(page.get_by_role("status").first).to_contain_text("Révision approuvée", timeout=SLOW)
 
 
 def _erratum_and_input_changes(page: Page) -> None:
