@@ -251,7 +251,9 @@ def browser() -> Iterator[Browser]:
     the guide shows its screens; Debian's chromium-l10n gives those words (scripts/setup.sh installs it)."""
     with sync_playwright() as playwright:
         args = [*CHROMIUM_ARGS, "--lang=fr-FR"]
-        env = {**os.environ, "LANGUAGE": "fr", "LANG": "fr_FR.UTF-8"}
+        # LANGUAGE alone: a LANG naming a locale the machine lacks would cost Chromium its UTF-8 file names
+        # (« corrigé.xlsx » would then never be sent)
+        env = {**os.environ, "LANGUAGE": "fr"}
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args, env=env)
         yield launched
         launched.close()
