@@ -108,6 +108,11 @@ def test_the_catalogue_takes_back_from_the_records_the_versions_it_lacks(
     assert iv.versions(engine, outputs, REGION, YEAR) == [first, second]
     with engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(table)) == 2
+    with engine.begin() as conn:  # again, and this time `fir repair` takes them back, edition by edition
+        conn.execute(sa.delete(table))
+    store.recover_all(store.open_catalogue(outputs), 5)
+    with engine.connect() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(table)) == 2
 
 
 def test_the_stores_recovery_keeps_the_objects_of_input_versions(stores: tuple[sa.Engine, Path, Path]) -> None:

@@ -38,6 +38,7 @@ from flows.edition.publish.tables import input_versions as table
 from flows.paths import edition_dir
 
 FOLDER = ".inputs"
+LOCKS = ".inputs-locks"  # in outputs/: one lock file per edition whose inputs are written
 FORMAT = 1
 LOCK_TIMEOUT_S = 30.0
 # What is never part of a version: office programs' lock and temporary files, hidden files.
@@ -159,10 +160,6 @@ def write_working_copy(inputs: Path, changes: Mapping[str, bytes | None]) -> Non
 
 
 # --- records and catalogue ----------------------------------------------------------------------------------
-
-
-def _records_folder(outputs: Path, region: str, year: int) -> Path:
-    return edition_dir(outputs, region, year) / FOLDER
 
 
 def read_records(folder: Path) -> dict[int, InputVersion]:
@@ -294,13 +291,15 @@ def inputs_lock(engine: sa.Engine, outputs: Path, region: str, year: int, timeou
             finally:
                 conn.invalidate()
         return
-    folder = _records_folder(outputs, region, year)
-    folder.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(folder / ".lock")
+    # Beside the catalogue rather than in the edition's folder: a recovery takes it on every edition, and an
+    # edition's folder holds only what its revisions and versions need.
+    path = outputs / LOCKS / f"{region}-{year}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(path)
     try:
         lock.acquire(timeout=timeout)
     except FileLockTimeout:
-        raise LockTimeout(str(folder / ".lock"), None, timeout) from None
+        raise LockTimeout(str(path), None, timeout) from None
     try:
         yield
     finally:

@@ -47,6 +47,7 @@ from flows.edition.publish import (
     database,
     decisions,
     failpoints,
+    input_versions,
     objects,
     records,
     recovery,
@@ -423,11 +424,16 @@ def recover_all(
     verify: bool = False,
     on_wait: Callable[[str, Holder | None], None] | None = None,
 ) -> list[tuple[str, int, Recovery]]:
-    """Recover every edition of the store (importing the trees the catalogue does not know yet)."""
+    """Recover every edition of the store (importing the trees the catalogue does not know yet), and take back
+    into the catalogue the versions of inputs only their records hold (an edition never built included)."""
     done = []
     for region, year in editions_found(catalogue):
         with catalogue.lock(region, year, timeout, on_wait):
             done.append((region, year, catalogue.recover(region, year, verify)))
+    for kept in sorted(catalogue.outputs.glob(f"*/*/{input_versions.FOLDER}")):
+        name, folder_year = kept.parent.parent.name, kept.parent.name
+        if REGION.match(name) and folder_year.isdigit():
+            input_versions.versions(catalogue.engine, catalogue.outputs, name, int(folder_year))
     return done
 
 
