@@ -115,9 +115,12 @@ class Looker:
         self.looked: list[str] = []
         self.shots: list[Path] = []
 
-    def look(self, page: Page, name: str, part: str | None = None, skip: tuple[str, ...] = ()) -> None:
+    def look(
+        self, page: Page, name: str, part: str | None = None, skip: tuple[str, ...] = (), tall: bool = False
+    ) -> None:
         """Check the page at 1280 and 375 px (`skip`: axe rules left out, said why by the caller); `part`: the
-        selector of what the guide's image shows (the page's main content when None)."""
+        selector of what the guide's image shows (the page's main content when None), `tall`: twice as high
+        (a phone shows the text editor's page below the form)."""
         before = page.viewport_size or DESKTOP
         for size in (DESKTOP, PHONE):
             page.set_viewport_size(size)
@@ -128,7 +131,8 @@ class Looker:
             if report := axe_violations(page, skip):
                 self.found[f"{name}-{width}"] = report
             if SHOOT and name in GUIDE_STEPS:
-                self.shots.append(_shoot(page.locator(part or "main").first, GUIDE_IMAGES / f"{name}-{width}.png"))
+                path = GUIDE_IMAGES / f"{name}-{width}.png"
+                self.shots.append(_shoot(page.locator(part or "main").first, path, 2 if tall else 1))
         self.looked.append(name)
         page.set_viewport_size(before)
 
@@ -143,7 +147,7 @@ class Looker:
         page.set_viewport_size(before)
 
 
-def _shoot(part: Locator, path: Path) -> Path:
+def _shoot(part: Locator, path: Path, taller: int = 1) -> Path:
     """A screenshot of `part`, cut to the step's height, scaled down and saved as a palette PNG (a few tens of
     kB: the guide's images are committed)."""
     page = part.page
@@ -157,7 +161,7 @@ def _shoot(part: Locator, path: Path) -> Path:
         "x": box["x"] + scroll[0],
         "y": box["y"] + scroll[1],
         "width": min(box["width"], width),
-        "height": min(box["height"], SHOT_MAX_HEIGHT[width]),
+        "height": min(box["height"], SHOT_MAX_HEIGHT[width] * taller),
     }
     raw = page.screenshot(clip=clip, full_page=True, animations="disabled", caret="hide")
     image = Image.open(io.BytesIO(raw)).convert("RGB")

@@ -138,7 +138,7 @@ def _edit_text(page: Page, base: str, name: str, change: tuple[str, str], looker
     expect(image).to_be_visible(timeout=180_000)
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=60_000)
     expect(page.locator("#pages figcaption").first).to_contain_text("Page")
-    looker.look(page, "texte", ".editor")
+    looker.look(page, "texte", ".editor", tall=True)
 
 
 def _import_word(page: Page, base: str, tmp: Path, looker: Looker) -> None:
