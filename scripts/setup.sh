@@ -12,8 +12,10 @@ cd "$(dirname "$0")/.."
 # every formula and stores its value, as Excel does: tests/check_helpers.py).
 # The print file's CMYK profile: FOGRA39 measurement data (icc-profiles-free, zlib licence) made into an ICC
 # output profile by ArgyllCMS's colprof (argyll), below.
-APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium postgresql
-  libreoffice-calc-nogui argyll icc-profiles-free)
+# chromium-l10n: Chromium's own words in French (« Choisir un fichier »), as the staff guide's screenshots show them
+# (tests/test_yearly_routine_browser.py).
+APT_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 poppler-utils fonts-dejavu-core chromium chromium-l10n
+  postgresql libreoffice-calc-nogui argyll icc-profiles-free)
 
 PYTHON=${PYTHON:-}
 if [ -z "$PYTHON" ]; then

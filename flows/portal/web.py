@@ -29,6 +29,7 @@ from flows.portal import (
     carried,
     csrf,
     editions,
+    guide,
     history,
     integrity,
     pages,
@@ -86,7 +87,7 @@ def create_app(outputs: Path, inputs: Path | None = None) -> FastAPI:
     # The routes themselves, not include_router: FastAPI 0.150 wraps included routers in a private
     # object, and app.routes must list every route (the security tests enumerate those under /staff).
     staff_pages = (staff.router, staff_files.router, staff_builds.router)
-    editors_pages = (editions.router, texts.router, uploads.router, history.router, texts.assets)
+    editors_pages = (editions.router, texts.router, uploads.router, history.router, texts.assets, guide.router)
     for router in (public.router, *staff_pages, carried.router, admin.router, settings_page.router, *editors_pages):
         app.router.routes.extend(router.routes)
 
