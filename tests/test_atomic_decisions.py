@@ -144,18 +144,32 @@ def test_a_draft_whose_views_cannot_be_written_is_recorded_with_its_audit_line_a
     assert (projets / "r2" / f"{NAME}-projet.pdf").read_bytes() == _pdfs("r2")["draft"]
 
 
-def _wait_published(catalogue: store.Catalogue, number: int, child: subprocess.Popen, within: float = 120) -> None:
-    """Poll the catalogue until revision `number` is published, as fast as it answers."""
+def _kill_once_published(catalogue: store.Catalogue, number: int, child: subprocess.Popen, within: float = 120) -> None:
+    """SIGKILL `child` as soon as revision `number` is published, never after it could finish: the child is
+    stopped (SIGSTOP) while each look at the catalogue is made and runs only between two looks, at the lowest
+    priority; a busy machine that descheduled this test right after the commit used to let the child end
+    (exit 0) before the kill was sent."""
+    os.setpriority(os.PRIO_PROCESS, child.pid, 19)
     deadline = time.monotonic() + within
-    with catalogue.engine.connect() as conn:
+    # A plain read (the catalogue's own SQLite connections begin IMMEDIATE: they would wait for the stopped child)
+    engine = (
+        sa.create_engine(f"sqlite:///file:{catalogue.outputs / 'catalogue.sqlite3'}?mode=ro&uri=true")
+        if catalogue.engine.dialect.name == "sqlite"
+        else catalogue.engine
+    )
+    with engine.connect() as conn:
         while time.monotonic() < deadline:
+            os.kill(child.pid, signal.SIGSTOP)
             status = conn.execute(
                 sa.text("SELECT status FROM revisions WHERE number = :n"), {"n": number}
             ).scalar_one_or_none()
             conn.rollback()
             if status == "published":
+                os.kill(child.pid, signal.SIGKILL)  # stopped: it dies here, right after its commit
                 return
+            os.kill(child.pid, signal.SIGCONT)
             assert child.poll() is None, child.communicate()
+            time.sleep(0.002)
     raise AssertionError("jamais publiée")
 
 
@@ -171,8 +185,7 @@ def test_an_approval_killed_right_after_its_commit_keeps_its_audit_line_and_its_
         "approve", REGION, YEAR, 1, "--comment", "relu", "--outputs", outputs, user="bruno", env=_without_smtp()
     )
     try:
-        _wait_published(catalogue, 1, child)
-        os.kill(child.pid, signal.SIGKILL)
+        _kill_once_published(catalogue, 1, child)
     finally:
         child.communicate(timeout=60)
     assert child.returncode == -signal.SIGKILL
