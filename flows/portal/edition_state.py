@@ -20,7 +20,7 @@ from flows.edition.compute.figures import compute_figures
 from flows.edition.errors import InputError, Problem
 from flows.edition.french import count_of
 from flows.edition.ingest.snapshot import Edition, read_edition, read_snapshot
-from flows.edition.labels import TABLE_NAMES, column_label
+from flows.edition.labels import TABLE_NAMES, column_title
 from flows.edition.validate.missing import IncompleteEdition, TableTodo, Todo
 
 # A text's name in an address: its path under texts/ (`fir.md`, `actions/p2-msp.md`), nothing else.
@@ -151,6 +151,11 @@ def validation_errors(inputs: Path, outputs: Path, region: str, year: int) -> tu
     return tuple(str(finding) for finding in values["prepared"].report.errors)
 
 
+def _title(table: str, column: str) -> str:
+    """A column as the staff read it in the workbook: its French title (the code's name only when unknown)."""
+    return column_title(table, column) or column
+
+
 def _tables(todo: Todo, sources: Mapping[str, str]) -> tuple[dict[str, Any], ...]:
     """Every table the edition has (those complete too), each with its cells still to fill by column."""
     rows = []
@@ -159,9 +164,9 @@ def _tables(todo: Todo, sources: Mapping[str, str]) -> tuple[dict[str, Any], ...
         found: TableTodo | None = pending.get(name)
         columns = []
         for cells in found.amounts if found else ():
-            columns.append({"label": column_label(name, cells.column), "count": len(cells.lines), "rewrite": False})
+            columns.append({"label": _title(name, cells.column), "count": len(cells.lines), "rewrite": False})
         for cells in found.texts if found else ():
-            columns.append({"label": column_label(name, cells.column), "count": len(cells.lines), "rewrite": True})
+            columns.append({"label": _title(name, cells.column), "count": len(cells.lines), "rewrite": True})
         rows.append(
             {
                 "table": name,
