@@ -557,3 +557,90 @@ def test_each_malformed_change_is_refused_in_french_audited_and_changes_nothing(
     assert client.post(f"{EDITION}/2019/textes/fir.md", data={"csrf": csrf}).status_code == 404
     assert client.post(f"{EDITION}/2024/fichiers/autre", data={"csrf": csrf, "base": "1"}).status_code == 404
     assert _tree(inputs) == before
+
+
+def _bad_files() -> list[tuple[str, str, str, bytes, dict[str, str]]]:
+    """Each bad file of the issue as staff could send it: (id, upload form, file name, bytes, fields)."""
+    import io
+
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    from tests.edition.test_upload_checks import EXTERNAL, declared_size, rezip, with_part, word_document, workbook
+
+    encrypted = io.BytesIO()
+    OOXMLFile(io.BytesIO(word_document())).encrypt("secret", encrypted)
+    bomb = declared_size(
+        rezip(word_document(), add={"word/media/bomb.xml": b"0" * (4 << 20)}), "word/media/bomb.xml", 1 << 30
+    )
+    linked = with_part(
+        workbook(),
+        "xl/externalLinks/externalLink1.xml",
+        b'<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>',
+        "xl/_rels/workbook.xml.rels",
+        f'<Relationship Id="rIdL" Type="{EXTERNAL}/externalLink" Target="externalLinks/externalLink1.xml"/>',
+    )
+    embedded = with_part(
+        word_document(),
+        "word/embeddings/oleObject1.bin",
+        b"\xd0\xcf\x11\xe0 objet",
+        "word/_rels/document.xml.rels",
+        f'<Relationship Id="rIdO" Type="{EXTERNAL}/oleObject" Target="embeddings/oleObject1.bin"/>',
+    )
+    text = {"cible": "fir.md"}
+    return [
+        ("pas-ce-qu-il-dit", "classeur", "figures.xlsx", b"%PDF-1.7 a PDF named as a workbook", {}),
+        ("mot-de-passe", "word", "texte.docx", encrypted.getvalue(), text),
+        ("macros-xlsm", "classeur", "figures.xlsm", workbook(), {}),
+        ("macros-docm", "word", "texte.docm", word_document(), text),
+        ("macros-dedans", "classeur", "figures.xlsx", rezip(workbook(), add={"xl/vbaProject.bin": b"macros"}), {}),
+        ("bombe-zip", "word", "texte.docx", bomb, text),
+        ("liaison-externe", "classeur", "figures.xlsx", linked, {}),
+        ("objet-incorpore", "word", "texte.docx", embedded, text),
+        ("trop-gros", "word", "texte.docx", b"PK\x03\x04" + b"0" * (11 << 20), text),
+        ("chemin", "word", "../../texte.docx", word_document(), text),
+        ("caractere-de-controle", "word", "texte\x07.docx", word_document(), text),
+    ]
+
+
+def _send_raw(client: TestClient, kind: str, name: str, data: bytes, **fields: str):
+    """As `_send`, the multipart body written by hand: the file's name goes as typed, control characters
+    included (httpx would percent-encode them; a client need not)."""
+    csrf, base, _ = _form(client, f"{EDITION}/2024/fichiers")
+    boundary = "----fir-test-boundary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        for key, value in {"csrf": csrf, "base": base, **fields}.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="fichier"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n".encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return client.post(
+        f"{EDITION}/2024/fichiers/{kind}",
+        content=b"".join(parts),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+
+
+@pytest.mark.parametrize("case", [c[0] for c in _bad_files()])
+def test_each_bad_file_is_refused_in_french_stores_nothing_and_is_audited(site: tuple[Path, Path], case: str):
+    """The issue's list of bad files, each sent through the portal's own form: a French refusal, the working
+    copy and the store of versions untouched, one audit line saying it was refused."""
+    inputs, outputs = site
+    [(_, form, name, data, fields)] = [c for c in _bad_files() if c[0] == case]
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    engine = store.open_catalogue(outputs).engine
+    assert client.get(f"{EDITION}/2024/fichiers").status_code == 200  # the page records the working copy first
+    before, versions = _tree(inputs), len(input_store.versions(engine, outputs, REGION, 2024))
+    objects_before = sorted((outputs / REGION / "2024" / ".objects").glob("*"))
+    answer = _send_raw(client, form, name, data, **fields)
+    assert answer.status_code in (413, 422), answer.text[:500]
+    assert "est refusé" in answer.text and "Rien n&#39;a été enregistré" in answer.text
+    assert _tree(inputs) == before
+    assert len(input_store.versions(engine, outputs, REGION, 2024)) == versions
+    assert sorted((outputs / REGION / "2024" / ".objects").glob("*")) == objects_before
+    [line] = audit_lines(outputs, audit.INPUT_UPLOAD)
+    assert (line.actor, line.outcome) == (EDITOR_ACCOUNT, audit.REFUSED)
