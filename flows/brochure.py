@@ -115,7 +115,10 @@ def record_inputs(outputs: Path, inputs: Path, snapshot: Snapshot, who: str, whe
         )
         return made.number
 
-    earlier = {str(year): version_of(year, {}) for year in sorted(snapshot.earlier)}
+    earlier = {
+        str(year): version_of(year, {file.source: file.data for file in files})
+        for year, files in sorted(snapshot.earlier_files.items())
+    }
     return {"input_version": version_of(meta.year, read), "earlier_inputs": earlier}
 
 

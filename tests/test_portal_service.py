@@ -80,7 +80,10 @@ def test_an_editor_launches_a_correction_that_an_approver_publishes(tmp_path: Pa
             assert prefect_link.get_attribute("href") == f"{info.ui_url}/runs/flow-run/{run_id}"
             draft_link.click()
             expect(editor.get_by_role("heading", level=1)).to_contain_text("révision 2")
-            changes = editor.get_by_role("table").filter(has_text=re.compile(r"114\s972\s012"))
+            # the erratum's table (figure by figure); the input changes' table below holds the same amounts
+            changes = editor.locator("table", has=editor.get_by_role("columnheader", name="Chiffre")).filter(
+                has_text=re.compile(r"114\s972\s012")
+            )
             expect(changes).to_contain_text(re.compile(r"115\s072\s012"))
             expect(editor.locator("img[alt^='Page']").first).to_be_visible()
             side_by_side = editor.locator("img[src*='/pages/']")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.edition.publish import failpoints, store, views
+from flows.edition.publish import failpoints, input_versions, store, views
 from flows.edition.publish.manifest import files_of
 from flows.paths import PROJECT_ROOT
 from tests.helpers import fir
@@ -60,7 +60,9 @@ def assert_consistent(outputs: Path, region: str = REGION, year: int = YEAR) -> 
         for file in views.published_files(history["revisions"][-1]).values():
             assert _sha(folder / Path(file["file"]).name) == file["sha256"]
     assert (folder / "manifest.json").read_bytes() == views.manifest_json(history)
-    assert {p.name for p in (folder / ".objects").iterdir()} == referenced
+    kept_inputs = input_versions.referenced(folder)  # the files of the versions of the inputs builds read
+    assert all(_sha(folder / ".objects" / digest) == digest for digest in kept_inputs)
+    assert {p.name for p in (folder / ".objects").iterdir()} == referenced | kept_inputs
     published = {f"r{e['revision']}" for e in history["revisions"]}
     assert ({p.name for p in (folder / "revisions").iterdir()} if published else set()) == published
     pending = {f"r{e['revision']}" for e in every["revisions"] if e["status"] == "draft"}

@@ -75,6 +75,8 @@ class Snapshot:
     edition: Edition
     earlier: Mapping[int, Mapping[str, pl.DataFrame]] = field(default_factory=dict)
     skipped: tuple[str, ...] = ()  # earlier editions left out of the comparison, and why
+    # the files each earlier edition was read from (its input version is recorded from these very bytes)
+    earlier_files: Mapping[int, tuple[InputFile, ...]] = field(default_factory=dict)
 
 
 @contextmanager
@@ -115,16 +117,19 @@ def _read_snapshot(inputs: Path, region: str, year: int, allow_incomplete: bool 
     reference = read_missions_reference(inputs)
     edition = read_edition(inputs, region, year, reference, allow_incomplete)
     earlier: dict[int, Mapping[str, pl.DataFrame]] = {}
+    earlier_files: dict[int, tuple[InputFile, ...]] = {}
     skipped: list[str] = []
     for other_region, other_year in list_editions(inputs):
         if other_region != region or other_year >= year:
             continue
         try:
-            earlier[other_year] = read_edition(inputs, region, other_year, reference).tables
+            other = read_edition(inputs, region, other_year, reference)
         except InputError as exc:
             reason = exc.problems[0] if exc.problems else "édition incomplète (voir fir check)"
             skipped.append(f"édition {other_year} écartée de la comparaison : {reason}")
-    return Snapshot(edition, earlier, tuple(skipped))
+            continue
+        earlier[other_year], earlier_files[other_year] = other.tables, other.files
+    return Snapshot(edition, earlier, tuple(skipped), earlier_files)
 
 
 def read_edition(

@@ -118,9 +118,10 @@ def set_digest(files: Mapping[str, tuple[str, int]]) -> str:
 # --- the working copy -------------------------------------------------------------------------------------
 
 
-def working_files(inputs: Path, region: str, year: int) -> dict[str, bytes]:
+def working_files(inputs: Path, region: str, year: int, known: Mapping[str, bytes] | None = None) -> dict[str, bytes]:
     """Every file of the edition's folder and of the shared reference folder, by path relative to inputs/
-    (office programs' lock files and hidden files left out)."""
+    (office programs' lock files and hidden files left out); `known`: bytes already read (a build's snapshot),
+    taken as they are rather than read again — a build opens each input file once."""
     found: dict[str, bytes] = {}
     for folder in (inputs / region / str(year), inputs / REFERENCE_DIR):
         if not folder.is_dir():
@@ -129,7 +130,8 @@ def working_files(inputs: Path, region: str, year: int) -> dict[str, bytes]:
             relative = path.relative_to(inputs)
             if any(part.startswith(_IGNORED_PREFIXES) for part in relative.parts) or not path.is_file():
                 continue
-            found[relative.as_posix()] = path.read_bytes()
+            key = relative.as_posix()
+            found[key] = known[key] if known and key in known else path.read_bytes()
     return found
 
 
@@ -347,8 +349,7 @@ def record_working_copy(
     """The working copy as a version: a new one when it differs from the latest, else the latest. `read`: the
     bytes a build's snapshot read (they win over the disk's, which may have been saved again since)."""
     with inputs_lock(engine, outputs, region, year, timeout):
-        files = working_files(inputs, region, year)
-        files.update({path: data for path, data in (read or {}).items() if path in files})
+        files = working_files(inputs, region, year, read)
         return _record(engine, outputs, region, year, files, author, origin, message)
 
 
