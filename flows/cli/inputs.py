@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from flows import paths
 from flows.cli.common import EXIT_INPUT, EXIT_OK, EXIT_USAGE
@@ -54,6 +55,16 @@ def add_versions(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     listing.set_defaults(handler=cmd_versions)
 
 
+def _catalogue_engine(outputs: Path, then: str = "") -> Any:
+    """The catalogue's engine, or None once said that `outputs` holds no catalogue (none is created)."""
+    from flows.edition.publish import database, store
+
+    if not database.catalogue_exists(outputs):
+        print(f"Aucun catalogue dans {outputs}{then}.", file=sys.stderr)
+        return None
+    return store.open_catalogue(outputs).engine
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from flows.pipeline.rebuild import NotRebuildable, rebuild
 
@@ -83,12 +94,11 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from flows.edition.publish import database, input_versions, store
+    from flows.edition.publish import input_versions
 
-    if not database.catalogue_exists(args.outputs):
-        print(f"Aucun catalogue dans {args.outputs} : rien à exporter.", file=sys.stderr)
+    engine = _catalogue_engine(args.outputs, " : rien à exporter")
+    if engine is None:
         return EXIT_USAGE
-    engine = store.open_catalogue(args.outputs).engine
     try:
         if args.number is None:
             found = input_versions.latest(engine, args.outputs, args.region, args.year)
@@ -110,12 +120,11 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
-    from flows.edition.publish import database, input_versions, store
+    from flows.edition.publish import input_versions
 
-    if not database.catalogue_exists(args.outputs):
-        print(f"Aucun catalogue dans {args.outputs}.", file=sys.stderr)
+    engine = _catalogue_engine(args.outputs)
+    if engine is None:
         return EXIT_USAGE
-    engine = store.open_catalogue(args.outputs).engine
     every = input_versions.versions(engine, args.outputs, args.region, args.year)
     if not every:
         print(f"{args.region} {args.year} : aucune version des fichiers d'entrée enregistrée.")
