@@ -111,9 +111,9 @@ def test_a_copy_of_2024_as_2025_is_listed_confirmed_and_approved_only_when_ackno
     csrf = log_in(client, APPROVER_ACCOUNT)
     page = html.unescape(client.get(DRAFT).text)
     assert "À confirmer (repris de l'édition 2024)" in page
-    assert "texts/actions/p2-msp.md</strong> — 11 élément(s) à confirmer" in page
+    assert "Texte actions/p2-msp.md</strong> — 11 élément(s) à confirmer" in page
     assert "ligne 9 : nombre saisi à la main — 279" in page and "« Fin 2024 »" in page
-    assert f"texts/fir.md</strong> — confirmé par ligne de commande (utilisateur système {APPROVER}), le " in page
+    assert f"Texte fir.md</strong> — confirmé par ligne de commande (utilisateur système {APPROVER}), le " in page
     pending = int(re.search(r"J'approuve malgré (\d+) éléments non confirmés", page).group(1))  # type: ignore[union-attr]
     assert pending == total - count
     assert "Rapport de validation" in page and page.count("ligne 9 : nombre saisi à la main — 279") == 1
@@ -133,7 +133,7 @@ def test_a_copy_of_2024_as_2025_is_listed_confirmed_and_approved_only_when_ackno
     answer = client.post(f"{DRAFT}/confirm", data={"csrf": csrf, "source": MSP}, follow_redirects=False)
     assert answer.status_code == 303
     page = html.unescape(client.get(answer.headers["location"]).text)
-    assert "texts/actions/p2-msp.md</strong> — confirmé par P Approver, le " in page
+    assert "Texte actions/p2-msp.md</strong> — confirmé par P Approver, le " in page
     assert "ligne 9 : nombre saisi à la main — 279" not in page
     done = confirmations.confirmed(store.open_catalogue(outputs).engine, REGION, 2025)
     assert {c.confirmed_by for c in done.values() if c.source == MSP} == {APPROVER_ACCOUNT}

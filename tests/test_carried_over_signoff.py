@@ -119,8 +119,8 @@ def test_the_confirmation_form_refuses_who_may_not_and_an_editor_may(tmp_path: P
     }
     page = client.get(done.headers["location"]).text
     assert "Fichier confirmé : ses éléments repris quittent la liste." in page
-    assert "texts/a.md</strong> — confirmé par E Editor, le " in page
-    assert "texts/b.md</strong> — 1 élément(s) à confirmer" in page
+    assert "Texte a.md</strong> — confirmé par E Editor, le " in page
+    assert "Texte b.md</strong> — 1 élément(s) à confirmer" in page
 
     unknown = client.post(f"{PAGE}/confirm", data={"source": "x.md", "csrf": csrf}, follow_redirects=False)
     assert unknown.status_code == 409 and "aucun élément repris à confirmer" in unknown.text

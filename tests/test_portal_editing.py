@@ -17,13 +17,12 @@ from fastapi.testclient import TestClient
 from flows import paths
 from flows.edition.publish import store
 from flows.notices import audit
-from flows.portal import input_store
+from flows.portal import input_store, texts
 from flows.portal.web import create_app
 from tests.helpers import REGION
 from tests.portal_helpers import APPROVER_ACCOUNT, EDITOR_ACCOUNT, add_accounts, audit_lines, csrf_of, log_in
 
 EDITION = f"/staff/editions/{REGION}"
-needs_store = pytest.mark.skipif(not input_store.available(), reason="store of input versions not merged yet")
 
 
 @pytest.fixture
@@ -194,7 +193,6 @@ def _form(client: TestClient, path: str) -> tuple[str, str, str]:
     return csrf_of(page.text), base.group(1), page.text
 
 
-@needs_store
 def test_a_save_is_a_new_version_audited(site: tuple[Path, Path]):
     inputs, outputs = site
     client = _client(site)
@@ -217,7 +215,6 @@ def test_a_save_is_a_new_version_audited(site: tuple[Path, Path]):
     assert f"n° {latest.number}" in history.text and "première phrase" in history.text
 
 
-@needs_store
 def test_two_saves_from_one_base_the_second_refused_with_the_difference_and_nothing_lost(site: tuple[Path, Path]):
     inputs, outputs = site
     first, second = _client(site), _client(site)
@@ -240,7 +237,6 @@ def test_two_saves_from_one_base_the_second_refused_with_the_difference_and_noth
     assert len(input_store.versions(_engine(outputs), outputs, REGION, 2024)) == int(base1) + 1
 
 
-@needs_store
 def test_an_edit_made_on_disk_between_two_saves_is_its_own_version_first(site: tuple[Path, Path]):
     inputs, outputs = site
     client = _client(site)
@@ -265,7 +261,6 @@ def test_an_edit_made_on_disk_between_two_saves_is_its_own_version_first(site: t
     )
 
 
-@needs_store
 def test_restoring_a_version_makes_a_new_one_audited(site: tuple[Path, Path]):
     inputs, outputs = site
     client = _client(site)
@@ -284,6 +279,26 @@ def test_restoring_a_version_makes_a_new_one_audited(site: tuple[Path, Path]):
     assert line.outcome == audit.OK and line.target == f"{REGION} 2024 version {base}"
 
 
+def test_a_long_history_is_shown_twenty_versions_a_page_newest_first(site: tuple[Path, Path]):
+    _, outputs = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    path = f"{EDITION}/2024/textes/fir.md"
+    for n in range(1, 45):  # with the first version recorded on opening the form: 45 versions, 3 pages
+        csrf, base, _ = _form(client, path)
+        client.post(path, data={"csrf": csrf, "base": base, "texte": f"Texte n° {n}.", "message": f"essai {n}"})
+    assert input_store.versions(_engine(outputs), outputs, REGION, 2024)[-1].number == 45
+    first = client.get(f"{EDITION}/2024/versions").text
+    listed = [int(n) for n in re.findall(r'<td data-label="Version">n° (\d+)', first)]
+    assert listed == list(range(45, 25, -1)) and "page 1 sur 3" in first
+    assert "Versions plus anciennes" in first and "Versions plus récentes" not in first
+    last = client.get(f"{EDITION}/2024/versions?page=3").text
+    listed = [int(n) for n in re.findall(r'<td data-label="Version">n° (\d+)', last)]
+    assert listed == [5, 4, 3, 2, 1] and "Versions plus récentes" in last and "Versions plus anciennes" not in last
+    assert "actuelle" not in last and 'name="version" value="1"' in last  # each older one can be restored
+    assert '<option value="1"' in last and "page 3 sur 3" in client.get(f"{EDITION}/2024/versions?page=9").text
+
+
 def test_the_pages_where_a_text_lands_are_laid_out_by_the_preview_engine(site: tuple[Path, Path]):
     """The editor's page starts no layout; asking for the pages does (the preview's engine, in its thread),
     and they are the page(s) printing the text, served as images."""
@@ -292,7 +307,7 @@ def test_the_pages_where_a_text_lands_are_laid_out_by_the_preview_engine(site: t
     page = client.get(f"{EDITION}/2024/textes/actions/p2-msp.md")
     assert "Voir la page dans la brochure" in page.text and client.app.state.previews.find(REGION, 2024) is None  # type: ignore[attr-defined]
     fragment = f"{EDITION}/2024/apercu?texte=actions/p2-msp.md&partiel=1"
-    assert 'data-pending="1"' in client.get(fragment).text
+    client.get(fragment)  # answered when laid out, or after PAGES_WAIT_S (then « Mise en page en cours »)
     assert client.app.state.previews.find(REGION, 2024).wait(600)  # type: ignore[attr-defined]
     shown = client.get(fragment).text
     assert 'data-pending="0"' in shown
@@ -304,17 +319,34 @@ def test_the_pages_where_a_text_lands_are_laid_out_by_the_preview_engine(site: t
     assert answer.status_code == 200 and answer.content.startswith(b"\x89PNG")
     assert client.get(f"{EDITION}/2024/apercu/{'0' * 64}-1.png").status_code == 404
     full = client.get(f"{EDITION}/2024/apercu?texte=actions/p2-msp.md")
-    assert "<h1>Le texte actions/p2-msp.md dans la brochure</h1>" in full.text and "Page 18" in full.text
+    assert "Maisons de santé pluri-professionnelles (MSP) sur le terrain dans la brochure</h1>" in full.text
+    assert "Page 18" in full.text
+
+
+def test_after_a_save_the_pages_request_is_answered_once_laid_out_again(
+    site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+):
+    """The editor's script asks for the pages once: the answer waits for the layout the save started (not a
+    poll every second and a half), and shows the page the save changed."""
+    monkeypatch.setattr(texts, "PAGES_WAIT_S", 300.0)  # a loaded machine: the answer still waits for the layout
+    inputs, _ = site
+    client = _client(site)
+    log_in(client, EDITOR_ACCOUNT)
+    path = f"{EDITION}/2024/textes/actions/p2-msp.md"
+    client.get(f"{EDITION}/2024/apercu?texte=actions/p2-msp.md&partiel=1")  # the first layout starts
+    assert client.app.state.previews.find(REGION, 2024).wait(600)  # type: ignore[attr-defined]
+    csrf, base, _ = _form(client, path)
+    markdown = (inputs / REGION / "2024" / "texts" / "actions" / "p2-msp.md").read_text(encoding="utf-8")
+    changed = markdown.replace("MSP", "maisons de santé", 1)
+    assert changed != markdown
+    saved = client.post(path, data={"csrf": csrf, "base": base, "texte": changed}, follow_redirects=False)
+    after = re.search(r"apres=(-?\d+)", saved.headers["location"])
+    assert saved.status_code == 303 and after and int(after.group(1)) >= 1
+    answer = client.get(f"{EDITION}/2024/apercu?texte=actions/p2-msp.md&partiel=1&apres={after.group(1)}").text
+    assert 'data-pending="0"' in answer and "modifiée par le dernier enregistrement" in answer
 
 
 # -- files sent: the safety checks, the tables' report, the Word import, then a version -----------------------
-
-
-def _lane(module: str) -> pytest.MarkDecorator:
-    import importlib.util
-
-    found = importlib.util.find_spec(f"flows.edition.authoring.{module}") is not None
-    return pytest.mark.skipif(not found, reason=f"flows.edition.authoring.{module} not merged yet")
 
 
 def _send(client: TestClient, kind: str, name: str, data: bytes, **fields: str):
@@ -330,8 +362,6 @@ def _tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-@needs_store
-@_lane("upload_checks")
 def test_a_refused_file_changes_nothing_and_leaves_its_audit_line(site: tuple[Path, Path]):
     inputs, outputs = site
     client = _client(site)
@@ -345,8 +375,6 @@ def test_a_refused_file_changes_nothing_and_leaves_its_audit_line(site: tuple[Pa
     assert (line.actor, line.outcome) == (EDITOR_ACCOUNT, audit.REFUSED) and "figures.xlsm" in line.detail
 
 
-@needs_store
-@_lane("upload_tables")
 def test_a_table_with_a_located_error_is_refused_then_accepted_as_a_version_and_diffed(site: tuple[Path, Path]):
     inputs, outputs = site
     client = _client(site)
@@ -389,8 +417,6 @@ def importlib_found(module: str) -> bool:
     return importlib.util.find_spec(f"flows.edition.authoring.{module}") is not None
 
 
-@needs_store
-@_lane("docx_import")
 def test_a_word_document_becomes_a_text_with_what_was_not_imported_listed(site: tuple[Path, Path]):
     import io
 
@@ -422,7 +448,6 @@ def test_a_revision_s_input_version_is_read_from_its_record():
     assert input_store.recorded_version({}) is None and input_store.recorded_version({"input_version": True}) is None
 
 
-@needs_store
 def test_the_draft_page_names_the_input_version_and_what_changed_in_the_inputs(portal_editions: Path, tmp_path: Path):
     from tests.portal_helpers import copy_outputs
 
@@ -478,8 +503,6 @@ def test_once_filled_in_the_checklist_lists_what_fir_check_refuses(site: tuple[P
     assert "Reste : 2 erreurs" in page and "thematics.csv, ligne 27" in page and "total publié 548 736 879 €" in page
 
 
-@needs_store
-@_lane("upload_checks")
 def test_the_logo_is_replaced_and_edition_toml_points_at_it(site: tuple[Path, Path]):
     import io
 
@@ -536,7 +559,6 @@ def test_in_a_browser_each_figure_name_is_checked_as_typed_and_inserted_from_the
         page.close()
 
 
-@needs_store
 def test_each_malformed_change_is_refused_in_french_audited_and_changes_nothing(site: tuple[Path, Path]):
     inputs, outputs = site
     client = _client(site)

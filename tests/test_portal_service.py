@@ -76,6 +76,8 @@ def test_an_editor_launches_a_correction_that_an_approver_publishes(tmp_path: Pa
             # the run page refreshes itself until the run is over, then links to its draft
             draft_link = editor.get_by_role("link", name="Voir le projet (révision 2)")
             expect(draft_link).to_be_visible(timeout=240_000)
+            editor.get_by_text("Pour l'assistance technique").click()  # the run's reference, for support only
+            expect(editor.get_by_text(run_id)).to_be_visible()
             prefect_link = editor.get_by_role("link", name="Cette exécution dans l'interface Prefect")
             assert prefect_link.get_attribute("href") == f"{info.ui_url}/runs/flow-run/{run_id}"
             draft_link.click()

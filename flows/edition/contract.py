@@ -192,7 +192,7 @@ EXPECTED = {
     "int": "un nombre entier",
     "amount": (
         "un montant positif sans symbole, chiffres groupés par espaces, décimales après une "
-        "virgule (ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « Unité (unit) »"
+        "virgule (ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « Unité »"
     ),
     "pct": "un pourcentage sans le signe % (ex. « 99,1 »)",
     "number": "un nombre (ex. « 3 010 » ou « 26,3 »)",

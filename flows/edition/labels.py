@@ -111,3 +111,23 @@ def column_title(table: str, column: str) -> str | None:
     """A column's French title, short (without its explanation in parentheses); None when unknown."""
     title = COLUMN_TITLES.get(table, {}).get(column)
     return title.split(" (")[0] if title else None
+
+
+# Files of an edition's folder that are no table, as a person names them.
+FILE_NAMES: dict[str, str] = {
+    "edition.toml": "Réglages de l'édition",
+}
+
+
+def file_label(name: str) -> str:
+    """An input file as a person reads it (`Recettes (revenue.csv)`, `Texte actions/p2-msp.md`): its French
+    name first, the file's own name after it, as it appears in the workbook, the history and the folder.
+    `name` is relative to the edition's folder."""
+    stem, _, suffix = name.rpartition(".")
+    if suffix in ("csv", "xlsx") and stem in TABLE_NAMES:
+        return f"{TABLE_NAMES[stem]} ({name})"
+    if name.startswith("texts/"):
+        return f"Texte {name.removeprefix('texts/')}"
+    if name in FILE_NAMES:
+        return f"{FILE_NAMES[name]} ({name})"
+    return name

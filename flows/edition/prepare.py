@@ -49,7 +49,17 @@ def prepare(snapshot: Snapshot, basis: published.Basis | None = None, settings: 
     report.findings.extend(settings)
     meta = edition.meta
     report.findings.extend(ignored_settings(meta.region, meta.year, meta.ignored_self_approval))
-    figures = compute_figures(
+    figures = snapshot_figures(snapshot, basis)
+    names = catalogue.catalogue(edition.tables, figures)
+    catalogue.check_names(edition.texts.values(), names)
+    return Prepared(report, figures, names)
+
+
+def snapshot_figures(snapshot: Snapshot, basis: published.Basis | None = None) -> Figures:
+    """The figures of the snapshot's edition, computed with its own settings (the missions' reference, the
+    lines left out of subsets, the rounding of shares) and its earlier editions' tables."""
+    edition, meta = snapshot.edition, snapshot.edition.meta
+    return compute_figures(
         edition.tables,
         meta.year,
         edition.missions_ref,
@@ -58,9 +68,6 @@ def prepare(snapshot: Snapshot, basis: published.Basis | None = None, settings: 
         meta.share_rounding,
         basis,
     )
-    names = catalogue.catalogue(edition.tables, figures)
-    catalogue.check_names(edition.texts.values(), names)
-    return Prepared(report, figures, names)
 
 
 def ignored_settings(region: str, year: int, self_approval: bool) -> tuple[Finding, ...]:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from flows import carryover, policy
+from flows.edition.labels import file_label
 from flows.edition.publish import confirmations
 from flows.edition.publish.manifest import RevisionEntry
 from flows.edition.validate import carried_report
@@ -38,7 +39,7 @@ def view(engine: Any, region: str, year: int, entry: RevisionEntry) -> dict[str,
         files.append(
             {
                 "source": source,
-                "name": source.removeprefix(f"{region}/{year}/"),
+                "name": file_label(source.removeprefix(f"{region}/{year}/")),
                 "items": [carried_report.describe(item, earlier) for item in waiting],
                 "pending": len(waiting),
                 "total": len(found),

@@ -19,7 +19,7 @@ def view(
 ) -> dict[str, Any] | None:
     """What the page shows; None when the draft records no input version (built before they were kept)."""
     new = input_store.recorded_version(entry)
-    if new is None or not input_store.available():
+    if new is None:
         return None
     based_on = entry.get("based_on")
     basis = next((e for e in published["revisions"] if e["revision"] == based_on), None) if published else None

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from flows.edition.compute import catalogue
-from flows.edition.compute.figures import compute_figures
 from flows.edition.errors import InputError, Problem
 from flows.edition.french import count_of
 from flows.edition.ingest.snapshot import Edition, read_edition, read_snapshot
-from flows.edition.labels import TABLE_NAMES, column_title
+from flows.edition.labels import TABLE_NAMES, column_title, file_label
+from flows.edition.prepare import snapshot_figures
 from flows.edition.validate.missing import IncompleteEdition, TableTodo, Todo
 
 # A text's name in an address: its path under texts/ (`fir.md`, `actions/p2-msp.md`), nothing else.
@@ -206,6 +206,7 @@ def _carried(inputs: Path, outputs: Path, edition: Edition) -> tuple[tuple[dict[
     files = [
         {
             "source": source,
+            "name": file_label(source.removeprefix(f"{edition.meta.region}/{edition.meta.year}/")),
             "pending": len(items),
             "items": [carried_report.describe(i, found.carried.earlier_year) for i in items],
         }
@@ -244,17 +245,7 @@ def figure_names(inputs: Path, region: str, year: int) -> FigureNames:
 
 def _names(inputs: Path, region: str, year: int) -> dict[str, str]:
     snapshot = read_snapshot(inputs, region, year)
-    edition = snapshot.edition
-    meta = edition.meta
-    figures = compute_figures(
-        edition.tables,
-        meta.year,
-        edition.missions_ref,
-        meta.subset_exclude,
-        snapshot.earlier,
-        meta.share_rounding,
-    )
-    return catalogue.catalogue(edition.tables, figures)
+    return catalogue.catalogue(snapshot.edition.tables, snapshot_figures(snapshot))
 
 
 def check_text(markdown: str, names: Mapping[str, str], source: str) -> list[dict[str, Any]]:

@@ -76,15 +76,14 @@ def _create(request: Request, visitor: Visitor, region: str, year: int) -> str:
     with found.catalogue.lock(region, year, timeout=LOCK_WAIT_S):
         made = create_edition(found.inputs, region, year)
     detail = f"à partir de {made.source_year} ({made.todo.cells} cellules, {len(made.todo.texts)} textes à compléter)"
-    if input_store.available():
-        message = f"Édition {year} préparée à partir de {made.source_year}"
-        try:
-            saved = input_store.record(
-                found.catalogue.engine, found.outputs, found.inputs, region, year, who(visitor), message
-            )
-            detail += f", version {saved.number}"
-        except input_store.StoreUnavailable as exc:  # made; recorded by the next save (as the system user's)
-            detail += f", version non enregistrée ({exc})"
+    message = f"Édition {year} préparée à partir de {made.source_year}"
+    try:
+        saved = input_store.record(
+            found.catalogue.engine, found.outputs, found.inputs, region, year, who(visitor), message
+        )
+        detail += f", version {saved.number}"
+    except input_store.StoreUnavailable as exc:  # made; recorded by the next save (as the system user's)
+        detail += f", version non enregistrée ({exc})"
     return detail
 
 
@@ -108,9 +107,7 @@ async def workspace(request: Request, region: str, year: int, visitor: Reader, f
 
 
 def _latest(request: Request, region: str, year: int) -> dict[str, object] | None:
-    """The latest input version recorded, as the page names it (None: none yet, or no store)."""
-    if not input_store.available():
-        return None
+    """The latest input version recorded, as the page names it (None: none yet)."""
     found = input_store.versions(portal(request).catalogue.engine, portal(request).outputs, region, year)
     if not found:
         return None

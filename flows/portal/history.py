@@ -30,6 +30,7 @@ from flows.portal.editing import (
 from flows.portal.pages import render
 
 router = APIRouter(prefix="/staff")
+PER_PAGE = 20  # versions listed on a page of the history, newest first (an edition gathers ~80 in a year)
 NOTICES = {
     "retablie": "Version rétablie : ses fichiers sont de nouveau ceux de l'édition, enregistrés comme une nouvelle "
     "version."
@@ -38,29 +39,45 @@ NOTICES = {
 
 @router.get("/editions/{region}/{year}/versions")
 async def versions_page(
-    request: Request, region: str, year: int, visitor: Reader, de: int = 0, a: int = 0, fait: str = ""
+    request: Request,
+    region: str,
+    year: int,
+    visitor: Reader,
+    de: int = 0,
+    a: int = 0,
+    fait: str = "",
+    page: int = 1,
 ) -> Response:
     edition_folder(request, region, year)
-    return await run_in_threadpool(_page, request, region, year, de, a, NOTICES.get(fait, ""))
+    return await run_in_threadpool(_page, request, region, year, de, a, NOTICES.get(fait, ""), page=page)
 
 
 def _page(
-    request: Request, region: str, year: int, old: int, new: int, notice: str = "", status: int = 200, error: str = ""
+    request: Request,
+    region: str,
+    year: int,
+    old: int,
+    new: int,
+    notice: str = "",
+    status: int = 200,
+    error: str = "",
+    page: int = 1,
 ) -> Response:
     found = portal(request)
     rows: list[dict[str, Any]] = []
     diff: dict[str, Any] | None = None
-    if input_store.available():
-        known = people.known(found.catalogue.engine)
-        every = input_store.versions(found.catalogue.engine, found.outputs, region, year)
-        rows = [version_row(v, known) for v in reversed(every)]
-        numbers = {v.number for v in every}
-        if every and not old and not new and len(every) > 1:
-            old, new = every[-2].number, every[-1].number
-        if old in numbers and new in numbers and old != new:
-            diff = _diff(request, region, year, old, new)
-        elif old or new:
-            error = error or "Choisissez deux versions différentes de la liste."
+    known = people.known(found.catalogue.engine)
+    every = input_store.versions(found.catalogue.engine, found.outputs, region, year)
+    rows = [version_row(v, known) for v in reversed(every)]
+    pages = max(1, -(-len(rows) // PER_PAGE))
+    page = min(max(page, 1), pages)
+    numbers = {v.number for v in every}
+    if every and not old and not new and len(every) > 1:
+        old, new = every[-2].number, every[-1].number
+    if old in numbers and new in numbers and old != new:
+        diff = _diff(request, region, year, old, new)
+    elif old or new:
+        error = error or "Choisissez deux versions différentes de la liste."
     return render(
         request,
         "versions.html.j2",
@@ -68,7 +85,9 @@ def _page(
         edition={"region": region, "year": year},
         base_href=base_url(region, year),
         rows=rows,
-        available=input_store.available(),
+        shown=rows[(page - 1) * PER_PAGE : page * PER_PAGE],
+        page=page,
+        pages=pages,
         old=old,
         new=new,
         diff=diff,
@@ -99,11 +118,6 @@ async def restore(request: Request, region: str, year: int, visitor: Changer) ->
 def _restore(request: Request, visitor: Visitor, region: str, year: int, number: int | None) -> Response:
     found = portal(request)
     target = f"{region} {year} version {number}"
-    if not input_store.available():
-        record(request, visitor, audit.INPUT_RESTORE, target, audit.FAILED, input_store.UNAVAILABLE)
-        return _page(
-            request, region, year, 0, 0, status=503, error=f"Rien n'a été rétabli : {input_store.UNAVAILABLE}."
-        )
     numbers = {v.number for v in input_store.versions(found.catalogue.engine, found.outputs, region, year)}
     if number is None or number not in numbers:
         record(request, visitor, audit.INPUT_RESTORE, target, audit.REFUSED, "version inconnue")

@@ -9,16 +9,17 @@ than the latest that touched the same file (SaveConflict).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from flows.edition.publish import input_versions
+from flows.edition.publish.errors import LockTimeout
+from flows.edition.publish.input_versions import InputVersion
 from flows.notices import audit
 
 DISK = "fichiers du serveur"  # a change found on disk: recorded as the system user's before a portal's
@@ -37,15 +38,9 @@ class Who:
         return f"portail ({self.address})"
 
 
-UNAVAILABLE = (
-    "l'historique des versions des données n'est pas disponible sur ce portail (mise à jour du service "
-    "nécessaire) : rien n'a été enregistré"
-)
-
-
 class StoreUnavailable(Exception):
-    """The running code has no store of input versions (an older installation), or the edition's inputs stayed
-    locked by another save for longer than a request waits (StoreBusy): nothing was written."""
+    """The edition's inputs stayed locked by another save for longer than a request waits: nothing was
+    written."""
 
 
 BUSY = (
@@ -53,40 +48,16 @@ BUSY = (
     "réessayez dans un instant"
 )
 
+SaveConflict = input_versions.SaveConflict
+
 
 @contextmanager
 def _unlocked() -> Iterator[None]:
     """The store's lock waited for too long: said in French, as a StoreUnavailable."""
-    from flows.edition.publish.errors import LockTimeout
-
     try:
         yield
     except LockTimeout:
         raise StoreUnavailable(BUSY) from None
-
-
-def _module() -> ModuleType:
-    try:
-        return importlib.import_module("flows.edition.publish.input_versions")
-    except ImportError:
-        raise StoreUnavailable(UNAVAILABLE) from None
-
-
-def available() -> bool:
-    try:
-        _module()
-    except StoreUnavailable:
-        return False
-    return True
-
-
-def conflict_type() -> type[Exception]:
-    """The store's SaveConflict (a class no request can raise when the store is absent)."""
-    try:
-        found: type[Exception] = _module().SaveConflict
-        return found
-    except StoreUnavailable:
-        return StoreUnavailable
 
 
 def recorded_version(entry: Mapping[str, Any]) -> int | None:
@@ -103,32 +74,29 @@ def key(region: str, year: int, name: str) -> str:
     return f"{region}/{year}/{name}"
 
 
-def versions(engine: Engine, outputs: Path, region: str, year: int) -> list[Any]:
+def versions(engine: Engine, outputs: Path, region: str, year: int) -> list[InputVersion]:
     """The edition's versions, oldest first."""
-    return list(_module().versions(engine, outputs, region, year))
+    return list(input_versions.versions(engine, outputs, region, year))
 
 
 def contents(engine: Engine, outputs: Path, region: str, year: int, number: int) -> dict[str, bytes]:
     """Version `number`'s files, by path relative to inputs/."""
-    module = _module()
-    return dict(module.contents(outputs, module.version(engine, outputs, region, year, number)))
+    return dict(input_versions.contents(outputs, input_versions.version(engine, outputs, region, year, number)))
 
 
-def current(engine: Engine, outputs: Path, inputs: Path, region: str, year: int) -> Any:
+def current(engine: Engine, outputs: Path, inputs: Path, region: str, year: int) -> InputVersion:
     """The latest version, the working copy recorded first (as the system user's) when it changed on disk
     since, or when nothing was recorded yet: the version a form is based on."""
-    module = _module()
-    first = not module.versions(engine, outputs, region, year)
+    first = not input_versions.versions(engine, outputs, region, year)
     message = "fichiers de l'édition tels qu'ouverts pour la première fois dans le portail" if first else CHANGED
     with _unlocked():
-        return module.record_working_copy(engine, outputs, inputs, region, year, audit.system_user(), DISK, message)
+        return input_versions.record_working_copy(
+            engine, outputs, inputs, region, year, audit.system_user(), DISK, message
+        )
 
 
 def base_version(engine: Engine, outputs: Path, inputs: Path, region: str, year: int) -> int:
-    """The number a form is based on (`current`'s); the latest recorded while another save holds the lock; 0
-    without a store (a save then says why it cannot be made)."""
-    if not available():
-        return 0
+    """The number a form is based on (`current`'s); the latest recorded while another save holds the lock."""
     try:
         return int(current(engine, outputs, inputs, region, year).number)
     except StoreUnavailable:
@@ -136,10 +104,10 @@ def base_version(engine: Engine, outputs: Path, inputs: Path, region: str, year:
         return int(found[-1].number) if found else 0
 
 
-def record(engine: Engine, outputs: Path, inputs: Path, region: str, year: int, who: Who, message: str) -> Any:
+def record(engine: Engine, outputs: Path, inputs: Path, region: str, year: int, who: Who, message: str) -> InputVersion:
     """The working copy as it is now, recorded as `who`'s (a new version only when it changed)."""
     with _unlocked():
-        return _module().record_working_copy(engine, outputs, inputs, region, year, who.name, who.origin, message)
+        return input_versions.record_working_copy(engine, outputs, inputs, region, year, who.name, who.origin, message)
 
 
 def save(
@@ -152,23 +120,18 @@ def save(
     base: int,
     who: Who,
     message: str,
-) -> Any:
+) -> InputVersion:
     """Write `changes` (paths relative to inputs/, None: removed) as a new version made from `base`;
     SaveConflict when one of them changed since."""
     with _unlocked():
-        return _module().save(
+        return input_versions.save(
             engine, outputs, inputs, region, year, changes, base, who.name, who.origin, message, audit.system_user()
         )
 
 
-def restore(engine: Engine, outputs: Path, inputs: Path, region: str, year: int, number: int, who: Who) -> Any:
+def restore(engine: Engine, outputs: Path, inputs: Path, region: str, year: int, number: int, who: Who) -> InputVersion:
     """Version `number` made the working copy again, as a new version."""
     with _unlocked():
-        return _module().restore(
+        return input_versions.restore(
             engine, outputs, inputs, region, year, number, who.name, who.origin, audit.system_user()
         )
-
-
-def conflict_text(exc: Exception) -> tuple[Any, bytes | None]:
-    """A SaveConflict's version that changed the file since, and the file's content now."""
-    return getattr(exc, "theirs", None), getattr(exc, "current", None)

@@ -41,6 +41,7 @@ from flows.portal.pages import error_page, render
 router = APIRouter(prefix="/staff")
 assets = APIRouter()
 SCRIPT = paths.TEMPLATES_DIR / "portal" / "editeur.js"
+PAGES_WAIT_S = 20.0  # the script's request for the pages waits this long for a layout under way
 MAX_TEXT_CHARS = 400_000  # a text is a few kB; the form's limit (1 MB, csrf.py) in UTF-8 at worst
 _names_lock = threading.Lock()
 _names: dict[tuple[str, int], tuple[object, edition_state.FigureNames]] = {}
@@ -127,16 +128,21 @@ def _editor(
     return response
 
 
-def _pages(request: Request, region: str, year: int, markdown: str, after: int, start: bool) -> dict[str, Any]:
+def _pages(
+    request: Request, region: str, year: int, markdown: str, after: int, start: bool, wait: float = 0.0
+) -> dict[str, Any]:
     """The pages beside the text, or that they are being laid out (the page's script fetches them then). The
     edition's preview starts when someone asks to see it (`start`: the pages' own address, which the
-    editor's script fetches at once); the editor's page alone starts no layout."""
+    editor's script fetches at once); the editor's page alone starts no layout. `wait`: seconds to wait for
+    a layout under way, so that the script's request is answered as soon as the pages are ready."""
     found = previews(request)
     preview = found.get(region, year) if start else found.find(region, year)
     images = f"{base_url(region, year)}/apercu"
     if preview is None:
         return {"pending": True, "started": False, "shown": None, "images": images, "after": after, "ok": False}
     preview.follow(edition_state.fingerprint(portal(request).inputs, region))
+    if wait:
+        preview.wait(wait)
     shown = edition_preview.shown(preview, markdown)
     pending = shown is None or preview.busy or (preview.outcome is not None and preview.outcome.version <= after)
     return {
@@ -154,13 +160,18 @@ async def pages_view(
     request: Request, region: str, year: int, visitor: Writer, texte: str = "", apres: int = -1, partiel: int = 0
 ) -> Response:
     """The pages where a text lands: a page of its own (without the script), or the part of the editor its
-    script swaps in once the layout is done (`partiel=1`)."""
+    script swaps in once the layout is done (`partiel=1`: answered when the layout under way is done, or
+    after PAGES_WAIT_S, the script then asking again)."""
     path = _text(request, region, year, texte)
     markdown = path.read_text(encoding="utf-8")
-    pages = await run_in_threadpool(_pages, request, region, year, markdown, apres, True)
-    template = "_text_pages.html.j2" if partiel else "text_pages.html.j2"
+    wait = PAGES_WAIT_S if partiel else 0.0
+    pages = await run_in_threadpool(_pages, request, region, year, markdown, apres, True, wait)
     edition = {"region": region, "year": year}
-    return render(request, template, pages=pages, edition=edition, name=texte, base_href=base_url(region, year))
+    shown: dict[str, Any] = {"pages": pages, "edition": edition, "name": texte, "base_href": base_url(region, year)}
+    if partiel:
+        return render(request, "_text_pages.html.j2", 200, **shown)
+    title = edition_state.text_titles(portal(request).inputs, region, year).get(texte, f"Texte {texte}")
+    return render(request, "text_pages.html.j2", 200, title=title, **shown)
 
 
 @router.get("/editions/{region}/{year}/apercu/{name}.png")
@@ -226,8 +237,8 @@ def _save(
     except input_store.StoreUnavailable as exc:
         record(request, visitor, audit.INPUT_SAVE, target, audit.FAILED, str(exc))
         return _editor(request, region, year, name, markdown, base, 503, error=f"Texte non enregistré : {exc}.")
-    except input_store.conflict_type() as exc:
-        theirs: Any = getattr(exc, "theirs")  # noqa: B009 (the store's SaveConflict, found at run time)
+    except input_store.SaveConflict as exc:
+        theirs = exc.theirs
         record(request, visitor, audit.INPUT_SAVE, target, audit.REFUSED, f"conflit avec la version {theirs.number}")
         latest = input_store.versions(engine, found.outputs, region, year)[-1].number  # the form's new base
         return _editor(request, region, year, name, markdown, int(latest), 409, _conflict(request, exc, data))
@@ -237,17 +248,17 @@ def _save(
     return RedirectResponse(f"{base_url(region, year)}/textes/{name}?enregistre=1&apres={after}#apercu", 303)
 
 
-def _conflict(request: Request, exc: Any, yours: bytes) -> dict[str, Any]:
+def _conflict(request: Request, exc: input_store.SaveConflict, yours: bytes) -> dict[str, Any]:
     """What the refused save shows: who changed the text since, and the difference between their text and
     the one typed (kept in the form)."""
-    theirs, now = input_store.conflict_text(exc)
+    theirs, now = exc.theirs, exc.current
     current = (now or b"").decode("utf-8", errors="replace")
     known = people.known(portal(request).catalogue.engine)
     return {
         "number": theirs.number,
         "author": people.person(theirs.author, known),
         "at": edition_state_time(theirs.created_at),
-        "found": lanes.file_diff(str(getattr(exc, "path", "")), now, yours),  # by paragraph, words marked
+        "found": lanes.file_diff(exc.path, now, yours),  # by paragraph, words marked
         "diff": word_diff(current, yours.decode("utf-8")),  # the whole text, words marked
     }
 

@@ -16,7 +16,7 @@ from starlette.datastructures import UploadFile
 
 from flows.edition.contract import TABLES
 from flows.edition.ingest.snapshot import read_edition
-from flows.edition.labels import TABLE_NAMES
+from flows.edition.labels import TABLE_NAMES, file_label
 from flows.notices import audit
 from flows.portal import edition_state, input_store, lanes
 from flows.portal.access import Visitor
@@ -213,9 +213,9 @@ def _save(
     except input_store.StoreUnavailable as exc:
         record(request, visitor, audit.INPUT_UPLOAD, target, audit.FAILED, str(exc))
         return _page(request, region, year, 503, {"kind": kind, "refused": f"Fichier non enregistré : {exc}."})
-    except input_store.conflict_type() as exc:
-        theirs = getattr(exc, "theirs", None)
-        why = f"{getattr(exc, 'path', '')} modifié depuis (version {getattr(theirs, 'number', '?')})"
+    except input_store.SaveConflict as exc:
+        changed = file_label(exc.path.removeprefix(f"{region}/{year}/"))
+        why = f"{changed} modifié depuis (version {exc.theirs.number})"
         record(request, visitor, audit.INPUT_UPLOAD, target, audit.REFUSED, why)
         refused = (
             f"Fichier non enregistré : {why} par quelqu'un d'autre. Rechargez cette page (la version actuelle est "

@@ -66,11 +66,13 @@
   async function follow() {
     const current = pages.querySelector(".pages");
     if (!current || current.dataset.pending !== "1") return;
+    let again = 1500;  // after a failed request (the server restarting): not in a tight loop
     try {
+      // the server answers once the layout under way is done (or after 20 s): asked again soon after
       const answer = await fetch(pages.dataset.src, { credentials: "same-origin" });
-      if (answer.ok) pages.innerHTML = await answer.text();
+      if (answer.ok) { pages.innerHTML = await answer.text(); again = 250; }
     } catch (e) { /* tried again below */ }
-    setTimeout(follow, 1500);
+    setTimeout(follow, again);
   }
   follow();  // the first request starts the layout of the edition's pages
 })();

@@ -138,7 +138,7 @@ E24 = f"{REGION}/2024"
 E18 = f"{REGION}/2018"
 AMOUNT = (
     "un montant positif sans symbole, chiffres groupés par espaces, décimales après une virgule "
-    "(ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « Unité (unit) »"
+    "(ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « Unité »"
 )
 
 

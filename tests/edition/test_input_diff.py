@@ -243,7 +243,7 @@ def test_a_table_that_cannot_be_read_is_said_not_compared(v2024: Files) -> None:
         "Dépenses par thématique : illisible dans la version comparée : "
         f"{E24}/thematics.csv, ligne 2, colonne « Montant (amount) » : valeur « 153 285 6I1 » — attendu : "
         "un montant positif sans symbole, chiffres groupés par espaces, décimales après une virgule "
-        "(ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « Unité (unit) » ; "
+        "(ex. « 303 543 407 » ou « 2,9 ») ; l'unité est dans la colonne « Unité » ; "
         "ses cellules ne sont pas comparées",
     ]
     assert diff.headline() == "1 cellule modifiée, certains fichiers illisibles"
