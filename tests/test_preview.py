@@ -162,6 +162,25 @@ def test_a_reconciliation_error_is_reported_where_it_is(inputs_copy: Path):
     assert "Aucune page n'a encore pu être mise en page" in view.content(outcome)
 
 
+def test_texts_still_marked_to_rewrite_are_laid_out_and_amounts_still_to_type_are_not(inputs_copy: Path):
+    """While the texts of a new edition are rewritten one by one, each shows on its pages (the mark prints
+    nothing) with what is left said; an amount still to type stops the preview as it stops a build."""
+    edition = inputs_copy / REGION / "2024"
+    for name in ("fir.md", "chiffres.md"):
+        text = edition / "texts" / name
+        mark = "<!-- À RÉÉCRIRE : texte de l'édition 2018, à mettre à jour pour 2024, puis supprimer cette ligne -->"
+        text.write_text(f"{mark}\n{text.read_text(encoding='utf-8')}", encoding="utf-8")
+    outcome = Previewer(inputs_copy, REGION, 2024).rebuild()
+    assert outcome.status == OK, outcome.problems
+    assert len(outcome.pages) == 42 and "RÉÉCRIRE" not in "".join(page.text for page in outcome.pages)
+    assert any(w.startswith("2 textes encore marqués « À RÉÉCRIRE »") for w in outcome.warnings), outcome.warnings
+    thematics = edition / "thematics.csv"
+    thematics.write_text(thematics.read_text(encoding="utf-8").replace("€;115 072 012;", "€;?;", 1), encoding="utf-8")
+    stopped = Previewer(inputs_copy, REGION, 2024).rebuild()
+    assert stopped.status == INPUT and stopped.pages == ()
+    assert any("à saisir" in f"{item.where} {item.what}" for item in stopped.problems), stopped.problems
+
+
 def test_a_problem_reads_where_then_what():
     problem = Problem("hauts-de-france/2024/revenue.csv", "un montant", line=4, column="amount", value="12O")
     assert report.from_input_error_problems([problem]) == [

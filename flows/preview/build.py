@@ -15,16 +15,18 @@ import os
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from flows.edition.authoring.markers import without_text_mark
 from flows.edition.errors import InputError
-from flows.edition.french import PARIS
-from flows.edition.ingest.snapshot import read_snapshot
+from flows.edition.french import PARIS, count_of
+from flows.edition.ingest.snapshot import Snapshot, read_snapshot
 from flows.edition.publish import revisions
 from flows.edition.publish.manifest import Manifest
 from flows.edition.render.paginate import Brochure, planned_documents
+from flows.edition.validate.missing import IncompleteEdition, Todo
 from flows.pipeline import graph, work
 from flows.pipeline.nodes import ValidationFailed
 from flows.pipeline.workers import POOL_TROUBLE, Workers
@@ -165,7 +167,7 @@ class Previewer:
 
     def _build(self) -> tuple[tuple[Page, ...], dict[str, bytes], tuple[str, ...]]:
         began = time.perf_counter()
-        snapshot = read_snapshot(self.inputs, self.region, self.year)
+        snapshot, rewrite = texts_still_to_rewrite(read_snapshot(self.inputs, self.region, self.year, True))
         edition = snapshot.edition
         self._title = f"{edition.meta.region_name}, {edition.meta.year}"
         self._step("lecture", began)
@@ -190,7 +192,7 @@ class Previewer:
             first = len(shown) + 1
             texts = group.texts or ("",) * group.pages  # a layout that gave no text (none of ours)
             shown += [Page(first + index, digest, index, text) for index, text in enumerate(texts)]
-        warnings = [finding.message for finding in values["prepared"].report.warnings]
+        warnings = [*rewrite, *(finding.message for finding in values["prepared"].report.warnings)]
         warnings += [w for group in brochure.groups for w in group.warnings]
         return tuple(shown), pdfs, tuple(dict.fromkeys(warnings))
 
@@ -282,3 +284,24 @@ def changed_pages(before: tuple[Page, ...], after: tuple[Page, ...]) -> tuple[in
 def _now() -> str:
     """The hour of a layout, today, in the agency's time (not the machine's)."""
     return dt.datetime.now(PARIS).strftime("%H:%M:%S")
+
+
+def texts_still_to_rewrite(snapshot: Snapshot) -> tuple[Snapshot, tuple[str, ...]]:
+    """An edition whose amounts are all typed is laid out even while texts still carry their « À RÉÉCRIRE »
+    mark, laid out as they will print once it is deleted, so that an editor sees the pages of each text as
+    it is rewritten, not only once the last is; what is left is said as a warning. Amounts still to type stop
+    the preview as they stop a build (IncompleteEdition)."""
+    edition = snapshot.edition
+    todo = edition.todo
+    if not todo:
+        return snapshot, ()
+    if any(table.amounts for table in todo.tables):
+        raise IncompleteEdition(f"Édition {edition.meta.region} {edition.meta.year}", todo)
+    left = len(todo.texts) + sum(len(cells.lines) for table in todo.tables for cells in table.texts)
+    warning = (
+        f"{count_of(left, 'texte encore marqué', 'textes encore marqués')} « À RÉÉCRIRE » : les pages les "
+        "montrent tels quels ; la brochure ne sera construite qu'une fois la marque supprimée de chacun "
+        "(liste sur la page de l'édition, ou fir check)"
+    )
+    texts = {key: replace(text, body=without_text_mark(text.body)) for key, text in edition.texts.items()}
+    return replace(snapshot, edition=replace(edition, texts=texts, todo=Todo())), (warning,)

@@ -38,6 +38,17 @@ def marked_line(body: str) -> int | None:
     return None if found is None else body.count("\n", 0, found.start())
 
 
+def without_text_mark(body: str) -> str:
+    """The body with its "to be rewritten" mark line left blank (the other lines keep their numbers): how
+    the text prints once its mark is deleted."""
+    line = marked_line(body)
+    if line is None:
+        return body
+    lines = body.split("\n")
+    lines[line] = ""
+    return "\n".join(lines)
+
+
 def is_marked_cell(text: str) -> bool:
     """True when a text cell still starts with the "to be rewritten" mark."""
     return _CELL_MARK.match(text) is not None
