@@ -666,3 +666,18 @@ def test_each_bad_file_is_refused_in_french_stores_nothing_and_is_audited(site: 
     assert sorted((outputs / REGION / "2024" / ".objects").glob("*")) == objects_before
     [line] = audit_lines(outputs, audit.INPUT_UPLOAD)
     assert (line.actor, line.outcome) == (EDITOR_ACCOUNT, audit.REFUSED)
+
+
+@pytest.mark.parametrize(
+    ("origin", "shown"),
+    [
+        ("portail (198.51.100.7)", "portail"),
+        ("fichiers du serveur", "fichiers du serveur"),
+        ("ligne de commande (srv-fir-01)", "ligne de commande"),
+        ("service fir serve (srv-fir-01)", "construction lancée depuis le portail ou le calendrier"),
+    ],
+)
+def test_where_a_version_was_made_is_shown_without_addresses_or_machine_names(origin: str, shown: str):
+    from flows.portal.editing import origin_shown
+
+    assert origin_shown(origin) == shown

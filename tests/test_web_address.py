@@ -110,7 +110,8 @@ def test_with_no_address_set_nothing_is_printed_and_the_report_warns(built):
     assert entry and entry["web_address"] == {"url": None, "setting": ""}
     assert any(w.startswith("Aucune adresse publique n'est réglée") for w in entry["warnings"])
     page = _draft_page(outputs, 1)
-    assert "Adresse web aucune : ni edition.toml ([publication] web_url) ni le service (FIR_PORTAL_URL)" in page
+    assert "Adresse web aucune : ni l'édition ni le portail n'ont d'adresse publique réglée" in page
+    assert "demandez à l'administrateur du service de régler l'adresse publique du portail" in page
     assert "Aucune adresse publique n'est réglée pour la version web" in page  # the report's warning, on the page
 
 
@@ -131,7 +132,8 @@ def test_a_public_address_is_printed_linked_and_shown_on_the_draft_page(built):
     assert entry and entry["web_address"] == {"url": PRINTED, "setting": "FIR_PORTAL_URL"}
     page = _draft_page(outputs, 2)
     assert f"Adresse web {PRINTED} — imprimée au dos de la brochure et dans sa version web" in page
-    assert "(réglage : FIR_PORTAL_URL)" in page
+    assert "(adresse publique du portail, réglée par l'administrateur du service)" in page
+    assert "FIR_PORTAL_URL" not in page.split("Rapport de validation")[0]  # the setting's name: in the report only
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ inputs (policy.EDIT_INPUTS: rédacteurs and administrateurs).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -89,7 +90,17 @@ def version_row(found: Any, known: people.Known) -> dict[str, Any]:
         "number": found.number,
         "at": french_date(created if isinstance(created, str) else created.isoformat()),
         "author": people.person(found.author, known),
-        "origin": found.origin,
+        "origin": origin_shown(found.origin),
         "message": found.message,
         "files": len(found.files),
     }
+
+
+def origin_shown(origin: str) -> str:
+    """Where a version was made, as the staff read it: the portal, the server's files, a build or the command
+    line, without the address or machine name the record keeps (the audit log shows them)."""
+    from flows.edition.publish.launcher import SERVICE
+
+    if origin.startswith(SERVICE.partition("{")[0]):
+        return "construction lancée depuis le portail ou le calendrier"
+    return re.sub(r"\s*\([^()]*\)$", "", origin)
