@@ -76,15 +76,14 @@ def open_database(outputs: Path) -> Engine:
     where = safe_url(url)
     engine = create_engine(url)
     for attempt in range(1, _MIGRATION_ATTEMPTS + 1):
+        started = time.monotonic()
         try:
             migrate(engine)
             check(engine)
             return engine
         except sa.exc.DatabaseError as exc:
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            if attempt < _MIGRATION_ATTEMPTS and "already exists" in detail:
-                # another process created the same tables meanwhile (several builds opening a new catalogue
-                # at once): its migration is committed, so the next attempt finds the schema current
+            if attempt < _MIGRATION_ATTEMPTS and _opening_race(detail, time.monotonic() - started):
                 time.sleep(0.2 * attempt)
                 continue
             engine.dispose()
@@ -92,6 +91,14 @@ def open_database(outputs: Path) -> Engine:
                 raise CatalogueDamaged(where, detail) from exc
             raise DatabaseUnavailable(where, detail) from exc
     raise AssertionError("unreachable")
+
+
+def _opening_race(detail: str, waited_s: float) -> bool:
+    """Whether a failed opening met another process opening the same new catalogue, so that trying again
+    succeeds: the tables it created meanwhile (PostgreSQL without the lock's table yet), or SQLite refusing
+    at once, without waiting, a connection that would otherwise deadlock while the new file turns to WAL
+    mode. A lock held for the whole busy timeout is not such a race: it is told, not waited for again."""
+    return "already exists" in detail or ("database is locked" in detail and waited_s < 5)
 
 
 def check(engine: Engine) -> None:
@@ -134,10 +141,12 @@ def migrate(engine: Engine) -> None:
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect() as connection:
+    # One transaction for the whole upgrade, opened here: on SQLite its BEGIN IMMEDIATE takes the write lock
+    # before Alembic reads the schema's version, so a process that waited for another's upgrade reads the
+    # version that upgrade left, never plans the same steps again (Alembic alone commits each step apart).
+    with engine.connect() as connection, connection.begin():
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-        connection.commit()
 
 
 def script_head() -> str | None:
