@@ -45,8 +45,6 @@ STEPS = [
     "bind-pdf",
     "mark-draft",
     "data-package",  # the open-data package (CSV, XLSX, datapackage.json)
-    "print-html",
-    "lay-out-print-pages",
     "print-pdf",
     "record-draft",
     "notify-approvers",
@@ -55,7 +53,7 @@ STEPS = [
 # What each output of a build costs: the steps that make it (the brochure's layout also serves its archival copy).
 OUTPUTS = {
     "brochure (PDF/UA-1) and archival copy (PDF/A-3a)": ("lay-out-pages", "bind-pdf"),
-    "print file (PDF/X-4)": ("print-html", "lay-out-print-pages", "print-pdf"),
+    "print file (PDF/X-4, the brochure's pages bound for the press)": ("print-pdf",),
     "web edition (one HTML page)": ("render-web",),
     "open-data package (CSV, XLSX, datapackage.json)": ("data-package",),
 }

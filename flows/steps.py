@@ -47,7 +47,7 @@ _ONE_STEP = {"prepare": "les données préparées", "render-html": "la brochure 
 
 def cached_in_words(cached: list[str]) -> str:
     """What a build reused from the cache, said in French: the contract of the run names (`chart-history`,
-    `pages-12`, `print-pages-12`) stays in the code. Page groups are named by their first page."""
+    `pages-12`) stays in the code. Page groups are named by their first page."""
     said: list[str] = []
     for name, words in _ONE_STEP.items():
         if any(run == name or run.startswith(f"{name}-") for run in cached):
@@ -56,20 +56,11 @@ def cached_in_words(cached: list[str]) -> str:
     if charts:
         titles = ", ".join(f"« {_CHARTS.get(key, 'graphique')} »" for key in dict.fromkeys(charts))
         said.append(f"{len(set(charts))} graphique{'s' if len(set(charts)) > 1 else ''} ({titles})")
-    for prefix, words in (
-        ("pages-", "groupe{s} de pages de la brochure"),
-        ("print-pages-", "groupe{s} de pages du fichier pour l'imprimeur"),
-    ):
-        firsts = sorted(
-            {
-                int(run.removeprefix(prefix))
-                for run in cached
-                if run.startswith(prefix) and run.removeprefix(prefix).isdigit()
-            }
-        )
-        if firsts:
-            plural = "s" if len(firsts) > 1 else ""
-            said.append(f"{len(firsts)} {words.format(s=plural)} (commençant p. {', '.join(map(str, firsts))})")
+    firsts = sorted({int(run[6:]) for run in cached if run.startswith("pages-") and run[6:].isdigit()})
+    if firsts:
+        plural = "s" if len(firsts) > 1 else ""
+        pages = ", ".join(map(str, firsts))
+        said.append(f"{len(firsts)} groupe{plural} de pages de la brochure (commençant p. {pages})")
     return ", ".join(said)
 
 

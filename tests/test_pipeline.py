@@ -1,13 +1,11 @@
 """The build's graph (flows/pipeline/graph.py): declared in order, drawn in the README as it is, run up to a
-value; the print file's groups started beside the brochure's are the very documents its pagination asks for;
-the rules moved out of the flow's body (who launched a build, the files' date, the settings' findings)."""
+value; the rules moved out of the flow's body (who launched a build, the files' date, the settings' findings)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -16,18 +14,9 @@ import time
 from flows import paths
 from flows.edition.ingest.meta import EditionMeta
 from flows.edition.publish import launcher, revisions
-from flows.edition.render import paginate, print_file
 from flows.edition.render.dates import file_date
-from flows.edition.render.paginate import MARKER, PageGroup
 from flows.edition.validate.address import printed_address, settings_findings
 from flows.pipeline import draw, graph, nodes, workers
-
-HEAD = (
-    '<html lang="fr"><head><title>t</title>'
-    '<style class="page-footer" data-first-page="right">R</style>'
-    '<style class="page-footer" data-first-page="left" media="not all">L</style></head><body>'
-)
-STYLE = '<style class="print">@page { bleed: 3mm; }</style>'
 
 
 def test_the_graph_is_declared_in_order_and_each_value_made_once():
@@ -37,79 +26,25 @@ def test_the_graph_is_declared_in_order_and_each_value_made_once():
         "render-html",
         "bind-pdf",
         "mark-draft",
-        "print-html",
-        "render-web",  # while the workers lay out the print file's last groups
+        "render-web",
         "data-package",
-        "print-pdf",
+        "print-pdf",  # the brochure's pages bound for the press: nothing laid out a second time
     ]
-    assert {step.part.run_name for step in graph.GRAPH if step.part} == {
-        "chart-{key}",
-        "pages-{first}",
-        "print-pages-{first}",
-    }
+    assert {step.part.run_name for step in graph.GRAPH if step.part} == {"chart-{key}", "pages-{first}"}
     broken = graph.check_order((graph.STEPS["html"], graph.STEPS["charts"], graph.STEPS["charts"]))
     assert "html lit charts avant qu'il soit fait" in broken and "charts fait deux fois" in broken
 
 
 def test_check_runs_the_graph_only_up_to_the_report():
     assert graph.needed("report") == {"address", "settings", "basis", "prepared", "report"}
-    assert "print_brochure" not in graph.needed("brochure") and "charts" in graph.needed("brochure")
+    assert "print_pdf" not in graph.needed("brochure") and "charts" in graph.needed("brochure")
+    assert graph.needed("print_pdf") >= {"brochure", "print_profile"}
 
 
 def test_the_readme_shows_the_graph_as_drawn_from_it():
     readme = (paths.PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert draw.in_readme(readme) == draw.mermaid(), "README : relancer python -m flows.pipeline.draw"
     assert 'prepared["prepared<br/>task prepare · nodes.prepared"]' in draw.mermaid()
-
-
-class FakeLayout:
-    """Each group's document says how many pages it fills (tests/edition/test_paginate.py's idea)."""
-
-    def __init__(self) -> None:
-        self.documents: list[tuple[str, tuple[str, ...], int]] = []
-
-    def __call__(self, document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
-        self.documents.append((document, stubs, first))
-        if "data-toc" in document:
-            pages = 1
-        elif "blank-pages" in document:
-            pages = document.count('<div class="blank-page">')
-        else:
-            pages = int(re.search(r'data-pages="(\d+)"', document).group(1))
-        ids = [i for i in re.findall(r'id="([^"]+)"', document) if i not in stubs]
-        return PageGroup(document.encode(), pages, dict.fromkeys(ids, 0), [], stubs)
-
-
-def _html() -> str:
-    toc = '<section data-toc="1"><a href="#p1">@@page:p1@@</a> <a href="#p2">@@page:p2@@</a></section>'
-    groups = [
-        '<section data-pages="1" id="cover"></section>',
-        toc,
-        '<section data-pages="3" id="p1"></section>',
-        '<section data-pages="2" id="p2"><a href="#p1">voir</a></section>',
-        '<section data-pages="1" id="back"></section>',
-    ]
-    return HEAD + "".join(MARKER + group for group in groups) + "</body></html>"
-
-
-def test_the_print_groups_started_beside_the_brochure_are_those_its_pagination_asks_for():
-    """8 pages and 0 blank, then 9 pages and 3 blank ones: every print group but the blank pages and the back
-    cover (moved by them) is one started beside the brochure's, or planned once its page count is known."""
-    for extra, blanks in ((0, 0), (1, 3)):
-        html = _html().replace('data-pages="2" id="p2"', f'data-pages="{2 + extra}" id="p2"')
-        brochure_layout = FakeLayout()
-        brochure = paginate.paginate(html, brochure_layout)
-        assert print_file.blank_pages(brochure.pages) == blanks
-        beside = {nodes.print_beside(job, STYLE) for job in brochure_layout.documents}
-        document = print_file.print_html(html, STYLE, blanks)
-        planned = set(nodes.print_plan(document, brochure))
-        print_layout = FakeLayout()
-        printed = paginate.paginate(document, print_layout, brochure.page_numbers)
-        asked = set(print_layout.documents)
-        assert printed.pages == brochure.pages + blanks
-        assert asked <= planned  # each asked for once, all known at once
-        moved = 2 if blanks else 0  # the blank pages' group and the back cover after them
-        assert len(asked - beside) == moved, sorted(job[2] for job in asked - beside)
 
 
 def test_who_launched_a_build_and_from_where():

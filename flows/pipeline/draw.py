@@ -26,14 +26,12 @@ def _node(step: graph.Step) -> str:
 
 def mermaid() -> str:
     """The graph as a Mermaid flowchart: the inputs, each step (its task, where its function lives), each
-    value it reads, and (dotted) the parts a step lets start beside it."""
+    value it reads."""
     lines = ["```mermaid", "flowchart TD"]
     lines += [f'    {name}[/"{name}"/]' for name in graph.INPUTS]
     lines += [_node(step) for step in graph.GRAPH]
     for step in graph.GRAPH:
         lines += [f"    {name} --> {step.output}" for name in step.inputs]
-        if step.beside is not None:
-            lines.append(f"    {step.output} -. beside .-> {step.beside[0]}")
     lines.append("```")
     return "\n".join(lines)
 

@@ -7,8 +7,7 @@ them — the catalogue's lock, the revision's decision, the draft's record, the 
 Each step is a plain function of flows/pipeline/nodes.py: its parameter names are the values it reads, the
 step's `output` the value it makes. A fan-out step computes its parts (one chart per chart key, one group of
 pages per page group) through `each`, which the runner provides; `plan` gives the parts known before the step
-starts (computed side by side in worker processes), `beside` the parts of a later step that each part lets
-start (the print file's groups, laid out beside the brochure's).
+starts (computed side by side in worker processes).
 
 Why a small module of our own rather than Apache Hamilton (1.90, installable with our pins): Hamilton's
 drivers run a graph in memory or through adapters (Ray, Dask, Spark), none of which makes each node a Prefect
@@ -67,7 +66,6 @@ class Step:
     cached: bool = True  # a task cached on its inputs' content, or never cached (binding: fast, large results)
     part: Part | None = None  # a fan-out step: `function` takes `each`, computing one part
     plan: Callable[..., list[tuple[Any, ...]]] | None = None  # the parts known from the inputs alone
-    beside: tuple[str, Callable[..., tuple[Any, ...]]] | None = None  # (later step, its part from one of ours)
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -91,9 +89,6 @@ CHART = Part(
     "chart", "chart-{key}", work.draw_chart, _chart_key, loaded_by=("build", "charts"), meanwhile=work.warm_up_pages
 )
 PAGES = Part("lay-out-pages", "pages-{first}", work.lay_out_group, _page_key, work.warm_up_pages)
-PRINT_PAGES = Part(
-    "lay-out-print-pages", "print-pages-{first}", work.lay_out_print_group, _page_key, work.warm_up_pages
-)
 
 GRAPH: tuple[Step, ...] = (
     Step("address", nodes.address),
@@ -106,15 +101,12 @@ GRAPH: tuple[Step, ...] = (
     Step("charts", nodes.charts, part=CHART, plan=lambda chart_jobs: list(chart_jobs)),
     Step("revision", nodes.revision),
     Step("html", nodes.html, "render-html"),
-    Step("print_style", nodes.print_style),
-    Step("brochure", nodes.brochure, part=PAGES, beside=("print_brochure", nodes.print_beside)),
+    Step("print_profile", nodes.print_profile),
+    Step("brochure", nodes.brochure, part=PAGES),
     Step("pdf", nodes.pdf, "bind-pdf", cached=False),
     Step("marked", nodes.marked, "mark-draft", cached=False),
-    Step("print_html", nodes.print_html, "print-html", cached=False),
-    # Made while the workers lay out the print file's last groups, rather than before the brochure's first.
     Step("web_page", nodes.web_page, "render-web"),
     Step("data", nodes.data, "data-package", cached=False),
-    Step("print_brochure", nodes.print_brochure, part=PRINT_PAGES, plan=nodes.print_plan),
     Step("print_pdf", nodes.print_pdf_file, "print-pdf", cached=False),
     Step("web_address", nodes.web_address),
     Step("files", nodes.files),

@@ -23,7 +23,7 @@ from flows.edition.render.context import build_context
 from flows.edition.render.dates import file_date
 from flows.edition.render.html import render_html
 from flows.edition.render.paginate import Brochure
-from flows.edition.theme import PrintColours
+from flows.edition.theme import Theme
 from flows.edition.validate.address import PrintedAddress, printed_address, settings_findings
 from flows.edition.validate.findings import Finding
 from flows.edition.validate.reconcile import report_lines
@@ -145,62 +145,23 @@ def marked(pdf: PrintedPdf) -> bytes:
     return draft_mark.mark_draft(pdf.published)
 
 
-def print_style(snapshot: Snapshot) -> str:
-    """The print stylesheet (CMYK, bleed, marks), known before any page is laid out."""
+def print_profile() -> bytes:
+    """The print file's CMYK output profile, read before any page is laid out: missing, it is said at once
+    (exit 3) rather than after the layout."""
+    from flows.edition.render.layout import print_profile as read_profile
+
+    return read_profile(paths.PRINT_PROFILE)
+
+
+def print_pdf_file(brochure: Brochure, print_profile: bytes, snapshot: Snapshot) -> bytes:
+    """The print file (PDF/X-4, the CMYK output profile embedded): the brochure's very pages bound for the
+    press, never laid out again (render/print_file.py)."""
     from flows.edition.render import print_file
 
     meta = snapshot.edition.meta
-    return print_file.stylesheet(PrintColours.from_brand(meta.primary, meta.accent))
-
-
-def print_html(html: str, print_style: str, brochure: Brochure) -> str:
-    """The print shop's document: the brochure with the print stylesheet and the blank pages that make its
-    page count a multiple of 4."""
-    from flows.edition.render import print_file
-    from flows.edition.render.layout import print_profile
-
-    print_profile(paths.PRINT_PROFILE)  # missing: said now (exit 3) rather than after laying every page out
-    return print_file.print_html(html, print_style, print_file.blank_pages(brochure.pages))
-
-
-def print_brochure(print_html: str, brochure: Brochure, each: Each) -> Brochure:
-    """The print file's page groups: the brochure's pages, each group laid out once, at once with its
-    page numbers (the brochure's)."""
-    return paginate.paginate(print_html, each, brochure.page_numbers)
-
-
-def print_plan(print_html: str, brochure: Brochure) -> list[Job]:
-    """The print file's groups as `print_brochure` will ask for them: the brochure's groups, the blank pages
-    before the back cover. Known at once, so they can be laid out side by side."""
-    from flows.edition.render import print_file
-
-    pages = [group.pages for group in brochure.groups]
-    blanks = print_file.blank_pages(brochure.pages)
-    if blanks:
-        pages[-1:] = [blanks, pages[-1]]
-    return list(paginate.planned_documents(print_html, pages, brochure.page_numbers))
-
-
-def print_beside(job: Job, print_style: str) -> Job:
-    """The print file's version of one brochure group just laid out (`job`: its document, stubs and first page):
-    the same document with the print stylesheet, as `print_brochure` will ask for it when the group keeps its
-    page (every group before the blank pages). Laid out beside the brochure's next groups."""
-    from flows.edition.render import print_file
-
-    document, stubs, first = job
-    return (print_file.print_group(document, print_style), stubs, first)
-
-
-def print_pdf_file(print_brochure: Brochure, brochure: Brochure, snapshot: Snapshot) -> bytes:
-    """Bind the print file (PDF/X-4, the CMYK output profile embedded), after checking its pages are the
-    brochure's plus the blank ones."""
-    from flows.edition.render import print_file
-    from flows.edition.render.layout import print_profile
-
-    profile = print_profile(paths.PRINT_PROFILE)
-    print_file.check_same_pages(brochure, print_brochure, print_file.blank_pages(brochure.pages))
-    created = file_date(snapshot.edition.meta.year)
-    return print_file.bind(print_brochure.groups, profile, [paths.FONTS_DIR], created)
+    theme = Theme.from_brand(meta.primary, meta.accent)
+    created = file_date(meta.year)
+    return print_file.bind(brochure.groups, theme, print_profile, [paths.FONTS_DIR], created)
 
 
 def data(snapshot: Snapshot, valid: Prepared, decision: revisions.Decision, built_at: str) -> bytes:

@@ -1,12 +1,11 @@
 """The graph run by the Prefect flow: each named step a task cached on its content (its inputs, its source,
-the code's digest and its own name), each part of a fan-out a task of its own (`chart-history`, `pages-12`,
-`print-pages-12`) whose work goes to the build's worker processes; every task reports to `steps.note`.
+the code's digest and its own name), each part of a fan-out a task of its own (`chart-history`, `pages-12`)
+whose work goes to the build's worker processes; every task reports to `steps.note`.
 
-Parts known ahead (the charts, the print file's groups) go to the workers at once, but the first, which the
-build's own process makes meanwhile; the brochure's groups, asked for one after the other by the pagination,
-are made by the build's own process, each letting the print file's version of it start in a worker beside the
-next ones. So every core is busy: the build's process and its workers (one per core but its own). A part
-computed ahead is taken, never asked for again, so a cold build's tasks are never served from the cache.
+Parts known ahead (the charts) go to the workers at once, but the first, which the build's own process makes
+meanwhile; the brochure's groups, asked for one after the other by the pagination, are made by the build's
+own process. A part computed ahead is taken, never asked for again, so a cold build's tasks are never served
+from the cache.
 """
 
 from __future__ import annotations
@@ -110,9 +109,6 @@ class FlowRun:
         else:
             with workers.here():  # what is asked for and not made ahead, the build's own process makes
                 done = PARTS[step.output](*job)
-        if step.beside is not None and side_by_side:
-            later, make = step.beside
-            self._submit(graph.STEPS[later], make(job, **graph.arguments(make, self._values)))
         return done
 
     def wait(self) -> None:

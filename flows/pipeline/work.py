@@ -33,14 +33,6 @@ def lay_out_group(document: str, stubs: tuple[str, ...], first: int) -> PageGrou
     return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs)
 
 
-def lay_out_print_group(document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
-    """Lay out one group of the print file's pages (PDF/X-4)."""
-    from flows.edition.render import print_file
-    from flows.edition.render.layout import lay_out_pages
-
-    return lay_out_pages(document, paths.TEMPLATES_DIR, [paths.TEMPLATES_DIR], stubs, print_file.PRINT_VARIANT)
-
-
 def lay_out_preview(document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
     """Lay out one group as the build does, untagged: the same pages, pixels and text, a quarter faster
     (the PDF/UA structure matters for the published file, not for a page on screen)."""

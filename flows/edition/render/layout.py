@@ -65,8 +65,8 @@ def lay_out_pages(
     variant: str | None = PUBLISHED_VARIANT,
     texts: bool = False,
 ) -> PageGroup:
-    """Lay out one group of pages and write it as a tagged PDF (or the print file's PDF/X-4 `variant`),
-    with its anchors and bookmarks. `variant=None`: untagged, the same pages a quarter faster (`fir preview`,
+    """Lay out one group of pages and write it as a tagged PDF, with its anchors, bookmarks and named pages.
+    `variant=None`: untagged, the same pages a quarter faster (`fir preview`,
     which only shows them); `texts`: with each page's text, as laid out."""
     from weasyprint import HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -93,7 +93,14 @@ def lay_out_pages(
         for level, label, (x, y), state in page.bookmarks:
             bookmarks.append((level, label, index, x * _CSS_PX_TO_PT, (page.height - y) * _CSS_PX_TO_PT, state))
     page_texts = tuple(page_text(page) for page in document.pages) if texts else ()
-    return PageGroup(pdf, len(document.pages), anchors, bookmarks, stubs, collector.messages, page_texts)
+    names = tuple(page_name(page) for page in document.pages)
+    return PageGroup(pdf, len(document.pages), anchors, bookmarks, stubs, collector.messages, page_texts, names)
+
+
+def page_name(page: Any) -> str:
+    """A laid-out page's named page (CSS `page: cover`), "" for none: the print file paints its bleed by it.
+    Read from the page's box (`Page._page_box`, not public: WeasyPrint is pinned)."""
+    return page._page_box.page_type.name or ""
 
 
 def page_text(page: Any) -> str:

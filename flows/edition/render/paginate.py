@@ -49,6 +49,7 @@ class PageGroup:
     stubs: tuple[str, ...] = ()  # ids added only so that links to other groups survive the layout
     warnings: list[str] = field(default_factory=list)
     texts: tuple[str, ...] = ()  # each page's text, when asked for (`fir preview`)
+    names: tuple[str, ...] = ()  # each page's named page (`cover`, `opener`, `part-opener`; "" for none)
 
 
 @dataclass(frozen=True)

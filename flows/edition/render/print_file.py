@@ -1,16 +1,22 @@
 """The print shop's file: the brochure's very pages as PDF/X-4, in CMYK, with bleed, crop marks and a page
 count padded for saddle stitching.
 
-The print document is the published brochure's HTML plus a print stylesheet: the same page groups, the
-same page breaks and numbers (bleed adds paper outside the A4 page, it does not change the page), so each
-group is laid out and cached like the published one. Blank pages, to make the count a multiple of 4 (a
-saddle-stitched brochure is folded sheets of 4 pages), go just before the back cover: every page before
-them, an erratum included, keeps its number, and the back cover stays the last page.
+Made from the published brochure's laid-out page groups, not laid out a second time: the print file's pages
+are the brochure's by construction (bleed adds paper outside the A4 page, it does not change the page).
+Binding them for the press changes what surrounds and colours the pages, never where anything stands:
 
-Colours: the brand colours and text are CMYK (theme.PrintColours, `device-cmyk()`, written as DeviceCMYK,
-which the CMYK output intent characterises). What stays RGB — charts (SVG), the logo (PNG), a few light
-details — is made ICC-based sRGB when binding, which PDF/X-4 accepts (device-independent colour, converted
-by the printer's RIP), instead of DeviceRGB, which it does not with a CMYK output intent.
+- colours: the theme's colours (brand colours, their tints, the text's ink, the greys of secondary text,
+  white paper) become the printer's CMYK values (theme.PrintColours, written as DeviceCMYK, which the CMYK
+  output intent characterises); every other RGB colour — photographs, the logo, a chart's lighter series —
+  is made ICC-based sRGB, which PDF/X-4 accepts (device-independent colour, converted by the printer's
+  RIP), instead of DeviceRGB, which it does not with a CMYK output intent;
+- bleed: the pages whose colour reaches the edge (named pages `cover`, `opener`, `part-opener`, as the
+  stylesheet names them) have that colour painted 3 mm beyond the trim, the part opener's band too;
+- marks: crop marks and registration targets in the slug around the bleed;
+- blank pages, to make the count a multiple of 4 (a saddle-stitched brochure is folded sheets of 4 pages),
+  just before the back cover: every page before them, an erratum included, keeps its number, and the back
+  cover stays the last page;
+- no links, no structure tree (paper has neither), the PDF/X-4 identification in the metadata.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import hashlib
 import io
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,11 +35,11 @@ from pikepdf import Array, Dictionary, Name, String
 
 from flows.edition.render.assemble import _import, _srgb_profile
 from flows.edition.render.font_subsets import share_font_subsets
-from flows.edition.render.paginate import MARKER, Brochure, PageGroup
-from flows.edition.theme import PRINT_GREYS, PrintColours, css_cmyk
+from flows.edition.render.paginate import PageGroup
+from flows.edition.theme import PAPER, PRINT_GREYS, WHITE, Cmyk, PrintColours, Theme
 from flows.edition.wording import words
 
-PRINT_VARIANT = "pdf/x-4"
+PDFX_VERSION = "PDF/X-4"
 BLEED_MM = 3
 SLUG_MM = 10  # paper beyond the bleed, where the marks are drawn (the press sheet is larger than A4 + bleed)
 _MARK_LENGTH_MM = 6
@@ -44,6 +50,7 @@ SIGNATURE = 4  # pages per folded sheet of a saddle-stitched brochure
 # by the wording file, `pdf.condition_impression`)
 OUTPUT_CONDITION = "FOGRA39"
 _SRGB = Name("/FirSRGB")
+Rgb = tuple[int, int, int]
 
 
 def blank_pages(pages: int) -> int:
@@ -51,86 +58,34 @@ def blank_pages(pages: int) -> int:
     return -pages % SIGNATURE
 
 
-def stylesheet(colours: PrintColours) -> str:
-    """The print stylesheet: bleed, CMYK colours, backgrounds into the bleed (the marks are drawn when binding).
-
-    No `@color-profile`: WeasyPrint would parse and compress the 250 KB profile for every group of pages
-    (≈ 1 s each, measured); the output intent is added once, when binding."""
-    greys = "\n".join(
-        f"{selector} {{ color: {css_cmyk(PRINT_GREYS[grey])}; }}"
-        for grey, selector in (
-            ("#555", ".table-note, .source, table.figures .reference, .part-empty"),
-            ("#444", ".prose em, .key-detail"),
-            ("#333", "figure.chart figcaption"),
-        )
-    )
-    primary, light, footer = css_cmyk(colours.primary), css_cmyk(colours.tint_light), css_cmyk(PRINT_GREYS["#555"])
-    paper = "device-cmyk(0 0 0 0)"
-    band = _BAND_MM + BLEED_MM
-    return f"""<style class="print">
-:root {{ --brand-primary: {primary}; --brand-accent: {css_cmyk(colours.accent)}; --tint-light: {light};
-  --tint-border: {css_cmyk(colours.tint_border)}; --ink: {css_cmyk(colours.ink)}; }}
-@page {{ bleed: {BLEED_MM}mm;
-  @bottom-left {{ color: {footer}; }} @bottom-right {{ color: {footer}; }} }}
-/* Pages whose colour reaches the edge: the page's own background covers the bleed too */
-@page cover {{ background: {primary}; }}
-@page opener {{ background: {primary}; }}
-@page part-opener {{ background: {light}; }}
-@page blank {{ @bottom-left {{ content: none; }} @bottom-right {{ content: none; }} }}
-/* The part opener's band reaches the edges: drawn by a box out of the flow (the layout is unchanged) that
-   covers the 9 mm border and the bleed on three sides */
-.part-header {{ position: relative; border-left-color: transparent; }}
-.part-header::before {{ content: ""; position: absolute; left: -{band}mm; width: {band}mm;
-  top: -{BLEED_MM}mm; bottom: -{BLEED_MM}mm; background: {primary}; }}
-.cover, .opener, .back-cover, .back-website a, .cover-year, .opener-title, table.figures thead th {{ color: {paper}; }}
-.badge {{ color: {paper}; }}
-{greys}
-.blank-page {{ page: blank; break-before: page; height: 1mm; }}
-</style>
-"""
+def plates(theme: Theme) -> dict[Rgb, Cmyk]:
+    """The theme's colours as the brochure draws them (8-bit RGB) → their CMYK values for the press."""
+    colours = PrintColours.from_brand(theme.primary, theme.accent)
+    found = {
+        WHITE: PAPER,
+        **{grey: cmyk for grey, cmyk in PRINT_GREYS.items()},
+        theme.tint_light: colours.tint_light,
+        theme.tint_border: colours.tint_border,
+        theme.ink: colours.ink,
+        theme.accent: colours.accent,
+        theme.primary: colours.primary,
+    }
+    return {_rgb(colour): cmyk for colour, cmyk in found.items()}
 
 
-def print_html(html: str, style: str, blanks: int) -> str:
-    """The print document: the brochure with the print stylesheet, and `blanks` blank pages in a group of
-    their own before the last group (the back cover)."""
-    head, sep, rest = html.partition("</head>")
-    document = head + style + sep + rest
-    if blanks:
-        before, marker, back_cover = document.rpartition(MARKER)
-        if not marker:
-            raise ValueError("document sans groupe de pages pour la quatrième de couverture")
-        pages = '<section class="blank-pages">' + '<div class="blank-page"></div>' * blanks + "</section>\n"
-        document = before + MARKER + "\n" + pages + MARKER + back_cover
-    return document
+def _rgb(colour: str) -> Rgb:
+    value = colour.removeprefix("#")
+    if len(value) == 3:
+        value = "".join(2 * digit for digit in value)
+    return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
 
 
-def print_group(document: str, style: str) -> str:
-    """The print document's version of one of the brochure's group documents (render/paginate.py's
-    `group_document`): the same, with the print stylesheet where `print_html` puts it, before the group's
-    page counter. Equal to the print document's group at the same page, so it can be laid out beside the
-    brochure's groups, before the print document is paginated."""
-    counter = "<style>@page :first {"
-    return document.replace(counter, style + counter, 1)
-
-
-class PrintLayoutMismatch(RuntimeError):
-    """The print file's pages are not the brochure's (a bug in the print stylesheet, not a user mistake)."""
-
-
-def check_same_pages(published: Brochure, printed: Brochure, blanks: int) -> None:
-    """The print file must have the published brochure's pages, page for page, plus the blank ones."""
-    if printed.pages != published.pages + blanks:
-        raise PrintLayoutMismatch(
-            f"fichier pour l'imprimeur : {printed.pages} pages au lieu de {published.pages} + {blanks} blanches"
-        )
-    moved = sorted(a for a, page in published.page_numbers.items() if printed.page_numbers.get(a) != page)
-    if moved:
-        raise PrintLayoutMismatch(f"fichier pour l'imprimeur : « {moved[0]} » n'est pas à la page de la brochure")
-
-
-def bind(groups: Sequence[PageGroup], profile: bytes, font_dirs: Sequence[Path], created: dt.datetime) -> bytes:
-    """One PDF/X-4 file from the print groups: the CMYK output intent with its `profile`, no links (paper
-    has none), one font subset per style, RGB made ICC-based sRGB, dates fixed to `created`."""
+def bind(
+    groups: Sequence[PageGroup], theme: Theme, profile: bytes, font_dirs: Sequence[Path], created: dt.datetime
+) -> bytes:
+    """One PDF/X-4 file from the brochure's laid-out groups: its pages, the blank ones before the back
+    cover, each page's bleed painted, the theme's colours in CMYK and the others ICC-based sRGB, the CMYK
+    output intent with its `profile`, one font subset per style, dates fixed to `created`."""
     out = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(group.pdf)) for group in groups]
     try:
@@ -146,25 +101,86 @@ def bind(groups: Sequence[PageGroup], profile: bytes, font_dirs: Sequence[Path],
     finally:
         for source in sources:
             source.close()
+    names = [name for group in groups for name in (group.names or ("",) * group.pages)]
+    colours = PrintColours.from_brand(theme.primary, theme.accent)
+    for page, name in zip(out.pages, names, strict=True):
+        for key in ("/Annots", "/StructParents", "/Tabs"):
+            if key in page.obj:
+                del page.obj[key]
+        page.obj.TrimBox = Array(list(page.obj.MediaBox))
+        paint_bleed(out, page, name, colours)
+    _insert_blank_pages(out, blank_pages(len(out.pages)))
     out.Root.OutputIntents = Array([output_intent(out, profile)])
     srgb = out.make_indirect(Array([Name.ICCBased, out.make_stream(_srgb_profile(), N=3)]))
+    make_press_colours(out, srgb, plates(theme))
     registration = _registration_colour(out)
     for page in out.pages:
-        if "/Annots" in page.obj:
-            del page.obj["/Annots"]
         add_marks(out, page, registration)
-    make_rgb_icc_based(out, srgb)
     share_font_subsets(out, list(font_dirs))
-    stamp = created.astimezone(dt.UTC)
-    out.trailer.Info.CreationDate = out.trailer.Info.ModDate = String(stamp.strftime("D:%Y%m%d%H%M%SZ"))
-    with out.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
-        for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
-            xmp[key] = stamp.isoformat()
-        # the same pages, the same identifier (WeasyPrint draws a random one each time it lays a group out)
-        xmp["xmpMM:DocumentID"] = f"uuid:{uuid.uuid5(uuid.NAMESPACE_OID, _pages_digest(out))}"
+    _identify(out, created)
     buffer = io.BytesIO()
     out.save(buffer, min_version="1.6", deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return buffer.getvalue()
+
+
+def _insert_blank_pages(pdf: pikepdf.Pdf, blanks: int) -> None:
+    """`blanks` empty pages of the back cover's size, just before it."""
+    if not blanks:
+        return
+    size = Array(list(pdf.pages[-1].obj.MediaBox))
+    for _ in range(blanks):
+        contents = pdf.make_stream(b"")
+        blank = pdf.make_indirect(
+            Dictionary(Type=Name.Page, MediaBox=size, TrimBox=size, Resources=Dictionary(), Contents=contents)
+        )
+        pdf.pages.insert(len(pdf.pages) - 1, pikepdf.Page(blank))
+
+
+def _identify(pdf: pikepdf.Pdf, created: dt.datetime) -> None:
+    """The PDF/X-4 identification (a print file, not the accessible brochure it was made from), and dates
+    fixed to `created`."""
+    stamp = created.astimezone(dt.UTC)
+    info = pdf.trailer.Info
+    info.CreationDate = info.ModDate = String(stamp.strftime("D:%Y%m%d%H%M%SZ"))
+    info.Trapped = Name("/False")
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+        if "pdfuaid:part" in xmp:
+            del xmp["pdfuaid:part"]
+        for key in ("pdfxid:GTS_PDFXVersion", "pdfx:GTS_PDFXVersion", "pdfx:GTS_PDFXConformance"):
+            xmp[key] = PDFX_VERSION
+        xmp["pdf:Trapped"] = "False"
+        for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
+            xmp[key] = stamp.isoformat()
+        xmp["xmpMM:RenditionClass"] = "proof:pdf"
+        xmp["xmpMM:VersionID"] = "1"
+        # the same pages, the same identifier (WeasyPrint draws a random one each time it lays a group out)
+        xmp["xmpMM:DocumentID"] = f"uuid:{uuid.uuid5(uuid.NAMESPACE_OID, _pages_digest(pdf))}"
+
+
+def paint_bleed(pdf: pikepdf.Pdf, page: pikepdf.Page, name: str, colours: PrintColours) -> None:
+    """Paint, under the page, the colour its named page carries to the trim: the cover's and the openers'
+    primary, the part opener's light tint and its band on the left. Drawn before the page's own content,
+    it shows only beyond the trim, in the bleed."""
+    x0, y0, x1, y1 = (float(v) for v in page.obj.TrimBox)
+    bleed = BLEED_MM * _PT_PER_MM
+    fills: list[tuple[Cmyk, tuple[float, float, float, float]]] = []
+    whole = (x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed)
+    if name in ("cover", "opener"):
+        fills.append((colours.primary, whole))
+    elif name == "part-opener":
+        fills.append((colours.tint_light, whole))
+        fills.append((colours.primary, (x0 - bleed, y0 - bleed, x0 + _BAND_MM * _PT_PER_MM, y1 + bleed)))
+    if not fills:
+        return
+    drawn = " ".join(
+        f"{_cmyk_operands(cmyk)} k {left:.2f} {bottom:.2f} {right - left:.2f} {top - bottom:.2f} re f"
+        for cmyk, (left, bottom, right, top) in fills
+    )
+    page.contents_add(pdf.make_stream(f"q {drawn} Q\n".encode()), prepend=True)
+
+
+def _cmyk_operands(cmyk: Cmyk) -> str:
+    return " ".join(f"{value / 100:g}" for value in cmyk)
 
 
 def add_marks(pdf: pikepdf.Pdf, page: pikepdf.Page, registration: pikepdf.Object) -> None:
@@ -247,13 +263,15 @@ def output_intent(pdf: pikepdf.Pdf, profile: bytes) -> pikepdf.Object:
     )
 
 
-def make_rgb_icc_based(pdf: pikepdf.Pdf, srgb: pikepdf.Object) -> int:
-    """Replace DeviceRGB by ICC-based sRGB everywhere in `pdf`: colour operators of content streams, images,
-    transparency groups, shadings. Returns how many colour operators were rewritten."""
+def make_press_colours(pdf: pikepdf.Pdf, srgb: pikepdf.Object, press: Mapping[Rgb, Cmyk] | None = None) -> int:
+    """Replace DeviceRGB everywhere in `pdf` (colour operators of content streams, images, transparency groups,
+    shadings): a colour of `press` by its CMYK value, any other by ICC-based sRGB. Returns how many colour
+    operators were rewritten."""
+    press = press or {}
     rewritten = 0
     for page in pdf.pages:
         _add_colour_space(page.obj.Resources, srgb)
-        rewritten += _rewrite_content(pdf, page.obj, srgb)
+        rewritten += _rewrite_content(pdf, page.obj, press)
     for obj in pdf.objects:
         if not isinstance(obj, (pikepdf.Dictionary, pikepdf.Stream)):
             continue
@@ -268,7 +286,7 @@ def make_rgb_icc_based(pdf: pikepdf.Pdf, srgb: pikepdf.Object) -> int:
             resources = obj.get("/Resources")
             if isinstance(resources, Dictionary):
                 _add_colour_space(resources, srgb)
-            rewritten += _rewrite_content(pdf, obj, srgb)
+            rewritten += _rewrite_content(pdf, obj, press)
     return rewritten
 
 
@@ -278,8 +296,9 @@ def _add_colour_space(resources: pikepdf.Object, srgb: pikepdf.Object) -> None:
     resources.ColorSpace[_SRGB] = srgb
 
 
-def _rewrite_content(pdf: pikepdf.Pdf, holder: pikepdf.Object, srgb: pikepdf.Object) -> int:
-    """`r g b rg` → `/FirSRGB cs r g b sc` (and stroking); `/DeviceRGB cs` → `/FirSRGB cs`."""
+def _rewrite_content(pdf: pikepdf.Pdf, holder: pikepdf.Object, press: Mapping[Rgb, Cmyk]) -> int:
+    """`r g b rg` → `c m y k k` for a colour of `press`, else `/FirSRGB cs r g b sc` (and stroking);
+    `/DeviceRGB cs` → `/FirSRGB cs`."""
     changed = 0
     out: list[Any] = []
     for instruction in pikepdf.parse_content_stream(holder):
@@ -287,8 +306,12 @@ def _rewrite_content(pdf: pikepdf.Pdf, holder: pikepdf.Object, srgb: pikepdf.Obj
         op = str(operator)
         if op in ("rg", "RG"):
             fill = op == "rg"
-            out.append(([_SRGB], pikepdf.Operator("cs" if fill else "CS")))
-            out.append((list(operands), pikepdf.Operator("sc" if fill else "SC")))
+            cmyk = press.get(tuple(round(float(value) * 255) for value in operands))  # type: ignore[arg-type]
+            if cmyk is not None:
+                out.append(([value / 100 for value in cmyk], pikepdf.Operator("k" if fill else "K")))
+            else:
+                out.append(([_SRGB], pikepdf.Operator("cs" if fill else "CS")))
+                out.append((list(operands), pikepdf.Operator("sc" if fill else "SC")))
             changed += 1
         elif op in ("cs", "CS") and operands and operands[0] == Name.DeviceRGB:
             out.append(([_SRGB], operator))
