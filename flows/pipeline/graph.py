@@ -49,7 +49,6 @@ class Part:
     run_name: str  # its task-run name, from the part's arguments: `chart-history`, `pages-12`
     function: Callable[..., Any]
     key: Callable[..., str]  # names a part within one run (to find a part computed ahead)
-    warm: Callable[[], None] | None = None  # loads what a part needs, in the workers, as the step starts
     # Workers that loaded what a part needs before their first job (workers.py's `warm`) take every part
     # known ahead, the first included, while the runner's own process loads `meanwhile` (its next step's needs).
     loaded_by: tuple[str, ...] = ()
@@ -66,6 +65,9 @@ class Step:
     cached: bool = True  # a task cached on its inputs' content, or never cached (binding: fast, large results)
     part: Part | None = None  # a fan-out step: `function` takes `each`, computing one part
     plan: Callable[..., list[tuple[Any, ...]]] | None = None  # the parts known from the inputs alone
+    # Made in a worker process while the runner goes on with the next steps (the build's: its own process lays
+    # the brochure's pages out meanwhile), read when a later step needs it.
+    aside: bool = False
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -88,7 +90,7 @@ def _page_key(document: str, stubs: tuple[str, ...], first: int) -> str:
 CHART = Part(
     "chart", "chart-{key}", work.draw_chart, _chart_key, loaded_by=("build", "charts"), meanwhile=work.warm_up_pages
 )
-PAGES = Part("lay-out-pages", "pages-{first}", work.lay_out_group, _page_key, work.warm_up_pages)
+PAGES = Part("lay-out-pages", "pages-{first}", work.lay_out_group, _page_key)
 
 GRAPH: tuple[Step, ...] = (
     Step("address", nodes.address),
@@ -101,13 +103,14 @@ GRAPH: tuple[Step, ...] = (
     Step("charts", nodes.charts, part=CHART, plan=lambda chart_jobs: list(chart_jobs)),
     Step("revision", nodes.revision),
     Step("html", nodes.html, "render-html"),
+    # The web edition and the data package need no page: made aside while the brochure's pages are laid out.
+    Step("web_page", nodes.web_page, "render-web", aside=True),
+    Step("data", nodes.data, "data-package", cached=False, aside=True),
     Step("print_profile", nodes.print_profile),
     Step("brochure", nodes.brochure, part=PAGES),
+    Step("print_pdf", nodes.print_pdf_file, "print-pdf", cached=False, aside=True),  # while the PDF is bound
     Step("pdf", nodes.pdf, "bind-pdf", cached=False),
     Step("marked", nodes.marked, "mark-draft", cached=False),
-    Step("web_page", nodes.web_page, "render-web"),
-    Step("data", nodes.data, "data-package", cached=False),
-    Step("print_pdf", nodes.print_pdf_file, "print-pdf", cached=False),
     Step("web_address", nodes.web_address),
     Step("files", nodes.files),
 )

@@ -4,8 +4,9 @@ whose work goes to the build's worker processes; every task reports to `steps.no
 
 Parts known ahead (the charts) go to the workers at once, but the first, which the build's own process makes
 meanwhile; the brochure's groups, asked for one after the other by the pagination, are made by the build's
-own process. A part computed ahead is taken, never asked for again, so a cold build's tasks are never served
-from the cache.
+own process, while the workers make the steps declared `aside` (the web edition, the data package, then the
+print file while the PDF is bound). A part computed ahead is taken, never asked for again, so a cold build's
+tasks are never served from the cache.
 """
 
 from __future__ import annotations
@@ -51,11 +52,27 @@ def _task(name: str, function: Callable[..., Any], cached: bool, run_name: str |
 
 
 TASKS = {step.output: _task(step.task, step.function, step.cached) for step in graph.GRAPH if step.task}
+ASIDE = {
+    step.output: _task(step.task, _in_workers(step.function), step.cached)
+    for step in graph.GRAPH
+    if step.aside and step.task
+}
 PARTS = {
     step.output: _task(step.part.task, _in_workers(step.part.function), True, step.part.run_name)
     for step in graph.GRAPH
     if step.part
 }
+
+
+class _Aside:
+    """A value a worker process is making (a step made `aside`), until a later step reads it."""
+
+    def __init__(self, future: PrefectFuture[Any]) -> None:
+        self.future = future
+
+
+def _made(value: Any) -> Any:
+    return value.future.result() if isinstance(value, _Aside) else value
 
 
 class FlowRun:
@@ -65,18 +82,24 @@ class FlowRun:
         self._ahead: dict[str, dict[str, PrefectFuture[Any]]] = {}
         self._lock = threading.Lock()
         self._values: dict[str, Any] = {}
+        self._aside: list[PrefectFuture[Any]] = []
 
     def run(self, values: dict[str, Any], until: str | None = None) -> dict[str, Any]:
         self._values = values
-        return graph.run(values, self.compute, until)
+        graph.run(values, self.compute, until)
+        return {name: _made(value) for name, value in values.items()}
 
     def compute(self, step: graph.Step, args: dict[str, Any]) -> Any:
+        args = {name: _made(value) for name, value in args.items()}
+        if step.output in ASIDE and workers.build_pool() is not None:
+            future = ASIDE[step.output].submit(**args)
+            with self._lock:
+                self._aside.append(future)
+            return _Aside(future)
         if step.part is None:
             return TASKS[step.output](**args) if step.output in TASKS else step.function(**args)
         pool = workers.build_pool()
         side_by_side = pool is not None  # without worker processes, one part after the other
-        if pool is not None and step.part.warm is not None:
-            pool.warm(step.part.warm)  # while this process makes the first parts
         if step.plan is not None and side_by_side:
             key = step.part.key
             planned = step.plan(**graph.arguments(step.plan, {**self._values, **args}))
@@ -105,16 +128,15 @@ class FlowRun:
         with self._lock:
             future = self._ahead.get(step.output, {}).pop(step.part.key(*job), None)
         if future is not None:
-            done = future.result()
-        else:
-            with workers.here():  # what is asked for and not made ahead, the build's own process makes
-                done = PARTS[step.output](*job)
-        return done
+            return future.result()
+        with workers.here():  # what is asked for and not made ahead, the build's own process makes
+            return PARTS[step.output](*job)
 
     def wait(self) -> None:
-        """Wait for the parts computed ahead that no step took (a group laid out before its page moved)."""
+        """Wait for the parts computed ahead that no step took (a group laid out before its page moved), and
+        the values made aside that none read (a later step failed)."""
         with self._lock:
-            left = [future for ahead in self._ahead.values() for future in ahead.values()]
-            self._ahead = {}
+            left = [future for ahead in self._ahead.values() for future in ahead.values()] + self._aside
+            self._ahead, self._aside = {}, []
         for future in left:
             future.wait()

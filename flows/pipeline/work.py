@@ -62,10 +62,11 @@ def warm_up_charts() -> None:
 
 def warm_up(what: str) -> None:
     """In a worker before its first job: "charts", what a layout needs (WeasyPrint, the brochure's fonts,
-    fontconfig's cache) and what a chart needs; "build", the same, the charts' first (a build's first jobs);
-    "pages", a layout's only."""
+    fontconfig's cache) and what a chart needs; "build", a chart's only (a build's workers draw its charts and
+    make its other forms, its own process lays the pages out); "pages", a layout's only."""
     if what == "build":
         warm_up_charts()
+        return
     lay_out_preview(_WARM_UP, (), 1)
     if what == "charts":
         warm_up_charts()

@@ -1,11 +1,11 @@
 """Worker processes for the heavy parts — charts drawn and page groups laid out side by side — shared by the
 Prefect build and the preview, so that they wait for the longest of them rather than for their sum. The
 preview has one per core (its own process only schedules); a build one per core but one, its own process
-laying out the brochure's pages while they lay out the print file's (flows/pipeline/tasks.py).
+laying out the brochure's pages while they make the web edition and the data package (flows/pipeline/tasks.py).
 
 The workers are started once per build or preview ("spawn": Prefect's and the preview's threads make forking
 unsafe), load what their jobs need before their first (the preview's before its first save; a build's, started with
-it — by `fir build` before Prefect is imported — while the figures are read: plotnine, then WeasyPrint),
+it — by `fir build` before Prefect is imported — while the figures are read: plotnine),
 ignore Ctrl-C (their owner stops them: terminated, not waited for), leave when their owner is killed, and are
 only ever an optimisation: when the pool breaks (a worker killed by the system breaks it at once), the work is
 done in the calling process, the same bytes.
@@ -71,9 +71,9 @@ def _follow(owner: int) -> None:
 
 class Workers:
     """A pool of worker processes; `close` stops them at once. `warm`: what they load before their first job
-    ("charts": WeasyPrint and plotnine, for the preview, idle until the first save; "build": plotnine then
-    WeasyPrint, for a build's workers started with it, seconds before its first chart; "pages": WeasyPrint
-    only; "": nothing, for workers whose first jobs come at once and would wait for it)."""
+    ("charts": WeasyPrint and plotnine, for the preview, idle until the first save; "build": plotnine, for a
+    build's workers started with it, a second before its first chart (its own process lays the pages out);
+    "pages": WeasyPrint only; "": nothing, for workers whose first jobs come at once and would wait for it)."""
 
     def __init__(self, count: int, warm: str = "charts") -> None:
         self.count = count
@@ -140,7 +140,7 @@ _broken_lock = threading.Lock()
 def build_count() -> int:
     """The build's worker count: none inside a batch of builds (`sharing_cores`) or in a daemon process
     (which may not start any), else `FIR_WORKERS` when it is a whole number, else one per core but the one
-    the build's own process keeps busy (it lays out the brochure's pages while they lay out the print file's)."""
+    the build's own process keeps busy (it lays out the brochure's pages while they make the other forms)."""
     if (count := _build_count.get()) is not None:
         return count
     if multiprocessing.current_process().daemon:
@@ -166,7 +166,7 @@ _UNAVAILABLE = "Construction sans processus de travail ({}) : plus lente"
 
 def start_early() -> None:
     """Start the next build's workers now, before Prefect is imported and the flow run created: they load
-    plotnine and WeasyPrint (about 2 s of a core) while this process does, and are ready for the first chart.
+    plotnine (about 1 s of a core) while this process imports Prefect, and are ready for the first chart.
     The build in this process takes them (`for_build`); stopped at exit if none does."""
     count = build_count()
     if count > 0 and not _early and (pool := start_workers(count, _UNAVAILABLE, warm="build")) is not None:
@@ -177,7 +177,7 @@ def start_early() -> None:
 @contextmanager
 def for_build() -> Iterator[Workers | None]:
     """Worker processes for one build, stopped when it ends (none when `build_count()` is 0): those started
-    early (`start_early`), or else started now, loading plotnine and WeasyPrint while the build reads and
+    early (`start_early`), or else started now, loading plotnine while the build reads and
     prepares its figures (its first chart comes a second or more later)."""
     pool = _early.pop() if _early else start_workers(build_count(), _UNAVAILABLE, warm="build")
     if pool is not None:
