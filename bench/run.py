@@ -53,7 +53,7 @@ STEPS = [
 # What each output of a build costs: the steps that make it (the brochure's layout also serves its archival copy).
 OUTPUTS = {
     "brochure (PDF/UA-1) and archival copy (PDF/A-3a)": ("lay-out-pages", "bind-pdf"),
-    "print file (PDF/X-4, the brochure's pages bound for the press)": ("print-pdf",),
+    "print file (PDF/X-4)": ("print-pdf",),  # the brochure's pages bound for the press
     "web edition (one HTML page)": ("render-web",),
     "open-data package (CSV, XLSX, datapackage.json)": ("data-package",),
 }

@@ -300,9 +300,7 @@ def test_fir_itself_run_as_a_child_speaks_french(tmp_path: Path):
 def test_the_steps_reused_from_the_cache_are_said_in_french():
     from flows.steps import cached_in_words
 
-    said = cached_in_words(
-        ["prepare-e69", "chart-revenue-stages", "chart-history", "pages-1", "pages-3", "pages-3"]
-    )
+    said = cached_in_words(["prepare-e69", "chart-revenue-stages", "chart-history", "pages-1", "pages-3", "pages-3"])
     assert said == (
         "les données préparées, 2 graphiques (« recettes aux étapes budgétaires », « évolution d'une édition à "
         "l'autre »), 2 groupes de pages de la brochure (commençant p. 1, 3)"

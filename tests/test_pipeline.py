@@ -24,12 +24,13 @@ def test_the_graph_is_declared_in_order_and_each_value_made_once():
     assert [step.task for step in graph.GRAPH if step.task] == [
         "prepare",
         "render-html",
+        "render-web",  # made aside (a worker) while the brochure's pages are laid out
+        "data-package",
+        "print-pdf",  # the brochure's pages bound for the press (aside: nothing laid out a second time)
         "bind-pdf",
         "mark-draft",
-        "render-web",
-        "data-package",
-        "print-pdf",  # the brochure's pages bound for the press: nothing laid out a second time
     ]
+    assert [step.output for step in graph.GRAPH if step.aside] == ["web_page", "data", "print_pdf"]
     assert {step.part.run_name for step in graph.GRAPH if step.part} == {"chart-{key}", "pages-{first}"}
     broken = graph.check_order((graph.STEPS["html"], graph.STEPS["charts"], graph.STEPS["charts"]))
     assert "html lit charts avant qu'il soit fait" in broken and "charts fait deux fois" in broken
@@ -93,9 +94,9 @@ def _loaded(module: str) -> bool:
     return module in sys.modules
 
 
-def test_the_workers_started_early_are_the_build_s_and_come_with_plotnine_and_weasyprint_loaded(monkeypatch):
+def test_the_workers_started_early_are_the_build_s_and_come_with_plotnine_loaded(monkeypatch):
     """`fir build` starts them before importing Prefect: the build takes them, their first chart does not
-    wait for plotnine, the print file's first group not for WeasyPrint."""
+    wait for plotnine; they do not load WeasyPrint, which only the build's own process uses (its pages)."""
     monkeypatch.setenv(workers.COUNT_VARIABLE, "1")
     workers.start_early()
     early = workers._early[0]
@@ -103,7 +104,7 @@ def test_the_workers_started_early_are_the_build_s_and_come_with_plotnine_and_we
     with workers.for_build() as pool:
         assert pool is early and not workers._early  # taken, once
         assert pool.submit(_loaded, "plotnine").result(timeout=120)
-        assert pool.submit(_loaded, "weasyprint").result(timeout=120)
+        assert not pool.submit(_loaded, "weasyprint").result(timeout=120)
     assert not pool.pids()  # stopped with the build
     monkeypatch.setenv(workers.COUNT_VARIABLE, "0")
     workers.start_early()
