@@ -158,25 +158,29 @@ def _identify(pdf: pikepdf.Pdf, created: dt.datetime) -> None:
 
 
 def paint_bleed(pdf: pikepdf.Pdf, page: pikepdf.Page, name: str, colours: PrintColours) -> None:
-    """Paint, under the page, the colour its named page carries to the trim: the cover's and the openers'
-    primary, the part opener's light tint and its band on the left. Drawn before the page's own content,
-    it shows only beyond the trim, in the bleed."""
+    """Paint the colour the named page carries to the trim into the bleed: the cover's and the openers'
+    primary, under the page (it shows only beyond the trim); the part opener's light tint under it, and its
+    band over it, from the bleed's edge to the band's inner edge, over the page's own band in the same colour
+    (one shape: no seam where the page's band meets the bleed, as two shapes side by side would show)."""
     x0, y0, x1, y1 = (float(v) for v in page.obj.TrimBox)
     bleed = BLEED_MM * _PT_PER_MM
-    fills: list[tuple[Cmyk, tuple[float, float, float, float]]] = []
     whole = (x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed)
+    under, over = [], []
     if name in ("cover", "opener"):
-        fills.append((colours.primary, whole))
+        under.append(_fill(colours.primary, whole))
     elif name == "part-opener":
-        fills.append((colours.tint_light, whole))
-        fills.append((colours.primary, (x0 - bleed, y0 - bleed, x0 + _BAND_MM * _PT_PER_MM, y1 + bleed)))
-    if not fills:
-        return
-    drawn = " ".join(
-        f"{_cmyk_operands(cmyk)} k {left:.2f} {bottom:.2f} {right - left:.2f} {top - bottom:.2f} re f"
-        for cmyk, (left, bottom, right, top) in fills
-    )
-    page.contents_add(pdf.make_stream(f"q {drawn} Q\n".encode()), prepend=True)
+        under.append(_fill(colours.tint_light, whole))
+        over.append(_fill(colours.primary, (x0 - bleed, y0 - bleed, x0 + _BAND_MM * _PT_PER_MM, y1 + bleed)))
+    if under:
+        page.contents_add(pdf.make_stream(f"q {' '.join(under)} Q\n".encode()), prepend=True)
+    if over:  # after the page's content, which leaves its coordinates flipped: wrapped to be undone first
+        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+        page.contents_add(pdf.make_stream(f"\nQ\nq {' '.join(over)} Q\n".encode()))
+
+
+def _fill(cmyk: Cmyk, box: tuple[float, float, float, float]) -> str:
+    left, bottom, right, top = box
+    return f"{_cmyk_operands(cmyk)} k {left:.2f} {bottom:.2f} {right - left:.2f} {top - bottom:.2f} re f"
 
 
 def _cmyk_operands(cmyk: Cmyk) -> str:
