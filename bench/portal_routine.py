@@ -92,17 +92,6 @@ def workbooks(inputs: Path, count: int) -> list[bytes]:
     return [saved[name] for name in filled]
 
 
-def log_in(page: object, base: str) -> None:
-    from playwright.sync_api import Page, expect
-
-    assert isinstance(page, Page)
-    page.goto(f"{base}/staff/login")
-    page.get_by_label("Identifiant").fill(EDITOR)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible(timeout=60_000)
-
-
 def measure_uploads(page: object, base: str, books: list[bytes], folder: Path) -> list[float]:
     from playwright.sync_api import Page, expect
 
@@ -158,7 +147,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     from tests.helpers import CHROMIUM, CHROMIUM_ARGS
-    from tests.journey_helpers import fir_serve, fir_user
+    from tests.journey_helpers import fir_serve, fir_user, log_in
 
     work = Path(tempfile.mkdtemp(prefix="fir-portal-bench-"))
     try:
@@ -170,7 +159,7 @@ def main() -> int:
         with fir_serve(inputs, outputs, home) as service, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
-            log_in(page, service.base)
+            log_in(page, service.base, EDITOR, PASSWORD, timeout_ms=60_000)
             first_layout, saves = measure_saves(page, service.base, args.saves)
             uploads = measure_uploads(page, service.base, books, work)
             browser.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 from docx import Document
 from openpyxl import load_workbook
 from PIL import Image
-from playwright.sync_api import Locator, Page
+from playwright.sync_api import Locator, Page, expect
 
 from flows import paths
 from flows.edition.publish import store
@@ -94,6 +94,15 @@ def fir_serve(inputs: Path, outputs: Path, home: Path) -> Iterator[Service]:
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def log_in(page: Page, base: str, name: str, password: str, timeout_ms: float = 5_000) -> None:
+    """Sign in to the staff area as a person does (name, password, « Se connecter ») and see the dashboard."""
+    page.goto(f"{base}/staff/login")
+    page.get_by_label("Identifiant").fill(name)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible(timeout=timeout_ms)
 
 
 def fir_user(outputs: Path, name: str, role: str, display: str, password: str) -> str:

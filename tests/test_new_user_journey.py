@@ -21,6 +21,7 @@ from flows.edition.contract import TABLES
 from flows.edition.publish import store
 from flows.portal.web import create_app
 from tests.helpers import REGION
+from tests.journey_helpers import log_in
 from tests.portal_helpers import PASSWORD, serving
 
 SHOTS = Path("/tmp/new-user-shots")
@@ -113,14 +114,6 @@ def _screen(page: Page, name: str, screens: list[tuple[str, str]]) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"], name  # type: ignore[index]
 
 
-def _log_in(page: Page, base: str, name: str) -> None:
-    page.goto(f"{base}/staff/login")
-    page.get_by_label("Identifiant").fill(name)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
-
-
 @pytest.fixture
 def journey(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Journey:
     monkeypatch.delenv("FIR_DATABASE_URL", raising=False)
@@ -167,7 +160,7 @@ def test_a_new_user_goes_from_fir_new_to_approval_in_french(journey: Journey, br
     screens: list[tuple[str, str]] = []
     with serving(create_app(journey.outputs)) as base:
         page = browser.new_page(viewport={"width": width, "height": 800})
-        _log_in(page, base, "m.dupont")
+        log_in(page, base, "m.dupont", PASSWORD)
         _screen(page, "dashboard", screens)
         page.get_by_role("link", name=re.compile(r"Projet r1")).first.click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("révision 1")
@@ -190,7 +183,7 @@ def test_a_new_user_goes_from_fir_new_to_approval_in_french(journey: Journey, br
         _screen(page, "public", screens)
 
         desktop = browser.new_page(viewport={"width": 1280, "height": 900})
-        _log_in(desktop, base, "m.dupont")
+        log_in(desktop, base, "m.dupont", PASSWORD)
         _screen(desktop, "dashboard-desktop", screens)
         desktop.goto(f"{base}/staff/drafts/{REGION}/2025/1")
         _screen(desktop, "published-revision-desktop", screens)

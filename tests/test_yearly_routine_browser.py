@@ -37,6 +37,7 @@ from tests.journey_helpers import (
     fill_workbook,
     fir_serve,
     fir_user,
+    log_in,
     rebuild_differences,
     unmarked,
     word_document,
@@ -58,14 +59,6 @@ def _new_page(browser: Browser) -> Page:
     """A person's own window (cookies of their own), in French; axe-core is injected despite the pages' policy."""
     context = browser.new_context(bypass_csp=True, viewport=DESKTOP, accept_downloads=True, locale="fr-FR")
     return context.new_page()
-
-
-def _log_in(page: Page, base: str, name: str) -> None:
-    page.goto(f"{base}/staff/login")
-    page.get_by_label("Identifiant").fill(name)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    expect(page.get_by_role("heading", name="Tableau de bord")).to_be_visible()
 
 
 def _prepare(page: Page, base: str, looker: Looker) -> None:
@@ -277,7 +270,7 @@ def test_the_yearly_routine_in_the_browser(folders: tuple[Path, Path, Path], bro
     with fir_serve(inputs, outputs, home) as service:
         base = service.base
         editor = _new_page(browser)
-        _log_in(editor, base, EDITOR)
+        log_in(editor, base, EDITOR, PASSWORD)
         looker.look(editor, "tableau-de-bord")
         _prepare(editor, base, looker)
         books = fill_workbook(_download_workbook(editor, looker))
@@ -296,7 +289,7 @@ def test_the_yearly_routine_in_the_browser(folders: tuple[Path, Path, Path], bro
         assert first == 1
 
         approver = _new_page(browser)
-        _log_in(approver, base, APPROVER)
+        log_in(approver, base, APPROVER, PASSWORD)
         _approve(approver, base, 1, looker, "projet")
 
         # A month later: a correction of one figure, uploaded in the workbook, launched with its reason
