@@ -70,7 +70,8 @@ class Theme:
 
 
 # Print: the printer's inks are cyan, magenta, yellow and black, and WeasyPrint converts no colour, so the
-# print file is given its colours in CMYK (percent of each ink). The brand colours, given once here: the
+# print file's binding writes the theme's colours in CMYK (percent of each ink; render/print_file.py `plates`)
+# wherever the brochure draws them in RGB. The brand colours, given once here: the
 # agency's blue and pink as the FOGRA39 profile renders them (relative colorimetric from sRGB, rounded).
 Cmyk = tuple[int, int, int, int]
 PROCESS_COLOURS: dict[str, Cmyk] = {"#00467f": (96, 61, 0, 35), "#d4006e": (0, 98, 11, 10)}
@@ -120,11 +121,6 @@ def screen(cmyk: Cmyk, share: float) -> Cmyk:
     """A tint of `cmyk`: every ink at `share` of its coverage."""
     c, m, y, k = (round(v * share) for v in cmyk)
     return (c, m, y, k)
-
-
-def css_cmyk(cmyk: Cmyk) -> str:
-    """`device-cmyk(…)` for the print stylesheet (WeasyPrint writes it as DeviceCMYK)."""
-    return "device-cmyk(" + " ".join(f"{v / 100:g}" for v in cmyk) + ")"
 
 
 AAA_TEXT = 7.0  # WCAG 2.1 AAA contrast ratio for normal text (1.4.6), what the web edition's text reaches

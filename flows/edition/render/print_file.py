@@ -7,8 +7,8 @@ Binding them for the press changes what surrounds and colours the pages, never w
 
 - colours: the theme's colours (brand colours, their tints, the text's ink, the greys of secondary text,
   white paper) become the printer's CMYK values (theme.PrintColours, written as DeviceCMYK, which the CMYK
-  output intent characterises); every other RGB colour — photographs, the logo, a chart's lighter series —
-  is made ICC-based sRGB, which PDF/X-4 accepts (device-independent colour, converted by the printer's
+  output intent characterises); every other RGB colour — the logo, a chart's lighter series — is made
+  ICC-based sRGB, which PDF/X-4 accepts (device-independent colour, converted by the printer's
   RIP), instead of DeviceRGB, which it does not with a CMYK output intent;
 - bleed: the pages whose colour reaches the edge (named pages `cover`, `opener`, `part-opener`, as the
   stylesheet names them) have that colour painted 3 mm beyond the trim, the part opener's band too;
