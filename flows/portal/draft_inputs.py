@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from flows.edition.publish.manifest import Manifest, RevisionEntry
-from flows.portal import input_store, lanes
+from flows.portal import input_store
 
 
 def view(
@@ -30,10 +30,4 @@ def view(
         return {"new": new, "unknown": based_on}
     if old == new:
         return {"new": new, "old": old, "empty": True}
-    before = input_store.contents(engine, outputs, region, year, old)
-    after = input_store.contents(engine, outputs, region, year, new)
-    try:
-        found = lanes.diff_inputs(before, after)
-    except lanes.Missing as exc:
-        return {"new": new, "old": old, "missing": str(exc)}
-    return {"new": new, "old": old, "found": found, "empty": not found}
+    return input_store.compared(engine, outputs, region, year, old, new)

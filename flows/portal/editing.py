@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.responses import Response
 
 from flows import policy
 from flows.edition.ingest.meta import META_FILE
@@ -20,6 +21,7 @@ from flows.notices import audit, people
 from flows.portal import input_store
 from flows.portal.access import Visitor, require
 from flows.portal.edition_preview import Previews
+from flows.portal.pages import render
 from flows.portal.public import REGION, french_date
 
 # The editor's page runs its own script (templates/portal/editeur.js) and asks the portal to check a text:
@@ -53,6 +55,12 @@ def edition_folder(request: Request, region: str, year: int) -> Path:
 
 def base_url(region: str, year: int) -> str:
     return f"/staff/editions/{region}/{year}"
+
+
+def render_edition(request: Request, template: str, status: int, region: str, year: int, **values: Any) -> Response:
+    """One of an edition's editors' pages: the edition it is about, and its links' base."""
+    edition = {"region": region, "year": year}
+    return render(request, template, status, edition=edition, base_href=base_url(region, year), **values)
 
 
 def previews(request: Request) -> Previews:

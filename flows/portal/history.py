@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from flows.notices import audit, people
-from flows.portal import edition_state, input_store, lanes
+from flows.portal import edition_state, input_store
 from flows.portal.access import Visitor
 from flows.portal.editing import (
     Changer,
@@ -24,10 +24,10 @@ from flows.portal.editing import (
     portal,
     previews,
     record,
+    render_edition,
     version_row,
     who,
 )
-from flows.portal.pages import render
 
 router = APIRouter(prefix="/staff")
 PER_PAGE = 20  # versions listed on a page of the history, newest first (an edition gathers ~80 in a year)
@@ -78,12 +78,12 @@ def _page(
         diff = _diff(request, region, year, old, new)
     elif old or new:
         error = error or "Choisissez deux versions différentes de la liste."
-    return render(
+    return render_edition(
         request,
         "versions.html.j2",
         status,
-        edition={"region": region, "year": year},
-        base_href=base_url(region, year),
+        region,
+        year,
         rows=rows,
         shown=rows[(page - 1) * PER_PAGE : page * PER_PAGE],
         page=page,
@@ -99,13 +99,7 @@ def _page(
 def _diff(request: Request, region: str, year: int, old: int, new: int) -> dict[str, Any]:
     """The differences from version `old` to version `new`, or why they cannot be shown."""
     found = portal(request)
-    before = input_store.contents(found.catalogue.engine, found.outputs, region, year, old)
-    after = input_store.contents(found.catalogue.engine, found.outputs, region, year, new)
-    try:
-        differences = lanes.diff_inputs(before, after)
-    except lanes.Missing as exc:
-        return {"missing": str(exc), "old": old, "new": new}
-    return {"found": differences, "old": old, "new": new, "empty": not differences}
+    return input_store.compared(found.catalogue.engine, found.outputs, region, year, old, new)
 
 
 @router.post("/editions/{region}/{year}/versions/retablir")

@@ -21,6 +21,7 @@ from flows.edition.publish import input_versions
 from flows.edition.publish.errors import LockTimeout
 from flows.edition.publish.input_versions import InputVersion
 from flows.notices import audit
+from flows.portal import lanes
 
 DISK = "fichiers du serveur"  # a change found on disk: recorded as the system user's before a portal's
 CHANGED = "modifié sur le disque"
@@ -82,6 +83,17 @@ def versions(engine: Engine, outputs: Path, region: str, year: int) -> list[Inpu
 def contents(engine: Engine, outputs: Path, region: str, year: int, number: int) -> dict[str, bytes]:
     """Version `number`'s files, by path relative to inputs/."""
     return dict(input_versions.contents(outputs, input_versions.version(engine, outputs, region, year, number)))
+
+
+def compared(engine: Engine, outputs: Path, region: str, year: int, old: int, new: int) -> dict[str, Any]:
+    """What a page shows of the changes from version `old` to version `new`: the differences (`found`,
+    `empty` when there are none), or why they cannot be shown (`missing`)."""
+    before, after = contents(engine, outputs, region, year, old), contents(engine, outputs, region, year, new)
+    try:
+        found = lanes.diff_inputs(before, after)
+    except lanes.Missing as exc:
+        return {"old": old, "new": new, "missing": str(exc)}
+    return {"old": old, "new": new, "found": found, "empty": not found}
 
 
 def current(engine: Engine, outputs: Path, inputs: Path, region: str, year: int) -> InputVersion:

@@ -34,6 +34,7 @@ from flows.portal.editing import (
     portal,
     previews,
     record,
+    render_edition,
     who,
 )
 from flows.portal.pages import error_page, render
@@ -106,12 +107,12 @@ def _editor(
 ) -> Response:
     names = figure_names(request, region, year)
     source = f"{region}/{year}/texts/{name}"
-    response = render(
+    response = render_edition(
         request,
         "text.html.j2",
         status,
-        edition={"region": region, "year": year},
-        base_href=base_url(region, year),
+        region,
+        year,
         name=name,
         title=edition_state.text_titles(portal(request).inputs, region, year).get(name, f"Texte {name}"),
         markdown=markdown,

@@ -23,16 +23,15 @@ from flows.portal.access import Visitor
 from flows.portal.editing import (
     Changer,
     Writer,
-    base_url,
     edition_folder,
     form_number,
     form_text,
     portal,
     previews,
     record,
+    render_edition,
     who,
 )
-from flows.portal.pages import render
 
 router = APIRouter(prefix="/staff")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -63,12 +62,12 @@ def _page(
     texts = edition_state.text_names(found.inputs, region, year)
     parts = edition_state.parts(found.inputs, region, year)
     tables = [{"name": name, "title": TABLE_NAMES.get(name, name)} for name in TABLES]
-    return render(
+    return render_edition(
         request,
         "files.html.j2",
         status,
-        edition={"region": region, "year": year},
-        base_href=base_url(region, year),
+        region,
+        year,
         base=base,
         tables=tables,
         texts=texts,
