@@ -128,9 +128,21 @@ def recovery_warnings(recovery: Recovery, outputs: Path, region: str, year: int)
 
 
 def unchanged_message(decision: revisions.Decision, outputs: Path, region: str, year: int) -> str:
-    """What `fir build` prints when nothing was built (the current publication's path)."""
+    """What `fir build` prints when nothing was built: why, and what stands (`standing`)."""
     message = decision.message
-    return f"{message[0].upper()}{message[1:]}. Publication actuelle : {paths.brochure_path(outputs, region, year)}"
+    return f"{message[0].upper()}{message[1:]}. {standing(outputs, region, year, decision.revision)}"
+
+
+def standing(outputs: Path, region: str, year: int, revision: int) -> str:
+    """What a run that built nothing points to, as it is on disk: the current publication, else the latest
+    revision's draft waiting for its sign-off, else that nothing is published."""
+    published = paths.brochure_path(outputs, region, year)
+    if published.is_file():
+        return f"Publication actuelle : {published}"
+    draft = paths.draft_path(outputs, region, year, revision)
+    if draft.is_file():
+        return f"Rien n'est encore publié ; projet en attente d'approbation : {draft}"
+    return "Rien n'est encore publié."
 
 
 def build_from_command_line(

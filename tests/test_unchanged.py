@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from flows import paths, unchanged
+from flows.edition.french import format_time
 from flows.edition.ingest import snapshot
 from flows.edition.ingest.checksums import edition_checksums
 from flows.edition.publish import database, objects, revisions, store
@@ -131,7 +132,9 @@ def test_an_unchanged_build_imports_nothing_heavy_and_says_and_records_what_the_
     code, out, heavy, err = _build_and_list(outputs, inputs, "correction sans changement")
     assert (code, heavy) == (0, []), err
     last = store.open_catalogue(outputs).history(REGION, YEAR, statuses=None)["revisions"][-1]
-    message = f"données inchangées depuis la révision 1 du {last['published_at']} : aucune nouvelle révision"
+    message = (
+        f"données inchangées depuis la révision 1 du {format_time(last['published_at'])} : aucune nouvelle révision"
+    )
     pdf = outputs / REGION / str(YEAR) / f"fir-{REGION}-{YEAR}.pdf"
     assert out == f"D{message[1:]}. Publication actuelle : {pdf}\n"
     fast = _audit_lines(outputs)[-1]
@@ -201,3 +204,17 @@ def test_a_first_build_is_left_to_the_full_build(inputs_copy: Path, tmp_path: Pa
     outputs = tmp_path / "outputs"
     early = unchanged.decide_early(inputs_copy, outputs, REGION, YEAR, None, revisions.MANUAL, "test", "ici")
     assert early.unchanged is None and not outputs.exists()  # no catalogue made by the decision
+
+
+def test_a_run_that_builds_nothing_points_to_what_stands_on_disk(tmp_path: Path):
+    """No « Publication actuelle » before anything is published: the draft waiting for its sign-off, or nothing."""
+    assert unchanged.standing(tmp_path, REGION, YEAR, 1) == "Rien n'est encore publié."
+    draft = paths.draft_path(tmp_path, REGION, YEAR, 1)
+    draft.parent.mkdir(parents=True)
+    draft.write_bytes(b"%PDF-1.7")
+    assert unchanged.standing(tmp_path, REGION, YEAR, 1) == (
+        f"Rien n'est encore publié ; projet en attente d'approbation : {draft}"
+    )
+    published = paths.brochure_path(tmp_path, REGION, YEAR)
+    published.write_bytes(b"%PDF-1.7")
+    assert unchanged.standing(tmp_path, REGION, YEAR, 1) == f"Publication actuelle : {published}"

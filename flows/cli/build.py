@@ -204,7 +204,10 @@ def _print_result(result: BuildResult, cached: list[str], args: argparse.Namespa
     if result.report:
         print("\n".join(result.report) + "\n")
     if not result.published:
-        print(f"{result.message[0].upper()}{result.message[1:]}. Publication actuelle : {result.pdf_path}")
+        from flows.unchanged import standing
+
+        now = standing(args.outputs, args.region, args.year, result.revision)
+        print(f"{result.message[0].upper()}{result.message[1:]}. {now}")
         return
     print(f"{result.message[0].upper()}{result.message[1:]}, en attente d'approbation :")
     for warning in result.render_warnings:

@@ -64,7 +64,7 @@ def test_unchanged_inputs_publish_nothing_and_name_the_latest_revision(checksums
     decision = revisions.decide(manifest, dict(reversed(checksums_2018.items())), reason, trigger)
     assert (decision.build, decision.revision, decision.reason) == (False, 2, "correction")
     assert decision.message == (
-        "données inchangées depuis la révision 2 du 2025-03-12T06:00:00+01:00 : aucune nouvelle révision"
+        "données inchangées depuis la révision 2 du 12/03/2025 à 06:00 : aucune nouvelle révision"
     )
 
 

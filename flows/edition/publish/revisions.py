@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flows.edition.compute.published import BasisEntry
+from flows.edition.french import format_time
 from flows.edition.publish.manifest import Manifest, RevisionEntry
 from flows.edition.wording import KEYS, words
 
@@ -86,7 +87,7 @@ def decide(
             False,
             last["revision"],
             last["reason"],
-            f"données inchangées depuis {what} {last['revision']} du {last['published_at']} : "
+            f"données inchangées depuis {what} {last['revision']} du {format_time(last['published_at'])} : "
             "aucune nouvelle révision" + (" (--force pour reconstruire)" if status == "rejected" else ""),
         )
     published = [
