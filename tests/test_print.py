@@ -72,6 +72,19 @@ def _brochure(outputs: Path, year: int, revision: int) -> Path:
 EDITIONS = [(2018, 1), (2024, 1), (2024, 2)]
 
 
+def test_a_build_without_worker_processes_makes_the_same_files(outputs, tmp_path):
+    """The charts, the web edition, the data package and the print file are made in a worker process (and the
+    brochure's pages in the build's own): with none (`FIR_WORKERS=0`), the brochure, its archival copy and the
+    print file of 2018 are the same, byte for byte."""
+    alone = tmp_path / "outputs"
+    fir_build(2018, alone, paths.INPUTS_DIR, env={**os.environ, "FIR_WORKERS": "0"})
+    folder = Path("hauts-de-france") / "2018" / "revisions" / "r1"
+    names = sorted(p.name for p in (outputs / folder).glob("*.pdf"))
+    assert len(names) == 3 and any(name.endswith("-impression.pdf") for name in names), names
+    for name in names:
+        assert (alone / folder / name).read_bytes() == (outputs / folder / name).read_bytes(), name
+
+
 @pytest.mark.parametrize(("year", "revision"), EDITIONS)
 def test_print_file_is_pdf_x4_with_a_cmyk_output_intent(outputs, year, revision):
     with pikepdf.open(_print_file(outputs, year, revision)) as pdf:
