@@ -40,6 +40,7 @@ class EarlyDecision:
     warnings: tuple[str, ...] = ()
     unchanged: revisions.Decision | None = None
     seconds: tuple[tuple[str, float], ...] = ()  # how long each part took, named as the flow's steps
+    report: tuple[str, ...] = ()  # the validation report the latest revision recorded (its inputs are these)
 
 
 def decide_early(
@@ -82,14 +83,17 @@ def decide_early(
             warnings = tuple(recovery_warnings(catalogue.recover(region, year), outputs, region, year))
             timings.append(("recover", time.perf_counter() - started))
             started = time.perf_counter()
-            decision = revisions.decide(catalogue.history(region, year, statuses=None), checksums, reason, trigger)
+            history = catalogue.history(region, year, statuses=None)
+            decision = revisions.decide(history, checksums, reason, trigger)
             timings.append(("decide-revision", time.perf_counter() - started))
         except Exception:  # a correction without its reason, a recovery that failed: the full build says it
             return EarlyDecision(warnings, seconds=tuple(timings))
         if decision.build:
             return EarlyDecision(warnings, seconds=tuple(timings))
         written = _audit_unchanged(catalogue, who, where, region, year, decision)
-        return EarlyDecision((*warnings, *written), decision, tuple(timings))
+        latest = revisions.latest(history)
+        report = tuple(latest.get("report", ())) if latest else ()
+        return EarlyDecision((*warnings, *written), decision, tuple(timings), report)
 
 
 def _audit_unchanged(
@@ -165,6 +169,8 @@ def build_from_command_line(
         print(warning, file=sys.stderr)
     if early.unchanged is None:
         return False
+    if early.report:  # the same inputs, the same report: said again, as the build that read them said it
+        print("\n".join(early.report) + "\n")
     print(unchanged_message(early.unchanged, outputs, region, year))
     if timings:
         seconds = {**dict(early.seconds), "command": time.perf_counter() - started}

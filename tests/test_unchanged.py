@@ -136,7 +136,9 @@ def test_an_unchanged_build_imports_nothing_heavy_and_says_and_records_what_the_
         f"données inchangées depuis la révision 1 du {format_time(last['published_at'])} : aucune nouvelle révision"
     )
     pdf = outputs / REGION / str(YEAR) / f"fir-{REGION}-{YEAR}.pdf"
-    assert out == f"D{message[1:]}. Publication actuelle : {pdf}\n"
+    # the report the revision recorded, said again (its warnings included: the same inputs, the same report)
+    assert any(line.startswith("Bilan :") for line in last["report"])
+    assert out == "\n".join(last["report"]) + f"\n\nD{message[1:]}. Publication actuelle : {pdf}\n"
     fast = _audit_lines(outputs)[-1]
     who, where = audit.system_user(), audit.command_line_address()
     assert fast == {
