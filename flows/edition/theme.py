@@ -103,13 +103,27 @@ class PrintColours:
         )
 
 
+def press_plates(theme: Theme, colours: PrintColours) -> dict[tuple[int, int, int], Cmyk]:
+    """The theme's colours as the brochure draws them (sRGB channels) → their CMYK values on the press: brand
+    colours and tints, the text's ink, the greys of secondary text, white as the paper."""
+    found = {
+        WHITE: PAPER,
+        **PRINT_GREYS,
+        theme.tint_light: colours.tint_light,
+        theme.tint_border: colours.tint_border,
+        theme.ink: colours.ink,
+        theme.accent: colours.accent,
+        theme.primary: colours.primary,
+    }
+    return {channels(colour): cmyk for colour, cmyk in found.items()}
+
+
 def process_colour(colour: str) -> Cmyk:
     """A brand colour in CMYK: the value given in PROCESS_COLOURS, else a naive conversion (no profile: add the
     printer's value to PROCESS_COLOURS for a new brand colour)."""
     if (given := PROCESS_COLOURS.get(colour.lower())) is not None:
         return given
-    value = colour.removeprefix("#")
-    r, g, b = (int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    r, g, b = (channel / 255 for channel in channels(colour))
     k = 1 - max(r, g, b)
     if k >= 1:
         return (0, 0, 0, 100)
@@ -157,10 +171,18 @@ def mix(colour: str, other: str, share: float) -> str:
     return "#" + "".join(f"{_to_byte(_encode(c))}" for c in _linear_from_oklab(mixed))
 
 
+def channels(colour: str) -> tuple[int, int, int]:
+    """A colour's sRGB channels, 0…255, from `#rrggbb` or `#rgb`."""
+    value = colour.removeprefix("#")
+    if len(value) == 3:
+        value = "".join(2 * digit for digit in value)
+    red, green, blue = (int(value[i : i + 2], 16) for i in (0, 2, 4))
+    return (red, green, blue)
+
+
 def _rgb(colour: str) -> tuple[float, float, float]:
     """sRGB channels in 0…1, linearised."""
-    value = colour.removeprefix("#")
-    return _vec3([_decode(int(value[i : i + 2], 16) / 255) for i in (0, 2, 4)])
+    return _vec3([_decode(channel / 255) for channel in channels(colour)])
 
 
 def _decode(c: float) -> float:

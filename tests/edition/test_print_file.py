@@ -9,7 +9,7 @@ import pikepdf
 import pytest
 
 from flows.edition.render import print_file
-from flows.edition.theme import PrintColours, Theme, process_colour, screen
+from flows.edition.theme import PrintColours, Theme, channels, press_plates, process_colour, screen
 
 
 @pytest.mark.parametrize(("pages", "blanks"), [(32, 0), (44, 0), (45, 3), (46, 2), (47, 1), (1, 3)])
@@ -34,11 +34,11 @@ def test_a_brand_colour_not_in_the_table_gets_a_plain_conversion():
 
 def test_the_themes_colours_as_drawn_become_the_printers_cmyk():
     theme = Theme.from_brand("#00467f", "#d4006e")
-    found = print_file.plates(theme)
+    found = press_plates(theme, PrintColours.from_brand(theme.primary, theme.accent))
     assert found[(0x00, 0x46, 0x7F)] == (96, 61, 0, 35) and found[(0xD4, 0x00, 0x6E)] == (0, 98, 11, 10)
     assert found[(255, 255, 255)] == (0, 0, 0, 0)  # white is the paper: no ink
     assert found[(0x55, 0x55, 0x55)] == (0, 0, 0, 85) and found[(0x1D, 0x1D, 0x1B)] == (0, 0, 0, 100)
-    assert found[print_file._rgb(theme.tint_light)] == (6, 4, 0, 2)
+    assert found[channels(theme.tint_light)] == (6, 4, 0, 2)
 
 
 def _page(width: float = 200, height: float = 300) -> pikepdf.Pdf:

@@ -6,7 +6,7 @@ are the brochure's by construction (bleed adds paper outside the A4 page, it doe
 Binding them for the press changes what surrounds and colours the pages, never where anything stands:
 
 - colours: the theme's colours (brand colours, their tints, the text's ink, the greys of secondary text,
-  white paper) become the printer's CMYK values (theme.PrintColours, written as DeviceCMYK, which the CMYK
+  white paper) become the printer's CMYK values (theme.press_plates, written as DeviceCMYK, which the CMYK
   output intent characterises); every other RGB colour — the logo, a chart's lighter series — is made
   ICC-based sRGB, which PDF/X-4 accepts (device-independent colour, converted by the printer's
   RIP), instead of DeviceRGB, which it does not with a CMYK output intent;
@@ -36,7 +36,7 @@ from pikepdf import Array, Dictionary, Name, String
 from flows.edition.render.assemble import _import, _srgb_profile
 from flows.edition.render.font_subsets import share_font_subsets
 from flows.edition.render.paginate import PageGroup
-from flows.edition.theme import PAPER, PRINT_GREYS, WHITE, Cmyk, PrintColours, Theme
+from flows.edition.theme import Cmyk, PrintColours, Theme, press_plates
 from flows.edition.wording import words
 
 PDFX_VERSION = "PDF/X-4"
@@ -50,34 +50,12 @@ SIGNATURE = 4  # pages per folded sheet of a saddle-stitched brochure
 # by the wording file, `pdf.condition_impression`)
 OUTPUT_CONDITION = "FOGRA39"
 _SRGB = Name("/FirSRGB")
-Rgb = tuple[int, int, int]
+Rgb = tuple[int, int, int]  # sRGB channels, 0…255
 
 
 def blank_pages(pages: int) -> int:
     """How many blank pages make `pages` a multiple of 4."""
     return -pages % SIGNATURE
-
-
-def plates(theme: Theme) -> dict[Rgb, Cmyk]:
-    """The theme's colours as the brochure draws them (8-bit RGB) → their CMYK values for the press."""
-    colours = PrintColours.from_brand(theme.primary, theme.accent)
-    found = {
-        WHITE: PAPER,
-        **{grey: cmyk for grey, cmyk in PRINT_GREYS.items()},
-        theme.tint_light: colours.tint_light,
-        theme.tint_border: colours.tint_border,
-        theme.ink: colours.ink,
-        theme.accent: colours.accent,
-        theme.primary: colours.primary,
-    }
-    return {_rgb(colour): cmyk for colour, cmyk in found.items()}
-
-
-def _rgb(colour: str) -> Rgb:
-    value = colour.removeprefix("#")
-    if len(value) == 3:
-        value = "".join(2 * digit for digit in value)
-    return (int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16))
 
 
 def bind(
@@ -86,6 +64,7 @@ def bind(
     """One PDF/X-4 file from the brochure's laid-out groups: its pages, the blank ones before the back
     cover, each page's bleed painted, the theme's colours in CMYK and the others ICC-based sRGB, the CMYK
     output intent with its `profile`, one font subset per style, dates fixed to `created`."""
+    colours = PrintColours.from_brand(theme.primary, theme.accent)
     out = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(group.pdf)) for group in groups]
     try:
@@ -102,7 +81,6 @@ def bind(
         for source in sources:
             source.close()
     names = [name for group in groups for name in (group.names or ("",) * group.pages)]
-    colours = PrintColours.from_brand(theme.primary, theme.accent)
     for page, name in zip(out.pages, names, strict=True):
         for key in ("/Annots", "/StructParents", "/Tabs"):
             if key in page.obj:
@@ -112,7 +90,7 @@ def bind(
     _insert_blank_pages(out, blank_pages(len(out.pages)))
     out.Root.OutputIntents = Array([output_intent(out, profile)])
     srgb = out.make_indirect(Array([Name.ICCBased, out.make_stream(_srgb_profile(), N=3)]))
-    make_press_colours(out, srgb, plates(theme))
+    make_press_colours(out, srgb, press_plates(theme, colours))
     registration = _registration_colour(out)
     for page in out.pages:
         add_marks(out, page, registration)
