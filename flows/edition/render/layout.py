@@ -44,6 +44,17 @@ def _allowed_fetcher(roots: list[Path]) -> Any:  # a weasyprint.URLFetcher (Weas
     return LockedFetcher()
 
 
+def _weasyprint_logger() -> logging.Logger:
+    """WeasyPrint's logger, heard only through the collector each layout attaches: what it says reaches the
+    user once, in the build's report (« [mise en page] … »), never as a line in English from Prefect's console
+    handler (the warm-up page's unset colour used to print one in every build's terminal)."""
+    logger = logging.getLogger("weasyprint")
+    if logger.propagate:
+        logger.propagate = False
+        logger.addHandler(logging.NullHandler())  # no handler at all would send it to logging's last resort
+    return logger
+
+
 class _LogCollector(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -76,7 +87,7 @@ def lay_out_pages(
         # fontconfig once, not once per group (same PDF bytes, measured).
         _LAYOUT.fonts = FontConfiguration()
     collector = _LogCollector()
-    logger = logging.getLogger("weasyprint")
+    logger = _weasyprint_logger()
     logger.addHandler(collector)
     try:
         source = HTML(string=document_html, base_url=str(base_dir) + "/", url_fetcher=_allowed_fetcher(allowed_roots))
