@@ -3,13 +3,16 @@ value; the rules moved out of the flow's body (who launched a build, the files' 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 from flows import paths
 from flows.edition.ingest.meta import EditionMeta
@@ -34,6 +37,13 @@ def test_the_graph_is_declared_in_order_and_each_value_made_once():
     assert {step.part.run_name for step in graph.GRAPH if step.part} == {"chart-{key}", "pages-{first}"}
     broken = graph.check_order((graph.STEPS["html"], graph.STEPS["charts"], graph.STEPS["charts"]))
     assert "html lit charts avant qu'il soit fait" in broken and "charts fait deux fois" in broken
+    # While a worker draws the charts, the build's own process lays out the brochure's groups before the first.
+    assert graph.CHART.meanwhile == "brochure" and graph.STEPS["brochure"].early is nodes.early_brochure
+    without = tuple(dataclasses.replace(s, early=None) if s.output == "brochure" else s for s in graph.GRAPH)
+    assert graph.check_order(without) == ["charts : brochure n'a pas de parties à faire plus tôt"]
+    late = [s for s in graph.GRAPH if s.output != "revision"]
+    late.insert([s.output for s in late].index("html"), graph.STEPS["revision"])
+    assert graph.check_order(late) == ["brochure (plus tôt) lit revision avant qu'il soit fait"]
 
 
 def test_check_runs_the_graph_only_up_to_the_report():
@@ -185,3 +195,31 @@ def test_the_preview_s_revision_number_is_the_build_s_after_a_pending_draft_too(
     unchanged = {"revisions": [{**every["revisions"][1], "inputs_digest": revisions.inputs_digest({"x": "y"})}]}
     assert build.decision(unchanged, {"x": "y"}).revision == 3
     assert build.decision(None, {"x": "y"}).revision == 1
+
+
+def test_the_early_groups_of_the_real_brochure_are_the_first_it_lays_out(inputs_copy):
+    """2024: with its charts pending, the brochure's groups before the first chart (cover, the « en actions »
+    part, the « en chiffres » opener) are the very documents the real brochure's layout asks for first. A
+    stand-in layout (one page per group) keeps it fast: the documents are what is compared."""
+    from flows.edition.ingest.snapshot import read_snapshot
+    from flows.edition.render import paginate
+
+    snapshot = read_snapshot(inputs_copy, "hauts-de-france", 2024)
+    decision = revisions.decide(None, snapshot.edition.checksums, None, revisions.MANUAL)
+    values = graph.run(
+        {"snapshot": snapshot, "environ": {}, "published": None, "decision": decision}, graph.call, "html"
+    )
+    early: list[str] = []
+    asked: list[str] = []
+
+    def one_page(documents: list[str]) -> Callable[[str, tuple[str, ...], int], paginate.PageGroup]:
+        def lay_out(document: str, stubs: tuple[str, ...], first: int) -> paginate.PageGroup:
+            documents.append(document)
+            return paginate.PageGroup(b"", 1, dict.fromkeys(re.findall(r' id="([^"]+)"', document), 0), [], stubs)
+
+        return lay_out
+
+    laid = nodes.early_brochure(**graph.arguments(nodes.early_brochure, values), each=one_page(early))
+    paginate.paginate(values["html"], one_page(asked))
+    assert laid == len(early) == 8 and asked[:8] == early
+    assert nodes.CHART_PENDING not in "".join(early) and "data:image/svg+xml" in asked[8]

@@ -50,9 +50,10 @@ class Part:
     function: Callable[..., Any]
     key: Callable[..., str]  # names a part within one run (to find a part computed ahead)
     # Workers that loaded what a part needs before their first job (workers.py's `warm`) take every part
-    # known ahead, the first included, while the runner's own process loads `meanwhile` (its next step's needs).
+    # known ahead, the first included, while the runner's own process makes the early parts of the step
+    # `meanwhile` names (the brochure's groups before its first chart, while the charts are drawn).
     loaded_by: tuple[str, ...] = ()
-    meanwhile: Callable[[], None] | None = None
+    meanwhile: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,9 @@ class Step:
     # Made in a worker process while the runner goes on with the next steps (the build's: its own process lays
     # the brochure's pages out meanwhile), read when a later step needs it.
     aside: bool = False
+    # A fan-out step's parts that can be made before its inputs are all there, from values made earlier:
+    # a function of those values taking `each` as `function` does (made while a step `meanwhile` names it).
+    early: Callable[..., Any] | None = None
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -87,9 +91,7 @@ def _page_key(document: str, stubs: tuple[str, ...], first: int) -> str:
     return f"{first} {' '.join(stubs)} {document}"
 
 
-CHART = Part(
-    "chart", "chart-{key}", work.draw_chart, _chart_key, loaded_by=("build", "charts"), meanwhile=work.warm_up_pages
-)
+CHART = Part("chart", "chart-{key}", work.draw_chart, _chart_key, loaded_by=("build", "charts"), meanwhile="brochure")
 PAGES = Part("lay-out-pages", "pages-{first}", work.lay_out_group, _page_key)
 
 GRAPH: tuple[Step, ...] = (
@@ -99,15 +101,15 @@ GRAPH: tuple[Step, ...] = (
     Step("prepared", nodes.prepared, "prepare"),
     Step("report", nodes.report),
     Step("valid", nodes.valid),
+    Step("revision", nodes.revision),
     Step("chart_jobs", nodes.chart_jobs),
     Step("charts", nodes.charts, part=CHART, plan=lambda chart_jobs: list(chart_jobs)),
-    Step("revision", nodes.revision),
     Step("html", nodes.html, "render-html"),
     # The web edition and the data package need no page: made aside while the brochure's pages are laid out.
     Step("web_page", nodes.web_page, "render-web", aside=True),
     Step("data", nodes.data, "data-package", cached=False, aside=True),
     Step("print_profile", nodes.print_profile),
-    Step("brochure", nodes.brochure, part=PAGES),
+    Step("brochure", nodes.brochure, part=PAGES, early=nodes.early_brochure),
     Step("print_pdf", nodes.print_pdf_file, "print-pdf", cached=False, aside=True),  # while the PDF is bound
     Step("pdf", nodes.pdf, "bind-pdf", cached=False),
     Step("marked", nodes.marked, "mark-draft", cached=False),
@@ -157,11 +159,20 @@ def call(step: Step, args: dict[str, Any]) -> Any:
 def check_order(steps: Iterable[Step] = GRAPH) -> list[str]:
     """What is wrong with the declaration (none): a value read before any step makes it, made twice."""
     problems, made = [], set(INPUTS)
+    steps = tuple(steps)
+    by_output = {step.output: step for step in steps}
     for step in steps:
         later = [name for name in step.inputs if name not in made]
         if step.plan is not None:
             later += [name for name in parameters(step.plan) if name not in made]
         problems += [f"{step.output} lit {name} avant qu'il soit fait" for name in later]
+        if step.part is not None and step.part.meanwhile is not None:
+            early = getattr(by_output.get(step.part.meanwhile), "early", None)
+            if early is None:
+                problems.append(f"{step.output} : {step.part.meanwhile} n'a pas de parties à faire plus tôt")
+            else:
+                early_later = [name for name in parameters(early) if name not in made]
+                problems += [f"{step.part.meanwhile} (plus tôt) lit {n} avant qu'il soit fait" for n in early_later]
         if step.output in made:
             problems.append(f"{step.output} fait deux fois")
         made.add(step.output)

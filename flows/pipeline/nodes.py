@@ -88,6 +88,24 @@ def charts(chart_jobs: list[Job], each: Each) -> dict[str, DrawnChart]:
     return {job[0]: each(*job) for job in chart_jobs}
 
 
+CHART_PENDING = "data:,fir-chart-pending"  # where a chart not drawn yet would be: its page group waits for it
+
+
+def early_brochure(
+    snapshot: Snapshot,
+    valid: Prepared,
+    chart_jobs: list[Job],
+    revision: record.Revision,
+    address: PrintedAddress,
+    each: Each,
+) -> int:
+    """The brochure's page groups before its first chart, laid out while the charts are drawn: the brochure
+    filled with a placeholder for each chart, laid out up to the first group showing one (render/paginate.py
+    `lay_out_leading`). The same documents `brochure` asks for next, found ready. Returns how many."""
+    pending = {job[0]: DrawnChart(job[0], "", 0.0, CHART_PENDING) for job in chart_jobs}
+    return paginate.lay_out_leading(html(snapshot, valid, pending, revision, address), each, CHART_PENDING)
+
+
 def revision(
     decision: revisions.Decision, published: Manifest | None, snapshot: Snapshot, valid: Prepared
 ) -> record.Revision:

@@ -3,15 +3,18 @@ the code's digest and its own name), each part of a fan-out a task of its own (`
 whose work goes to the build's worker processes; every task reports to `steps.note`.
 
 Parts known ahead (the charts) go to the workers at once, but the first, which the build's own process makes
-meanwhile; the brochure's groups, asked for one after the other by the pagination, are made by the build's
-own process, while the workers make the steps declared `aside` (the web edition, the data package, then the
-print file while the PDF is bound). A part computed ahead is taken, never asked for again, so a cold build's
-tasks are never served from the cache.
+meanwhile — unless the workers loaded what they need already: then the build's own process makes the early
+parts of the step the part names `meanwhile` (the brochure's groups before its first chart). The brochure's
+groups, asked for one after the other by the pagination, are made by the build's own process, while the
+workers make the steps declared `aside` (the web edition, the data package, then the print file while the PDF
+is bound). A part computed ahead is taken, never asked for again, so a cold build's tasks are never served
+from the cache.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -64,6 +67,22 @@ PARTS = {
 }
 
 
+log = logging.getLogger("fir.build")
+
+
+class _Made:
+    """A part made ahead by this process itself (an early part), until a step takes it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self) -> Any:
+        return self.value
+
+    def wait(self) -> None:
+        return None
+
+
 class _Aside:
     """A value a worker process is making (a step made `aside`), until a later step reads it."""
 
@@ -79,7 +98,7 @@ class FlowRun:
     """One run of the graph inside the flow: the parts computed ahead, by step, until they are taken."""
 
     def __init__(self) -> None:
-        self._ahead: dict[str, dict[str, PrefectFuture[Any]]] = {}
+        self._ahead: dict[str, dict[str, PrefectFuture[Any] | _Made]] = {}
         self._lock = threading.Lock()
         self._values: dict[str, Any] = {}
         self._aside: list[PrefectFuture[Any]] = []
@@ -112,8 +131,27 @@ class FlowRun:
             for job in planned if ready else planned[1:]:
                 self._submit(step, job)
             if ready and step.part.meanwhile is not None:
-                step.part.meanwhile()
+                self._early(graph.STEPS[step.part.meanwhile])
         return step.function(**args, each=functools.partial(self._each, step, side_by_side))
+
+    def _early(self, later: graph.Step) -> None:
+        """Make `later`'s early parts here, each its own task as when `later` asks for it, kept until it does.
+        Only time is at stake: a failure here is met again, and reported, when `later` runs."""
+        assert later.early is not None and later.part is not None
+        part = later.part
+
+        def make(*job: Any) -> Any:
+            with workers.here():
+                value = PARTS[later.output](*job)
+            with self._lock:
+                self._ahead.setdefault(later.output, {})[part.key(*job)] = _Made(value)
+            return value
+
+        values = {name: _made(value) for name, value in self._values.items()}
+        try:
+            later.early(**graph.arguments(later.early, values), each=make)
+        except Exception:  # see above: `later` makes again what failed, and says why
+            log.debug("Parties anticipées de %s abandonnées", later.output, exc_info=True)
 
     def _submit(self, step: graph.Step, job: tuple[Any, ...]) -> None:
         assert step.part is not None

@@ -29,7 +29,7 @@ from flows.edition.render.paginate import Brochure, planned_documents
 from flows.edition.validate.missing import IncompleteEdition, Todo
 from flows.pipeline import graph, work
 from flows.pipeline.nodes import ValidationFailed
-from flows.pipeline.workers import POOL_TROUBLE, Workers
+from flows.pipeline.workers import POOL_TROUBLE, WAIT_S, Workers
 from flows.preview import report
 from flows.preview.memo import ChartMemo, DrawChart, LayOut, LayoutMemo
 
@@ -115,6 +115,7 @@ class Previewer:
         self._title = ""
         self._steps: list[tuple[str, float]] = []  # this rebuild's steps and their seconds
         self._since = 0.0  # when the last step timed ended
+        self._values: dict[str, Any] = {}  # the graph's values of the rebuild under way
         self.version = 0
 
     def pdf(self, group: str) -> bytes | None:
@@ -179,6 +180,7 @@ class Previewer:
             "layout_hint": self._plan[1] if self._plan else None,
         }
         self._since = time.perf_counter()
+        self._values = values
         try:
             brochure: Brochure = graph.run(values, self._compute, until="brochure")["brochure"]
         except ValidationFailed as exc:
@@ -200,10 +202,12 @@ class Previewer:
         """One step of the graph, its charts and page groups from the memos (those that changed made in
         the worker processes first, side by side)."""
         if step.output == "charts":
-            drawn = self.charts.computed
-            self._draw_aside(args["chart_jobs"])
+            drawn, laid = self.charts.computed, self.layouts.computed
+            self._draw_aside(args["chart_jobs"], meanwhile=self._plan is None)
             value = step.function(**args, each=self.charts)
-            self._step(f"graphiques ({self.charts.computed - drawn})", self._since)
+            early = self.layouts.computed - laid  # the groups before the first chart, laid out meanwhile
+            also = f", mise en page anticipée ({early} groupe(s))" if early else ""
+            self._step(f"graphiques ({self.charts.computed - drawn}){also}", self._since)
         elif step.output == "brochure":
             laid = self.layouts.computed
             self._lay_out_aside(args["html"])
@@ -215,18 +219,33 @@ class Previewer:
                 self._step(_SHOWN[step.output], self._since)
         return value
 
-    def _draw_aside(self, wanted: list[tuple[Any, ...]]) -> None:
-        """Draw the charts whose data changed in the worker processes, side by side."""
+    def _draw_aside(self, wanted: list[tuple[Any, ...]], meanwhile: bool) -> None:
+        """Draw the charts whose data changed in the worker processes, side by side; `meanwhile` (the first
+        layout, no earlier one to go by), lay out here the brochure's groups before its first chart."""
         jobs = [job for job in wanted if not self.charts.has(ChartMemo.key(*job))]
         if self.workers is None or not jobs:
             return
         try:
-            drawn = self.workers.map(work.draw_chart, jobs)
+            futures = [self.workers.submit(work.draw_chart, *job) for job in jobs]
+            if meanwhile:
+                self._early_pages()
+            drawn = [future.result(timeout=WAIT_S) for future in futures]
         except Exception as exc:  # an optimisation only: the rebuild draws them itself
             self._workers_failed(exc)
             return
         for job, chart in zip(jobs, drawn, strict=True):
             self.charts.put(ChartMemo.key(*job), chart)
+
+    def _early_pages(self) -> None:
+        """The build's early parts of the brochure (pipeline/nodes.py `early_brochure`), laid out here and kept
+        in the memo, where `paginate` finds them. Only time is at stake: a failure is met again, and shown,
+        when the brochure is laid out."""
+        early = graph.STEPS["brochure"].early
+        assert early is not None
+        try:
+            early(**graph.arguments(early, self._values), each=self.layouts.ahead)
+        except Exception:  # see above
+            log.debug("Mise en page anticipée abandonnée", exc_info=True)
 
     def _workers_failed(self, exc: Exception) -> None:
         if isinstance(exc, POOL_TROUBLE):

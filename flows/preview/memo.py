@@ -59,6 +59,13 @@ class LayoutMemo(Memo[PageGroup]):
     def __call__(self, document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
         return self.get(self.key(document, stubs), lambda: self._lay_out(document, stubs, first))
 
+    def ahead(self, document: str, stubs: tuple[str, ...], first: int) -> PageGroup:
+        """Lay out a group before `paginate` asks for it (kept like one from a worker: pruned if never asked)."""
+        key = self.key(document, stubs)
+        if not self.has(key):
+            self.put(key, self._lay_out(document, stubs, first))
+        return self._values[key]
+
     @staticmethod
     def key(document: str, stubs: tuple[str, ...]) -> str:
         return _digest(document, *stubs)

@@ -172,3 +172,19 @@ def test_with_the_right_numbers_as_hint_every_group_is_laid_out_once_and_a_wrong
     for wrong in ({"a": 9, "b": 1, "z": 2}, {"b": 6}):  # wrong pages; the sommaire's « a » missing: it waits
         again = paginate.paginate(html, FakeLayout(), wrong)
         assert [g.pdf for g in again.groups] == [g.pdf for g in plain.groups], wrong
+
+
+def test_the_leading_groups_are_those_paginate_asks_for_first_up_to_the_first_that_holds_the_mark():
+    """Laid out while the charts are drawn: the groups before the first holding the placeholder, at the
+    pages paginate's first pass gives them (the sommaire waits, one page assumed), and nothing after."""
+    mark = "data:,pending"
+    final = _html(_group("cover", 1), _toc("a", "c"), _group("a", 3, "a"), _group("c", 2, "c") + "<img src='chart'>")
+    early = final.replace("<img src='chart'>", f"<img src='{mark}'>")
+    ahead = FakeLayout()
+    assert paginate.lay_out_leading(early, ahead, mark) == 2
+    assert ahead.calls == [("cover", 1), ("a", 3)]
+    asked = FakeLayout()
+    paginate.paginate(final, asked)
+    assert asked.calls[:2] == ahead.calls  # the very documents: found done (memo, ahead), not laid out again
+    in_head = early.replace("</head>", f"<style>.chart {{ background: url('{mark}'); }}</style></head>", 1)
+    assert paginate.lay_out_leading(in_head, FakeLayout(), mark) == 0  # every group's document holds it

@@ -133,6 +133,26 @@ def planned_documents(
     return planned
 
 
+def lay_out_leading(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup], until: str) -> int:
+    """Lay out, one after the other, the groups before the first whose body holds `until`, as `paginate`'s
+    first pass without a hint asks for them (the groups with page references wait, assumed one page long):
+    the brochure's groups before its first chart, from a document whose charts are placeholders, laid out
+    while the charts are drawn. A group that turns out different in the real document is a document
+    `paginate` does not ask for: nothing is taken that should not be. Returns how many were laid out."""
+    head, bodies, tail = split(html)
+    first_page, laid = 1, 0
+    for body in bodies:
+        if until in head or until in body:
+            break
+        if PAGE_REF.search(body) or PAGES_REF.search(body):
+            first_page += ASSUMED_PAGES
+            continue
+        document, stubs = group_document(head, body, tail, first_page, {})
+        first_page += lay_out(document, stubs, first_page).pages
+        laid += 1
+    return laid
+
+
 def paginate(
     html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup], hint: Mapping[str, int] | None = None
 ) -> Brochure:
