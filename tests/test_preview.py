@@ -94,9 +94,9 @@ def test_a_saved_sentence_lays_out_one_group_and_a_broken_figure_keeps_the_last_
 
 def test_worker_processes_lay_out_what_a_save_changed_as_the_rebuild_itself_would(inputs_copy: Path, caplog):
     """1 000 € moved between two thematics changes their table, a chart and the pages of both charts and the
-    descriptions: with worker processes those are drawn and laid out by them, side by side, the rebuild
-    itself laying out nothing; put back, the pages are byte for byte those the rebuild laid out alone. A worker
-    killed: the preview goes on without them."""
+    descriptions: with worker processes the chart is drawn by them and the two groups laid out side by side, the
+    longer (38-41) by the rebuild itself, the other by a worker; put back, the pages are byte for byte those the
+    rebuild laid out alone. A worker killed: the preview goes on without them."""
     laid_here: list[int] = []
     drawn_here: list[str] = []
 
@@ -121,7 +121,7 @@ def test_worker_processes_lay_out_what_a_save_changed_as_the_rebuild_itself_woul
         thematics.write_text(moved, encoding="utf-8")
         second = previewer.rebuild()
         assert second.status == OK, second.problems
-        assert laid_here == [] and drawn_here == []  # all of it done by the workers
+        assert laid_here == [38] and drawn_here == []  # the longer group here, the rest by the workers
         # the pages whose text changed in the two groups laid out again (35-37: the spending, the table and the
         # chart after it; 38-41: the subset chart, the descriptions, the history): the table's first page and the
         # descriptions' first page. The chart's bars moved by 0,02 %: its labels and page text are the same.
@@ -134,16 +134,21 @@ def test_worker_processes_lay_out_what_a_save_changed_as_the_rebuild_itself_woul
             p.key for p in first.pages if p.number in untouched
         ]
         thematics.write_text(original, encoding="utf-8")
+        laid_here.clear()
         third = previewer.rebuild()
-        assert third.status == OK and laid_here == []
+        assert third.status == OK and laid_here == [38]  # laid out again (the memo keeps one rebuild), side by side
         assert third.pages == first.pages  # the same PDFs (keys are their SHA-256) and texts
 
         os.kill(workers.pids()[0], signal.SIGKILL)  # a worker killed (out of memory, say): the preview goes on
         action = inputs_copy / REGION / "2024" / ACTION
         action.write_text(action.read_text(encoding="utf-8").replace("centres", "centres (sic)", 1), encoding="utf-8")
+        cpts = inputs_copy / REGION / "2024" / "texts/actions/p2-cpts.md"
+        cpts.write_text(cpts.read_text(encoding="utf-8").replace("7 CPTS", "7 CPTS (sic)", 1), encoding="utf-8")
+        laid_here.clear()
         with caplog.at_level(logging.WARNING, logger="fir.preview"):
             fourth = previewer.rebuild()
-        assert fourth.status == OK and laid_here == [6]  # its group (pages 6-10), laid out by the rebuild itself
+        # its group (pages 6-10) and part 2's (11-23): the pool found broken at once, both laid out here, in order
+        assert fourth.status == OK and laid_here == [6, 11]
         assert previewer.workers is None and "l'aperçu continue sans eux" in caplog.text
     finally:
         workers.close()

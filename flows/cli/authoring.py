@@ -78,7 +78,7 @@ def add_preview(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--workers",
         type=int,
         default=None,
-        help="processus qui mettent les pages en page côte à côte (défaut : un par cœur, jusqu'à 4 ; 0 : aucun)",
+        help="processus qui mettent les pages en page côte à côte (défaut : un par cœur moins un ; 0 : aucun)",
     )
     preview.set_defaults(handler=cmd_preview)
 

@@ -147,6 +147,8 @@ class Previewer:
             self._good_at = _now()
             for memo in (self.layouts, self.charts):
                 memo.prune()
+            if self.workers is not None:  # the first pages shown: the workers now load what a layout needs
+                self.workers.warm(work.warm_up_pages)
         self.version += 1
         return Outcome(
             self.version,
@@ -255,9 +257,9 @@ class Previewer:
             log.warning("Échec dans un processus de l'aperçu : reprise ici", exc_info=exc)
 
     def _lay_out_aside(self, html: str) -> None:
-        """Lay out in the worker processes, side by side, the groups whose document changed, at the pages where
-        the last layout put them: `paginate` then finds them done, unless a group changed length (it lays out
-        again, itself, what that moved)."""
+        """Lay out side by side the groups whose document changed — the longest here, the others in the worker
+        processes — at the pages where the last layout put them: `paginate` then finds them done, unless a group
+        changed length (it lays out again, itself, what that moved)."""
         if self.workers is None or self._plan is None:
             return
         planned = planned_documents(html, *self._plan)
@@ -267,13 +269,15 @@ class Previewer:
         length, first = {}, 1  # pages of the group starting at each page, in the last layout
         for count in self._plan[0]:
             length[first], first = count, first + count
-        jobs.sort(key=lambda job: -length[job[2]])  # the longest first: the others share the other workers
+        jobs.sort(key=lambda job: -length[job[2]])  # the longest here, the others shared by the workers
         try:
-            done = self.workers.map(work.lay_out_preview, jobs)
+            futures = [self.workers.submit(work.lay_out_preview, *job) for job in jobs[1:]]
+            self.layouts.ahead(*jobs[0])
+            done = [future.result(timeout=WAIT_S) for future in futures]
         except Exception as exc:  # an optimisation only: paginate lays them out itself (and meets the same bug)
             self._workers_failed(exc)
             return
-        for (document, stubs, _), group in zip(jobs, done, strict=True):
+        for (document, stubs, _), group in zip(jobs[1:], done, strict=True):
             self.layouts.put(LayoutMemo.key(document, stubs), group)
 
 
