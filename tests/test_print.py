@@ -74,8 +74,9 @@ EDITIONS = [(2018, 1), (2024, 1), (2024, 2)]
 
 def test_a_build_without_worker_processes_makes_the_same_files(outputs, tmp_path):
     """The charts, the web edition, the data package and the print file are made in a worker process (and the
-    brochure's pages in the build's own): with none (`FIR_WORKERS=0`), the brochure, its archival copy and the
-    print file of 2018 are the same, byte for byte."""
+    brochure's pages in the build's own, those before the first chart while the charts are drawn): with none
+    (`FIR_WORKERS=0`, nothing laid out early), the brochure, its archival copy and the print file of 2018 are the
+    same, byte for byte."""
     alone = tmp_path / "outputs"
     fir_build(2018, alone, paths.INPUTS_DIR, env={**os.environ, "FIR_WORKERS": "0"})
     folder = Path("hauts-de-france") / "2018" / "revisions" / "r1"
