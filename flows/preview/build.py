@@ -272,9 +272,13 @@ class Previewer:
         jobs.sort(key=lambda job: -length[job[2]])  # the longest here, the others shared by the workers
         try:
             futures = [self.workers.submit(work.lay_out_preview, *job) for job in jobs[1:]]
-            self.layouts.ahead(*jobs[0])
+        except Exception as exc:  # an optimisation only: paginate lays them out itself
+            self._workers_failed(exc)
+            return
+        self.layouts.ahead(*jobs[0])  # this process's share: what goes wrong here is the rebuild's own
+        try:
             done = [future.result(timeout=WAIT_S) for future in futures]
-        except Exception as exc:  # an optimisation only: paginate lays them out itself (and meets the same bug)
+        except Exception as exc:  # paginate lays them out itself (and meets the same bug)
             self._workers_failed(exc)
             return
         for (document, stubs, _), group in zip(jobs[1:], done, strict=True):
