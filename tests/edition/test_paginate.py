@@ -188,3 +188,20 @@ def test_the_leading_groups_are_those_paginate_asks_for_first_up_to_the_first_th
     assert asked.calls[:2] == ahead.calls  # the very documents: found done (memo, ahead), not laid out again
     in_head = early.replace("</head>", f"<style>.chart {{ background: url('{mark}'); }}</style></head>", 1)
     assert paginate.lay_out_leading(in_head, FakeLayout(), mark) == 0  # every group's document holds it
+
+
+def test_the_erratum_does_not_wait_the_sommaire_gets_its_page_at_once_and_nothing_is_laid_out_twice():
+    """A first correction: the erratum, in the last group of content, lists where the figure is printed, and
+    the sommaire names the erratum's page. The erratum's group is laid out in the first pass (its list needs
+    only earlier pages), so the back cover is laid out at its real page and the sommaire once, in two passes."""
+    layout = FakeLayout()
+    last = _group("last", 3, "b").replace("</section>", '<p class="erratum" id="err">@@pages:a@@</p></section>')
+    html = _html(_group("cover", 1), _toc("a", "b", "err"), _group("one", 3, "a"), last, _group("back", 1, "z"))
+    brochure = paginate.paginate(html, layout)
+    assert layout.calls == [("cover", 1), ("one", 3), ("last", 6), ("back", 9), ("toc", 2)]
+    assert brochure.passes == 2 and brochure.page_numbers == {"a": 3, "b": 6, "err": 6, "z": 9}
+    # a group whose anchors no one needs, or that prints a number not known yet, still waits
+    _, bodies, _ = paginate.split(html)
+    assert paginate._waits(bodies[1], {"a", "b", "err"}, {}) and not paginate._waits(bodies[3], {"err"}, {"a": 3})
+    early = FakeLayout()
+    assert paginate.lay_out_leading(html, early, "never-there") == 4 and early.calls == layout.calls[:4]

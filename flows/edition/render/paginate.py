@@ -9,7 +9,9 @@ by the template) are filled in once the other groups are laid out: the groups th
 wait, assumed one page long, and are laid out once with the real numbers; if that moves anything (a
 sommaire longer than a page), again until nothing moves. A group may name pages of its own anchors: the
 erratum shares the last group of content (so that it follows the last page of content), and its page list
-may name that group's pages, found by a further pass. Given the numbers another layout of the same pages
+may name that group's pages, found by a further pass. The erratum does not wait: the sommaire needs its
+page, and its lists may leave out what is not known yet, so it is laid out in the first pass (the groups
+after it in place, the sommaire with every number at once). Given the numbers another layout of the same pages
 found (`hint`: the published brochure's, for the print file; the last one, for the preview), no group
 waits and each is laid out once when they are right. A group whose document has not changed is not laid
 out again (memoised here within a run, cached by Prefect across runs).
@@ -133,22 +135,41 @@ def planned_documents(
     return planned
 
 
+def _waits(body: str, needed: set[str], found: Mapping[str, int]) -> bool:
+    """Whether a group waits, in a first pass without a hint, for the page numbers it prints: one with page
+    references does, unless others need the pages of its own anchors and every single number it prints is
+    known already (the erratum, which shares the last group of content: its page lists may leave out what is
+    not known yet, and the sommaire then prints the erratum's page at once, the groups after it in place)."""
+    if not (PAGE_REF.search(body) or PAGES_REF.search(body)):
+        return False
+    return not (set(_ID.findall(body)) & needed) or not all(ref in found for ref in PAGE_REF.findall(body))
+
+
+def _note_anchors(found: dict[str, int], group: PageGroup, first_page: int) -> None:
+    for anchor, index_in_group in group.anchors.items():
+        found.setdefault(anchor, first_page + index_in_group)
+
+
 def lay_out_leading(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup], until: str) -> int:
     """Lay out, one after the other, the groups before the first whose body holds `until`, as `paginate`'s
-    first pass without a hint asks for them (the groups with page references wait, assumed one page long):
-    the brochure's groups before its first chart, from a document whose charts are placeholders, laid out
-    while the charts are drawn. A group that turns out different in the real document is a document
+    first pass without a hint asks for them (`_waits`: a group waiting for its numbers is assumed one page
+    long): the brochure's groups before its first chart, from a document whose charts are placeholders, laid
+    out while the charts are drawn. A group that turns out different in the real document is a document
     `paginate` does not ask for: nothing is taken that should not be. Returns how many were laid out."""
     head, bodies, tail = split(html)
+    needed = {ref for body in bodies for ref in PAGE_REF.findall(body)}
     first_page, laid = 1, 0
+    found: dict[str, int] = {}
     for body in bodies:
         if until in head or until in body:
             break
-        if PAGE_REF.search(body) or PAGES_REF.search(body):
+        if _waits(body, needed, found):
             first_page += ASSUMED_PAGES
             continue
-        document, stubs = group_document(head, body, tail, first_page, {})
-        first_page += lay_out(document, stubs, first_page).pages
+        document, stubs = group_document(head, body, tail, first_page, found)
+        group = lay_out(document, stubs, first_page)
+        _note_anchors(found, group, first_page)
+        first_page += group.pages
         laid += 1
     return laid
 
@@ -162,7 +183,8 @@ def paginate(
     as expected (module docstring), used from the first pass when it has every anchor the sommaire needs.
     """
     head, bodies, tail = split(html)
-    referencing = {index for index, body in enumerate(bodies) if PAGE_REF.search(body) or PAGES_REF.search(body)}
+    referencing = any(PAGE_REF.search(body) or PAGES_REF.search(body) for body in bodies)
+    needed = {ref for body in bodies for ref in PAGE_REF.findall(body)}
     memo: dict[str, PageGroup] = {}
     numbers: dict[str, int] | None = None  # None: the first pass, references not known yet
     if hint is not None and all(ref in hint for body in bodies for ref in PAGE_REF.findall(body)):
@@ -171,18 +193,17 @@ def paginate(
         groups: list[PageGroup | None] = []
         first_page = 1
         found: dict[str, int] = {}
-        for index, body in enumerate(bodies):
-            if numbers is None and index in referencing:
+        for body in bodies:
+            if numbers is None and _waits(body, needed, found):
                 groups.append(None)  # laid out once its numbers are known
                 first_page += ASSUMED_PAGES
                 continue
-            document, stubs = group_document(head, body, tail, first_page, numbers or {})
+            document, stubs = group_document(head, body, tail, first_page, found if numbers is None else numbers)
             if document not in memo:
                 memo[document] = lay_out(document, stubs, first_page)
             group = memo[document]
             groups.append(group)
-            for anchor, index_in_group in group.anchors.items():
-                found.setdefault(anchor, first_page + index_in_group)
+            _note_anchors(found, group, first_page)
             first_page += group.pages
         wanted = {ref: found.get(ref) for body in bodies for ref in PAGE_REF.findall(body)}
         required = set(wanted)
