@@ -70,7 +70,7 @@ class Theme:
 
 
 # Print: the printer's inks are cyan, magenta, yellow and black, and WeasyPrint converts no colour, so the
-# print file's binding writes the theme's colours in CMYK (percent of each ink; render/print_file.py `plates`)
+# print file's binding writes the theme's colours in CMYK (percent of each ink; `press_plates` below)
 # wherever the brochure draws them in RGB. The brand colours, given once here: the
 # agency's blue and pink as the FOGRA39 profile renders them (relative colorimetric from sRGB, rounded).
 Cmyk = tuple[int, int, int, int]

@@ -156,6 +156,13 @@ def call(step: Step, args: dict[str, Any]) -> Any:
     return step.function(**args, each=step.part.function)
 
 
+def early(step: Step, values: dict[str, Any], each: Callable[..., Any]) -> Any:
+    """Make `step`'s early parts, each through the runner's `each`, from the values made so far."""
+    if step.early is None:
+        raise ValueError(f"{step.output} n'a pas de parties à faire plus tôt")
+    return step.early(**arguments(step.early, values), each=each)
+
+
 def check_order(steps: Iterable[Step] = GRAPH) -> list[str]:
     """What is wrong with the declaration (none): a value read before any step makes it, made twice."""
     problems, made = [], set(INPUTS)

@@ -137,7 +137,7 @@ class FlowRun:
     def _early(self, later: graph.Step) -> None:
         """Make `later`'s early parts here, each its own task as when `later` asks for it, kept until it does.
         Only time is at stake: a failure here is met again, and reported, when `later` runs."""
-        assert later.early is not None and later.part is not None
+        assert later.part is not None
         part = later.part
 
         def make(*job: Any) -> Any:
@@ -149,7 +149,7 @@ class FlowRun:
 
         values = {name: _made(value) for name, value in self._values.items()}
         try:
-            later.early(**graph.arguments(later.early, values), each=make)
+            graph.early(later, values, make)
         except Exception:  # see above: `later` makes again what failed, and says why
             log.debug("Parties anticipées de %s abandonnées", later.output, exc_info=True)
 

@@ -242,10 +242,8 @@ class Previewer:
         """The build's early parts of the brochure (pipeline/nodes.py `early_brochure`), laid out here and kept
         in the memo, where `paginate` finds them. Only time is at stake: a failure is met again, and shown,
         when the brochure is laid out."""
-        early = graph.STEPS["brochure"].early
-        assert early is not None
         try:
-            early(**graph.arguments(early, self._values), each=self.layouts.ahead)
+            graph.early(graph.STEPS["brochure"], self._values, self.layouts.ahead)
         except Exception:  # see above
             log.debug("Mise en page anticipée abandonnée", exc_info=True)
 

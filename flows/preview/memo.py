@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 import polars as pl
 
 from flows.edition.charts.data import DrawnChart
+from flows.edition.render import paginate
 from flows.edition.render.paginate import PageGroup
 
 T = TypeVar("T")
@@ -46,7 +47,7 @@ class Memo(Generic[T]):
         self._used = set()
 
 
-LayOut = Callable[[str, tuple[str, ...], int], PageGroup]
+LayOut = paginate.LayOut  # how a group of pages is laid out (render/paginate.py)
 
 
 class LayoutMemo(Memo[PageGroup]):

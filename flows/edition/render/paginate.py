@@ -145,38 +145,55 @@ def _waits(body: str, needed: set[str], found: Mapping[str, int]) -> bool:
     return not (set(_ID.findall(body)) & needed) or not all(ref in found for ref in PAGE_REF.findall(body))
 
 
-def _note_anchors(found: dict[str, int], group: PageGroup, first_page: int) -> None:
-    for anchor, index_in_group in group.anchors.items():
-        found.setdefault(anchor, first_page + index_in_group)
+LayOut = Callable[[str, tuple[str, ...], int], PageGroup]
 
 
-def lay_out_leading(html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup], until: str) -> int:
+def _one_pass(
+    head: str,
+    bodies: list[str],
+    tail: str,
+    numbers: dict[str, int] | None,
+    lay_out: LayOut,
+    until: str | None = None,
+) -> tuple[list[PageGroup | None], dict[str, int]]:
+    """One pass over the groups in order, each at the page after the last of the one before: their layouts
+    (None for a group waiting for its numbers, assumed one page long) and the anchors' pages found. `numbers`:
+    the page references' numbers, None on a first pass without a hint (a group then prints those found so
+    far, `_waits`). `until`: stop before the first group whose body holds it."""
+    needed = {ref for body in bodies for ref in PAGE_REF.findall(body)}
+    groups: list[PageGroup | None] = []
+    found: dict[str, int] = {}
+    first_page = 1
+    for body in bodies:
+        if until is not None and until in body:
+            break
+        if numbers is None and _waits(body, needed, found):
+            groups.append(None)  # laid out once its numbers are known
+            first_page += ASSUMED_PAGES
+            continue
+        document, stubs = group_document(head, body, tail, first_page, found if numbers is None else numbers)
+        group = lay_out(document, stubs, first_page)
+        groups.append(group)
+        for anchor, index_in_group in group.anchors.items():
+            found.setdefault(anchor, first_page + index_in_group)
+        first_page += group.pages
+    return groups, found
+
+
+def lay_out_leading(html: str, lay_out: LayOut, until: str) -> int:
     """Lay out, one after the other, the groups before the first whose body holds `until`, as `paginate`'s
     first pass without a hint asks for them (`_waits`: a group waiting for its numbers is assumed one page
     long): the brochure's groups before its first chart, from a document whose charts are placeholders, laid
     out while the charts are drawn. A group that turns out different in the real document is a document
     `paginate` does not ask for: nothing is taken that should not be. Returns how many were laid out."""
     head, bodies, tail = split(html)
-    needed = {ref for body in bodies for ref in PAGE_REF.findall(body)}
-    first_page, laid = 1, 0
-    found: dict[str, int] = {}
-    for body in bodies:
-        if until in head or until in body:
-            break
-        if _waits(body, needed, found):
-            first_page += ASSUMED_PAGES
-            continue
-        document, stubs = group_document(head, body, tail, first_page, found)
-        group = lay_out(document, stubs, first_page)
-        _note_anchors(found, group, first_page)
-        first_page += group.pages
-        laid += 1
-    return laid
+    if until in head:
+        return 0
+    groups, _ = _one_pass(head, bodies, tail, None, lay_out, until)
+    return sum(group is not None for group in groups)
 
 
-def paginate(
-    html: str, lay_out: Callable[[str, tuple[str, ...], int], PageGroup], hint: Mapping[str, int] | None = None
-) -> Brochure:
+def paginate(html: str, lay_out: LayOut, hint: Mapping[str, int] | None = None) -> Brochure:
     """Lay out every group at its page number; fill the page references; repeat until stable.
 
     `lay_out(document, stubs, first_page)` lays out one group's standalone document. `hint`: the anchors' pages
@@ -184,27 +201,18 @@ def paginate(
     """
     head, bodies, tail = split(html)
     referencing = any(PAGE_REF.search(body) or PAGES_REF.search(body) for body in bodies)
-    needed = {ref for body in bodies for ref in PAGE_REF.findall(body)}
     memo: dict[str, PageGroup] = {}
+
+    def memoised(document: str, stubs: tuple[str, ...], first_page: int) -> PageGroup:
+        if document not in memo:
+            memo[document] = lay_out(document, stubs, first_page)
+        return memo[document]
+
     numbers: dict[str, int] | None = None  # None: the first pass, references not known yet
     if hint is not None and all(ref in hint for body in bodies for ref in PAGE_REF.findall(body)):
         numbers = dict(hint)
     for passes in range(1, _MAX_PASSES + 1):
-        groups: list[PageGroup | None] = []
-        first_page = 1
-        found: dict[str, int] = {}
-        for body in bodies:
-            if numbers is None and _waits(body, needed, found):
-                groups.append(None)  # laid out once its numbers are known
-                first_page += ASSUMED_PAGES
-                continue
-            document, stubs = group_document(head, body, tail, first_page, found if numbers is None else numbers)
-            if document not in memo:
-                memo[document] = lay_out(document, stubs, first_page)
-            group = memo[document]
-            groups.append(group)
-            _note_anchors(found, group, first_page)
-            first_page += group.pages
+        groups, found = _one_pass(head, bodies, tail, numbers, memoised)
         wanted = {ref: found.get(ref) for body in bodies for ref in PAGE_REF.findall(body)}
         required = set(wanted)
         wanted |= {
