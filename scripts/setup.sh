@@ -62,3 +62,9 @@ if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stam
   .venv/bin/pip install -q --disable-pip-version-check -e '.[dev]'
   touch "$stamp"
 fi
+
+# Our own modules compiled to bytecode now, as pip does for an installed package: installed in editable mode,
+# they would otherwise be compiled by every command wherever Python may not write bytecode (a read-only
+# install, PYTHONDONTWRITEBYTECODE): about 200 modules, 0,3 to 0,4 s before any `fir` command starts its work.
+# Only modules changed since are compiled again.
+.venv/bin/python -m compileall -q flows >/dev/null
