@@ -329,7 +329,8 @@ def _build(
         if not decision.build:
             return _nothing_built(outputs_dir, catalogue, decision, who, where, region, year)
         built_at = dt.datetime.now(TIMEZONE)
-        values = _run_graph(snapshot, manifest, decision, built_at)
+        earlier = history.earlier_pages(catalogue, region, year)  # where a correction's groups were
+        values = _run_graph(snapshot, manifest, decision, built_at, earlier)
         carried, carried_lines = carryover.report_lines(inputs_dir, outputs_dir, edition, create=True)
         report = [*values["report"], *carried_lines]  # carried over from an earlier edition: to confirm
         run_id = str(flow_run.get_id())
@@ -389,7 +390,11 @@ def _build(
 
 
 def _run_graph(
-    snapshot: Snapshot, published: Manifest | None, decision: revisions.Decision, built_at: dt.datetime
+    snapshot: Snapshot,
+    published: Manifest | None,
+    decision: revisions.Decision,
+    built_at: dt.datetime,
+    earlier_pages: dict[str, int] | None,
 ) -> dict[str, Any]:
     """Every value of the build's graph, its charts and page groups made in the build's worker processes."""
     values: dict[str, Any] = {
@@ -399,6 +404,7 @@ def _run_graph(
         "decision": decision,
         "built_at": built_at.isoformat(timespec="seconds"),
         "layout_hint": None,
+        "earlier_pages": earlier_pages,
     }
     run = tasks.FlowRun()
     try:

@@ -41,6 +41,7 @@ class EarlyDecision:
     unchanged: revisions.Decision | None = None
     seconds: tuple[tuple[str, float], ...] = ()  # how long each part took, named as the flow's steps
     report: tuple[str, ...] = ()  # the validation report the latest revision recorded (its inputs are these)
+    revised: bool = False  # the edition has a revision already: the build to come is a correction
 
 
 def decide_early(
@@ -89,7 +90,7 @@ def decide_early(
         except Exception:  # a correction without its reason, a recovery that failed: the full build says it
             return EarlyDecision(warnings, seconds=tuple(timings))
         if decision.build:
-            return EarlyDecision(warnings, seconds=tuple(timings))
+            return EarlyDecision(warnings, seconds=tuple(timings), revised=revisions.latest(history) is not None)
         written = _audit_unchanged(catalogue, who, where, region, year, decision)
         latest = revisions.latest(history)
         report = tuple(latest.get("report", ())) if latest else ()
@@ -157,9 +158,10 @@ def build_from_command_line(
     reason: str | None,
     force: bool,
     timings: Path | None,
-) -> bool:
-    """`fir build` when its inputs are unchanged: says so as the full build does, writes `timings` (the
-    benchmark's) and returns True; False when the full build must run (after saying what a recovery did)."""
+) -> EarlyDecision:
+    """`fir build` when its inputs are unchanged: says so as the full build does and writes `timings` (the
+    benchmark's). Returns what it found: `unchanged` is None when the full build must run (after saying what a
+    recovery did)."""
     from flows.notices import audit
 
     started = time.perf_counter()
@@ -168,11 +170,11 @@ def build_from_command_line(
     for warning in early.warnings:
         print(warning, file=sys.stderr)
     if early.unchanged is None:
-        return False
+        return early
     if early.report:  # the same inputs, the same report: said again, as the build that read them said it
         print("\n".join(early.report) + "\n")
     print(unchanged_message(early.unchanged, outputs, region, year))
     if timings:
         seconds = {**dict(early.seconds), "command": time.perf_counter() - started}
         timings.write_text(json.dumps(seconds), encoding="utf-8")
-    return True
+    return early

@@ -363,3 +363,34 @@ def test_two_builds_of_the_same_inputs_give_byte_identical_pdfs(built, tmp_path)
         first = path(built[2024][0].parent.parent.parent, REGION, 2024).read_bytes()
         second = path(tmp_path / "again", REGION, 2024).read_bytes()
         assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+
+
+def test_a_correction_plans_the_groups_where_the_latest_revision_has_them(real_builds):
+    """A correction's groups are given out at once, each at the page of its first anchor in the latest
+    revision's brochure (its named destinations): for the real 2024 brochure, every group but the sommaire
+    and the back cover (no anchor), at the pages where its layout put them; and these are the very documents
+    `paginate` asks for (a stand-in layout giving each group the pages the real one filled)."""
+    from flows.edition.publish import revisions
+    from flows.edition.render import assemble, paginate
+    from flows.pipeline import graph, nodes
+
+    numbers = assemble.anchor_pages(real_builds[2024][0].read_bytes())
+    snapshot = ingest.read_snapshot(paths.INPUTS_DIR, REGION, 2024)
+    decision = revisions.decide(None, snapshot.edition.checksums, None, revisions.MANUAL)
+    values = {"snapshot": snapshot, "environ": dict(os.environ), "published": None, "decision": decision}
+    html = graph.run(values, graph.call, "html")["html"]
+    planned = nodes.planned_pages(html, numbers)
+    starts = [start for _, _, start in planned]
+    assert starts == [1, 3, 4, 6, 11, 24, 31, 34, 35, 38]
+    # The sommaire (page 2) and the back cover (page 42) have no anchor: one page each.
+    ends = dict(itertools.pairwise(sorted([*starts, 2, 42, 43])))
+
+    def real_pages(document: str, stubs: tuple[str, ...], first: int) -> paginate.PageGroup:
+        ids = [i for i in re.findall(r' id="([^"]+)"', document) if i not in stubs]
+        anchors = {i: numbers[i] - first for i in ids if i in numbers}
+        return paginate.PageGroup(b"", ends[first] - first, anchors, [], stubs)
+
+    asked: list[tuple[str, tuple[str, ...], int]] = []
+    brochure = paginate.paginate(html, lambda *job: asked.append(job) or real_pages(*job))
+    assert brochure.pages == 42 and brochure.page_numbers == numbers
+    assert set(planned) <= set(asked) and len(asked) == 12

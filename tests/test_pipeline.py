@@ -104,6 +104,43 @@ def _loaded(module: str) -> bool:
     return module in sys.modules
 
 
+def _pid_after(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _when_free(pool: workers.Workers) -> None:
+    deadline = time.monotonic() + 30
+    while not pool.free_worker() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def test_a_part_either_may_make_goes_to_a_free_worker_else_here_and_a_correction_s_workers_lay_out(monkeypatch):
+    """A correction's page groups are given out all at once, some found in the cache, others not: each is made
+    by whichever is free first, a worker or the build's own process (`run_shared`). A correction's workers,
+    started by `fir build` with what a layout needs loaded, lay out every group; the build's own process makes
+    the steps made aside while they are busy (`run_aside`)."""
+    monkeypatch.setenv(workers.COUNT_VARIABLE, "1")
+    with workers.for_build() as pool:  # a first build's: plotnine loaded
+        assert pool is not None and not workers.laying_out()
+        worker = pool.submit(os.getpid).result(timeout=120)
+        busy = pool.submit(_pid_after, 1.0)
+        assert workers.run_shared(os.getpid) == os.getpid()  # the worker busy: here
+        assert busy.result(timeout=120) == worker
+        _when_free(pool)
+        assert workers.run_shared(os.getpid) == worker  # the worker free: there
+        assert workers.run_aside(os.getpid) == worker
+    workers.start_early(warm="pages")
+    with workers.for_build() as pool:
+        assert pool is not None and workers.laying_out()
+        worker = pool.submit(os.getpid).result(timeout=120)
+        busy = pool.submit(_pid_after, 1.0)
+        assert workers.run_aside(os.getpid) == os.getpid()  # the worker lays out: the rest here
+        assert workers.run_shared(os.getpid) == worker  # waits for the worker, which has what a layout needs
+        _when_free(pool)
+        assert workers.run_aside(os.getpid) == worker  # the worker free: there
+
+
 def test_the_workers_started_early_are_the_build_s_and_come_with_plotnine_loaded(monkeypatch):
     """`fir build` starts them before importing Prefect: the build takes them, their first chart does not
     wait for plotnine; they do not load WeasyPrint, which only the build's own process uses (its pages)."""

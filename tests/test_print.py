@@ -86,6 +86,25 @@ def test_a_build_without_worker_processes_makes_the_same_files(outputs, tmp_path
         assert (alone / folder / name).read_bytes() == (outputs / folder / name).read_bytes(), name
 
 
+def test_a_correction_whose_workers_lay_out_its_planned_groups_makes_the_same_files_as_one_without(outputs, tmp_path):
+    """The 2024 correction above was built by `fir build` as every correction is: its workers loaded what a
+    layout needs, its groups were given out at the pages of the latest revision, each laid out by a worker or
+    found in the cache, and the web edition and data package made by the build's own process meanwhile. Built
+    again with no worker (`FIR_WORKERS=0`, each group laid out in turn), its brochure, archival copy and print
+    file are the same, byte for byte."""
+    inputs, alone = tmp_path / "inputs", tmp_path / "outputs"
+    shutil.copytree(paths.INPUTS_DIR, inputs)
+    env = {**os.environ, "FIR_WORKERS": "0"}
+    fir_build(2024, alone, inputs, env=env)
+    move_100_000_to_investments(inputs)
+    fir_build(2024, alone, inputs, reason="correction de deux thématiques", env=env)
+    folder = Path("hauts-de-france") / "2024" / "revisions" / "r2"
+    names = sorted(p.name for p in (outputs / folder).glob("*.pdf"))
+    assert len(names) == 3, names
+    for name in names:
+        assert (alone / folder / name).read_bytes() == (outputs / folder / name).read_bytes(), name
+
+
 @pytest.mark.parametrize(("year", "revision"), EDITIONS)
 def test_print_file_is_pdf_x4_with_a_cmyk_output_intent(outputs, year, revision):
     with pikepdf.open(_print_file(outputs, year, revision)) as pdf:

@@ -194,7 +194,7 @@ def test_an_unchanged_build_still_recovers_what_an_interrupted_run_left(publishe
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         done = unchanged.build_from_command_line(REGION, YEAR, inputs, outputs, None, False, None)
-    assert done and "aucune nouvelle révision" in out.getvalue()
+    assert done.unchanged is not None and "aucune nouvelle révision" in out.getvalue()
     assert f"Fichier laissé par une exécution interrompue, supprimé : {left}" in err.getvalue()
     assert not left.exists()
     lines = _audit_lines(outputs)

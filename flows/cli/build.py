@@ -99,16 +99,18 @@ def cmd_confirm(args: argparse.Namespace) -> int:
 
 def _decided_early(args: argparse.Namespace) -> bool:
     """Inputs unchanged: said before Prefect, WeasyPrint or Polars is imported (True). Otherwise the build's
-    worker processes are started now: they load plotnine and WeasyPrint while this process imports Prefect."""
+    worker processes are started now, loading while this process imports Prefect what the build's first parts
+    need: plotnine for a first build's charts, what a layout needs for a correction's pages."""
     from flows import unchanged
 
-    if unchanged.build_from_command_line(
+    early = unchanged.build_from_command_line(
         args.region, args.year, args.inputs, args.outputs, args.reason, args.force, args.timings
-    ):
+    )
+    if early.unchanged is not None:
         return True
     from flows.pipeline import workers
 
-    workers.start_early()
+    workers.start_early(warm="pages" if early.revised else "build")
     return False
 
 

@@ -26,12 +26,16 @@ def _node(step: graph.Step) -> str:
 
 def mermaid() -> str:
     """The graph as a Mermaid flowchart: the inputs, each step (its task, where its function lives), each
-    value it reads, and (dotted) the early parts of a step made while another's parts are."""
+    value it reads, and (dotted) what it reads only to plan its parts, and the early parts of a step made
+    while another's parts are."""
     lines = ["```mermaid", "flowchart TD"]
     lines += [f'    {name}[/"{name}"/]' for name in graph.INPUTS]
     lines += [_node(step) for step in graph.GRAPH]
     for step in graph.GRAPH:
         lines += [f"    {name} --> {step.output}" for name in step.inputs]
+        if step.plan is not None:  # read only to plan the parts made beforehand
+            planned = [name for name in graph.parameters(step.plan) if name not in step.inputs]
+            lines += [f'    {name} -.->|"plan: {_where(step.plan)}"| {step.output}' for name in planned]
         if step.part is not None and step.part.meanwhile is not None:  # made by the runner while the parts are
             early = graph.STEPS[step.part.meanwhile].early
             lines.append(f'    {step.output} -.->|"meanwhile: {_where(early)}"| {step.part.meanwhile}')

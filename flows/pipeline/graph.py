@@ -38,6 +38,7 @@ INPUTS = {
     "decision": "the revision's number and reason (publish/revisions.py decide)",
     "built_at": "when the revision is recorded (the data package's date)",
     "layout_hint": "the anchors' pages of an earlier layout (the preview's last), or none",
+    "earlier_pages": "the anchors' pages in the edition's latest revision (a correction's plan), or none",
 }
 
 
@@ -54,6 +55,9 @@ class Part:
     # `meanwhile` names (the brochure's groups before its first chart, while the charts are drawn).
     loaded_by: tuple[str, ...] = ()
     meanwhile: str | None = None
+    # Parts the runner's own process may make too, when it is free and every worker busy (the page groups a
+    # correction planned: the longest is not known, nor which are in the cache).
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,10 @@ def _page_key(document: str, stubs: tuple[str, ...], first: int) -> str:
 
 
 CHART = Part("chart", "chart-{key}", work.draw_chart, _chart_key, loaded_by=("build", "charts"), meanwhile="brochure")
-PAGES = Part("lay-out-pages", "pages-{first}", work.lay_out_group, _page_key)
+# A group of pages is laid out by whichever is free first, a worker or the runner's own process (`shared`).
+PAGES = Part(
+    "lay-out-pages", "pages-{first}", work.lay_out_group, _page_key, loaded_by=("pages", "charts"), shared=True
+)
 
 GRAPH: tuple[Step, ...] = (
     Step("address", nodes.address),
@@ -109,7 +116,8 @@ GRAPH: tuple[Step, ...] = (
     Step("web_page", nodes.web_page, "render-web", aside=True),
     Step("data", nodes.data, "data-package", cached=False, aside=True),
     Step("print_profile", nodes.print_profile),
-    Step("brochure", nodes.brochure, part=PAGES, early=nodes.early_brochure),
+    # A correction's groups are planned where the latest revision has them: laid out side by side, beforehand.
+    Step("brochure", nodes.brochure, part=PAGES, plan=nodes.planned_pages, early=nodes.early_brochure),
     Step("print_pdf", nodes.print_pdf_file, "print-pdf", cached=False, aside=True),  # while the PDF is bound
     Step("pdf", nodes.pdf, "bind-pdf", cached=False),
     Step("marked", nodes.marked, "mark-draft", cached=False),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.edition.publish import database, store
+from flows.edition.publish import database, revisions, store
 from flows.edition.publish.manifest import Manifest
 
 
@@ -20,3 +20,18 @@ def existing(outputs: Path, region: str, year: int) -> tuple[Manifest | None, Ma
     if not database.catalogue_exists(outputs):
         return None, None
     return read(store.open_catalogue(outputs), region, year)
+
+
+def earlier_pages(catalogue: store.Catalogue, region: str, year: int) -> dict[str, int] | None:
+    """The anchors' pages in the brochure of the edition's latest revision, whatever its status (a correction's
+    groups are planned there, graph.py `earlier_pages`); None without one, or when its file cannot be read: a
+    plan only, never a result."""
+    from flows.edition.render.assemble import anchor_pages
+
+    latest = revisions.latest(catalogue.history(region, year, statuses=None))
+    if latest is None:
+        return None
+    try:
+        return anchor_pages(catalogue.object_file(region, year, latest["pdf"]["sha256"]).read_bytes())
+    except Exception:  # a missing or damaged file: the build lays its groups out one by one
+        return None

@@ -142,6 +142,13 @@ def web_page(
     return page.encode("utf-8")
 
 
+def planned_pages(html: str, earlier_pages: Mapping[str, int] | None) -> list[tuple[str, tuple[str, ...], int]]:
+    """The brochure's groups at the pages where the edition's latest revision has them (render/paginate.py
+    `planned_at_anchors`): what a correction's layout asks for unless a group changed length, laid out side by
+    side beforehand. None for a first build."""
+    return paginate.planned_at_anchors(html, earlier_pages) if earlier_pages else []
+
+
 def brochure(html: str, layout_hint: Mapping[str, int] | None, each: Each) -> Brochure:
     """The brochure's page groups laid out (render/paginate.py); `layout_hint`: the pages an earlier layout
     found, when there is one (the preview's last)."""

@@ -7,8 +7,9 @@ meanwhile — unless the workers loaded what they need already: then the build's
 parts of the step the part names `meanwhile` (the brochure's groups before its first chart). The brochure's
 groups, asked for one after the other by the pagination, are made by the build's own process, while the
 workers make the steps declared `aside` (the web edition, the data package, then the print file while the PDF
-is bound). A part computed ahead is taken, never asked for again, so a cold build's tasks are never served
-from the cache.
+is bound). A correction's groups are planned where its latest revision has them and given all at once: each
+is found in the cache or laid out by whichever is free first, a worker or the build's own process (`shared`).
+A part computed ahead is taken, never asked for again, so a cold build's tasks are never served from the cache.
 """
 
 from __future__ import annotations
@@ -35,12 +36,13 @@ CONTENT = (
 )
 
 
-def _in_workers(function: Callable[..., Any]) -> Callable[..., Any]:
-    """`function`, run in the build's worker processes when there are some (flows/pipeline/workers.py)."""
+def _in_workers(function: Callable[..., Any], run: Callable[..., Any] = workers.run) -> Callable[..., Any]:
+    """`function`, run in the build's worker processes when there are some (flows/pipeline/workers.py), as `run`
+    places it: a part `shared` with the build's own process (`run_shared`), a step made aside (`run_aside`)."""
 
     @functools.wraps(function)
     def pooled(*args: Any, **kwargs: Any) -> Any:
-        return workers.run(functools.partial(function, **kwargs), *args) if kwargs else workers.run(function, *args)
+        return run(functools.partial(function, **kwargs), *args) if kwargs else run(function, *args)
 
     return pooled
 
@@ -56,12 +58,17 @@ def _task(name: str, function: Callable[..., Any], cached: bool, run_name: str |
 
 TASKS = {step.output: _task(step.task, step.function, step.cached) for step in graph.GRAPH if step.task}
 ASIDE = {
-    step.output: _task(step.task, _in_workers(step.function), step.cached)
+    step.output: _task(step.task, _in_workers(step.function, workers.run_aside), step.cached)
     for step in graph.GRAPH
     if step.aside and step.task
 }
 PARTS = {
-    step.output: _task(step.part.task, _in_workers(step.part.function), True, step.part.run_name)
+    step.output: _task(
+        step.part.task,
+        _in_workers(step.part.function, workers.run_shared if step.part.shared else workers.run),
+        True,
+        step.part.run_name,
+    )
     for step in graph.GRAPH
     if step.part
 }
@@ -102,6 +109,7 @@ class FlowRun:
         self._lock = threading.Lock()
         self._values: dict[str, Any] = {}
         self._aside: list[PrefectFuture[Any]] = []
+        self._planned: set[str] = set()  # the steps whose planned parts were given out
 
     def run(self, values: dict[str, Any], until: str | None = None) -> dict[str, Any]:
         self._values = values
@@ -109,6 +117,7 @@ class FlowRun:
         return {name: _made(value) for name, value in values.items()}
 
     def compute(self, step: graph.Step, args: dict[str, Any]) -> Any:
+        self._plan_ahead()
         args = {name: _made(value) for name, value in args.items()}
         if step.output in ASIDE and workers.build_pool() is not None:
             future = ASIDE[step.output].submit(**args)
@@ -119,7 +128,7 @@ class FlowRun:
             return TASKS[step.output](**args) if step.output in TASKS else step.function(**args)
         pool = workers.build_pool()
         side_by_side = pool is not None  # without worker processes, one part after the other
-        if step.plan is not None and side_by_side:
+        if step.plan is not None and side_by_side and step.output not in self._planned:
             key = step.part.key
             planned = step.plan(**graph.arguments(step.plan, {**self._values, **args}))
             with self._lock:
@@ -133,6 +142,21 @@ class FlowRun:
             if ready and step.part.meanwhile is not None:
                 self._early(graph.STEPS[step.part.meanwhile])
         return step.function(**args, each=functools.partial(self._each, step, side_by_side))
+
+    def _plan_ahead(self) -> None:
+        """Give out, as soon as their plan can be made, the planned parts of later steps that either a worker or
+        this process may make (`shared`: a correction's page groups), before the steps made aside meanwhile:
+        the workers take them first."""
+        if workers.build_pool() is None:
+            return
+        for later in graph.GRAPH:
+            if later.part is None or not later.part.shared or later.plan is None or later.output in self._planned:
+                continue
+            names = graph.parameters(later.plan)
+            if all(name in self._values for name in names):
+                self._planned.add(later.output)
+                for job in later.plan(**{name: _made(self._values[name]) for name in names}):
+                    self._submit(later, job)
 
     def _early(self, later: graph.Step) -> None:
         """Make `later`'s early parts here, each its own task as when `later` asks for it, kept until it does.
@@ -167,6 +191,8 @@ class FlowRun:
             future = self._ahead.get(step.output, {}).pop(step.part.key(*job), None)
         if future is not None:
             return future.result()
+        if step.part.shared and workers.laying_out():  # the workers loaded what it needs, not this process
+            return PARTS[step.output](*job)
         with workers.here():  # what is asked for and not made ahead, the build's own process makes
             return PARTS[step.output](*job)
 

@@ -34,6 +34,7 @@ T = TypeVar("T")
 MAX_WORKERS = 4  # beyond, the brochure has too few groups changing at once for more to help
 WAIT_S = 300.0  # a worker that never answers: the work is done here
 PARENT_CHECK_S = 1.0  # how often a worker checks that its owner is still there
+SHARE_POLL_S = 0.02  # a part waiting for a free core looks again (the owner's process may have freed)
 COUNT_VARIABLE = "FIR_WORKERS"  # the number of worker processes of a build (0: none); default one per core
 # The pool itself is unusable (a worker killed, no answer): its owner goes on without it.
 POOL_TROUBLE = (BrokenProcessPool, TimeoutError, OSError)
@@ -81,23 +82,49 @@ class Workers:
         context = multiprocessing.get_context("spawn")
         self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(warm, os.getpid()))
         self._warmed: set[Callable[[], object]] = set()
+        self._busy = 0  # jobs given and not done: the workers are all busy when they are as many
+        self._changed = threading.Condition()
+        self.own = threading.Lock()  # held while the owner's process makes a part itself: one at a time
         for _ in range(count):  # started now, while the figures are prepared
             self._pool.submit(os.getpid)
 
     def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
         """`function` (module-level: the worker imports it) called with `args` in a worker."""
-        return self._pool.submit(function, *args)
+        with self._changed:
+            self._busy += 1
+        try:
+            future = self._pool.submit(function, *args)
+        except BaseException:
+            self._done(None)
+            raise
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[Any] | None) -> None:
+        with self._changed:
+            self._busy -= 1
+            self._changed.notify_all()
+
+    def free_worker(self) -> bool:
+        """Whether a worker has nothing to do (a job given now starts at once)."""
+        with self._changed:
+            return self._busy < self.count
+
+    def wait_for_change(self, seconds: float) -> None:
+        """Until a worker finishes a job, or `seconds` have passed."""
+        with self._changed:
+            self._changed.wait(seconds)
 
     def warm(self, function: Callable[[], object]) -> None:
         """`function` once in each worker, in the background: what its next jobs will need, loaded meanwhile."""
         if function not in self._warmed:
             self._warmed.add(function)
             for _ in range(self.count):
-                self._pool.submit(function)
+                self.submit(function)
 
     def map(self, function: Callable[..., T], jobs: Sequence[tuple[Any, ...]]) -> list[T]:
         """`function(*job)` for each job, side by side, in order."""
-        futures = [self._pool.submit(function, *job) for job in jobs]
+        futures = [self.submit(function, *job) for job in jobs]
         return [future.result(timeout=WAIT_S) for future in futures]
 
     def pids(self) -> list[int]:
@@ -164,12 +191,13 @@ _early: list[Workers] = []  # started by the command line before Prefect is impo
 _UNAVAILABLE = "Construction sans processus de travail ({}) : plus lente"
 
 
-def start_early() -> None:
+def start_early(warm: str = "build") -> None:
     """Start the next build's workers now, before Prefect is imported and the flow run created: they load
-    plotnine (about 1 s of a core) while this process imports Prefect, and are ready for the first chart.
-    The build in this process takes them (`for_build`); stopped at exit if none does."""
+    what its first parts need while this process imports Prefect — plotnine (about 1 s of a core) for the
+    first chart, or ("pages", a correction: its charts are in the cache) what a layout needs. The build in
+    this process takes them (`for_build`); stopped at exit if none does."""
     count = build_count()
-    if count > 0 and not _early and (pool := start_workers(count, _UNAVAILABLE, warm="build")) is not None:
+    if count > 0 and not _early and (pool := start_workers(count, _UNAVAILABLE, warm=warm)) is not None:
         _early.append(pool)
         atexit.register(pool.close)
 
@@ -211,8 +239,50 @@ def run(function: Callable[..., T], *args: Any) -> T:
     """`function(*args)` in a worker of the build's pool, or here when there is none, when it broke (said
     once: the build goes on without it) or inside `here`."""
     pool = build_pool()
-    if pool is None or _here.get():
+    if pool is None:
         return function(*args)
+    if _here.get():
+        with pool.own:
+            return function(*args)
+    return _in_worker(pool, function, *args)
+
+
+def laying_out() -> bool:
+    """Whether the build's workers loaded what a layout needs before their first job (a correction's, started
+    by `fir build`): they lay out its pages, while the build's own process, which did not, makes the rest."""
+    pool = build_pool()
+    return pool is not None and pool.warmed == "pages"
+
+
+def run_shared(function: Callable[..., T], *args: Any) -> T:
+    """As `run`, by whichever is free first: a worker of the build's pool, or the build's own process (one
+    part at a time, while its flow waits for them). For parts given all at once, of which some are found in
+    the cache and others not: no core waits while the others work. Workers that loaded what a layout needs
+    (`laying_out`) take them all: the build's own process would load it first."""
+    pool = build_pool()
+    if pool is None or _here.get() or laying_out():
+        return run(function, *args)
+    while not pool.free_worker():
+        if pool.own.acquire(blocking=False):
+            try:
+                return function(*args)
+            finally:
+                pool.own.release()
+        pool.wait_for_change(SHARE_POLL_S)
+    return _in_worker(pool, function, *args)
+
+
+def run_aside(function: Callable[..., T], *args: Any) -> T:
+    """A step made aside, while the brochure's pages are laid out: in a worker, unless the workers lay the pages
+    out (`laying_out`) and none is free: then in the build's own process, one at a time."""
+    pool = build_pool()
+    if pool is None or not laying_out() or pool.free_worker():
+        return run(function, *args)
+    with pool.own:
+        return function(*args)
+
+
+def _in_worker(pool: Workers, function: Callable[..., T], *args: Any) -> T:
     try:
         return pool.submit(function, *args).result(timeout=WAIT_S)
     except POOL_TROUBLE as exc:

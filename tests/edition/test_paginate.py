@@ -119,10 +119,12 @@ def test_a_reference_to_an_anchor_inside_the_sommaire_itself_is_found_on_a_furth
     assert 'href="#sommaire" data-page="2"' in toc_pdf and 'data-page="3"' in toc_pdf
 
 
-def _paginate_after_planning(html: str, plan: tuple[list[int], dict[str, int]]) -> tuple[paginate.Brochure, list]:
-    """Lay out the planned documents first (as the preview's workers do), then paginate: the brochure, and the
-    groups paginate had to lay out itself."""
-    planned = paginate.planned_documents(html, *plan)
+def _paginate_after_planning(
+    html: str, plan: tuple[list[int], dict[str, int]], planned: list | None = None
+) -> tuple[paginate.Brochure, list]:
+    """Lay out the planned documents first (as the preview's workers do, or `planned`: a correction's), then
+    paginate: the brochure, and the groups paginate had to lay out itself."""
+    planned = paginate.planned_documents(html, *plan) if planned is None else planned
     done = {document: FakeLayout()(document, stubs, start) for document, stubs, start in planned}
     itself = FakeLayout()
     brochure = paginate.paginate(html, lambda d, stubs, start: done[d] if d in done else itself(d, stubs, start))
@@ -145,6 +147,20 @@ def test_the_planned_documents_are_those_paginate_asks_for_when_no_group_changes
     assert moved.page_numbers == {"a": 3, "b": 7}
     assert ("two", 7) in calls and ("toc", 2) in calls  # what moved, laid out again by paginate
     assert paginate.planned_documents(_html(_group("cover", 1)), *plan) == []  # not the same groups
+
+
+def test_a_correction_plans_each_group_at_the_page_of_its_first_anchor_in_the_latest_revision():
+    """A build has no earlier layout of its own, but the latest revision's brochure has its anchors' pages
+    (assemble.anchor_pages): each group at the page of its first anchor, the first at page 1; a group without
+    anchors (the sommaire here) is left to paginate, as one whose references the pages cannot fill."""
+    html = _html(_group("cover", 1), _toc("a", "b"), _group("one", 3, "a", "a2"), _group("two", 2, "b"))
+    first = paginate.paginate(html, FakeLayout())
+    planned = paginate.planned_at_anchors(html, first.page_numbers)
+    assert [start for _, _, start in planned] == [1, 3, 6]
+    again, calls = _paginate_after_planning(html, ([], {}), planned)
+    assert calls == [("toc", 2)] and again.page_numbers == first.page_numbers  # only the sommaire laid out
+    erratum = html.replace('<h2 id="b">b</h2>', '<h2 id="b">b</h2><p data-page="@@page:erratum@@"></p>')
+    assert [start for _, _, start in paginate.planned_at_anchors(erratum, first.page_numbers)] == [1, 3]
 
 
 def test_a_group_whose_page_list_names_its_own_anchors_and_earlier_ones_gets_their_pages():

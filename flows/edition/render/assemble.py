@@ -95,6 +95,21 @@ def merge(groups: list[PageGroup], font_dirs: Sequence[Path] = ()) -> bytes:
     return buffer.getvalue()
 
 
+def anchor_pages(pdf: bytes) -> dict[str, int]:
+    """Each anchor's page number in a bound brochure, from its named destinations (`merge` writes one per
+    anchor): where an earlier revision laid out what a correction lays out again."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        numbers: dict[tuple[int, int], int] = {page.obj.objgen: index + 1 for index, page in enumerate(document.pages)}
+        names = document.Root.get("/Names", Dictionary()).get("/Dests", Dictionary()).get("/Names", Array())
+        found = {}
+        for index in range(0, len(names) - 1, 2):
+            target = names[index + 1]
+            target = target.get("/D", target) if isinstance(target, Dictionary) else target
+            if isinstance(target, Array) and len(target) and target[0].objgen in numbers:
+                found[str(names[index])] = numbers[target[0].objgen]
+        return found
+
+
 def _import(out: pikepdf.Pdf, value: pikepdf.Object) -> pikepdf.Object:
     """Copy a value from another PDF: indirect objects through pikepdf (pages map to the copied pages)."""
     if isinstance(value, pikepdf.Object) and value.is_indirect:

@@ -135,6 +135,26 @@ def planned_documents(
     return planned
 
 
+def planned_at_anchors(html: str, numbers: Mapping[str, int]) -> list[tuple[str, tuple[str, ...], int]]:
+    """Each group's document where an earlier layout's anchors put it (`numbers`: anchor → page, as a bound
+    brochure's named destinations give them, `assemble.anchor_pages`): a group starts on the page of its first
+    anchor, the first group on page 1. A group without anchors, or whose references `numbers` cannot fill, is
+    left out. When no group changed length, these are the documents `paginate` asks for: a correction lays out
+    side by side, beforehand, the groups it changed."""
+    head, bodies, tail = split(html)
+    planned = []
+    for index, body in enumerate(bodies):
+        first_page = 1 if index == 0 else min((numbers[a] for a in _ID.findall(body) if a in numbers), default=0)
+        if first_page < 1:
+            continue
+        try:
+            document, stubs = group_document(head, body, tail, first_page, dict(numbers))
+        except PaginationError:
+            continue  # an anchor the earlier layout did not have (a first erratum): paginate finds it
+        planned.append((document, stubs, first_page))
+    return planned
+
+
 def _waits(body: str, needed: set[str], found: Mapping[str, int]) -> bool:
     """Whether a group waits, in a first pass without a hint, for the page numbers it prints: one with page
     references does, unless others need the pages of its own anchors and every single number it prints is
