@@ -58,6 +58,8 @@ class Part:
     # Parts the runner's own process may make too, when it is free and every worker busy (the page groups a
     # correction planned: the longest is not known, nor which are in the cache).
     shared: bool = False
+    # Arguments that only name a part (its task run) and never change it: its cache key leaves them out.
+    naming: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,13 +94,19 @@ def _chart_key(key: str, data: Any, primary: str) -> str:
 
 
 def _page_key(document: str, stubs: tuple[str, ...], first: int) -> str:
-    return f"{first} {' '.join(stubs)} {document}"
+    return f"{' '.join(stubs)} {document}"  # the same pages wherever they start (render/footers.py)
 
 
 CHART = Part("chart", "chart-{key}", work.draw_chart, _chart_key, loaded_by=("build", "charts"), meanwhile="brochure")
 # A group of pages is laid out by whichever is free first, a worker or the runner's own process (`shared`).
 PAGES = Part(
-    "lay-out-pages", "pages-{first}", work.lay_out_group, _page_key, loaded_by=("pages", "charts"), shared=True
+    "lay-out-pages",
+    "pages-{first}",
+    work.lay_out_group,
+    _page_key,
+    loaded_by=("pages", "charts"),
+    shared=True,
+    naming=("first",),  # a group's pages are the same wherever it starts: found in the cache when it moves
 )
 
 GRAPH: tuple[Step, ...] = (

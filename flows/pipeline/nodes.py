@@ -143,10 +143,12 @@ def web_page(
 
 
 def planned_pages(html: str, earlier_pages: Mapping[str, int] | None) -> list[tuple[str, tuple[str, ...], int]]:
-    """The brochure's groups at the pages where the edition's latest revision has them (render/paginate.py
-    `planned_at_anchors`): what a correction's layout asks for unless a group changed length, laid out side by
-    side beforehand. None for a first build."""
-    return paginate.planned_at_anchors(html, earlier_pages) if earlier_pages else []
+    """The brochure's groups its layout will ask for, laid out side by side beforehand (render/paginate.py): a
+    correction's at the pages where the edition's latest revision has them (`planned_at_anchors`, which names
+    them by those pages), a first build's those that print no page number (`planned_independent`)."""
+    if earlier_pages:
+        return paginate.planned_at_anchors(html, earlier_pages)
+    return paginate.planned_independent(html)
 
 
 def brochure(html: str, layout_hint: Mapping[str, int] | None, each: Each) -> Brochure:
@@ -186,7 +188,7 @@ def print_pdf_file(brochure: Brochure, print_profile: bytes, snapshot: Snapshot)
     meta = snapshot.edition.meta
     theme = Theme.from_brand(meta.primary, meta.accent)
     created = file_date(meta.year)
-    return print_file.bind(brochure.groups, theme, print_profile, [paths.FONTS_DIR], created)
+    return print_file.bind(brochure.groups, theme, print_profile, [paths.FONTS_DIR], created, brochure.footers)
 
 
 def data(snapshot: Snapshot, valid: Prepared, decision: revisions.Decision, built_at: str) -> bytes:

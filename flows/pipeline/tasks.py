@@ -47,10 +47,15 @@ def _in_workers(function: Callable[..., Any], run: Callable[..., Any] = workers.
     return pooled
 
 
-def _task(name: str, function: Callable[..., Any], cached: bool, run_name: str | None = None) -> Any:
+def _task(
+    name: str, function: Callable[..., Any], cached: bool, run_name: str | None = None, naming: tuple[str, ...] = ()
+) -> Any:
+    policy = CONTENT
+    for argument in naming:  # names the task run only: not part of the content
+        policy = policy - argument
     return task(
         name=name,
-        cache_policy=CONTENT if cached else NO_CACHE,
+        cache_policy=policy if cached else NO_CACHE,
         task_run_name=run_name,
         on_completion=[steps.note],
     )(function)
@@ -68,6 +73,7 @@ PARTS = {
         _in_workers(step.part.function, workers.run_shared if step.part.shared else workers.run),
         True,
         step.part.run_name,
+        step.part.naming,
     )
     for step in graph.GRAPH
     if step.part

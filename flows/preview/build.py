@@ -25,7 +25,8 @@ from flows.edition.french import PARIS, count_of
 from flows.edition.ingest.snapshot import Snapshot, read_snapshot
 from flows.edition.publish import revisions
 from flows.edition.publish.manifest import Manifest
-from flows.edition.render.paginate import Brochure, planned_documents
+from flows.edition.render.footers import stamped
+from flows.edition.render.paginate import Brochure, planned_documents, planned_independent
 from flows.edition.validate.missing import IncompleteEdition, Todo
 from flows.pipeline import graph, work
 from flows.pipeline.nodes import ValidationFailed
@@ -107,8 +108,12 @@ class Previewer:
         self.every, self.history = history
         self.layouts = LayoutMemo(lay_out_group)
         self.charts = ChartMemo(draw)
-        self._pdfs: dict[str, bytes] = {}  # the PDF of every group whose pages are shown
-        self._lock = threading.Lock()  # guards _pdfs, read by the server's threads
+        # The PDF of every group whose pages are shown, by its key (its SHA-256 and first page), with the footers'
+        # sheet: stamped on demand (render/footers.py), the stamped ones kept while they are shown.
+        self._pdfs: dict[str, tuple[bytes, int]] = {}
+        self._sheet = b""
+        self._stamped: dict[str, bytes] = {}
+        self._lock = threading.Lock()  # guards the PDFs, read by the server's threads
         self._good: tuple[Page, ...] = ()
         self._good_at: str | None = None
         self._warnings: tuple[str, ...] = ()
@@ -119,9 +124,18 @@ class Previewer:
         self.version = 0
 
     def pdf(self, group: str) -> bytes | None:
-        """The PDF of a group of the pages shown (None for a group no longer shown)."""
+        """The PDF of a group of the pages shown, with its footers (None for a group no longer shown)."""
         with self._lock:
-            return self._pdfs.get(group)
+            if group in self._stamped:
+                return self._stamped[group]
+            found, sheet = self._pdfs.get(group), self._sheet
+        if found is None:
+            return None
+        made = stamped(found[0], sheet, found[1]) if sheet else found[0]
+        with self._lock:
+            if group in self._pdfs:
+                self._stamped[group] = made
+        return made
 
     def rebuild(self) -> Outcome:
         """Read the inputs again and lay out what changed; never raises for a problem in the inputs."""
@@ -130,7 +144,7 @@ class Previewer:
         problems: list[report.Item] = []
         changed: tuple[int, ...] = ()
         try:
-            shown, pdfs, warnings = self._build()
+            shown, pdfs, sheet, warnings = self._build()
         except InputError as exc:
             status, problems = INPUT, report.from_input_error(exc)
         except _Invalid as exc:
@@ -142,7 +156,8 @@ class Previewer:
             status = OK
             changed = changed_pages(self._good, shown)
             with self._lock:
-                self._pdfs = pdfs
+                self._pdfs, self._sheet = pdfs, sheet
+                self._stamped = {key: pdf for key, pdf in self._stamped.items() if key in pdfs}
             self._good, self._warnings = shown, warnings
             self._good_at = _now()
             for memo in (self.layouts, self.charts):
@@ -168,7 +183,7 @@ class Previewer:
         self._since = time.perf_counter()
         self._steps.append((name, self._since - since))
 
-    def _build(self) -> tuple[tuple[Page, ...], dict[str, bytes], tuple[str, ...]]:
+    def _build(self) -> tuple[tuple[Page, ...], dict[str, tuple[bytes, int]], bytes, tuple[str, ...]]:
         began = time.perf_counter()
         snapshot, rewrite = texts_still_to_rewrite(read_snapshot(self.inputs, self.region, self.year, True))
         edition = snapshot.edition
@@ -189,16 +204,17 @@ class Previewer:
             raise _Invalid(report.from_findings(list(exc.errors))) from None
         self._plan = ([group.pages for group in brochure.groups], brochure.page_numbers)
         shown: list[Page] = []
-        pdfs: dict[str, bytes] = {}
+        pdfs: dict[str, tuple[bytes, int]] = {}
         for group in brochure.groups:
-            digest = hashlib.sha256(group.pdf).hexdigest()
-            pdfs[digest] = group.pdf
             first = len(shown) + 1
+            key = f"{hashlib.sha256(group.pdf).hexdigest()}_{first}"  # its pixels: its pages and their footers
+            pdfs[key] = (group.pdf, first)
             texts = group.texts or ("",) * group.pages  # a layout that gave no text (none of ours)
-            shown += [Page(first + index, digest, index, text) for index, text in enumerate(texts)]
+            shown += [Page(first + index, key, index, text) for index, text in enumerate(texts)]
         warnings = [*rewrite, *(finding.message for finding in values["prepared"].report.warnings)]
         warnings += [w for group in brochure.groups for w in group.warnings]
-        return tuple(shown), pdfs, tuple(dict.fromkeys(warnings))
+        sheet = brochure.footers.pdf if brochure.footers is not None else b""
+        return tuple(shown), pdfs, sheet, tuple(dict.fromkeys(warnings))
 
     def _compute(self, step: graph.Step, args: dict[str, Any]) -> Any:
         """One step of the graph, its charts and page groups from the memos (those that changed made in
@@ -229,7 +245,8 @@ class Previewer:
             return
         try:
             futures = [self.workers.submit(work.draw_chart, *job) for job in jobs]
-            if meanwhile:
+            if meanwhile:  # after the charts, the workers load what a layout needs: they share the next groups
+                self.workers.warm(work.warm_up_pages)
                 self._early_pages()
             drawn = [future.result(timeout=WAIT_S) for future in futures]
         except Exception as exc:  # an optimisation only: the rebuild draws them itself
@@ -257,17 +274,19 @@ class Previewer:
     def _lay_out_aside(self, html: str) -> None:
         """Lay out side by side the groups whose document changed — the longest here, the others in the worker
         processes — at the pages where the last layout put them: `paginate` then finds them done, unless a group
-        changed length (it lays out again, itself, what that moved)."""
-        if self.workers is None or self._plan is None:
+        changed length (it lays out again, itself, what that moved). The first layout, with no earlier one to go by,
+        lays out so the groups that print no page number, which are the same wherever they start."""
+        if self.workers is None:
             return
-        planned = planned_documents(html, *self._plan)
+        planned = planned_documents(html, *self._plan) if self._plan else planned_independent(html)
         jobs = [job for job in planned if not self.layouts.has(LayoutMemo.key(job[0], job[1]))]
         if not jobs:
             return
         length, first = {}, 1  # pages of the group starting at each page, in the last layout
-        for count in self._plan[0]:
+        for count in self._plan[0] if self._plan else ():
             length[first], first = count, first + count
-        jobs.sort(key=lambda job: -length[job[2]])  # the longest here, the others shared by the workers
+        # The longest here, the others shared by the workers (the first layout: the longest document).
+        jobs.sort(key=lambda job: -length[job[2]] if self._plan else -len(job[0]))
         try:
             futures = [self.workers.submit(work.lay_out_preview, *job) for job in jobs[1:]]
         except Exception as exc:  # an optimisation only: paginate lays them out itself

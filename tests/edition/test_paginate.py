@@ -41,9 +41,13 @@ def _toc(*anchors: str, per_page: int = 100) -> str:
 
 class FakeLayout:
     def __init__(self) -> None:
-        self.calls: list[tuple[str, int]] = []
+        self.calls: list[tuple[str, int]] = []  # the groups laid out, and where
+        self.sheets: list[int] = []  # the footers' sheets laid out
 
     def __call__(self, document: str, stubs: tuple[str, ...], first_page: int) -> PageGroup:
+        if 'class="footer-page"' in document:  # the footers' sheet: one page per div
+            self.sheets.append(first_page)
+            return PageGroup(document.encode(), document.count('class="footer-page"'), {}, [], stubs)
         name = re.search(r'data-name="([^"]+)"', document).group(1)
         self.calls.append((name, first_page))
         if per_page := re.search(r'data-per-page="(\d+)"', document):
@@ -55,18 +59,25 @@ class FakeLayout:
         return PageGroup(document.encode(), pages, dict.fromkeys(ids, 0), [], stubs)
 
 
-def test_each_group_starts_at_its_page_number_on_its_side():
-    html = _html(_group("cover", 1), _group("intro", 2), _group("part", 3))
+def test_a_group_s_document_is_the_same_wherever_it_starts_and_the_footers_are_one_sheet_for_the_brochure():
+    """Groups are laid out without their footers (the one thing on a page that depends on where it stands):
+    their documents do not say where they start. The footers are one document of as many pages as the
+    brochure, each named as the brochure's page, from page 1 (a right-hand page)."""
+    html = _html(_group("cover", 1), _group("intro", 2, "a"), _group("part", 3, "b"))
     head, bodies, tail = paginate.split(html)
     assert len(bodies) == 3
-    odd, _ = paginate.group_document(head, bodies[0], tail, 1, {})
-    even, _ = paginate.group_document(head, bodies[1], tail, 2, {})
-    assert "counter-reset: page 1;" in odd and "counter-reset: page 2;" in even
-    # the footer block of the group's first side is the one in force
-    assert '<style class="page-footer" data-first-page="right">' in odd
-    assert '<style class="page-footer" data-first-page="left" media="not all">' in odd
-    assert '<style class="page-footer" data-first-page="left">' in even
-    assert '<style class="page-footer" data-first-page="right" media="not all">' in even
+    document, _ = paginate.group_document(head, bodies[1], tail, {})
+    assert "counter-reset" not in document and 'data-first-page="right">' not in document
+    assert '<style class="page-footer" data-first-page="left" media="not all">' in document
+    assert paginate.planned_independent(html) == [
+        (*paginate.group_document(head, body, tail, {}), paginate.UNKNOWN_PAGE) for body in bodies
+    ]
+    layout = FakeLayout()
+    brochure = paginate.paginate(html, layout)
+    assert brochure.footers is not None and brochure.page_numbers == {"a": 2, "b": 4}
+    sheet = brochure.footers.pdf.decode()
+    assert sheet.count('class="footer-page"') == 6 and '<style class="page-footer" data-first-page="right">' in sheet
+    assert layout.sheets == [paginate.FOOTERS]  # laid out once, with the pages known
 
 
 def test_sommaire_numbers_are_the_pages_of_the_anchors_and_links_to_other_groups_keep_a_target():
@@ -90,7 +101,7 @@ def test_a_sommaire_that_grows_with_its_numbers_moves_the_groups_after_it():
     assert [g.pages for g in brochure.groups] == [1, 2, 150, 1]
     assert brochure.page_numbers == {"a": 4, "b": 154}
     assert brochure.passes == 3
-    assert ("big", 3) in layout.calls and ("big", 4) in layout.calls  # laid out again one page later
+    assert ("big", 3) in layout.calls and ("big", 4) not in layout.calls  # one page later, the same pages
 
 
 def test_an_unchanged_group_is_laid_out_once_and_a_missing_target_is_an_error():
@@ -145,7 +156,7 @@ def test_the_planned_documents_are_those_paginate_asks_for_when_no_group_changes
     longer = edited.replace('data-name="one" data-pages="3"', 'data-name="one" data-pages="4"')
     moved, calls = _paginate_after_planning(longer, plan)
     assert moved.page_numbers == {"a": 3, "b": 7}
-    assert ("two", 7) in calls and ("toc", 2) in calls  # what moved, laid out again by paginate
+    assert calls == [("toc", 2)]  # its numbers changed; what moved is the same pages, found done
     assert paginate.planned_documents(_html(_group("cover", 1)), *plan) == []  # not the same groups
 
 

@@ -22,6 +22,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
 from flows.edition.render.font_subsets import share_font_subsets
+from flows.edition.render.footers import stamp as stamp_footers
 from flows.edition.render.paginate import PageGroup
 from flows.edition.wording import words
 
@@ -31,8 +32,9 @@ _ANNOTATION_PRINT = 4  # annotation flag "Print": PDF/A wants annotations printe
 _OutlineItem = tuple[str, int, float, float, str, list["_OutlineItem"]]
 
 
-def merge(groups: list[PageGroup], font_dirs: Sequence[Path] = ()) -> bytes:
-    """One PDF from the groups' PDFs, in order; its file identifier derives from its content.
+def merge(groups: list[PageGroup], font_dirs: Sequence[Path] = (), footers: PageGroup | None = None) -> bytes:
+    """One PDF from the groups' PDFs, in order, each page's footer stamped from `footers` (render/footers.py);
+    its file identifier derives from its content.
 
     Fonts found in `font_dirs` get one subset for the whole PDF instead of one per group.
     """
@@ -79,6 +81,9 @@ def merge(groups: list[PageGroup], font_dirs: Sequence[Path] = ()) -> bytes:
                 flat.extend([String(name), destinations[name]])
             out.Root.Names = Dictionary(Dests=out.make_indirect(Dictionary(Names=flat)))
         _add_outline(out, groups, first_pages)
+        if footers is not None:
+            with pikepdf.open(io.BytesIO(footers.pdf)) as sheet:
+                stamp_footers(out, sheet)
         share_font_subsets(out, list(font_dirs))
         first = sources[0]
         for key in ("/Lang", "/MarkInfo", "/ViewerPreferences"):

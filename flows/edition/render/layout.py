@@ -160,7 +160,7 @@ def print_pdf(
 ) -> PrintedPdf:
     """Bind the laid-out page groups into the published PDF (one subset per font of `font_dirs`),
     then derive the archival copy from it."""
-    published = assemble.merge(brochure.groups, font_dirs)
+    published = assemble.merge(brochure.groups, font_dirs, brochure.footers)
     archival = assemble.archival_copy(published, attachments, attachment_date)
     warnings = list(dict.fromkeys(w for group in brochure.groups for w in group.warnings))
     return PrintedPdf(published, archival, brochure.pages, warnings)

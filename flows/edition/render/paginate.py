@@ -2,9 +2,11 @@
 the pages it touches.
 
 The template marks with `<!--fir:pages-->` each place where a new page starts whatever the content
-(cover, sommaire, each part, the figures, the back cover). Each group becomes a document of its own
-that starts at its real page number, on its real side (left or right), so its pages are exactly those
-of the whole brochure. Cross-group page references (the sommaire's numbers, written `@@page:anchor@@`
+(cover, sommaire, each part, the figures, the back cover). Each group becomes a document of its own, laid
+out without its footers (render/footers.py: laid out once for the whole brochure and stamped on its pages when
+they are bound), so its pages are those of the whole brochure wherever it starts: groups are laid out side by
+side before their first page is known (`planned_independent`), and a group that moves is not laid out again.
+Cross-group page references (the sommaire's numbers, written `@@page:anchor@@`
 by the template) are filled in once the other groups are laid out: the groups that hold references
 wait, assumed one page long, and are laid out once with the real numbers; if that moves anything (a
 sommaire longer than a page), again until nothing moves. A group may name pages of its own anchors: the
@@ -24,15 +26,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 
+from flows.edition.render import footers
+
 MARKER = "<!--fir:pages-->"
 PAGE_REF = re.compile(r"@@page:([A-Za-z0-9_-]+)@@")
 # The pages of several anchors (`@@pages:a+b@@` → `12, 14`), each once; anchors not in the brochure are
 # skipped (an erratum names where a figure may be printed), and none found prints a dash.
 PAGES_REF = re.compile(r"@@pages:([A-Za-z0-9_+-]*)@@")
 ASSUMED_PAGES = 1  # a group with page references (the sommaire), until it is laid out with its numbers
+# The first page given to `lay_out` for a document whose first page is not known, or is not a group's: a group
+# laid out before the pages before it (`planned_independent`), the footers' sheet. The layout never depends on it.
+FOOTERS = UNKNOWN_PAGE = 0
 _ID = re.compile(r'\sid="([^"]+)"')
 _LINK = re.compile(r'\shref="#([^"]+)"')
-_FIRST_SIDE = re.compile(r'<style class="page-footer" data-first-page="(left|right)"( media="not all")?>')
 _MAX_PASSES = 4
 
 
@@ -59,6 +65,7 @@ class Brochure:
     groups: list[PageGroup]
     page_numbers: dict[str, int]  # anchor → page number in the whole brochure
     passes: int
+    footers: PageGroup | None = None  # every page's footer, stamped when the pages are bound (render/footers.py)
 
     @property
     def pages(self) -> int:
@@ -78,10 +85,9 @@ def split(html: str) -> tuple[str, list[str], str]:
     return head + sep, groups, sep2 + tail
 
 
-def group_document(
-    head: str, body: str, tail: str, first_page: int, numbers: dict[str, int]
-) -> tuple[str, tuple[str, ...]]:
-    """A standalone document for one group: page counter, page side, page references and link stubs."""
+def group_document(head: str, body: str, tail: str, numbers: dict[str, int]) -> tuple[str, tuple[str, ...]]:
+    """A standalone document for one group, without its footers (render/footers.py: stamped when the pages are
+    bound), so the same wherever it starts: its page references filled from `numbers`, and link stubs."""
 
     def page_number(match: re.Match[str]) -> str:
         if match.group(1) not in numbers:
@@ -99,17 +105,7 @@ def group_document(
     stubs = tuple(sorted(set(_LINK.findall(body)) - set(_ID.findall(body))))
     if stubs:  # first, where they cannot push anything onto a new page
         body = '<div class="link-targets">' + "".join(f'<div id="{escape(s)}"></div>' for s in stubs) + "</div>" + body
-    side = "right" if first_page % 2 else "left"  # odd pages are right-hand pages
-    head = _FIRST_SIDE.sub(
-        lambda m: (
-            f'<style class="page-footer" data-first-page="{m.group(1)}"'
-            + ("" if m.group(1) == side else ' media="not all"')
-            + ">"
-        ),
-        head,
-    )
-    head = head.replace("</head>", f"<style>@page :first {{ counter-reset: page {first_page}; }}</style>\n</head>", 1)
-    return head + body + tail, stubs
+    return footers.without_footers(head) + body + tail, stubs
 
 
 def planned_documents(
@@ -126,13 +122,24 @@ def planned_documents(
     first_page = 1
     for body, count in zip(bodies, pages, strict=True):
         try:
-            document, stubs = group_document(head, body, tail, first_page, dict(numbers))
+            document, stubs = group_document(head, body, tail, dict(numbers))
         except PaginationError:
             pass  # an anchor the earlier layout did not have: paginate finds it
         else:
             planned.append((document, stubs, first_page))
         first_page += count
     return planned
+
+
+def planned_independent(html: str) -> list[tuple[str, tuple[str, ...], int]]:
+    """The documents of the groups that print no page number, which are the same whatever the others hold: what
+    `paginate` asks for in its first pass, laid out side by side beforehand when no earlier layout is known."""
+    head, bodies, tail = split(html)
+    return [
+        (*group_document(head, body, tail, {}), UNKNOWN_PAGE)
+        for body in bodies
+        if not (PAGE_REF.search(body) or PAGES_REF.search(body))
+    ]
 
 
 def planned_at_anchors(html: str, numbers: Mapping[str, int]) -> list[tuple[str, tuple[str, ...], int]]:
@@ -148,7 +155,7 @@ def planned_at_anchors(html: str, numbers: Mapping[str, int]) -> list[tuple[str,
         if first_page < 1:
             continue
         try:
-            document, stubs = group_document(head, body, tail, first_page, dict(numbers))
+            document, stubs = group_document(head, body, tail, dict(numbers))
         except PaginationError:
             continue  # an anchor the earlier layout did not have (a first erratum): paginate finds it
         planned.append((document, stubs, first_page))
@@ -191,7 +198,7 @@ def _one_pass(
             groups.append(None)  # laid out once its numbers are known
             first_page += ASSUMED_PAGES
             continue
-        document, stubs = group_document(head, body, tail, first_page, found if numbers is None else numbers)
+        document, stubs = group_document(head, body, tail, found if numbers is None else numbers)
         group = lay_out(document, stubs, first_page)
         groups.append(group)
         for anchor, index_in_group in group.anchors.items():
@@ -244,6 +251,9 @@ def paginate(html: str, lay_out: LayOut, hint: Mapping[str, int] | None = None) 
         if missing := sorted(ref for ref, page in wanted.items() if page is None and ref in required):
             raise PaginationError(f"renvoi vers une ancre absente de la brochure : #{missing[0]}")
         if all((numbers or {}).get(ref) == page for ref, page in wanted.items()):
-            return Brochure([g for g in groups if g is not None], found, passes)
+            laid = [g for g in groups if g is not None]
+            names = [name for group in laid for name in (group.names or ("",) * group.pages)]
+            sheet = memoised(footers.sheet_document(head, tail, names), (), FOOTERS)
+            return Brochure(laid, found, passes, sheet)
         numbers = {ref: page for ref, page in wanted.items() if page is not None}
     raise PaginationError("la pagination du sommaire ne se stabilise pas")

@@ -35,6 +35,7 @@ from pikepdf import Array, Dictionary, Name, String
 
 from flows.edition.render.assemble import _import, _srgb_profile
 from flows.edition.render.font_subsets import share_font_subsets
+from flows.edition.render.footers import stamp as stamp_footers
 from flows.edition.render.paginate import PageGroup
 from flows.edition.theme import Cmyk, PrintColours, Theme, press_plates
 from flows.edition.wording import words
@@ -59,11 +60,17 @@ def blank_pages(pages: int) -> int:
 
 
 def bind(
-    groups: Sequence[PageGroup], theme: Theme, profile: bytes, font_dirs: Sequence[Path], created: dt.datetime
+    groups: Sequence[PageGroup],
+    theme: Theme,
+    profile: bytes,
+    font_dirs: Sequence[Path],
+    created: dt.datetime,
+    footers: PageGroup | None = None,
 ) -> bytes:
-    """One PDF/X-4 file from the brochure's laid-out groups: its pages, the blank ones before the back
-    cover, each page's bleed painted, the theme's colours in CMYK and the others ICC-based sRGB, the CMYK
-    output intent with its `profile`, one font subset per style, dates fixed to `created`."""
+    """One PDF/X-4 file from the brochure's laid-out groups: its pages and their footers (stamped from
+    `footers`, render/footers.py), the blank ones before the back cover, each page's bleed painted, the theme's
+    colours in CMYK and the others ICC-based sRGB, the CMYK output intent with its `profile`, one font subset
+    per style, dates fixed to `created`."""
     colours = PrintColours.from_brand(theme.primary, theme.accent)
     out = pikepdf.new()
     sources = [pikepdf.open(io.BytesIO(group.pdf)) for group in groups]
@@ -77,6 +84,9 @@ def bind(
             out.Root.Lang = first.Root.Lang
         out.Root.Metadata = _import(out, first.Root.Metadata)
         out.trailer.Info = out.make_indirect(_import(out, first.trailer.Info))
+        if footers is not None:
+            with pikepdf.open(io.BytesIO(footers.pdf)) as sheet:
+                stamp_footers(out, sheet)
     finally:
         for source in sources:
             source.close()
