@@ -58,7 +58,8 @@ def test_each_page_gets_its_own_number_in_its_outer_corner_as_an_artifact_and_an
         content = b"".join(
             page.obj.Contents[-1].read_bytes() for page in pdf.pages if isinstance(page.obj.Contents, pikepdf.Array)
         )
-        forms = [pdf.pages[0].Resources.XObject[name].read_bytes() for name in pdf.pages[0].Resources.XObject.keys()]
+        objects = pdf.pages[0].Resources.XObject
+        forms = [objects[name].read_bytes() for name in list(objects.keys())]
     assert content.count(b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC") == 2
     footer_forms = [form for form in forms if b"Tf" in form]
     assert footer_forms and all(b"BDC" not in form for form in footer_forms)  # no marked content of its own
