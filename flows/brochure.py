@@ -329,8 +329,7 @@ def _build(
         if not decision.build:
             return _nothing_built(outputs_dir, catalogue, decision, who, where, region, year)
         built_at = dt.datetime.now(TIMEZONE)
-        earlier = history.earlier_pages(catalogue, region, year)  # where a correction's groups were
-        values = _run_graph(snapshot, manifest, decision, built_at, earlier)
+        values = _run_graph(snapshot, manifest, decision, built_at, history.earlier_pages(catalogue, region, year))
         carried, carried_lines = carryover.report_lines(inputs_dir, outputs_dir, edition, create=True)
         report = [*values["report"], *carried_lines]  # carried over from an earlier edition: to confirm
         run_id = str(flow_run.get_id())

@@ -317,7 +317,7 @@ def test_the_pages_where_a_text_lands_are_laid_out_by_the_preview_engine(site: t
     assert image
     answer = client.get(image.group(1))
     assert answer.status_code == 200 and answer.content.startswith(b"\x89PNG")
-    assert client.get(f"{EDITION}/2024/apercu/{'0' * 64}-1.png").status_code == 404
+    assert client.get(f"{EDITION}/2024/apercu/{'0' * 64}_1-1.png").status_code == 404
     full = client.get(f"{EDITION}/2024/apercu?texte=actions/p2-msp.md")
     assert "Maisons de santé pluri-professionnelles (MSP) sur le terrain dans la brochure</h1>" in full.text
     assert "Page 18" in full.text

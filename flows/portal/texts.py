@@ -179,7 +179,7 @@ async def pages_view(
 async def page_image(request: Request, region: str, year: int, name: str, visitor: WriterFile) -> Response:
     edition_folder(request, region, year)
     preview = previews(request).find(region, year)
-    known = preview is not None and re.fullmatch(r"[0-9a-f]{64}-\d{1,4}", name)
+    known = preview is not None and re.fullmatch(r"[0-9a-f]{64}_\d{1,4}-\d{1,4}", name)  # preview/build.py Page.key
     found = await run_in_threadpool(preview.images.png, name) if preview is not None and known else None
     if found is None:
         raise HTTPException(404, "page inconnue (l'aperçu a été mis en page de nouveau depuis)")

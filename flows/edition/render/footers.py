@@ -22,6 +22,7 @@ import pikepdf
 from pikepdf import Name
 
 _FOOTER_STYLE = re.compile(r'<style class="page-footer" data-first-page="(left|right)"( media="not all")?>')
+_ATTACHMENT = re.compile(r"<link\s[^>]*rel=[\"']?attachment[^>]*>", re.IGNORECASE)
 _MARKED = {"BDC", "BMC", "EMC"}  # the layout's marked content: the stamp is one artifact as a whole
 _ARTIFACT = b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC q 1 0 0 1 0 0 cm %s Do Q EMC\n"
 
@@ -34,6 +35,7 @@ def without_footers(head: str) -> str:
 def sheet_document(head: str, tail: str, names: Sequence[str]) -> str:
     """The footers of a brochure whose pages are named `names` ("" for a page with no name), from page 1 (a
     right-hand page): a document of as many empty pages, each named as the brochure's page."""
+    head = _ATTACHMENT.sub("", head)  # the brochure's attachments are its own, not the footers'
     head = _FOOTER_STYLE.sub(
         lambda m: (
             f'<style class="page-footer" data-first-page="{m.group(1)}"'
