@@ -9,9 +9,10 @@ import logging
 import sys
 import webbrowser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flows.edition.ingest.meta import META_FILE
-from flows.edition.ingest.snapshot import REFERENCE_DIR
+if TYPE_CHECKING:
+    from flows.pipeline.workers import Workers
 
 EXIT_OK, EXIT_INPUT, EXIT_USAGE = 0, 1, 2
 
@@ -27,10 +28,36 @@ def run(
     workers: int | None = None,
 ) -> int:
     """Serve the preview of one edition until Ctrl-C; `workers`: processes laying out side by side (None: one
-    per core but the one this process keeps busy laying out pages, as a build's; 0: none)."""
-    from flows.commands import suggest
-    from flows.pipeline import history
+    per core but the one this process keeps busy laying out pages, as a build's; 0: none). The workers start
+    first, before this process imports what it needs: they load plotnine meanwhile, for the first charts."""
     from flows.pipeline.workers import default_count, start_workers
+
+    # Loaded with plotnine only: they draw the first layout's charts while this process lays out the pages
+    # before them; what a layout needs they load once the charts are drawn (Previewer), for the next groups.
+    # Measured on 2 cores: a first layout of 3,4 s with one worker, 4,1 s with two (three processes on two cores).
+    count = max(default_count() - 1, 0) if workers is None else workers
+    pool = start_workers(count, "Aperçu sans processus de mise en page ({}) : plus lent", warm="build")
+    try:
+        return _serve(region, year, inputs, outputs, host, port, open_browser, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _serve(
+    region: str,
+    year: int,
+    inputs: Path,
+    outputs: Path,
+    host: str,
+    port: int,
+    open_browser: bool,
+    pool: Workers | None,
+) -> int:
+    from flows.commands import suggest
+    from flows.edition.ingest.meta import META_FILE
+    from flows.edition.ingest.snapshot import REFERENCE_DIR
+    from flows.pipeline import history
     from flows.preview import server
     from flows.preview.build import Previewer
 
@@ -57,11 +84,6 @@ def run(
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     # The revisions, read once and never written: the number and erratum a build would print now.
     revisions = history.existing(outputs, region, year)
-    # Loaded with plotnine only: they draw the first layout's charts while this process lays out the pages
-    # before them; what a layout needs they load once it is shown (Previewer.rebuild), for the next saves.
-    # Measured on 2 cores: a first layout of 3,4 s with one worker, 4,1 s with two (three processes on two cores).
-    count = max(default_count() - 1, 0) if workers is None else workers
-    pool = start_workers(count, "Aperçu sans processus de mise en page ({}) : plus lent", warm="build")
     previewer = Previewer(inputs, region, year, revisions, workers=pool)
 
     def ready() -> None:
@@ -70,11 +92,7 @@ def run(
         if open_browser:
             webbrowser.open(url)
 
-    try:
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the normal way to stop the preview
-            server.serve(previewer, [inputs / region, inputs / REFERENCE_DIR], sock, f"{region}, {year}", ready)
-    finally:
-        if pool is not None:
-            pool.close()
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: the normal way to stop the preview
+        server.serve(previewer, [inputs / region, inputs / REFERENCE_DIR], sock, f"{region}, {year}", ready)
     print("Aperçu arrêté.", flush=True)
     return EXIT_OK
