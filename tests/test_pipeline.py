@@ -139,6 +139,9 @@ def test_a_part_either_may_make_goes_to_a_free_worker_else_here_and_a_correction
         assert workers.run_shared(os.getpid) == worker  # waits for the worker, which has what a layout needs
         _when_free(pool)
         assert workers.run_aside(os.getpid) == worker  # the worker free: there
+        waiting = [pool.submit(_pid_after, 0.5) for _ in range(1 + workers.LAYOUT_QUEUE)]
+        assert workers.run_shared(os.getpid) == os.getpid()  # many groups wait for it: here too
+        assert {future.result(timeout=120) for future in waiting} == {worker}
 
 
 def test_the_workers_started_early_are_the_build_s_and_come_with_plotnine_loaded(monkeypatch):

@@ -34,6 +34,9 @@ T = TypeVar("T")
 MAX_WORKERS = 4  # beyond, the brochure has too few groups changing at once for more to help
 WAIT_S = 300.0  # a worker that never answers: the work is done here
 PARENT_CHECK_S = 1.0  # how often a worker checks that its owner is still there
+# Parts waiting for workers that loaded what a layout needs, beyond which the build's own process takes the
+# next one (it loads what a layout needs first: about as long as laying out two groups).
+LAYOUT_QUEUE = 2
 SHARE_POLL_S = 0.02  # a part waiting for a free core looks again (the owner's process may have freed)
 COUNT_VARIABLE = "FIR_WORKERS"  # the number of worker processes of a build (0: none); default one per core
 # The pool itself is unusable (a worker killed, no answer): its owner goes on without it.
@@ -109,6 +112,11 @@ class Workers:
         """Whether a worker has nothing to do (a job given now starts at once)."""
         with self._changed:
             return self._busy < self.count
+
+    def queued(self) -> int:
+        """How many jobs wait for a worker (given, not started: every worker busy with another)."""
+        with self._changed:
+            return max(self._busy - self.count, 0)
 
     def wait_for_change(self, seconds: float) -> None:
         """Until a worker finishes a job, or `seconds` have passed."""
@@ -258,9 +266,10 @@ def run_shared(function: Callable[..., T], *args: Any) -> T:
     """As `run`, by whichever is free first: a worker of the build's pool, or the build's own process (one
     part at a time, while its flow waits for them). For parts given all at once, of which some are found in
     the cache and others not: no core waits while the others work. Workers that loaded what a layout needs
-    (`laying_out`) take them all: the build's own process would load it first."""
+    (`laying_out`) take them while few wait for them (`LAYOUT_QUEUE`): the build's own process would load it
+    first, which pays only when many groups are laid out again (a correction whose cache is gone)."""
     pool = build_pool()
-    if pool is None or _here.get() or laying_out():
+    if pool is None or _here.get() or (laying_out() and pool.queued() < LAYOUT_QUEUE):
         return run(function, *args)
     while not pool.free_worker():
         if pool.own.acquire(blocking=False):
