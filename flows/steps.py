@@ -56,11 +56,13 @@ def cached_in_words(cached: list[str]) -> str:
     if charts:
         titles = ", ".join(f"« {_CHARTS.get(key, 'graphique')} »" for key in dict.fromkeys(charts))
         said.append(f"{len(set(charts))} graphique{'s' if len(set(charts)) > 1 else ''} ({titles})")
-    firsts = sorted({int(run[6:]) for run in cached if run.startswith("pages-") and run[6:].isdigit()})
-    if firsts:
-        plural = "s" if len(firsts) > 1 else ""
-        pages = ", ".join(map(str, firsts))
-        said.append(f"{len(firsts)} groupe{plural} de pages de la brochure (commençant p. {pages})")
+    numbered = [int(run[6:]) for run in cached if run.startswith("pages-") and run[6:].isdigit()]
+    # pages-0: laid out before its first page was known (the same wherever it starts), or the footers' sheet
+    firsts, elsewhere = sorted({n for n in numbered if n > 0}), numbered.count(0)
+    if count := len(firsts) + elsewhere:
+        plural = "s" if count > 1 else ""
+        pages = f" (commençant p. {', '.join(map(str, firsts))})" if firsts else ""
+        said.append(f"{count} groupe{plural} de pages de la brochure{pages}")
     return ", ".join(said)
 
 

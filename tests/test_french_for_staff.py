@@ -306,4 +306,7 @@ def test_the_steps_reused_from_the_cache_are_said_in_french():
         "l'autre »), 2 groupes de pages de la brochure (commençant p. 1, 3)"
     )
     assert cached_in_words(["pages-12"]) == "1 groupe de pages de la brochure (commençant p. 12)"
+    # laid out before their first page was known (a first build's), or the footers' sheet: counted, not placed
+    said = cached_in_words(["pages-0", "pages-0", "pages-11"])
+    assert said == "3 groupes de pages de la brochure (commençant p. 11)"
     assert not re.search(r"\b(chart|pages|prepare)-", said)

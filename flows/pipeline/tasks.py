@@ -3,13 +3,14 @@ the code's digest and its own name), each part of a fan-out a task of its own (`
 whose work goes to the build's worker processes; every task reports to `steps.note`.
 
 Parts known ahead (the charts) go to the workers at once, but the first, which the build's own process makes
-meanwhile — unless the workers loaded what they need already: then the build's own process makes the early
-parts of the step the part names `meanwhile` (the brochure's groups before its first chart). The brochure's
-groups, asked for one after the other by the pagination, are made by the build's own process, while the
-workers make the steps declared `aside` (the web edition, the data package, then the print file while the PDF
-is bound). A correction's groups are planned where its latest revision has them and given all at once: each
-is found in the cache or laid out by whichever is free first, a worker or the build's own process (`shared`).
-A part computed ahead is taken, never asked for again, so a cold build's tasks are never served from the cache.
+meanwhile — unless the workers loaded what they need already: then the early parts of the step the part names
+`meanwhile` (the brochure's groups before its first chart) are given out meanwhile. The brochure's groups are
+given out as soon as they are known (`plan`: a correction's where its latest revision has them, a first build's
+those that print no page number), each found in the cache or laid out by whichever is free first, a worker or
+the build's own process (`shared`); the pagination asks for them in order and lays out itself what it finds
+nowhere (the sommaire, with its numbers). The workers also make the steps declared `aside` (the web edition,
+the data package, then the print file while the PDF is bound). A part computed ahead is taken, never asked for
+again, so a cold build's tasks are never served from the cache.
 """
 
 from __future__ import annotations
@@ -83,19 +84,6 @@ PARTS = {
 log = logging.getLogger("fir.build")
 
 
-class _Made:
-    """A part made ahead by this process itself (an early part), until a step takes it."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def result(self) -> Any:
-        return self.value
-
-    def wait(self) -> None:
-        return None
-
-
 class _Aside:
     """A value a worker process is making (a step made `aside`), until a later step reads it."""
 
@@ -111,7 +99,7 @@ class FlowRun:
     """One run of the graph inside the flow: the parts computed ahead, by step, until they are taken."""
 
     def __init__(self) -> None:
-        self._ahead: dict[str, dict[str, PrefectFuture[Any] | _Made]] = {}
+        self._ahead: dict[str, dict[str, PrefectFuture[Any]]] = {}
         self._lock = threading.Lock()
         self._values: dict[str, Any] = {}
         self._aside: list[PrefectFuture[Any]] = []
@@ -165,21 +153,12 @@ class FlowRun:
                     self._submit(later, job)
 
     def _early(self, later: graph.Step) -> None:
-        """Make `later`'s early parts here, each its own task as when `later` asks for it, kept until it does.
-        Only time is at stake: a failure here is met again, and reported, when `later` runs."""
-        assert later.part is not None
-        part = later.part
-
-        def make(*job: Any) -> Any:
-            with workers.here():
-                value = PARTS[later.output](*job)
-            with self._lock:
-                self._ahead.setdefault(later.output, {})[part.key(*job)] = _Made(value)
-            return value
-
+        """Give out `later`'s early parts, each its own task as when `later` asks for it, kept until it does: made
+        by whichever is free first (`shared`), this process meanwhile or a worker once it has drawn the charts.
+        Only time is at stake: a failure is met again, and reported, when `later` runs."""
         values = {name: _made(value) for name, value in self._values.items()}
         try:
-            graph.early(later, values, make)
+            graph.early(later, values, lambda *job: self._submit(later, job))
         except Exception:  # see above: `later` makes again what failed, and says why
             log.debug("Parties anticipées de %s abandonnées", later.output, exc_info=True)
 

@@ -37,7 +37,6 @@ PARENT_CHECK_S = 1.0  # how often a worker checks that its owner is still there
 # Parts waiting for workers that loaded what a layout needs, beyond which the build's own process takes the
 # next one (it loads what a layout needs first: about as long as laying out two groups).
 LAYOUT_QUEUE = 2
-SHARE_POLL_S = 0.02  # a part waiting for a free core looks again (the owner's process may have freed)
 COUNT_VARIABLE = "FIR_WORKERS"  # the number of worker processes of a build (0: none); default one per core
 # The pool itself is unusable (a worker killed, no answer): its owner goes on without it.
 POOL_TROUBLE = (BrokenProcessPool, TimeoutError, OSError)
@@ -86,8 +85,8 @@ class Workers:
         self._pool = ProcessPoolExecutor(count, mp_context=context, initializer=_start, initargs=(warm, os.getpid()))
         self._warmed: set[Callable[[], object]] = set()
         self._busy = 0  # jobs given and not done: the workers are all busy when they are as many
-        self._changed = threading.Condition()
-        self.own = threading.Lock()  # held while the owner's process makes a part itself: one at a time
+        self._owned = False  # the owner's process is making a part itself (one at a time: `owning`)
+        self._changed = threading.Condition()  # a worker or the owner's process is free again
         for _ in range(count):  # started now, while the figures are prepared
             self._pool.submit(os.getpid)
 
@@ -95,6 +94,9 @@ class Workers:
         """`function` (module-level: the worker imports it) called with `args` in a worker."""
         with self._changed:
             self._busy += 1
+        return self._send(function, *args)
+
+    def _send(self, function: Callable[..., T], *args: Any) -> Future[T]:
         try:
             future = self._pool.submit(function, *args)
         except BaseException:
@@ -118,10 +120,38 @@ class Workers:
         with self._changed:
             return max(self._busy - self.count, 0)
 
-    def wait_for_change(self, seconds: float) -> None:
-        """Until a worker finishes a job, or `seconds` have passed."""
+    @contextmanager
+    def owning(self) -> Iterator[None]:
+        """The owner's process makes a part itself inside the block, once it makes no other."""
         with self._changed:
-            self._changed.wait(seconds)
+            while self._owned:
+                self._changed.wait()
+            self._owned = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._owned = False
+                self._changed.notify_all()
+
+    def first_free(self, function: Callable[..., T], *args: Any) -> Future[T] | None:
+        """Once a worker or the owner's process is free (waiting for it, without spinning): a worker's future
+        for `function(*args)`, or None when the owner's process is free first (it is then held: `release`)."""
+        with self._changed:
+            while self._busy >= self.count and self._owned:
+                self._changed.wait()
+            if self._busy < self.count:
+                self._busy += 1
+            else:
+                self._owned = True
+                return None
+        return self._send(function, *args)
+
+    def release(self) -> None:
+        """The owner's process, held by `first_free`, is free again."""
+        with self._changed:
+            self._owned = False
+            self._changed.notify_all()
 
     def warm(self, function: Callable[[], object]) -> None:
         """`function` once in each worker, in the background: what its next jobs will need, loaded meanwhile."""
@@ -250,7 +280,7 @@ def run(function: Callable[..., T], *args: Any) -> T:
     if pool is None:
         return function(*args)
     if _here.get():
-        with pool.own:
+        with pool.owning():
             return function(*args)
     return _in_worker(pool, function, *args)
 
@@ -271,14 +301,17 @@ def run_shared(function: Callable[..., T], *args: Any) -> T:
     pool = build_pool()
     if pool is None or _here.get() or (laying_out() and pool.queued() < LAYOUT_QUEUE):
         return run(function, *args)
-    while not pool.free_worker():
-        if pool.own.acquire(blocking=False):
-            try:
-                return function(*args)
-            finally:
-                pool.own.release()
-        pool.wait_for_change(SHARE_POLL_S)
-    return _in_worker(pool, function, *args)
+    try:
+        future = pool.first_free(function, *args)
+    except POOL_TROUBLE as exc:
+        _broke(pool, exc)
+        return function(*args)
+    if future is None:
+        try:
+            return function(*args)
+        finally:
+            pool.release()
+    return _result(pool, future, function, *args)
 
 
 def run_aside(function: Callable[..., T], *args: Any) -> T:
@@ -287,16 +320,30 @@ def run_aside(function: Callable[..., T], *args: Any) -> T:
     pool = build_pool()
     if pool is None or not laying_out() or pool.free_worker():
         return run(function, *args)
-    with pool.own:
+    with pool.owning():
         return function(*args)
 
 
 def _in_worker(pool: Workers, function: Callable[..., T], *args: Any) -> T:
     try:
-        return pool.submit(function, *args).result(timeout=WAIT_S)
+        future = pool.submit(function, *args)
     except POOL_TROUBLE as exc:
-        with _broken_lock:
-            if id(pool) not in _broken:
-                _broken.add(id(pool))
-                log.warning("Processus de construction arrêtés (%r) : la construction continue sans eux", exc)
+        _broke(pool, exc)
         return function(*args)
+    return _result(pool, future, function, *args)
+
+
+def _result(pool: Workers, future: Future[T], function: Callable[..., T], *args: Any) -> T:
+    """The worker's result, or `function(*args)` made here when the pool broke (said once)."""
+    try:
+        return future.result(timeout=WAIT_S)
+    except POOL_TROUBLE as exc:
+        _broke(pool, exc)
+        return function(*args)
+
+
+def _broke(pool: Workers, exc: BaseException) -> None:
+    with _broken_lock:
+        if id(pool) not in _broken:
+            _broken.add(id(pool))
+            log.warning("Processus de construction arrêtés (%r) : la construction continue sans eux", exc)

@@ -202,17 +202,21 @@ def test_with_the_right_numbers_as_hint_every_group_is_laid_out_once_and_a_wrong
 
 
 def test_the_leading_groups_are_those_paginate_asks_for_first_up_to_the_first_that_holds_the_mark():
-    """Laid out while the charts are drawn: the groups before the first holding the placeholder, at the
-    pages paginate's first pass gives them (the sommaire waits, one page assumed), and nothing after."""
+    """Laid out while the charts are drawn: the groups before the first holding the placeholder that print no
+    page number (the sommaire waits), at a page not known yet (the same wherever they start), nothing after."""
     mark = "data:,pending"
     final = _html(_group("cover", 1), _toc("a", "c"), _group("a", 3, "a"), _group("c", 2, "c") + "<img src='chart'>")
     early = final.replace("<img src='chart'>", f"<img src='{mark}'>")
     ahead = FakeLayout()
     assert paginate.lay_out_leading(early, ahead, mark) == 2
-    assert ahead.calls == [("cover", 1), ("a", 3)]
-    asked = FakeLayout()
-    paginate.paginate(final, asked)
-    assert asked.calls[:2] == ahead.calls  # the very documents: found done (memo, ahead), not laid out again
+    assert ahead.calls == [("cover", paginate.UNKNOWN_PAGE), ("a", paginate.UNKNOWN_PAGE)]
+    asked: list[str] = []
+    paginate.paginate(
+        final, lambda document, stubs, first: asked.append(document) or FakeLayout()(document, stubs, first)
+    )
+    leading: list[str] = []
+    paginate.lay_out_leading(early, lambda document, stubs, first: leading.append(document), mark)
+    assert asked[:2] == leading  # the very documents: found done (memo, ahead), not laid out again
     in_head = early.replace("</head>", f"<style>.chart {{ background: url('{mark}'); }}</style></head>", 1)
     assert paginate.lay_out_leading(in_head, FakeLayout(), mark) == 0  # every group's document holds it
 
@@ -231,4 +235,5 @@ def test_the_erratum_does_not_wait_the_sommaire_gets_its_page_at_once_and_nothin
     _, bodies, _ = paginate.split(html)
     assert paginate._waits(bodies[1], {"a", "b", "err"}, {}) and not paginate._waits(bodies[3], {"err"}, {"a": 3})
     early = FakeLayout()
-    assert paginate.lay_out_leading(html, early, "never-there") == 4 and early.calls == layout.calls[:4]
+    assert paginate.lay_out_leading(html, early, "never-there") == 3  # the erratum's group prints pages: it waits
+    assert [name for name, _ in early.calls] == ["cover", "one", "back"]

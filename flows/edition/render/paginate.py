@@ -208,16 +208,24 @@ def _one_pass(
 
 
 def lay_out_leading(html: str, lay_out: LayOut, until: str) -> int:
-    """Lay out, one after the other, the groups before the first whose body holds `until`, as `paginate`'s
-    first pass without a hint asks for them (`_waits`: a group waiting for its numbers is assumed one page
-    long): the brochure's groups before its first chart, from a document whose charts are placeholders, laid
-    out while the charts are drawn. A group that turns out different in the real document is a document
-    `paginate` does not ask for: nothing is taken that should not be. Returns how many were laid out."""
+    """Give `lay_out`, in order, the documents of the groups before the first whose body holds `until` that print
+    no page number (at a page not known yet: the same wherever they start): the brochure's groups before its
+    first chart, from a document whose charts are placeholders, laid out while the charts are drawn. These are
+    documents `paginate` asks for; one that turns out different in the real document is never asked for:
+    nothing is taken that should not be. `lay_out` may lay them out or give them out (its result is not read).
+    Returns how many."""
     head, bodies, tail = split(html)
     if until in head:
         return 0
-    groups, _ = _one_pass(head, bodies, tail, None, lay_out, until)
-    return sum(group is not None for group in groups)
+    count = 0
+    for body in bodies:
+        if until in body:
+            break
+        if PAGE_REF.search(body) or PAGES_REF.search(body):
+            continue  # waits for the page numbers
+        lay_out(*group_document(head, body, tail, {}), UNKNOWN_PAGE)
+        count += 1
+    return count
 
 
 def paginate(html: str, lay_out: LayOut, hint: Mapping[str, int] | None = None) -> Brochure:
