@@ -55,8 +55,8 @@ class Part:
     # `meanwhile` names (the brochure's groups before its first chart, while the charts are drawn).
     loaded_by: tuple[str, ...] = ()
     meanwhile: str | None = None
-    # Parts the runner's own process may make too, when it is free and every worker busy (the page groups a
-    # correction planned: the longest is not known, nor which are in the cache).
+    # Parts the runner's own process may make too, when it is free and every worker busy (the planned page
+    # groups: the longest is not known, nor which are in the cache).
     shared: bool = False
     # Arguments that only name a part (its task run) and never change it: its cache key leaves them out.
     naming: tuple[str, ...] = ()
@@ -124,7 +124,7 @@ GRAPH: tuple[Step, ...] = (
     Step("web_page", nodes.web_page, "render-web", aside=True),
     Step("data", nodes.data, "data-package", cached=False, aside=True),
     Step("print_profile", nodes.print_profile),
-    # A correction's groups are planned where the latest revision has them: laid out side by side, beforehand.
+    # Its groups are planned once the HTML is known (a correction's where its latest revision has them).
     Step("brochure", nodes.brochure, part=PAGES, plan=nodes.planned_pages, early=nodes.early_brochure),
     Step("print_pdf", nodes.print_pdf_file, "print-pdf", cached=False, aside=True),  # while the PDF is bound
     Step("pdf", nodes.pdf, "bind-pdf", cached=False),

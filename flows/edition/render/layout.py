@@ -115,8 +115,8 @@ def page_name(page: Any) -> str:
 
 
 def page_text(page: Any) -> str:
-    """A laid-out page's text, a line per line box in reading order (its footer last): the very text boxes
-    WeasyPrint draws, 2 ms for a page where reading them back from the PDF took 12. Reads the page's box tree
+    """A laid-out page's text, a line per line box in reading order (not its footer, stamped later): the very text
+    boxes WeasyPrint draws, 2 ms for a page where reading them back from the PDF took 12. Reads the page's box tree
     (`Page._page_box`, not public: WeasyPrint is pinned, and tests/test_preview.py reads these texts)."""
     from weasyprint.formatting_structure import boxes
 

@@ -50,7 +50,7 @@ class PaginationError(RuntimeError):
 class PageGroup:
     """One laid-out group of pages: its PDF, and what the whole brochure needs to know about it."""
 
-    pdf: bytes  # a tagged PDF (PDF/UA-1) of this group alone, numbered as in the whole brochure
+    pdf: bytes  # a tagged PDF (PDF/UA-1) of this group alone, without its footers (render/footers.py)
     pages: int
     anchors: dict[str, int]  # element id → page index within the group (link stubs excluded)
     bookmarks: list[tuple[int, str, int, float, float, str]]  # level, label, page index, x, y (PDF), state
