@@ -134,12 +134,21 @@ def planned_documents(
 def planned_independent(html: str) -> list[tuple[str, tuple[str, ...], int]]:
     """The documents of the groups that print no page number, which are the same whatever the others hold: what
     `paginate` asks for in its first pass, laid out side by side beforehand when no earlier layout is known."""
+    return _independent(html)
+
+
+def _independent(html: str, until: str | None = None) -> list[tuple[str, tuple[str, ...], int]]:
+    """The documents of the groups that print no page number (before the first whose body holds `until`)."""
     head, bodies, tail = split(html)
-    return [
-        (*group_document(head, body, tail, {}), UNKNOWN_PAGE)
-        for body in bodies
-        if not (PAGE_REF.search(body) or PAGES_REF.search(body))
-    ]
+    if until is not None and until in head:
+        return []
+    jobs = []
+    for body in bodies:
+        if until is not None and until in body:
+            break
+        if not (PAGE_REF.search(body) or PAGES_REF.search(body)):  # the others wait for the page numbers
+            jobs.append((*group_document(head, body, tail, {}), UNKNOWN_PAGE))
+    return jobs
 
 
 def planned_at_anchors(html: str, numbers: Mapping[str, int]) -> list[tuple[str, tuple[str, ...], int]]:
@@ -214,18 +223,10 @@ def lay_out_leading(html: str, lay_out: LayOut, until: str) -> int:
     documents `paginate` asks for; one that turns out different in the real document is never asked for:
     nothing is taken that should not be. `lay_out` may lay them out or give them out (its result is not read).
     Returns how many."""
-    head, bodies, tail = split(html)
-    if until in head:
-        return 0
-    count = 0
-    for body in bodies:
-        if until in body:
-            break
-        if PAGE_REF.search(body) or PAGES_REF.search(body):
-            continue  # waits for the page numbers
-        lay_out(*group_document(head, body, tail, {}), UNKNOWN_PAGE)
-        count += 1
-    return count
+    jobs = _independent(html, until)
+    for job in jobs:
+        lay_out(*job)
+    return len(jobs)
 
 
 def paginate(html: str, lay_out: LayOut, hint: Mapping[str, int] | None = None) -> Brochure:
