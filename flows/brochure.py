@@ -246,10 +246,15 @@ def _recorded_by(catalogue: store.Catalogue, region: str, year: int, run_id: str
 
 
 def _launched_from() -> str:
-    """Where a build's audit line says it came from (publish/launcher.py), from this run's deployment."""
-    from prefect.runtime import deployment
+    """Where a build's audit line says it came from (publish/launcher.py), from this run's deployment: read in
+    the run's context. (`prefect.runtime.deployment.get_id()` asks the API for the flow run of a run without
+    a deployment, the command line's: a call per build, and a build that fails when the API is gone.)"""
+    from prefect.context import FlowRunContext
 
-    return launcher.launched_from(deployment.get_id(), socket.gethostname(), audit.command_line_address())
+    context = FlowRunContext.get()
+    run = context.flow_run if context is not None else None
+    deployment = str(run.deployment_id) if run is not None and run.deployment_id is not None else None
+    return launcher.launched_from(deployment, socket.gethostname(), audit.command_line_address())
 
 
 def _audit_build(outputs: Path, who: str, where: str, region: str, year: int, error: BaseException) -> None:
@@ -297,13 +302,26 @@ def build_brochure(
     outputs_dir = Path(outputs) if outputs else paths.OUTPUTS_DIR
     who = launcher.launched_by(launched_by, trigger, audit.system_user())
     where = launched_from or _launched_from()
+    _finished.clear()
     try:
         # The workers start with the run: they load plotnine and WeasyPrint while the figures are read.
         with workers.for_build():
-            return _build(region, year, inputs, outputs_dir, reason, trigger, force, lock_timeout, who, where)
+            result = _build(region, year, inputs, outputs_dir, reason, trigger, force, lock_timeout, who, where)
     except BaseException as exc:
         _audit_build(outputs_dir, who, where, region, year, exc)
         raise
+    _finished.append(result)
+    return result
+
+
+# The result of the build this process ran last, once its body is over: Prefect may still fail afterwards,
+# reporting the run's end to an API that is gone, and the command line then says what the build recorded.
+_finished: list[BuildResult] = []
+
+
+def finished() -> BuildResult | None:
+    """What the last build run in this process returned, if its body went to the end."""
+    return _finished[-1] if _finished else None
 
 
 def _build(

@@ -7,6 +7,7 @@ input error: the inputs are fine, the machine is not. The command line exits wit
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 from flows.commands import suggest
@@ -70,7 +71,26 @@ def cause_in_words(exc: BaseException) -> str:
     if type(exc).__module__.startswith("sqlalchemy"):
         lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         return f"base du catalogue : {lines[0] if lines else type(exc).__name__}"
+    if prefect_api_failed(exc):
+        return f"serveur Prefect {os.environ.get('PREFECT_API_URL') or 'temporaire'} injoignable"
     return f"erreur interne ({type(exc).__name__})"
+
+
+def prefect_api_failed(exc: BaseException) -> bool:
+    """`exc`, or what caused it, is Prefect's API failing: its server gone (httpx's transport errors, Prefect's
+    « Failed to reach API ») or refusing (Prefect's HTTP status errors). Told by the exception's type, without
+    importing Prefect or httpx."""
+    seen: BaseException | None = exc
+    looked: set[int] = set()
+    while seen is not None and id(seen) not in looked:
+        looked.add(id(seen))
+        kind = type(seen)
+        if kind.__module__.split(".")[0] in ("httpx", "httpcore") or kind.__name__ == "PrefectHTTPStatusError":
+            return True
+        if isinstance(seen, RuntimeError) and str(seen).startswith("Failed to reach API"):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def operational_message(exc: BaseException, outputs: Path | None = None) -> str | None:
@@ -107,6 +127,12 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
     database = _database_error(exc, outputs)
     if database is not None:
         return database
+    if prefect_api_failed(exc):
+        return (
+            f"{cause_in_words(exc)} : la commande n'est pas allée au bout. Redémarrer le serveur Prefect "
+            "(« fir serve »), ou vider PREFECT_API_URL pour que la commande démarre le sien, puis relancer ; "
+            f"« {suggest('drafts', outputs=outputs)} » liste les projets enregistrés."
+        )
     if not isinstance(exc, OSError):
         return None
     where = exc.filename or "(chemin inconnu)"

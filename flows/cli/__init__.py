@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
 
         # After a commit, what is now true comes first (« Révision 2 … publiée ; … »), not « impossible ».
         print(message if isinstance(exc, AfterCommit) else f"Impossible de terminer : {message}", file=sys.stderr)
+        from flows.prefect_api import leave_if_lost
+
+        leave_if_lost(exc, EXIT_OPERATIONAL)  # a lost Prefect API: no minutes spent at exit on what it cannot receive
         return EXIT_OPERATIONAL
     finally:
         # The work is done and written: spare the interpreter's final garbage collection over the

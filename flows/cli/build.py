@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flows import runtime, service
+from flows import prefect_api, runtime, service
 from flows.cli.common import EXIT_INPUT, EXIT_OK, EXIT_OPERATIONAL, EXIT_USAGE, PREFECT_DEFAULTS, edition_args
 
 if TYPE_CHECKING:
@@ -119,6 +119,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_OK
     service.use_running_service()  # before any Prefect import: a running `fir serve` spares the temporary server
     service.protect_temporary_server()  # else the temporary server asks for credentials too
+    prefect_api.check()  # a server that does not answer, said before anything is built
+    prefect_api.limit_retries()
     started = time.perf_counter()
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
@@ -132,6 +134,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     runtime.freeze_imported()  # the modules live as long as the command: no collection walks them again
     user = audit.system_user()
 
+    lost: Exception | None = None  # the Prefect API, lost once the build's body was over
     try:
         # No heartbeats for a build run from the command line: the first is sent at start and the next
         # only after 180 s, so they say nothing about a run of seconds, while stopping the heartbeat
@@ -140,6 +143,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             runtime.temporary_server_logged_aside(),
             record_steps() as steps,
             temporary_settings(updates={"flows.heartbeat_frequency": None}),
+            prefect_api.loss_told_once(),
         ):
             result = build_brochure(
                 region=args.region,
@@ -158,11 +162,15 @@ def cmd_build(args: argparse.Namespace) -> int:
     except revisions.ReasonRequired as exc:
         print(f"Rien n'a été publié : {exc}.", file=sys.stderr)
         return EXIT_USAGE
+    except Exception as exc:
+        lost, result = exc, _built_before_losing_the_api(exc)
     seconds = time.perf_counter() - started
     if not result.published:  # nothing built: nothing recorded either
         _print_result(result, steps.cached, args, seconds)
         if args.timings:
             args.timings.write_text(json.dumps({**steps.seconds, "command": seconds}), encoding="utf-8")
+        if lost is not None:  # nothing recorded: only the run's end is missing from Prefect
+            prefect_api.leave_if_lost(lost, EXIT_OK)
         return EXIT_OK
     recorded = f"projet de révision {result.revision} de {args.region} {args.year} enregistré"
     said = f"{recorded[0].upper()}{recorded[1:]}"
@@ -188,9 +196,38 @@ def cmd_build(args: argparse.Namespace) -> int:
             f"« {_suggest('repair', outputs=args.outputs)} » l'enverra.",
             file=sys.stderr,
         )
+    if lost is not None:
+        from flows.operations import cause_in_words
+
+        incomplete.append(
+            f"{said} ; suivi de l'exécution dans Prefect incomplet ({cause_in_words(lost)}) : rien à refaire, "
+            "le projet et ses fichiers sont complets."
+        )
     for line in incomplete:
         print(line, file=sys.stderr)
+    if lost is not None:
+        prefect_api.leave_if_lost(lost, EXIT_OPERATIONAL)
     return EXIT_OPERATIONAL if incomplete else EXIT_OK
+
+
+def _built_before_losing_the_api(exc: Exception) -> BuildResult:
+    """The build's result when `exc` is Prefect failing to report the end of a build whose body was over (its
+    API gone meanwhile); anything else is raised again, the API's loss before the end said as such."""
+    from flows import brochure
+    from flows.operations import prefect_api_failed
+
+    if not prefect_api_failed(exc):
+        raise exc
+    result = brochure.finished()
+    if result is None:
+        url = os.environ.get("PREFECT_API_URL") or "temporaire"
+        raise prefect_api.ApiUnavailable(
+            f"le serveur Prefect ({url}) a cessé de répondre pendant la construction : elle n'est pas allée au "
+            "bout et rien n'a été enregistré. Redémarrer le serveur Prefect (« fir serve »), ou vider "
+            "PREFECT_API_URL pour que la commande démarre le sien, puis relancer. Rien de ce qui était publié "
+            "n'a changé."
+        ) from exc
+    return result
 
 
 def _suggest(*words: object, outputs: Path | None = None) -> str:

@@ -27,10 +27,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from flows.notices.tables import outbox
+from flows.operations import cause_in_words, prefect_api_failed
 
 log = logging.getLogger("fir.outbox")
 
 EMAIL, ARTIFACT = "email", "artifact"
+KINDS_IN_WORDS = {EMAIL: "Courriel", ARTIFACT: "Compte rendu pour Prefect"}
 SENT, ABANDONED = "sent", "abandoned"
 FIRST_WAIT_S, LONGEST_WAIT_S = 30.0, 3600.0
 CLAIM_S = 120.0  # longer than one SMTP exchange (its time-out is 20 s)
@@ -164,8 +166,8 @@ def deliver(
             _finish(engine, row.id, ABANDONED, str(exc))
             done.abandoned += 1
         except Exception as exc:
-            reason = f"{type(exc).__name__} : {exc}"
-            log.warning("Message %s n° %s non envoyé : %s", row.kind, row.id, reason)
+            reason = cause_in_words(exc) if prefect_api_failed(exc) else f"{type(exc).__name__} : {exc}"
+            log.warning("%s n° %s non envoyé : %s", KINDS_IN_WORDS.get(row.kind, row.kind), row.id, reason)
             done.wait(row.kind, reason)
             _retry(engine, row.id, row.attempts + 1, reason, True)
         else:

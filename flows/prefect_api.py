@@ -1,0 +1,130 @@
+"""The Prefect API a build reports to: checked before the run, and its loss during one told once, in French.
+
+A build works with its own files and catalogue; the API only records the run (its states, logs, artefacts).
+Yet when the server is gone, Prefect prints a traceback (a wrong PREFECT_API_URL, refused credentials), an
+English warning and an event dump every few seconds, retries each call for about a minute, and at exit
+spends seven seconds per event it still holds (six minutes for a build whose server was killed midway).
+Here: a server that does not answer is said before anything is built; one lost during the run is said once,
+calls to it are retried briefly, and the command ends as soon as it has said what is true, leaving behind
+the run's records that no server can receive any more.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+
+from flows.operations import prefect_api_failed
+from flows.service import API_SECRET_FILE, ServiceError, auth_headers
+
+# A call to the API is retried twice (about 6 s) instead of Prefect's five (about a minute): the server is on
+# this machine or the agency's network, where a failure that lasts is a server that stopped.
+CLIENT_RETRIES = "2"
+CHECK_TIMEOUT_S = 5.0
+# What Prefect logs, per event and every few seconds, while its server is gone.
+_NOISY = ("prefect.events", "prefect._internal.concurrency", "EventsWorker", "prefect.EventsWorker", "APILogWorker")
+
+
+class ApiUnavailable(ServiceError):
+    """The Prefect API a command was given does not answer, or refuses its credentials: said before a run."""
+
+
+def limit_retries(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Prefect's client retries fewer times (CLIENT_RETRIES), unless PREFECT_CLIENT_MAX_RETRIES is set. Call it
+    before Prefect is imported."""
+    environ.setdefault("PREFECT_CLIENT_MAX_RETRIES", CLIENT_RETRIES)
+
+
+def check(environ: Mapping[str, str] = os.environ, timeout: float = CHECK_TIMEOUT_S) -> None:
+    """The configured API (PREFECT_API_URL) answers and accepts this command's credentials, else ApiUnavailable
+    says which and what to do. Nothing to check without one: the command starts Prefect's temporary server."""
+    url = environ.get("PREFECT_API_URL", "").strip()
+    if not url:
+        return
+    instead = "ou vider PREFECT_API_URL pour que la commande démarre son propre serveur, puis relancer"
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/admin/version", headers=auth_headers(environ.get("PREFECT_API_AUTH_STRING"))
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout):
+            return
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code in (401, 403):
+            raise ApiUnavailable(
+                f"le serveur Prefect de PREFECT_API_URL ({url}) refuse les identifiants de cette commande "
+                f"(PREFECT_API_AUTH_STRING) : donner ceux du service (« fir:SECRET », SECRET étant le contenu du "
+                f"fichier {API_SECRET_FILE} du dossier des publications), {instead}. Rien n'a été construit."
+            ) from None
+        raise ApiUnavailable(
+            f"le serveur Prefect de PREFECT_API_URL ({url}) répond par une erreur (HTTP {exc.code}) : voir son "
+            f"journal, {instead}. Rien n'a été construit."
+        ) from None
+    except (OSError, ValueError):  # refused, timed out, unknown host, malformed URL
+        raise ApiUnavailable(
+            f"le serveur Prefect de PREFECT_API_URL ({url}) ne répond pas : le démarrer (« fir serve »), {instead}. "
+            "Rien n'a été construit."
+        ) from None
+
+
+class _LossToldOnce(logging.Filter):
+    """Prefect's records about an API it cannot reach: the first becomes one French line, the others go."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+        self.told = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(_NOISY) or record.levelno < logging.WARNING:
+            return True
+        if self.told:
+            return False
+        self.told = True
+        record.name, record.levelno, record.levelname = "fir.build", logging.WARNING, "WARNING"
+        record.msg = (
+            "Le serveur Prefect (%s) ne répond plus : la construction continue avec ses propres fichiers, "
+            "mais son suivi dans Prefect sera incomplet."
+        )
+        record.args = (self.url,)
+        record.exc_info = record.exc_text = None
+        return True
+
+
+@contextmanager
+def loss_told_once(environ: Mapping[str, str] = os.environ) -> Iterator[None]:
+    """While a run goes on: Prefect's complaints about its lost API, said once (on the handlers Prefect set up
+    for its loggers, which print to the terminal)."""
+    told = _LossToldOnce(environ.get("PREFECT_API_URL", "").strip() or "serveur temporaire")
+    loggers = ("", "prefect", "prefect._internal")  # the last one does not propagate: its own handler
+    handlers = {id(h): h for name in loggers for h in logging.getLogger(name).handlers}.values()
+    for handler in handlers:
+        handler.addFilter(told)
+    # Prefect's log sender writes « --- Error logging to API --- » and the error to the terminal, unless
+    # the standard library's switch for errors in logging handlers is off.
+    raising, logging.raiseExceptions = logging.raiseExceptions, False
+    try:
+        yield
+    finally:
+        logging.raiseExceptions = raising
+        for handler in handlers:
+            handler.removeFilter(told)
+
+
+def leave_if_lost(exc: BaseException, code: int) -> None:
+    """After the command has said what is true about `exc`: when it is the API's loss, end the process now.
+    Otherwise Prefect, at exit, would try to send each record it still holds to the server that is gone, for
+    minutes; those records (the run's last states and logs) cannot reach it any more."""
+    if not prefect_api_failed(exc):
+        return
+    import gc
+
+    gc.collect()  # the objects no longer used release what they hold (the workers' semaphores), as at exit
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
