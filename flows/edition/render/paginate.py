@@ -131,14 +131,10 @@ def planned_documents(
     return planned
 
 
-def planned_independent(html: str) -> list[tuple[str, tuple[str, ...], int]]:
-    """The documents of the groups that print no page number, which are the same whatever the others hold: what
-    `paginate` asks for in its first pass, laid out side by side beforehand when no earlier layout is known."""
-    return _independent(html)
-
-
-def _independent(html: str, until: str | None = None) -> list[tuple[str, tuple[str, ...], int]]:
-    """The documents of the groups that print no page number (before the first whose body holds `until`)."""
+def planned_independent(html: str, until: str | None = None) -> list[tuple[str, tuple[str, ...], int]]:
+    """The documents of the groups that print no page number (before the first whose body holds `until`), which
+    are the same whatever the others hold: what `paginate` asks for in its first pass, laid out side by side
+    beforehand when no earlier layout is known."""
     head, bodies, tail = split(html)
     if until is not None and until in head:
         return []
@@ -223,7 +219,7 @@ def lay_out_leading(html: str, lay_out: LayOut, until: str) -> int:
     documents `paginate` asks for; one that turns out different in the real document is never asked for:
     nothing is taken that should not be. `lay_out` may lay them out or give them out (its result is not read).
     Returns how many."""
-    jobs = _independent(html, until)
+    jobs = planned_independent(html, until)
     for job in jobs:
         lay_out(*job)
     return len(jobs)
