@@ -16,6 +16,7 @@ from flows.cli.common import EXIT_INPUT, EXIT_OK, EXIT_OPERATIONAL, EXIT_USAGE, 
 if TYPE_CHECKING:
     from flows.brochure import BuildResult
     from flows.edition.ingest.snapshot import Edition
+    from flows.steps import Steps
 
 
 def add_build(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -164,7 +165,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except Exception as exc:
         lost, result = exc, _built_before_losing_the_api(exc)
-    seconds = time.perf_counter() - started
+    return _say_built(args, result, steps, time.perf_counter() - started, lost)
+
+
+def _say_built(
+    args: argparse.Namespace, result: BuildResult, steps: Steps, seconds: float, lost: Exception | None
+) -> int:
+    """What the build did, and what did not complete after its draft was recorded (`lost`: the Prefect API,
+    gone once the build's body was over): the command's exit code."""
     if not result.published:  # nothing built: nothing recorded either
         _print_result(result, steps.cached, args, seconds)
         if args.timings:
