@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from flows import paths, service, supervisor
 from flows.operations import prefect_api_failed
 from flows.prefect_api import check
@@ -74,12 +76,14 @@ def test_an_api_that_does_not_answer_is_said_before_anything_is_built(tmp_path: 
     assert not (tmp_path / "outputs").exists()
 
 
-def test_refused_credentials_then_a_server_killed_during_the_build(tmp_path: Path):
+def test_refused_credentials_then_a_server_killed_during_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """One real Prefect server (with credentials, as the service's): a build with the wrong ones is refused
     before it starts; a build with the right ones loses its server (SIGKILL, from outside) once its run has
     started, and still records its draft, which `fir drafts` lists. The right credentials pass the check."""
     auth = service.new_auth_string()
     outputs = tmp_path / "outputs"
+    # The server's database of its own: the session's holds runs left RUNNING by other tests' killed builds.
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "server"))
     with supervisor.prefect_server_process(_free_port(), auth, tmp_path) as (api, server):
         refused = subprocess.run(
             build_command(2024, outputs, paths.INPUTS_DIR),
