@@ -72,8 +72,20 @@ def cause_in_words(exc: BaseException) -> str:
         lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         return f"base du catalogue : {lines[0] if lines else type(exc).__name__}"
     if prefect_api_failed(exc):
-        return f"serveur Prefect {os.environ.get('PREFECT_API_URL') or 'temporaire'} injoignable"
+        return f"{prefect_server()} injoignable"
     return f"erreur interne ({type(exc).__name__})"
+
+
+# What to do when the Prefect server a command uses fails: said by every message about it.
+RESTART_PREFECT = (
+    "Redémarrer le serveur Prefect (« fir serve »), ou vider PREFECT_API_URL pour que la commande démarre le sien, "
+    "puis relancer"
+)
+
+
+def prefect_server() -> str:
+    """The Prefect server this command uses, in words: its address, or the temporary one Prefect starts."""
+    return f"serveur Prefect {os.environ.get('PREFECT_API_URL', '').strip() or 'temporaire'}"
 
 
 def prefect_api_failed(exc: BaseException) -> bool:
@@ -129,8 +141,7 @@ def operational_message(exc: BaseException, outputs: Path | None = None) -> str 
         return database
     if prefect_api_failed(exc):
         return (
-            f"{cause_in_words(exc)} : la commande n'est pas allée au bout. Redémarrer le serveur Prefect "
-            "(« fir serve »), ou vider PREFECT_API_URL pour que la commande démarre le sien, puis relancer ; "
+            f"{cause_in_words(exc)} : la commande n'est pas allée au bout. {RESTART_PREFECT} ; "
             f"« {suggest('drafts', outputs=outputs)} » liste les projets enregistrés."
         )
     if not isinstance(exc, OSError):

@@ -19,7 +19,7 @@ import urllib.request
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 
-from flows.operations import prefect_api_failed
+from flows.operations import prefect_api_failed, prefect_server
 from flows.service import API_SECRET_FILE, ServiceError, auth_headers
 
 # A call to the API is retried twice (about 6 s) instead of Prefect's five (about a minute): the server is on
@@ -75,9 +75,9 @@ def check(environ: Mapping[str, str] = os.environ, timeout: float = CHECK_TIMEOU
 class _LossToldOnce(logging.Filter):
     """Prefect's records about an API it cannot reach: the first becomes one French line, the others go."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, server: str) -> None:
         super().__init__()
-        self.url = url
+        self.server = server
         self.told = False
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -88,19 +88,19 @@ class _LossToldOnce(logging.Filter):
         self.told = True
         record.name, record.levelno, record.levelname = "fir.build", logging.WARNING, "WARNING"
         record.msg = (
-            "Le serveur Prefect (%s) ne répond plus : la construction continue avec ses propres fichiers, "
-            "mais son suivi dans Prefect sera incomplet."
+            "Le %s ne répond plus : la construction continue avec ses propres fichiers, mais son suivi dans "
+            "Prefect sera incomplet."
         )
-        record.args = (self.url,)
+        record.args = (self.server,)
         record.exc_info = record.exc_text = None
         return True
 
 
 @contextmanager
-def loss_told_once(environ: Mapping[str, str] = os.environ) -> Iterator[None]:
+def loss_told_once() -> Iterator[None]:
     """While a run goes on: Prefect's complaints about its lost API, said once (on the handlers Prefect set up
     for its loggers, which print to the terminal)."""
-    told = _LossToldOnce(environ.get("PREFECT_API_URL", "").strip() or "serveur temporaire")
+    told = _LossToldOnce(prefect_server())
     loggers = ("", "prefect", "prefect._internal")  # the last one does not propagate: its own handler
     handlers = {id(h): h for name in loggers for h in logging.getLogger(name).handlers}.values()
     for handler in handlers:

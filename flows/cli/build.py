@@ -222,18 +222,15 @@ def _built_before_losing_the_api(exc: Exception) -> BuildResult:
     """The build's result when `exc` is Prefect failing to report the end of a build whose body was over (its
     API gone meanwhile); anything else is raised again, the API's loss before the end said as such."""
     from flows import brochure
-    from flows.operations import prefect_api_failed
+    from flows.operations import RESTART_PREFECT, prefect_api_failed, prefect_server
 
     if not prefect_api_failed(exc):
         raise exc
     result = brochure.finished()
     if result is None:
-        url = os.environ.get("PREFECT_API_URL") or "temporaire"
         raise prefect_api.ApiUnavailable(
-            f"le serveur Prefect ({url}) a cessé de répondre pendant la construction : elle n'est pas allée au "
-            "bout et rien n'a été enregistré. Redémarrer le serveur Prefect (« fir serve »), ou vider "
-            "PREFECT_API_URL pour que la commande démarre le sien, puis relancer. Rien de ce qui était publié "
-            "n'a changé."
+            f"le {prefect_server()} a cessé de répondre pendant la construction : elle n'est pas allée au bout et "
+            f"rien n'a été enregistré. {RESTART_PREFECT}. Rien de ce qui était publié n'a changé."
         ) from exc
     return result
 

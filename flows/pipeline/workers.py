@@ -130,9 +130,7 @@ class Workers:
         try:
             yield
         finally:
-            with self._changed:
-                self._owned = False
-                self._changed.notify_all()
+            self.release()
 
     def first_free(self, function: Callable[..., T], *args: Any) -> Future[T] | None:
         """Once a worker or the owner's process is free (waiting for it, without spinning): a worker's future
