@@ -175,14 +175,16 @@ def main() -> int:
     shutil.copytree(ROOT / "inputs", inputs)
     edition = inputs / REGION / str(YEAR)
     load_before = os.getloadavg()
-    launched = time.perf_counter()
-    child, url = start_preview(inputs)
-    threading.Thread(target=_echo, args=(child, args.verbose), daemon=True).start()
     results: dict[str, list[float]] = {}
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with sync_playwright() as playwright:
+        # The author's browser is open before `fir preview` is launched: Chromium's own start (about a second
+        # of a core) is not the preview's, and would compete with its first layout on this 2-core machine.
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        launched = time.perf_counter()
+        child, url = start_preview(inputs)
+        threading.Thread(target=_echo, args=(child, args.verbose), daemon=True).start()
+        try:
             started = time.perf_counter()
             page.goto(url)
             page.wait_for_function("document.getElementById('apercu').dataset.status === 'ok'", timeout=300_000)
@@ -193,14 +195,14 @@ def main() -> int:
                 if args.only and kind != args.only:
                     continue
                 results[kind] = measure(page, path, anchor, change, args.saves)
-            browser.close()
-    finally:
-        child.send_signal(signal.SIGINT)
-        try:
-            child.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            child.kill()
-        shutil.rmtree(work, ignore_errors=True)
+        finally:
+            child.send_signal(signal.SIGINT)
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+            shutil.rmtree(work, ignore_errors=True)
+        browser.close()
     load_after = os.getloadavg()
     medians = {kind: statistics.median(values) for kind, values in results.items()}
     result = {

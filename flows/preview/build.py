@@ -247,7 +247,7 @@ class Previewer:
             futures = [self.workers.submit(work.draw_chart, *job) for job in jobs]
             if meanwhile:  # after the charts, the workers load what a layout needs: they share the next groups
                 self.workers.warm(work.warm_up_pages)
-                self._early_pages()
+                self._early_pages(self.workers)
             drawn = [future.result(timeout=WAIT_S) for future in futures]
         except Exception as exc:  # an optimisation only: the rebuild draws them itself
             self._workers_failed(exc)
@@ -255,14 +255,35 @@ class Previewer:
         for job, chart in zip(jobs, drawn, strict=True):
             self.charts.put(ChartMemo.key(*job), chart)
 
-    def _early_pages(self) -> None:
-        """The build's early parts of the brochure (pipeline/nodes.py `early_brochure`), laid out here and kept
-        in the memo, where `paginate` finds them. Only time is at stake: a failure is met again, and shown,
-        when the brochure is laid out."""
+    def _early_pages(self, workers: Workers) -> None:
+        """The build's early parts of the brochure (pipeline/nodes.py `early_brochure`), laid out while the
+        charts are drawn and kept in the memo, where `paginate` finds them: here, and by the worker once it has
+        drawn them (whichever is free first; the longest first, so that the last, short ones are shared). Only
+        time is at stake: a failure is met again, and shown, when the brochure is laid out."""
+        jobs: list[tuple[str, tuple[str, ...], int]] = []
         try:
-            graph.early(graph.STEPS["brochure"], self._values, self.layouts.ahead)
+            graph.early(graph.STEPS["brochure"], self._values, lambda *job: jobs.append(job))
         except Exception:  # see above
             log.debug("Mise en page anticipée abandonnée", exc_info=True)
+            return
+        given = []
+        for job in sorted(jobs, key=lambda job: -len(job[0])):
+            if (future := workers.first_free(work.lay_out_preview, *job)) is not None:
+                given.append((job, future))
+                continue
+            try:
+                self.layouts.ahead(*job)
+            except Exception:  # see above
+                log.debug("Mise en page anticipée abandonnée", exc_info=True)
+            finally:
+                workers.release()
+        for (document, stubs, _), future in given:
+            try:
+                self.layouts.put(LayoutMemo.key(document, stubs), future.result(timeout=WAIT_S))
+            except POOL_TROUBLE:
+                raise  # the workers are gone: the charts are drawn here (`_draw_aside`)
+            except Exception:  # see above
+                log.debug("Mise en page anticipée abandonnée", exc_info=True)
 
     def _workers_failed(self, exc: Exception) -> None:
         if isinstance(exc, POOL_TROUBLE):
