@@ -18,7 +18,7 @@ from uuid import UUID
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import paths
+from flows import paths, prefect_api
 from flows.edition.ingest.snapshot import list_editions
 from flows.edition.publish import revisions
 from flows.notices.people import COMMAND_LINE
@@ -52,6 +52,7 @@ def build_edition(
     from flows.pipeline.workers import sharing_cores
 
     started = time.perf_counter()
+    prefect_api.loss_said_by_the_owner()  # by the command's own process, not again by each edition's
     with sharing_cores():  # the batch keeps the cores busy with editions: no worker processes per build
         result = build_brochure(
             region=region,

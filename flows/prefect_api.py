@@ -12,6 +12,7 @@ the run's records that no server can receive any more.
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import sys
 import urllib.error
@@ -28,6 +29,9 @@ CLIENT_RETRIES = "2"
 CHECK_TIMEOUT_S = 5.0
 # What Prefect logs, per event and every few seconds, while its server is gone.
 _NOISY = ("prefect.events", "prefect._internal.concurrency", "EventsWorker", "prefect.EventsWorker", "APILogWorker")
+# The loggers of Prefect's runs and tasks, and how their states name the API's failure (httpx's errors).
+_RUNS = ("prefect.flow_runs", "prefect.task_runs", "prefect.flow_engine", "prefect.task_engine")
+_API_FAILURES = ("ConnectError", "ConnectTimeout", "ReadError", "ReadTimeout", "RemoteProtocolError", "reach API")
 
 
 class ApiUnavailable(ServiceError):
@@ -75,13 +79,14 @@ def check(environ: Mapping[str, str] = os.environ, timeout: float = CHECK_TIMEOU
 class _LossToldOnce(logging.Filter):
     """Prefect's records about an API it cannot reach: the first becomes one French line, the others go."""
 
-    def __init__(self, server: str) -> None:
+    def __init__(self, server: str, say: bool) -> None:
         super().__init__()
         self.server = server
-        self.told = False
+        self.told = not say  # a process whose owner says it (`fir national`'s builds): none said here
+        self.lost = False  # a record said the API was lost: the runs' failures that follow are its doing
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not record.name.startswith(_NOISY) or record.levelno < logging.WARNING:
+        if record.levelno < logging.WARNING or not self._about_the_loss(record):
             return True
         if self.told:
             return False
@@ -95,14 +100,27 @@ class _LossToldOnce(logging.Filter):
         record.exc_info = record.exc_text = None
         return True
 
+    def _about_the_loss(self, record: logging.LogRecord) -> bool:
+        """Prefect's services complaining (events, logs), a record carrying the API's failure, or, once it is
+        lost, a run's or task's state that names it (« Finished in state Failed('… ConnectError: …') »)."""
+        failure = record.exc_info[1] if record.exc_info else None
+        if record.name.startswith(_NOISY) or (failure is not None and prefect_api_failed(failure)):
+            self.lost = True
+            return True
+        return self.lost and record.name.startswith(_RUNS) and any(n in record.getMessage() for n in _API_FAILURES)
+
+
+def _terminal_handlers() -> list[logging.Handler]:
+    """The handlers Prefect set up for its loggers, which print to the terminal."""
+    loggers = ("", "prefect", "prefect._internal")  # the last one does not propagate: its own handler
+    return list({id(h): h for name in loggers for h in logging.getLogger(name).handlers}.values())
+
 
 @contextmanager
 def loss_told_once() -> Iterator[None]:
-    """While a run goes on: Prefect's complaints about its lost API, said once (on the handlers Prefect set up
-    for its loggers, which print to the terminal)."""
-    told = _LossToldOnce(prefect_server())
-    loggers = ("", "prefect", "prefect._internal")  # the last one does not propagate: its own handler
-    handlers = {id(h): h for name in loggers for h in logging.getLogger(name).handlers}.values()
+    """While a run goes on: Prefect's complaints about its lost API, said once."""
+    told = _LossToldOnce(prefect_server(), say=True)
+    handlers = _terminal_handlers()
     for handler in handlers:
         handler.addFilter(told)
     # Prefect's log sender writes « --- Error logging to API --- » and the error to the terminal, unless
@@ -114,6 +132,21 @@ def loss_told_once() -> Iterator[None]:
         logging.raiseExceptions = raising
         for handler in handlers:
             handler.removeFilter(told)
+
+
+def loss_said_by_the_owner() -> None:
+    """In a worker process that builds editions for a command (`fir national`'s process pool, a Dask worker):
+    Prefect's records about its lost API dropped for the rest of the process's life, tasks' states that could
+    not be sent included; the command's own process says the loss once (`loss_told_once`). Nothing in the
+    command's own process (the thread runner's builds), whose `loss_told_once` hears them."""
+    handlers = _terminal_handlers()
+    done = any(isinstance(f, _LossToldOnce) for handler in handlers for f in handler.filters)
+    if multiprocessing.parent_process() is None or done:  # done: the process builds its second edition
+        return
+    silent = _LossToldOnce(prefect_server(), say=False)
+    for handler in handlers:
+        handler.addFilter(silent)
+    logging.raiseExceptions = False  # no « --- Error logging to API --- » from this process's log sender
 
 
 def leave_if_lost(exc: BaseException, code: int) -> None:

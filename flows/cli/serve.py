@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from flows import paths, service
+from flows import paths, prefect_api, service
 from flows.cli.common import EXIT_OK, EXIT_OPERATIONAL, PREFECT_DEFAULTS, say_interrupted, say_waiting
 from flows.operations import operational_message
 
@@ -76,6 +76,8 @@ def cmd_national(args: argparse.Namespace) -> int:
     service.use_running_service()  # then prefect_server() below uses the running `fir serve`
     if not os.environ.get("PREFECT_API_URL"):  # prefect_server() starts one: its credentials, before Prefect reads them
         os.environ.setdefault("PREFECT_API_AUTH_STRING", service.new_auth_string())
+    prefect_api.check()  # a configured server that does not answer, said before anything is built
+    prefect_api.limit_retries()  # inherited by the processes that build the editions
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
     from flows.deploy import prefect_server
@@ -85,7 +87,8 @@ def cmd_national(args: argparse.Namespace) -> int:
     from flows.notices import audit
 
     started = time.perf_counter()
-    with prefect_server():  # workers in other processes need an API server to report their runs to
+    # Workers in other processes need an API server to report their runs to; its loss is said once.
+    with prefect_server(), prefect_api.loss_told_once():
         run = national_run.with_options(task_runner=task_runner(args.runner, args.workers, args.address))
         outcomes = run(
             editions=args.editions,
