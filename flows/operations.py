@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from flows.commands import suggest
@@ -72,8 +73,25 @@ def cause_in_words(exc: BaseException) -> str:
         lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         return f"base du catalogue : {lines[0] if lines else type(exc).__name__}"
     if prefect_api_failed(exc):
+        if _refused(exc):  # credentials changed while the command ran (the service's secret renewed)
+            return f"{prefect_server()} : identifiants de la commande refusés (PREFECT_API_AUTH_STRING)"
         return f"{prefect_server()} injoignable"
     return f"erreur interne ({type(exc).__name__})"
+
+
+def _refused(exc: BaseException) -> bool:
+    """`exc`, or what caused it, is an HTTP answer 401 or 403 (Prefect's and httpx's status errors)."""
+    return any(getattr(getattr(seen, "response", None), "status_code", None) in (401, 403) for seen in _chain(exc))
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """`exc`, then what caused it, and so on (each once)."""
+    seen: BaseException | None = exc
+    looked: set[int] = set()
+    while seen is not None and id(seen) not in looked:
+        looked.add(id(seen))
+        yield seen
+        seen = seen.__cause__ or seen.__context__
 
 
 # What to do when the Prefect server a command uses fails: said by every message about it.
@@ -92,16 +110,12 @@ def prefect_api_failed(exc: BaseException) -> bool:
     """`exc`, or what caused it, is Prefect's API failing: its server gone (httpx's transport errors, Prefect's
     « Failed to reach API ») or refusing (Prefect's HTTP status errors). Told by the exception's type, without
     importing Prefect or httpx."""
-    seen: BaseException | None = exc
-    looked: set[int] = set()
-    while seen is not None and id(seen) not in looked:
-        looked.add(id(seen))
+    for seen in _chain(exc):
         kind = type(seen)
         if kind.__module__.split(".")[0] in ("httpx", "httpcore") or kind.__name__ == "PrefectHTTPStatusError":
             return True
         if isinstance(seen, RuntimeError) and str(seen).startswith("Failed to reach API"):
             return True
-        seen = seen.__cause__ or seen.__context__
     return False
 
 

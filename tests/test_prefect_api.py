@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from flows import paths, service, supervisor
-from flows.operations import prefect_api_failed
+from flows.operations import cause_in_words, prefect_api_failed, prefect_server
 from flows.prefect_api import check
 from tests.helpers import EDITOR, REGION, build_command, fir
 
@@ -176,5 +176,15 @@ def test_the_failures_of_the_api_are_told_by_their_type():
             raise RuntimeError("Failed to reach API at http://127.0.0.1:1/api/") from exc
     except RuntimeError as wrapped:
         assert prefect_api_failed(wrapped)
+        assert cause_in_words(wrapped) == f"{prefect_server()} injoignable"
+    request = httpx.Request("GET", "http://127.0.0.1:1/api/flow_runs")
+    status = httpx.HTTPStatusError("401", request=request, response=httpx.Response(401, request=request))
+    try:
+        raise RuntimeError("set_state") from status
+    except RuntimeError as refused_later:  # the service's secret renewed while a build ran
+        assert prefect_api_failed(refused_later)
+        assert cause_in_words(refused_later) == (
+            f"{prefect_server()} : identifiants de la commande refusés (PREFECT_API_AUTH_STRING)"
+        )
     assert not prefect_api_failed(OSError(28, "No space left on device"))
     assert not prefect_api_failed(urllib.request.URLError("no"))
