@@ -24,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from sqlalchemy.engine import Connection
 
-from flows import carryover, paths, runtime, steps
+from flows import carryover, paths, prefect_api, runtime, steps
 from flows.edition.errors import InputError
 from flows.edition.ingest.snapshot import Edition, Snapshot, read_snapshot
 from flows.edition.prepare import Prepared
@@ -192,6 +192,7 @@ def report_run(region: str, year: int, revision: int, prepared: Prepared) -> Non
     """Prefect artifacts: a link to the draft's review page, a table of key figures and warnings."""
     from prefect.artifacts import create_link_artifact, create_table_artifact
 
+    prefect_api.unless_lost("rapport de l'exécution")  # seconds of retries for nothing
     key = f"fir-{region}-{year}"
     create_link_artifact(
         key=key,
@@ -476,5 +477,5 @@ def _after_draft(
             step()
         except Exception as exc:
             incomplete.append(f"{recorded[0].upper()}{recorded[1:]} ; {what} : {cause_in_words(exc)}.")
-            logger.warning("%s", incomplete[-1])
+            logger.warning("%s", incomplete[-1], extra=runtime.SAID_AT_THE_END)  # `fir build` says it at its end
     return owed

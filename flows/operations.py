@@ -106,13 +106,17 @@ def prefect_server() -> str:
     return f"serveur Prefect {os.environ.get('PREFECT_API_URL', '').strip() or 'temporaire'}"
 
 
+# Prefect's refusals, and a call this program did not make once the API was lost (flows/prefect_api.py).
+_API_ERRORS = ("PrefectHTTPStatusError", "ApiLost")
+
+
 def prefect_api_failed(exc: BaseException) -> bool:
     """`exc`, or what caused it, is Prefect's API failing: its server gone (httpx's transport errors, Prefect's
     « Failed to reach API ») or refusing (Prefect's HTTP status errors). Told by the exception's type, without
     importing Prefect or httpx."""
     for seen in _chain(exc):
         kind = type(seen)
-        if kind.__module__.split(".")[0] in ("httpx", "httpcore") or kind.__name__ == "PrefectHTTPStatusError":
+        if kind.__module__.split(".")[0] in ("httpx", "httpcore") or kind.__name__ in _API_ERRORS:
             return True
         if isinstance(seen, RuntimeError) and str(seen).startswith("Failed to reach API"):
             return True

@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -36,6 +37,26 @@ _API_FAILURES = ("ConnectError", "ConnectTimeout", "ReadError", "ReadTimeout", "
 
 class ApiUnavailable(ServiceError):
     """The Prefect API a command was given does not answer, or refuses its credentials: said before a run."""
+
+
+class ApiLost(RuntimeError):
+    """A call to the Prefect API not made: this process has seen the API lost (`lost`). Its name is how
+    `operations.prefect_api_failed` knows it."""
+
+
+_LOST = threading.Event()  # this process has seen the API lost, during a run (`loss_told_once`, `loss_said_…`)
+
+
+def lost() -> bool:
+    """Whether this process has seen the Prefect API lost during its run: a call to it would only be retried
+    for seconds, then fail."""
+    return _LOST.is_set()
+
+
+def unless_lost(what: str) -> None:
+    """Raise ApiLost instead of calling the API for `what` (a report, an artefact) once it is lost."""
+    if _LOST.is_set():
+        raise ApiLost(f"{what} : API Prefect perdue pendant l'exécution, appel non fait")
 
 
 def limit_retries(environ: MutableMapping[str, str] = os.environ) -> None:
@@ -106,6 +127,7 @@ class _LossToldOnce(logging.Filter):
         failure = record.exc_info[1] if record.exc_info else None
         if record.name.startswith(_NOISY) or (failure is not None and prefect_api_failed(failure)):
             self.lost = True
+            _LOST.set()
             return True
         return self.lost and record.name.startswith(_RUNS) and any(n in record.getMessage() for n in _API_FAILURES)
 

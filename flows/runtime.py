@@ -33,6 +33,32 @@ def freeze_imported() -> None:
     gc.freeze()
 
 
+# A run's log record that the command says again at its end, in its account of the build (`said_at_the_end`).
+SAID_AT_THE_END = {"fir_said_at_the_end": True}
+
+
+@contextmanager
+def said_at_the_end() -> Iterator[None]:
+    """While a command runs a flow: the run's records marked SAID_AT_THE_END (`extra=`) kept from the terminal,
+    where the command's account says them once, without the run's prefix; they still reach the run's log in
+    Prefect, and a service's or a batch's terminal (no account at their end)."""
+    import logging
+
+    def not_said_twice(record: logging.LogRecord) -> bool:
+        return not getattr(record, "fir_said_at_the_end", False)
+
+    loggers = [logging.getLogger(name) for name in ("", "prefect")]
+    # The terminal's handlers only (Prefect's console handler is a StreamHandler, its API handler is not).
+    handlers = list({id(h): h for lg in loggers for h in lg.handlers if isinstance(h, logging.StreamHandler)}.values())
+    for handler in handlers:
+        handler.addFilter(not_said_twice)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(not_said_twice)
+
+
 @contextmanager
 def temporary_server_logged_aside() -> Iterator[None]:
     """Start Prefect's temporary API server (used when no PREFECT_API_URL is set) with its standard error

@@ -113,6 +113,9 @@ def test_refused_credentials_then_a_server_killed_during_the_build(tmp_path: Pat
         f"(serveur Prefect {api} injoignable) : rien à refaire, le projet et ses fichiers sont complets."
     ) in err
     assert "révision 1 (42 pages" in out  # the usual account of the build, and what to do next
+    # the run's report, not made (its call not even tried once the server is known lost): said once, at the end
+    not_made = f"Projet de révision 1 de {REGION} 2024 enregistré ; rapport de l'exécution (artefacts Prefect) non créé"
+    assert err.count(not_made) == 1 and "Flow run '" not in err, err
     assert seconds < 120, seconds  # Prefect alone took six minutes (its retries, then its events at exit)
     listed = fir("drafts", "--outputs", outputs)
     assert listed.returncode == 0 and f"{REGION} 2024 r1" in listed.stdout, listed.stdout + listed.stderr

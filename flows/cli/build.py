@@ -145,6 +145,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             record_steps() as steps,
             temporary_settings(updates={"flows.heartbeat_frequency": None}),
             prefect_api.loss_told_once(),
+            runtime.said_at_the_end(),
         ):
             result = build_brochure(
                 region=args.region,

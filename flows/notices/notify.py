@@ -268,6 +268,10 @@ def artifact_now(artifact: outbox.Artifact) -> None:
     if "prefect" in sys.modules and _current_run() == artifact.run_id:  # no run without Prefect loaded
         from prefect.artifacts import create_markdown_artifact
 
+        from flows import prefect_api
+
+        prefect_api.unless_lost("compte rendu")  # seconds of retries for nothing: owed, sent later
+
         create_markdown_artifact(markdown=artifact.markdown, key=artifact.key, description=artifact.description)
         return
     api = _running_api()
