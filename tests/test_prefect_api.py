@@ -30,6 +30,9 @@ NOT_FOR_THE_STAFF = (
     "httpx",
     "Event(",
     "Warning",
+    "WARNING",  # Prefect's level, in English, and the names of our loggers: a line says its time and message
+    "fir.build",
+    "fir.outbox",
 )
 
 

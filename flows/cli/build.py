@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flows import prefect_api, runtime, service
-from flows.cli.common import EXIT_INPUT, EXIT_OK, EXIT_OPERATIONAL, EXIT_USAGE, PREFECT_DEFAULTS, edition_args
+from flows.cli.common import (
+    EXIT_INPUT,
+    EXIT_OK,
+    EXIT_OPERATIONAL,
+    EXIT_USAGE,
+    PREFECT_DEFAULTS,
+    STAFF_LOG_FORMAT,
+    edition_args,
+)
 
 if TYPE_CHECKING:
     from flows.brochure import BuildResult
@@ -123,7 +131,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     prefect_api.check()  # a server that does not answer, said before anything is built
     prefect_api.limit_retries()
     started = time.perf_counter()
-    for key, value in PREFECT_DEFAULTS.items():
+    for key, value in {**PREFECT_DEFAULTS, **STAFF_LOG_FORMAT}.items():
         os.environ.setdefault(key, value)
     from prefect.settings import temporary_settings
 

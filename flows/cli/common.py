@@ -23,6 +23,12 @@ PREFECT_DEFAULTS = {
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
     "PREFECT_LOGGING_LEVEL": "WARNING",
 }
+# What a run prints to the staff's terminal (`fir build`, `fir national`): the time and the message, in
+# French; not Prefect's level in English, nor the names of the run, its tasks or our loggers.
+STAFF_LOG_FORMAT = {
+    f"PREFECT_LOGGING_FORMATTERS_STANDARD_{key}": "%(asctime)s %(message)s"
+    for key in ("FORMAT", "FLOW_RUN_FMT", "TASK_RUN_FMT")
+}
 
 
 def edition_args(p: argparse.ArgumentParser) -> None:
