@@ -40,17 +40,13 @@ class ApiUnavailable(ServiceError):
 
 
 class ApiLost(RuntimeError):
-    """A call to the Prefect API not made: this process has seen the API lost (`lost`). Its name is how
+    """A call to the Prefect API not made: this process has seen the API lost during the run. Its name is how
     `operations.prefect_api_failed` knows it."""
 
 
-_LOST = threading.Event()  # this process has seen the API lost, during a run (`loss_told_once`, `loss_said_…`)
-
-
-def lost() -> bool:
-    """Whether this process has seen the Prefect API lost during its run: a call to it would only be retried
-    for seconds, then fail."""
-    return _LOST.is_set()
+# This process has seen the API lost during the run under way (`loss_told_once`, `loss_said_by_the_owner`,
+# which start each run with it clear): a call to it would only be retried for seconds, then fail.
+_LOST = threading.Event()
 
 
 def unless_lost(what: str) -> None:
@@ -142,6 +138,7 @@ def _terminal_handlers() -> list[logging.Handler]:
 def loss_told_once() -> Iterator[None]:
     """While a run goes on: Prefect's complaints about its lost API, said once."""
     told = _LossToldOnce(prefect_server(), say=True)
+    _LOST.clear()
     handlers = _terminal_handlers()
     for handler in handlers:
         handler.addFilter(told)
@@ -161,13 +158,18 @@ def loss_said_by_the_owner() -> None:
     Prefect's records about its lost API dropped for the rest of the process's life, tasks' states that could
     not be sent included; the command's own process says the loss once (`loss_told_once`). Nothing in the
     command's own process (the thread runner's builds), whose `loss_told_once` hears them."""
-    handlers = _terminal_handlers()
-    done = any(isinstance(f, _LossToldOnce) for handler in handlers for f in handler.filters)
-    if multiprocessing.parent_process() is None or done:  # done: the process builds its second edition
+    if multiprocessing.parent_process() is None:
         return
-    silent = _LossToldOnce(prefect_server(), say=False)
-    for handler in handlers:
-        handler.addFilter(silent)
+    handlers = _terminal_handlers()
+    # A process that builds its second edition (or a Dask worker, its next batch's) has it already: the new
+    # run starts with the API not known lost.
+    silent = next((f for h in handlers for f in h.filters if isinstance(f, _LossToldOnce)), None)
+    if silent is None:
+        silent = _LossToldOnce(prefect_server(), say=False)
+        for handler in handlers:
+            handler.addFilter(silent)
+    silent.lost = False
+    _LOST.clear()
     logging.raiseExceptions = False  # no « --- Error logging to API --- » from this process's log sender
 
 
