@@ -33,6 +33,7 @@ log = logging.getLogger("fir.outbox")
 
 EMAIL, ARTIFACT = "email", "artifact"
 KINDS_IN_WORDS = {EMAIL: "Courriel", ARTIFACT: "Compte rendu pour Prefect"}
+RETRIED_LATER = "nouvel essai par la prochaine commande ou par le service (fir serve)"  # what happens next
 SENT, ABANDONED = "sent", "abandoned"
 FIRST_WAIT_S, LONGEST_WAIT_S = 30.0, 3600.0
 CLAIM_S = 120.0  # longer than one SMTP exchange (its time-out is 20 s)
@@ -167,7 +168,8 @@ def deliver(
             done.abandoned += 1
         except Exception as exc:
             reason = cause_in_words(exc) if prefect_api_failed(exc) else f"{type(exc).__name__} : {exc}"
-            log.warning("%s n° %s non envoyé : %s", KINDS_IN_WORDS.get(row.kind, row.kind), row.id, reason)
+            what = KINDS_IN_WORDS.get(row.kind, row.kind)
+            log.warning("%s n° %s non envoyé : %s ; %s", what, row.id, reason, RETRIED_LATER)
             done.wait(row.kind, reason)
             _retry(engine, row.id, row.attempts + 1, reason, True)
         else:
