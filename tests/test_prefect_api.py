@@ -166,6 +166,9 @@ def test_fir_national_whose_server_is_killed_says_it_once_and_what_to_check(
     assert listed.returncode == 0, listed.stderr
     if f"{REGION} 2018 r1" in listed.stdout:  # recorded before the loss reached it: said, not only listed
         assert f"Projet de révision 1 de {REGION} 2018 enregistré" in err, err
+        assert f"Projets enregistrés par cette commande : {REGION} 2018 r1." in err, err
+    else:
+        assert "Aucun projet enregistré." in err, err
 
 
 def test_the_failures_of_the_api_are_told_by_their_type():

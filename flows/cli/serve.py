@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 
 from flows import paths, prefect_api, service
 from flows.cli.common import EXIT_OK, EXIT_OPERATIONAL, PREFECT_DEFAULTS, STAFF_LOG_FORMAT, say_interrupted, say_waiting
-from flows.operations import operational_message
+from flows.operations import operational_message, prefect_api_failed
 
 
 def service_args(p: argparse.ArgumentParser) -> None:
@@ -86,24 +87,46 @@ def cmd_national(args: argparse.Namespace) -> int:
     from flows.national import national_run, task_runner
     from flows.notices import audit
 
-    started = time.perf_counter()
-    # Workers in other processes need an API server to report their runs to; its loss is said once.
-    with prefect_server(), prefect_api.loss_told_once():
-        run = national_run.with_options(task_runner=task_runner(args.runner, args.workers, args.address))
-        outcomes = run(
-            editions=args.editions,
-            inputs=str(args.inputs),
-            outputs=str(args.outputs),
-            reason=args.reason,
-            trigger=revisions.MANUAL if args.reason else revisions.SCHEDULED,
-            launched_by=audit.system_user(),
-        )
+    started, begun = time.perf_counter(), dt.datetime.now(dt.UTC)
+    try:
+        # Workers in other processes need an API server to report their runs to; its loss is said once.
+        with prefect_server(), prefect_api.loss_told_once():
+            run = national_run.with_options(task_runner=task_runner(args.runner, args.workers, args.address))
+            outcomes = run(
+                editions=args.editions,
+                inputs=str(args.inputs),
+                outputs=str(args.outputs),
+                reason=args.reason,
+                trigger=revisions.MANUAL if args.reason else revisions.SCHEDULED,
+                launched_by=audit.system_user(),
+            )
+    except Exception as exc:
+        if prefect_api_failed(exc):  # the batch's outcomes are lost with its run: what it recorded, from the catalogue
+            _say_recorded_since(args.outputs, begun)
+        raise
     for outcome in outcomes:
         print(f"  {outcome.region} {outcome.year} : {outcome.message} ({format_seconds(outcome.seconds)})")
     seconds = time.perf_counter() - started
     pace = format_number(len(outcomes) / seconds * 60, 1)
     print(f"{len(outcomes)} édition(s) en {format_seconds(seconds, 0)}, soit {pace} brochures/minute")
     return EXIT_OK
+
+
+def _say_recorded_since(outputs: Path, begun: dt.datetime) -> None:
+    """The drafts recorded since `begun` (by this batch), said before the command's last word on its failure."""
+    from flows.edition.publish import store
+
+    try:
+        drafts = store.open_catalogue(outputs).drafts()
+    except Exception:  # the catalogue unreadable too: the message that follows names `fir drafts`
+        return
+    found = [
+        f"{region} {year} r{entry['revision']}"
+        for region, year, _, entry in drafts
+        if dt.datetime.fromisoformat(entry["published_at"]) >= begun
+    ]
+    said = f"Projets enregistrés par cette commande : {', '.join(found)}." if found else "Aucun projet enregistré."
+    print(said, file=sys.stderr)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
