@@ -1,7 +1,7 @@
 """The Prefect API a build reports to, failing from outside: a wrong address and wrong credentials are said
 before anything is built; a server killed during a build is said once, in French, the draft is recorded
-all the same and the command tells so and ends within a minute, not after six. The same for `fir national`,
-whose editions are built in other processes: they leave the saying to the command's own."""
+all the same and the command tells so and ends within a minute, not after six. `fir national` checks its
+server first too."""
 
 from __future__ import annotations
 
@@ -137,38 +137,6 @@ def test_fir_national_with_an_api_that_does_not_answer_builds_nothing_and_says_s
     assert f"le serveur Prefect de PREFECT_API_URL ({url}) ne répond pas" in err, err
     assert "Rien n'a été construit." in err and not any(noise in err for noise in NOT_FOR_THE_STAFF), err
     assert not (tmp_path / "outputs").exists()
-
-
-def test_fir_national_whose_server_is_killed_says_it_once_and_what_to_check(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    """The edition is built in a process of the batch's pool: the loss is said once, by the command, with none
-    of Prefect's tracebacks and English from the pool's process (its tasks' states could not be sent); the
-    command ends saying how to see what was recorded, and `fir drafts` lists the edition's draft."""
-    auth = service.new_auth_string()
-    outputs = tmp_path / "outputs"
-    monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "server"))
-    # No retries: what is said is the same, sooner (the retries' length is the build's test, above).
-    env = {**_env(tmp_path, "", auth), "PREFECT_CLIENT_MAX_RETRIES": "0"}
-    with supervisor.prefect_server_process(_free_port(), auth, tmp_path) as (api, server):
-        national = _national(outputs, {**env, "PREFECT_API_URL": api})
-        _running_flow_run(api, auth)
-        time.sleep(3)  # the edition's own run under way in the pool's process
-        server.process.send_signal(signal.SIGKILL)
-        out, err = national.communicate(timeout=300)
-
-    assert national.returncode == 3, out + err
-    assert not any(noise in err for noise in NOT_FOR_THE_STAFF), err
-    assert err.count("ne répond plus") == 1, err
-    assert f"serveur Prefect {api} injoignable : la commande n'est pas allée au bout." in err, err
-    assert f"drafts --outputs {outputs} » liste les projets enregistrés." in err, err
-    listed = fir("drafts", "--outputs", outputs)
-    assert listed.returncode == 0, listed.stderr
-    if f"{REGION} 2018 r1" in listed.stdout:  # recorded before the loss reached it: said, not only listed
-        assert f"Projet de révision 1 de {REGION} 2018 enregistré" in err, err
-        assert f"Projets enregistrés par cette commande : {REGION} 2018 r1." in err, err
-    else:
-        assert "Aucun projet enregistré." in err, err
 
 
 def test_the_failures_of_the_api_are_told_by_their_type():

@@ -169,11 +169,16 @@ class Workers:
     def close(self) -> None:
         """Stop the workers now, a layout under way included (Python 3.11's executor would wait for it)."""
         processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        manager = getattr(self._pool, "_executor_manager_thread", None)
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
         for process in processes:
             process.join(5)
+        # Its manager thread ended, before the interpreter's exit wakes it through a pipe it closed (Python 3.11:
+        # « OSError: Bad file descriptor » printed at exit, seen once when `fir preview` could not listen).
+        if manager is not None:
+            manager.join(5)
 
 
 def start_workers(
