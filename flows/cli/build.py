@@ -16,9 +16,8 @@ from flows.cli.common import (
     EXIT_OK,
     EXIT_OPERATIONAL,
     EXIT_USAGE,
-    PREFECT_DEFAULTS,
-    STAFF_LOG_FORMAT,
     edition_args,
+    prepare_staff_run,
 )
 
 if TYPE_CHECKING:
@@ -131,8 +130,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     prefect_api.check()  # a server that does not answer, said before anything is built
     prefect_api.limit_retries()
     started = time.perf_counter()
-    for key, value in {**PREFECT_DEFAULTS, **STAFF_LOG_FORMAT}.items():
-        os.environ.setdefault(key, value)
+    prepare_staff_run()
     from prefect.settings import temporary_settings
 
     from flows.brochure import ValidationFailed, build_brochure

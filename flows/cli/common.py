@@ -4,6 +4,7 @@ what is said about interrupted drafts and owed notifications."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,13 @@ STAFF_LOG_FORMAT = {
     f"PREFECT_LOGGING_FORMATTERS_STANDARD_{key}": "%(asctime)s %(message)s"
     for key in ("FORMAT", "FLOW_RUN_FMT", "TASK_RUN_FMT")
 }
+
+
+def prepare_staff_run() -> None:
+    """Before Prefect is imported by a command that runs builds in the staff's terminal (`fir build`, `fir
+    national`): Prefect's defaults and the staff's log format, unless the environment sets them."""
+    for key, value in {**PREFECT_DEFAULTS, **STAFF_LOG_FORMAT}.items():
+        os.environ.setdefault(key, value)
 
 
 def edition_args(p: argparse.ArgumentParser) -> None:

@@ -10,7 +10,14 @@ import time
 from pathlib import Path
 
 from flows import paths, prefect_api, service
-from flows.cli.common import EXIT_OK, EXIT_OPERATIONAL, PREFECT_DEFAULTS, STAFF_LOG_FORMAT, say_interrupted, say_waiting
+from flows.cli.common import (
+    EXIT_OK,
+    EXIT_OPERATIONAL,
+    PREFECT_DEFAULTS,
+    prepare_staff_run,
+    say_interrupted,
+    say_waiting,
+)
 from flows.operations import operational_message, prefect_api_failed
 
 
@@ -79,8 +86,7 @@ def cmd_national(args: argparse.Namespace) -> int:
         os.environ.setdefault("PREFECT_API_AUTH_STRING", service.new_auth_string())
     prefect_api.check()  # a configured server that does not answer, said before anything is built
     prefect_api.limit_retries()  # inherited by the processes that build the editions
-    for key, value in {**PREFECT_DEFAULTS, **STAFF_LOG_FORMAT}.items():
-        os.environ.setdefault(key, value)
+    prepare_staff_run()
     from flows.deploy import prefect_server
     from flows.edition.french import format_number, format_seconds
     from flows.edition.publish import revisions
